@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import include, path
+
+urlpatterns = [
+    path("", lambda request: redirect("customers:list"), name="home"),
+    path("accounts/", include("kehu.accounts.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("dataset/", include("kehu.dataset.urls")),
+    path("api/", include("kehu.api.urls")),
+    path("admin/", admin.site.urls),
+]

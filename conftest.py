@@ -1,0 +1,134 @@
+"""The fixed cast every test module uses (STYLE.md): admin, director, manager_a, rep_a, rep_a2,
+rep_b, finance, and a customer in the public pool.
+
+Teams: team A = rep_a, rep_a2 (managed by manager_a and the director); team B = rep_b
+(managed by the director). Customers: customer_a (rep_a's), customer_a2 (rep_a2's),
+customer_b (rep_b's), pool_customer (no owner).
+"""
+
+import pytest
+
+from kehu.core.i18n import compile_catalogues
+
+
+def pytest_sessionstart(session):
+    compile_catalogues()
+
+
+PASSWORD = "kehu-test-pass-1"
+
+
+@pytest.fixture
+def team_a(db):
+    from kehu.accounts.models import Team
+
+    return Team.objects.create(name="Team A")
+
+
+@pytest.fixture
+def team_b(db):
+    from kehu.accounts.models import Team
+
+    return Team.objects.create(name="Team B")
+
+
+def _user(username, role, team=None, **extra):
+    from kehu.accounts.models import User
+
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, team=team, name=username, **extra)
+    return user
+
+
+@pytest.fixture
+def admin(db):
+    return _user("admin", "admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def director(db, team_a, team_b):
+    user = _user("director", "manager")
+    team_a.managers.add(user)
+    team_b.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def manager_a(db, team_a):
+    user = _user("manager_a", "manager")
+    team_a.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def rep_a(db, team_a):
+    return _user("rep_a", "rep", team_a)
+
+
+@pytest.fixture
+def rep_a2(db, team_a):
+    return _user("rep_a2", "rep", team_a)
+
+
+@pytest.fixture
+def rep_b(db, team_b):
+    return _user("rep_b", "rep", team_b)
+
+
+@pytest.fixture
+def finance(db):
+    return _user("finance", "finance")
+
+
+def make_customer(owner, name, code, **fields):
+    from kehu.customers.models import CompanyProfile, Customer
+    from kehu.customers.services import customer_derive_fields
+    from django.utils import timezone
+
+    customer = Customer(code=code, name=name, owner=owner, **fields)
+    customer_derive_fields(customer)
+    if owner is not None:
+        customer.owned_since = customer.pool_clock_at = timezone.now()
+    customer.save()
+    CompanyProfile.objects.create(customer=customer)
+    return customer
+
+
+@pytest.fixture
+def customer_a(rep_a):
+    return make_customer(rep_a, "华为技术有限公司", "C00001", phone="0755-28780808", province="广东", city="深圳", industry="通信")
+
+
+@pytest.fixture
+def customer_a2(rep_a2):
+    return make_customer(rep_a2, "远设建材有限公司", "C00002", phone="16728742260", province="广东", industry="建筑")
+
+
+@pytest.fixture
+def customer_b(rep_b):
+    return make_customer(rep_b, "信疗医疗器械有限公司", "C00003", phone="13800138000", province="上海", industry="医疗")
+
+
+@pytest.fixture
+def pool_customer(db):
+    return make_customer(None, "精电科技有限公司", "C00004", phone="13624059081", province="江苏", industry="制造")
+
+
+@pytest.fixture
+def cast(admin, director, manager_a, rep_a, rep_a2, rep_b, finance, customer_a, customer_a2, customer_b, pool_customer):
+    """Everyone and every customer at once, by name."""
+    return {
+        "admin": admin, "director": director, "manager_a": manager_a, "rep_a": rep_a, "rep_a2": rep_a2,
+        "rep_b": rep_b, "finance": finance, "customer_a": customer_a, "customer_a2": customer_a2,
+        "customer_b": customer_b, "pool_customer": pool_customer,
+    }
+
+
+@pytest.fixture
+def login(client):
+    """login(user) -> the test client signed in as user."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

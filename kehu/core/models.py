@@ -1,0 +1,99 @@
+"""Base model, audit events and the company-wide settings row."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(models.Model):
+    """One recorded change: who did what to which record, with the field changes.
+
+    Events that concern a customer (its own changes, its contacts', claims, returns,
+    handovers, merges) carry `customer` so its page can show one history.
+    """
+
+    class Verb(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("moved to the recycle bin")
+        RESTORE = "restore", _("restored")
+        CLAIM = "claim", _("claimed from the pool")
+        RELEASE = "release", _("released to the pool")
+        RETURN = "return", _("returned to the pool automatically")
+        HANDOVER = "handover", _("handed over")
+        MERGE = "merge", _("merged")
+        IMPORT = "import", _("imported")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    verb = models.CharField(_("action"), max_length=16, choices=Verb.choices)
+    object_type = models.CharField(_("record type"), max_length=32)
+    object_id = models.BigIntegerField(_("record id"))
+    object_label = models.CharField(_("record"), max_length=255, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="audit_events", verbose_name=_("customer"),
+    )
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["customer", "-at"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.object_type}#{self.object_id}"
+
+
+class CompanySettings(models.Model):
+    """The one row of settings an admin changes without a restart (pool rules and the like)."""
+
+    pool_return_days = models.PositiveIntegerField(
+        _("return to pool after days without follow-up"), default=90,
+        help_text=_("A customer with no follow-up for this many days and no open opportunity goes back to the pool. 0 switches automatic return off."),
+    )
+    pool_warning_days = models.PositiveIntegerField(
+        _("warn the owner this many days before a return"), default=7,
+    )
+    pool_max_customers_per_rep = models.PositiveIntegerField(
+        _("most customers a rep may hold"), default=500, help_text=_("0 means no limit."),
+    )
+    pool_daily_claim_limit = models.PositiveIntegerField(
+        _("most pool claims per rep per day"), default=20, help_text=_("0 means no limit."),
+    )
+    pool_reclaim_cooldown_days = models.PositiveIntegerField(
+        _("days before a former owner may reclaim a returned customer"), default=30,
+    )
+    default_currency = models.CharField(_("default currency"), max_length=3, default="CNY")
+
+    class Meta:
+        verbose_name = _("company settings")
+        verbose_name_plural = _("company settings")
+
+    def __str__(self) -> str:
+        return str(_("Company settings"))
+
+    @classmethod
+    def load(cls) -> "CompanySettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Sequence(models.Model):
+    """Human-readable numbering (customer codes and the like), safe under concurrency."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last = models.BigIntegerField(default=0)

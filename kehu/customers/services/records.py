@@ -1,0 +1,291 @@
+"""Create, change, delete and restore customers and contacts; find duplicates."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from stdnum.cn import uscc as uscc_std
+
+from kehu.accounts import permissions
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.models import AuditEvent
+from kehu.core.sequences import next_number
+from kehu.customers.errors import CustomerError, DuplicateCustomer
+from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
+from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
+from django.utils.translation import gettext_lazy as _
+
+# Fields a user may set through a form, the API or the import. Owner, code, stage and
+# audit fields are not among them: they change only through their own services.
+CUSTOMER_EDITABLE = [
+    "name", "kind", "lead_source", "referrer_customer", "referrer_contact", "referrer_agent",
+    "province", "city", "industry", "phone", "address", "email", "website", "uscc",
+    "influence", "reputation", "notes", "fund_status", "payment_attitude", "bank_name",
+    "bank_account", "past_bankruptcy", "past_credibility", "card_notes",
+]
+CREDIT_FIELDS = ["credit_limit", "currency"]
+AUDITED = CUSTOMER_EDITABLE + CREDIT_FIELDS + ["owner", "stage", "code", "is_deleted"]
+CONTACT_EDITABLE = [
+    "name", "title", "department", "decision_role", "principal_role", "phone", "email", "wechat",
+    "notes", "gender", "birth_date", "native_place", "id_number", "home_address", "employer",
+    "education", "career", "family", "lifestyle", "personality", "relationships",
+]
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    reason: str  # "uscc", "name" or "phone"
+    customer: Customer
+
+
+def clean_uscc(value: str) -> str:
+    value = (value or "").strip().upper()
+    if not value:
+        return ""
+    if not uscc_std.is_valid(value):
+        raise CustomerError(_("%(value)s is not a valid unified social credit code (18 characters with a correct check character).") % {"value": value})
+    return uscc_std.compact(value)
+
+
+def customer_derive_fields(customer: Customer) -> None:
+    """Fill the search and de-duplication helpers from the name and phone."""
+    customer.name = (customer.name or "").strip()
+    customer.name_normalized = normalize_name(customer.name)
+    customer.name_initials = pinyin_initials(customer.name)
+    customer.name_pinyin = pinyin_full(customer.name)[:800]
+    customer.phone_normalized = normalize_phone(customer.phone)
+
+
+def next_customer_code() -> str:
+    existing = Customer.objects.filter(code__regex=r"^C[0-9]+$").order_by("-code").values_list("code", flat=True).first()
+    floor = int(existing[1:]) if existing else 0
+    while True:
+        code = f"C{next_number('customer', at_least=floor):05d}"
+        if not Customer.objects.filter(code=code).exists():
+            return code
+
+
+def customer_find_duplicates(*, uscc: str = "", name: str = "", phone: str = "", exclude_id: int | None = None) -> list[DuplicateMatch]:
+    """Existing customers (any owner, recycle bin excluded) that may be the same: USCC, then name, then phone."""
+    matches: list[DuplicateMatch] = []
+    seen: set[int] = set()
+    base = Customer.objects.alive().select_related("owner")
+    if exclude_id:
+        base = base.exclude(pk=exclude_id)
+    checks = []
+    if uscc:
+        checks.append(("uscc", Q(uscc=uscc.strip().upper())))
+    if name and normalize_name(name):
+        checks.append(("name", Q(name_normalized=normalize_name(name))))
+    if phone and len(normalize_phone(phone)) >= 7:
+        checks.append(("phone", Q(phone_normalized=normalize_phone(phone)) | Q(contacts__phone_normalized=normalize_phone(phone), contacts__is_deleted=False)))
+    for reason, q in checks:
+        for customer in base.filter(q).distinct()[:10]:
+            if customer.pk not in seen:
+                seen.add(customer.pk)
+                matches.append(DuplicateMatch(reason, customer))
+    return matches
+
+
+def _validate(customer: Customer) -> None:
+    if not customer.name:
+        raise CustomerError(_("A customer needs a name."))
+    customer.uscc = clean_uscc(customer.uscc)
+    if customer.uscc and customer.kind == Customer.Kind.PERSON:
+        raise CustomerError(_("A person customer has no unified social credit code."))
+    for field in ("influence", "reputation"):
+        value = getattr(customer, field)
+        if value is not None and not 1 <= int(value) <= 5:
+            raise CustomerError(_("Influence and reputation are numbers from 1 to 5."))
+
+
+def _ensure_profile(customer: Customer) -> None:
+    if customer.kind == Customer.Kind.COMPANY:
+        CompanyProfile.objects.get_or_create(customer=customer)
+    else:
+        PersonProfile.objects.get_or_create(customer=customer)
+
+
+def customer_create(
+    *, actor, data: dict, tags=(), owner=None, allow_possible_duplicate: bool = False,
+    credit: dict | None = None, stage: str | None = None,
+) -> Customer:
+    """Create a customer owned by `owner` (default: the actor when a rep or manager; else the pool).
+
+    Raises DuplicateCustomer when an existing customer has the same USCC (always), or the
+    same normalised name or phone (unless `allow_possible_duplicate`).
+    """
+    if not permissions.can_create_customer(actor):
+        raise PermissionDenied
+    fields = {k: v for k, v in data.items() if k in CUSTOMER_EDITABLE}
+    customer = Customer(**fields)
+    if owner is None and (actor.is_rep or actor.is_manager):
+        owner = actor
+    if owner is not None and actor.is_rep and owner.pk != actor.pk:
+        raise PermissionDenied
+    customer.owner = owner
+    if credit and permissions.can_edit_credit(actor, customer):
+        for k, v in credit.items():
+            if k in CREDIT_FIELDS:
+                setattr(customer, k, v)
+    customer.stage = stage or Customer.Stage.TARGET
+    _validate(customer)
+    customer_derive_fields(customer)
+    with transaction.atomic():
+        matches = customer_find_duplicates(uscc=customer.uscc, name=customer.name, phone=customer.phone)
+        if matches and (any(m.reason == "uscc" for m in matches) or not allow_possible_duplicate):
+            raise DuplicateCustomer(matches)
+        now = timezone.now()
+        customer.code = next_customer_code()
+        customer.stage_changed_at = now
+        if owner is not None:
+            customer.owned_since = now
+            customer.pool_clock_at = now
+        customer.save()
+        if tags:
+            customer.tags.set(tags)
+        _ensure_profile(customer)
+        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=customer, customer=customer,
+                     changes={k: [None, v] for k, v in snapshot(customer, AUDITED).items() if v not in ("", None, False)})
+    return customer
+
+
+def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit: dict | None = None,
+                    profile: dict | None = None, allow_possible_duplicate: bool = True) -> Customer:
+    if not permissions.can_edit_customer(actor, customer) and not (credit and permissions.can_edit_credit(actor, customer) and not data and tags is None and not profile):
+        raise PermissionDenied
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = snapshot(customer, AUDITED)
+        before_tags = sorted(customer.tags.values_list("name", flat=True))
+        for k, v in data.items():
+            if k in CUSTOMER_EDITABLE:
+                setattr(customer, k, v)
+        if credit:
+            if not permissions.can_edit_credit(actor, customer):
+                raise PermissionDenied
+            for k, v in credit.items():
+                if k in CREDIT_FIELDS:
+                    setattr(customer, k, v)
+        _validate(customer)
+        customer_derive_fields(customer)
+        if customer.uscc and customer.uscc != before["uscc"]:
+            same = [m for m in customer_find_duplicates(uscc=customer.uscc, exclude_id=customer.pk) if m.reason == "uscc"]
+            if same:
+                raise DuplicateCustomer(same)
+        customer.save()
+        changes = diff(before, snapshot(customer, AUDITED))
+        if tags is not None:
+            customer.tags.set(tags)
+            after_tags = sorted(t.name for t in tags)
+            if after_tags != before_tags:
+                changes["tags"] = [before_tags, after_tags]
+        if profile:
+            changes.update(_profile_update(customer, profile))
+        _ensure_profile(customer)
+        if changes:
+            audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes=changes)
+    return customer
+
+
+def _profile_update(customer: Customer, values: dict) -> dict:
+    model = CompanyProfile if customer.kind == Customer.Kind.COMPANY else PersonProfile
+    prof, _created = model.objects.get_or_create(customer=customer)
+    names = [f for _label, fields in model.SECTIONS for f in fields]
+    before = snapshot(prof, names)
+    for k, v in values.items():
+        if k in names:
+            setattr(prof, k, v)
+    prof.save()
+    return {f"profile.{k}": v for k, v in diff(before, snapshot(prof, names)).items()}
+
+
+def customer_set_stage(*, actor, customer: Customer, stage: str) -> Customer:
+    """Move the lifecycle stage (timestamped). Signed and vip are derived by later apps."""
+    if stage not in Customer.Stage.values:
+        raise CustomerError(_("Unknown lifecycle stage."))
+    if not permissions.can_edit_customer(actor, customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.stage != stage:
+            old = customer.stage
+            customer.stage = stage
+            customer.stage_changed_at = timezone.now()
+            customer.save(update_fields=["stage", "stage_changed_at", "updated_at"])
+            audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes={"stage": [old, stage]})
+    return customer
+
+
+def customer_delete(*, actor, customer: Customer) -> None:
+    if not permissions.can_delete_customer(actor, customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.is_deleted = True
+        customer.deleted_at = timezone.now()
+        customer.deleted_by = actor
+        customer.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+        audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, obj=customer, customer=customer)
+
+
+def customer_restore(*, actor, customer: Customer) -> None:
+    if not permissions.can_restore_customer(actor, customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.merged_into_id:
+            raise CustomerError(_("A merged record cannot be restored; open the record it was merged into."))
+        if customer.uscc and customer_find_duplicates(uscc=customer.uscc, exclude_id=customer.pk):
+            raise CustomerError(_("Another customer now has the same unified social credit code."))
+        customer.is_deleted = False
+        customer.deleted_at = None
+        customer.deleted_by = None
+        customer.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+        audit_record(actor=actor, verb=AuditEvent.Verb.RESTORE, obj=customer, customer=customer)
+
+
+def _contact_validate(contact: Contact) -> None:
+    contact.name = (contact.name or "").strip()
+    if not contact.name:
+        raise CustomerError(_("A contact needs a name."))
+    contact.phone_normalized = normalize_phone(contact.phone)
+
+
+def contact_create(*, actor, customer: Customer, data: dict) -> Contact:
+    if not permissions.can_edit_customer(actor, customer):
+        raise PermissionDenied
+    contact = Contact(customer=customer, **{k: v for k, v in data.items() if k in CONTACT_EDITABLE})
+    _contact_validate(contact)
+    with transaction.atomic():
+        contact.save()
+        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=contact, customer=customer,
+                     changes={k: [None, v] for k, v in snapshot(contact, CONTACT_EDITABLE).items() if v not in ("", None)})
+    return contact
+
+
+def contact_update(*, actor, contact: Contact, data: dict) -> Contact:
+    if not permissions.can_edit_customer(actor, contact.customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        before = snapshot(contact, CONTACT_EDITABLE)
+        for k, v in data.items():
+            if k in CONTACT_EDITABLE:
+                setattr(contact, k, v)
+        _contact_validate(contact)
+        contact.save()
+        changes = diff(before, snapshot(contact, CONTACT_EDITABLE))
+        if changes:
+            audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=contact, customer=contact.customer, changes=changes)
+    return contact
+
+
+def contact_delete(*, actor, contact: Contact) -> None:
+    if not permissions.can_edit_customer(actor, contact.customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(is_deleted=True, updated_at=timezone.now())
+        audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, obj=contact, customer=contact.customer)
