@@ -53,3 +53,47 @@ class MoneyField(models.BigIntegerField):
     def value_to_string(self, obj):
         value = self.value_from_object(obj)
         return "" if value is None else str(value)
+
+
+class UnitPriceField(models.BigIntegerField):
+    """A unit price or unit cost kept to 4 decimals, stored as integer ten-thousandths."""
+
+    description = _("Unit price (exact, to 4 decimals)")
+    SCALE = Decimal("0.0001")
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 10000).quantize(self.SCALE)
+
+    def to_python(self, value):
+        if value is None:
+            return value
+        try:
+            from kehu.core.money import to_decimal
+            from decimal import ROUND_HALF_UP
+
+            return to_decimal(value).quantize(self.SCALE, rounding=ROUND_HALF_UP)
+        except MoneyError as exc:
+            raise ValidationError(_("Enter an amount such as 12345.60."), code="invalid") from exc
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        if hasattr(value, "resolve_expression"):
+            return value
+        return int(self.to_python(value) * 10000)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        return value
+
+    def formfield(self, **kwargs):
+        defaults = {"form_class": forms.DecimalField, "max_digits": MAX_DIGITS, "decimal_places": 4}
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return "" if value is None else str(value)
