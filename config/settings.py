@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.sales",
     "kehu.dataset",
     "kehu.api",
 ]
@@ -132,8 +133,26 @@ SESSION_COOKIE_HTTPONLY = True
 # Brute-force protection: an account locks after 10 failures within 15 minutes.
 AXES_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15))
-# Locks per account (10 failures in 15 minutes) and per client address, whichever trips first.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Locks the account after 10 failures within 15 minutes, from wherever they come; and the
+# client address after 10 failures within 15 minutes with no successful log-in from it in
+# between (a password-spraying guard). An office behind one address that prefers to lock
+# accounts only sets KEHU_LOGIN_LOCK_ADDRESS=0 (check --deploy then warns axes.W006).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"] if env_bool("KEHU_LOGIN_LOCK_ADDRESS", True) else ["username"]
+# Production runs behind one TLS-terminating proxy (nginx, see docs/operations.md), so the
+# client address is the one the proxy appends to X-Forwarded-For; KEHU_PROXY_COUNT says how
+# many proxies stand in front (0: none, trust only REMOTE_ADDR).
+PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 1 if PRODUCTION else 0)
+
+
+def client_address(request) -> str | None:
+    """The client address as the outermost trusted proxy saw it (each proxy appends one hop)."""
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if PROXY_COUNT and len(hops) >= PROXY_COUNT:
+        return hops[-PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = client_address
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
@@ -156,6 +175,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Outside production WhiteNoise serves straight from the source folders (no collectstatic);
+# in production it serves the hashed, compressed copies `kehu collectstatic` writes.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 EMAIL_BACKEND = env("KEHU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("KEHU_FROM_EMAIL", "kehu@localhost")

@@ -1,10 +1,18 @@
 """Reads on customers: every one starts from the visibility scope."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
-from kehu.customers.models import Contact, Customer, Tag
+from kehu.accounts.models import User
+from kehu.core.fields import MoneyField
+from kehu.core.money import MoneyError, format_money
+from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.normalize import normalize_phone
 
 SORTS = {
@@ -17,6 +25,10 @@ SORTS = {
     "updated": "-updated_at",
     "followup": "last_followup_at",
     "-followup": "-last_followup_at",
+    "owner": "owner__username",
+    "-owner": "-owner__username",
+    "region": "province",
+    "-region": "-province",
 }
 FILTERS = ("owner", "stage", "lead_source", "province", "industry", "tag", "kind")
 
@@ -84,13 +96,138 @@ def customer_list(*, user, params=None, pool: bool = False):
 
 
 def customer_detail(*, user, pk):
-    """A customer with what its page shows: contacts, profile, history."""
+    """A customer with what its page shows: tags, live contacts, profile (history: customer_history_rows)."""
     customer = customer_get_visible_or_404(user=user, pk=pk)
+    customer.tag_list = list(customer.tags.all())
+    customer.contact_list = list(customer.contacts.filter(is_deleted=False).order_by("name", "id"))
+    customer.profile = customer_profile(customer=customer)
     return customer
+
+
+def customer_profile(*, customer):
+    """The company or person profile of `customer` (an unsaved empty one when none exists yet)."""
+    model = CompanyProfile if customer.kind == Customer.Kind.COMPANY else PersonProfile
+    return model.objects.filter(customer=customer).first() or model(customer=customer)
 
 
 def customer_history(*, customer, limit: int = 200):
     return customer.audit_events.select_related("actor")[:limit]
+
+
+SENSITIVE_FIELDS = {"bank_account", "id_number", "profile.id_number"}
+
+
+def _field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _history_field(object_type: str, name: str):
+    """The model field an audit change key refers to (None for tags and unknown keys)."""
+    if object_type == "contact":
+        return _field(Contact, name)
+    if name.startswith("profile."):
+        name = name.removeprefix("profile.")
+        return _field(CompanyProfile, name) or _field(PersonProfile, name)
+    return _field(Customer, name)
+
+
+def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
+    """The audit history of a customer as `user` may read it.
+
+    Each row: the event, and `changes` as (field label, old, new) display strings, with
+    choice labels, people and customers by name, money formatted and sensitive values masked.
+    Users, customers and contacts named in the changes are fetched in one query each.
+    """
+    events = list(customer_history(customer=customer, limit=limit))
+    refs = {"user": set(), "customer": set(), "contact": set()}
+    for event in events:
+        for key, values in (event.changes or {}).items():
+            field = _history_field(event.object_type, key)
+            if field is not None and field.is_relation and field.related_model is not None:
+                kind = {Customer: "customer", Contact: "contact"}.get(field.related_model, "user")
+                refs[kind].update(v for v in values if isinstance(v, int))
+    names = {
+        "user": {u.pk: str(u) for u in User.objects.filter(pk__in=refs["user"])} if refs["user"] else {},
+        "customer": {c.pk: str(c) for c in Customer.objects.filter(pk__in=refs["customer"]).only("code", "name")} if refs["customer"] else {},
+        "contact": {c.pk: str(c) for c in Contact.objects.filter(pk__in=refs["contact"]).only("name")} if refs["contact"] else {},
+    }
+
+    def show(key, field, value):
+        if value in (None, "", []):
+            return ""
+        if key in SENSITIVE_FIELDS:
+            return mask(str(value), user=user)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        if field is None:
+            return str(value)
+        if field.is_relation and field.related_model is not None:
+            kind = {Customer: "customer", Contact: "contact"}.get(field.related_model, "user")
+            return names[kind].get(value, "#%s" % value)
+        if field.choices:
+            return str(dict(field.choices).get(value, value))
+        if isinstance(field, BooleanField):
+            return str(_("yes") if value else _("no"))
+        if isinstance(field, MoneyField):
+            try:
+                return format_money(Decimal(str(value)), customer.currency)
+            except (InvalidOperation, MoneyError):
+                return str(value)
+        return str(value)
+
+    rows = []
+    for event in events:
+        changes = []
+        for key, values in (event.changes or {}).items():
+            old, new = (list(values) + [None, None])[:2] if isinstance(values, list) else (None, values)
+            field = _history_field(event.object_type, key)
+            label = capfirst(str(field.verbose_name)) if field is not None else (str(_("Tags")) if key == "tags" else key)
+            if key.startswith("profile."):
+                label = _("Profile: %(field)s") % {"field": label}
+            changes.append({"field": label, "old": show(key, field, old), "new": show(key, field, new)})
+        rows.append({"event": event, "changes": changes})
+    return rows
+
+
+def duplicate_rows(*, user, matches) -> list[dict]:
+    """Possible duplicates as `user` may see them: every match shows code, name and owner;
+    only those the user may see get `visible=True` (a link) and, when they may edit it, `mergeable`."""
+    ids = [m.customer.pk for m in matches]
+    visible = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    return [
+        {
+            "customer": m.customer, "reason": m.reason, "visible": m.customer.pk in visible,
+            "mergeable": m.customer.pk in visible and permissions.can_edit_customer(user, m.customer),
+        }
+        for m in matches
+    ]
+
+
+def merge_candidates(*, user, customer, q: str = "", limit: int = 20):
+    """Customers `user` sees that could be merged with `customer`: searched by `q`, else those
+    with the same normalised name or phone."""
+    qs = Customer.objects.visible_to(user).exclude(pk=customer.pk).select_related("owner")
+    if q.strip():
+        qs = qs.filter(customer_search_q(q))
+    else:
+        same = Q(name_normalized=customer.name_normalized) if customer.name_normalized else Q(pk__in=[])
+        if customer.phone_normalized:
+            same |= Q(phone_normalized=customer.phone_normalized)
+        qs = qs.filter(same)
+    return list(qs.order_by("code")[:limit])
+
+
+def customer_recycle_bin(*, user):
+    """Deleted customers `user` may see in the bin, newest deletion first (admins: all)."""
+    return (
+        Customer.objects.visible_to(user, include_deleted=True)
+        .filter(is_deleted=True)
+        .select_related("owner", "deleted_by", "merged_into")
+        .order_by("-deleted_at", "-id")
+    )
 
 
 def contact_get_visible_or_404(*, user, pk) -> Contact:

@@ -1,14 +1,10 @@
-from django.http import HttpResponse
 from django.urls import path
 
+from kehu.dataset import views
+
 app_name = "dataset"
-
-
-def _todo(request):
-    return HttpResponse("todo")
-
-
 urlpatterns = [
-    path("import/", _todo, name="import"),
-    path("export/", _todo, name="export"),
+    path("import/", views.import_view, name="import"),
+    path("import/confirm/", views.import_confirm_view, name="import-confirm"),
+    path("export/", views.export_view, name="export"),
 ]

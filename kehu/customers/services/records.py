@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,7 +13,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.sequences import next_number
 from kehu.customers.errors import CustomerError, DuplicateCustomer
-from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
+from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +26,10 @@ CUSTOMER_EDITABLE = [
     "bank_account", "past_bankruptcy", "past_credibility", "card_notes",
 ]
 CREDIT_FIELDS = ["credit_limit", "currency"]
+# The data-card fields finance may change besides the credit fields (sales may change them too).
+FINANCE_CARD_FIELDS = ["fund_status", "payment_attitude"]
+# Stages a user may set by hand; signed and vip are derived from contracts, payments and rankings.
+MANUAL_STAGES = ["target", "prospect", "qualified"]
 AUDITED = CUSTOMER_EDITABLE + CREDIT_FIELDS + ["owner", "stage", "code", "is_deleted"]
 CONTACT_EDITABLE = [
     "name", "title", "department", "decision_role", "principal_role", "phone", "email", "wechat",
@@ -89,6 +93,42 @@ def customer_find_duplicates(*, uscc: str = "", name: str = "", phone: str = "",
     return matches
 
 
+def tags_from_names(names) -> list[Tag]:
+    """The tags named in `names` (strings or Tag objects), creating the missing ones.
+
+    Called inside the caller's transaction, so a failed save leaves no new tag behind.
+    """
+    result, seen = [], set()
+    for item in names or ():
+        if isinstance(item, Tag):
+            tag = item
+        else:
+            name = str(item).strip()[:50]
+            if not name:
+                continue
+            tag, _created = Tag.objects.get_or_create(name=name)
+        if tag.pk not in seen:
+            seen.add(tag.pk)
+            result.append(tag)
+    return result
+
+
+def _set_credit(customer: Customer, credit: dict) -> None:
+    """Set the credit fields as the database will keep them (an exact amount to the cent)."""
+    for k, v in credit.items():
+        if k not in CREDIT_FIELDS:
+            continue
+        try:
+            value = Customer._meta.get_field(k).to_python(v)
+        except ValidationError as exc:
+            raise CustomerError(_("Enter the credit limit as an amount such as 12345.60.")) from exc
+        if k == "credit_limit" and value is not None and value < 0:
+            raise CustomerError(_("The credit limit cannot be negative."))
+        if k == "currency":
+            value = (value or "").strip().upper() or "CNY"
+        setattr(customer, k, value)
+
+
 def _validate(customer: Customer) -> None:
     if not customer.name:
         raise CustomerError(_("A customer needs a name."))
@@ -127,9 +167,7 @@ def customer_create(
         raise PermissionDenied
     customer.owner = owner
     if credit and permissions.can_edit_credit(actor, customer):
-        for k, v in credit.items():
-            if k in CREDIT_FIELDS:
-                setattr(customer, k, v)
+        _set_credit(customer, credit)
     customer.stage = stage or Customer.Stage.TARGET
     _validate(customer)
     customer_derive_fields(customer)
@@ -144,18 +182,33 @@ def customer_create(
             customer.owned_since = now
             customer.pool_clock_at = now
         customer.save()
+        tags = tags_from_names(tags)
         if tags:
             customer.tags.set(tags)
         _ensure_profile(customer)
-        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=customer, customer=customer,
-                     changes={k: [None, v] for k, v in snapshot(customer, AUDITED).items() if v not in ("", None, False)})
+        changes = {k: [None, v] for k, v in snapshot(customer, AUDITED).items() if v not in ("", None, False)}
+        if tags:
+            changes["tags"] = [None, sorted(t.name for t in tags)]
+        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=customer, customer=customer, changes=changes)
     return customer
 
 
 def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit: dict | None = None,
-                    profile: dict | None = None, allow_possible_duplicate: bool = True) -> Customer:
-    if not permissions.can_edit_customer(actor, customer) and not (credit and permissions.can_edit_credit(actor, customer) and not data and tags is None and not profile):
-        raise PermissionDenied
+                    profile: dict | None = None, stage: str | None = None,
+                    allow_possible_duplicate: bool = True) -> Customer:
+    """Change a customer's fields, tags, credit, profile and (by hand) stage in one audited save.
+
+    Sales data needs `can_edit_customer`. Someone who may only edit credit (finance) may
+    change the credit fields and FINANCE_CARD_FIELDS, nothing else. `tags` are Tag objects
+    or names (missing ones are created); `stage` must be one of MANUAL_STAGES.
+    """
+    if not permissions.can_edit_customer(actor, customer):
+        credit_only = (
+            permissions.can_edit_credit(actor, customer) and tags is None and not profile and stage is None
+            and all(k in FINANCE_CARD_FIELDS for k in data)
+        )
+        if not credit_only:
+            raise PermissionDenied
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         before = snapshot(customer, AUDITED)
@@ -166,9 +219,11 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
         if credit:
             if not permissions.can_edit_credit(actor, customer):
                 raise PermissionDenied
-            for k, v in credit.items():
-                if k in CREDIT_FIELDS:
-                    setattr(customer, k, v)
+            _set_credit(customer, credit)
+        if stage is not None and stage != customer.stage:
+            _check_manual_stage(customer.stage, stage)
+            customer.stage = stage
+            customer.stage_changed_at = timezone.now()
         _validate(customer)
         customer_derive_fields(customer)
         if customer.uscc and customer.uscc != before["uscc"]:
@@ -178,11 +233,12 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
         customer.save()
         changes = diff(before, snapshot(customer, AUDITED))
         if tags is not None:
+            tags = tags_from_names(tags)
             customer.tags.set(tags)
             after_tags = sorted(t.name for t in tags)
             if after_tags != before_tags:
                 changes["tags"] = [before_tags, after_tags]
-        if profile:
+        if profile and customer.kind == before["kind"]:
             changes.update(_profile_update(customer, profile))
         _ensure_profile(customer)
         if changes:
@@ -202,15 +258,29 @@ def _profile_update(customer: Customer, values: dict) -> dict:
     return {f"profile.{k}": v for k, v in diff(before, snapshot(prof, names)).items()}
 
 
-def customer_set_stage(*, actor, customer: Customer, stage: str) -> Customer:
-    """Move the lifecycle stage (timestamped). Signed and vip are derived by later apps."""
+def _check_manual_stage(old: str, new: str) -> None:
+    if new not in Customer.Stage.values:
+        raise CustomerError(_("Unknown lifecycle stage."))
+    if new not in MANUAL_STAGES or old not in MANUAL_STAGES:
+        raise CustomerError(_("Signed and VIP are set from contracts, payments and rankings, not by hand."))
+
+
+def customer_set_stage(*, actor, customer: Customer, stage: str, by_hand: bool = True) -> Customer:
+    """Move the lifecycle stage (timestamped, audited).
+
+    By hand (the default) a user who may edit the customer moves it between target, prospect
+    and qualified. Signed and vip are derived: the services that decide them (contracts and
+    payments, rankings) call this with `by_hand=False` after their own permission checks.
+    """
     if stage not in Customer.Stage.values:
         raise CustomerError(_("Unknown lifecycle stage."))
-    if not permissions.can_edit_customer(actor, customer):
+    if by_hand and not permissions.can_edit_customer(actor, customer):
         raise PermissionDenied
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.stage != stage:
+            if by_hand:
+                _check_manual_stage(customer.stage, stage)
             old = customer.stage
             customer.stage = stage
             customer.stage_changed_at = timezone.now()

@@ -1,16 +1,265 @@
-"""(placeholder: being written)"""
-from django.http import HttpResponse
+"""Customer record pages: list, detail, create, edit, delete, recycle bin, merge, duplicate check.
+
+Views parse, call a selector or service, render. Who sees a record is decided by the
+selectors (404 otherwise); what a user may do by accounts.permissions, checked again in the
+services. A user who may see a record but not act on it is sent back with a message.
+"""
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from kehu.accounts import permissions
+from kehu.core.pagination import paginate
+from kehu.customers import selectors, services
+from kehu.customers.errors import CustomerError, DuplicateCustomer
+from kehu.customers.forms import CreditForm, CustomerForm, profile_form_class
+from kehu.customers.models import Customer
+from kehu.customers.services.records import MANUAL_STAGES, clean_uscc
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("todo")
+def _is_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
-customer_list_view = _todo
-customer_create_view = _todo
-duplicate_check_view = _todo
-recycle_bin_view = _todo
-customer_detail_view = _todo
-customer_edit_view = _todo
-customer_delete_view = _todo
-customer_restore_view = _todo
-customer_merge_view = _todo
+
+def _rights(user, customer) -> dict:
+    return {
+        "edit": permissions.can_edit_customer(user, customer),
+        "credit": permissions.can_edit_credit(user, customer),
+        "delete": permissions.can_delete_customer(user, customer),
+        "claim": permissions.can_claim_customer(user, customer),
+        "release": permissions.can_release_customer(user, customer),
+        "sensitive": permissions.can_view_sensitive(user),
+    }
+
+
+def _refuse(request, customer, message=None):
+    messages.warning(request, message or _("You can see this customer but you may not change it."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def customer_list_view(request):
+    page = paginate(selectors.customer_list(user=request.user, params=request.GET), params=request.GET)
+    context = {"page": page, "params": request.GET, "nav": "customers"}
+    if _is_partial(request):
+        return render(request, "customers/customer_list.html#table", context)
+    context["choices"] = selectors.filter_choices(user=request.user)
+    context["stages"] = Customer.Stage.choices
+    context["lead_sources"] = Customer.LeadSource.choices
+    context["kinds"] = Customer.Kind.choices
+    context["can_create"] = permissions.can_create_customer(request.user)
+    return render(request, "customers/customer_list.html", context)
+
+
+@login_required
+@require_GET
+def customer_detail_view(request, pk):
+    customer = selectors.customer_detail(user=request.user, pk=pk)
+    return render(request, "customers/customer_detail.html", {
+        "customer": customer,
+        "history": selectors.customer_history_rows(customer=customer, user=request.user),
+        "can": _rights(request.user, customer),
+        "referrer_visible": customer.referrer_customer_id is not None
+        and Customer.objects.visible_to(request.user).filter(pk=customer.referrer_customer_id).exists(),
+        "nav": "customers",
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request):
+    user = request.user
+    if not permissions.can_create_customer(user):
+        messages.warning(request, _("You may not create customers."))
+        return redirect("customers:list")
+    provisional = Customer(owner=user if (user.is_rep or user.is_manager) else None)
+    form = CustomerForm(request.POST or None, user=user, creating=True,
+                        allow_credit=permissions.can_edit_credit(user, provisional))
+    duplicates, blocking = None, False
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                actor=user, allow_possible_duplicate=form.cleaned_data.get("allow_duplicate", False),
+                **form.service_arguments(),
+            )
+        except DuplicateCustomer as exc:
+            duplicates, blocking = selectors.duplicate_rows(user=user, matches=exc.matches), exc.blocking
+        except CustomerError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Customer %(code)s created.") % {"code": customer.code})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {
+        "form": form, "creating": True, "duplicates": duplicates, "blocking": blocking,
+        "typed_name": form.data.get("name", ""), "nav": "customers",
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request, pk):
+    user = request.user
+    customer = selectors.customer_get_visible_or_404(user=user, pk=pk)
+    data = request.POST if request.method == "POST" else None
+    profile_form = None
+    if permissions.can_edit_customer(user, customer):
+        form = CustomerForm(data, instance=copy.copy(customer), user=user, creating=False,
+                            allow_credit=permissions.can_edit_credit(user, customer))
+        profile = selectors.customer_profile(customer=customer)
+        profile_form = profile_form_class(customer)(data, instance=profile, prefix="profile", user=user)
+    elif permissions.can_edit_credit(user, customer):
+        form = CreditForm(data, instance=copy.copy(customer))
+    else:
+        return _refuse(request, customer)
+    duplicates = None
+    if data is not None and form.is_valid() and (profile_form is None or profile_form.is_valid()):
+        arguments = form.service_arguments()
+        if profile_form is not None:
+            arguments["profile"] = profile_form.service_arguments()
+        try:
+            services.customer_update(actor=user, customer=customer, **arguments)
+        except DuplicateCustomer as exc:
+            duplicates = selectors.duplicate_rows(user=user, matches=exc.matches)
+            form.add_error("uscc", _("Another customer already has this unified social credit code."))
+        except CustomerError as exc:
+            form.add_error(None, exc.message)
+        except PermissionDenied:
+            return _refuse(request, customer)
+        else:
+            messages.success(request, _("Customer %(code)s saved.") % {"code": customer.code})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {
+        "form": form, "profile_form": profile_form, "customer": customer, "creating": False,
+        "credit_only": isinstance(form, CreditForm), "duplicates": duplicates, "blocking": True,
+        "stage_readonly": not isinstance(form, CreditForm) and customer.stage not in MANUAL_STAGES, "nav": "customers",
+    })
+
+
+@login_required
+@require_GET
+def duplicate_check_view(request):
+    """htmx: possible duplicates of what is being typed (across all customers, see docs/rules.md)."""
+    if not permissions.is_sales(request.user):
+        return HttpResponse("")
+    name = request.GET.get("name", "").strip()
+    phone = request.GET.get("phone", "").strip()
+    uscc = request.GET.get("uscc", "").strip()
+    uscc_error = ""
+    if uscc:
+        try:
+            uscc = clean_uscc(uscc)
+        except CustomerError as exc:
+            uscc_error = exc.message if len(uscc) >= 18 else ""
+            uscc = ""
+    exclude = request.GET.get("exclude", "")
+    exclude_id = int(exclude) if exclude.isdigit() else None
+    matches = services.customer_find_duplicates(uscc=uscc, name=name, phone=phone, exclude_id=exclude_id)
+    return render(request, "customers/partials/duplicates.html", {
+        "duplicates": selectors.duplicate_rows(user=request.user, matches=matches),
+        "uscc_error": uscc_error, "live": True, "blocking": any(m.reason == "uscc" for m in matches),
+        "typed_name": name,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_delete_view(request, pk):
+    customer = selectors.customer_get_visible_or_404(user=request.user, pk=pk)
+    if not permissions.can_delete_customer(request.user, customer):
+        return _refuse(request, customer, _("Only a manager of the owner or an administrator may delete a customer."))
+    if request.method == "POST":
+        try:
+            services.customer_delete(actor=request.user, customer=customer)
+        except PermissionDenied:
+            return _refuse(request, customer)
+        messages.success(request, _("Customer %(code)s moved to the recycle bin.") % {"code": customer.code})
+        return redirect("customers:list")
+    return render(request, "customers/customer_confirm_delete.html", {"customer": customer, "nav": "customers"})
+
+
+def _require_admin(user):
+    if not (user.is_active and user.is_admin_role):
+        raise Http404
+
+
+@login_required
+@require_GET
+def recycle_bin_view(request):
+    _require_admin(request.user)
+    page = paginate(selectors.customer_recycle_bin(user=request.user), params=request.GET)
+    return render(request, "customers/customer_recycle_bin.html", {"page": page, "nav": "bin"})
+
+
+@login_required
+@require_POST
+def customer_restore_view(request, pk):
+    _require_admin(request.user)
+    customer = selectors.customer_get_visible_or_404(user=request.user, pk=pk, include_deleted=True)
+    if not customer.is_deleted:
+        return redirect("customers:detail", pk=customer.pk)
+    try:
+        services.customer_restore(actor=request.user, customer=customer)
+    except CustomerError as exc:
+        messages.error(request, exc.message)
+        return redirect("customers:recycle-bin")
+    messages.success(request, _("Customer %(code)s restored with its contacts and history.") % {"code": customer.code})
+    return redirect("customers:detail", pk=customer.pk)
+
+
+def _moved_text(counts: dict) -> str:
+    labels = {"contacts": _("contacts"), "history": _("history entries")}
+    parts = [_("%(label)s: %(count)d") % {"label": labels.get(k, k), "count": n} for k, n in counts.items() if n]
+    return ", ".join(parts) if parts else _("nothing")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_merge_view(request, pk):
+    """Merge another record into this one (or this one into the other), after a side-by-side look."""
+    user = request.user
+    customer = selectors.customer_get_visible_or_404(user=user, pk=pk)
+    if not permissions.can_edit_customer(user, customer):
+        return _refuse(request, customer)
+    other_id = request.POST.get("other") if request.method == "POST" else request.GET.get("other")
+    other = selectors.customer_get_visible_or_404(user=user, pk=other_id) if other_id else None
+    if other is not None and other.pk == customer.pk:
+        messages.warning(request, _("Choose a different record to merge with."))
+        other = None
+    directions = {}
+    if other is not None:
+        directions = {
+            "this": permissions.can_merge_customers(user, customer, other),
+            "other": permissions.can_merge_customers(user, other, customer),
+        }
+    if request.method == "POST" and other is not None:
+        keep = request.POST.get("keep", "this")
+        kept, merged = (customer, other) if keep == "this" else (other, customer)
+        try:
+            record = services.customer_merge(actor=user, kept=kept, merged=merged)
+        except CustomerError as exc:
+            messages.error(request, exc.message)
+        except PermissionDenied:
+            messages.error(request, _("You may not merge these two records."))
+        else:
+            messages.success(request, _("%(merged)s was merged into %(kept)s. Moved: %(moved)s.") % {
+                "merged": merged.code, "kept": kept.code, "moved": _moved_text(record.moved_counts),
+            })
+            return redirect("customers:detail", pk=kept.pk)
+        return redirect(reverse("customers:merge", args=[customer.pk]) + f"?other={other.pk}")
+    q = request.GET.get("q", "")
+    return render(request, "customers/customer_merge.html", {
+        "customer": customer, "other": other, "directions": directions, "q": q,
+        "candidates": [] if other else selectors.merge_candidates(user=user, customer=customer, q=q),
+        "nav": "customers",
+    })

@@ -1,0 +1,127 @@
+"""Money: Decimal only, half-up to the cent, integer cents in storage, exact sums in SQL."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Sum, Value
+
+from conftest import make_customer
+from kehu.core.fields import MoneyField, UnitPriceField
+from kehu.customers.models import Customer
+from kehu.core.money import MoneyError, format_money, from_minor, quantize_cents, to_decimal, to_minor
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2.675", "2.68"),      # a float would give 2.67 (2.675 is 2.67499999... in binary)
+        ("0.005", "0.01"),
+        ("0.004", "0.00"),
+        ("-2.675", "-2.68"),    # half away from zero, as a cashier rounds
+        ("2.665", "2.67"),      # not banker's rounding
+        (Decimal("1.005"), "1.01"),
+        (12, "12.00"),
+        ("1,234.565", "1234.57"),
+        ("¥ 99.5", "99.50"),
+        ("￥1,000", "1000.00"),
+    ],
+)
+def test_quantize_cents_rounds_half_up(given, expected):
+    assert quantize_cents(given) == Decimal(expected)
+    assert str(quantize_cents(given)) == expected
+
+
+@pytest.mark.parametrize("bad", [0.1, 2.675, float("nan"), True, None, "abc", "", "NaN", "Infinity", [1]])
+def test_money_refuses_floats_and_non_amounts(bad):
+    with pytest.raises(MoneyError):
+        to_decimal(bad)
+
+
+def test_minor_units_round_trip():
+    assert to_minor("12.345") == 1235
+    assert to_minor("-0.005") == -1
+    assert from_minor(1235) == Decimal("12.35")
+    assert from_minor(-1) == Decimal("-0.01")
+    assert from_minor(to_minor("98765432109876.54")) == Decimal("98765432109876.54")
+
+
+def test_format_money():
+    assert format_money(Decimal("1234567.8")) == "¥1,234,567.80"
+    assert format_money(Decimal("5"), "USD") == "$5.00"
+    assert format_money(None) == ""
+
+
+def test_money_field_round_trips_through_the_database(rep_a):
+    customer = make_customer(rep_a, "甲公司", "M00001", credit_limit=Decimal("98765432109876.54"))
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("98765432109876.54")
+    assert isinstance(customer.credit_limit, Decimal)
+
+    customer.credit_limit = "1,000.005"
+    customer.save(update_fields=["credit_limit"])
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("1000.01")
+
+
+def test_money_field_stores_integer_cents(rep_a):
+    customer = make_customer(rep_a, "甲公司", "M00001", credit_limit=Decimal("12.34"))
+    table = customer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT credit_limit FROM {table} WHERE id = %s", [customer.pk])
+        raw = cursor.fetchone()[0]
+    assert raw == 1234
+    assert isinstance(raw, int)
+
+
+def test_money_field_sum_is_exact(rep_a):
+    # 0.10 + 0.20 + ... : each of these is inexact as a binary float; their sum must not drift.
+    amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("0.30")] * 100 + [Decimal("0.01")] * 7
+    for i, amount in enumerate(amounts):
+        make_customer(rep_a, f"客户{i}", f"S{i:05d}", credit_limit=amount)
+    make_customer(rep_a, "无额度", "SNONE")  # NULL adds nothing
+    total = Customer.objects.aggregate(total=Sum("credit_limit"))["total"]
+    assert total == Decimal("60.07")
+    assert isinstance(total, Decimal)
+    assert str(total) == "60.07"
+
+
+def test_money_field_refuses_a_float(rep_a):
+    field = MoneyField()
+    with pytest.raises(ValidationError):
+        field.get_prep_value(0.1)
+    with pytest.raises(ValidationError):
+        make_customer(rep_a, "浮点", "F00001", credit_limit=0.1)
+
+
+def test_money_field_form_field_keeps_two_decimals():
+    form_field = MoneyField().formfield()
+    assert form_field.decimal_places == 2
+    assert form_field.clean("12.30") == Decimal("12.30")
+    with pytest.raises(ValidationError):
+        form_field.clean("12.305")
+
+
+def test_unit_price_field_keeps_four_decimals():
+    field = UnitPriceField()
+    assert field.get_prep_value(Decimal("12.34565")) == 123457
+    assert field.get_prep_value("0.00005") == 1
+    assert field.from_db_value(123457, None, None) == Decimal("12.3457")
+    assert str(field.from_db_value(10000, None, None)) == "1.0000"
+    assert field.to_python("3") == Decimal("3.0000")
+    assert field.get_prep_value(None) is None
+    with pytest.raises(ValidationError):
+        field.get_prep_value(0.1)
+    assert field.formfield().decimal_places == 4
+
+
+def test_unit_price_and_money_round_trip_through_sql(db):
+    from kehu.accounts.models import User
+
+    User.objects.create(username="u")
+    row = User.objects.annotate(
+        price=Value(Decimal("12.34565"), output_field=UnitPriceField()),
+        amount=Value("1,234.565", output_field=MoneyField()),
+    ).values("price", "amount").get()
+    assert row == {"price": Decimal("12.3457"), "amount": Decimal("1234.57")}

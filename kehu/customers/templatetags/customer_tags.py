@@ -1,0 +1,104 @@
+"""Template helpers of the customer pages: money, masking, sort links, field rows."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import template
+from django.db import models
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from kehu.core.fields import MoneyField
+from kehu.core.money import MoneyError, format_money
+from kehu.customers.selectors import mask
+
+register = template.Library()
+
+SENSITIVE = {"id_number", "bank_account"}
+
+
+@register.filter
+def money(value, currency="CNY"):
+    """{{ customer.credit_limit|money:customer.currency }} -> ¥1,234.50 (empty for None)."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_money(value if isinstance(value, Decimal) else Decimal(str(value)), currency or "CNY")
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
+
+
+@register.filter
+def masked(value, user):
+    """{{ contact.id_number|masked:request.user }}: the value as this user may see it."""
+    return mask(value or "", user=user)
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes):
+    """The current query string with some parameters changed (None/"" removes one); `page` resets."""
+    request = context["request"]
+    params = request.GET.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode() if params else "?"
+
+
+@register.inclusion_tag("customers/partials/sort_header.html", takes_context=True)
+def sort_header(context, key, label):
+    """A column header that sorts by `key`, and reverses on a second click."""
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    if current == key:
+        target, direction = "-" + key, "asc"
+    elif current == "-" + key:
+        target, direction = key, "desc"
+    else:
+        target, direction = key, ""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["sort"] = target
+    return {"url": "?" + params.urlencode(), "label": label, "direction": direction}
+
+
+def display_value(obj, name, *, user, currency="CNY") -> str:
+    """One field of a model instance as a reader sees it."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, name)
+    if value in (None, ""):
+        return ""
+    if name in SENSITIVE:
+        return mask(str(value), user=user)
+    if field.choices:
+        return str(getattr(obj, f"get_{name}_display")())
+    if isinstance(field, MoneyField):
+        return money(value, currency)
+    if isinstance(field, models.BooleanField):
+        return _("yes") if value else _("no")
+    if isinstance(value, (date, datetime)):
+        return formats.date_format(value, "Y-m-d")
+    return str(value)
+
+
+@register.simple_tag
+def field_rows(obj, names, user, currency="CNY"):
+    """[(label, display value)] of `names` on `obj`, for <dl> sections."""
+    return [(obj._meta.get_field(n).verbose_name, display_value(obj, n, user=user, currency=currency)) for n in names]
+
+
+@register.simple_tag
+def urlparams(**params):
+    """?a=1&b=2 from keyword arguments, skipping empty ones."""
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return "?" + urlencode(clean) if clean else ""
+
+
+@register.filter
+def any_value(rows) -> bool:
+    """True when at least one (label, value) row has a value."""
+    return any(value not in (None, "") for _label, value in rows)

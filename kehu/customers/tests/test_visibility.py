@@ -1,0 +1,351 @@
+"""The walker: every URL pattern of config.urls, for every role, proves the visibility rule.
+
+DOMAIN.md §1 (docs/visibility.md): a rep sees own and pool customers; a manager their
+teams' (manager_a: team A; director: A and B; manager_b, made here: B); finance all but
+cannot edit sales data; admin all. A record in the recycle bin is seen by nobody (the admin
+restores it from the recycle bin). Not visible answers 404, never 403 — for every page and
+every API endpoint.
+
+The walker reads the URL resolver, so a route added tomorrow is tested tomorrow:
+- every route with a `pk` is requested with the id of rep_a's / rep_b's / the pool's
+  customer or contact — which one is decided by the path segment right before `<pk>`
+  (`customers/<pk>/contacts/new/` takes a customer, `contacts/<pk>/edit/` a contact);
+- a segment it does not know, a keyword it cannot fill, or an unnamed route FAILS the walk:
+  teach the walker (OBJECT_KINDS, a fixture object owned by rep_a) when you add a new kind
+  of record, so that nobody adds a page and forgets its scope;
+- every route but the few PUBLIC ones sends an anonymous visitor to the login page (the
+  API answers 403).
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kehu.core.models import AuditEvent
+from kehu.customers.models import Contact, Customer, PoolEvent
+
+# Namespaces that guard themselves and are not customer-scoped: Django's admin lets only
+# staff in (see test_non_staff_is_sent_to_the_admin_login).
+SELF_GUARDED_NAMESPACES = {"admin"}
+# Routes an anonymous visitor may reach: name -> what they get on GET.
+PUBLIC = {
+    "accounts:login": {200},
+    "accounts:logout": {405, 302},  # POST only
+    "accounts:language": {405, 302},  # POST only; anonymous visitors get a cookie
+    "home": {302},  # redirects to the customer list, which asks for a login
+}
+# Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
+IGNORED_KWARGS = {"format"}
+# The segment before <pk> -> the kind of record the pk names.
+OBJECT_KINDS = {"customers": "customer", "contacts": "contact"}
+# GET routes on which the owner of a live record may still get 404, and why.
+OWNER_MAY_GET_404 = {
+    "customers:restore": "restores records in the recycle bin only",
+}
+WRITE_METHODS_API = ("post", "put", "patch", "delete")
+NOT_VISIBLE = {404, 405}  # 405: the method is refused before anything is looked up
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str
+    name: str | None
+    kwargs: tuple
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.lstrip("^").startswith("api/")
+
+    @property
+    def kind(self) -> str | None:
+        """'customer' or 'contact' for a pk route, from the path segment before the pk."""
+        if "pk" not in self.kwargs:
+            return None
+        match = re.search(r"<(?:\w+:)?pk>|\(\?P<pk>", self.route)
+        before = re.sub(r"[\^$\\]", "", self.route[: match.start()])
+        segments = [s for s in before.split("/") if s]
+        return OBJECT_KINDS.get(segments[-1] if segments else "")
+
+    @property
+    def ends_at_pk(self) -> bool:
+        """The record's own page / endpoint (nothing after the pk)."""
+        return bool(re.search(r"(<(?:\w+:)?pk>|\(\?P<pk>[^)]*\))/?\$?$", self.route))
+
+    def __str__(self):
+        return self.name or self.route
+
+
+def _kwarg_names(pattern) -> set:
+    if hasattr(pattern, "converters"):  # RoutePattern (path())
+        return set(pattern.converters)
+    return set(getattr(pattern, "regex").groupindex)  # RegexPattern (re_path())
+
+
+def walk(patterns, prefix="", namespace="", kwargs=frozenset()):
+    for p in patterns:
+        names = kwargs | _kwarg_names(p.pattern)
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            if p.namespace in SELF_GUARDED_NAMESPACES:
+                continue
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns, names)
+        elif isinstance(p, URLPattern):
+            if names & IGNORED_KWARGS:
+                continue
+            yield Route(prefix + str(p.pattern), f"{namespace}{p.name}" if p.name else None, tuple(sorted(names)))
+
+
+ROUTES = list(walk(get_resolver().url_patterns))
+PK_ROUTES = [r for r in ROUTES if "pk" in r.kwargs]
+PLAIN_ROUTES = [r for r in ROUTES if not r.kwargs and r.name]
+
+
+# --- the cast and the records ----------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(cast, team_b):
+    from kehu.accounts.models import User
+
+    manager_b = User.objects.create_user(username="manager_b", password="x-walker-1", role="manager", name="manager_b")
+    team_b.managers.add(manager_b)
+    users = {k: v for k, v in cast.items() if not k.startswith(("customer", "pool"))} | {"manager_b": manager_b}
+    records = {}
+    # A code no page prints by chance (help texts show examples such as C00001).
+    Customer.objects.filter(pk=cast["customer_a"].pk).update(code="WALKA1")
+    cast["customer_a"].refresh_from_db()
+    for key, contact_name in (("customer_a", "走查联系人甲"), ("customer_b", "走查联系人乙"), ("pool_customer", "走查联系人池")):
+        customer = cast[key]
+        records[key] = {"customer": customer, "contact": Contact.objects.create(customer=customer, name=contact_name, phone="13911112222")}
+    everyone = set(users)
+    return {
+        "users": users,
+        "records": records,
+        "sees": {
+            "customer_a": {"admin", "finance", "director", "manager_a", "rep_a"},
+            "customer_b": {"admin", "finance", "director", "manager_b", "rep_b"},
+            "pool_customer": everyone,
+        },
+        "owner": {"customer_a": "rep_a", "customer_b": "rep_b"},
+    }
+
+
+def url_for(route: Route, world, target: str) -> str:
+    return reverse(route.name, kwargs={"pk": world["records"][target][route.kind].pk})
+
+
+def crafted_payload(world, attacker: str) -> dict:
+    """What an attacker posts: changes, a new owner, and their own record as the 'other' side."""
+    own = next((r["customer"].pk for k, r in world["records"].items() if world["owner"].get(k) == attacker), None)
+    return {
+        "name": "WALKER-WAS-HERE", "title": "x", "owner": world["users"][attacker].pk, "code": "HACK", "stage": "vip",
+        "reason": "walker", "confirm": "1", "other": own, "merged": own, "kept": own, "target": own,
+        "customer": own, "to_user": world["users"][attacker].pk, "customers": own,
+    }
+
+
+def state():
+    """Everything a successful write would change (an audit event is written by every service)."""
+    return (
+        AuditEvent.objects.count(),
+        PoolEvent.objects.count(),
+        list(Customer.objects.order_by("pk").values_list("pk", "name", "owner_id", "code", "stage", "is_deleted", "merged_into_id", "updated_at")),
+        list(Contact.objects.order_by("pk").values_list("pk", "name", "customer_id", "is_deleted", "updated_at")),
+    )
+
+
+def request(client, method: str, url: str, route: Route, payload=None, **extra):
+    call = getattr(client, method)
+    if method == "get":
+        return call(url, **extra)
+    if route.is_api:
+        return call(url, payload or {}, content_type="application/json", **extra)
+    if method == "post":
+        return call(url, {k: v for k, v in (payload or {}).items() if v is not None}, **extra)
+    return call(url, **extra)
+
+
+def methods(route: Route):
+    return ("get",) + (WRITE_METHODS_API if route.is_api else ("post",))
+
+
+# --- the walker knows every route --------------------------------------------------------------
+
+def test_walker_finds_the_customer_and_contact_routes():
+    names = {r.name for r in PK_ROUTES}
+    assert {"customers:detail", "customers:edit", "customers:contact-edit", "api:customer-detail", "api:contact-detail"} <= names
+    assert {"customers:list", "api:customer-list"} <= {r.name for r in PLAIN_ROUTES}
+
+
+def test_every_route_is_named_and_every_keyword_is_known():
+    unnamed = [r.route for r in ROUTES if not r.name]
+    assert not unnamed, f"name these routes so the walker can build their URL: {unnamed}"
+    unknown = [f"{r}: {sorted(set(r.kwargs) - {'pk'})}" for r in ROUTES if set(r.kwargs) - {"pk"}]
+    assert not unknown, f"the walker cannot fill these URL keywords; teach it (and scope the view): {unknown}"
+    untyped = [f"{r} ({r.route})" for r in PK_ROUTES if r.kind is None]
+    assert not untyped, (
+        f"the walker does not know what record these <pk> routes name; add the path segment to OBJECT_KINDS "
+        f"and a record owned by rep_a to the `world` fixture: {untyped}"
+    )
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_kind_of_pk_follows_the_path_segment(route):
+    expected = "contact" if re.search(r"contacts/(<(?:\w+:)?pk>|\(\?P<pk>)", route.route) else "customer"
+    assert route.kind == expected
+
+
+# --- not visible: 404 for every method, and nothing changes ------------------------------------
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_users_who_may_not_see_a_record_get_404_and_change_nothing(route, world, client):
+    before = state()
+    failures = []
+    for target in ("customer_a", "customer_b"):
+        url = url_for(route, world, target)
+        for who, user in world["users"].items():
+            if who in world["sees"][target]:
+                continue
+            client.force_login(user)
+            for method in methods(route):
+                response = request(client, method, url, route, crafted_payload(world, who))
+                if response.status_code not in NOT_VISIBLE:
+                    failures.append(f"{who} {method.upper()} {url} -> {response.status_code}")
+    assert not failures, "a user who may not see the record must get 404:\n" + "\n".join(failures)
+    assert state() == before, "a refused request changed data"
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_htmx_requests_cannot_tell_hidden_from_missing(route, world, client):
+    """An htmx fragment may answer 200 for a row that is gone; it must answer the same for a hidden one."""
+    client.force_login(world["users"]["rep_b"])
+    hidden = url_for(route, world, "customer_a")
+    missing = re.sub(r"/\d+/", "/987654321/", hidden, count=1)
+    before = state()
+    for method in methods(route):
+        seen = request(client, method, hidden, route, crafted_payload(world, "rep_b"), HTTP_HX_REQUEST="true")
+        none = request(client, method, missing, route, crafted_payload(world, "rep_b"), HTTP_HX_REQUEST="true")
+        assert seen.status_code == none.status_code, f"{method.upper()} {hidden}: {seen.status_code} vs missing {none.status_code}"
+    assert state() == before
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_nobody_sees_a_record_in_the_recycle_bin(route, world, client):
+    Customer.objects.filter(pk=world["records"]["customer_a"]["customer"].pk).update(is_deleted=True)
+    url = url_for(route, world, "customer_a")
+    before = state()
+    failures = []
+    for who, user in world["users"].items():
+        if who == "admin":
+            continue  # the admin restores it from the recycle bin
+        client.force_login(user)
+        for method in methods(route):
+            response = request(client, method, url, route, crafted_payload(world, who))
+            if response.status_code not in NOT_VISIBLE:
+                failures.append(f"{who} {method.upper()} {url} -> {response.status_code}")
+    assert not failures, "\n".join(failures)
+    assert state() == before
+
+
+# --- visible: the record's page answers ----------------------------------------------------------
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind and r.ends_at_pk], ids=str)
+def test_users_who_may_see_a_record_get_its_page(route, world, client):
+    failures = []
+    for target in ("customer_a", "customer_b", "pool_customer"):
+        url = url_for(route, world, target)
+        for who in sorted(world["sees"][target]):
+            client.force_login(world["users"][who])
+            status = client.get(url).status_code
+            if status != 200:
+                failures.append(f"{who} GET {url} -> {status}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_rep_a_never_gets_404_on_own_customer(route, world, client):
+    if route.name in OWNER_MAY_GET_404:
+        pytest.skip(OWNER_MAY_GET_404[route.name])
+    client.force_login(world["users"]["rep_a"])
+    url = url_for(route, world, "customer_a")
+    assert client.get(url).status_code != 404, url
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+def test_finance_sees_but_changes_no_sales_data(route, world, client):
+    finance = world["users"]["finance"]
+    client.force_login(finance)
+    before = state()
+    for target in ("customer_a", "customer_b", "pool_customer"):
+        url = url_for(route, world, target)
+        if route.ends_at_pk:
+            assert client.get(url).status_code == 200, url
+        for method in methods(route)[1:]:
+            response = request(client, method, url, route, crafted_payload(world, "finance"))
+            if route.is_api:
+                # 403: may not; 405: no such method; 400: a rule refuses first (claiming an owned customer)
+                assert response.status_code in {400, 403, 405}, f"{method.upper()} {url} -> {response.status_code}"
+    assert state() == before, "finance changed sales data"
+
+
+# --- lists, searches and forms never show what a user may not see ------------------------------
+
+@pytest.mark.parametrize("route", PLAIN_ROUTES, ids=str)
+def test_pages_without_an_id_never_show_a_hidden_customer(route, world, client):
+    hidden = world["records"]["customer_a"]
+    needles = [hidden["customer"].name, hidden["customer"].code, hidden["contact"].name]
+    for who in ("rep_b", "rep_a2", "manager_b"):
+        client.force_login(world["users"][who])
+        for params in ({}, {"q": "华为"}, {"q": hidden["customer"].code}, {"q": "hwjs"}, {"q": hidden["contact"].name}):
+            body = client.get(reverse(route.name), params).content.decode("utf-8", "replace")
+            shown = [n for n in needles if n in body and n not in params.values()]  # a search box echoes its query
+            assert not shown, f"{who} GET {route} {params} shows {shown}"
+
+
+# --- signed-out and disabled users -----------------------------------------------------------------
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].split("?")[0] == reverse(settings.LOGIN_URL)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name and (r.kind or not r.kwargs)], ids=str)
+def test_anonymous_is_sent_to_login(route, world, client):
+    url = url_for(route, world, "customer_a") if route.kind else reverse(route.name)
+    if route.name in PUBLIC:
+        assert client.get(url).status_code in PUBLIC[route.name]
+        return
+    before = state()
+    answers = {m: request(client, m, url, route, {"name": "anonymous"}) for m in methods(route)}
+    if route.is_api:
+        assert {r.status_code for r in answers.values()} <= {403, 405}, {m: r.status_code for m, r in answers.items()}
+        assert any(r.status_code == 403 for r in answers.values())
+    else:
+        assert all(_is_login_redirect(r) or r.status_code == 405 for r in answers.values()), {
+            m: (r.status_code, r.get("Location")) for m, r in answers.items()
+        }
+        assert any(_is_login_redirect(r) for r in answers.values())
+    assert state() == before
+
+
+def test_disabled_rep_is_signed_out_everywhere(world, client):
+    rep_a = world["users"]["rep_a"]
+    client.force_login(rep_a)
+    rep_a.is_active = False
+    rep_a.save()
+    customer = world["records"]["customer_a"]["customer"]
+    assert _is_login_redirect(client.get(reverse("customers:detail", kwargs={"pk": customer.pk})))
+    assert client.get(reverse("api:customer-detail", kwargs={"pk": customer.pk})).status_code == 403
+
+
+def test_non_staff_is_sent_to_the_admin_login(world, client):
+    for who in ("rep_b", "manager_a", "director", "finance"):
+        client.force_login(world["users"][who])
+        response = client.get(reverse("admin:index"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), who

@@ -1,0 +1,74 @@
+from pathlib import PurePath
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.dataset.export import FORMATS
+from kehu.dataset.files import DATASET_FILES
+from kehu.dataset.uploads import WORKBOOK
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,.xlsx", "class": "form-control"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class ImportUploadForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Files"),
+        help_text=_("Several CSV files named like the format (users.csv, customers.csv, contacts.csv, products.csv …), or one Excel workbook (.xlsx) with a sheet per file."),
+    )
+
+    def clean_files(self) -> list[tuple[str, object]]:
+        """The uploads as (canonical name, file); the browser's file name is only matched, never used as a path."""
+        uploads = self.cleaned_data["files"]
+        named = []
+        for uploaded in uploads:
+            name = PurePath(uploaded.name.replace("\\", "/")).name.lower()
+            if uploaded.size > MAX_UPLOAD_BYTES:
+                raise forms.ValidationError(_("%(name)s is larger than 100 MB; import it with the kehu import command instead.") % {"name": uploaded.name})
+            if name.endswith(".xlsx"):
+                if len(uploads) > 1:
+                    raise forms.ValidationError(_("Upload one Excel workbook on its own, or CSV files only."))
+                head = uploaded.read(4)
+                uploaded.seek(0)
+                if head != b"PK\x03\x04":
+                    raise forms.ValidationError(_("%(name)s is not an Excel workbook (.xlsx).") % {"name": uploaded.name})
+                named.append((WORKBOOK, uploaded))
+            elif name in DATASET_FILES:
+                if name in {n for n, _f in named}:
+                    raise forms.ValidationError(_("%(name)s was uploaded twice.") % {"name": name})
+                named.append((name, uploaded))
+            else:
+                raise forms.ValidationError(
+                    _("%(name)s is not a file of the Kehu format. Name the files like these: %(names)s.")
+                    % {"name": uploaded.name, "names": ", ".join(DATASET_FILES)}
+                )
+        return named
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("xlsx", _("Excel workbook (.xlsx), one sheet per file")), ("csv", _("CSV files in a zip (UTF-8)"))],
+        initial="xlsx",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+
+    def clean_format(self):
+        value = self.cleaned_data["format"]
+        assert value in FORMATS
+        return value

@@ -1,0 +1,30 @@
+"""The file importers, one per file of DATASET.md, run in DATASET_FILES order.
+
+A later issue adds a file by writing an `Importer` subclass in this package and
+registering it below; a file of the format without an importer is reported as a notice
+("not imported yet by this version"), never as an error.
+"""
+
+from kehu.dataset.files import DATASET_FILES
+from kehu.dataset.importers.base import Importer
+
+REGISTRY: dict[str, type[Importer]] = {}
+
+
+def register(importer: type[Importer]) -> type[Importer]:
+    assert importer.file in DATASET_FILES, f"{importer.file} is not a file of DATASET.md"
+    REGISTRY[importer.file] = importer
+    return importer
+
+
+def importers_in_order() -> list[type[Importer]]:
+    return [REGISTRY[name] for name in DATASET_FILES if name in REGISTRY]
+
+
+from kehu.dataset.importers.contacts import ContactImporter  # noqa: E402
+from kehu.dataset.importers.customers import CustomerImporter  # noqa: E402
+from kehu.dataset.importers.products import ProductImporter  # noqa: E402
+from kehu.dataset.importers.users import UserImporter  # noqa: E402
+
+for _importer in (UserImporter, CustomerImporter, ContactImporter, ProductImporter):
+    register(_importer)

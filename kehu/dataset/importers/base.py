@@ -1,0 +1,366 @@
+"""The machinery every file importer shares.
+
+An import reads each file of the dataset in DATASET_FILES order, three times at most and
+in chunks, so that 100,000 rows never sit in memory together:
+
+1. `scan`: one quick pass that indexes the file's keys (duplicate codes, the first line
+   of each USCC …), so later rows can be checked against earlier and later ones;
+2. `check`: parse every row, look the chunk's keys up in the database (one query per
+   chunk), report bad rows and decide whether each good row creates, updates or leaves
+   a record unchanged. A dry run stops here and writes nothing;
+3. `write`: parse the good rows again and write them with bulk_create/bulk_update.
+
+The checks of step 2 decide which rows are good; step 3 never re-judges them. Later
+issues add a file by writing one `Importer` subclass and registering it (see
+`kehu.dataset.importers`).
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from kehu.dataset.files import Table, TableError
+from kehu.dataset.values import CellError, clean_text
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+CHUNK = 2000
+# Keep IN (...) lists well under SQLite's variable limit.
+LOOKUP_CHUNK = 900
+
+
+@dataclass
+class Issue:
+    file: str
+    line: int | None
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column, "reason": str(self.reason)}
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    notices: list[Issue] = field(default_factory=list)
+    # When bad rows stopped an import: what it would have created and updated.
+    would_create: dict[str, int] = field(default_factory=dict)
+    would_update: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    skip_bad: bool = False
+    written: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+            "notices": [i.as_dict() for i in self.notices],
+        }
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.created)
+
+    @property
+    def total_changes(self) -> int:
+        return sum(self.created.values()) + sum(self.updated.values())
+
+    @property
+    def bad_row_count(self) -> int:
+        return len({(i.file, i.line) for i in self.errors})
+
+
+class ImportContext:
+    """What the importers of one run share: who imports, when, and the keys each file brings."""
+
+    def __init__(self, *, actor, now: datetime, report: ImportReport):
+        self.actor = actor
+        self.now = now
+        self.report = report
+        # Keys of the good rows of each file already checked: {"customers.csv": {"C00001", …}}.
+        self.planned: dict[str, set] = {}
+        self.bad_lines: dict[str, set[int]] = {}
+        self._users: dict[str, dict] | None = None
+        self._managed_ids: set[int] | None = None
+
+    # --- who may import what -------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        """No actor is the system (the `kehu import` command run without --user) and imports as an admin."""
+        return self.actor is None or self.actor.is_admin_role
+
+    @property
+    def managed_ids(self) -> set[int]:
+        from kehu.accounts.visibility import managed_user_ids
+
+        if self._managed_ids is None:
+            self._managed_ids = set(managed_user_ids(self.actor)) if self.actor is not None else set()
+        return self._managed_ids
+
+    def may_manage_owner(self, owner_id: int | None) -> bool:
+        """Whether the actor may import customers owned by `owner_id` (None = the pool)."""
+        return self.is_admin or owner_id is None or owner_id in self.managed_ids
+
+    # --- users by username, reloaded after users.csv is written --------------------
+    def users(self) -> dict[str, dict]:
+        if self._users is None:
+            from kehu.accounts.models import User
+
+            self._users = {
+                u["username"]: u for u in User.objects.values("id", "username", "role", "is_active", "is_superuser")
+            }
+        return self._users
+
+    def forget_users(self) -> None:
+        self._users = None
+
+
+class Row:
+    """One data row: its line, its cells by column, and the problems found in it."""
+
+    def __init__(self, importer: "Importer", line: int, values: dict[str, str]):
+        self.importer = importer
+        self.line = line
+        self.values = values
+        self.bad = False
+        self.action: str | None = None
+
+    def has(self, column: str) -> bool:
+        return column in self.importer.header_set
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def error(self, column: str, reason: str) -> None:
+        self.bad = True
+        self.importer.add_error(self.line, column, reason)
+
+    def warning(self, column: str, reason: str) -> None:
+        self.importer.add_warning(self.line, column, reason)
+
+    def parse(self, column: str, parser, *args, **kwargs):
+        """The parsed value of `column`, None when empty or bad (the error is recorded)."""
+        text = self.get(column)
+        if not text:
+            return None
+        try:
+            return parser(text, *args, **kwargs)
+        except CellError as exc:
+            self.error(column, exc.reason)
+            return None
+
+
+class Importer:
+    """One file of the dataset. Subclasses set `file`, `columns`, `required` and implement
+    `check` and `write`; `scan`, `finish_check` and `finish_write` are optional."""
+
+    file: str = ""
+    columns: list[str] = []
+    required: list[str] = []
+
+    def __init__(self, ctx: ImportContext, table: Table):
+        self.ctx = ctx
+        self.table = table
+        self.header: list[str] = []
+        self.header_set: set[str] = set()
+        self.readable = True
+        self.writing = False
+        self.actions: dict[int, str] = {}
+        self._planned_lines: dict = {}
+
+    # --- reporting -----------------------------------------------------------------
+    def add_error(self, line: int | None, column: str, reason: str) -> None:
+        if self.writing:
+            # Rows reach the write pass only when the check pass found them good, and
+            # parsing is deterministic: an error here is a bug, and the import rolls back.
+            raise RuntimeError(f"{self.file} line {line}, column {column}: {reason} (found only while writing)")
+        self.ctx.report.errors.append(Issue(self.file, line, column, reason))
+        if line is not None:
+            self.ctx.bad_lines.setdefault(self.file, set()).add(line)
+
+    def add_warning(self, line: int | None, column: str, reason: str) -> None:
+        if not self.writing:
+            self.ctx.report.warnings.append(Issue(self.file, line, column, reason))
+
+    def add_notice(self, line: int | None, column: str, reason: str) -> None:
+        if not self.writing:
+            self.ctx.report.notices.append(Issue(self.file, line, column, reason))
+
+    def is_bad(self, line: int) -> bool:
+        return line in self.ctx.bad_lines.get(self.file, ())
+
+    # --- hooks ---------------------------------------------------------------------
+    def refusal(self) -> str | None:
+        """A reason why the actor may not import this file at all (None: they may)."""
+        return None
+
+    def scan(self, row: Row) -> None:
+        """First pass: index the file's keys."""
+
+    def check(self, rows: list[Row]) -> None:
+        """Parse and validate a chunk; set `row.action` for each good row."""
+        raise NotImplementedError
+
+    def finish_check(self) -> None:
+        """After every chunk was checked: cross-row rules that need the whole file."""
+
+    def planned_key(self, row: Row):
+        """The key later files use to refer to this row (None: not referable)."""
+        return None
+
+    def write(self, rows: list[Row]) -> None:
+        raise NotImplementedError
+
+    def finish_write(self) -> None:
+        pass
+
+    # --- the passes ----------------------------------------------------------------
+    def _rows(self) -> Iterator[Row]:
+        """The data rows (blank ones skipped); the header is read on the way."""
+        columns = None
+        for line, cells in self.table.rows():
+            cells = [clean_text(c) for c in cells]
+            if columns is None:
+                columns = cells
+                continue
+            if not any(cells):
+                continue
+            values = {}
+            for i, text in enumerate(cells):
+                if i < len(columns):
+                    if columns[i] in self.header_set:
+                        values[columns[i]] = text
+                elif text:
+                    values[f"#{i + 1}"] = text
+            yield Row(self, line, values)
+
+    def _chunks(self, rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
+        chunk: list[Row] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def read_header(self) -> bool:
+        try:
+            first = next(iter(self.table.rows()), None)
+        except TableError as exc:
+            self.add_error(exc.line, "", exc.reason)
+            return False
+        if first is None:
+            self.add_notice(None, "", _("The file is empty."))
+            return False
+        names = [clean_text(c).lower() for c in first[1]]
+        self.header = names
+        seen = set()
+        for name in names:
+            if not name:
+                continue
+            if name in seen:
+                self.add_error(1, name, _("This column appears twice in the header."))
+                return False
+            seen.add(name)
+            if name not in self.columns:
+                self.add_notice(1, name, _("This column is not part of the Kehu format and was ignored."))
+        missing = [c for c in self.required if c not in seen]
+        for column in missing:
+            self.add_error(1, column, _("This required column is missing."))
+        self.header_set = {n for n in names if n in self.columns}
+        return not missing
+
+    def _rows_checked(self) -> Iterator[Row]:
+        """Rows with the generic checks done: no cells past the header, required values present."""
+        for row in self._rows():
+            extra = [k for k in row.values if k.startswith("#")]
+            if extra:
+                row.error("", _("This row has more cells than the header (%(count)d); check for an unquoted comma.") % {"count": len(self.header)})
+            for k in extra:
+                row.values.pop(k)
+            for column in self.required:
+                if not row.get(column):
+                    row.error(column, _("A value is required."))
+            yield row
+
+    def run_check(self) -> None:
+        first_error = len(self.ctx.report.errors)
+        try:
+            self._run_check()
+        finally:
+            # The file's bad rows in line order (file-level problems first), whatever pass found them.
+            errors = self.ctx.report.errors
+            errors[first_error:] = sorted(errors[first_error:], key=lambda i: i.line or 0)
+
+    def _run_check(self) -> None:
+        self.ctx.report.created[self.file] = 0
+        self.ctx.report.updated[self.file] = 0
+        self.ctx.report.unchanged[self.file] = 0
+        refusal = self.refusal()
+        if refusal:
+            self.add_error(None, "", refusal)
+            self.readable = False
+            self.ctx.planned[self.file] = set()
+            return
+        if not self.read_header():
+            self.readable = False
+            self.ctx.planned[self.file] = set()
+            return
+        try:
+            for row in self._rows():
+                self.scan(row)
+            for chunk in self._chunks(self._rows_checked()):
+                self.check(chunk)
+                for row in chunk:
+                    if not row.bad and not self.is_bad(row.line):
+                        self.actions[row.line] = row.action or UNCHANGED
+                        key = self.planned_key(row)
+                        if key is not None:
+                            self._planned_lines.setdefault(key, row.line)
+            self.finish_check()
+        except TableError as exc:
+            self.add_error(exc.line, "", exc.reason)
+            self.readable = False
+        bad = self.ctx.bad_lines.get(self.file, set())
+        if not self.readable:
+            self.actions = {}
+        self.ctx.planned[self.file] = {k for k, line in self._planned_lines.items() if line not in bad} if self.readable else set()
+        for line, action in self.actions.items():
+            if line in bad:
+                continue
+            target = {CREATE: self.ctx.report.created, UPDATE: self.ctx.report.updated}.get(action, self.ctx.report.unchanged)
+            target[self.file] += 1
+
+    def good_lines(self) -> int:
+        bad = self.ctx.bad_lines.get(self.file, set())
+        return sum(1 for line, action in self.actions.items() if line not in bad and action != UNCHANGED)
+
+    def run_write(self) -> None:
+        if not self.readable:
+            return
+        self.writing = True
+        bad = self.ctx.bad_lines.get(self.file, set())
+        good = (row for row in self._rows() if row.line not in bad and self.actions.get(row.line) not in (None, UNCHANGED))
+        for chunk in self._chunks(good):
+            self.write(chunk)
+        self.finish_write()
+
+
+def chunked(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:
+    batch = []
+    for value in values:
+        batch.append(value)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,401 @@
+"""customers.csv: ★code, ★name, ★kind, owner, stage, lead_source, referrer, province, city,
+industry, phone, uscc, influence, reputation, credit_limit, fund_status, payment_attitude,
+created_at.
+
+Rows are matched by code: a new code creates a customer, a known one updates the columns
+the file has (a column left out of the header is left alone; an empty cell empties the
+field — an empty owner puts the customer in the public pool). A new customer whose USCC
+or normalised name already belongs to another code is a bad row (de-duplication, §2); the
+same phone is only a warning. Managers import customers of their own teams and of the
+pool only.
+"""
+
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.audit import _plain
+from kehu.core.models import AuditEvent
+from kehu.customers.errors import CustomerError
+from kehu.customers.models import CompanyProfile, Customer, PersonProfile
+from kehu.customers.normalize import normalize_name, normalize_phone
+from kehu.customers.services.records import clean_uscc, customer_derive_fields
+from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked
+from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
+
+TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
+# Columns whose empty cell means "keep what is there" rather than "empty the field".
+KEEP_WHEN_EMPTY = {"stage", "created_at"}
+# What the check and write passes read of an existing customer.
+EXISTING = [
+    "id", "code", "name", "kind", "owner_id", "stage", "lead_source", "province", "city", "industry",
+    "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude",
+    "created_at", "is_deleted",
+]
+LOADED = [
+    "code", "name", "kind", "owner", "stage", "stage_changed_at", "lead_source", "referrer_customer",
+    "province", "city", "industry", "phone", "uscc", "influence", "reputation", "credit_limit",
+    "fund_status", "payment_attitude", "created_at", "updated_at", "name_normalized", "name_initials",
+    "name_pinyin", "phone_normalized", "owned_since", "pool_clock_at", "previous_owner",
+    "returned_to_pool_at", "return_warned_at", "last_followup_at",
+]
+# Model fields written when a column changes (besides the column's own field).
+ALSO = {
+    "name": ["name_normalized", "name_initials", "name_pinyin"],
+    "phone": ["phone_normalized"],
+    "stage": ["stage_changed_at"],
+    "owner": ["owned_since", "pool_clock_at", "previous_owner", "returned_to_pool_at", "return_warned_at"],
+}
+FIELD = {"owner": "owner", "referrer": "referrer_customer"}
+
+
+def parse_code(value: str) -> str:
+    value = parse_text(value, max_length=32)
+    if any(ch.isspace() for ch in value):
+        raise CellError(_("A code may not contain spaces."))
+    return value
+
+
+def parse_uscc(value: str) -> str:
+    try:
+        return clean_uscc(value)
+    except CustomerError as exc:
+        raise CellError(str(exc.message)) from None
+
+
+class CustomerImporter(Importer):
+    file = "customers.csv"
+    columns = [
+        "code", "name", "kind", "owner", "stage", "lead_source", "referrer", "province", "city", "industry",
+        "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude", "created_at",
+    ]
+    required = ["code", "name", "kind"]
+
+    def __init__(self, ctx, table):
+        super().__init__(ctx, table)
+        self.first_code: dict[str, int] = {}
+        self.first_uscc: dict[str, tuple[int, str]] = {}
+        self.first_name: dict[str, tuple[int, str]] = {}
+        self.first_phone: dict[str, tuple[int, str]] = {}
+        self.in_file_referrers: list[tuple[int, str]] = []
+        self.deferred_referrers: list[tuple[str, str]] = []
+
+    # --- pass 0 --------------------------------------------------------------------
+    def scan(self, row: Row) -> None:
+        code = row.get("code")
+        self.first_code.setdefault(code, row.line)
+        uscc = row.get("uscc").upper()
+        if uscc:
+            self.first_uscc.setdefault(uscc, (row.line, code))
+        name = normalize_name(row.get("name"))
+        if name:
+            self.first_name.setdefault(name, (row.line, code))
+        phone = normalize_phone(row.get("phone"))
+        if len(phone) >= 7:
+            self.first_phone.setdefault(phone, (row.line, code))
+
+    def planned_key(self, row: Row):
+        return row.get("code")
+
+    # --- parsing (pure: the same in both passes) -----------------------------------
+    def parse(self, row: Row) -> dict:
+        v: dict = {
+            "code": row.parse("code", parse_code),
+            "name": row.parse("name", parse_text, max_length=200),
+            "kind": row.parse("kind", KIND.parse),
+        }
+        for column in self.header_set:
+            if column in v:
+                continue
+            if column in TEXT:
+                v[column] = row.parse(column, parse_text, max_length=TEXT[column]) or ""
+            elif column in ("owner", "referrer"):
+                v[column] = row.get(column)
+            elif column == "stage":
+                v[column] = row.parse(column, STAGE.parse)
+            elif column == "lead_source":
+                v[column] = row.parse(column, LEAD_SOURCE.parse) or ""
+            elif column == "fund_status":
+                v[column] = row.parse(column, FUND_STATUS.parse) or ""
+            elif column == "payment_attitude":
+                v[column] = row.parse(column, PAYMENT_ATTITUDE.parse) or ""
+            elif column == "uscc":
+                v[column] = row.parse(column, parse_uscc) or ""
+            elif column in ("influence", "reputation"):
+                v[column] = row.parse(column, parse_int, low=1, high=5)
+            elif column == "credit_limit":
+                v[column] = row.parse(column, parse_money)
+            elif column == "created_at":
+                v[column] = row.parse(column, parse_datetime)
+        if v.get("uscc") and v["kind"] == Customer.Kind.PERSON:
+            row.error("uscc", _("A person customer has no unified social credit code."))
+        if v.get("referrer") and v["referrer"] == v["code"]:
+            row.error("referrer", _("A customer cannot be its own referrer."))
+        return v
+
+    def _existing(self, codes: list[str]) -> dict[str, dict]:
+        found = {}
+        for batch in chunked(codes):
+            qs = Customer.objects.filter(code__in=batch).values(
+                *EXISTING, owner_username=F("owner__username"), referrer_code=F("referrer_customer__code"),
+            )
+            for c in qs:
+                found[c["code"]] = c
+        return found
+
+    def _changes(self, old: dict, v: dict) -> dict:
+        """{column: [old, new]} over the columns of the file, owners and referrers by name."""
+        changes = {}
+        for column in self.columns:
+            if column not in v or column == "code":
+                continue
+            new = v[column]
+            if column in KEEP_WHEN_EMPTY and new is None:
+                continue
+            if column == "owner":
+                before = old["owner_username"] or ""
+            elif column == "referrer":
+                before = old["referrer_code"] or ""
+            else:
+                before = old[column]
+            if before != new:
+                changes[column] = [before, new]
+        return changes
+
+    # --- pass 1 --------------------------------------------------------------------
+    def _owner_problem(self, username: str) -> str | None:
+        user = self.ctx.users().get(username)
+        if user is None:
+            if username in self.ctx.planned.get("users.csv", ()):
+                return None
+            return _("No user with the username “%(value)s”.") % {"value": username}
+        if not user["is_active"]:
+            return _("User %(value)s is disabled and cannot own customers.") % {"value": username}
+        if user["role"] == User.Role.FINANCE and not user["is_superuser"]:
+            return _("User %(value)s works in finance and cannot own customers.") % {"value": username}
+        if not self.ctx.may_manage_owner(user["id"]):
+            return _("User %(value)s is not in a team you manage.") % {"value": username}
+        return None
+
+    def check(self, rows: list[Row]) -> None:
+        parsed = [(row, self.parse(row)) for row in rows]
+        codes = [v["code"] for _r, v in parsed if v["code"]]
+        existing = self._existing(codes)
+
+        usccs = {v["uscc"] for _r, v in parsed if v.get("uscc")}
+        uscc_owners: dict[str, set[str]] = {}
+        for batch in chunked(usccs):
+            for uscc, code in Customer.objects.alive().filter(uscc__in=batch).values_list("uscc", "code"):
+                uscc_owners.setdefault(uscc, set()).add(code)
+        new_names = {normalize_name(v["name"]) for _r, v in parsed if v["name"] and v["code"] not in existing}
+        name_owners: dict[str, set[str]] = {}
+        for batch in chunked(n for n in new_names if n):
+            for name, code in Customer.objects.alive().filter(name_normalized__in=batch).values_list("name_normalized", "code"):
+                name_owners.setdefault(name, set()).add(code)
+        phones = {normalize_phone(v.get("phone", "")) for _r, v in parsed}
+        phone_owners: dict[str, set[str]] = {}
+        for batch in chunked(p for p in phones if len(p) >= 7):
+            for phone, code in Customer.objects.alive().filter(phone_normalized__in=batch).values_list("phone_normalized", "code"):
+                phone_owners.setdefault(phone, set()).add(code)
+        referrers = {v["referrer"] for _r, v in parsed if v.get("referrer")}
+        known_referrers: set[str] = set()
+        visible = Customer.objects.visible_to(self.ctx.actor) if self.ctx.actor is not None else Customer.objects.alive()
+        for batch in chunked(referrers):
+            known_referrers.update(visible.filter(code__in=batch).values_list("code", flat=True))
+
+        for row, v in parsed:
+            code = v["code"]
+            if code and self.first_code.get(code) != row.line:
+                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+                continue
+            old = existing.get(code)
+            if old is not None and old["is_deleted"]:
+                row.error("code", _("Customer %(code)s is in the recycle bin; an administrator must restore it before it can be imported.") % {"code": code})
+                continue
+            if old is not None and not self.ctx.may_manage_owner(old["owner_id"]):
+                row.error("code", _("Customer %(code)s belongs to someone outside your teams; you may not change it.") % {"code": code})
+                continue
+            if v.get("owner"):
+                problem = self._owner_problem(v["owner"])
+                if problem:
+                    row.error("owner", problem)
+            uscc = v.get("uscc")
+            if uscc:
+                others = sorted(uscc_owners.get(uscc, set()) - {code})
+                first_line, first_code = self.first_uscc.get(uscc, (row.line, code))
+                if others:
+                    row.error("uscc", _("Customer %(code)s already has this unified social credit code.") % {"code": others[0]})
+                elif first_line != row.line and first_code != code:
+                    row.error("uscc", _("Line %(line)d (customer %(code)s) has the same unified social credit code.") % {"line": first_line, "code": first_code})
+            name = normalize_name(v["name"] or "")
+            if old is None and name:
+                others = sorted(name_owners.get(name, set()) - {code})
+                first_line, first_code = self.first_name.get(name, (row.line, code))
+                if others:
+                    row.error("name", _("Customer %(code)s already has this name.") % {"code": others[0]})
+                elif first_line < row.line and first_code != code:
+                    row.error("name", _("Line %(line)d (customer %(code)s) has the same name.") % {"line": first_line, "code": first_code})
+            referrer = v.get("referrer")
+            if referrer and referrer != code and referrer not in known_referrers:
+                if referrer in self.first_code:
+                    self.in_file_referrers.append((row.line, referrer))
+                else:
+                    row.error("referrer", _("No customer with the code “%(value)s”.") % {"value": referrer})
+            if row.bad:
+                continue
+            changes = {} if old is None else self._changes(old, v)
+            phone = normalize_phone(v.get("phone", ""))
+            if len(phone) >= 7 and (old is None or "phone" in changes):
+                others = sorted(phone_owners.get(phone, set()) - {code})
+                first_line, first_code = self.first_phone.get(phone, (row.line, code))
+                if others:
+                    row.warning("phone", _("Customer %(code)s has the same phone; check that they are not the same customer.") % {"code": others[0]})
+                elif first_line < row.line and first_code != code:
+                    row.warning("phone", _("Line %(line)d (customer %(code)s) has the same phone; check that they are not the same customer.") % {"line": first_line, "code": first_code})
+            row.action = CREATE if old is None else (UPDATE if changes else UNCHANGED)
+
+    def finish_check(self) -> None:
+        """A referrer given by a row of this file must be a good row itself (cascading)."""
+        changed = True
+        while changed:
+            changed = False
+            for line, referrer in self.in_file_referrers:
+                if self.is_bad(line):
+                    continue
+                target = self.first_code[referrer]
+                if self.is_bad(target):
+                    self.add_error(line, "referrer", _("The row of customer %(code)s (line %(line)d) has errors, so it cannot be the referrer.") % {"code": referrer, "line": target})
+                    changed = True
+
+    # --- pass 2 --------------------------------------------------------------------
+    def _resolve_codes(self, codes) -> dict[str, int]:
+        ids = {}
+        for batch in chunked(set(codes)):
+            ids.update(Customer.objects.filter(code__in=batch).values_list("code", "id"))
+        return ids
+
+    def write(self, rows: list[Row]) -> None:
+        ctx, now = self.ctx, self.ctx.now
+        parsed = [self.parse(row) for row in rows]
+        existing = self._existing([v["code"] for v in parsed])
+        users = ctx.users()
+        owner_id = lambda username: users[username]["id"] if username else None  # noqa: E731
+        actor_id = ctx.actor.pk if ctx.actor is not None else None
+        events: list[AuditEvent] = []
+
+        # New customers.
+        new = [v for v in parsed if v["code"] not in existing]
+        created = []
+        for v in new:
+            c = Customer(code=v["code"], name=v["name"], kind=v["kind"], stage=v.get("stage") or Customer.Stage.TARGET)
+            for column in ("lead_source", "province", "city", "industry", "phone", "uscc", "influence",
+                           "reputation", "credit_limit", "fund_status", "payment_attitude"):
+                if column in v:
+                    setattr(c, column, v[column])
+            c.owner_id = owner_id(v.get("owner"))
+            c.stage_changed_at = now
+            if c.owner_id is not None:
+                c.owned_since = c.pool_clock_at = now
+            customer_derive_fields(c)
+            created.append(c)
+        Customer.objects.bulk_create(created, batch_size=500)
+        if created and any(c.pk is None for c in created):
+            ids = self._resolve_codes(c.code for c in created)
+            for c in created:
+                c.pk = c.id = ids[c.code]
+
+        # Referrers (now that this chunk's new customers exist) and created_at of the new.
+        ref_ids = self._resolve_codes(v["referrer"] for v in parsed if v.get("referrer"))
+        later = []
+        for c, v in zip(created, new):
+            fields = []
+            if v.get("created_at"):
+                c.created_at = v["created_at"]
+                fields.append("created_at")
+            if v.get("referrer"):
+                if v["referrer"] in ref_ids:
+                    c.referrer_customer_id = ref_ids[v["referrer"]]
+                else:
+                    self.deferred_referrers.append((c.code, v["referrer"]))
+            if fields or c.referrer_customer_id:
+                later.append(c)
+        Customer.objects.bulk_update(later, ["created_at", "referrer_customer"], batch_size=500)
+        new_profiles_company = [CompanyProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.COMPANY]
+        new_profiles_person = [PersonProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.PERSON]
+        for c, v in zip(created, new):
+            events.append(AuditEvent(
+                actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
+                object_label=str(c)[:255], customer_id=c.pk,
+                changes={k: [None, _plain(val)] for k, val in v.items() if val not in ("", None)},
+                note=self.file,
+            ))
+
+        # Changed customers.
+        changed = {v["code"]: (v, self._changes(existing[v["code"]], v)) for v in parsed if v["code"] in existing}
+        changed = {code: vc for code, vc in changed.items() if vc[1]}
+        instances = {}
+        for batch in chunked(list(changed)):
+            for c in Customer.objects.filter(code__in=batch).only(*LOADED):
+                instances[c.code] = c
+        fields: set[str] = set()
+        kind_changed = []
+        for code, (v, changes) in changed.items():
+            c = instances[code]
+            for column, (_old, new_value) in changes.items():
+                fields.add(FIELD.get(column, column))
+                fields.update(ALSO.get(column, []))
+                if column == "owner":
+                    old_owner = c.owner_id
+                    c.owner_id = owner_id(new_value)
+                    c.return_warned_at = None
+                    if old_owner is not None:
+                        c.previous_owner_id = old_owner
+                    if c.owner_id is None:
+                        c.returned_to_pool_at = now
+                        c.owned_since = c.pool_clock_at = None
+                    else:
+                        c.owned_since = c.pool_clock_at = now
+                elif column == "referrer":
+                    if not new_value:
+                        c.referrer_customer_id = None
+                    elif new_value in ref_ids:
+                        c.referrer_customer_id = ref_ids[new_value]
+                    else:
+                        self.deferred_referrers.append((code, new_value))
+                elif column == "stage":
+                    c.stage = new_value
+                    c.stage_changed_at = now
+                else:
+                    setattr(c, column, new_value)
+                    if column == "kind":
+                        kind_changed.append(c)
+            if "name" in changes or "phone" in changes:
+                customer_derive_fields(c)
+            c.updated_at = now
+            events.append(AuditEvent(
+                actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
+                object_label=str(c)[:255], customer_id=c.pk,
+                changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}, note=self.file,
+            ))
+        if changed:
+            Customer.objects.bulk_update(list(instances.values()), sorted(fields | {"updated_at"}), batch_size=300)
+        if kind_changed:
+            ids = [c.pk for c in kind_changed]
+            has_company = set(CompanyProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+            has_person = set(PersonProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+            new_profiles_company += [CompanyProfile(customer_id=c.pk) for c in kind_changed
+                                     if c.kind == Customer.Kind.COMPANY and c.pk not in has_company]
+            new_profiles_person += [PersonProfile(customer_id=c.pk) for c in kind_changed
+                                    if c.kind == Customer.Kind.PERSON and c.pk not in has_person]
+        CompanyProfile.objects.bulk_create(new_profiles_company, batch_size=500)
+        PersonProfile.objects.bulk_create(new_profiles_person, batch_size=500)
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+
+    def finish_write(self) -> None:
+        """Referrers that are rows further down the file, now that every row is written."""
+        if not self.deferred_referrers:
+            return
+        ids = self._resolve_codes([c for c, _r in self.deferred_referrers] + [r for _c, r in self.deferred_referrers])
+        updates = [Customer(pk=ids[code], referrer_customer_id=ids[ref]) for code, ref in self.deferred_referrers]
+        Customer.objects.bulk_update(updates, ["referrer_customer"], batch_size=500)

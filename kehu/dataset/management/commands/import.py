@@ -1,0 +1,67 @@
+"""kehu import PATH [--dry-run] [--skip-bad] [--json] [--user USERNAME] (DATASET.md)."""
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from kehu.dataset.files import DatasetError
+from kehu.dataset.management.commands._common import acting_user
+from kehu.dataset.services import dataset_import, import_exit_code
+
+
+class Command(BaseCommand):
+    help = "Import a Kehu dataset: a folder of CSV files or one .xlsx workbook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="a folder of CSV files, one CSV file, or an .xlsx workbook")
+        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+        parser.add_argument("--skip-bad", action="store_true", help="write the good rows even when some rows are bad")
+        parser.add_argument("--json", action="store_true", help="print one JSON document on standard output")
+        parser.add_argument("--user", help="import as this user (default: the system, as an administrator)")
+
+    def handle(self, *args, **opts):
+        actor = acting_user(opts["user"])
+        try:
+            report = dataset_import(actor=actor, path=opts["path"], dry_run=opts["dry_run"], skip_bad=opts["skip_bad"])
+        except DatasetError as exc:
+            raise CommandError(exc.message, returncode=2) from None
+        except PermissionDenied:
+            raise CommandError(_("User %(value)s may not import data.") % {"value": actor.username}, returncode=2) from None
+        if opts["json"]:
+            self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+        else:
+            self._print(report)
+        code = import_exit_code(report)
+        if code:
+            raise CommandError(
+                _("%(count)d bad rows; nothing was written. Fix them, or run again with --skip-bad to write the good rows.")
+                % {"count": report.bad_row_count} if not report.skip_bad else
+                _("%(count)d bad rows and no good row to write.") % {"count": report.bad_row_count},
+                returncode=code,
+            )
+
+    def _print(self, report) -> None:
+        created = report.would_create or report.created
+        updated = report.would_update or report.updated
+        for name in created:
+            self.stdout.write(
+                _("%(file)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged")
+                % {"file": name, "created": created[name], "updated": updated[name], "unchanged": report.unchanged.get(name, 0)}
+            )
+        for title, issues in ((_("Bad rows"), report.errors), (_("Warnings"), report.warnings), (_("Notices"), report.notices)):
+            if issues:
+                self.stdout.write(f"{title}:")
+                for i in issues:
+                    where = ", ".join(p for p in (i.file, _("line %(line)d") % {"line": i.line} if i.line else "", i.column) if p)
+                    self.stdout.write(f"  {where}: {i.reason}")
+        if report.dry_run:
+            self.stdout.write(_("Dry run: nothing was written."))
+        elif report.written:
+            self.stdout.write(self.style.SUCCESS(
+                _("Imported: %(created)d records created, %(updated)d updated.")
+                % {"created": sum(report.created.values()), "updated": sum(report.updated.values())}
+            ))
+        elif not report.errors:
+            self.stdout.write(_("Nothing to change: the data is already in Kehu."))

@@ -1,0 +1,151 @@
+"""Importing a Kehu dataset (DATASET.md). The `kehu import` command, the upload page and
+`kehu demo` all call `dataset_import`."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts import permissions
+from kehu.core.models import AuditEvent
+from kehu.dataset.files import DATASET_FILES, Dataset, DatasetError, open_dataset
+from kehu.dataset.importers import REGISTRY, importers_in_order
+from kehu.dataset.importers.base import ImportContext, ImportReport, Issue
+from kehu.dataset.models import DatasetImport
+
+
+def dataset_import(
+    *, actor, path=None, dataset: Dataset | None = None, dry_run: bool = False, skip_bad: bool = False, now=None,
+) -> ImportReport:
+    """Check every row of the dataset at `path`, then write it in one transaction.
+
+    `actor` None is the system (an import run from the command line without --user) and
+    imports as an administrator. With any bad row nothing is written, unless `skip_bad`;
+    with `dry_run` nothing is ever written and the report says what would change.
+    Raises DatasetError when the dataset cannot be read at all, PermissionDenied when the
+    actor may not import.
+    """
+    if actor is not None and not permissions.can_import(actor):
+        raise PermissionDenied
+    if dataset is None:
+        dataset = open_dataset(path)
+    report = ImportReport(dry_run=dry_run, skip_bad=skip_bad)
+    ctx = ImportContext(actor=actor, now=now or timezone.now(), report=report)
+    for name in dataset.ignored:
+        report.notices.append(Issue(name, None, "", _("Not a file of the Kehu format; ignored.")))
+    for name in DATASET_FILES:
+        if name in dataset.tables and name not in REGISTRY:
+            report.notices.append(Issue(name, None, "", _("This file is not imported yet by this version of Kehu; it was skipped.")))
+    importers = [cls(ctx, dataset.tables[cls.file]) for cls in importers_in_order() if cls.file in dataset.tables]
+    if not importers and not report.notices:
+        raise DatasetError(_("The dataset has none of the files Kehu imports."))
+
+    if dry_run:
+        for importer in importers:
+            importer.run_check()
+        return report
+    try:
+        with transaction.atomic():
+            for importer in importers:
+                importer.run_check()
+            if (report.errors and not skip_bad) or not report.total_changes:
+                return _nothing_written(report)
+            for importer in importers:
+                importer.run_write()
+            _record(ctx, dataset)
+            report.written = True
+    except IntegrityError:
+        raise DatasetError(_("The data changed while it was being imported, so nothing was written. Run the import again.")) from None
+    return report
+
+
+def _nothing_written(report: ImportReport) -> ImportReport:
+    """Nothing was created or updated; what would have been is kept for the message."""
+    report.would_create = dict(report.created)
+    report.would_update = dict(report.updated)
+    report.created = {name: 0 for name in report.created}
+    report.updated = {name: 0 for name in report.updated}
+    return report
+
+
+def _record(ctx: ImportContext, dataset: Dataset) -> None:
+    report = ctx.report
+    run = DatasetImport.objects.create(
+        actor=ctx.actor, source=dataset.label[:255], created=report.created, updated=report.updated,
+        bad_rows=report.bad_row_count, warnings=len(report.warnings),
+    )
+    AuditEvent.objects.create(
+        actor=ctx.actor, verb=AuditEvent.Verb.IMPORT, object_type="datasetimport", object_id=run.pk,
+        object_label=str(run)[:255],
+        changes={"created": report.created, "updated": report.updated, "bad_rows": report.bad_row_count},
+        note=dataset.label[:500],
+    )
+
+
+def import_exit_code(report: ImportReport) -> int:
+    """0 when the import did (or, in a dry run, would do) its job; 1 when bad rows stopped it."""
+    if not report.errors:
+        return 0
+    if report.skip_bad and (report.written or (report.dry_run and report.total_changes)):
+        return 0
+    return 1
+
+
+# --- the demo company (`kehu demo`, `make run`) ---------------------------------------
+DEMO_PASSWORD = "kehu2026"
+DEMO_USERS = ["boss", "mgr1", "fin1", "rep1", "rep2", "rep3"]
+
+
+def demo_company_load() -> list[ImportReport]:
+    """Load the shipped example and the extra demo set; set the demo logins. Idempotent:
+    a second run finds everything in place and changes nothing."""
+    import json
+    from pathlib import Path
+
+    from kehu.accounts.models import User
+    from kehu.customers.models import Customer, Tag
+    from kehu.customers.services import customer_update
+
+    base = Path(__file__).resolve().parent
+    with transaction.atomic():
+        reports = [
+            dataset_import(actor=None, path=base / "examples" / "small"),
+            dataset_import(actor=None, path=base / "demo"),
+        ]
+        for report in reports:
+            if report.errors:
+                raise DatasetError("; ".join(f"{i.file}:{i.line}:{i.column}: {i.reason}" for i in report.errors))
+        for user in User.objects.filter(username__in=DEMO_USERS):
+            fields = []
+            if not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+                fields.append("password")
+            if user.username == "boss" and not (user.is_staff and user.is_superuser):
+                user.is_staff = user.is_superuser = True
+                fields += ["is_staff", "is_superuser"]
+            if fields:
+                user.save(update_fields=fields)
+        boss = User.objects.get(username="boss")
+        wanted = json.loads((base / "demo" / "tags.json").read_text(encoding="utf-8"))
+        for customer in Customer.objects.filter(code__in=list(wanted)).prefetch_related("tags"):
+            have = {t.name for t in customer.tags.all()}
+            if not set(wanted[customer.code]) <= have:
+                tags = [Tag.objects.get_or_create(name=name)[0] for name in sorted(have | set(wanted[customer.code]))]
+                customer_update(actor=boss, customer=customer, data={}, tags=tags)
+    return reports
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, role, password) of the demo users, in the order of DEMO_USERS."""
+    from kehu.accounts.models import User
+
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
+    rows = []
+    for username in DEMO_USERS:
+        if username in users:
+            user = users[username]
+            role = str(user.get_role_display())
+            if username == "mgr1":
+                role = _("%(role)s (director: manages every team)") % {"role": role}
+            rows.append((username, role, DEMO_PASSWORD))
+    return rows

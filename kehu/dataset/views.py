@@ -1,0 +1,125 @@
+"""The import page (upload → preview of every bad row → import now) and the export page."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kehu.accounts import permissions
+from kehu.dataset.export import export_csv_zip, export_xlsx
+from kehu.dataset.files import DatasetError, open_dataset
+from kehu.dataset.forms import ExportForm, ImportUploadForm
+from kehu.dataset.services import dataset_import
+from kehu.dataset.uploads import upload_discard, upload_path, upload_save
+
+SESSION_KEY = "dataset_upload"
+
+
+def _require_import(request) -> None:
+    if not permissions.can_import(request.user):
+        raise Http404
+
+
+def _open_upload(token: str, names: list[str]):
+    path = upload_path(token)
+    if path is None:
+        return None
+    dataset = open_dataset(path)
+    dataset.label = ", ".join(names)[:255]
+    return dataset
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_view(request):
+    """GET: the upload form. POST: store the files, check them (a dry run) and show the preview."""
+    _require_import(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        files = form.cleaned_data["files"]
+        old = request.session.get(SESSION_KEY, {})
+        upload_discard(old.get("token", ""))
+        token = upload_save(files)
+        names = [getattr(f, "name", n) for n, f in files]
+        request.session[SESSION_KEY] = {"token": token, "names": names}
+        try:
+            report = dataset_import(actor=request.user, dataset=_open_upload(token, names), dry_run=True)
+        except DatasetError as exc:
+            upload_discard(token)
+            request.session.pop(SESSION_KEY, None)
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "dataset/import_preview.html", {
+                "nav": "import", "report": report, "token": token, "names": names, "rows": _count_rows(report),
+            })
+    return render(request, "dataset/import_upload.html", {"nav": "import", "form": form})
+
+
+@login_required
+@require_POST
+def import_confirm_view(request):
+    """Run the real import of the previewed upload (optionally skipping the bad rows)."""
+    _require_import(request)
+    upload = request.session.get(SESSION_KEY) or {}
+    token = request.POST.get("token", "")
+    if not token or token != upload.get("token"):
+        messages.error(request, _("That upload is no longer waiting; upload the files again."))
+        return redirect("dataset:import")
+    if request.POST.get("action") == "cancel":
+        upload_discard(token)
+        request.session.pop(SESSION_KEY, None)
+        messages.info(request, _("The upload was discarded; nothing was imported."))
+        return redirect("dataset:import")
+    dataset = _open_upload(token, upload.get("names", []))
+    if dataset is None:
+        request.session.pop(SESSION_KEY, None)
+        messages.error(request, _("That upload is no longer waiting; upload the files again."))
+        return redirect("dataset:import")
+    skip_bad = request.POST.get("skip_bad") == "1"
+    try:
+        report = dataset_import(actor=request.user, dataset=dataset, skip_bad=skip_bad)
+    except DatasetError as exc:
+        messages.error(request, exc.message)
+        return redirect("dataset:import")
+    upload_discard(token)
+    request.session.pop(SESSION_KEY, None)
+    if report.written:
+        messages.success(request, _("Imported: %(created)d records created, %(updated)d updated, %(bad)d bad rows skipped.") % {
+            "created": sum(report.created.values()), "updated": sum(report.updated.values()), "bad": report.bad_row_count,
+        })
+    elif report.errors:
+        messages.error(request, _("Nothing was imported: the files have %(count)d bad rows.") % {"count": report.bad_row_count})
+    else:
+        messages.info(request, _("Nothing to change: the data is already in Kehu."))
+    return redirect("dataset:import")
+
+
+def _count_rows(report) -> list[dict]:
+    return [
+        {"file": name, "create": report.created[name], "update": report.updated[name], "unchanged": report.unchanged.get(name, 0)}
+        for name in report.created
+    ]
+
+
+@login_required
+def export_view(request):
+    """GET: the page; GET with ?format=: the download of what the user may see."""
+    form = ExportForm(request.GET if "format" in request.GET else None)
+    if form.is_bound and form.is_valid():
+        fmt = form.cleaned_data["format"]
+        stamp = timezone.localdate().strftime("%Y%m%d")
+        target = tempfile.TemporaryFile()
+        if fmt == "xlsx":
+            export_xlsx(user=request.user, target=target)
+            filename = f"kehu-{stamp}.xlsx"
+        else:
+            export_csv_zip(user=request.user, target=target)
+            filename = f"kehu-{stamp}.zip"
+        target.seek(0)
+        return FileResponse(target, as_attachment=True, filename=filename)
+    return render(request, "dataset/export.html", {"nav": "export", "form": form})
