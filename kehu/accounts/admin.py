@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,15 +22,12 @@ ROLE_FIELDS = ["name", "email", "role", "team", "language", "can_view_sensitive"
 
 
 def apply_role_flags(user: User) -> None:
-    """Staff and superuser follow the role; a superuser made on the command line becomes an admin."""
-    if user.is_superuser:
-        user.role = User.Role.ADMIN
-    is_admin = user.role == User.Role.ADMIN
-    user.is_staff = user.is_superuser = is_admin
+    """Staff and superuser follow the role."""
+    user.is_staff = user.is_superuser = user.role == User.Role.ADMIN
 
 
 def _other_active_admins(user: User):
-    return User.objects.filter(is_active=True, role=User.Role.ADMIN).exclude(pk=user.pk)
+    return User.objects.filter(Q(role=User.Role.ADMIN) | Q(is_superuser=True), is_active=True).exclude(pk=user.pk)
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -44,9 +41,17 @@ class UserEditForm(UserChangeForm):
         model = User
         fields = ["username", *ROLE_FIELDS, "is_active"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.is_superuser:
+            # `kehu createsuperuser` leaves the role at its default: such a user is an admin.
+            self.initial["role"] = User.Role.ADMIN
+
     def clean(self):
         cleaned = super().clean()
-        was_admin = self.instance.pk and User.objects.filter(pk=self.instance.pk, role=User.Role.ADMIN, is_active=True).exists()
+        was_admin = self.instance.pk and User.objects.filter(pk=self.instance.pk, is_active=True).filter(
+            Q(role=User.Role.ADMIN) | Q(is_superuser=True)
+        ).exists()
         stays_admin = cleaned.get("role") == User.Role.ADMIN and cleaned.get("is_active", True)
         if was_admin and not stays_admin and not _other_active_admins(self.instance).exists():
             raise forms.ValidationError(_("Kehu needs at least one active administrator."))

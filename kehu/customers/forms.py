@@ -158,14 +158,18 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         if not allow_credit:
             del self.fields["credit_limit"]
             del self.fields["currency"]
-        # Referrer contact: among the contacts of the referrer customer (chosen by code).
-        referrer = self._referrer_from(self.data.get(self.add_prefix("referrer_code")) if self.is_bound else None) or (
-            instance.referrer_customer if instance is not None and instance.referrer_customer_id else None
+        # The referrer is chosen by code among the customers the user sees. A referrer the
+        # user no longer sees (another rep's customer) is kept as it is, contact included.
+        self.current_referrer = instance.referrer_customer if instance is not None and instance.referrer_customer_id else None
+        code = self.data.get(self.add_prefix("referrer_code"), "") if self.is_bound else self.initial.get("referrer_code", "")
+        referrer = self._referrer_from(code)
+        self.keep_referrer_contact = referrer is not None and referrer == self.current_referrer and not (
+            Customer.objects.visible_to(user).filter(pk=referrer.pk).exists()
         )
-        if referrer is not None:
+        if referrer is not None and not self.keep_referrer_contact:
             self.fields["referrer_contact"].queryset = Contact.objects.visible_to(user).filter(customer=referrer)
         else:
-            self.fields["referrer_contact"].widget = forms.HiddenInput()
+            del self.fields["referrer_contact"]
         self._mask_sensitive(user, instance)
         self._style()
         self._live_duplicate_check(instance)
@@ -182,9 +186,12 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
                 attrs["hx-vals"] = json.dumps({"exclude": instance.pk})
 
     def _referrer_from(self, code):
+        """The customer with `code` the user sees, or the current referrer when its code is kept."""
         code = (code or "").strip()
         if not code:
             return None
+        if self.current_referrer is not None and code.lower() == self.current_referrer.code.lower():
+            return self.current_referrer
         return Customer.objects.visible_to(self.user).filter(code__iexact=code).first()
 
     def clean_uscc(self):
@@ -215,7 +222,7 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         if cleaned.get("uscc") and cleaned.get("kind") == Customer.Kind.PERSON:
             self.add_error("uscc", _("A person customer has no unified social credit code."))
         contact = cleaned.get("referrer_contact")
-        if contact is not None and contact.customer_id != getattr(cleaned.get("referrer_code"), "pk", None):
+        if not self.keep_referrer_contact and contact is not None and contact.customer_id != getattr(cleaned.get("referrer_code"), "pk", None):
             self.add_error("referrer_contact", _("Choose a contact of the referring customer."))
         return cleaned
 
@@ -224,7 +231,8 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         c = self.cleaned_data
         data = {f: c[f] for f in CUSTOMER_EDITABLE if f in c}
         data["referrer_customer"] = c.get("referrer_code")
-        data["referrer_contact"] = c.get("referrer_contact")
+        if not self.keep_referrer_contact:
+            data["referrer_contact"] = c.get("referrer_contact")
         data["influence"] = c.get("influence")
         data["reputation"] = c.get("reputation")
         args = {"data": self.without_kept_sensitive(data), "tags": c.get("tag_names", [])}
@@ -321,10 +329,3 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
 
     def service_arguments(self) -> dict:
         return self.without_kept_sensitive(dict(self.cleaned_data))
-
-
-class MergeForm(forms.Form):
-    """Which record stays: the page's own record or the other one."""
-
-    other = forms.IntegerField(widget=forms.HiddenInput)
-    keep = forms.ChoiceField(choices=[("this", "this"), ("other", "other")], widget=forms.RadioSelect)

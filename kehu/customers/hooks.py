@@ -12,3 +12,5 @@ POOL_RETURN_FILTERS: list[Callable] = []
 HANDOVER_MOVERS: list[Callable] = []
 # fn(*, actor, kept, merged) -> {label: count} of records moved from merged to kept
 MERGE_MOVERS: list[Callable] = []
+# fn(*, from_user, customer_ids) -> {label: count} of records that a handover would move (for the confirm page)
+HANDOVER_COUNTERS: list[Callable] = []

@@ -128,6 +128,8 @@ def _history_field(object_type: str, name: str):
     """The model field an audit change key refers to (None for tags and unknown keys)."""
     if object_type == "contact":
         return _field(Contact, name)
+    if object_type != "customer":
+        return None  # records of later apps show their own keys
     if name.startswith("profile."):
         name = name.removeprefix("profile.")
         return _field(CompanyProfile, name) or _field(PersonProfile, name)

@@ -77,3 +77,14 @@ def test_database_url_switches_to_postgresql(tmp_path):
     pg = _settings([name], {"DATABASE_URL": "postgres://u:p@127.0.0.1:5432/kehu"}, tmp_path)
     assert pg[name] == "'django.db.backends.postgresql'"
     assert _settings([name], {}, tmp_path)[name] == "'django.db.backends.sqlite3'"
+
+
+def test_production_static_files_collect(tmp_path):
+    """`kehu collectstatic` in production writes hashed, compressed copies of every vendored file."""
+    env = {**_production_env(), "KEHU_STATIC_ROOT": str(tmp_path / "static")}
+    result = _run(["-m", "kehu.cli", "collectstatic", "--noinput", "-v", "0"], env, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    assert "vendor/bootstrap-5.3.9/bootstrap.min.css" in manifest
+    assert "kehu/kehu.css" in manifest
+    assert (tmp_path / "static" / (manifest["kehu/kehu.css"] + ".gz")).exists()

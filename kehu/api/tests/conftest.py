@@ -2,6 +2,12 @@ import pytest
 from rest_framework.test import APIClient
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The cast is made for every test; the hash's cost is not what these tests test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api(db):
     """api(user) -> a DRF client signed in as user (api(None) stays anonymous)."""

@@ -416,3 +416,18 @@ def test_response_has_no_float_money(api, cast):
     Customer.objects.filter(pk=cast["customer_a"].pk).update(credit_limit=Decimal("0.10"))
     raw = api(cast["rep_a"]).get(detail(cast["customer_a"])).content
     assert json.loads(raw, parse_float=lambda text: pytest.fail(f"float in the answer: {text}"))["credit_limit"] == "0.10"
+
+
+def test_viewsets_declare_no_class_level_queryset():
+    from kehu.api.views import ContactViewSet, CustomerViewSet
+
+    assert CustomerViewSet.queryset is None and ContactViewSet.queryset is None
+
+
+def test_rep_a_browses_the_api_in_html(api, cast, contact_a):
+    client = api(cast["rep_a"])
+    for url in (LIST, detail(cast["customer_a"]), detail(cast["customer_a"]) + "contacts/", f"/api/contacts/{contact_a.pk}/"):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert "text/html" in response["Content-Type"]
+    assert api(cast["rep_b"]).get(detail(cast["customer_a"]), HTTP_ACCEPT="text/html").status_code == 404

@@ -74,7 +74,7 @@ def handover_related_counts(*, from_user, customer_ids) -> dict:
     """What else moves with these customers ({label: count}), asked of the later apps
     (open opportunities, planned follow-ups) through hooks.HANDOVER_COUNTERS."""
     counts = {}
-    for counter in getattr(hooks, "HANDOVER_COUNTERS", ()):
+    for counter in hooks.HANDOVER_COUNTERS:
         counts.update(counter(from_user=from_user, customer_ids=list(customer_ids)))
     return counts
 

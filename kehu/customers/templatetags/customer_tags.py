@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django import template
 from django.db import models
@@ -33,20 +32,6 @@ def money(value, currency="CNY"):
 def masked(value, user):
     """{{ contact.id_number|masked:request.user }}: the value as this user may see it."""
     return mask(value or "", user=user)
-
-
-@register.simple_tag(takes_context=True)
-def query(context, **changes):
-    """The current query string with some parameters changed (None/"" removes one); `page` resets."""
-    request = context["request"]
-    params = request.GET.copy()
-    params.pop("page", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return "?" + params.urlencode() if params else "?"
 
 
 @register.inclusion_tag("customers/partials/sort_header.html", takes_context=True)
@@ -89,13 +74,6 @@ def display_value(obj, name, *, user, currency="CNY") -> str:
 def field_rows(obj, names, user, currency="CNY"):
     """[(label, display value)] of `names` on `obj`, for <dl> sections."""
     return [(obj._meta.get_field(n).verbose_name, display_value(obj, n, user=user, currency=currency)) for n in names]
-
-
-@register.simple_tag
-def urlparams(**params):
-    """?a=1&b=2 from keyword arguments, skipping empty ones."""
-    clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return "?" + urlencode(clean) if clean else ""
 
 
 @register.filter

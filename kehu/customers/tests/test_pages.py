@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import make_customer
@@ -610,3 +612,76 @@ def test_finance_cannot_add_contacts_and_is_sent_back(cast, login):
     url = reverse("customers:contact-create", args=[cast["customer_b"].pk])
     response = login(cast["finance"]).post(url, {"name": "财务加的"})
     assert response.status_code == 302 and not Contact.objects.filter(name="财务加的").exists()
+
+
+def test_rep_a_keeps_a_referrer_they_cannot_see_when_saving(cast, login):
+    referrer_contact = contact_create(actor=cast["rep_b"], customer=cast["customer_b"], data={"name": "推荐人"})
+    customer_update(actor=cast["admin"], customer=cast["customer_a"],
+                    data={"referrer_customer": cast["customer_b"], "referrer_contact": referrer_contact})
+    client = login(cast["rep_a"])
+    url = reverse("customers:edit", args=[cast["customer_a"].pk])
+    assert "推荐人" not in client.get(url).content.decode()  # rep_a sees no contact of rep_b's customer
+    response = client.post(url, _edit_data(cast["customer_a"], referrer_code="C00003", city="珠海"))
+    assert response.status_code == 302
+    cast["customer_a"].refresh_from_db()
+    assert cast["customer_a"].city == "珠海"
+    assert cast["customer_a"].referrer_customer == cast["customer_b"] and cast["customer_a"].referrer_contact == referrer_contact
+
+
+def test_rep_a_chooses_referrer_contact_of_a_visible_referrer(cast, login):
+    pool_contact = contact_create(actor=cast["admin"], customer=cast["pool_customer"], data={"name": "池中联系人"})
+    client = login(cast["rep_a"])
+    url = reverse("customers:edit", args=[cast["customer_a"].pk])
+    client.post(url, _edit_data(cast["customer_a"], referrer_code="C00004"))
+    assert "池中联系人" in client.get(url).content.decode()
+    client.post(url, _edit_data(cast["customer_a"], referrer_code="C00004", referrer_contact=pool_contact.pk))
+    cast["customer_a"].refresh_from_db()
+    assert cast["customer_a"].referrer_contact == pool_contact
+    client.post(url, _edit_data(cast["customer_a"], referrer_code=""))
+    cast["customer_a"].refresh_from_db()
+    assert cast["customer_a"].referrer_customer is None and cast["customer_a"].referrer_contact is None
+
+
+def test_rep_a_creates_person_and_fills_person_profile_on_edit(cast, login):
+    client = login(cast["rep_a"])
+    client.post(reverse("customers:create"), {"kind": "person", "name": "王先生", "phone": "13700000000", "currency": "CNY"})
+    person = Customer.objects.get(name="王先生")
+    assert person.kind == "person" and person.person_profile is not None
+    url = reverse("customers:edit", args=[person.pk])
+    assert 'name="profile-id_number"' in client.get(url).content.decode()
+    response = client.post(url, _edit_data(person, **{"profile-gender": "male", "profile-id_number": "110101199003071234",
+                                                       "profile-birth_date": "1990-03-07"}))
+    assert response.status_code == 302
+    person.person_profile.refresh_from_db()
+    assert person.person_profile.gender == "male" and str(person.person_profile.birth_date) == "1990-03-07"
+    body = client.get(reverse("customers:detail", args=[person.pk])).content.decode()
+    assert "110101199003071234" not in body and "1101**********1234" in body
+    client.post(url, _edit_data(person, **{"profile-gender": "male", "profile-id_number": ""}))
+    person.person_profile.refresh_from_db()
+    assert person.person_profile.id_number == "110101199003071234"  # masked and left empty: kept
+
+
+def test_rep_a_gets_a_clear_message_for_uscc_on_a_person(cast, login_en):
+    response = login_en(cast["rep_a"]).post(reverse("customers:create"), {"kind": "person", "name": "李女士", "uscc": "914403001922038216", "currency": "CNY"})
+    assert response.status_code == 200 and "A person customer has no unified social credit code." in response.content.decode()
+
+
+def _detail_queries(client, customer):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("customers:detail", args=[customer.pk])).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_rep_a_detail_query_count_does_not_grow_with_contacts_and_history(cast, login):
+    customer = cast["customer_a"]
+    client = login(cast["rep_a"])
+    contact_create(actor=cast["rep_a"], customer=customer, data={"name": "联系人0"})
+    customer_update(actor=cast["rep_a"], customer=customer, data={"phone": "1"}, tags=["甲"])
+    # Session, user, customer, tags, contacts, profile, history.
+    assert _detail_queries(client, customer) == 7
+    for i in range(1, 15):
+        contact_create(actor=cast["rep_a"], customer=customer, data={"name": f"联系人{i}"})
+        customer_update(actor=cast["rep_a"], customer=customer, data={"phone": str(i + 1)}, tags=[f"标签{i}"])
+    customer_update(actor=cast["admin"], customer=customer, data={"referrer_customer": cast["pool_customer"]})
+    # The same, plus the names of customers named in the history and whether rep_a may open the referrer.
+    assert _detail_queries(client, customer) == 9

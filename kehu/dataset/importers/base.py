@@ -8,7 +8,8 @@ in chunks, so that 100,000 rows never sit in memory together:
 2. `check`: parse every row, look the chunk's keys up in the database (one query per
    chunk), report bad rows and decide whether each good row creates, updates or leaves
    a record unchanged. A dry run stops here and writes nothing;
-3. `write`: parse the good rows again and write them with bulk_create/bulk_update.
+3. `write`: parse the good rows again and write them in batches (bulk_create, and
+   `update_rows`: one executemany per 1,000 changed rows).
 
 The checks of step 2 decide which rows are good; step 3 never re-judges them. Later
 issues add a file by writing one `Importer` subclass and registering it (see
@@ -364,3 +365,26 @@ def chunked(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+def update_rows(model, objs, fields: list[str]) -> None:
+    """UPDATE `fields` of each object by primary key, as one executemany per 1,000 rows.
+
+    The same result as `bulk_update` without its CASE WHEN expressions, which cost about a
+    millisecond a row to build — minutes for a 100,000-row import.
+    """
+    objs = list(objs)
+    if not objs or not fields:
+        return
+    from django.db import connections, router
+
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        qn(meta.db_table), ", ".join(f"{qn(f.column)} = %s" for f in columns), qn(meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        for batch in chunked(objs, 1000):
+            cursor.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in columns] + [o.pk] for o in batch])

@@ -13,7 +13,7 @@ from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
 from kehu.dataset.values import CellError, parse_date, parse_text
 
 TEXT = {"title": 100, "department": 100, "phone": 50, "wechat": 64}
@@ -141,7 +141,7 @@ class ContactImporter(Importer):
         Contact.objects.bulk_create([c for c, _v in created], batch_size=500)
         if updates:
             # Every update carries all of the file's columns, so updating the union is exact.
-            Contact.objects.bulk_update(updates, sorted(update_fields | {"updated_at"}), batch_size=300)
+            update_rows(Contact, updates, sorted(update_fields | {"updated_at"}))
         ids = {}
         if created and any(c.pk is None for c, _v in created):
             for c in Contact.objects.filter(customer_id__in=[c.customer_id for c, _v in created]).values("id", "customer_id", "name"):

@@ -21,7 +21,7 @@ from kehu.customers.models import CompanyProfile, Customer, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
 from kehu.customers.services.records import clean_uscc, customer_derive_fields
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
 
 TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
@@ -320,7 +320,7 @@ class CustomerImporter(Importer):
                     self.deferred_referrers.append((c.code, v["referrer"]))
             if fields or c.referrer_customer_id:
                 later.append(c)
-        Customer.objects.bulk_update(later, ["created_at", "referrer_customer"], batch_size=500)
+        update_rows(Customer, later, ["created_at", "referrer_customer"])
         new_profiles_company = [CompanyProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.COMPANY]
         new_profiles_person = [PersonProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.PERSON]
         for c, v in zip(created, new):
@@ -379,7 +379,7 @@ class CustomerImporter(Importer):
                 changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}, note=self.file,
             ))
         if changed:
-            Customer.objects.bulk_update(list(instances.values()), sorted(fields | {"updated_at"}), batch_size=300)
+            update_rows(Customer, [instances[code] for code in changed], sorted(fields | {"updated_at"}))
         if kind_changed:
             ids = [c.pk for c in kind_changed]
             has_company = set(CompanyProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
@@ -398,4 +398,4 @@ class CustomerImporter(Importer):
             return
         ids = self._resolve_codes([c for c, _r in self.deferred_referrers] + [r for _c, r in self.deferred_referrers])
         updates = [Customer(pk=ids[code], referrer_customer_id=ids[ref]) for code, ref in self.deferred_referrers]
-        Customer.objects.bulk_update(updates, ["referrer_customer"], batch_size=500)
+        update_rows(Customer, updates, ["referrer_customer"])

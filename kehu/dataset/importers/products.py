@@ -6,7 +6,7 @@ company settings, so only administrators import products.
 
 from django.utils.translation import gettext as _
 
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.values import parse_money, parse_text
 from kehu.sales.models import Product
@@ -82,4 +82,4 @@ class ProductImporter(Importer):
             old.updated_at = self.ctx.now
             updated.append(old)
         Product.objects.bulk_create(created, batch_size=500)
-        Product.objects.bulk_update(updated, sorted(fields), batch_size=500)
+        update_rows(Product, updated, sorted(fields))
