@@ -15,6 +15,12 @@ def pytest_sessionstart(session):
     compile_catalogues()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Full-strength hashing costs about a second per user; tests don't need it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 PASSWORD = "kehu-test-pass-1"
 
 

@@ -20,9 +20,18 @@ def managed_user_ids(user) -> list[int]:
     """Ids of the users whose customers a manager sees: members of their teams, and themselves."""
     from kehu.accounts.models import User
 
+    cached = getattr(user, "_kehu_managed_ids", None)
+    if cached is not None:
+        return cached
     ids = set(User.objects.filter(team__managers=user).values_list("id", flat=True))
     ids.add(user.id)
-    return sorted(ids)
+    result = sorted(ids)
+    try:
+        # Memoised on the user object, which lives for one request (or one command run).
+        user._kehu_managed_ids = result
+    except AttributeError:
+        pass
+    return result
 
 
 def sees_all(user) -> bool:

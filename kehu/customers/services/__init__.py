@@ -10,6 +10,8 @@ from kehu.customers.services.records import (  # noqa: F401
     customer_derive_fields,
     customer_find_duplicates,
     customer_restore,
+    customer_set_stage,
+    tags_from_names,
     customer_update,
     next_customer_code,
 )

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import reset_queries
 from django.utils.translation import gettext as _
 
 from kehu.dataset.files import Table, TableError
@@ -321,6 +322,7 @@ class Importer:
                 self.scan(row)
             for chunk in self._chunks(self._rows_checked()):
                 self.check(chunk)
+                reset_queries()
                 for row in chunk:
                     if not row.bad and not self.is_bad(row.line):
                         self.actions[row.line] = row.action or UNCHANGED
@@ -353,6 +355,7 @@ class Importer:
         good = (row for row in self._rows() if row.line not in bad and self.actions.get(row.line) not in (None, UNCHANGED))
         for chunk in self._chunks(good):
             self.write(chunk)
+            reset_queries()  # with DEBUG on, Django would keep every statement of the import
         self.finish_write()
 
 
@@ -388,3 +391,34 @@ def update_rows(model, objs, fields: list[str]) -> None:
     with connection.cursor() as cursor:
         for batch in chunked(objs, 1000):
             cursor.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in columns] + [o.pk] for o in batch])
+
+
+def insert_rows(model, objs) -> None:
+    """INSERT the objects as one executemany per 1,000 rows (primary keys are not set on them).
+
+    Django's bulk_create builds SQL of at most 999 parameters on SQLite — 24 customers a
+    statement — and spends most of a large import compiling them. A value already set on
+    an `auto_now_add` field (an imported `created_at`) is kept; others get the time now.
+    """
+    objs = list(objs)
+    if not objs:
+        return
+    from django.db import connections, router
+
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        qn(meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields)),
+    )
+
+    def value(field, obj):
+        current = getattr(obj, field.attname)
+        if getattr(field, "auto_now_add", False) and current is not None:
+            return field.get_db_prep_save(current, connection)
+        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+    with connection.cursor() as cursor:
+        for batch in chunked(objs, 1000):
+            cursor.executemany(sql, [[value(f, o) for f in fields] for o in batch])

@@ -13,7 +13,7 @@ from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
 from kehu.dataset.values import CellError, parse_date, parse_text
 
 TEXT = {"title": 100, "department": 100, "phone": 50, "wechat": 64}
@@ -138,20 +138,22 @@ class ContactImporter(Importer):
                 object_label=v["name"][:255], customer_id=old["customer_id"],
                 changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}, note=self.file,
             ))
-        Contact.objects.bulk_create([c for c, _v in created], batch_size=500)
+        insert_rows(Contact, [c for c, _v in created])
         if updates:
             # Every update carries all of the file's columns, so updating the union is exact.
             update_rows(Contact, updates, sorted(update_fields | {"updated_at"}))
         ids = {}
-        if created and any(c.pk is None for c, _v in created):
-            for c in Contact.objects.filter(customer_id__in=[c.customer_id for c, _v in created]).values("id", "customer_id", "name"):
-                ids[(c["customer_id"], c["name"])] = c["id"]
+        if created:
+            new_ids = {c.customer_id for c, _v in created}
+            for batch in chunked(new_ids):
+                for pk, customer_id, name in Contact.objects.filter(customer_id__in=batch, is_deleted=False).values_list("id", "customer_id", "name"):
+                    ids[(customer_id, name)] = max(pk, ids.get((customer_id, name), 0))
         for contact, v in created:
-            pk = contact.pk or ids[(contact.customer_id, contact.name)]
+            pk = ids[(contact.customer_id, contact.name)]
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="contact", object_id=pk,
                 object_label=contact.name[:255], customer_id=contact.customer_id,
                 changes={k: [None, _plain(val)] for k, val in v.items() if val not in ("", None) and k != "customer"},
                 note=self.file,
             ))
-        AuditEvent.objects.bulk_create(events, batch_size=500)
+        insert_rows(AuditEvent, events)

@@ -21,7 +21,7 @@ from kehu.customers.models import CompanyProfile, Customer, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
 from kehu.customers.services.records import clean_uscc, customer_derive_fields
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
 
 TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
@@ -284,9 +284,9 @@ class CustomerImporter(Importer):
         actor_id = ctx.actor.pk if ctx.actor is not None else None
         events: list[AuditEvent] = []
 
-        # New customers.
+        # New customers (with created_at and referrers known before the insert).
         new = [v for v in parsed if v["code"] not in existing]
-        created = []
+        created, later = [], []
         for v in new:
             c = Customer(code=v["code"], name=v["name"], kind=v["kind"], stage=v.get("stage") or Customer.Stage.TARGET)
             for column in ("lead_source", "province", "city", "industry", "phone", "uscc", "influence",
@@ -299,28 +299,27 @@ class CustomerImporter(Importer):
                 c.owned_since = c.pool_clock_at = now
             customer_derive_fields(c)
             created.append(c)
-        Customer.objects.bulk_create(created, batch_size=500)
-        if created and any(c.pk is None for c in created):
-            ids = self._resolve_codes(c.code for c in created)
-            for c in created:
-                c.pk = c.id = ids[c.code]
-
-        # Referrers (now that this chunk's new customers exist) and created_at of the new.
         ref_ids = self._resolve_codes(v["referrer"] for v in parsed if v.get("referrer"))
-        later = []
+        new_codes = {v["code"] for v in new}
         for c, v in zip(created, new):
-            fields = []
             if v.get("created_at"):
                 c.created_at = v["created_at"]
-                fields.append("created_at")
             if v.get("referrer"):
                 if v["referrer"] in ref_ids:
                     c.referrer_customer_id = ref_ids[v["referrer"]]
+                elif v["referrer"] in new_codes:
+                    later.append((c, v["referrer"]))
                 else:
                     self.deferred_referrers.append((c.code, v["referrer"]))
-            if fields or c.referrer_customer_id:
-                later.append(c)
-        update_rows(Customer, later, ["created_at", "referrer_customer"])
+        insert_rows(Customer, created)
+        ids = self._resolve_codes(c.code for c in created)
+        for c in created:
+            c.pk = c.id = ids[c.code]
+        # Referrers to rows of this chunk, now that they exist.
+        for c, referrer in later:
+            c.referrer_customer_id = ids[referrer]
+        update_rows(Customer, [c for c, _r in later], ["referrer_customer"])
+        ref_ids.update(ids)
         new_profiles_company = [CompanyProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.COMPANY]
         new_profiles_person = [PersonProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.PERSON]
         for c, v in zip(created, new):
@@ -388,9 +387,9 @@ class CustomerImporter(Importer):
                                      if c.kind == Customer.Kind.COMPANY and c.pk not in has_company]
             new_profiles_person += [PersonProfile(customer_id=c.pk) for c in kind_changed
                                     if c.kind == Customer.Kind.PERSON and c.pk not in has_person]
-        CompanyProfile.objects.bulk_create(new_profiles_company, batch_size=500)
-        PersonProfile.objects.bulk_create(new_profiles_person, batch_size=500)
-        AuditEvent.objects.bulk_create(events, batch_size=500)
+        insert_rows(CompanyProfile, new_profiles_company)
+        insert_rows(PersonProfile, new_profiles_person)
+        insert_rows(AuditEvent, events)
 
     def finish_write(self) -> None:
         """Referrers that are rows further down the file, now that every row is written."""
