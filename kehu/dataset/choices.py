@@ -36,7 +36,7 @@ STAGE = Choices(
         "潜在客户": "prospect", "潜在": "prospect",
         "准客户": "qualified", "合格客户": "qualified",
         "签约客户": "signed", "签约": "signed", "普通客户": "signed", "已签约": "signed",
-        "vip客户": "vip", "重要客户": "vip", "大客户": "vip",
+        "vip客户": "vip",
     },
 )
 

@@ -7,7 +7,6 @@ and a table can be read more than once (the importer checks first, then writes).
 """
 
 import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,13 +157,3 @@ def open_dataset(path) -> Dataset:
     if not path.exists():
         raise DatasetError(_("%(path)s does not exist.") % {"path": path})
     raise DatasetError(_("%(path)s is neither a folder of CSV files nor an .xlsx workbook.") % {"path": path})
-
-
-class CsvWriter:
-    """Rows of one file written as UTF-8 CSV (with a BOM, so Excel opens Chinese text right)."""
-
-    def __init__(self, handle: io.TextIOBase):
-        self._writer = csv.writer(handle, lineterminator="\r\n")
-
-    def writerow(self, cells: list[str]) -> None:
-        self._writer.writerow(cells)

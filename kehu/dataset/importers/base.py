@@ -18,7 +18,8 @@ issues add a file by writing one `Importer` subclass and registering it (see
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import reset_queries
 from django.utils.translation import gettext as _
@@ -68,10 +69,6 @@ class ImportReport:
         }
 
     @property
-    def files(self) -> list[str]:
-        return list(self.created)
-
-    @property
     def total_changes(self) -> int:
         return sum(self.created.values()) + sum(self.updated.values())
 
@@ -90,6 +87,8 @@ class ImportContext:
         # Keys of the good rows of each file already checked: {"customers.csv": {"C00001", …}}.
         self.planned: dict[str, set] = {}
         self.bad_lines: dict[str, set[int]] = {}
+        # Roles users.csv gives (good rows), for the files after it.
+        self.user_roles: dict[str, str] = {}
         self._users: dict[str, dict] | None = None
         self._managed_ids: set[int] | None = None
 
@@ -231,7 +230,7 @@ class Importer:
         for line, cells in self.table.rows():
             cells = [clean_text(c) for c in cells]
             if columns is None:
-                columns = cells
+                columns = [c.lower() for c in cells]
                 continue
             if not any(cells):
                 continue
@@ -343,10 +342,6 @@ class Importer:
             target = {CREATE: self.ctx.report.created, UPDATE: self.ctx.report.updated}.get(action, self.ctx.report.unchanged)
             target[self.file] += 1
 
-    def good_lines(self) -> int:
-        bad = self.ctx.bad_lines.get(self.file, set())
-        return sum(1 for line, action in self.actions.items() if line not in bad and action != UNCHANGED)
-
     def run_write(self) -> None:
         if not self.readable:
             return
@@ -357,6 +352,13 @@ class Importer:
             self.write(chunk)
             reset_queries()  # with DEBUG on, Django would keep every statement of the import
         self.finish_write()
+
+
+def plain(value):
+    """A value as the JSON of an audit event's changes."""
+    if isinstance(value, (Decimal, date, datetime)):
+        return str(value)
+    return value
 
 
 def chunked(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:

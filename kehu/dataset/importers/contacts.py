@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from kehu.core.audit import _plain
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
 from kehu.dataset.values import CellError, parse_date, parse_text
 
 TEXT = {"title": 100, "department": 100, "phone": 50, "wechat": 64}
@@ -136,7 +135,7 @@ class ContactImporter(Importer):
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="contact", object_id=old["id"],
                 object_label=v["name"][:255], customer_id=old["customer_id"],
-                changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}, note=self.file,
+                changes={k: [plain(a), plain(b)] for k, (a, b) in changes.items()}, note=self.file,
             ))
         insert_rows(Contact, [c for c, _v in created])
         if updates:
@@ -153,7 +152,7 @@ class ContactImporter(Importer):
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="contact", object_id=pk,
                 object_label=contact.name[:255], customer_id=contact.customer_id,
-                changes={k: [None, _plain(val)] for k, val in v.items() if val not in ("", None) and k != "customer"},
+                changes={k: [None, plain(val)] for k, val in v.items() if val not in ("", None) and k != "customer"},
                 note=self.file,
             ))
         insert_rows(AuditEvent, events)

@@ -11,17 +11,17 @@ pool only.
 """
 
 from django.db.models import F
+from stdnum.cn import uscc as uscc_std
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.audit import _plain
 from kehu.core.models import AuditEvent
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
 from kehu.customers.services.records import clean_uscc, customer_derive_fields
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
+from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
 
 TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
@@ -85,7 +85,7 @@ class CustomerImporter(Importer):
     def scan(self, row: Row) -> None:
         code = row.get("code")
         self.first_code.setdefault(code, row.line)
-        uscc = row.get("uscc").upper()
+        uscc = uscc_std.compact(row.get("uscc"))
         if uscc:
             self.first_uscc.setdefault(uscc, (row.line, code))
         name = normalize_name(row.get("name"))
@@ -166,14 +166,15 @@ class CustomerImporter(Importer):
     # --- pass 1 --------------------------------------------------------------------
     def _owner_problem(self, username: str) -> str | None:
         user = self.ctx.users().get(username)
-        if user is None:
-            if username in self.ctx.planned.get("users.csv", ()):
-                return None
+        role = self.ctx.user_roles.get(username) or (user or {}).get("role")
+        if user is None and username not in self.ctx.planned.get("users.csv", ()):
             return _("No user with the username “%(value)s”.") % {"value": username}
+        if role == User.Role.FINANCE:
+            return _("User %(value)s works in finance and cannot own customers.") % {"value": username}
+        if user is None:
+            return None  # created by users.csv in this import (only administrators import users)
         if not user["is_active"]:
             return _("User %(value)s is disabled and cannot own customers.") % {"value": username}
-        if user["role"] == User.Role.FINANCE and not user["is_superuser"]:
-            return _("User %(value)s works in finance and cannot own customers.") % {"value": username}
         if not self.ctx.may_manage_owner(user["id"]):
             return _("User %(value)s is not in a team you manage.") % {"value": username}
         return None
@@ -216,6 +217,8 @@ class CustomerImporter(Importer):
             if old is not None and not self.ctx.may_manage_owner(old["owner_id"]):
                 row.error("code", _("Customer %(code)s belongs to someone outside your teams; you may not change it.") % {"code": code})
                 continue
+            if old is not None and v["kind"] == Customer.Kind.PERSON and old["uscc"] and "uscc" not in v:
+                row.error("kind", _("A person customer has no unified social credit code; add an empty uscc column to remove it."))
             if v.get("owner"):
                 problem = self._owner_problem(v["owner"])
                 if problem:
@@ -326,7 +329,7 @@ class CustomerImporter(Importer):
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
                 object_label=str(c)[:255], customer_id=c.pk,
-                changes={k: [None, _plain(val)] for k, val in v.items() if val not in ("", None)},
+                changes={k: [None, plain(val)] for k, val in v.items() if val not in ("", None)},
                 note=self.file,
             ))
 
@@ -375,7 +378,7 @@ class CustomerImporter(Importer):
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
                 object_label=str(c)[:255], customer_id=c.pk,
-                changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}, note=self.file,
+                changes={k: [plain(a), plain(b)] for k, (a, b) in changes.items()}, note=self.file,
             ))
         if changed:
             update_rows(Customer, [instances[code] for code in changed], sorted(fields | {"updated_at"}))

@@ -110,6 +110,7 @@ class UserImporter(Importer):
                 row.error("username", _("This username already appears on line %(line)d.") % {"line": self.first_line[username]})
             if row.bad:
                 continue
+            self.ctx.user_roles[username] = values["role"]
             old = existing.get(username)
             if old is None:
                 row.action = CREATE
@@ -119,6 +120,11 @@ class UserImporter(Importer):
                 row.error("role", _("You cannot change your own role by an import."))
                 continue
             row.action = UPDATE if changes else UNCHANGED
+
+    def finish_check(self) -> None:
+        for username, line in self.first_line.items():
+            if self.is_bad(line):
+                self.ctx.user_roles.pop(username, None)
 
     def _team_ids(self, names: set[str]) -> dict[str, int]:
         ids = dict(Team.objects.filter(name__in=names).values_list("name", "id"))
@@ -132,12 +138,12 @@ class UserImporter(Importer):
         parsed = [self.parse(row) for row in rows]
         existing = self._existing([v["username"] for v in parsed])
         team_ids = self._team_ids({name for v in parsed for name in v.get("teams", [])})
-        to_create, to_update = [], []
+        to_create, with_team, without_team = [], [], []
         for values in parsed:
             teams = values.get("teams")
-            member_team = None
-            if teams is not None and values["role"] != User.Role.MANAGER:
-                member_team = team_ids[teams[0]] if teams else None
+            # A manager's teams are the ones they manage; anyone else's is the one they belong to.
+            sets_member_team = teams is not None and values["role"] != User.Role.MANAGER
+            member_team = team_ids[teams[0]] if sets_member_team and teams else None
             old = existing.get(values["username"])
             if old is None:
                 to_create.append(User(
@@ -145,12 +151,9 @@ class UserImporter(Importer):
                     team_id=member_team, password=make_password(None),
                 ))
             elif self._changes(old, values):
-                user = User(id=old["id"], username=values["username"], name=values["name"], role=values["role"])
-                user.team_id = member_team if teams is not None and values["role"] != User.Role.MANAGER else None
-                to_update.append((user, teams is not None and values["role"] != User.Role.MANAGER))
+                user = User(id=old["id"], username=values["username"], name=values["name"], role=values["role"], team_id=member_team)
+                (with_team if sets_member_team else without_team).append(user)
         User.objects.bulk_create(to_create, batch_size=500)
-        with_team = [u for u, sets_team in to_update if sets_team]
-        without_team = [u for u, sets_team in to_update if not sets_team]
         User.objects.bulk_update(with_team, ["name", "role", "team"], batch_size=500)
         User.objects.bulk_update(without_team, ["name", "role"], batch_size=500)
 

@@ -92,7 +92,8 @@ def test_system_gets_a_new_customer_with_another_customers_uscc(tmp_path, rep_a)
 
 
 def test_system_gets_two_rows_with_the_same_uscc(tmp_path):
-    code, report = _import_customers(tmp_path, customer_row("C1", "甲公司", uscc=USCC_1), customer_row("C2", "乙公司", uscc=USCC_1))
+    spaced = f"{USCC_1[:6]} {USCC_1[6:]}".lower()
+    code, report = _import_customers(tmp_path, customer_row("C1", "甲公司", uscc=USCC_1), customer_row("C2", "乙公司", uscc=spaced))
     assert where(report) == [("customers.csv", 3, "uscc")]
 
 
@@ -290,3 +291,63 @@ def test_system_import_sets_created_at_and_stage_and_moves_owner(tmp_path, owner
     c = Customer.objects.get(code="C1")
     assert c.created_at.isoformat() == "2023-05-06T01:30:00+00:00"
     assert (c.stage, c.owner.username, c.uscc) == ("vip", "rep1", USCC_3)
+
+
+# ---- only the columns of the format -------------------------------------------------------
+
+def test_system_ignores_columns_outside_the_format_with_a_notice(tmp_path):
+    header = CUSTOMER_HEADER + ["is_deleted", "bank_account", "is_key_account", "id"]
+    rows = [header, customer_row("C1", "甲公司") + ["1", "6222020200112233445", "1", "999"]]
+    code, report = run_json(write_dataset(tmp_path / "ds", {"customers.csv": rows, "notes.csv": [["x"], ["y"]]}))
+    assert code == 0
+    assert sorted(where(report, "notices")) == sorted([
+        ("notes.csv", None, ""), ("customers.csv", 1, "is_deleted"), ("customers.csv", 1, "bank_account"),
+        ("customers.csv", 1, "is_key_account"), ("customers.csv", 1, "id"),
+    ])
+    c = Customer.objects.get(code="C1")
+    assert (c.is_deleted, c.bank_account, c.is_key_account) == (False, "", False) and c.pk != 999
+
+
+def test_system_leaves_out_columns_missing_from_the_header_on_update(tmp_path, rep_a):
+    make_customer(rep_a, "甲公司", "K1", city="深圳", industry="通信")
+    code, report = run_json(write_dataset(tmp_path / "ds", {"customers.csv": [["code", "name", "kind", "city"], ["K1", "甲公司", "company", "广州"]]}))
+    assert code == 0 and report["updated"] == {"customers.csv": 1}
+    k1 = Customer.objects.get(code="K1")
+    assert (k1.city, k1.industry, k1.owner) == ("广州", "通信", rep_a)  # owner column absent: kept
+
+
+def test_system_imports_one_csv_file_given_as_the_path_with_any_header_case(tmp_path):
+    header = ["Code", " NAME ", "category", "List_Price", "unit_cost"]
+    folder = write_dataset(tmp_path / "ds", {"products.csv": [header, ["P1", "产品", "", "1", "2"]]})
+    code, report = run_json(folder / "products.csv")
+    assert code == 0 and report["created"] == {"products.csv": 1}
+    assert Product.objects.get(code="P1").name == "产品"
+
+
+def test_system_moves_users_between_teams_and_replaces_managed_teams(tmp_path):
+    header = ["username", "name", "role", "team"]
+    run_json(write_dataset(tmp_path / "a", {"users.csv": [header, ["m", "经理", "manager", "华南;华东"], ["r", "代表", "rep", "华南"]]}))
+    code, report = run_json(write_dataset(tmp_path / "b", {"users.csv": [header, ["m", "经理", "manager", "华北"], ["r", "代表", "rep", "华东"]]}))
+    assert code == 0 and report["updated"] == {"users.csv": 2}
+    assert list(User.objects.get(username="m").managed_teams.values_list("name", flat=True)) == ["华北"]
+    assert User.objects.get(username="r").team.name == "华东"
+
+
+def test_system_refuses_a_new_finance_user_as_customer_owner(tmp_path):
+    files = {
+        "users.csv": [["username", "name", "role", "team"], ["f", "会计", "财务", ""]],
+        "customers.csv": [CUSTOMER_HEADER, customer_row("C1", "甲公司", owner="f")],
+    }
+    code, report = run_json(write_dataset(tmp_path / "ds", files))
+    assert where(report) == [("customers.csv", 2, "owner")]
+
+
+def test_system_turns_a_company_into_a_person_only_without_its_uscc(tmp_path, rep_a):
+    make_customer(rep_a, "甲公司", "K1", uscc=USCC_1)
+    code, report = run_json(write_dataset(tmp_path / "a", {"customers.csv": [["code", "name", "kind"], ["K1", "甲", "person"]]}))
+    assert where(report) == [("customers.csv", 2, "kind")]
+    code, report = run_json(write_dataset(tmp_path / "b", {"customers.csv": [["code", "name", "kind", "uscc"], ["K1", "甲", "person", ""]]}))
+    assert code == 0, report
+    k1 = Customer.objects.get(code="K1")
+    assert (k1.kind, k1.uscc) == ("person", "")
+    assert k1.person_profile is not None

@@ -35,26 +35,30 @@ class Command(BaseCommand):
             self._print(report)
         code = import_exit_code(report)
         if code:
-            raise CommandError(
-                _("%(count)d bad rows; nothing was written. Fix them, or run again with --skip-bad to write the good rows.")
-                % {"count": report.bad_row_count} if not report.skip_bad else
-                _("%(count)d bad rows and no good row to write.") % {"count": report.bad_row_count},
-                returncode=code,
-            )
+            if report.skip_bad:
+                message = _("%(count)d bad rows and no good row to write.")
+            elif report.dry_run:
+                message = _("%(count)d bad rows. Fix them, or import with --skip-bad to write the good rows.")
+            else:
+                message = _("%(count)d bad rows; nothing was written. Fix them, or run again with --skip-bad to write the good rows.")
+            raise CommandError(message % {"count": report.bad_row_count}, returncode=code)
 
     def _print(self, report) -> None:
+        planned = report.dry_run or not report.written
         created = report.would_create or report.created
         updated = report.would_update or report.updated
         for name in created:
-            self.stdout.write(
-                _("%(file)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged")
-                % {"file": name, "created": created[name], "updated": updated[name], "unchanged": report.unchanged.get(name, 0)}
-            )
+            counts = {"file": name, "created": created[name], "updated": updated[name], "unchanged": report.unchanged.get(name, 0)}
+            if planned:
+                self.stdout.write(_("%(file)s: %(created)d to create, %(updated)d to update, %(unchanged)d unchanged") % counts)
+            else:
+                self.stdout.write(_("%(file)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged") % counts)
         for title, issues in ((_("Bad rows"), report.errors), (_("Warnings"), report.warnings), (_("Notices"), report.notices)):
             if issues:
                 self.stdout.write(f"{title}:")
                 for i in issues:
-                    where = ", ".join(p for p in (i.file, _("line %(line)d") % {"line": i.line} if i.line else "", i.column) if p)
+                    line = _("line %(line)d") % {"line": i.line} if i.line else ""
+                    where = ", ".join(part for part in (i.file, line, i.column) if part)
                     self.stdout.write(f"  {where}: {i.reason}")
         if report.dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
