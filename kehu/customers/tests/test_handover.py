@@ -1,3 +1,4 @@
+from django.utils import translation
 """Handover (交接): a manager moves all or chosen customers of one rep to another."""
 
 from datetime import timedelta
@@ -13,6 +14,14 @@ from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import Customer, Handover
 from kehu.customers.services import customer_handover, customer_update
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests compare the English source messages; the site default is Chinese."""
+    with translation.override("en"):
+        yield
+
 
 HTMX = {"HX-Request": "true"}
 

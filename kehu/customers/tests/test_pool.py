@@ -1,3 +1,4 @@
+from django.utils import translation
 """The public pool (公海): claim limits, cool-down, automatic return, warning, and the pool page."""
 
 import threading
@@ -15,6 +16,14 @@ from kehu.customers import hooks
 from kehu.customers.errors import PoolError
 from kehu.customers.models import Customer, PoolEvent
 from kehu.customers.services import customer_claim, customer_release, pool_run_returns, pool_run_warnings
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests compare the English source messages; the site default is Chinese."""
+    with translation.override("en"):
+        yield
+
 
 HTMX = {"HX-Request": "true"}
 
