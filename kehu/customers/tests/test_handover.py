@@ -1,9 +1,9 @@
-from django.utils import translation
 """Handover (交接): a manager moves all or chosen customers of one rep to another."""
 
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone, translation

@@ -1,10 +1,10 @@
-from django.utils import translation
 """The public pool (公海): claim limits, cool-down, automatic return, warning, and the pool page."""
 
 import threading
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.urls import reverse
