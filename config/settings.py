@@ -193,6 +193,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False}
 
+# Where uploaded import files wait between the preview and "Import now" (default: the temp dir).
+KEHU_IMPORT_DIR = env("KEHU_IMPORT_DIR")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

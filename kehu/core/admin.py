@@ -8,6 +8,7 @@
 
 import json
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -15,6 +16,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import AuditEvent, CompanySettings
+
+
+admin.site.site_header = _("Kehu administration")
+admin.site.site_title = _("Kehu administration")
+admin.site.index_title = _("Settings and records")
 
 
 def is_kehu_admin(user) -> bool:
@@ -55,15 +61,37 @@ class ReadOnlyAdmin(AdminRoleOnly, admin.ModelAdmin):
         return False
 
 
+def record_type_names() -> dict[str, str]:
+    """model_name -> the model's translated name, for the `object_type` of audit events."""
+    return {m._meta.model_name: str(m._meta.verbose_name) for m in apps.get_models()}
+
+
+class RecordTypeFilter(admin.SimpleListFilter):
+    title = _("record type")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        names = record_type_names()
+        present = AuditEvent.objects.order_by().values_list("object_type", flat=True).distinct()
+        return sorted(((t, names.get(t, t)) for t in present), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "verb", "object_type", "object_label", "customer"]
-    list_filter = ["verb", "object_type", ("actor", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["at", "actor", "verb", "record_type", "object_label", "customer"]
+    list_filter = ["verb", RecordTypeFilter, ("actor", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["object_label", "note", "customer__name", "customer__code", "actor__username", "actor__name"]
     date_hierarchy = "at"
     list_select_related = ["actor", "customer"]
-    fields = ["at", "actor", "verb", "object_type", "object_id", "object_label", "customer", "changes_table", "note"]
+    fields = ["at", "actor", "verb", "record_type", "object_id", "object_label", "customer", "changes_table", "note"]
     readonly_fields = fields
+
+    @admin.display(description=_("record type"), ordering="object_type")
+    def record_type(self, obj):
+        return record_type_names().get(obj.object_type, obj.object_type)
 
     @admin.display(description=_("changes"))
     def changes_table(self, obj):
@@ -99,7 +127,7 @@ class CompanySettingsAdmin(AdminRoleOnly, admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request, *args):
-        return is_kehu_admin(request.user) and not CompanySettings.objects.exists()
+        return False  # the row exists from the first use (CompanySettings.load)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -39,7 +39,7 @@ def test_admin_switch_to_english_is_stored_and_the_next_page_is_english(admin, l
     assert admin.language == "en"
     page = client.get(response["Location"])
     assert _lang(page) == "en"
-    assert "Site administration" in page.content.decode()
+    assert "Recent actions" in page.content.decode()
 
 
 def test_rep_language_follows_the_user_not_the_browser(rep_a):
@@ -93,3 +93,13 @@ def test_anonymous_switch_sets_a_cookie_and_the_login_page_turns_english(client,
 
 def test_anonymous_language_switch_needs_post(client, db):
     assert client.get(reverse("accounts:language"), {"language": "en"}).status_code == 405
+
+
+def test_rep_switch_to_english_turns_the_customer_list_english(rep_a, customer_a, login):
+    client = login(rep_a)
+    assert _lang(client.get(reverse("customers:list"))) == "zh-hans"
+    response = client.post(reverse("accounts:language"), {"language": "en", "next": reverse("customers:list")})
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert _lang(page) == "en"
+    assert 'data-testid="lang-zh"' in page.content.decode()  # the switch now offers Chinese
