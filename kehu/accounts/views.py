@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -30,5 +31,5 @@ def language_switch(request):
     if language in dict(translation.trans_real.get_languages()):
         if request.user.is_authenticated:
             user_set_language(user=request.user, language=language)
-        response.set_cookie("django_language", language, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response

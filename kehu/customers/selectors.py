@@ -124,8 +124,13 @@ def _field(model, name):
         return None
 
 
+# Imports record the dataset's column names (DATASET.md); they name these model fields.
+DATASET_COLUMNS = {"referrer": "referrer_customer", "birthday": "birth_date"}
+
+
 def _history_field(object_type: str, name: str):
     """The model field an audit change key refers to (None for tags and unknown keys)."""
+    name = DATASET_COLUMNS.get(name, name)
     if object_type == "contact":
         return _field(Contact, name)
     if object_type != "customer":
@@ -167,6 +172,8 @@ def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
         if field is None:
             return str(value)
         if field.is_relation and field.related_model is not None:
+            if isinstance(value, str):
+                return value  # an import names people by username and customers by code
             kind = {Customer: "customer", Contact: "contact"}.get(field.related_model, "user")
             return names[kind].get(value, "#%s" % value)
         if field.choices:
