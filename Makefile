@@ -26,7 +26,7 @@ migrate: messages
 	$(KEHU) migrate --noinput
 
 demo: migrate
-	$(KEHU) demo
+	$(KEHU) demo --url http://$(HOST):$(PORT)/
 
 run: demo
 	@echo "Kehu is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"

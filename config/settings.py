@@ -91,7 +91,7 @@ TEMPLATES = [
 
 VAR_DIR = Path(env("KEHU_VAR_DIR", str(BASE_DIR / "var")))
 if env("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=env_int("KEHU_DB_CONN_MAX_AGE", 60), conn_health_checks=True)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
