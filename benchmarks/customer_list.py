@@ -43,6 +43,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     director, rep = seed(args.customers)
+    from kehu.core.db import refresh_statistics
+
+    refresh_statistics()  # as `kehu import` and `kehu daily` do
 
     results = []
     with override_settings(ROOT_URLCONF="benchmarks.bench_urls", DEBUG=True, ALLOWED_HOSTS=["*"]):

@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Prefetch, Q
 from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -59,8 +59,11 @@ def customer_search_q(text: str) -> Q:
     digits = normalize_phone(text)
     if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 1:
         q |= Q(phone_normalized__contains=digits)
-        q |= Exists(Contact.objects.filter(customer=OuterRef("pk"), is_deleted=False, phone_normalized__contains=digits))
-    q |= Exists(Contact.objects.filter(customer=OuterRef("pk"), is_deleted=False, name__icontains=text))
+        contacts = Q(phone_normalized__contains=digits) | Q(name__icontains=text)
+    else:
+        contacts = Q(name__icontains=text)
+    # One uncorrelated subquery over contacts (evaluated once), not one per customer row.
+    q |= Q(pk__in=Contact.objects.filter(contacts, is_deleted=False).values("customer_id"))
     return q
 
 
@@ -257,13 +260,16 @@ def mask(value: str, *, user) -> str:
 
 
 def filter_choices(*, user):
-    """Values for the list filters, from the rows the user sees (small distinct queries)."""
+    """Values for the list filters. Owners are the people `user` may see; provinces,
+    industries and tags are company-wide reference values (they reveal no customer), read
+    straight from their indexes, so a list page never scans the customer table for its
+    drop-downs."""
     from kehu.accounts.visibility import visible_users
 
-    visible = Customer.objects.visible_to(user)
+    alive = Customer.objects.filter(is_deleted=False)
     return {
         "owners": list(visible_users(user).filter(role__in=["rep", "manager"]).order_by("username")),
-        "provinces": list(visible.exclude(province="").order_by("province").values_list("province", flat=True).distinct()[:200]),
-        "industries": list(visible.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()[:200]),
+        "provinces": list(alive.exclude(province="").order_by("province").values_list("province", flat=True).distinct()[:200]),
+        "industries": list(alive.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()[:200]),
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:200]),
     }

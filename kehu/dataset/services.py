@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
+from kehu.core.db import refresh_statistics
 from kehu.core.models import AuditEvent
 from kehu.dataset.files import DATASET_FILES, Dataset, DatasetError, open_dataset
 from kehu.dataset.importers import REGISTRY, importers_in_order
@@ -56,6 +57,8 @@ def dataset_import(
             report.written = True
     except IntegrityError:
         raise DatasetError(_("The data changed while it was being imported, so nothing was written. Run the import again.")) from None
+    if not transaction.get_connection().in_atomic_block:
+        refresh_statistics()  # a large import changes the tables' shape; keep the plans good
     return report
 
 

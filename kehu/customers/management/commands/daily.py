@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core.db import refresh_statistics
 from kehu.customers.services import pool_run_returns, pool_run_warnings
 
 # (key in the --json output, label of the human summary, step); in the order they run.
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         results = {}
         for key, _label, step in STEPS:
             results[key] = step(now=now)
+        refresh_statistics()
         if options["json"]:
             self.stdout.write(json.dumps(results))
             return
