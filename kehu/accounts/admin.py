@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from kehu.accounts.models import Team, User
-from kehu.accounts.services import user_disable
+from kehu.accounts.services import role_flags, user_disable
 from kehu.core.admin import AdminRoleOnly
 
 ROLE_FIELDS = ["name", "email", "role", "team", "language", "can_view_sensitive"]
@@ -23,7 +23,8 @@ ROLE_FIELDS = ["name", "email", "role", "team", "language", "can_view_sensitive"
 
 def apply_role_flags(user: User) -> None:
     """Staff and superuser follow the role."""
-    user.is_staff = user.is_superuser = user.role == User.Role.ADMIN
+    for flag, value in role_flags(user.role).items():
+        setattr(user, flag, value)
 
 
 def _other_active_admins(user: User):

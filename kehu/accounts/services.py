@@ -25,3 +25,19 @@ def user_set_language(*, user: User, language: str) -> None:
         raise ValueError(language)
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+def role_flags(role: str) -> dict:
+    """Django admin access follows the role: administrators are staff and superusers, nobody else."""
+    is_admin = role == User.Role.ADMIN
+    return {"is_staff": is_admin, "is_superuser": is_admin}
+
+
+def user_sessions_prune() -> int:
+    """Forget the session bookkeeping of sessions that have expired or been removed."""
+    from django.utils import timezone
+
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    stale = UserSession.objects.exclude(session_key__in=Session.objects.values("session_key"))
+    deleted, _ = stale.delete()
+    return deleted

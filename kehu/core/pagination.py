@@ -44,7 +44,7 @@ class Page:
 
     @property
     def last_index(self) -> int:
-        return (self.number - 1) * self.page_size + len(self.rows)
+        return (self.number - 1) * self.page_size + len(self.rows) if self.rows else 0
 
 
 def paginate(queryset, *, params, page_size: int = 50) -> Page:

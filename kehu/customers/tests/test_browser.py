@@ -34,6 +34,11 @@ def browser():
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield instance
+        # The test's own ORM calls ran on a connection of this thread; close it before the
+        # test database is dropped (PostgreSQL refuses to drop a database in use).
+        from django.db import connections
+
+        connections.close_all()
         instance.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

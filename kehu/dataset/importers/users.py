@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Team, User
+from kehu.accounts.services import role_flags
 from kehu.dataset.choices import ROLE
 from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked
 from kehu.dataset.values import CellError, parse_text
@@ -148,14 +149,15 @@ class UserImporter(Importer):
             if old is None:
                 to_create.append(User(
                     username=values["username"], name=values["name"], role=values["role"],
-                    team_id=member_team, password=make_password(None),
+                    team_id=member_team, password=make_password(None), **role_flags(values["role"]),
                 ))
             elif self._changes(old, values):
-                user = User(id=old["id"], username=values["username"], name=values["name"], role=values["role"], team_id=member_team)
+                user = User(id=old["id"], username=values["username"], name=values["name"], role=values["role"],
+                            team_id=member_team, **role_flags(values["role"]))
                 (with_team if sets_member_team else without_team).append(user)
         User.objects.bulk_create(to_create, batch_size=500)
-        User.objects.bulk_update(with_team, ["name", "role", "team"], batch_size=500)
-        User.objects.bulk_update(without_team, ["name", "role"], batch_size=500)
+        User.objects.bulk_update(with_team, ["name", "role", "team", "is_staff", "is_superuser"], batch_size=500)
+        User.objects.bulk_update(without_team, ["name", "role", "is_staff", "is_superuser"], batch_size=500)
 
         # Managed teams: exactly the listed ones for managers; none for everyone else.
         ids = dict(User.objects.filter(username__in=[v["username"] for v in parsed]).values_list("username", "id"))

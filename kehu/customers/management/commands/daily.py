@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.accounts.services import user_sessions_prune
 from kehu.core.db import refresh_statistics
 from kehu.customers.services import pool_run_returns, pool_run_warnings
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         results = {}
         for key, _label, step in STEPS:
             results[key] = step(now=now)
+        user_sessions_prune()
         refresh_statistics()
         if options["json"]:
             self.stdout.write(json.dumps(results))
