@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.activities",
     "kehu.sales",
     "kehu.dataset",
     "kehu.api",

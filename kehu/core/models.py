@@ -77,6 +77,14 @@ class CompanySettings(models.Model):
     pool_reclaim_cooldown_days = models.PositiveIntegerField(
         _("days before a former owner may reclaim a returned customer"), default=30,
     )
+    key_account_visit_days = models.PositiveIntegerField(
+        _("visit key accounts at least every N days"), default=30,
+        help_text=_("Until tier policies set their own interval, a key account whose last visit is older than this raises an alert."),
+    )
+    send_daily_digest = models.BooleanField(
+        _("e-mail each user a daily digest"), default=False,
+        help_text=_("kehu daily e-mails each user with an address their new notifications."),
+    )
     default_currency = models.CharField(_("default currency"), max_length=3, default="CNY")
 
     class Meta:

@@ -1,0 +1,115 @@
+"""Follow-up records, planned follow-ups and notifications (DOMAIN.md §6)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.activities.querysets import ActivityQuerySet, NotificationQuerySet
+from kehu.core.models import TimeStampedModel
+
+
+class Activity(TimeStampedModel):
+    """One contact with a customer (跟进记录), done or planned.
+
+    A done activity has `at`; a planned one (the "next planned follow-up") has `due_on` and
+    is completed by logging the done activity that fulfils it (`completed_by`).
+    """
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        VISIT = "visit", _("Visit")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("Email")
+        WECHAT = "wechat", _("WeChat / IM")
+        OTHER = "other", _("Other")
+
+    class VisitLevel(models.TextChoices):
+        LEADERSHIP = "leadership", _("Leadership")
+        TECHNICAL = "technical", _("Technical")
+        BUSINESS = "business", _("Business")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="activities", verbose_name=_("customer"))
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities", verbose_name=_("contact"),
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities", verbose_name=_("owner"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"),
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.PHONE)
+    visit_level = models.CharField(_("visit level"), max_length=16, choices=VisitLevel.choices, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DONE, db_index=True)
+    at = models.DateTimeField(_("time"), null=True, blank=True, db_index=True)
+    due_on = models.DateField(_("due"), null=True, blank=True, db_index=True)
+    summary = models.TextField(_("summary"), blank=True)
+    outcome = models.TextField(_("outcome / intent"), blank=True)
+    planned_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="planned_followups",
+        verbose_name=_("planned at"), help_text=_("The activity during which this follow-up was planned."),
+    )
+    completed_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fulfils",
+        verbose_name=_("completed by"), help_text=_("The activity that fulfilled this planned follow-up."),
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            models.Index(fields=["customer", "status", "-at"]),
+            models.Index(fields=["owner", "status", "due_on"]),
+            models.Index(fields=["owner", "status", "-at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="done") | models.Q(at__isnull=False), name="activity_done_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="planned") | models.Q(due_on__isnull=False), name="activity_planned_has_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.customer_id}"
+
+
+class Notification(models.Model):
+    """One line in a user's notification centre. `kehu daily` creates them, never twice for
+    the same fact: (user, kind, fact_key) is unique."""
+
+    class Kind(models.TextChoices):
+        FOLLOWUP_DUE = "followup_due", _("Follow-up due today")
+        FOLLOWUP_OVERDUE = "followup_overdue", _("Follow-up overdue")
+        VISIT_OVERDUE = "visit_overdue", _("Key account visit overdue")
+        POOL_RETURN = "pool_return", _("Returned to the pool")
+        POOL_WARNING = "pool_warning", _("Returning to the pool soon")
+        APPROVAL = "approval", _("Approval waiting")
+        ANOMALY = "anomaly", _("Anomaly")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    fact_key = models.CharField(_("fact"), max_length=120)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("customer"),
+    )
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "fact_key"], name="notification_once_per_fact")]
