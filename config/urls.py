@@ -6,6 +6,7 @@ urlpatterns = [
     path("", lambda request: redirect("customers:list"), name="home"),
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("activities/", include("kehu.activities.urls")),
     path("dataset/", include("kehu.dataset.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),

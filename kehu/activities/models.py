@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.activities.querysets import ActivityQuerySet, NotificationQuerySet
@@ -11,8 +12,13 @@ from kehu.core.models import TimeStampedModel
 class Activity(TimeStampedModel):
     """One contact with a customer (跟进记录), done or planned.
 
-    A done activity has `at`; a planned one (the "next planned follow-up") has `due_on` and
-    is completed by logging the done activity that fulfils it (`completed_by`).
+    Three shapes share the table:
+    - a **logged** activity: status done, `at` set, `due_on` empty — this is what counts as a
+      follow-up (filter `status="done", at__isnull=False`);
+    - an open **planned** follow-up: status planned, `due_on` set, `at` empty;
+    - a closed planned follow-up: status done with `completed_by` (the logged activity that
+      fulfilled it; its own `at` stays empty, so it is never counted twice) or status
+      cancelled with `cancel_reason`; `closed_at` is when it was closed.
     """
 
     class Kind(models.TextChoices):
@@ -56,6 +62,8 @@ class Activity(TimeStampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fulfils",
         verbose_name=_("completed by"), help_text=_("The activity that fulfilled this planned follow-up."),
     )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, help_text=_("When a planned follow-up was fulfilled or cancelled."))
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
 
     objects = ActivityQuerySet.as_manager()
 
@@ -70,7 +78,8 @@ class Activity(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status="done") | models.Q(at__isnull=False), name="activity_done_has_time",
+                condition=~models.Q(status="done") | models.Q(at__isnull=False) | models.Q(completed_by__isnull=False),
+                name="activity_done_has_time",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="planned") | models.Q(due_on__isnull=False), name="activity_planned_has_due",
@@ -78,7 +87,19 @@ class Activity(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.customer_id}"
+        if self.at is not None:
+            return f"{self.get_kind_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        if self.due_on is not None:
+            return f"{self.get_kind_display()} {self.due_on:%Y-%m-%d}"
+        return str(self.get_kind_display())
+
+    @property
+    def is_logged(self) -> bool:
+        return self.status == self.Status.DONE and self.at is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PLANNED
 
 
 class Notification(models.Model):
@@ -104,6 +125,7 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True, help_text=_("When the daily digest e-mailed it."))
 
     objects = NotificationQuerySet.as_manager()
 

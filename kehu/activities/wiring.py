@@ -4,6 +4,28 @@ Called once from ActivitiesConfig.ready(); each registration is idempotent.
 """
 
 
+def _append_once(registry: list, fn) -> None:
+    if fn not in registry:
+        registry.append(fn)
+
+
+def register_handover_and_merge() -> None:
+    """Planned follow-ups move with handed-over customers; a merge moves every activity."""
+    from kehu.activities import services
+    from kehu.customers import hooks
+
+    _append_once(hooks.HANDOVER_COUNTERS, services.planned_followups_count)
+    _append_once(hooks.HANDOVER_MOVERS, services.planned_followups_hand_over)
+    _append_once(hooks.MERGE_MOVERS, services.activities_merge)
+
+
+def register_daily_steps() -> None:
+    """Reminders, alerts and the digest in `kehu daily` (activities.notifications), once."""
+    from kehu.activities import notifications
+
+    notifications.daily_steps_register()
+
+
 def register() -> None:
-    # Filled in by the activities services: handover/merge movers, counters, daily steps.
-    pass
+    register_handover_and_merge()
+    register_daily_steps()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import TimeStampedModel
-from kehu.customers.querysets import ContactQuerySet, CustomerQuerySet
+from kehu.customers.querysets import ContactQuerySet, CustomerQuerySet, CustomerScopedQuerySet
 
 
 class Tag(models.Model):
@@ -370,3 +370,89 @@ class CustomerMerge(models.Model):
         ordering = ["-at"]
         verbose_name = _("merge")
         verbose_name_plural = _("merges")
+
+
+class ArchiveSection(models.Model):
+    """One written section of a customer's key-account archive (大客户业务档案, source 004).
+
+    One row per customer and section, created on the first save; who changed it last and
+    when are kept on the row, every change is in the customer's history. Decision makers are
+    not a section: they are the customer's contacts with a decision role.
+    """
+
+    class Section(models.TextChoices):
+        PRODUCTION_SCALE = "production_scale", _("Production scale")
+        PRODUCT_STRUCTURE = "product_structure", _("Product structure")
+        PRODUCTION_LINES = "production_lines", _("Production lines")
+        DEVELOPMENT_PLANS = "development_plans", _("Development plans")
+        MARKET_SHARE = "market_share", _("Market share")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="archive_sections", verbose_name=_("customer"))
+    section = models.CharField(_("section"), max_length=24, choices=Section.choices)
+    text = models.TextField(_("text"), blank=True)
+    share_pct = models.DecimalField(
+        _("market share (%)"), max_digits=4, decimal_places=1, null=True, blank=True,
+        help_text=_("The customer's share of its own market, in percent (market share section only)."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "section"]
+        verbose_name = _("archive section")
+        verbose_name_plural = _("archive sections")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "section"], name="archive_section_once_per_customer"),
+            models.CheckConstraint(
+                condition=models.Q(share_pct__isnull=True) | models.Q(share_pct__gte=0, share_pct__lte=100),
+                name="archive_section_share_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_section_display())
+
+
+class CategorySpend(models.Model):
+    """What a customer itself spends in a year on one product category (input for share of wallet, §7).
+
+    The category is free text (the customer's own word, or one of our product categories).
+    `growth_pct` is the growth the customer states; when the previous year's row of the same
+    category and currency exists, the archive shows the growth computed from the two amounts
+    instead (see `kehu.customers.archive.selectors.spend_growth`).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="category_spends", verbose_name=_("customer"))
+    category = models.CharField(_("product category"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("year"))
+    annual_spend = MoneyField(_("annual spend"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    growth_pct = models.DecimalField(
+        _("growth (%)"), max_digits=6, decimal_places=1, null=True, blank=True,
+        help_text=_("Growth over the previous year as the customer states it, in percent."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "-year", "category"]
+        verbose_name = _("category spend")
+        verbose_name_plural = _("category spend")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "category", "year"], name="category_spend_once_per_year"),
+            models.CheckConstraint(condition=models.Q(annual_spend__gte=0), name="category_spend_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.year}"

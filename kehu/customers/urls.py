@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers.views import contacts, pool, records
+from kehu.customers.views import archive, contacts, pool, records
 
 app_name = "customers"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("<int:pk>/claim/", pool.customer_claim_view, name="claim"),
     path("<int:pk>/release/", pool.customer_release_view, name="release"),
     path("handover/", pool.handover_view, name="handover"),
+    path("<int:pk>/archive/", archive.archive_view, name="archive"),
+    path("<int:pk>/archive/spend/new/", archive.spend_create_view, name="archive-spend-create"),
+    path("<int:pk>/archive/<slug:section>/edit/", archive.archive_section_edit_view, name="archive-section-edit"),
+    path("archive/spend/<int:pk>/edit/", archive.spend_edit_view, name="archive-spend-edit"),
+    path("archive/spend/<int:pk>/delete/", archive.spend_delete_view, name="archive-spend-delete"),
 ]

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kehu.core.models import AuditEvent
-from kehu.customers.models import Contact, Customer, PoolEvent
+from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
 
 # Namespaces that guard themselves and are not customer-scoped: Django's admin lets only
 # staff in (see test_non_staff_is_sent_to_the_admin_login).
@@ -40,7 +40,9 @@ PUBLIC = {
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
 # The segment before <pk> -> the kind of record the pk names.
-OBJECT_KINDS = {"customers": "customer", "contacts": "contact"}
+OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend"}
+# URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
+KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
 OWNER_MAY_GET_404 = {
     "customers:restore": "restores records in the recycle bin only",
@@ -124,6 +126,8 @@ def world(cast, team_b):
     for key, contact_name in (("customer_a", "走查联系人甲"), ("customer_b", "走查联系人乙"), ("pool_customer", "走查联系人池")):
         customer = cast[key]
         records[key] = {"customer": customer, "contact": Contact.objects.create(customer=customer, name=contact_name, phone="13911112222")}
+        records[key]["spend"] = CategorySpend.objects.create(
+            customer=customer, category="走查品类", year=2024, annual_spend="1000.00", updated_at=customer.created_at)
     everyone = set(users)
     return {
         "users": users,
@@ -138,7 +142,8 @@ def world(cast, team_b):
 
 
 def url_for(route: Route, world, target: str) -> str:
-    return reverse(route.name, kwargs={"pk": world["records"][target][route.kind].pk})
+    extra = {k: v for k, v in KWARG_VALUES.items() if k in route.kwargs}
+    return reverse(route.name, kwargs={"pk": world["records"][target][route.kind].pk, **extra})
 
 
 def crafted_payload(world, attacker: str) -> dict:
@@ -158,6 +163,8 @@ def state():
         PoolEvent.objects.count(),
         list(Customer.objects.order_by("pk").values_list("pk", "name", "owner_id", "code", "stage", "is_deleted", "merged_into_id", "updated_at")),
         list(Contact.objects.order_by("pk").values_list("pk", "name", "customer_id", "is_deleted", "updated_at")),
+        list(ArchiveSection.objects.order_by("pk").values_list("pk", "customer_id", "text", "updated_at")),
+        list(CategorySpend.objects.order_by("pk").values_list("pk", "customer_id", "category", "year", "annual_spend", "updated_at")),
     )
 
 
@@ -195,7 +202,7 @@ def test_walker_finds_the_customer_and_contact_routes():
 def test_every_route_is_named_and_every_keyword_is_known():
     unnamed = [r.route for r in ROUTES if not r.name]
     assert not unnamed, f"name these routes so the walker can build their URL: {unnamed}"
-    unknown = [f"{r}: {sorted(set(r.kwargs) - {'pk'})}" for r in ROUTES if set(r.kwargs) - {"pk"}]
+    unknown = [f"{r}: {sorted(set(r.kwargs) - {'pk'} - set(KWARG_VALUES))}" for r in ROUTES if set(r.kwargs) - {"pk"} - set(KWARG_VALUES)]
     assert not unknown, f"the walker cannot fill these URL keywords; teach it (and scope the view): {unknown}"
     untyped = [f"{r} ({r.route})" for r in PK_ROUTES if r.kind is None]
     assert not untyped, (

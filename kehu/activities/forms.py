@@ -1,0 +1,174 @@
+"""Forms of the follow-up panel on the customer page. They parse and validate input; the
+services apply the rules (visit level, times, who may act) and the views show a rule's
+message on the field it names."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.activities.models import Activity
+from kehu.customers.forms import BootstrapMixin
+from kehu.customers.models import Contact
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def _datetime_widget():
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def _contacts(customer):
+    return Contact.objects.filter(customer_id=customer.pk, is_deleted=False).order_by("name", "id")
+
+
+def _planned_label(obj) -> str:
+    text = f"{obj.due_on:%Y-%m-%d} · {obj.get_kind_display()}"
+    return f"{text} · {obj.summary[:40]}" if obj.summary else text
+
+
+class ObjectChoiceField(forms.ChoiceField):
+    """A choice among records the view already fetched (the customer's contacts, its open
+    planned follow-ups), so that the two forms of the panel cost no query; cleans to the record."""
+
+    def __init__(self, *args, label_from=str, **kwargs):
+        super().__init__(*args, choices=(), **kwargs)
+        self.label_from = label_from
+        self.objects: dict[str, object] = {}
+
+    def set_objects(self, objects) -> None:
+        self.objects = {str(o.pk): o for o in objects}
+        self.choices = [("", "")] + [(str(o.pk), self.label_from(o)) for o in objects]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.objects.get(value) if value else None
+
+
+def customer_contacts(customer) -> list[Contact]:
+    """The customer's live contacts; the customer page's selector has them already."""
+    listed = getattr(customer, "contact_list", None)
+    return list(listed) if listed is not None else list(_contacts(customer))
+
+
+class ActivityFieldsMixin(BootstrapMixin):
+    def _setup(self, customer, contacts=None):
+        if "contact" in self.fields:
+            self.fields["contact"].set_objects(customer_contacts(customer) if contacts is None else contacts)
+        for name in ("kind", "next_kind"):
+            if name in self.fields and not isinstance(self.fields[name].widget, forms.RadioSelect):
+                self.fields[name].choices = ([("", "")] if not self.fields[name].required else []) + list(Activity.Kind.choices)
+        if "visit_level" in self.fields:
+            self.fields["visit_level"].choices = [("", "")] + list(Activity.VisitLevel.choices)
+        self._style()
+
+
+class ActivityLogForm(ActivityFieldsMixin, forms.Form):
+    """Log a done follow-up, optionally fulfilling a planned one and planning the next."""
+
+    kind = forms.ChoiceField(label=_("Type"), choices=Activity.Kind.choices, initial=Activity.Kind.PHONE, widget=forms.RadioSelect)
+    visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only."))
+    contact = ObjectChoiceField(label=_("Contact"), required=False)
+    at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
+    summary = forms.CharField(label=_("What was discussed"), max_length=4000, widget=forms.Textarea)
+    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=forms.Textarea)
+    fulfils = ObjectChoiceField(label=_("Completes the planned follow-up"), required=False, label_from=_planned_label)
+    next_due_on = forms.DateField(label=_("Next follow-up on"), required=False)
+    next_kind = forms.ChoiceField(label=_("Next follow-up type"), required=False)
+    next_summary = forms.CharField(label=_("Next step"), max_length=500, required=False)
+
+    def __init__(self, *args, customer, planned=(), fulfils=None, contacts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fulfils"].set_objects(list(planned))
+        self.has_planned = bool(planned)
+        if not self.is_bound:
+            self.initial.setdefault("at", timezone.localtime().replace(second=0, microsecond=0))
+            if fulfils is not None:
+                self.initial["fulfils"] = fulfils.pk
+                self.initial["kind"] = fulfils.kind
+                if fulfils.contact_id:
+                    self.initial["contact"] = fulfils.contact_id
+        self._setup(customer, contacts)
+        self.fields["kind"].widget.attrs.update({"class": "btn-check", "autocomplete": "off"})
+
+    def clean(self):
+        data = super().clean()
+        # The level field is hidden for other types: a level picked before switching type is dropped.
+        if data.get("kind") and data["kind"] != Activity.Kind.VISIT:
+            data["visit_level"] = ""
+        return data
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "kind": d["kind"], "visit_level": d.get("visit_level") or "", "contact": d.get("contact"), "at": d["at"],
+            "summary": d["summary"], "outcome": d.get("outcome") or "", "fulfils": d.get("fulfils"),
+            "next_due_on": d.get("next_due_on"), "next_kind": d.get("next_kind") or None,
+            "next_summary": d.get("next_summary") or "",
+        }
+
+
+class ActivityPlanForm(ActivityFieldsMixin, forms.Form):
+    """Plan a follow-up without logging one."""
+
+    kind = forms.ChoiceField(label=_("Type"), initial=Activity.Kind.PHONE)
+    due_on = forms.DateField(label=_("Due on"))
+    contact = ObjectChoiceField(label=_("Contact"), required=False)
+    visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only, if already known."))
+    summary = forms.CharField(label=_("What to do"), max_length=500, required=False)
+
+    def __init__(self, *args, customer, contacts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("due_on", timezone.localdate() + timedelta(days=1))
+        self._setup(customer, contacts)
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "kind": d["kind"], "due_on": d["due_on"], "contact": d.get("contact"),
+            "visit_level": d.get("visit_level") or "", "summary": d.get("summary") or "",
+        }
+
+
+class ActivityEditForm(ActivityFieldsMixin, forms.Form):
+    """Change a logged activity, or reschedule an open planned one (the fields differ)."""
+
+    kind = forms.ChoiceField(label=_("Type"))
+    visit_level = forms.ChoiceField(label=_("Visit level"), required=False)
+    contact = ObjectChoiceField(label=_("Contact"), required=False)
+    at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
+    due_on = forms.DateField(label=_("Due on"))
+    summary = forms.CharField(label=_("Summary"), max_length=4000, required=False, widget=forms.Textarea)
+    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=forms.Textarea)
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        if activity.is_logged:
+            del self.fields["due_on"]
+            self.fields["summary"].required = True
+        else:
+            del self.fields["at"]
+            del self.fields["outcome"]
+            self.fields["summary"].label = _("What to do")
+        if not self.is_bound:
+            for name in self.fields:
+                value = getattr(activity, "contact_id" if name == "contact" else name)
+                if name == "at" and value is not None:
+                    value = timezone.localtime(value)
+                self.initial[name] = value
+        self._setup(activity.customer)
+
+    def service_arguments(self) -> dict:
+        d = dict(self.cleaned_data)
+        d["visit_level"] = d.get("visit_level") or ""
+        return d
+
+
+class CancelPlannedForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()

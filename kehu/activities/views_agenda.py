@@ -1,0 +1,102 @@
+"""Pages of the agenda, the calendar, the notification centre and the manager's team view.
+
+Views parse the request, call the selectors of activities.agenda / the services of
+activities.notifications, and render. Who sees what is decided there (404 otherwise).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from kehu.activities import agenda, notifications
+from kehu.core.pagination import paginate
+
+
+def _safe_next(request, default: str) -> str:
+    url = request.POST.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return default
+
+
+@login_required
+@require_GET
+def agenda_view(request):
+    scope = agenda.agenda_scope(user=request.user, who=request.GET.get("who"))
+    return render(request, "activities/agenda.html", {
+        "nav": "agenda",
+        "scope": scope,
+        "sections": agenda.agenda_sections(user=request.user, scope=scope),
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_GET
+def calendar_view(request):
+    scope = agenda.agenda_scope(user=request.user, who=request.GET.get("who"))
+    today = timezone.localdate()
+    cal = agenda.calendar_days(
+        user=request.user, scope=scope, view=request.GET.get("view") or "week", day=agenda.parse_day(request.GET.get("date"), today),
+    )
+    return render(request, "activities/calendar.html", {"nav": "agenda", "scope": scope, "cal": cal})
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def notification_list_view(request):
+    unread_only = request.GET.get("unread") == "1"
+    page = paginate(notifications.notification_list(user=request.user, unread_only=unread_only), params=request.GET)
+    notifications.notifications_decorate(page.rows)
+    return render(request, "activities/notification_list.html", {
+        "nav": "notifications", "page": page, "unread_only": unread_only,
+    })
+
+
+@login_required
+@require_POST
+def notification_read_view(request, pk):
+    notification = notifications.notification_get_for_user_or_404(user=request.user, pk=pk)
+    notifications.notification_mark_read(actor=request.user, notification=notification)
+    if request.htmx and not request.POST.get("next"):
+        notifications.notifications_decorate([notification])
+        return render(request, "activities/notification_list.html#notification-row", {
+            "n": notification, "notification_badge": notifications.UnreadBadge(request.user), "oob_badge": True,
+        })
+    return redirect(_safe_next(request, reverse("activities:notifications")))
+
+
+@login_required
+@require_POST
+def notification_read_all_view(request):
+    count = notifications.notification_mark_all_read(actor=request.user)
+    if count:
+        messages.success(request, ngettext(
+            "%(count)d notification marked read.", "%(count)d notifications marked read.", count,
+        ) % {"count": count})
+    return redirect("activities:notifications")
+
+
+@login_required
+@require_GET
+def team_view(request):
+    team = agenda.team_scope(user=request.user, team_id=request.GET.get("team"))
+    period = agenda.period_from_params(request.GET)
+    reps = team["reps"]
+    coverage = paginate(agenda.visit_coverage(user=request.user, owner_ids=[r.pk for r in reps]), params=request.GET)
+    agenda.visit_coverage_mark(coverage.rows)
+    return render(request, "activities/team.html", {
+        "nav": "team",
+        **team,
+        **period,
+        "report": agenda.team_report(user=request.user, reps=reps, start=period["start"], end=period["end"]),
+        "coverage": coverage,
+        "params": request.GET,
+    })

@@ -1,0 +1,79 @@
+"""Forms of the key-account archive pages. They parse input only; the services validate and save."""
+
+from django import forms
+from django.core.validators import MaxValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.money import CURRENCIES
+from kehu.customers.forms import BootstrapMixin
+from kehu.customers.models import ArchiveSection, CategorySpend
+from kehu.customers.services.archive import MAX_TEXT, MIN_YEAR
+
+SECTION_HELP = {
+    ArchiveSection.Section.PRODUCTION_SCALE: _("Output, plants, staff, capacity and how full it is."),
+    ArchiveSection.Section.PRODUCT_STRUCTURE: _("What the customer makes and sells, and the share of each product line."),
+    ArchiveSection.Section.PRODUCTION_LINES: _("Lines, their equipment, age and condition; what they buy from us for them."),
+    ArchiveSection.Section.DEVELOPMENT_PLANS: _("Expansion, new products, investments, relocations — with dates when known."),
+    ArchiveSection.Section.MARKET_SHARE: _("The customer's position among its competitors."),
+}
+CATEGORY_DATALIST_ID = "archive-categories"
+
+
+class ArchiveSectionForm(BootstrapMixin, forms.Form):
+    text = forms.CharField(label=_("Text"), required=False, max_length=MAX_TEXT, widget=forms.Textarea)
+    share_pct = forms.DecimalField(
+        label=_("Market share (%)"), required=False, min_value=0, max_value=100, max_digits=4, decimal_places=1,
+        help_text=_("The customer's share of its own market, e.g. 12.5."),
+    )
+
+    def __init__(self, *args, section: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+        if section != ArchiveSection.Section.MARKET_SHARE:
+            del self.fields["share_pct"]
+        self.fields["text"].label = ArchiveSection.Section(section).label
+        self.fields["text"].help_text = SECTION_HELP.get(section, "")
+        self._style()
+        self.fields["text"].widget.attrs["rows"] = 6
+
+    def service_arguments(self) -> dict:
+        return {"text": self.cleaned_data.get("text", ""), "share_pct": self.cleaned_data.get("share_pct")}
+
+
+class CategorySpendForm(BootstrapMixin, forms.Form):
+    category = forms.CharField(
+        label=_("Product category"), max_length=100,
+        help_text=_("The category as the customer buys it; pick one of ours from the list or type your own."),
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=MIN_YEAR)
+    annual_spend = forms.DecimalField(
+        label=_("Annual spend"), min_value=0, max_digits=18, decimal_places=2,
+        help_text=_("What the customer spends on this category in the year, from all suppliers."),
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
+    growth_pct = forms.DecimalField(
+        label=_("Growth (%)"), required=False, min_value=-100, max_value=10000, max_digits=6, decimal_places=1,
+        help_text=_("Only when the previous year is not recorded: with both years, the growth is computed."),
+    )
+    note = forms.CharField(label=_("Source or note"), required=False, max_length=200)
+
+    def __init__(self, *args, spend: CategorySpend | None = None, currency: str = "CNY", **kwargs):
+        super().__init__(*args, **kwargs)
+        if spend is not None:
+            for name in self.fields:
+                self.initial.setdefault(name, getattr(spend, name))
+        else:
+            self.initial.setdefault("year", timezone.localdate().year - 1)
+            self.initial.setdefault("currency", currency if currency in CURRENCIES else "CNY")
+        last = timezone.localdate().year + 1
+        self.fields["year"].max_value = last
+        self.fields["year"].validators.append(MaxValueValidator(last))
+        self.fields["year"].widget.attrs.update({"max": last, "inputmode": "numeric"})
+        self.fields["category"].widget.attrs.update({"list": CATEGORY_DATALIST_ID, "autocomplete": "off"})
+        self.fields["annual_spend"].widget.attrs["inputmode"] = "decimal"
+        self._style()
+
+    def service_arguments(self) -> dict:
+        c = self.cleaned_data
+        return {k: c.get(k) for k in ("category", "year", "annual_spend", "currency", "growth_pct", "note")}
