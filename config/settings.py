@@ -194,6 +194,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False}
 
+# The address users open Kehu at, for links in e-mails (e.g. https://crm.example.com).
+KEHU_SITE_URL = env("KEHU_SITE_URL", "").rstrip("/")
+
 # Where uploaded import files wait between the preview and "Import now" (default: the temp dir).
 KEHU_IMPORT_DIR = env("KEHU_IMPORT_DIR")
 

@@ -163,6 +163,8 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
     def service_arguments(self) -> dict:
         d = dict(self.cleaned_data)
         d["visit_level"] = d.get("visit_level") or ""
+        if d.get("kind") != Activity.Kind.VISIT:
+            d["visit_level"] = ""  # a level left over from a visit that became a call
         return d
 
 

@@ -27,8 +27,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -92,11 +90,13 @@ def notify_bulk(notifications: list[Notification]) -> int:
     return created
 
 
-def _customer_url(customer_id: int, **query) -> str:
-    url = reverse("customers:detail", kwargs={"pk": customer_id})
-    if query:
-        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
-    return url
+def _customer_url(customer_id: int) -> str:
+    return reverse("customers:detail", kwargs={"pk": customer_id})
+
+
+def _log_url(activity) -> str:
+    """The form that logs the activity fulfilling a planned follow-up."""
+    return reverse("activities:activity-log", kwargs={"pk": activity.customer_id}) + f"?fulfils={activity.pk}"
 
 
 def _team_managers() -> dict[int, list[int]]:
@@ -136,7 +136,7 @@ def notify_followups_due(*, now=None) -> int:
     rows = [
         Notification(
             user_id=a.owner_id, kind=Kind.FOLLOWUP_DUE, fact_key=f"activity:{a.pk}:due", customer_id=a.customer_id,
-            params=_followup_params(a), url=_customer_url(a.customer_id, fulfil=a.pk),
+            params=_followup_params(a), url=_log_url(a),
         )
         for a in _open_followups().filter(due_on=today, owner__is_active=True).iterator(chunk_size=CHUNK)
     ]
@@ -156,7 +156,7 @@ def notify_followups_overdue(*, now=None) -> int:
             rows.append(Notification(
                 user_id=user_id, kind=Kind.FOLLOWUP_OVERDUE, fact_key=f"activity:{a.pk}:overdue", customer_id=a.customer_id,
                 params={**params, "for_manager": is_manager},
-                url=_customer_url(a.customer_id) if is_manager else _customer_url(a.customer_id, fulfil=a.pk),
+                url=_customer_url(a.customer_id) if is_manager else _log_url(a),
             ))
     return notify_bulk(rows)
 

@@ -129,7 +129,7 @@ def _lock_customer(*, actor, customer) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.is_deleted:
         raise PermissionDenied
-    if customer.owner_id is None:
+    if customer.owner_id is None and permissions.is_sales(actor):
         raise ActivityError(_("This customer is in the public pool. Claim it before logging follow-ups."))
     if not can_log_activity(actor, customer):
         raise PermissionDenied

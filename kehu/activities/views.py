@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from kehu.activities import selectors, services
 from kehu.activities.forms import ActivityEditForm, ActivityLogForm, ActivityPlanForm, CancelPlannedForm, customer_contacts
@@ -37,7 +38,10 @@ def _customer_url(customer) -> str:
 
 
 def _refuse(request, customer, message=None):
+    """Back to the customer page with a message (htmx: the whole page, not into the panel)."""
     messages.warning(request, message or _("You may not log follow-ups for this customer."))
+    if request.htmx:
+        return HttpResponseClientRedirect(_customer_url(customer))
     return redirect(_customer_url(customer))
 
 

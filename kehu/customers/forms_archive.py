@@ -1,11 +1,12 @@
 """Forms of the key-account archive pages. They parse input only; the services validate and save."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, MoneyError, quantize_cents
 from kehu.customers.forms import BootstrapMixin
 from kehu.customers.models import ArchiveSection, CategorySpend
 from kehu.customers.services.archive import MAX_TEXT, MIN_YEAR
@@ -47,9 +48,9 @@ class CategorySpendForm(BootstrapMixin, forms.Form):
         help_text=_("The category as the customer buys it; pick one of ours from the list or type your own."),
     )
     year = forms.IntegerField(label=_("Year"), min_value=MIN_YEAR)
-    annual_spend = forms.DecimalField(
-        label=_("Annual spend"), min_value=0, max_digits=18, decimal_places=2,
-        help_text=_("What the customer spends on this category in the year, from all suppliers."),
+    annual_spend = forms.CharField(
+        label=_("Annual spend"), max_length=30,
+        help_text=_("What the customer spends on this category in the year, from all suppliers, e.g. 1,250,000."),
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     growth_pct = forms.DecimalField(
@@ -73,6 +74,16 @@ class CategorySpendForm(BootstrapMixin, forms.Form):
         self.fields["category"].widget.attrs.update({"list": CATEGORY_DATALIST_ID, "autocomplete": "off"})
         self.fields["annual_spend"].widget.attrs["inputmode"] = "decimal"
         self._style()
+
+    def clean_annual_spend(self):
+        """An exact amount; thousands separators and a ¥ sign are allowed (core.money.to_decimal)."""
+        try:
+            amount = quantize_cents(self.cleaned_data["annual_spend"])
+        except MoneyError as exc:
+            raise ValidationError(_("Enter an amount such as 1250000.00."), code="invalid") from exc
+        if amount < 0:
+            raise ValidationError(_("The annual spend cannot be negative."), code="min_value")
+        return amount
 
     def service_arguments(self) -> dict:
         c = self.cleaned_data

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kehu.dataset import selectors
+from kehu.dataset.importers.activities import ActivityImporter
 from kehu.dataset.importers.contacts import ContactImporter
 from kehu.dataset.importers.customers import CustomerImporter
 from kehu.dataset.importers.products import ProductImporter
@@ -24,6 +25,7 @@ EXPORTERS: list[tuple[str, list[str], Callable[..., Iterator[list[str]]]]] = [
     (CustomerImporter.file, CustomerImporter.columns, selectors.export_customers),
     (ContactImporter.file, ContactImporter.columns, selectors.export_contacts),
     (ProductImporter.file, ProductImporter.columns, selectors.export_products),
+    (ActivityImporter.file, ActivityImporter.columns, selectors.export_activities),
 ]
 FORMATS = ("csv", "xlsx")
 

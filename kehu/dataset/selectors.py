@@ -10,10 +10,11 @@ accounts are not part of it); a file that adds one masks it with
 
 from collections.abc import Iterator
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Value, When
 
 from kehu.accounts.models import Team, User
 from kehu.accounts.visibility import sees_all, visible_users
+from kehu.activities.models import Activity
 from kehu.customers.models import Contact, Customer
 from kehu.dataset.values import format_amount, format_datetime
 from kehu.sales.models import Product
@@ -75,3 +76,19 @@ def export_products(*, user) -> Iterator[list[str]]:
     rows = Product.objects.order_by("code").values_list("code", "name", "category", "list_price", "unit_cost")
     for code, name, category, list_price, unit_cost in rows.iterator(chunk_size=CHUNK):
         yield [code, name, category, format_amount(list_price), format_amount(unit_cost)]
+
+
+def export_activities(*, user) -> Iterator[list[str]]:
+    """Logged follow-ups of the customers `user` sees, with the due date of the next step each
+    planned. Planned follow-ups made without a log, and outcomes, are not part of the format."""
+    logged = Activity.objects.filter(status=Activity.Status.DONE, at__isnull=False)
+    qs = logged.filter(customer__is_deleted=False) if user is None else logged.visible_to(user)
+    next_due = Activity.objects.filter(planned_by=OuterRef("pk")).order_by("id").values("due_on")[:1]
+    contact = Case(When(contact__is_deleted=False, then=F("contact__name")), default=Value(""), output_field=CharField())
+    rows = (
+        qs.annotate(next_due=Subquery(next_due), contact_name=contact)
+        .order_by("customer__code", "at", "id")
+        .values_list("customer__code", "contact_name", "owner__username", "kind", "visit_level", "at", "summary", "next_due")
+    )
+    for code, contact_name, owner, kind, level, at, summary, due in rows.iterator(chunk_size=CHUNK):
+        yield [code, contact_name or "", owner, kind, level, format_datetime(at), summary, due.isoformat() if due else ""]

@@ -57,7 +57,7 @@ def test_rep_sees_own_follow_ups_in_the_right_sections(login, rep_a, customer_a,
     assert too_far.pk not in shown and cancelled.pk not in shown
     body = response.content.decode()
     assert "Chase the sample" in body and "3 days late" in body
-    assert f"{reverse('customers:detail', args=[customer_a.pk])}?fulfil={due.pk}" in body
+    assert f"{reverse('activities:activity-log', args=[customer_a.pk])}?fulfils={due.pk}" in body
     assert "RIVAL-PLAN" not in body and customer_b.name not in body
 
 
@@ -234,3 +234,13 @@ def test_calendar_query_count_is_the_same_for_1_and_many(login, rep_a, customer_
     with django_assert_num_queries(5):
         response = client.get(CALENDAR, params)
     assert sum(len(d["planned"]) + len(d["done"]) for d in response.context["cal"]["days"]) == 15
+
+
+def test_log_it_opens_the_log_form_for_that_follow_up(login, rep_a, customer_a):
+    plan = planned(customer_a, rep_a, timezone.localdate() + timedelta(days=2))
+    planned(customer_a, rep_a, timezone.localdate() - timedelta(days=1))  # the form's own default would be this one
+    client = login(rep_a)
+    link = next(a for s in client.get(AGENDA).context["sections"] for a in s["rows"] if a.pk == plan.pk)
+    response = client.get(reverse("activities:activity-log", args=[link.customer_id]), {"fulfils": plan.pk})
+    assert response.status_code == 200
+    assert response.context["form"].initial["fulfils"] == plan.pk

@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from kehu.accounts.models import User
@@ -79,7 +80,7 @@ def test_rep_is_told_of_a_follow_up_due_today_once(rep_a, customer_a, manager_a)
     assert keys(rep_a) == [f"activity:{due.pk}:due"]
     assert keys(manager_a) == []  # due today is the owner's business
     n = Notification.objects.get(user=rep_a)
-    assert n.customer == customer_a and n.url.endswith(f"?fulfil={due.pk}")
+    assert n.customer == customer_a and n.url == reverse("activities:activity-log", args=[customer_a.pk]) + f"?fulfils={due.pk}"
     assert notifications.notification_message(n) == f"Follow-up with {customer_a.name} is due today: Send the quote"
     assert run_json()["followups_due"] == 0
     assert Notification.objects.count() == 1

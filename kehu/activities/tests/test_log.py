@@ -16,6 +16,7 @@ from kehu.activities.services import ActivityError, activity_log, activity_plan
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer, PoolEvent
 from kehu.customers.services import pool_run_returns
+from kehu.customers.tests.test_browser import browser  # noqa: F401 (the Chromium fixture)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -355,6 +356,11 @@ def test_finance_sees_the_timeline_but_is_sent_back_from_the_log_form(finance, r
     assert "You may not log follow-ups" in client.get(response["Location"]).content.decode()
 
 
+def test_htmx_refusal_sends_the_whole_page_back_not_into_the_panel(finance, customer_a, login):
+    response = login(finance).get(url("activity-log", customer_a), **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("customers:detail", args=[customer_a.pk]) + "#activities"
+
+
 def test_plan_page_and_htmx_plan(rep_a, customer_a, login_en):
     client = login_en(rep_a)
     due = (timezone.localdate() + timedelta(days=2)).isoformat()
@@ -445,3 +451,43 @@ def test_a_customer_made_for_the_test_gets_its_own_panel(rep_a, login_en):
     customer = make_customer(rep_a, "测试面板有限公司", "C09001")
     page = login_en(rep_a).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert 'id="activity-panel"' in page and "Nothing has happened with this customer yet." in page
+
+
+# --- in a real browser -------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_rep_logs_a_visit_with_a_planned_followup_in_a_browser_without_a_page_reload(browser, live_server, cast):
+    from kehu.customers.tests.test_browser import SHOTS, _login
+
+    rep_a, customer = cast["rep_a"], cast["customer_a"]
+    rep_a.language = "en"
+    rep_a.save(update_fields=["language"])
+    Contact.objects.create(customer=customer, name="张经理")
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    _login(page, live_server.url, "rep_a")
+    page.goto(f"{live_server.url}{reverse('customers:detail', args=[customer.pk])}")
+    page.evaluate("window.__sameDocument = true")
+    page.click("[data-testid=log-fold] > summary")
+    assert not page.is_visible(".kehu-visit-level")  # a phone call has no level
+    page.click("label[for=id_kind_1]")  # visit
+    assert page.is_visible(".kehu-visit-level")
+    page.select_option("#id_visit_level", "leadership")
+    page.select_option("#id_contact", label="张经理")
+    page.fill("#id_summary", "拜访总经理，确认年度框架")
+    due = timezone.localdate() + timedelta(days=3)
+    page.fill("#id_next_due_on", due.isoformat())
+    page.fill("#id_next_summary", "发报价单")
+    page.click("[data-testid=log-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=panel-message]")
+    assert page.evaluate("window.__sameDocument") is True  # htmx swapped the panel; no reload
+    assert page.input_value("#id_summary") == ""  # the form is reset
+    timeline = page.inner_text("[data-testid=timeline]")
+    assert "拜访总经理，确认年度框架" in timeline and "Visit · Leadership" in timeline
+    assert "发报价单" in page.inner_text("[data-testid=planned]")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#activity-panel").screenshot(path=str(SHOTS / "activity-panel-phone.png"))
+    visit = Activity.objects.get(status="done")
+    assert (visit.kind, visit.visit_level, visit.contact.name) == ("visit", "leadership", "张经理")
+    assert Activity.objects.get(status="planned").due_on == due
+    page.close()

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kehu.accounts import permissions
 from kehu.customers import selectors
@@ -32,6 +31,8 @@ def _archive_url(customer, anchor: str = "") -> str:
 
 
 def _go(request, url):
+    """Redirect; an htmx request makes the browser load `url` (give it no #fragment: a jump
+    to a fragment of the page already shown would not reload it)."""
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
@@ -44,7 +45,6 @@ def _refuse(request, customer):
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
 def archive_view(request, pk):
     archive = archive_selectors.customer_archive(user=request.user, pk=pk)
     return render(request, "customers/archive.html", {
@@ -92,14 +92,23 @@ def _spend_form_response(request, context):
 
 
 def _spend_save(request, customer, form, spend=None):
-    """Save a valid form through the service; None when the form got an error to show."""
+    """Save a valid form through the service; None when the form got an error to show.
+
+    With htmx the spend table is swapped in place (the growth of other rows may change);
+    without, the browser goes back to the archive."""
     try:
         row = archive_services.category_spend_set(actor=request.user, customer=customer, spend=spend, **form.service_arguments())
     except CustomerError as exc:
         form.add_error(None, exc.message)
         return None
+    if _is_partial(request):
+        response = render(request, "customers/partials/archive_spend.html", {
+            "customer": customer, "years": archive_selectors.customer_spend_years(customer=customer),
+            "can_edit": True, "saved": row,
+        })
+        return retarget(reswap(response, "outerHTML"), "#spend")
     messages.success(request, _("Spend on %(category)s in %(year)s saved.") % {"category": row.category, "year": row.year})
-    return _go(request, _archive_url(customer, "spend"))
+    return redirect(_archive_url(customer, "spend"))
 
 
 @login_required
@@ -154,5 +163,5 @@ def spend_delete_view(request, pk):
         except PermissionDenied:
             return _refuse(request, customer)
         messages.success(request, _("Spend on %(category)s in %(year)s deleted.") % {"category": spend.category, "year": spend.year})
-        return _go(request, _archive_url(customer, "spend"))
+        return _go(request, _archive_url(customer) if request.htmx else _archive_url(customer, "spend"))
     return render(request, "customers/archive_spend_confirm_delete.html", {"spend": spend, "customer": customer, "nav": "customers"})

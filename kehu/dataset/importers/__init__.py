@@ -21,10 +21,11 @@ def importers_in_order() -> list[type[Importer]]:
     return [REGISTRY[name] for name in DATASET_FILES if name in REGISTRY]
 
 
+from kehu.dataset.importers.activities import ActivityImporter  # noqa: E402
 from kehu.dataset.importers.contacts import ContactImporter  # noqa: E402
 from kehu.dataset.importers.customers import CustomerImporter  # noqa: E402
 from kehu.dataset.importers.products import ProductImporter  # noqa: E402
 from kehu.dataset.importers.users import UserImporter  # noqa: E402
 
-for _importer in (UserImporter, CustomerImporter, ContactImporter, ProductImporter):
+for _importer in (UserImporter, CustomerImporter, ContactImporter, ProductImporter, ActivityImporter):
     register(_importer)

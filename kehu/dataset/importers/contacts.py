@@ -40,6 +40,10 @@ class ContactImporter(Importer):
     def scan(self, row: Row) -> None:
         self.first_key.setdefault((row.get("customer"), row.get("name")), row.line)
 
+    def planned_key(self, row: Row):
+        """activities.csv names a contact by customer code + name."""
+        return (row.get("customer"), row.get("name"))
+
     def parse(self, row: Row) -> dict:
         v = {"customer": row.get("customer"), "name": row.parse("name", parse_text, max_length=100)}
         for column in self.header_set:

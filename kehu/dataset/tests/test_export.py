@@ -35,7 +35,7 @@ def test_system_export_has_the_columns_of_the_format(tmp_path):
     code, _out = run("export", tmp_path / "out")
     assert code == 0
     files = _read_folder(tmp_path / "out")
-    assert list(files) == ["contacts.csv", "customers.csv", "products.csv", "users.csv"]
+    assert list(files) == ["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv"]
     example = list(csv.reader(open(EXAMPLE / "customers.csv", encoding="utf-8")))
     assert files["customers.csv"] == example  # every column and value, in the example's own form
     assert files["users.csv"][0] == ["username", "name", "role", "team"]
@@ -63,7 +63,7 @@ def test_system_xlsx_export_imports_back_unchanged(tmp_path):
     code, _out = run("export", tmp_path / "kehu.xlsx")
     assert code == 0
     workbook = openpyxl.load_workbook(tmp_path / "kehu.xlsx", read_only=True)
-    assert workbook.sheetnames == ["users", "customers", "contacts", "products"]
+    assert workbook.sheetnames == ["users", "customers", "contacts", "products", "activities"]
     code, report = run_json(tmp_path / "kehu.xlsx")
     assert code == 0 and sum(report["updated"].values()) == 0 and sum(report["created"].values()) == 0
 

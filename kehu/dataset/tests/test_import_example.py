@@ -127,7 +127,7 @@ def test_system_imports_an_xlsx_workbook_exported_from_the_example(tmp_path):
     Product.objects.all().delete()
     code, report = run_json(workbook)
     assert code == 0
-    assert report["created"] == {"users.csv": 0, "customers.csv": 61, "contacts.csv": 0, "products.csv": 12}
+    assert report["created"] == {"users.csv": 0, "customers.csv": 61, "contacts.csv": 0, "products.csv": 12, "activities.csv": 0}
     assert str(Product.objects.get(code="P001").unit_cost) == "3595.3600"
     assert Customer.objects.get(code="C00004").created_at.isoformat() == "2024-06-29T16:00:00+00:00"
 
