@@ -346,7 +346,7 @@ def activity_delete(*, actor, activity: Activity, now=None) -> None:
             status=Activity.Status.PLANNED, completed_by=None, closed_at=None, updated_at=now,
         )
         snapshot = {k: [v, None] for k, v in _plain(activity, LOGGED_EDITABLE).items() if v not in (None, "")}
-        audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, obj=activity, customer=customer, changes=snapshot)
+        audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=activity, customer=customer, changes=snapshot)
         activity.delete()
         _clock_refresh(customer)
 
@@ -382,3 +382,12 @@ def activities_merge(*, actor, kept: Customer, merged: Customer) -> dict:
             kept.pool_clock_at = merged.last_followup_at
             kept.return_warned_at = None
     return {_("activities"): moved} if moved else {}
+
+
+def planned_followups_close_for_pool(*, customer_ids, now) -> int:
+    """For customers.hooks.POOL_EXIT_HANDLERS: a customer that went back to the pool has no
+    owner to do its planned follow-ups, so they are cancelled (the reason says why) and leave
+    the former owner's agenda. Whoever claims it next plans afresh."""
+    return Activity.objects.filter(customer_id__in=list(customer_ids), status=Activity.Status.PLANNED).update(
+        status=Activity.Status.CANCELLED, closed_at=now, cancel_reason=_("The customer went back to the pool."), updated_at=now,
+    )

@@ -17,6 +17,7 @@ def register_handover_and_merge() -> None:
     _append_once(hooks.HANDOVER_COUNTERS, services.planned_followups_count)
     _append_once(hooks.HANDOVER_MOVERS, services.planned_followups_hand_over)
     _append_once(hooks.MERGE_MOVERS, services.activities_merge)
+    _append_once(hooks.POOL_EXIT_HANDLERS, services.planned_followups_close_for_pool)
 
 
 def register_daily_steps() -> None:

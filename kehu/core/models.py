@@ -24,6 +24,7 @@ class AuditEvent(models.Model):
         CREATE = "create", _("created")
         UPDATE = "update", _("changed")
         DELETE = "delete", _("moved to the recycle bin")
+        REMOVE = "remove", _("removed")
         RESTORE = "restore", _("restored")
         CLAIM = "claim", _("claimed from the pool")
         RELEASE = "release", _("released to the pool")

@@ -14,3 +14,6 @@ HANDOVER_MOVERS: list[Callable] = []
 MERGE_MOVERS: list[Callable] = []
 # fn(*, from_user, customer_ids) -> {label: count} of records that a handover would move (for the confirm page)
 HANDOVER_COUNTERS: list[Callable] = []
+# fn(*, customer_ids, now) -> None: the customers left their owner for the pool (release or
+# automatic return); e.g. open planned follow-ups are closed, since nobody owns them any more.
+POOL_EXIT_HANDLERS: list[Callable] = []

@@ -1,7 +1,9 @@
 """Reads on customers: every one starts from the visibility scope."""
 
+import functools
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps as django_apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import BooleanField, Prefetch, Q
 from django.http import Http404
@@ -131,13 +133,21 @@ def _field(model, name):
 DATASET_COLUMNS = {"referrer": "referrer_customer", "birthday": "birth_date"}
 
 
+@functools.cache
+def _models_by_name() -> dict:
+    return {m._meta.model_name: m for m in django_apps.get_models()}
+
+
 def _history_field(object_type: str, name: str):
     """The model field an audit change key refers to (None for tags and unknown keys)."""
     name = DATASET_COLUMNS.get(name, name)
     if object_type == "contact":
         return _field(Contact, name)
     if object_type != "customer":
-        return None  # records of later apps show their own keys
+        # Records of other apps (activities, archive rows, later quotes and orders): their
+        # model is found by name in the app registry, so customers imports none of them.
+        model = _models_by_name().get(object_type)
+        return _field(model, name) if model is not None else None
     if name.startswith("profile."):
         name = name.removeprefix("profile.")
         return _field(CompanyProfile, name) or _field(PersonProfile, name)

@@ -135,7 +135,46 @@ def demo_company_load() -> list[ImportReport]:
             if not set(wanted[customer.code]) <= have:
                 tags = [Tag.objects.get_or_create(name=name)[0] for name in sorted(have | set(wanted[customer.code]))]
                 customer_update(actor=boss, customer=customer, data={}, tags=tags)
+        _demo_followups()
     return reports
+
+
+# (days ago, type, visit level, summary, outcome, next follow-up N days after it, its summary)
+DEMO_FOLLOWUPS = [
+    (40, "visit", "business", "拜访采购部，介绍新一代设备", "对节能型号有兴趣", None, ""),
+    (12, "phone", "", "电话跟进报价疑问", "要求补充售后条款", 9, "发送修订报价"),
+    (6, "visit", "technical", "技术交流：产线改造方案", "技术总监认可方案", 6, "电话确认试用安排"),
+    (3, "wechat", "", "微信发送案例资料", "已读，待内部讨论", 10, "约见总经理"),
+    (1, "meeting", "", "年度合作洽谈会", "初步同意明年框架协议", 14, "起草框架协议"),
+]
+
+
+def _demo_followups() -> None:
+    """A few weeks of follow-ups for the first reps' customers, dated relative to today so the
+    agenda shows overdue, due-today and upcoming items. Only when there is no activity yet."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.activities.models import Activity
+    from kehu.activities.services import activity_log
+    from kehu.customers.models import Customer
+
+    customers = list(
+        Customer.objects.filter(owner__username__in=["rep1", "rep2"], is_deleted=False).select_related("owner").order_by("code")[:10]
+    )
+    if not customers or Activity.objects.filter(customer__in=customers).exists():
+        return
+    now = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+    for i, customer in enumerate(customers):
+        days_ago, kind, level, summary, outcome, next_in, next_summary = DEMO_FOLLOWUPS[i % len(DEMO_FOLLOWUPS)]
+        then = now - timedelta(days=days_ago + i)
+        contact = customer.contacts.filter(is_deleted=False).order_by("pk").first()
+        activity_log(
+            actor=customer.owner, customer=customer, kind=kind, at=then, visit_level=level, contact=contact,
+            summary=summary, outcome=outcome, now=then,
+            next_due_on=(then + timedelta(days=next_in)).date() if next_in else None, next_summary=next_summary,
+        )
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -269,7 +269,7 @@ def test_deleting_reopens_the_plan_it_fulfilled_and_recomputes_the_clock(rep_a, 
     assert (plan.status, plan.completed_by, plan.closed_at) == ("planned", None, None)
     customer = Customer.objects.get(pk=customer_a.pk)
     assert customer.last_followup_at == first.at and customer.pool_clock_at == first.at
-    event = AuditEvent.objects.get(object_type="activity", object_id=second.pk, verb="delete")
+    event = AuditEvent.objects.get(object_type="activity", object_id=second.pk, verb="remove")
     assert event.changes["summary"] == ["谈了报价", None]  # the history keeps what it said
     with pytest.raises(ActivityError, match="cancelled, not deleted"):
         services.activity_delete(actor=rep_a, activity=plan)

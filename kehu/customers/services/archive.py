@@ -167,7 +167,7 @@ def category_spend_delete(*, actor, spend: CategorySpend) -> None:
         if row is None:
             return  # already gone (a second click): nothing to do
         changes = {k: [v, None] for k, v in snapshot(row, SPEND_AUDITED).items() if v not in ("", None)}
-        audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, obj=row, customer=customer, changes=changes)
+        audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=row, customer=customer, changes=changes)
         row.delete()
 
 

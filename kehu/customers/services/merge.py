@@ -10,6 +10,7 @@ from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
+from kehu.customers.services.archive import archive_merge
 from kehu.customers.models import Contact, Customer, CustomerMerge, PoolEvent
 from kehu.customers.services.records import CUSTOMER_EDITABLE, customer_derive_fields
 
@@ -41,6 +42,7 @@ def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
             "history": AuditEvent.objects.filter(customer=merged).update(customer=kept),
         }
         PoolEvent.objects.filter(customer=merged).update(customer=kept)
+        counts.update(archive_merge(actor=actor, kept=kept, merged=merged))
         for mover in hooks.MERGE_MOVERS:
             counts.update(mover(actor=actor, kept=kept, merged=merged))
         kept.tags.add(*merged.tags.all())

@@ -155,6 +155,8 @@ def _to_pool(customer: Customer, now) -> None:
     customer.pool_clock_at = None
     customer.return_warned_at = None
     customer.save(update_fields=["previous_owner", "owner", "returned_to_pool_at", "owned_since", "pool_clock_at", "return_warned_at", "updated_at"])
+    for handler in hooks.POOL_EXIT_HANDLERS:
+        handler(customer_ids=[customer.pk], now=now)
 
 
 def pool_run_returns(*, now=None) -> int:

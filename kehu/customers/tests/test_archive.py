@@ -335,7 +335,7 @@ def test_spend_changes_are_audited_with_old_and_new_values(cast):
     assert changed.changes == {"annual_spend": ["1000.00", "1200.50"], "note": ["", "采购部口径"]}
     category_spend_delete(actor=rep_a, spend=row)
     gone = AuditEvent.objects.filter(object_type="categoryspend").first()
-    assert gone.verb == AuditEvent.Verb.DELETE and gone.changes["annual_spend"] == ["1200.50", None]
+    assert gone.verb == AuditEvent.Verb.REMOVE and gone.changes["annual_spend"] == ["1200.50", None]
     assert not CategorySpend.objects.exists()
 
 

@@ -161,9 +161,9 @@ def _list_queries(client, django_assert_num_queries, expected_rows, queries):
     assert len(_names(response)) == expected_rows
 
 
-# Session, user, rows, tags (one prefetch), bounded count, then the filter choices
-# (owners, provinces, industries, tags).
-LIST_QUERIES = 9
+# Session, user, unread notifications (header), rows, tags (one prefetch), bounded count,
+# then the filter choices (owners, provinces, industries, tags).
+LIST_QUERIES = 10
 
 
 def test_rep_b_list_query_count_is_the_same_for_1_and_30_rows(cast, login, django_assert_num_queries):
@@ -677,11 +677,13 @@ def test_rep_a_detail_query_count_does_not_grow_with_contacts_and_history(cast, 
     client = login(cast["rep_a"])
     contact_create(actor=cast["rep_a"], customer=customer, data={"name": "联系人0"})
     customer_update(actor=cast["rep_a"], customer=customer, data={"phone": "1"}, tags=["甲"])
-    # Session, user, customer, tags, contacts, profile, history.
-    assert _detail_queries(client, customer) == 7
+    # Session, user, unread notifications, customer, tags, contacts, profile, history, the
+    # follow-up panel (contacts for the form, open plans, timeline activities, pool events) and
+    # the key-account archive panel (sections, spend).
+    assert _detail_queries(client, customer) == 14
     for i in range(1, 15):
         contact_create(actor=cast["rep_a"], customer=customer, data={"name": f"联系人{i}"})
         customer_update(actor=cast["rep_a"], customer=customer, data={"phone": str(i + 1)}, tags=[f"标签{i}"])
     customer_update(actor=cast["admin"], customer=customer, data={"referrer_customer": cast["pool_customer"]})
     # The same, plus the names of customers named in the history and whether rep_a may open the referrer.
-    assert _detail_queries(client, customer) == 9
+    assert _detail_queries(client, customer) == 16

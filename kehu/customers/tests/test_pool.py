@@ -378,13 +378,13 @@ def test_pool_page_query_count_same_for_1_and_many(login, rep_a, customer_a, poo
     client.get(url)  # warm up (CompanySettings row, caches)
     idle(customer_a, 86)
     customer_release(actor=rep_a, customer=make_customer(rep_a, "退回客户", "C00097"), reason="test")
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         one = client.get(url)
     assert len(one.context["page"].rows) == 2
     for i in range(30):
         c = make_customer(None, f"公海客户{i}", f"P{i:05d}", province="浙江", industry="制造")
         c.tags.create(name=f"tag{i}")
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         many = client.get(url)
     assert len(many.context["page"].rows) == 32
 

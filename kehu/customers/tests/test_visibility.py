@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
 
@@ -40,7 +41,7 @@ PUBLIC = {
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
 # The segment before <pk> -> the kind of record the pk names.
-OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend"}
+OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
@@ -128,6 +129,8 @@ def world(cast, team_b):
         records[key] = {"customer": customer, "contact": Contact.objects.create(customer=customer, name=contact_name, phone="13911112222")}
         records[key]["spend"] = CategorySpend.objects.create(
             customer=customer, category="走查品类", year=2024, annual_spend="1000.00", updated_at=customer.created_at)
+        records[key]["notification"] = Notification.objects.create(
+            user=cast["rep_b"] if key == "customer_b" else cast["rep_a"], kind="followup_due", fact_key=f"walker:{key}", customer=customer)
     everyone = set(users)
     return {
         "users": users,
@@ -165,6 +168,7 @@ def state():
         list(Contact.objects.order_by("pk").values_list("pk", "name", "customer_id", "is_deleted", "updated_at")),
         list(ArchiveSection.objects.order_by("pk").values_list("pk", "customer_id", "text", "updated_at")),
         list(CategorySpend.objects.order_by("pk").values_list("pk", "customer_id", "category", "year", "annual_spend", "updated_at")),
+        list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
     )
 
 

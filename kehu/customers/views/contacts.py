@@ -24,10 +24,11 @@ def _refuse(request, customer):
 
 def _done(request, customer, message):
     messages.success(request, message)
-    url = reverse("customers:detail", args=[customer.pk]) + "#contacts"
+    url = reverse("customers:detail", args=[customer.pk])
     if request.htmx:
+        # No #fragment here: a redirect to the same page plus a fragment only scrolls.
         return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect(url + "#contacts")
 
 
 def _render_form(request, context):
