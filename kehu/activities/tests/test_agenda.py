@@ -11,6 +11,19 @@ from kehu.activities import agenda
 from kehu.activities.models import Activity
 from kehu.customers.models import Customer
 
+
+@pytest.fixture
+def login(login):
+    """These tests read the English pages: the signed-in user's language is English."""
+
+    def _login(user):
+        user.language = "en"
+        user.save(update_fields=["language"])
+        return login(user)
+
+    return _login
+
+
 AGENDA = reverse("activities:agenda")
 CALENDAR = reverse("activities:calendar")
 
