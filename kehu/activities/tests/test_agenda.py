@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from conftest import make_customer
 from kehu.activities import agenda
@@ -12,26 +12,9 @@ from kehu.activities.models import Activity
 from kehu.customers.models import Customer
 
 
-@pytest.fixture
-def login(login):
-    """These tests read the English pages: the signed-in user's language is English."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 AGENDA = reverse("activities:agenda")
 CALENDAR = reverse("activities:calendar")
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def planned(customer, owner, due_on, summary="", **extra):

@@ -23,11 +23,6 @@ from kehu.customers.models import Customer, PoolEvent
 NEW_KEYS = ["followups_due", "followups_overdue", "visits_overdue", "pool_notices", "digests"]
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
 
 def run_json(*args) -> dict:
     out = StringIO()

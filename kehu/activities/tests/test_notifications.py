@@ -12,26 +12,9 @@ from kehu.activities.models import Notification
 from kehu.customers.models import Customer
 
 
-@pytest.fixture
-def login(login):
-    """These tests read the English pages: the signed-in user's language is English."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 LIST = reverse("activities:notifications")
 READ_ALL = reverse("activities:notifications-read-all")
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def read_url(n):

@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from conftest import make_customer
 from kehu.activities import agenda, hooks
@@ -13,25 +13,8 @@ from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
 
 
-@pytest.fixture
-def login(login):
-    """These tests read the English pages: the signed-in user's language is English."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 TEAM = reverse("activities:team")
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def logged(customer, owner, day, kind="phone", level="", hour=10):
