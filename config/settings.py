@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.activities",
     "kehu.sales",
+    "kehu.finance",
     "kehu.dataset",
     "kehu.api",
 ]

@@ -71,3 +71,17 @@ class UnitPriceField(_ScaledDecimalField):
 
     description = _("Unit price (exact, to 4 decimals)")
     places = 4
+
+
+class PercentField(_ScaledDecimalField):
+    """A percentage such as a discount (0–100), exact to 2 decimals, stored as an integer."""
+
+    description = _("Percentage (exact, to 2 decimals)")
+    places = 2
+
+
+class QuantityField(_ScaledDecimalField):
+    """A quantity of a product, exact to 4 decimals, stored as an integer."""
+
+    description = _("Quantity (exact, to 4 decimals)")
+    places = 4

@@ -1,11 +1,15 @@
-"""Selling (DOMAIN.md §4). For now the product catalogue; opportunities, quotes, contracts
-and orders come with their issues."""
+"""Selling (DOMAIN.md §4): products, opportunities with their stage history, quotes,
+contracts and sales orders. Money is MoneyField (integer cents); unit prices, quantities and
+percentages are exact scaled integers; line revenue and cost are computed once, when a line
+is written, and stored in cents so that SQL sums them exactly."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.fields import UnitPriceField
+from kehu.core.fields import MoneyField, PercentField, QuantityField, UnitPriceField
 from kehu.core.models import TimeStampedModel
+from kehu.customers.querysets import CustomerScopedQuerySet
 
 
 class Product(TimeStampedModel):
@@ -26,3 +30,200 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class OpportunityStage(models.Model):
+    """An opportunity stage (admin setting): order, default probability, closed/won."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    probability = models.PositiveSmallIntegerField(_("default probability %"), default=0)
+    is_closed = models.BooleanField(_("closed"), default=False)
+    is_won = models.BooleanField(_("won"), default=False)
+    forecast_category = models.CharField(_("default forecast category"), max_length=16, default="pipeline")
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("opportunity stage")
+        verbose_name_plural = _("opportunity stages")
+        constraints = [models.CheckConstraint(condition=models.Q(probability__lte=100), name="stage_probability_max_100")]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
+
+
+class Opportunity(TimeStampedModel):
+    class ForecastCategory(models.TextChoices):
+        PIPELINE = "pipeline", _("Pipeline")
+        BEST_CASE = "best_case", _("Best case")
+        COMMIT = "commit", _("Commit")
+        CLOSED = "closed", _("Closed")
+        OMITTED = "omitted", _("Omitted")
+
+    class BuyingFactor(models.TextChoices):
+        VALUE = "value", _("Value")
+        PRICE = "price", _("Price")
+        RELATIONSHIP = "relationship", _("Relationship")
+        INNOVATION = "innovation", _("Innovation")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="opportunities", verbose_name=_("customer"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("owner"))
+    title = models.CharField(_("title"), max_length=200)
+    stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("stage"))
+    probability = models.PositiveSmallIntegerField(_("probability %"), null=True, blank=True, help_text=_("Empty: the stage's default."))
+    amount = MoneyField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    expected_close_on = models.DateField(_("expected close"), null=True, blank=True, db_index=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    product_lines = models.CharField(_("product lines"), max_length=255, blank=True)
+    forecast_category = models.CharField(_("forecast category"), max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE)
+    buying_factor = models.CharField(_("primary buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
+    competitors = models.CharField(_("competitors"), max_length=255, blank=True)
+    lost_reason = models.TextField(_("lost reason"), blank=True)
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        indexes = [models.Index(fields=["owner", "stage"]), models.Index(fields=["customer", "stage"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(probability__isnull=True) | models.Q(probability__lte=100), name="opportunity_probability_max_100"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+
+class OpportunityStageChange(models.Model):
+    """Every stage change, with its time and user (velocity and funnel reports)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(OpportunityStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Quote(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="quotes", verbose_name=_("customer"))
+    opportunity = models.ForeignKey(Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes", verbose_name=_("opportunity"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("owner"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    total = MoneyField(_("total"), default=0)
+    approval_comment = models.TextField(_("approval comment"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    quantity = QuantityField(_("quantity"))
+    unit_price = UnitPriceField(_("unit price"))
+    discount_pct = PercentField(_("discount %"), default=0)
+    revenue = MoneyField(_("line amount"), default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(discount_pct__gte=0, discount_pct__lte=100), name="quoteline_discount_0_100")]
+
+
+class Contract(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="contracts", verbose_name=_("customer"))
+    opportunity = models.ForeignKey(Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="contracts", verbose_name=_("opportunity"))
+    quote = models.ForeignKey(Quote, null=True, blank=True, on_delete=models.SET_NULL, related_name="contracts", verbose_name=_("quote"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("owner"))
+    signed_on = models.DateField(_("signed on"), db_index=True)
+    amount = MoneyField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    payment_term_days = models.PositiveIntegerField(_("payment term (days)"), null=True, blank=True)
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="contract_amount_not_negative")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SalesOrder(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        BLOCKED = "blocked", _("Blocked by credit control")
+        CONFIRMED = "confirmed", _("Confirmed")
+        SHIPPED = "shipped", _("Shipped")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="orders", verbose_name=_("customer"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="orders", verbose_name=_("owner"))
+    order_date = models.DateField(_("order date"), db_index=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED, db_index=True)
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-order_date", "-id"]
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        indexes = [models.Index(fields=["customer", "order_date"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class OrderLine(models.Model):
+    """revenue = round(quantity × unit price × (1 − discount ÷ 100), 2); cost = round(quantity ×
+    unit cost, 2) (DOMAIN.md §5.0), computed by sales.lines.line_amounts when written."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    quantity = QuantityField(_("quantity"))
+    unit_price = UnitPriceField(_("unit price"))
+    discount_pct = PercentField(_("discount %"), default=0)
+    unit_cost = UnitPriceField(_("unit cost"))
+    revenue = MoneyField(_("revenue"))
+    cost = MoneyField(_("cost"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [models.CheckConstraint(condition=models.Q(discount_pct__gte=0, discount_pct__lte=100), name="orderline_discount_0_100")]
