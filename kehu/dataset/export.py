@@ -14,8 +14,14 @@ from pathlib import Path
 from kehu.dataset import selectors
 from kehu.dataset.importers.activities import ActivityImporter
 from kehu.dataset.importers.contacts import ContactImporter
+from kehu.dataset.importers.contracts import ContractImporter
 from kehu.dataset.importers.customers import CustomerImporter
+from kehu.dataset.importers.instalments import InstalmentImporter
+from kehu.dataset.importers.opportunities import OpportunityImporter
+from kehu.dataset.importers.orders import OrderImporter, OrderLineImporter
+from kehu.dataset.importers.payments import PaymentImporter
 from kehu.dataset.importers.products import ProductImporter
+from kehu.dataset.importers.quality_losses import QualityLossImporter
 from kehu.dataset.importers.users import UserImporter
 from kehu.dataset.values import escape_cell
 
@@ -25,6 +31,13 @@ EXPORTERS: list[tuple[str, list[str], Callable[..., Iterator[list[str]]]]] = [
     (CustomerImporter.file, CustomerImporter.columns, selectors.export_customers),
     (ContactImporter.file, ContactImporter.columns, selectors.export_contacts),
     (ProductImporter.file, ProductImporter.columns, selectors.export_products),
+    (OpportunityImporter.file, OpportunityImporter.columns, selectors.export_opportunities),
+    (OrderImporter.file, OrderImporter.columns, selectors.export_orders),
+    (OrderLineImporter.file, OrderLineImporter.columns, selectors.export_order_lines),
+    (ContractImporter.file, ContractImporter.columns, selectors.export_contracts),
+    (InstalmentImporter.file, InstalmentImporter.columns, selectors.export_instalments),
+    (PaymentImporter.file, PaymentImporter.columns, selectors.export_payments),
+    (QualityLossImporter.file, QualityLossImporter.columns, selectors.export_quality_losses),
     (ActivityImporter.file, ActivityImporter.columns, selectors.export_activities),
 ]
 FORMATS = ("csv", "xlsx")

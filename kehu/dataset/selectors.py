@@ -92,3 +92,90 @@ def export_activities(*, user) -> Iterator[list[str]]:
     )
     for code, contact_name, owner, kind, level, at, summary, due in rows.iterator(chunk_size=CHUNK):
         yield [code, contact_name or "", owner, kind, level, format_datetime(at), summary, due.isoformat() if due else ""]
+
+
+# --- selling (opportunities, orders, order lines, contracts) ----------------------------------
+
+def _scoped(model, user):
+    """A customer-scoped model's rows: those of the customers `user` sees (None: every live customer)."""
+    return model.objects.filter(customer__is_deleted=False) if user is None else model.objects.visible_to(user)
+
+
+def export_opportunities(*, user) -> Iterator[list[str]]:
+    from kehu.sales.models import Opportunity
+
+    rows = _scoped(Opportunity, user).order_by("code").values_list(
+        "code", "customer__code", "owner__username", "title", "stage__code", "probability", "amount", "expected_close_on",
+        "forecast_category", "buying_factor", "created_at", "closed_on", "lost_reason",
+    )
+    for code, customer, owner, title, stage, prob, amount, expected, forecast, factor, created, closed, lost in rows.iterator(chunk_size=CHUNK):
+        yield [
+            code, customer, owner, title, stage, "" if prob is None else str(prob), format_amount(amount),
+            expected.isoformat() if expected else "", forecast, factor, format_datetime(created),
+            closed.isoformat() if closed else "", lost,
+        ]
+
+
+def export_orders(*, user) -> Iterator[list[str]]:
+    from kehu.sales.models import SalesOrder
+
+    rows = _scoped(SalesOrder, user).order_by("code").values_list("code", "customer__code", "owner__username", "order_date", "currency")
+    for code, customer, owner, order_date, currency in rows.iterator(chunk_size=CHUNK):
+        yield [code, customer, owner or "", order_date.isoformat(), currency]
+
+
+def export_order_lines(*, user) -> Iterator[list[str]]:
+    """In order code then id order: the position of a line in its order is its import key."""
+    from kehu.sales.models import OrderLine, SalesOrder
+
+    qs = OrderLine.objects.filter(order__customer__is_deleted=False)
+    if user is not None:
+        qs = qs.filter(order__in=_scoped(SalesOrder, user).values("pk"))
+    rows = qs.order_by("order__code", "id").values_list("order__code", "product__code", "quantity", "unit_price", "discount_pct", "unit_cost")
+    for order, product, quantity, unit_price, discount, unit_cost in rows.iterator(chunk_size=CHUNK):
+        yield [order, product, _number(quantity), format_amount(unit_price), _number(discount), format_amount(unit_cost)]
+
+
+def export_contracts(*, user) -> Iterator[list[str]]:
+    from kehu.sales.models import Contract
+
+    rows = _scoped(Contract, user).order_by("code").values_list(
+        "code", "customer__code", "opportunity__code", "signed_on", "amount", "payment_term_days",
+    )
+    for code, customer, opportunity, signed_on, amount, term in rows.iterator(chunk_size=CHUNK):
+        yield [code, customer, opportunity or "", signed_on.isoformat(), format_amount(amount), "" if term is None else str(term)]
+
+
+def _number(value) -> str:
+    """A quantity or percentage without trailing zeros (16, 12.5)."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# --- collections (instalments, payments, quality losses) --------------------------------------
+
+def export_instalments(*, user) -> Iterator[list[str]]:
+    from kehu.finance.models import Instalment
+
+    qs = Instalment.objects.filter(contract__customer__is_deleted=False) if user is None else Instalment.objects.visible_to(user)
+    rows = qs.order_by("contract__code", "seq").values_list("contract__code", "seq", "due_on", "amount")
+    for contract, seq, due_on, amount in rows.iterator(chunk_size=CHUNK):
+        yield [contract, str(seq), due_on.isoformat(), format_amount(amount)]
+
+
+def export_payments(*, user) -> Iterator[list[str]]:
+    from kehu.finance.models import Payment
+
+    rows = _scoped(Payment, user).order_by("code").values_list("code", "customer__code", "contract__code", "seq", "paid_on", "amount")
+    for code, customer, contract, seq, paid_on, amount in rows.iterator(chunk_size=CHUNK):
+        yield [code, customer, contract or "", "" if seq is None else str(seq), paid_on.isoformat(), format_amount(amount)]
+
+
+def export_quality_losses(*, user) -> Iterator[list[str]]:
+    from kehu.finance.models import QualityLoss
+
+    rows = _scoped(QualityLoss, user).order_by("customer__code", "occurred_on", "id").values_list("customer__code", "occurred_on", "amount", "note")
+    for customer, occurred_on, amount, note in rows.iterator(chunk_size=CHUNK):
+        yield [customer, occurred_on.isoformat(), format_amount(amount), note]

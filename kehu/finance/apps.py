@@ -6,3 +6,8 @@ class FinanceConfig(AppConfig):
     name = "kehu.finance"
     label = "finance"
     verbose_name = _("Finance")
+
+    def ready(self) -> None:
+        from kehu.finance import wiring
+
+        wiring.register()

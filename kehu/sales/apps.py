@@ -6,3 +6,8 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from kehu.sales import wiring
+
+        wiring.register()

@@ -29,3 +29,17 @@ from kehu.dataset.importers.users import UserImporter  # noqa: E402
 
 for _importer in (UserImporter, CustomerImporter, ContactImporter, ProductImporter, ActivityImporter):
     register(_importer)
+
+from kehu.dataset.importers.contracts import ContractImporter  # noqa: E402
+from kehu.dataset.importers.opportunities import OpportunityImporter  # noqa: E402
+from kehu.dataset.importers.orders import OrderImporter, OrderLineImporter  # noqa: E402
+
+for _importer in (OpportunityImporter, OrderImporter, OrderLineImporter, ContractImporter):
+    register(_importer)
+
+from kehu.dataset.importers.instalments import InstalmentImporter  # noqa: E402
+from kehu.dataset.importers.payments import PaymentImporter  # noqa: E402
+from kehu.dataset.importers.quality_losses import QualityLossImporter  # noqa: E402
+
+for _importer in (InstalmentImporter, PaymentImporter, QualityLossImporter):
+    register(_importer)

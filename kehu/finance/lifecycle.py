@@ -1,0 +1,68 @@
+"""Signed and qualified-signed customers (DOMAIN.md §3), derived from contracts and payments.
+
+- **Signed**: the customer has a contract signed on or before the day **and** the first
+  instalment of that contract (the lowest seq) was paid in full on or before the day.
+  A contract without a payment plan cannot make its customer signed (no first payment).
+- **Qualified signed**: signed, and every instalment of the customer's contracts due on or
+  before the day was paid in full by its due date (`paid_in_full_on <= due_on`).
+
+`customer_lifecycle_refresh` moves a customer who became signed to the stage `signed`
+(timestamped and audited through `customer_set_stage(by_hand=False)`) when their stage is
+before it (target, prospect, qualified); a vip stays vip, and no stage moves backwards
+here (a customer whose plan changes keeps the stage they reached).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from kehu.customers.models import Customer
+from kehu.finance.models import Instalment
+
+BEFORE_SIGNED = {Customer.Stage.TARGET, Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED}
+
+
+@dataclass(frozen=True)
+class SignedStatus:
+    is_signed: bool
+    is_qualified_signed: bool
+
+
+def customer_signed_status(*, customer_ids, as_of: date | None = None) -> dict[int, SignedStatus]:
+    """{customer id: SignedStatus} on the day `as_of` (default today), in one query."""
+    as_of = as_of or timezone.localdate()
+    ids = list(set(customer_ids))
+    rows = (
+        Instalment.objects.filter(contract__customer_id__in=ids, contract__signed_on__lte=as_of)
+        .values_list("contract__customer_id", "contract_id", "seq", "due_on", "paid_in_full_on")
+        .order_by("contract_id", "seq")
+    )
+    first_paid = defaultdict(bool)
+    seen_contracts = set()
+    all_on_time = defaultdict(lambda: True)
+    for customer_id, contract_id, _seq, due_on, full_on in rows:
+        if contract_id not in seen_contracts:  # the lowest seq of the contract
+            seen_contracts.add(contract_id)
+            if full_on is not None and full_on <= as_of:
+                first_paid[customer_id] = True
+        if due_on <= as_of and (full_on is None or full_on > due_on):
+            all_on_time[customer_id] = False
+    result = {}
+    for cid in ids:
+        signed = first_paid[cid]
+        result[cid] = SignedStatus(is_signed=signed, is_qualified_signed=signed and all_on_time[cid])
+    return result
+
+
+def customer_lifecycle_refresh(*, customer_ids, as_of: date | None = None, actor=None) -> dict[int, SignedStatus]:
+    """Move the customers who are signed now to the stage `signed` (see the module docstring)."""
+    from kehu.customers.services.records import customer_set_stage
+
+    status = customer_signed_status(customer_ids=customer_ids, as_of=as_of)
+    signed_ids = [cid for cid, s in status.items() if s.is_signed]
+    if signed_ids:
+        for customer in Customer.objects.filter(pk__in=signed_ids, stage__in=BEFORE_SIGNED).order_by("pk"):
+            customer_set_stage(actor=actor, customer=customer, stage=Customer.Stage.SIGNED, by_hand=False)
+    return status
