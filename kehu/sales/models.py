@@ -6,6 +6,7 @@ is written, and stored in cents so that SQL sums them exactly."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.fields import MoneyField, PercentField, QuantityField, UnitPriceField
 from kehu.core.models import TimeStampedModel
@@ -38,7 +39,7 @@ class OpportunityStage(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort position", "order"), default=0)
     probability = models.PositiveSmallIntegerField(_("default probability %"), default=0)
     is_closed = models.BooleanField(_("closed"), default=False)
     is_won = models.BooleanField(_("won"), default=False)
@@ -73,7 +74,7 @@ class Opportunity(TimeStampedModel):
     code = models.CharField(_("code"), max_length=32, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="opportunities", verbose_name=_("customer"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("owner"))
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("opportunity", "title"), max_length=200)
     stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("stage"))
     probability = models.PositiveSmallIntegerField(_("probability %"), null=True, blank=True, help_text=_("Empty: the stage's default."))
     amount = MoneyField(_("amount"))

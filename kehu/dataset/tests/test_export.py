@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from conftest import make_customer
 from kehu.customers.models import Contact, Customer
+from kehu.finance.models import Payment
 from kehu.dataset.export import export_csv_zip, export_xlsx
 from kehu.dataset.tests.conftest import DEMO, EXAMPLE, run, run_json
 
@@ -35,7 +36,7 @@ def test_system_export_has_the_columns_of_the_format(tmp_path):
     code, _out = run("export", tmp_path / "out")
     assert code == 0
     files = _read_folder(tmp_path / "out")
-    assert list(files) == ["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv"]
+    assert list(files) == sorted(["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv", "opportunities.csv", "orders.csv", "order_lines.csv", "contracts.csv", "instalments.csv", "payments.csv", "quality_losses.csv"])
     example = list(csv.reader(open(EXAMPLE / "customers.csv", encoding="utf-8")))
     assert files["customers.csv"] == example  # every column and value, in the example's own form
     assert files["users.csv"][0] == ["username", "name", "role", "team"]
@@ -50,6 +51,7 @@ def test_system_export_imports_back_unchanged(tmp_path):
     assert code == 0 and sum(report["created"].values()) == 0 and sum(report["updated"].values()) == 0
     # Into an empty database, and out again: the same files.
     Contact.objects.all().delete()
+    Payment.objects.all().delete()  # payments protect their contracts
     Customer.objects.all().delete()
     code, report = run_json(tmp_path / "first")
     assert code == 0, report["errors"]
@@ -63,7 +65,7 @@ def test_system_xlsx_export_imports_back_unchanged(tmp_path):
     code, _out = run("export", tmp_path / "kehu.xlsx")
     assert code == 0
     workbook = openpyxl.load_workbook(tmp_path / "kehu.xlsx", read_only=True)
-    assert workbook.sheetnames == ["users", "customers", "contacts", "products", "activities"]
+    assert workbook.sheetnames == ["users", "customers", "contacts", "products", "opportunities", "orders", "order_lines", "contracts", "instalments", "payments", "quality_losses", "activities"]
     code, report = run_json(tmp_path / "kehu.xlsx")
     assert code == 0 and sum(report["updated"].values()) == 0 and sum(report["created"].values()) == 0
 
