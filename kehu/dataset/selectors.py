@@ -126,11 +126,16 @@ def export_orders(*, user) -> Iterator[list[str]]:
 
 def export_order_lines(*, user) -> Iterator[list[str]]:
     """In order code then id order: the position of a line in its order is its import key."""
-    from kehu.sales.models import OrderLine, SalesOrder
+    from kehu.sales.models import OrderLine
 
-    qs = OrderLine.objects.filter(order__customer__is_deleted=False)
-    if user is not None:
-        qs = qs.filter(order__in=_scoped(SalesOrder, user).values("pk"))
+    from kehu.accounts.visibility import customer_scope
+
+    # The scope joined through the order (not `order IN (subquery)`: PostgreSQL may run such a
+    # subquery once per line).
+    if user is None:
+        qs = OrderLine.objects.filter(order__customer__is_deleted=False)
+    else:
+        qs = OrderLine.objects.filter(customer_scope(user, prefix="order__customer"))
     rows = qs.order_by("order__code", "id").values_list("order__code", "product__code", "quantity", "unit_price", "discount_pct", "unit_cost")
     for order, product, quantity, unit_price, discount, unit_cost in rows.iterator(chunk_size=CHUNK):
         yield [order, product, _number(quantity), format_amount(unit_price), _number(discount), format_amount(unit_cost)]
