@@ -424,3 +424,24 @@ def insert_rows(model, objs) -> None:
     with connection.cursor() as cursor:
         for batch in chunked(objs, 1000):
             cursor.executemany(sql, [[value(f, o) for f in fields] for o in batch])
+
+
+class CodedImporter(Importer):
+    """A file whose rows carry their own unique `code` (products, opportunities, contracts,
+    orders, payments): later files refer to a row by it, and a code twice in a file is an error
+    on its second line."""
+
+    def __init__(self, ctx, table):
+        super().__init__(ctx, table)
+        self.first_code: dict[str, int] = {}
+
+    def scan(self, row: Row) -> None:
+        self.first_code.setdefault(row.get("code"), row.line)
+
+    def planned_key(self, row: Row):
+        return row.get("code")
+
+    def check_code_once(self, row: Row, code: str) -> None:
+        """A code that already stood on an earlier line of the file makes this row bad."""
+        if code and self.first_code.get(code) != row.line:
+            row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})

@@ -8,7 +8,7 @@ owner when it is first imported (commission follows who sold it); a later import
 from django.utils.translation import gettext as _
 
 from kehu.core.models import AuditEvent
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
+from kehu.dataset.importers.base import CREATE, CodedImporter, Row, UNCHANGED, UPDATE, chunked, insert_rows, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.importers.opportunities import check_customer, customer_ids, event
 from kehu.dataset.values import parse_date, parse_int, parse_money
@@ -17,20 +17,10 @@ from kehu.sales.models import Contract, Opportunity
 FIELDS = ["customer_id", "opportunity_id", "signed_on", "amount", "payment_term_days"]
 
 
-class ContractImporter(Importer):
+class ContractImporter(CodedImporter):
     file = "contracts.csv"
     columns = ["code", "customer", "opportunity", "signed_date", "amount", "payment_term_days"]
     required = ["code", "customer", "signed_date", "amount"]
-
-    def __init__(self, ctx, table):
-        super().__init__(ctx, table)
-        self.first_code: dict[str, int] = {}
-
-    def scan(self, row: Row) -> None:
-        self.first_code.setdefault(row.get("code"), row.line)
-
-    def planned_key(self, row: Row):
-        return row.get("code")
 
     def parse(self, row: Row) -> dict:
         return {
@@ -75,8 +65,7 @@ class ContractImporter(Importer):
         existing = self._existing(v["code"] for _r, v in parsed if v["code"])
         for row, v in parsed:
             code = v["code"]
-            if code and self.first_code.get(code) != row.line:
-                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+            self.check_code_once(row, code)
             check_customer(self, row, v["customer"], owners)
             opp = v["opportunity"]
             if opp and opp not in planned_opps:

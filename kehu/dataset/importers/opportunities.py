@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
+from kehu.dataset.importers.base import CREATE, CodedImporter, Importer, Row, UNCHANGED, UPDATE, chunked, insert_rows, plain, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.values import CellError, Choices, _key, parse_date, parse_datetime, parse_int, parse_money, parse_text
 from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange
@@ -106,7 +106,7 @@ FIELDS = ["customer_id", "owner_id", "title", "stage_id", "probability", "amount
           "forecast_category", "buying_factor", "closed_on", "lost_reason", "created_at"]
 
 
-class OpportunityImporter(Importer):
+class OpportunityImporter(CodedImporter):
     file = "opportunities.csv"
     columns = ["code", "customer", "owner", "title", "stage", "probability", "amount", "expected_close",
                "forecast_category", "buying_factor", "created_at", "closed_at", "lost_reason"]
@@ -114,14 +114,7 @@ class OpportunityImporter(Importer):
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
-        self.first_code: dict[str, int] = {}
         self.stages = StageChoices()
-
-    def scan(self, row: Row) -> None:
-        self.first_code.setdefault(row.get("code"), row.line)
-
-    def planned_key(self, row: Row):
-        return row.get("code")
 
     def parse(self, row: Row) -> dict:
         stage = row.parse("stage", self.stages.parse)
@@ -193,8 +186,7 @@ class OpportunityImporter(Importer):
         checked: dict[str, str | None] = {}
         for row, v in parsed:
             code = v["code"]
-            if code and self.first_code.get(code) != row.line:
-                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+            self.check_code_once(row, code)
             check_customer(self, row, v["customer"], owners)
             if v["owner"]:
                 if v["owner"] not in checked:

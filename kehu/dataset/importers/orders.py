@@ -17,7 +17,7 @@ import re
 from django.utils.translation import gettext as _
 
 from kehu.core.models import AuditEvent
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, update_rows
+from kehu.dataset.importers.base import CREATE, CodedImporter, Importer, Row, UNCHANGED, UPDATE, chunked, insert_rows, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.importers.opportunities import check_customer, customer_ids, event, seller_problem
 from kehu.dataset.values import CellError, parse_date, parse_money
@@ -32,20 +32,10 @@ def parse_currency(value: str) -> str:
     return text
 
 
-class OrderImporter(Importer):
+class OrderImporter(CodedImporter):
     file = "orders.csv"
     columns = ["code", "customer", "owner", "order_date", "currency"]
     required = ["code", "customer", "order_date"]
-
-    def __init__(self, ctx, table):
-        super().__init__(ctx, table)
-        self.first_code: dict[str, int] = {}
-
-    def scan(self, row: Row) -> None:
-        self.first_code.setdefault(row.get("code"), row.line)
-
-    def planned_key(self, row: Row):
-        return row.get("code")
 
     def parse(self, row: Row) -> dict:
         return {
@@ -80,8 +70,7 @@ class OrderImporter(Importer):
         checked: dict[str, str | None] = {}
         for row, v in parsed:
             code = v["code"]
-            if code and self.first_code.get(code) != row.line:
-                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+            self.check_code_once(row, code)
             check_customer(self, row, v["customer"], owners)
             if v["owner"]:
                 if v["owner"] not in checked:

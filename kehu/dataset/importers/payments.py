@@ -11,7 +11,7 @@ same file twice changes nothing; a payment without a contract stays on account.
 from django.utils.translation import gettext as _
 
 from kehu.customers.models import Customer
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
+from kehu.dataset.importers.base import CREATE, CodedImporter, Row, UNCHANGED, UPDATE, chunked, insert_rows, plain, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.importers.instalments import contract_rows, reapply_and_refresh
 from kehu.core.models import AuditEvent
@@ -37,22 +37,15 @@ def event(actor_id, pk: int, label: str, customer_id: int, changes: dict, note: 
     )
 
 
-class PaymentImporter(Importer):
+class PaymentImporter(CodedImporter):
     file = "payments.csv"
     columns = ["code", "customer", "contract", "seq", "paid_date", "amount"]
     required = ["code", "customer", "paid_date", "amount"]
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
-        self.first_code: dict[str, int] = {}
         self.touched_contracts: set[int] = set()
         self.touched_customers: set[int] = set()
-
-    def scan(self, row: Row) -> None:
-        self.first_code.setdefault(row.get("code"), row.line)
-
-    def planned_key(self, row: Row):
-        return row.get("code")
 
     def parse(self, row: Row) -> dict:
         return {
@@ -90,8 +83,7 @@ class PaymentImporter(Importer):
         existing = self._existing(v["code"] for _r, v in parsed if v["code"])
         for row, v in parsed:
             code, ccode, kcode, seq = v["code"], v["customer"], v["contract"], v["seq"]
-            if code and self.first_code.get(code) != row.line:
-                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+            self.check_code_once(row, code)
             if v["amount"] is not None and v["amount"] <= 0:
                 row.error("amount", _("A payment amount must be positive."))
             if ccode and ccode not in planned_customers:

@@ -6,31 +6,21 @@ company settings, so only administrators import products.
 
 from django.utils.translation import gettext as _
 
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, update_rows
+from kehu.dataset.importers.base import CREATE, CodedImporter, Row, UNCHANGED, UPDATE, chunked, update_rows
 from kehu.dataset.importers.customers import parse_code
 from kehu.dataset.values import parse_money, parse_text
 from kehu.sales.models import Product
 
 
-class ProductImporter(Importer):
+class ProductImporter(CodedImporter):
     file = "products.csv"
     columns = ["code", "name", "category", "list_price", "unit_cost"]
     required = ["code", "name", "list_price", "unit_cost"]
-
-    def __init__(self, ctx, table):
-        super().__init__(ctx, table)
-        self.first_code: dict[str, int] = {}
 
     def refusal(self):
         if not self.ctx.is_admin:
             return _("Only an administrator may import products: the catalogue and its prices are company settings.")
         return None
-
-    def scan(self, row: Row) -> None:
-        self.first_code.setdefault(row.get("code"), row.line)
-
-    def planned_key(self, row: Row):
-        return row.get("code")
 
     def parse(self, row: Row) -> dict:
         v = {
@@ -59,8 +49,7 @@ class ProductImporter(Importer):
         existing = self._existing(v["code"] for _r, v in parsed if v["code"])
         for row, v in parsed:
             code = v["code"]
-            if code and self.first_code.get(code) != row.line:
-                row.error("code", _("The code %(code)s already appears on line %(line)d.") % {"code": code, "line": self.first_code[code]})
+            self.check_code_once(row, code)
             if row.bad:
                 continue
             old = existing.get(code)
