@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("activities/", include("kehu.activities.urls")),
     path("dataset/", include("kehu.dataset.urls")),
+    path("sales/", include("kehu.sales.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
+from kehu.sales.models import Opportunity, OpportunityStage
 
 # Namespaces that guard themselves and are not customer-scoped: Django's admin lets only
 # staff in (see test_non_staff_is_sent_to_the_admin_login).
@@ -41,7 +42,7 @@ PUBLIC = {
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
 # The segment before <pk> -> the kind of record the pk names.
-OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification"}
+OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
@@ -131,6 +132,9 @@ def world(cast, team_b):
             customer=customer, category="走查品类", year=2024, annual_spend="1000.00", updated_at=customer.created_at)
         records[key]["notification"] = Notification.objects.create(
             user=cast["rep_b"] if key == "customer_b" else cast["rep_a"], kind="followup_due", fact_key=f"walker:{key}", customer=customer)
+        records[key]["opportunity"] = Opportunity.objects.create(
+            code=f"OWALK{key}", customer=customer, owner=customer.owner or cast["manager_a"], title="走查商机",
+            stage=OpportunityStage.objects.get(code="proposal"), amount="1000.00")
     everyone = set(users)
     return {
         "users": users,
@@ -169,6 +173,7 @@ def state():
         list(ArchiveSection.objects.order_by("pk").values_list("pk", "customer_id", "text", "updated_at")),
         list(CategorySpend.objects.order_by("pk").values_list("pk", "customer_id", "category", "year", "annual_spend", "updated_at")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        list(Opportunity.objects.order_by("pk").values_list("pk", "title", "owner_id", "stage_id", "probability", "lost_reason", "updated_at")),
     )
 
 
