@@ -57,7 +57,7 @@ class OpportunityFilterForm(forms.Form):
 
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("All owners"))
     close_from = forms.DateField(label=_("Expected close from"), required=False, widget=DATE)
-    close_to = forms.DateField(label=_("to"), required=False, widget=DATE)
+    close_to = forms.DateField(label=_("Expected close to"), required=False, widget=DATE)
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=OpportunityStage.objects.all(), required=False,
                                    to_field_name="code", empty_label=_("All stages"))
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
