@@ -95,6 +95,25 @@ def seller_problem(ctx, username: str) -> str | None:
     return None
 
 
+def check_owned_row(importer, row: Row, v: dict, *, owners: dict, existing: dict, sellers: dict, refusal: str):
+    """What opportunities and orders check alike on each row: the code once in the file, the
+    customer, the owner (memoised in `sellers` per username), and that an existing record with
+    this code belongs to a customer the importing user may change (`refusal`, with %(code)s).
+    Returns the existing record's values, or None for a new code."""
+    code = v["code"]
+    importer.check_code_once(row, code)
+    check_customer(importer, row, v["customer"], owners)
+    if v["owner"]:
+        if v["owner"] not in sellers:
+            sellers[v["owner"]] = seller_problem(importer.ctx, v["owner"])
+        if sellers[v["owner"]]:
+            row.error("owner", sellers[v["owner"]])
+    old = existing.get(code)
+    if old is not None and not importer.ctx.may_manage_owner(old["customer__owner_id"]):
+        row.error("code", refusal % {"code": code})
+    return old
+
+
 def event(actor_id, verb_obj_type: str, pk: int, label: str, customer_id: int, changes: dict, note: str) -> AuditEvent:
     return AuditEvent(
         actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type=verb_obj_type, object_id=pk, object_label=label[:255],
@@ -186,16 +205,10 @@ class OpportunityImporter(CodedImporter):
         checked: dict[str, str | None] = {}
         for row, v in parsed:
             code = v["code"]
-            self.check_code_once(row, code)
-            check_customer(self, row, v["customer"], owners)
-            if v["owner"]:
-                if v["owner"] not in checked:
-                    checked[v["owner"]] = seller_problem(self.ctx, v["owner"])
-                if checked[v["owner"]]:
-                    row.error("owner", checked[v["owner"]])
-            old = existing.get(code)
-            if old is not None and not self.ctx.may_manage_owner(old["customer__owner_id"]):
-                row.error("code", _("The code %(code)s belongs to an opportunity of a customer you may not change.") % {"code": code})
+            old = check_owned_row(
+                self, row, v, owners=owners, existing=existing, sellers=checked,
+                refusal=_("The code %(code)s belongs to an opportunity of a customer you may not change."),
+            )
             if row.bad:
                 continue
             if old is None:

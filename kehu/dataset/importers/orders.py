@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from kehu.core.models import AuditEvent
 from kehu.dataset.importers.base import CREATE, CodedImporter, Importer, Row, UNCHANGED, UPDATE, chunked, insert_rows, update_rows
 from kehu.dataset.importers.customers import parse_code
-from kehu.dataset.importers.opportunities import check_customer, customer_ids, event, seller_problem
+from kehu.dataset.importers.opportunities import check_owned_row, customer_ids, event
 from kehu.dataset.values import CellError, parse_date, parse_money
 from kehu.sales.lines import line_cost, line_revenue
 from kehu.sales.models import OrderLine, Product, SalesOrder
@@ -70,16 +70,10 @@ class OrderImporter(CodedImporter):
         checked: dict[str, str | None] = {}
         for row, v in parsed:
             code = v["code"]
-            self.check_code_once(row, code)
-            check_customer(self, row, v["customer"], owners)
-            if v["owner"]:
-                if v["owner"] not in checked:
-                    checked[v["owner"]] = seller_problem(self.ctx, v["owner"])
-                if checked[v["owner"]]:
-                    row.error("owner", checked[v["owner"]])
-            old = existing.get(code)
-            if old is not None and not self.ctx.may_manage_owner(old["customer__owner_id"]):
-                row.error("code", _("The code %(code)s belongs to an order of a customer you may not change.") % {"code": code})
+            old = check_owned_row(
+                self, row, v, owners=owners, existing=existing, sellers=checked,
+                refusal=_("The code %(code)s belongs to an order of a customer you may not change."),
+            )
             if row.bad:
                 continue
             if old is None:
