@@ -99,14 +99,14 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "kehu.core.sqlite",  # Django's SQLite, switching to WAL safely
             "NAME": env("KEHU_SQLITE_PATH", str(VAR_DIR / "kehu.sqlite3")),
             "OPTIONS": {
                 # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
                 # users saving at once wait (busy timeout) instead of failing "database is locked".
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "init_command": "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
             "TEST": {"NAME": env("KEHU_TEST_SQLITE_PATH", "") or None},
         }

@@ -76,7 +76,7 @@ def test_database_url_switches_to_postgresql(tmp_path):
     name = "DATABASES['default']['ENGINE']"
     pg = _settings([name], {"DATABASE_URL": "postgres://u:p@127.0.0.1:5432/kehu"}, tmp_path)
     assert pg[name] == "'django.db.backends.postgresql'"
-    assert _settings([name], {}, tmp_path)[name] == "'django.db.backends.sqlite3'"
+    assert _settings([name], {}, tmp_path)[name] == "'kehu.core.sqlite'"
 
 
 def test_production_static_files_collect(tmp_path):

@@ -99,3 +99,50 @@ def test_control_deferred_transactions_do_get_database_is_locked(tmp_path):
     assert any(code != 0 for code, _out, _err in results)
     assert "database is locked" in errors
     assert len(rows) < 100
+
+
+CONNECTOR = textwrap.dedent(
+    """
+    import os, time
+    from pathlib import Path
+    import django
+    from django.conf import settings
+    from config import settings as project
+
+    settings.configure(DATABASES={"default": project.DATABASES["default"]}, INSTALLED_APPS=[], USE_TZ=True)
+    django.setup()
+    from django.db import connection
+
+    go = Path(os.environ["WORKER_GO_FILE"])
+    Path(str(go) + "." + str(os.getpid())).touch()
+    while not go.exists():
+        time.sleep(0.001)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        print(cursor.fetchone()[0])
+    """
+)
+
+
+def test_processes_opening_a_fresh_database_together_all_get_wal(tmp_path):
+    """Switching a new file to WAL needs it alone; workers starting at once must not fail "locked"."""
+    path = tmp_path / "fresh.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (n INTEGER)")
+    conn.close()
+    go = tmp_path / "go"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update({"KEHU_SQLITE_PATH": str(path), "KEHU_VAR_DIR": str(tmp_path), "WORKER_GO_FILE": str(go)})
+    workers = [
+        subprocess.Popen([sys.executable, "-c", CONNECTOR], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(12)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.*"))) < len(workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    for worker in workers:
+        code = worker.wait(timeout=60)
+        out, err = worker.communicate()
+        assert code == 0, err
+        assert out.strip() == "wal"
