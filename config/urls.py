@@ -9,6 +9,7 @@ urlpatterns = [
     path("activities/", include("kehu.activities.urls")),
     path("dataset/", include("kehu.dataset.urls")),
     path("sales/", include("kehu.sales.urls")),
+    path("finance/", include("kehu.finance.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
 ]

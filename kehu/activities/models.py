@@ -43,6 +43,9 @@ class Activity(TimeStampedModel):
     contact = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities", verbose_name=_("contact"),
     )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities", verbose_name=_("opportunity"),
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities", verbose_name=_("owner"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"),

@@ -1,8 +1,12 @@
 """Base model, audit events and the company-wide settings row."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kehu.core.fields import PercentField
 
 
 class TimeStampedModel(models.Model):
@@ -87,6 +91,16 @@ class CompanySettings(models.Model):
         help_text=_("kehu daily e-mails each user with an address their new notifications."),
     )
     default_currency = models.CharField(_("default currency"), max_length=3, default="CNY")
+    # The default tier policy (DOMAIN.md §5.4) for customers that no ranking has placed yet.
+    default_max_discount_pct = PercentField(
+        _("default maximum discount %"), default=Decimal("5.00"),
+        help_text=_("A quote line with a larger discount needs a manager's approval, unless the customer's tier policy allows more."),
+    )
+    default_payment_term_days = models.PositiveIntegerField(_("default payment term (days)"), default=30)
+    default_commission_rate_pct = PercentField(_("default commission rate %"), default=Decimal("2.00"))
+    credit_overdue_block_days = models.PositiveIntegerField(
+        _("block orders when a receivable is overdue more than N days"), default=60,
+    )
 
     class Meta:
         verbose_name = _("company settings")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import TimeStampedModel
@@ -456,3 +457,38 @@ class CategorySpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} {self.year}"
+
+
+class QualificationItem(models.Model):
+    """One item of the prospect qualification checklist (DOMAIN.md §3, 000); an admin setting.
+    A prospect whose every active item is checked moves to `qualified`."""
+
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    help_text = models.CharField(_("what to check"), max_length=255, blank=True)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort position", "order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("qualification item")
+        verbose_name_plural = _("qualification items")
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
+
+
+class QualificationCheck(models.Model):
+    """An item of the checklist that a user ticked for a customer (who, when, what they found)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="qualification_checks", verbose_name=_("customer"))
+    item = models.ForeignKey(QualificationItem, on_delete=models.CASCADE, related_name="checks", verbose_name=_("item"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    checked_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["item__position", "item_id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "item"], name="qualification_check_unique")]

@@ -12,3 +12,7 @@ def register() -> None:
     from kehu.finance import services
 
     _append_once(hooks.MERGE_MOVERS, services.finance_merge)
+
+    from kehu.finance import wiring_orders
+
+    wiring_orders.register()

@@ -133,6 +133,10 @@ class Quote(TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     total = MoneyField(_("total"), default=0)
+    max_discount_pct = PercentField(_("largest discount %"), default=0)
+    allowed_discount_pct = PercentField(_("discount allowed by policy %"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     approval_comment = models.TextField(_("approval comment"), blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -194,9 +198,11 @@ class SalesOrder(TimeStampedModel):
     code = models.CharField(_("code"), max_length=32, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="orders", verbose_name=_("customer"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="orders", verbose_name=_("owner"))
+    contract = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", verbose_name=_("contract"))
     order_date = models.DateField(_("order date"), db_index=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED, db_index=True)
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
 
     objects = CustomerScopedQuerySet.as_manager()
 

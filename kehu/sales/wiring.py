@@ -15,3 +15,7 @@ def register() -> None:
     _append_once(hooks.HANDOVER_COUNTERS, services.open_opportunities_count)
     _append_once(hooks.HANDOVER_MOVERS, services.open_opportunities_hand_over)
     _append_once(hooks.MERGE_MOVERS, services.sales_merge)
+
+    from kehu.sales import wiring_deals
+
+    wiring_deals.register()

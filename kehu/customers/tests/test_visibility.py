@@ -27,7 +27,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
-from kehu.sales.models import Opportunity, OpportunityStage
+from kehu.customers.models import QualificationCheck
+from kehu.finance.models import CreditEvent, Instalment, Payment, Receivable, WriteOff
+from kehu.sales.models import Contract, OpportunityStage, OrderLine, Product, Quote, QuoteLine, SalesOrder
+from kehu.sales.models import Opportunity
 
 # Namespaces that guard themselves and are not customer-scoped: Django's admin lets only
 # staff in (see test_non_staff_is_sent_to_the_admin_login).
@@ -42,7 +45,10 @@ PUBLIC = {
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
 # The segment before <pk> -> the kind of record the pk names.
-OBJECT_KINDS = {"customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity"}
+OBJECT_KINDS = {
+    "customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity",
+    "quotes": "quote", "contracts": "contract", "orders": "order", "receivables": "receivable",
+}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
@@ -122,6 +128,7 @@ def world(cast, team_b):
     team_b.managers.add(manager_b)
     users = {k: v for k, v in cast.items() if not k.startswith(("customer", "pool"))} | {"manager_b": manager_b}
     records = {}
+    product = Product.objects.create(code="PWALK", name="走查产品", list_price="1000.00", unit_cost="600.00")
     # A code no page prints by chance (help texts show examples such as C00001).
     Customer.objects.filter(pk=cast["customer_a"].pk).update(code="WALKA1")
     cast["customer_a"].refresh_from_db()
@@ -135,6 +142,19 @@ def world(cast, team_b):
         records[key]["opportunity"] = Opportunity.objects.create(
             code=f"OWALK{key}", customer=customer, owner=customer.owner or cast["manager_a"], title="走查商机",
             stage=OpportunityStage.objects.get(code="proposal"), amount="1000.00")
+        owner = customer.owner or cast["manager_a"]
+        quote = Quote.objects.create(code=f"QWALK{key}", customer=customer, owner=owner, opportunity=records[key]["opportunity"],
+                                     status=Quote.Status.PENDING, total="900.00", max_discount_pct="10.00", allowed_discount_pct="5.00")
+        QuoteLine.objects.create(quote=quote, product=product, quantity="1", unit_price="1000.00", discount_pct="10.00", revenue="900.00")
+        records[key]["quote"] = quote
+        contract = Contract.objects.create(code=f"KWALK{key}", customer=customer, owner=owner, signed_on="2026-01-05", amount="900.00")
+        Instalment.objects.create(contract=contract, seq=1, due_on="2026-02-05", amount="900.00")
+        records[key]["contract"] = contract
+        order = SalesOrder.objects.create(code=f"SWALK{key}", customer=customer, owner=owner, order_date="2026-01-06", status=SalesOrder.Status.BLOCKED)
+        OrderLine.objects.create(order=order, product=product, quantity="1", unit_price="1000.00", unit_cost="600.00", revenue="1000.00", cost="600.00")
+        records[key]["order"] = order
+        records[key]["receivable"] = Receivable.objects.create(
+            customer=customer, order=order, amount="1000.00", open_amount="1000.00", issued_on="2026-01-06", due_on="2026-02-05")
     everyone = set(users)
     return {
         "users": users,
@@ -174,6 +194,12 @@ def state():
         list(CategorySpend.objects.order_by("pk").values_list("pk", "customer_id", "category", "year", "annual_spend", "updated_at")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         list(Opportunity.objects.order_by("pk").values_list("pk", "title", "owner_id", "stage_id", "probability", "lost_reason", "updated_at")),
+        list(Quote.objects.order_by("pk").values_list("pk", "status", "total", "updated_at")),
+        list(Contract.objects.order_by("pk").values_list("pk", "amount", "updated_at")),
+        list(Instalment.objects.order_by("pk").values_list("pk", "amount", "applied", "due_on")),
+        list(SalesOrder.objects.order_by("pk").values_list("pk", "status", "shipped_on", "updated_at")),
+        list(Receivable.objects.order_by("pk").values_list("pk", "open_amount", "written_off")),
+        Payment.objects.count(), CreditEvent.objects.count(), WriteOff.objects.count(), QualificationCheck.objects.count(),
     )
 
 

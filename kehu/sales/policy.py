@@ -1,0 +1,53 @@
+"""The terms a customer gets (DOMAIN.md §5.4): maximum discount, payment term, commission
+rate, required visit interval. Until a ranking run places a customer in a tier, the default
+policy of the company settings applies. The ranking app (a layer above) registers a provider
+in POLICY_PROVIDERS that answers for the customers it has placed; the first answer wins.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kehu.core.models import CompanySettings
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_discount_pct: Decimal
+    payment_term_days: int
+    commission_rate_pct: Decimal
+    visit_interval_days: int | None = None
+    tier: str = ""  # the tier or class that set the policy; "" for the company default
+
+
+# fn(customer_ids: list[int]) -> {customer id: Policy} for the customers it knows.
+POLICY_PROVIDERS: list[Callable] = []
+
+
+def default_policy() -> Policy:
+    settings = CompanySettings.load()
+    return Policy(
+        max_discount_pct=settings.default_max_discount_pct,
+        payment_term_days=settings.default_payment_term_days,
+        commission_rate_pct=settings.default_commission_rate_pct,
+    )
+
+
+def customer_policies(customer_ids) -> dict[int, Policy]:
+    """{customer id: Policy} for every id given."""
+    ids = list(dict.fromkeys(customer_ids))
+    found: dict[int, Policy] = {}
+    for provider in POLICY_PROVIDERS:
+        missing = [i for i in ids if i not in found]
+        if not missing:
+            break
+        found.update({k: v for k, v in provider(missing).items() if k not in found})
+    if len(found) < len(ids):
+        default = default_policy()
+        for i in ids:
+            found.setdefault(i, default)
+    return found
+
+
+def customer_policy(customer) -> Policy:
+    return customer_policies([customer.pk])[customer.pk]
