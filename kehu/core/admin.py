@@ -123,7 +123,13 @@ class CompanySettingsAdmin(AdminRoleOnly, admin.ModelAdmin):
             "pool_return_days", "pool_warning_days", "pool_max_customers_per_rep",
             "pool_daily_claim_limit", "pool_reclaim_cooldown_days",
         ]}),
+        (_("Follow-up"), {"fields": ["key_account_visit_days", "send_daily_digest"]}),
         (_("Money"), {"fields": ["default_currency"]}),
+        (_("Default tier policy"), {
+            "fields": ["default_max_discount_pct", "default_payment_term_days", "default_commission_rate_pct"],
+            "description": _("Applies to every customer until a ranking run places it in a tier with its own policy."),
+        }),
+        (_("Credit control"), {"fields": ["credit_overdue_block_days"]}),
     ]
 
     def has_add_permission(self, request, *args):

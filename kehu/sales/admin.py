@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from kehu.sales.models import Product
+from kehu.core.admin import AdminRoleOnly
+from kehu.sales.models import OpportunityStage, Product
 
 
 @admin.register(Product)
@@ -8,3 +9,17 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "category", "list_price", "unit_cost", "currency", "is_active"]
     list_filter = ["category", "is_active"]
     search_fields = ["code", "name"]
+
+
+@admin.register(OpportunityStage)
+class OpportunityStageAdmin(AdminRoleOnly, admin.ModelAdmin):
+    """Stages, their order, default probabilities and forecast categories (DOMAIN.md §4)."""
+
+    list_display = ["position", "code", "name", "name_en", "probability", "forecast_category", "is_closed", "is_won"]
+    list_display_links = ["code"]
+    list_editable = ["position", "name", "name_en", "probability"]
+    ordering = ["position", "id"]
+
+    def has_delete_permission(self, request, obj=None):
+        # A stage that opportunities or their history use stays (PROTECT); the admin renames it instead.
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.opportunities.exists())
