@@ -492,3 +492,18 @@ class QualificationCheck(models.Model):
     class Meta:
         ordering = ["item__position", "item_id"]
         constraints = [models.UniqueConstraint(fields=["customer", "item"], name="qualification_check_unique")]
+
+
+class CustomerStageChange(models.Model):
+    """Every lifecycle stage change (DOMAIN.md §3) with its time and user, for funnel
+    conversion and velocity (§7). `from_stage` is empty for the stage a customer started in."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("customer"))
+    from_stage = models.CharField(_("from"), max_length=16, choices=Customer.Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=16, choices=Customer.Stage.choices)
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"])]

@@ -13,7 +13,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.sequences import next_number
 from kehu.customers.errors import CustomerError, DuplicateCustomer
-from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
+from kehu.customers.models import CompanyProfile, Contact, Customer, CustomerStageChange, PersonProfile, Tag
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
 from django.utils.translation import gettext_lazy as _
 
@@ -182,6 +182,7 @@ def customer_create(
             customer.owned_since = now
             customer.pool_clock_at = now
         customer.save()
+        _stage_changed(customer, "", actor)
         tags = tags_from_names(tags)
         if tags:
             customer.tags.set(tags)
@@ -231,6 +232,8 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
             if same:
                 raise DuplicateCustomer(same)
         customer.save()
+        if customer.stage != before["stage"]:
+            _stage_changed(customer, before["stage"], actor)
         changes = diff(before, snapshot(customer, AUDITED))
         if tags is not None:
             tags = tags_from_names(tags)
@@ -256,6 +259,14 @@ def _profile_update(customer: Customer, values: dict) -> dict:
             setattr(prof, k, v)
     prof.save()
     return {f"profile.{k}": v for k, v in diff(before, snapshot(prof, names)).items()}
+
+
+def _stage_changed(customer: Customer, old: str, actor) -> None:
+    """Record the move from `old` to the customer's (saved) stage at its stage_changed_at."""
+    CustomerStageChange.objects.create(
+        customer=customer, from_stage=old or "", to_stage=customer.stage, at=customer.stage_changed_at,
+        user=actor if getattr(actor, "pk", None) else None,
+    )
 
 
 def _check_manual_stage(old: str, new: str) -> None:
@@ -285,6 +296,7 @@ def customer_set_stage(*, actor, customer: Customer, stage: str, by_hand: bool =
             customer.stage = stage
             customer.stage_changed_at = timezone.now()
             customer.save(update_fields=["stage", "stage_changed_at", "updated_at"])
+            _stage_changed(customer, old, actor)
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes={"stage": [old, stage]})
     return customer
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
 from kehu.customers.errors import CustomerError
-from kehu.customers.models import CompanyProfile, Customer, PersonProfile
+from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
 from kehu.customers.services.records import clean_uscc, customer_derive_fields
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
@@ -325,6 +325,9 @@ class CustomerImporter(Importer):
         ref_ids.update(ids)
         new_profiles_company = [CompanyProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.COMPANY]
         new_profiles_person = [PersonProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.PERSON]
+        stage_changes = [
+            CustomerStageChange(customer_id=c.pk, from_stage="", to_stage=c.stage, at=now, user_id=actor_id) for c in created
+        ]
         for c, v in zip(created, new):
             events.append(AuditEvent(
                 actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
@@ -366,6 +369,7 @@ class CustomerImporter(Importer):
                     else:
                         self.deferred_referrers.append((code, new_value))
                 elif column == "stage":
+                    stage_changes.append(CustomerStageChange(customer_id=c.pk, from_stage=c.stage, to_stage=new_value, at=now, user_id=actor_id))
                     c.stage = new_value
                     c.stage_changed_at = now
                 else:
@@ -393,6 +397,7 @@ class CustomerImporter(Importer):
         insert_rows(CompanyProfile, new_profiles_company)
         insert_rows(PersonProfile, new_profiles_person)
         insert_rows(AuditEvent, events)
+        insert_rows(CustomerStageChange, stage_changes)
 
     def finish_write(self) -> None:
         """Referrers that are rows further down the file, now that every row is written."""
