@@ -46,6 +46,21 @@ class ObjectChoiceField(forms.ChoiceField):
         return self.objects.get(value) if value else None
 
 
+def _opportunity_label(obj) -> str:
+    return f"{obj.title} ({obj.code})"
+
+
+def customer_opportunities(customer, current=None) -> list:
+    """The customer's open opportunities (shared by the panel's forms: one query), and the
+    activity's current one even if it has closed since."""
+    from kehu.sales.selectors import open_opportunities_of
+
+    opportunities = list(open_opportunities_of(customer))
+    if current is not None and current.pk not in {o.pk for o in opportunities}:
+        opportunities.insert(0, current)
+    return opportunities
+
+
 def customer_contacts(customer) -> list[Contact]:
     """The customer's live contacts; the customer page's selector has them already."""
     listed = getattr(customer, "contact_list", None)
@@ -53,9 +68,11 @@ def customer_contacts(customer) -> list[Contact]:
 
 
 class ActivityFieldsMixin(BootstrapMixin):
-    def _setup(self, customer, contacts=None):
+    def _setup(self, customer, contacts=None, opportunities=None):
         if "contact" in self.fields:
             self.fields["contact"].set_objects(customer_contacts(customer) if contacts is None else contacts)
+        if "opportunity" in self.fields:
+            self.fields["opportunity"].set_objects(customer_opportunities(customer) if opportunities is None else opportunities)
         for name in ("kind", "next_kind"):
             if name in self.fields and not isinstance(self.fields[name].widget, forms.RadioSelect):
                 self.fields[name].choices = ([("", "")] if not self.fields[name].required else []) + list(Activity.Kind.choices)
@@ -70,6 +87,7 @@ class ActivityLogForm(ActivityFieldsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=Activity.Kind.choices, initial=Activity.Kind.PHONE, widget=forms.RadioSelect)
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only."))
     contact = ObjectChoiceField(label=_("Contact"), required=False)
+    opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
     at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
     summary = forms.CharField(label=_("What was discussed"), max_length=4000, widget=forms.Textarea)
     outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=forms.Textarea)
@@ -78,7 +96,7 @@ class ActivityLogForm(ActivityFieldsMixin, forms.Form):
     next_kind = forms.ChoiceField(label=_("Next follow-up type"), required=False)
     next_summary = forms.CharField(label=_("Next step"), max_length=500, required=False)
 
-    def __init__(self, *args, customer, planned=(), fulfils=None, contacts=None, **kwargs):
+    def __init__(self, *args, customer, planned=(), fulfils=None, contacts=None, opportunities=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fulfils"].set_objects(list(planned))
         self.has_planned = bool(planned)
@@ -89,7 +107,9 @@ class ActivityLogForm(ActivityFieldsMixin, forms.Form):
                 self.initial["kind"] = fulfils.kind
                 if fulfils.contact_id:
                     self.initial["contact"] = fulfils.contact_id
-        self._setup(customer, contacts)
+                if fulfils.opportunity_id:
+                    self.initial["opportunity"] = fulfils.opportunity_id
+        self._setup(customer, contacts, opportunities)
         self.fields["kind"].widget.attrs.update({"class": "btn-check", "autocomplete": "off"})
 
     def clean(self):
@@ -104,6 +124,7 @@ class ActivityLogForm(ActivityFieldsMixin, forms.Form):
         return {
             "kind": d["kind"], "visit_level": d.get("visit_level") or "", "contact": d.get("contact"), "at": d["at"],
             "summary": d["summary"], "outcome": d.get("outcome") or "", "fulfils": d.get("fulfils"),
+            "opportunity": d.get("opportunity"),
             "next_due_on": d.get("next_due_on"), "next_kind": d.get("next_kind") or None,
             "next_summary": d.get("next_summary") or "",
         }
@@ -117,18 +138,19 @@ class ActivityPlanForm(ActivityFieldsMixin, forms.Form):
     contact = ObjectChoiceField(label=_("Contact"), required=False)
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only, if already known."))
     summary = forms.CharField(label=_("What to do"), max_length=500, required=False)
+    opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
 
-    def __init__(self, *args, customer, contacts=None, **kwargs):
+    def __init__(self, *args, customer, contacts=None, opportunities=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("due_on", timezone.localdate() + timedelta(days=1))
-        self._setup(customer, contacts)
+        self._setup(customer, contacts, opportunities)
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
         return {
             "kind": d["kind"], "due_on": d["due_on"], "contact": d.get("contact"),
-            "visit_level": d.get("visit_level") or "", "summary": d.get("summary") or "",
+            "visit_level": d.get("visit_level") or "", "summary": d.get("summary") or "", "opportunity": d.get("opportunity"),
         }
 
 
@@ -138,6 +160,7 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Type"))
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False)
     contact = ObjectChoiceField(label=_("Contact"), required=False)
+    opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
     at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
     due_on = forms.DateField(label=_("Due on"))
     summary = forms.CharField(label=_("Summary"), max_length=4000, required=False, widget=forms.Textarea)
@@ -154,11 +177,11 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
             self.fields["summary"].label = _("What to do")
         if not self.is_bound:
             for name in self.fields:
-                value = getattr(activity, "contact_id" if name == "contact" else name)
+                value = getattr(activity, f"{name}_id" if name in ("contact", "opportunity") else name)
                 if name == "at" and value is not None:
                     value = timezone.localtime(value)
                 self.initial[name] = value
-        self._setup(activity.customer)
+        self._setup(activity.customer, opportunities=customer_opportunities(activity.customer, activity.opportunity))
 
     def service_arguments(self) -> dict:
         d = dict(self.cleaned_data)

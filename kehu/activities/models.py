@@ -117,6 +117,10 @@ class Notification(models.Model):
         POOL_WARNING = "pool_warning", _("Returning to the pool soon")
         APPROVAL = "approval", _("Approval waiting")
         ANOMALY = "anomaly", _("Anomaly")
+        QUOTE_APPROVAL = "quote_approval", _("Quote waiting for approval")
+        QUOTE_DECIDED = "quote_decided", _("Quote approved or rejected")
+        ORDER_BLOCKED = "order_blocked", _("Order blocked by credit control")
+        ORDER_RELEASED = "order_released", _("Order released")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

@@ -35,8 +35,8 @@ from kehu.customers.models import Contact, Customer
 CLOCK_SKEW = timedelta(minutes=5)
 AUTHOR_EDIT_DAYS = 7
 # What a form, the API or the importer may change on each shape of activity.
-LOGGED_EDITABLE = ("kind", "visit_level", "contact", "at", "summary", "outcome")
-PLANNED_EDITABLE = ("kind", "visit_level", "contact", "due_on", "summary")
+LOGGED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "at", "summary", "outcome")
+PLANNED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")
 
 
 class ActivityError(Exception):
@@ -124,6 +124,15 @@ def _clean_contact(contact, customer) -> Contact | None:
     return contact
 
 
+def _clean_opportunity(opportunity, customer):
+    """An activity may name one opportunity, of its own customer."""
+    if opportunity is None:
+        return None
+    if opportunity.customer_id != customer.pk:
+        raise ActivityError(_("This opportunity belongs to another customer."), "opportunity")
+    return opportunity
+
+
 def _lock_customer(*, actor, customer) -> Customer:
     """The customer row, locked, after checking that `actor` may log on it."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -175,7 +184,9 @@ def _plain(activity: Activity, names) -> dict:
     values = {}
     for name in names:
         value = getattr(activity, "contact_id" if name == "contact" else name)
-        if isinstance(value, datetime):
+        if name == "opportunity":
+            value = value.code if value is not None else None  # the history shows it as written
+        elif isinstance(value, datetime):
             value = timezone.localtime(value).isoformat(timespec="minutes")
         elif isinstance(value, date):
             value = value.isoformat()
@@ -192,11 +203,12 @@ def _created(activity: Activity, names) -> dict:
 def activity_log(
     *, actor, customer: Customer, kind: str, at: datetime, summary: str, outcome: str = "", contact=None,
     visit_level: str = "", next_due_on: date | None = None, next_kind: str | None = None, next_summary: str = "",
-    fulfils: Activity | None = None, now=None,
+    fulfils: Activity | None = None, opportunity=None, now=None,
 ) -> Activity:
     """Log a done follow-up, optionally fulfilling an open planned one of the customer and
     planning the next (owned by the customer's owner). The customer's last follow-up and
-    pool clock move forward to `at`."""
+    pool clock move forward to `at`. `opportunity` (optional) must be the customer's; the
+    planned next follow-up names it too."""
     now = now or timezone.now()
     kind, visit_level = _clean_kind(kind, visit_level)
     at = _clean_at(at, now=now)
@@ -210,16 +222,17 @@ def activity_log(
     with transaction.atomic():
         customer = _lock_customer(actor=actor, customer=customer)
         contact = _clean_contact(contact, customer)
+        opportunity = _clean_opportunity(opportunity, customer)
         plan = None
         if fulfils is not None:
             plan = Activity.objects.select_for_update().filter(pk=fulfils.pk, customer=customer).first()
             if plan is None or plan.status != Activity.Status.PLANNED:
                 raise ActivityError(_("That planned follow-up is no longer open."), "fulfils")
         activity = Activity.objects.create(
-            customer=customer, contact=contact, owner=actor, created_by=actor, kind=kind, visit_level=visit_level,
-            status=Activity.Status.DONE, at=at, summary=summary, outcome=outcome,
+            customer=customer, contact=contact, opportunity=opportunity, owner=actor, created_by=actor, kind=kind,
+            visit_level=visit_level, status=Activity.Status.DONE, at=at, summary=summary, outcome=outcome,
         )
-        changes = _created(activity, ("kind", "visit_level", "contact", "at", "summary", "outcome"))
+        changes = _created(activity, ("kind", "visit_level", "contact", "opportunity", "at", "summary", "outcome"))
         if plan is not None:
             plan.status = Activity.Status.DONE
             plan.completed_by = activity
@@ -228,7 +241,7 @@ def activity_log(
             changes["fulfils"] = [None, plan.due_on.isoformat()]
         if next_due_on is not None:
             Activity.objects.create(
-                customer=customer, contact=contact, owner_id=customer.owner_id, created_by=actor, kind=next_kind,
+                customer=customer, contact=contact, opportunity=opportunity, owner_id=customer.owner_id, created_by=actor, kind=next_kind,
                 status=Activity.Status.PLANNED, due_on=next_due_on, summary=(next_summary or "").strip(), planned_by=activity,
             )
             changes["next_due_on"] = [None, next_due_on.isoformat()]
@@ -241,22 +254,25 @@ def activity_log(
 
 
 def activity_plan(
-    *, actor, customer: Customer, kind: str, due_on: date, summary: str = "", contact=None, visit_level: str = "", now=None,
+    *, actor, customer: Customer, kind: str, due_on: date, summary: str = "", contact=None, visit_level: str = "",
+    opportunity=None, now=None,
 ) -> Activity:
-    """Plan a follow-up without logging one; the customer's owner is to do it."""
+    """Plan a follow-up without logging one; the customer's owner is to do it. `opportunity`
+    (optional) must be the customer's."""
     now = now or timezone.now()
     kind, visit_level = _clean_kind(kind, visit_level, planned=True)
     _clean_due(due_on, now=now, field="due_on")
     with transaction.atomic():
         customer = _lock_customer(actor=actor, customer=customer)
         contact = _clean_contact(contact, customer)
+        opportunity = _clean_opportunity(opportunity, customer)
         plan = Activity.objects.create(
-            customer=customer, contact=contact, owner_id=customer.owner_id, created_by=actor, kind=kind,
+            customer=customer, contact=contact, opportunity=opportunity, owner_id=customer.owner_id, created_by=actor, kind=kind,
             visit_level=visit_level, status=Activity.Status.PLANNED, due_on=due_on, summary=(summary or "").strip(),
         )
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=plan, customer=customer,
-            changes=_created(plan, ("kind", "visit_level", "contact", "due_on", "summary")),
+            changes=_created(plan, ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")),
             note=_("Follow-up planned for %(date)s") % {"date": due_on.isoformat()},
         )
     return plan
@@ -313,6 +329,7 @@ def activity_update(*, actor, activity: Activity, data: dict, now=None) -> Activ
                 setattr(activity, name, data[name])
         activity.kind, activity.visit_level = _clean_kind(activity.kind, activity.visit_level, planned=not logged)
         activity.contact = _clean_contact(activity.contact, customer)
+        activity.opportunity = _clean_opportunity(activity.opportunity, customer)
         if logged:
             activity.summary = (activity.summary or "").strip()
             activity.outcome = (activity.outcome or "").strip()

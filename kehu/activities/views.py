@@ -68,9 +68,24 @@ def panel_context(request, customer, *, log_form=None, plan_form=None, open_form
         "open_form": open_form,
         "message": message,
         "planned": planned,
-        "timeline": selectors.customer_timeline(customer=customer, user=user, limit=PANEL_LIMIT, planned=planned),
+        "timeline": name_opportunities(selectors.customer_timeline(customer=customer, user=user, limit=PANEL_LIMIT, planned=planned)),
         "timeline_limit": PANEL_LIMIT,
     }
+
+
+def name_opportunities(entries) -> list:
+    """Attach their opportunity (title, code) to the activities of timeline `entries` that
+    name one: one query for all of them, none when no entry names one."""
+    activities = [e.obj for e in entries if e.kind == "activity" and getattr(e.obj, "opportunity_id", None)]
+    ids = {a.opportunity_id for a in activities}
+    if ids:
+        from kehu.sales.models import Opportunity
+
+        found = {o.pk: o for o in Opportunity.objects.filter(pk__in=ids).only("pk", "code", "title", "customer_id")}
+        for a in activities:
+            if a.opportunity_id in found:
+                a.opportunity = found[a.opportunity_id]
+    return entries
 
 
 def render_panel(request, customer, **kwargs) -> str:
@@ -149,9 +164,9 @@ def customer_timeline_view(request, pk):
     """The whole timeline as a page; htmx asks for the list alone (to refresh it in place)."""
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
     if _partial(request):
-        entries = selectors.customer_timeline(customer=customer, user=request.user, limit=PANEL_LIMIT)
+        entries = name_opportunities(selectors.customer_timeline(customer=customer, user=request.user, limit=PANEL_LIMIT))
         return render(request, "activities/partials/timeline.html", {"customer": customer, "timeline": entries, "timeline_limit": PANEL_LIMIT})
-    entries = selectors.customer_timeline(customer=customer, user=request.user, limit=PAGE_LIMIT)
+    entries = name_opportunities(selectors.customer_timeline(customer=customer, user=request.user, limit=PAGE_LIMIT))
     return _page(request, customer, "activities/customer_timeline.html", {"timeline": entries, "timeline_limit": PAGE_LIMIT, "full": True})
 
 

@@ -37,6 +37,7 @@ class MaskedCharField(serializers.CharField):
         return mask(super().to_representation(value), user=_user(self))
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer id, accepted and shown only when the requesting user may see that customer."""
 
@@ -47,6 +48,7 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return value.pk if self.get_queryset().filter(pk=value.pk).exists() else None
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleContactField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Contact.objects.visible_to(_user(self))

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.admin import AdminRoleOnly, ReadOnlyAdmin
-from kehu.customers.models import Contact, Customer, CustomerMerge, Handover, PoolEvent, Tag
+from kehu.customers.models import Contact, Customer, CustomerMerge, Handover, PoolEvent, QualificationCheck, QualificationItem, Tag
 
 
 def _customer_link(customer):
@@ -80,3 +80,35 @@ class CustomerMergeAdmin(ReadOnlyAdmin):
     list_select_related = ["actor", "kept", "merged"]
     search_fields = ["kept__name", "kept__code", "merged__name", "merged__code"]
     date_hierarchy = "at"
+
+
+@admin.register(QualificationItem)
+class QualificationItemAdmin(AdminRoleOnly, admin.ModelAdmin):
+    """The checklist items; Kehu's own settings page (customers:qualification-items) edits them too."""
+
+    list_display = ["position", "name", "name_en", "is_active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "name_en"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the checks already given keep their item
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, which audits the change."""
+        from kehu.customers.qualification import ITEM_FIELDS, qualification_items_save
+
+        [saved] = qualification_items_save(
+            actor=request.user, rows=[{"id": obj.pk if change else None, **{f: getattr(obj, f) for f in ITEM_FIELDS}}],
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(QualificationCheck)
+class QualificationCheckAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "customer", "item", "checked_by", "note"]
+    list_filter = ["item", ("checked_by", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["customer__name", "customer__code"]
+    list_select_related = ["customer", "item", "checked_by"]
+    date_hierarchy = "checked_at"

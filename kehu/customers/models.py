@@ -493,6 +493,9 @@ class QualificationCheck(models.Model):
         ordering = ["item__position", "item_id"]
         constraints = [models.UniqueConstraint(fields=["customer", "item"], name="qualification_check_unique")]
 
+    def __str__(self) -> str:
+        return str(self.item)
+
 
 class CustomerStageChange(models.Model):
     """Every lifecycle stage change (DOMAIN.md §3) with its time and user, for funnel

@@ -123,10 +123,20 @@ SENSITIVE_FIELDS = {"bank_account", "id_number", "profile.id_number"}
 
 
 def _field(model, name):
+    """The concrete field `name` of `model` (None for reverse relations and unknown names)."""
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    return field if field.concrete else None
+
+
+def _ref_kind(field) -> str | None:
+    """'customer', 'contact' or 'user' when the field points at one of those; None otherwise
+    (other apps' records, e.g. a stage or an opportunity, are shown as recorded)."""
+    if field is None or not field.is_relation or field.related_model is None:
+        return None
+    return {Customer: "customer", Contact: "contact", User: "user"}.get(field.related_model)
 
 
 # Imports record the dataset's column names (DATASET.md); they name these model fields.
@@ -165,9 +175,8 @@ def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
     refs = {"user": set(), "customer": set(), "contact": set()}
     for event in events:
         for key, values in (event.changes or {}).items():
-            field = _history_field(event.object_type, key)
-            if field is not None and field.is_relation and field.related_model is not None:
-                kind = {Customer: "customer", Contact: "contact"}.get(field.related_model, "user")
+            kind = _ref_kind(_history_field(event.object_type, key))
+            if kind is not None and isinstance(values, list):
                 refs[kind].update(v for v in values if isinstance(v, int))
     names = {
         "user": {u.pk: str(u) for u in User.objects.filter(pk__in=refs["user"])} if refs["user"] else {},
@@ -184,11 +193,13 @@ def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
             return ", ".join(str(v) for v in value)
         if field is None:
             return str(value)
-        if field.is_relation and field.related_model is not None:
+        kind = _ref_kind(field)
+        if kind is not None:
             if isinstance(value, str):
                 return value  # an import names people by username and customers by code
-            kind = {Customer: "customer", Contact: "contact"}.get(field.related_model, "user")
             return names[kind].get(value, "#%s" % value)
+        if field.is_relation:
+            return str(value)
         if field.choices:
             return str(dict(field.choices).get(value, value))
         if isinstance(field, BooleanField):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers.views import archive, contacts, pool, records
+from kehu.customers.views import archive, contacts, pool, qualification, records
 
 app_name = "customers"
 urlpatterns = [
@@ -25,4 +25,6 @@ urlpatterns = [
     path("<int:pk>/archive/<slug:section>/edit/", archive.archive_section_edit_view, name="archive-section-edit"),
     path("archive/spend/<int:pk>/edit/", archive.spend_edit_view, name="archive-spend-edit"),
     path("archive/spend/<int:pk>/delete/", archive.spend_delete_view, name="archive-spend-delete"),
+    path("<int:pk>/qualification/", qualification.qualification_view, name="qualification"),
+    path("qualification-items/", qualification.qualification_items_view, name="qualification-items"),
 ]

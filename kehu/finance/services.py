@@ -10,6 +10,11 @@ instalment rows (select_for_update, in a fixed order) inside one transaction, an
 `applied` with an UPDATE expression guarded by `applied <= amount - x`, which the database
 constraint `instalment_applied_within_amount` enforces again.
 
+A payment that names a receivable (and no contract) goes to that receivable, at most its open
+amount; the rest stays on account. The receivable row is locked and `open_amount` decremented
+with an UPDATE guarded by `open_amount >= x` (the constraint `receivable_open_within_amount`
+keeps it ≥ 0 again). A write-off (`writeoff_record`) decrements the same way.
+
 `contracts_reapply` recomputes the application of whole contracts from scratch, in payment
 date order, in memory and in bulk: the importers call it so that a re-import is idempotent.
 """
@@ -29,7 +34,7 @@ from kehu.accounts import permissions
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import MoneyError, quantize_cents, to_decimal, to_minor
-from kehu.finance.models import Instalment, Payment, PaymentAllocation
+from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable, WriteOff
 
 ZERO = Decimal("0.00")
 
@@ -58,8 +63,28 @@ def _open_order(instalment) -> tuple:
     return (instalment.due_on, instalment.seq)
 
 
-def payment_record(*, actor, customer, amount, paid_on: date, contract=None, seq: int | None = None, code: str | None = None) -> Payment:
-    """Record a payment of `customer` and apply it (§5.0); returns the Payment with its allocations."""
+def _target_label(target) -> str:
+    if isinstance(target, Instalment):
+        return f"{target.contract_id}#{target.seq}"
+    return f"receivable:{target.pk}"
+
+
+def _receivable_decrement(receivable_id: int, amount: Decimal, *, written_off: bool = False) -> bool:
+    """open_amount −= amount with an UPDATE guarded by open_amount ≥ amount (True when done)."""
+    cents = to_minor(amount)
+    changes = {"open_amount": ExpressionWrapper(F("open_amount") - Value(cents), output_field=models.BigIntegerField())}
+    if written_off:
+        changes["written_off"] = ExpressionWrapper(F("written_off") + Value(cents), output_field=models.BigIntegerField())
+    return Receivable.objects.filter(pk=receivable_id, open_amount__gte=amount).update(**changes) == 1  # amount: prepared to cents by the field
+
+
+def payment_record(
+    *, actor, customer, amount, paid_on: date, contract=None, seq: int | None = None, code: str | None = None, receivable=None,
+) -> Payment:
+    """Record a payment of `customer` and apply it (§5.0); returns the Payment with its allocations.
+
+    `receivable` (instead of a contract): the payment goes to that receivable of the customer,
+    at most its open amount; the rest stays on account."""
     if not can_record_payment(actor, customer):
         raise PermissionDenied
     amount = _money(amount, message=_("The amount must be a positive number of at most 2 decimals."))
@@ -69,6 +94,10 @@ def payment_record(*, actor, customer, amount, paid_on: date, contract=None, seq
         raise FinanceError(_("A payment that names an instalment must name its contract too."))
     if contract is not None and contract.customer_id != customer.pk:
         raise FinanceError(_("Contract %(code)s is not a contract of this customer.") % {"code": contract.code})
+    if receivable is not None and contract is not None:
+        raise FinanceError(_("A payment names either a contract or a receivable, not both."))
+    if receivable is not None and receivable.customer_id != customer.pk:
+        raise FinanceError(_("This receivable is not a receivable of this customer."))
     code = code or f"PM{paid_on:%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
     with transaction.atomic():
         if Payment.objects.filter(code=code).exists():
@@ -102,16 +131,29 @@ def payment_record(*, actor, customer, amount, paid_on: date, contract=None, seq
                     raise FinanceError(_("The instalment changed while the payment was applied; try again."))
                 allocations.append((instalment, take))
                 remaining -= take
+        receivable_take = ZERO
+        if receivable is not None:
+            locked_receivable = Receivable.objects.select_for_update().get(pk=receivable.pk)
+            receivable_take = min(remaining, locked_receivable.open_amount)
+            if receivable_take > 0:
+                if not _receivable_decrement(locked_receivable.pk, receivable_take):
+                    raise FinanceError(_("The receivable changed while the payment was applied; try again."))
+                remaining -= receivable_take
+        currency = receivable.currency if receivable is not None else (contract.currency if contract is not None else "CNY")
         payment = Payment.objects.create(
-            code=code, customer=customer, contract=contract, seq=seq, paid_on=paid_on, amount=amount,
-            on_account=remaining, recorded_by=actor if getattr(actor, "pk", None) else None,
+            code=code, customer=customer, contract=contract, seq=seq, receivable=receivable, paid_on=paid_on, amount=amount,
+            currency=currency, on_account=remaining, recorded_by=actor if getattr(actor, "pk", None) else None,
         )
-        PaymentAllocation.objects.bulk_create([PaymentAllocation(payment=payment, instalment=i, amount=a) for i, a in allocations])
+        rows = [PaymentAllocation(payment=payment, instalment=i, amount=a) for i, a in allocations]
+        if receivable_take > 0:
+            rows.append(PaymentAllocation(payment=payment, receivable_id=receivable.pk, amount=receivable_take))
+            allocations.append((receivable, receivable_take))
+        PaymentAllocation.objects.bulk_create(rows)
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=payment, customer=customer,
             changes={
                 "amount": [None, str(amount)], "paid_on": [None, str(paid_on)],
-                "applied": [None, {f"{i.contract_id}#{i.seq}": str(a) for i, a in allocations}],
+                "applied": [None, {_target_label(t): str(a) for t, a in allocations}],
                 "on_account": [None, str(remaining)],
             },
         )
@@ -119,6 +161,54 @@ def payment_record(*, actor, customer, amount, paid_on: date, contract=None, seq
 
         customer_lifecycle_refresh(customer_ids=[customer.pk])
     return payment
+
+
+def can_write_off(user) -> bool:
+    """Bad-debt write-offs: finance and administrators only (not managers, not reps)."""
+    return bool(user and user.is_authenticated and user.is_active and (user.is_finance or user.is_admin_role))
+
+
+def writeoff_record(*, actor, receivable, amount, written_on: date, reason: str) -> WriteOff:
+    """Write off `amount` of `receivable` as bad debt (finance, admin).
+
+    At most the open amount; a reason is required. `open_amount` goes down with a guarded
+    UPDATE under the row lock and `written_off` goes up by the same; the WriteOff row is what
+    the profit rule of DOMAIN.md §5.0 reads ("profit … minus bad-debt write-offs dated in W":
+    Σ WriteOff.amount with `written_on` in the window), so a write-off lowers the profit of
+    the window of `written_on`, not of the receivable's date.
+    """
+    if not can_write_off(actor):
+        raise PermissionDenied
+    amount = _money(amount, message=_("The amount must be a positive number of at most 2 decimals."))
+    if not isinstance(written_on, date):
+        raise FinanceError(_("The write-off date is required."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise FinanceError(_("A write-off needs a reason."))
+    with transaction.atomic():
+        locked = Receivable.objects.select_for_update().select_related("customer").get(pk=receivable.pk)
+        if amount > locked.open_amount:
+            raise FinanceError(
+                _("At most the open amount %(open)s can be written off.") % {"open": locked.open_amount}
+            )
+        if not _receivable_decrement(locked.pk, amount, written_off=True):
+            raise FinanceError(_("The receivable changed while the write-off was recorded; try again."))
+        writeoff = WriteOff.objects.create(
+            customer_id=locked.customer_id, receivable=locked, written_on=written_on, amount=amount, reason=reason,
+            user=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor, verb=AuditEvent.Verb.CREATE, obj=writeoff, customer=locked.customer,
+            changes={
+                "receivable": [None, locked.pk], "amount": [None, str(amount)], "written_on": [None, str(written_on)],
+                "open_amount": [str(locked.open_amount), str(locked.open_amount - amount)], "reason": [None, reason],
+            },
+        )
+        from kehu.finance.lifecycle import customer_lifecycle_refresh
+
+        customer_lifecycle_refresh(customer_ids=[locked.customer_id])
+    receivable.refresh_from_db()
+    return writeoff
 
 
 def contract_plan_set(*, actor, contract, instalments) -> list[Instalment]:

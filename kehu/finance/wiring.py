@@ -7,11 +7,38 @@ def _append_once(registry: list, fn) -> None:
         registry.append(fn)
 
 
+def payment_entries(*, customer, user, limit):
+    """TIMELINE_SOURCES: the customer's payments (one query), newest first."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from kehu.activities.hooks import TimelineEntry
+    from kehu.customers.templatetags.customer_tags import money
+    from kehu.finance.models import Payment
+
+    entries = []
+    for p in Payment.objects.visible_to(user).filter(customer_id=customer.pk).select_related("contract", "recorded_by").order_by("-paid_on", "-pk")[:limit]:
+        text = money(p.amount, p.currency)
+        if p.contract_id:
+            text += " · " + p.contract.code
+        if p.on_account:
+            text += " · " + _("%(amount)s on account") % {"amount": money(p.on_account, p.currency)}
+        entries.append(TimelineEntry(
+            at=timezone.make_aware(datetime.combine(p.paid_on, time(12))), kind="payment", icon="💴", label=_("Payment %(code)s") % {"code": p.code}, text=text,
+            by=str(p.recorded_by) if p.recorded_by_id else "",
+        ))
+    return entries
+
+
 def register() -> None:
+    from kehu.activities import hooks as activity_hooks
     from kehu.customers import hooks
     from kehu.finance import services
 
     _append_once(hooks.MERGE_MOVERS, services.finance_merge)
+    _append_once(activity_hooks.TIMELINE_SOURCES, payment_entries)
 
     from kehu.finance import wiring_orders
 

@@ -165,3 +165,64 @@ def sales_merge(*, actor, kept: Customer, merged: Customer) -> dict:
         if moved:
             result[label] = moved
     return result
+
+
+# --- editing an opportunity (its page) ----------------------------------------------------
+
+EDITABLE = ("title", "amount", "currency", "probability", "expected_close_on", "forecast_category", "buying_factor",
+            "competitors", "product_lines", "lost_reason")
+EDIT_AUDITED = ["title", "amount", "currency", "expected_close_on", "buying_factor", "competitors", "product_lines", *AUDITED]
+
+
+def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportunity:
+    """Change the fields of an opportunity (EDITABLE; the stage moves through
+    opportunity_move). Who may: can_edit_opportunity (finance never). A closed opportunity
+    keeps its closed probability and forecast category; a lost one keeps a lost reason.
+    Audited with old → new values. Returns the opportunity as saved."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise SalesError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        opp = Opportunity.objects.select_for_update().select_related("customer", "stage").get(pk=opportunity.pk)
+        if not can_edit_opportunity(actor, opp):
+            raise PermissionDenied
+        before = snapshot(opp, EDIT_AUDITED)
+        if "title" in fields:
+            title = (fields["title"] or "").strip()
+            if not title:
+                raise SalesError(_("An opportunity needs a title."))
+            opp.title = title
+        if "amount" in fields:
+            amount = to_decimal(fields["amount"])
+            if amount < 0:
+                raise SalesError(_("The amount cannot be negative."))
+            opp.amount = amount
+        if "currency" in fields and fields["currency"]:
+            opp.currency = str(fields["currency"]).upper()[:3]
+        if "probability" in fields:
+            _check_probability(fields["probability"])
+            if not opp.stage.is_closed:
+                opp.probability = fields["probability"]
+        if "forecast_category" in fields and not opp.stage.is_closed:
+            category = fields["forecast_category"] or opp.stage.forecast_category
+            if category not in Opportunity.ForecastCategory.values:
+                raise SalesError(_("Unknown forecast category."))
+            opp.forecast_category = category
+        if "buying_factor" in fields:
+            factor = fields["buying_factor"] or ""
+            if factor and factor not in Opportunity.BuyingFactor.values:
+                raise SalesError(_("Unknown buying factor."))
+            opp.buying_factor = factor
+        for name in ("expected_close_on", "competitors", "product_lines"):
+            if name in fields:
+                setattr(opp, name, fields[name] if name == "expected_close_on" else (fields[name] or "").strip())
+        if "lost_reason" in fields and opp.stage.is_closed and not opp.stage.is_won:
+            reason = (fields["lost_reason"] or "").strip()
+            if not reason:
+                raise SalesError(_("A lost opportunity needs a lost reason."))
+            opp.lost_reason = reason
+        changes = diff(before, snapshot(opp, EDIT_AUDITED))
+        if changes:
+            opp.save()
+            audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=opp, customer=opp.customer, changes=changes)
+    return opp

@@ -1,5 +1,52 @@
-"""Hook registrations of one part of sales, called from kehu/sales/wiring.py; idempotent."""
+"""Hook registrations of one part of sales, called from kehu/sales/wiring.py; idempotent:
+how the quote notifications read, and the quotes on the customer timeline."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kehu.activities.hooks import TimelineEntry
+
+
+def render_quote_approval(n) -> str:
+    p = n.params or {}
+    return _("%(owner)s asks you to approve quote %(code)s for %(customer)s: a discount of %(discount)s %% (the policy allows %(allowed)s %%)") % {
+        "owner": p.get("owner", ""), "code": p.get("code", ""), "customer": n.customer.name if n.customer_id and n.customer else "",
+        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""),
+    }
+
+
+def render_quote_decided(n) -> str:
+    p = n.params or {}
+    values = {"code": p.get("code", ""), "by": p.get("by", ""), "comment": p.get("comment", ""),
+              "customer": n.customer.name if n.customer_id and n.customer else ""}
+    if p.get("approved"):
+        return _("%(by)s approved your quote %(code)s for %(customer)s") % values
+    return _("%(by)s rejected your quote %(code)s for %(customer)s: %(comment)s") % values
+
+
+def quote_entries(*, customer, user, limit) -> list[TimelineEntry]:
+    """The customer's quotes on its timeline (one query)."""
+    from kehu.core.money import format_money
+    from kehu.sales.models import Quote
+
+    rows = Quote.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner").order_by("-created_at", "-id")[:limit]
+    return [
+        TimelineEntry(
+            at=q.created_at, kind="quote", icon="📄", label=_("Quote %(code)s") % {"code": q.code},
+            text=format_money(q.total, q.currency), url=reverse("sales:quote-detail", args=[q.pk]), by=str(q.owner),
+            badge=q.get_status_display(),
+            badge_class={"approved": "text-bg-success", "accepted": "text-bg-success", "pending": "text-bg-warning",
+                         "rejected": "text-bg-danger", "sent": "text-bg-info"}.get(q.status, "text-bg-secondary"),
+        )
+        for q in rows
+    ]
 
 
 def register() -> None:
-    pass
+    from kehu.activities import hooks
+    from kehu.sales.quotes import KIND_APPROVAL, KIND_DECIDED
+
+    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_APPROVAL, render_quote_approval)
+    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_DECIDED, render_quote_decided)
+    if quote_entries not in hooks.TIMELINE_SOURCES:
+        hooks.TIMELINE_SOURCES.append(quote_entries)

@@ -1,5 +1,7 @@
 """The admin: administrators only, roles drive staff access, history and customers read-only."""
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.contrib import admin as django_admin
@@ -162,9 +164,12 @@ def test_admin_company_settings_is_a_single_row(admin, login):
     response = client.post(_change(row), {
         "pool_return_days": 60, "pool_warning_days": 5, "pool_max_customers_per_rep": 300,
         "pool_daily_claim_limit": 10, "pool_reclaim_cooldown_days": 30, "default_currency": "CNY",
+        "key_account_visit_days": 30, "default_max_discount_pct": "8.5", "default_payment_term_days": 45,
+        "default_commission_rate_pct": "2.25", "credit_overdue_block_days": 60,
     })
     assert response.status_code == 302
     assert CompanySettings.load().pool_return_days == 60
+    assert CompanySettings.load().default_max_discount_pct == Decimal("8.50")
     assert CompanySettings.objects.count() == 1
 
 

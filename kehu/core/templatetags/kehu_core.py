@@ -10,3 +10,15 @@ def total_minutes(value) -> int:
         return int(value.total_seconds() // 60)
     except AttributeError:
         return 0
+
+
+@register.filter
+def plain_number(value) -> str:
+    """An exact Decimal (quantity, unit price, percentage) without trailing zeros and never in
+    exponent form: 100.0000 → "100", 2.5000 → "2.5". Anything else is shown as it is."""
+    from decimal import Decimal
+
+    if not isinstance(value, Decimal):
+        return "" if value is None else str(value)
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

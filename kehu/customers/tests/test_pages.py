@@ -180,11 +180,12 @@ def test_rep_b_list_query_count_is_the_same_for_1_and_30_rows(cast, login, djang
 def test_director_list_query_count_is_the_same_for_1_and_30_rows(cast, login, django_assert_num_queries):
     client = login(cast["director"])
     make_customer(cast["director"], "总监客户", "D00000")
-    # A manager's scope asks once per request for the members of the teams they manage.
-    _list_queries(client, django_assert_num_queries, 1, LIST_QUERIES + 1)
+    # A manager's scope asks once per request for the members of the teams they manage, and the
+    # navigation counts the quotes waiting for their approval.
+    _list_queries(client, django_assert_num_queries, 1, LIST_QUERIES + 2)
     for i in range(29):
         make_customer(cast["director"], f"总监客户{i:02d}", f"D{i + 1:05d}")
-    _list_queries(client, django_assert_num_queries, 30, LIST_QUERIES + 1)
+    _list_queries(client, django_assert_num_queries, 30, LIST_QUERIES + 2)
 
 
 # ---- detail -------------------------------------------------------------------------------------
@@ -679,11 +680,15 @@ def test_rep_a_detail_query_count_does_not_grow_with_contacts_and_history(cast, 
     customer_update(actor=cast["rep_a"], customer=customer, data={"phone": "1"}, tags=["甲"])
     # Session, user, unread notifications, customer, tags, contacts, profile, history, the
     # follow-up panel (contacts for the form, open plans, timeline activities, pool events) and
-    # the key-account archive panel (sections, spend).
-    assert _detail_queries(client, customer) == 14
+    # the key-account archive panel (sections, spend) = 14; then the selling panels: the
+    # qualification checklist (items, ticks), opportunities + quotes (2) and the open
+    # opportunities offered by the follow-up forms, contracts + orders (2), finance (payments,
+    # receivables, instalments), and one timeline source each for quotes, contracts, orders and
+    # payments = 28.
+    assert _detail_queries(client, customer) == 28
     for i in range(1, 15):
         contact_create(actor=cast["rep_a"], customer=customer, data={"name": f"联系人{i}"})
         customer_update(actor=cast["rep_a"], customer=customer, data={"phone": str(i + 1)}, tags=[f"标签{i}"])
     customer_update(actor=cast["admin"], customer=customer, data={"referrer_customer": cast["pool_customer"]})
     # The same, plus the names of customers named in the history and whether rep_a may open the referrer.
-    assert _detail_queries(client, customer) == 16
+    assert _detail_queries(client, customer) == 30

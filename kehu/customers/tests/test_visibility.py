@@ -322,7 +322,13 @@ def test_rep_a_never_gets_404_on_own_customer(route, world, client):
     assert client.get(url).status_code != 404, url
 
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+# Routes on which finance writes on purpose (DOMAIN.md §1: credit and collections), and what it does.
+FINANCE_WRITES = {
+    "finance:order-release": "releases an order held by credit control, with a reason",
+}
+
+
+@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind and r.name not in FINANCE_WRITES], ids=str)
 def test_finance_sees_but_changes_no_sales_data(route, world, client):
     finance = world["users"]["finance"]
     client.force_login(finance)

@@ -1,11 +1,30 @@
-"""`{% finance_panel customer %}`: a panel of the customer page (placeholder until its owner fills it).
-`customer` comes from the page's visibility-scoped selector."""
+"""`{% finance_panel customer %}`: credit limit, open and overdue amounts by bucket, the
+bad-debt risk flag, the last three payments and "Record payment" for those who may.
+`customer` comes from the page's visibility-scoped selector; the panel's reads start from
+`visible_to(user)` too, in a fixed number of queries (aging: two, payments: one)."""
 
 from django import template
+from django.template.loader import render_to_string
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def finance_panel(context, customer):
-    return ""
+    from kehu.finance.aging import customer_aging
+    from kehu.finance.models import Payment
+    from kehu.finance.services import can_record_payment
+
+    request = context["request"]
+    user = request.user
+    payments = list(Payment.objects.visible_to(user).filter(customer_id=customer.pk).order_by("-paid_on", "-pk")[:3])
+    return render_to_string(
+        "finance/partials/finance_panel.html",
+        {
+            "customer": customer,
+            "summary": customer_aging(user=user, customer=customer),
+            "payments": payments,
+            "can_record": can_record_payment(user, customer),
+        },
+        request=request,
+    )

@@ -1,5 +1,7 @@
 """Hundreds of payments posted at once by several processes to one contract: none is lost,
 none is applied twice, no instalment gets more than its amount, the excess stays on account.
+The same for one receivable: its open amount never goes below zero and equals its amount
+minus what was allocated to it.
 
 Runs on a temporary SQLite file with the project's settings (WAL, IMMEDIATE transactions)
 and, when DATABASE_URL is set, on PostgreSQL in the test database (the workers are handed
@@ -35,7 +37,7 @@ SCRIPT = textwrap.dedent(
     from django.core.management import call_command
     from kehu.accounts.models import User
     from kehu.customers.models import Customer
-    from kehu.finance.models import Instalment, Payment, PaymentAllocation
+    from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
     from kehu.finance.services import contract_plan_set, payment_record
     from kehu.sales.models import Contract
     from django.db.models import Sum
@@ -50,13 +52,17 @@ SCRIPT = textwrap.dedent(
         contract_plan_set(actor=finance, contract=contract, instalments=[
             (seq, date(2026, seq, 1), Decimal("1000.00")) for seq in range(1, 11)
         ])
-        print(json.dumps({"finance": finance.pk, "customer": customer.pk, "contract": contract.pk}))
+        receivable = Receivable.objects.create(customer=customer, amount=Decimal("5000.00"), open_amount=Decimal("5000.00"),
+                                               issued_on=date(2026, 1, 1), due_on=date(2026, 2, 1))
+        print(json.dumps({"finance": finance.pk, "customer": customer.pk, "contract": contract.pk, "receivable": receivable.pk}))
     elif mode == "pay":
         ids = json.loads(os.environ["RACE_IDS"])
         me = int(sys.argv[2])
         finance = User.objects.get(pk=ids["finance"])
         customer = Customer.objects.get(pk=ids["customer"])
         contract = Contract.objects.get(pk=ids["contract"])
+        receivable = Receivable.objects.get(pk=ids["receivable"])
+        to_receivable = os.environ.get("RACE_TARGET") == "receivable"
         rng = random.Random(me)
         go = Path(os.environ["RACE_GO"])
         Path(str(go) + "." + str(os.getpid())).touch()
@@ -67,6 +73,12 @@ SCRIPT = textwrap.dedent(
             kind = n % 3
             amount = Decimal(rng.randint(100, 9000)) / 100
             try:
+                if to_receivable:
+                    payment_record(
+                        actor=finance, customer=customer, amount=amount, paid_on=date(2026, 1, 1 + n % 28),
+                        receivable=receivable, code=f"V{me}-{n}",
+                    )
+                    continue
                 payment_record(
                     actor=finance, customer=customer, amount=amount, paid_on=date(2026, 1, 1 + n % 28),
                     contract=None if kind == 2 and n % 2 else contract, seq=rng.randint(1, 10) if kind == 0 else None,
@@ -80,8 +92,9 @@ SCRIPT = textwrap.dedent(
         ids = json.loads(os.environ["RACE_IDS"])
         inst = list(Instalment.objects.filter(contract_id=ids["contract"]).values("seq", "amount", "applied", "paid_in_full_on"))
         pays = list(Payment.objects.filter(customer_id=ids["customer"]).values("code", "amount", "on_account"))
-        allocs = list(PaymentAllocation.objects.filter(payment__customer_id=ids["customer"]).values("payment__code", "instalment__seq", "amount"))
-        print(json.dumps({"instalments": inst, "payments": pays, "allocations": allocs}, default=str))
+        allocs = list(PaymentAllocation.objects.filter(payment__customer_id=ids["customer"]).values("payment__code", "instalment__seq", "receivable_id", "amount"))
+        rec = Receivable.objects.filter(pk=ids["receivable"]).values("amount", "open_amount").get()
+        print(json.dumps({"instalments": inst, "payments": pays, "allocations": allocs, "receivable": rec}, default=str))
     """
 )
 
@@ -106,15 +119,12 @@ def _worker_env(tmp_path):
     return env
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_payments_are_applied_exactly_once(tmp_path):
-    from decimal import Decimal
-
+def _race(tmp_path, target: str = "contract"):
     if connection.vendor not in ("sqlite", "postgresql"):
         pytest.skip("SQLite and PostgreSQL only")
     env = _worker_env(tmp_path)
     ids = _run(env, "setup", timeout=180)
-    env.update({"RACE_IDS": json.dumps(ids), "RACE_GO": str(tmp_path / "go"), "RACE_EACH": str(PAYMENTS_EACH)})
+    env.update({"RACE_IDS": json.dumps(ids), "RACE_GO": str(tmp_path / "go"), "RACE_EACH": str(PAYMENTS_EACH), "RACE_TARGET": target})
     workers = [
         subprocess.Popen([sys.executable, "-c", SCRIPT, "pay", str(i)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(WORKERS)
@@ -126,8 +136,14 @@ def test_concurrent_payments_are_applied_exactly_once(tmp_path):
     for w in workers:
         out, err = w.communicate(timeout=120)
         assert w.returncode == 0, err
-    state = _run(env, "check")
+    return _run(env, "check")
 
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_are_applied_exactly_once(tmp_path):
+    from decimal import Decimal
+
+    state = _race(tmp_path)
     payments = {p["code"]: p for p in state["payments"]}
     assert len(payments) == WORKERS * PAYMENTS_EACH  # none lost
     allocated = {}
@@ -149,3 +165,25 @@ def test_concurrent_payments_are_applied_exactly_once(tmp_path):
     assert total_applied <= Decimal("10000.00")
     assert any(Decimal(i["applied"]) == Decimal(i["amount"]) for i in state["instalments"])
     assert sum(Decimal(p["on_account"]) for p in payments.values()) == total_paid - total_applied
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_to_one_receivable_are_applied_exactly_once(tmp_path):
+    from decimal import Decimal
+
+    state = _race(tmp_path, "receivable")
+    payments = {p["code"]: p for p in state["payments"]}
+    assert len(payments) == WORKERS * PAYMENTS_EACH  # none lost
+    allocated = {}
+    for a in state["allocations"]:
+        assert a["receivable_id"] is not None and a["instalment__seq"] is None
+        allocated[a["payment__code"]] = allocated.get(a["payment__code"], Decimal(0)) + Decimal(a["amount"])
+    for code, p in payments.items():  # each payment is allocated + on account, exactly
+        assert allocated.get(code, Decimal(0)) + Decimal(p["on_account"]) == Decimal(p["amount"])
+    amount, open_amount = Decimal(state["receivable"]["amount"]), Decimal(state["receivable"]["open_amount"])
+    total_allocated = sum(allocated.values(), Decimal(0))
+    assert open_amount >= 0
+    assert amount - open_amount == total_allocated  # nothing double-applied, nothing lost
+    total_paid = sum(Decimal(p["amount"]) for p in payments.values())
+    assert total_paid > amount and open_amount == 0  # more was posted than was open: settled, the rest on account
+    assert sum(Decimal(p["on_account"]) for p in payments.values()) == total_paid - amount

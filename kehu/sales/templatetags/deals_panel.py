@@ -1,11 +1,45 @@
-"""`{% deals_panel customer %}`: a panel of the customer page (placeholder until its owner fills it).
-`customer` comes from the page's visibility-scoped selector."""
+"""`{% deals_panel customer %}`: the customer's opportunities and quotes on its page, with
+"New opportunity" / "New quote" for those who may sell to it. Two queries whatever the
+number of rows. `customer` comes from the page's visibility-scoped selector."""
 
 from django import template
+from django.db.models import Case, IntegerField, Value, When
+from django.template.loader import render_to_string
+
+from kehu.accounts.permissions import can_edit_customer
+from kehu.sales.models import Opportunity, Quote
 
 register = template.Library()
+
+LIMIT = 10
 
 
 @register.simple_tag(takes_context=True)
 def deals_panel(context, customer):
-    return ""
+    request = context.get("request")
+    user = request.user if request is not None else context.get("user")
+    opportunities = list(
+        Opportunity.objects.visible_to(user).filter(customer_id=customer.pk).select_related("stage")
+        .annotate(closed=Case(When(stage__is_closed=True, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .order_by("closed", "expected_close_on", "-id")[: LIMIT + 1]
+    )
+    quotes = list(Quote.objects.visible_to(user).filter(customer_id=customer.pk).order_by("-created_at", "-id")[: LIMIT + 1])
+    return render_to_string("sales/partials/deals_panel.html", {
+        "customer": customer,
+        "opportunities": opportunities[:LIMIT], "more_opportunities": len(opportunities) > LIMIT,
+        "quotes": quotes[:LIMIT], "more_quotes": len(quotes) > LIMIT,
+        "can_sell": can_edit_customer(user, customer),
+    }, request=request)
+
+
+@register.simple_tag(takes_context=True)
+def pending_approvals_count(context) -> int:
+    """How many quotes wait for the signed-in user's decision (for a navigation badge): one
+    bounded query for managers and admins, none for anyone else."""
+    from kehu.sales.selectors import quote_approval_queue
+
+    request = context.get("request")
+    user = request.user if request is not None else context.get("user")
+    if not (user and user.is_authenticated and (user.is_manager or user.is_admin_role)):
+        return 0
+    return quote_approval_queue(user=user).order_by()[:100].count()

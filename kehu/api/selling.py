@@ -1,0 +1,281 @@
+"""The selling API: opportunities (read, create, update, move), quotes, contracts, orders,
+receivables (read) and payments (read, record).
+
+Every queryset starts from `Model.objects.visible_to(request.user)`, so a record the user may
+not see answers 404 like a missing one; there is no class-level `queryset`. Writes call the
+services the pages call (kehu.sales.services, kehu.finance.services): a user who sees the
+record but may not act gets 403 (finance editing sales data, a rep recording a payment), a
+broken rule 400 with the service's translated `detail`.
+"""
+
+from contextlib import contextmanager
+
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.response import Response
+
+from kehu.accounts import permissions
+from kehu.api import selling_serializers as s
+from kehu.api.pagination import CappedLimitOffsetPagination
+from kehu.api.views import ERRORS, ServiceError
+from kehu.finance import services as finance_services
+from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
+from kehu.sales import services as sales_services
+from kehu.sales.models import Contract, Opportunity, OrderLine, Quote, QuoteLine, SalesOrder
+
+
+@contextmanager
+def selling_errors():
+    """Sales and finance rule errors → 400 with the translated message (PermissionDenied → 403 by DRF)."""
+    try:
+        yield
+    except sales_services.SalesError as exc:
+        raise ServiceError({"detail": str(exc.message)}) from exc
+    except finance_services.FinanceError as exc:
+        raise ServiceError({"detail": str(exc)}) from exc
+
+
+def _int_param(request, name):
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return -1  # matches nothing
+
+
+CUSTOMER_FILTER = OpenApiParameter("customer", int, description="Only the records of this customer (its id).")
+
+
+class ScopedReadViewSet(viewsets.GenericViewSet):
+    """list + retrieve over `scoped(user)`: the visibility scope with its joins."""
+
+    pagination_class = CappedLimitOffsetPagination
+    list_serializer = None
+    detail_serializer = None
+
+    def scoped(self):
+        raise NotImplementedError
+
+    def filtered(self, qs):
+        customer = _int_param(self.request, "customer")
+        return qs.filter(customer_id=customer) if customer is not None else qs
+
+    def get_queryset(self):
+        qs = self.scoped()
+        return self.filtered(qs) if self.action == "list" else qs
+
+    def get_serializer_class(self):
+        return self.list_serializer if self.action == "list" else self.detail_serializer
+
+    def get_object(self):
+        qs = self.get_queryset()
+        try:
+            return qs.get(pk=int(self.kwargs["pk"]))
+        except (ValueError, TypeError, qs.model.DoesNotExist):
+            raise Http404 from None
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+# --- opportunities ----------------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(summary="Opportunities you may see", parameters=[
+        CUSTOMER_FILTER,
+        OpenApiParameter("stage", str, description="A stage code."),
+        OpenApiParameter("open", str, enum=["1", "0"], description="1: open ones only; 0: closed ones only."),
+    ]),
+    retrieve=extend_schema(responses={200: s.OpportunitySerializer, 404: ERRORS[404]}),
+    create=extend_schema(request=s.OpportunityCreateSerializer, responses={201: s.OpportunitySerializer, **ERRORS},
+                         summary="Create an opportunity of a customer you may edit"),
+    partial_update=extend_schema(request=s.OpportunitySerializer, responses={200: s.OpportunitySerializer, **ERRORS},
+                                 summary="Change an opportunity (the stage moves through /move/)"),
+)
+class OpportunityViewSet(ScopedReadViewSet):
+    list_serializer = detail_serializer = s.OpportunitySerializer
+
+    def scoped(self):
+        return Opportunity.objects.visible_to(self.request.user).select_related("customer", "owner", "stage")
+
+    def filtered(self, qs):
+        qs = super().filtered(qs)
+        params = self.request.query_params
+        if params.get("stage"):
+            qs = qs.filter(stage__code=params["stage"])
+        if params.get("open") in ("0", "1"):
+            qs = qs.filter(stage__is_closed=params["open"] == "0")
+        return qs
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return s.OpportunityCreateSerializer
+        if self.action == "move":
+            return s.OpportunityMoveSerializer
+        return super().get_serializer_class()
+
+    def _respond(self, opportunity, code=status.HTTP_200_OK):
+        fresh = self.scoped().get(pk=opportunity.pk)
+        return Response(s.OpportunitySerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def _may_edit(self, opportunity):
+        if not sales_services.can_edit_opportunity(self.request.user, opportunity):
+            raise ApiPermissionDenied
+
+    def create(self, request):
+        if not permissions.is_sales(request.user):
+            raise ApiPermissionDenied  # finance never edits sales data
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with selling_errors():
+            opportunity = sales_services.opportunity_create(actor=request.user, **s.opportunity_create_arguments(serializer.validated_data))
+        return self._respond(opportunity, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        opportunity = self.get_object()
+        self._may_edit(opportunity)
+        serializer = self.get_serializer(opportunity, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = {k: v for k, v in serializer.validated_data.items() if k in s.OpportunitySerializer.Meta.editable}
+        with selling_errors():
+            opportunity = sales_services.opportunity_update(actor=request.user, opportunity=opportunity, **fields)
+        return self._respond(opportunity)
+
+    @extend_schema(request=s.OpportunityMoveSerializer, responses={200: s.OpportunitySerializer, **ERRORS},
+                   summary="Move an opportunity to another stage (lost needs a reason)")
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        opportunity = self.get_object()
+        self._may_edit(opportunity)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with selling_errors():
+            opportunity = sales_services.opportunity_move(
+                actor=request.user, opportunity=opportunity, stage=data["stage"],
+                lost_reason=data["lost_reason"], probability=data["probability"],
+            )
+        return self._respond(opportunity)
+
+
+# --- quotes, contracts, orders, receivables (read) ----------------------------------------------
+
+STATUS_FILTER = {
+    "quote": OpenApiParameter("status", str, enum=Quote.Status.values),
+    "order": OpenApiParameter("status", str, enum=SalesOrder.Status.values),
+}
+
+
+class StatusFilterMixin:
+    def filtered(self, qs):
+        qs = super().filtered(qs)
+        value = self.request.query_params.get("status")
+        return qs.filter(status=value) if value else qs
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Quotes you may see", parameters=[CUSTOMER_FILTER, STATUS_FILTER["quote"]]),
+    retrieve=extend_schema(responses={200: s.QuoteSerializer, 404: ERRORS[404]}, summary="A quote with its lines"),
+)
+class QuoteViewSet(StatusFilterMixin, ScopedReadViewSet):
+    list_serializer = detail_serializer = s.QuoteSerializer
+
+    def scoped(self):
+        lines = Prefetch("lines", queryset=QuoteLine.objects.select_related("product").order_by("id"))
+        return Quote.objects.visible_to(self.request.user).select_related("customer", "owner", "decided_by").prefetch_related(lines)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Contracts you may see, with their payment plans", parameters=[CUSTOMER_FILTER]),
+    retrieve=extend_schema(responses={200: s.ContractSerializer, 404: ERRORS[404]},
+                           summary="A contract with its payment plan (instalments)"),
+)
+class ContractViewSet(ScopedReadViewSet):
+    list_serializer = detail_serializer = s.ContractSerializer
+
+    def scoped(self):
+        instalments = Prefetch("instalments", queryset=Instalment.objects.order_by("seq"))
+        return Contract.objects.visible_to(self.request.user).select_related("customer", "owner").prefetch_related(instalments)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sales orders you may see", parameters=[CUSTOMER_FILTER, STATUS_FILTER["order"]]),
+    retrieve=extend_schema(responses={200: s.OrderSerializer, 404: ERRORS[404]}, summary="A sales order with its lines"),
+)
+class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
+    list_serializer = detail_serializer = s.OrderSerializer
+
+    def scoped(self):
+        lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id"))
+        return SalesOrder.objects.visible_to(self.request.user).select_related("customer", "owner", "contract").prefetch_related(lines)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Receivables you may see", parameters=[
+        CUSTOMER_FILTER, OpenApiParameter("open", str, enum=["1"], description="1: only those with an open amount."),
+    ]),
+    retrieve=extend_schema(responses={200: s.ReceivableSerializer, 404: ERRORS[404]}),
+)
+class ReceivableViewSet(ScopedReadViewSet):
+    list_serializer = detail_serializer = s.ReceivableSerializer
+
+    def scoped(self):
+        return Receivable.objects.visible_to(self.request.user).select_related("customer", "order")
+
+    def filtered(self, qs):
+        qs = super().filtered(qs)
+        return qs.filter(open_amount__gt=0) if self.request.query_params.get("open") == "1" else qs
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+def may_record_payments(user) -> bool:
+    """Finance, administrators and managers record payments; reps never (DOMAIN.md §4)."""
+    return bool(user.is_authenticated and user.is_active and (user.is_finance or user.is_admin_role or user.is_manager))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Payments you may see", parameters=[
+        CUSTOMER_FILTER, OpenApiParameter("contract", int, description="Only the payments of this contract (its id)."),
+    ]),
+    create=extend_schema(request=s.PaymentCreateSerializer, responses={201: s.PaymentSerializer, **ERRORS},
+                         summary="Record a payment and apply it (finance, managers, admins)"),
+)
+class PaymentViewSet(ScopedReadViewSet):
+    list_serializer = detail_serializer = s.PaymentSerializer
+
+    def scoped(self):
+        allocations = Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("instalment").order_by("id"))
+        return (
+            Payment.objects.visible_to(self.request.user)
+            .select_related("customer", "contract", "recorded_by")
+            .prefetch_related(allocations)
+        )
+
+    def filtered(self, qs):
+        qs = super().filtered(qs)
+        contract = _int_param(self.request, "contract")
+        return qs.filter(contract_id=contract) if contract is not None else qs
+
+    def get_serializer_class(self):
+        return s.PaymentCreateSerializer if self.action == "create" else super().get_serializer_class()
+
+    def create(self, request):
+        if not may_record_payments(request.user):
+            raise ApiPermissionDenied
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with selling_errors():  # PermissionDenied of the service (a manager, another team's customer): 403 by DRF
+            payment = finance_services.payment_record(actor=request.user, **s.payment_arguments(serializer.validated_data))
+        payment = self.scoped().get(pk=payment.pk)
+        return Response(s.PaymentSerializer(payment, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)

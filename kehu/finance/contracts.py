@@ -1,0 +1,152 @@
+"""Contracts and their payment plans (DOMAIN.md §4).
+
+A contract is written by whoever may edit the customer's sales data (the owner rep, the
+managers of the owner's team, admins; never finance), from a **won** opportunity or an
+**approved / sent / accepted** quote of the same customer. The amount defaults to the quote's
+total (else the opportunity's amount), the payment term to the customer's policy
+(`customer_policy`). The payment plan is written in the same transaction and must add up
+exactly to the amount (nothing is written otherwise).
+
+Changing the plan later goes through `finance.services.contract_plan_set`, which keeps its
+own rule (finance, admins, managers of the owner's team) and re-applies recorded payments.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kehu.accounts.permissions import can_edit_customer
+from kehu.core.audit import audit_record
+from kehu.core.models import AuditEvent
+from kehu.core.money import MoneyError, quantize_cents, to_decimal
+from kehu.core.sequences import next_number
+from kehu.finance.models import Instalment
+from kehu.finance.services import FinanceError, can_record_payment
+from kehu.sales.models import Contract, Quote
+from kehu.sales.policy import customer_policy
+
+ZERO = Decimal("0.00")
+CONTRACT_QUOTE_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
+
+
+def can_create_contract(user, customer) -> bool:
+    return can_edit_customer(user, customer)
+
+
+def can_edit_plan(user, contract) -> bool:
+    """The rule of `contract_plan_set`: finance, admins, managers of the owner's team."""
+    return can_record_payment(user, contract.customer)
+
+
+def next_contract_code() -> str:
+    """The next free K000001-style code (above any imported one; never a code in use)."""
+    existing = Contract.objects.filter(code__regex=r"^K[0-9]+$").order_by("-code").values_list("code", flat=True).first()
+    floor = int(existing[1:]) if existing else 0
+    while True:
+        code = f"K{next_number('contract', at_least=floor):06d}"
+        if not Contract.objects.filter(code=code).exists():
+            return code
+
+
+def _amount(value, message: str) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (MoneyError, TypeError):
+        raise FinanceError(message) from None
+    if amount <= 0 or quantize_cents(amount) != amount:
+        raise FinanceError(message)
+    return amount
+
+
+def plan_rows(instalments, total: Decimal) -> list[tuple[int, date, Decimal]]:
+    """Check a plan [(seq, due_on, amount)] against the contract amount; the sorted rows.
+    The same rules as `contract_plan_set`: seq 1, 2, … without repeats, a due date, a positive
+    amount of at most 2 decimals each, and Σ amounts == total exactly."""
+    rows, seqs = [], set()
+    for seq, due_on, amount in instalments:
+        if not isinstance(seq, int) or seq < 1 or seq in seqs:
+            raise FinanceError(_("Instalment numbers must be 1, 2, … without repeats."))
+        if not isinstance(due_on, date):
+            raise FinanceError(_("Instalment %(seq)s needs a due date.") % {"seq": seq})
+        seqs.add(seq)
+        rows.append((seq, due_on, _amount(amount, _("Instalment %(seq)s needs a positive amount of at most 2 decimals.") % {"seq": seq})))
+    if not rows:
+        raise FinanceError(_("A contract needs a payment plan of at least one instalment."))
+    added = sum((a for _s, _d, a in rows), ZERO)
+    if added != total:
+        raise FinanceError(
+            _("The instalments add up to %(total)s, but the contract amount is %(amount)s.") % {"total": added, "amount": total}
+        )
+    return sorted(rows)
+
+
+def contract_create(
+    *, actor, customer, opportunity=None, quote=None, signed_on: date, amount=None, currency: str | None = None,
+    payment_term_days: int | None = None, instalments,
+) -> Contract:
+    """Create a contract of `customer` with its payment plan (see the module docstring)."""
+    if not can_create_contract(actor, customer):
+        raise PermissionDenied
+    if opportunity is None and quote is None:
+        raise FinanceError(_("A contract comes from a won opportunity or an approved quote."))
+    if quote is not None:
+        if quote.customer_id != customer.pk:
+            raise FinanceError(_("Quote %(code)s is not a quote of this customer.") % {"code": quote.code})
+        if quote.status not in CONTRACT_QUOTE_STATUSES:
+            raise FinanceError(_("Quote %(code)s is not approved; only an approved, sent or accepted quote becomes a contract.") % {"code": quote.code})
+        if opportunity is None and quote.opportunity_id:
+            opportunity = quote.opportunity
+    if opportunity is not None:
+        if opportunity.customer_id != customer.pk:
+            raise FinanceError(_("Opportunity %(code)s is not an opportunity of this customer.") % {"code": opportunity.code})
+        if quote is None and not opportunity.stage.is_won:
+            raise FinanceError(_("Opportunity %(code)s is not won; only a won opportunity becomes a contract.") % {"code": opportunity.code})
+    if amount in (None, ""):
+        amount = quote.total if quote is not None else opportunity.amount
+    amount = _amount(amount, _("The contract amount must be a positive number of at most 2 decimals."))
+    currency = currency or (quote.currency if quote is not None else opportunity.currency)
+    if not isinstance(signed_on, date):
+        raise FinanceError(_("The signing date is required."))
+    if payment_term_days is None:
+        payment_term_days = customer_policy(customer).payment_term_days
+    if payment_term_days < 0:
+        raise FinanceError(_("The payment term cannot be negative."))
+    rows = plan_rows(instalments, amount)
+    with transaction.atomic():
+        contract = Contract.objects.create(
+            code=next_contract_code(), customer=customer, opportunity=opportunity, quote=quote,
+            owner=customer.owner or actor, signed_on=signed_on, amount=amount, currency=currency,
+            payment_term_days=payment_term_days,
+        )
+        Instalment.objects.bulk_create([Instalment(contract=contract, seq=s, due_on=d, amount=a) for s, d, a in rows])
+        audit_record(
+            actor=actor, verb=AuditEvent.Verb.CREATE, obj=contract, customer=customer,
+            changes={
+                "amount": [None, str(amount)], "currency": [None, currency], "signed_on": [None, str(signed_on)],
+                "payment_term_days": [None, payment_term_days],
+                "opportunity": [None, opportunity.code if opportunity else None], "quote": [None, quote.code if quote else None],
+                "payment_plan": [None, [[s, str(d), str(a)] for s, d, a in rows]],
+            },
+        )
+        from kehu.finance.lifecycle import customer_lifecycle_refresh
+
+        customer_lifecycle_refresh(customer_ids=[customer.pk], actor=actor)
+    return contract
+
+
+def contract_plan_update(*, actor, contract, instalments):
+    """Replace the plan of an existing contract (through `contract_plan_set` and its rule)."""
+    from kehu.finance.services import contract_plan_set
+
+    return contract_plan_set(actor=actor, contract=contract, instalments=instalments)
+
+
+def split_evenly(amount: Decimal, count: int) -> list[Decimal]:
+    """`amount` in `count` parts of whole cents that add up exactly (the last takes the rest)."""
+    if count < 1:
+        return []
+    part = (amount / count).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    return [part] * (count - 1) + [amount - part * (count - 1)]

@@ -1,0 +1,171 @@
+"""Forms of contracts, payment plans, orders, shipping and credit release: they parse input;
+the services in contracts.py / orders.py apply the rules."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.money import CURRENCIES
+from kehu.sales.models import SalesOrder
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _style(form) -> None:
+    for f in form.fields.values():
+        if isinstance(f.widget, (forms.Select, forms.SelectMultiple)):
+            f.widget.attrs.setdefault("class", "form-select")
+        elif not isinstance(f.widget, (forms.CheckboxInput, forms.RadioSelect)):
+            f.widget.attrs.setdefault("class", "form-control")
+
+
+class ContractForm(forms.Form):
+    source = forms.ChoiceField(label=_("Created from"))
+    signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2, required=False,
+                                help_text=_("Empty: the quote's total or the opportunity's amount."))
+    currency = forms.ChoiceField(label=_("Currency"), choices=[("", _("(from the source)"))] + [(c, c) for c in CURRENCIES], required=False)
+    payment_term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, max_value=3650, required=False,
+                                           help_text=_("Empty: the customer's policy."))
+
+    def __init__(self, *args, opportunities=(), quotes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sources = {f"o{o.pk}": ("opportunity", o) for o in opportunities} | {f"q{q.pk}": ("quote", q) for q in quotes}
+        choices = [("", "—")]
+        if quotes:
+            choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {q.total} {q.currency}") for q in quotes]))
+        if opportunities:
+            choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {o.amount} {o.currency}") for o in opportunities]))
+        self.fields["source"].choices = choices
+        _style(self)
+
+    def clean_source(self):
+        value = self.cleaned_data.get("source")
+        if value not in self.sources:
+            raise forms.ValidationError(_("Choose a won opportunity or an approved quote."))
+        return self.sources[value]
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        kind, record = d["source"]
+        return {
+            "opportunity": record if kind == "opportunity" else None, "quote": record if kind == "quote" else None,
+            "signed_on": d["signed_on"], "amount": d.get("amount"), "currency": d.get("currency") or None,
+            "payment_term_days": d.get("payment_term_days"),
+        }
+
+
+class InstalmentForm(forms.Form):
+    due_on = forms.DateField(label=_("Due"), widget=DATE)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+        self.fields["due_on"].widget.attrs["class"] = "form-control form-control-sm"
+        self.fields["amount"].widget.attrs.update({"class": "form-control form-control-sm text-end kehu-plan-amount", "step": "0.01"})
+
+
+class BaseInstalmentFormSet(forms.BaseFormSet):
+    def instalments(self) -> list[tuple]:
+        rows = [f.cleaned_data for f in self.forms if f.has_changed() and f.cleaned_data
+                and not (self.can_delete and self._should_delete_form(f))]
+        rows.sort(key=lambda r: r["due_on"])
+        return [(n, r["due_on"], r["amount"]) for n, r in enumerate(rows, start=1)]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.instalments():
+            raise forms.ValidationError(_("A payment plan needs at least one instalment."))
+
+
+InstalmentFormSet = forms.formset_factory(InstalmentForm, formset=BaseInstalmentFormSet, extra=0, can_delete=True, max_num=60,
+                                          validate_max=True, min_num=1)
+
+
+class OrderForm(forms.Form):
+    contract = forms.ChoiceField(label=_("Contract"), required=False)
+    order_date = forms.DateField(label=_("Order date"), widget=DATE)
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
+
+    def __init__(self, *args, contracts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contracts = {str(c.pk): c for c in contracts}
+        self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {c.amount} {c.currency}") for c in contracts]
+        _style(self)
+
+    def clean_contract(self):
+        value = self.cleaned_data.get("contract")
+        return self.contracts.get(value) if value else None
+
+
+class OrderLineForm(forms.Form):
+    product = forms.ChoiceField(label=_("Product"))
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=16, decimal_places=4)
+    unit_price = forms.DecimalField(label=_("Unit price"), min_value=0, max_digits=18, decimal_places=4, required=False,
+                                    help_text=_("Empty: the list price."))
+    discount_pct = forms.DecimalField(label=_("Discount %"), min_value=0, max_value=100, max_digits=5, decimal_places=2, required=False)
+    unit_cost = forms.DecimalField(label=_("Unit cost"), min_value=0, max_digits=18, decimal_places=4, required=False,
+                                   help_text=_("Empty: the product's unit cost."))
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products = {str(p.pk): p for p in products}
+        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}") for p in products]
+        _style(self)
+        for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):
+            self.fields[name].widget.attrs.update({"class": "form-control form-control-sm text-end", "step": "any"})
+        self.fields["product"].widget.attrs["class"] = "form-select form-select-sm"
+
+    def clean_product(self):
+        product = self.products.get(self.cleaned_data.get("product"))
+        if product is None:
+            raise forms.ValidationError(_("Choose a product."))
+        return product
+
+    def line(self) -> dict:
+        d = self.cleaned_data
+        return {"product": d["product"], "quantity": d["quantity"], "unit_price": d.get("unit_price"),
+                "discount_pct": d.get("discount_pct"), "unit_cost": d.get("unit_cost")}
+
+
+class BaseOrderLineFormSet(forms.BaseFormSet):
+    def lines(self) -> list[dict]:
+        return [f.line() for f in self.forms if f.has_changed() and f.cleaned_data and not (self.can_delete and self._should_delete_form(f))]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.lines():
+            raise forms.ValidationError(_("An order needs at least one line."))
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFormSet, extra=3, can_delete=True, max_num=100, validate_max=True)
+
+
+class ShipForm(forms.Form):
+    shipped_on = forms.DateField(label=_("Shipped on"), widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class ReleaseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the release"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(SalesOrder.Status.choices))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)

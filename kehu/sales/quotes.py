@@ -1,0 +1,335 @@
+"""Quotes and their discount approval (DOMAIN.md §4, §5.4).
+
+A quote is written by whoever may edit the customer's sales data (never finance) and is
+owned by the customer's owner (the author for a pool customer). Its lines carry product,
+quantity, unit price (the product's list price unless given) and discount %; a line's
+amount is the revenue rule of `kehu.sales.lines`, the total Σ lines, the largest line
+discount `max_discount_pct`.
+
+Life: draft ⇄ (edit) → submit → approved at once when the largest discount is within the
+customer's policy (`customer_policy(...).max_discount_pct`, equal is within), otherwise
+pending for a manager of the owner's team (an admin when the team has no manager), who
+approves or rejects (with a comment). A rejected quote is edited and submitted again.
+Approved → sent → accepted. Draft and rejected quotes are the only editable ones.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.permissions import can_edit_customer
+from kehu.accounts.visibility import managed_user_ids
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.models import AuditEvent
+from kehu.core.money import MoneyError, quantize_cents, to_decimal
+from kehu.core.sequences import next_number
+from kehu.customers.models import Customer
+from kehu.sales.lines import line_revenue
+from kehu.sales.models import Opportunity, Product, Quote, QuoteLine
+from kehu.sales.policy import customer_policy
+from kehu.sales.services import SalesError
+
+KIND_APPROVAL = "quote_approval"
+KIND_DECIDED = "quote_decided"
+EDITABLE_STATUSES = (Quote.Status.DRAFT, Quote.Status.REJECTED)
+AUDITED = ["status", "total", "max_discount_pct", "allowed_discount_pct", "valid_until", "notes", "opportunity", "currency"]
+Q4 = Decimal("0.0001")
+Q2 = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    revenue: Decimal
+
+
+# --- rights ----------------------------------------------------------------------------------
+
+def can_edit_quote(user, quote: Quote) -> bool:
+    """Write on a quote (create, edit, submit, mark sent/accepted): whoever may edit the customer."""
+    return can_edit_customer(user, quote.customer)
+
+
+def can_decide_quote(user, quote: Quote) -> bool:
+    """Approve or reject: a manager of the owner's team or an admin, never the owner."""
+    if not (user and user.is_authenticated and user.is_active) or user.pk == quote.owner_id:
+        return False
+    if user.is_admin_role:
+        return True
+    return bool(user.is_manager and quote.owner_id in managed_user_ids(user))
+
+
+def approvers(owner) -> list[User]:
+    """Who is asked: the active managers of the owner's team (not the owner), else the active admins."""
+    people = []
+    if owner.team_id:
+        people = list(User.objects.filter(managed_teams=owner.team_id, is_active=True, role__in=[User.Role.MANAGER, User.Role.ADMIN])
+                      .exclude(pk=owner.pk).distinct())
+    if not people:
+        people = list(User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=owner.pk))
+    return people
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def next_quote_code() -> str:
+    existing = Quote.objects.filter(code__regex=r"^Q[0-9]+$").order_by("-code").values_list("code", flat=True).first()
+    floor = int(existing[1:]) if existing else 0
+    while True:
+        code = f"Q{next_number('quote', at_least=floor):06d}"
+        if not Quote.objects.filter(code=code).exists():
+            return code
+
+
+def _decimal(value, *, places: Decimal, message) -> Decimal:
+    try:
+        return to_decimal(value).quantize(places)
+    except (MoneyError, ArithmeticError) as exc:
+        raise SalesError(message) from exc
+
+
+def clean_lines(lines, *, currency: str) -> list[LineInput]:
+    """Validate the lines given as dicts (product, quantity, unit_price or None, discount_pct)."""
+    result = []
+    for number, line in enumerate(lines, start=1):
+        product = line.get("product")
+        if product is None:
+            raise SalesError(_("Line %(n)d: choose a product.") % {"n": number})
+        if not product.is_active:
+            raise SalesError(_("Line %(n)d: %(product)s is no longer sold.") % {"n": number, "product": product})
+        if product.currency != currency:
+            raise SalesError(_("Line %(n)d: %(product)s is priced in %(theirs)s, the quote is in %(ours)s.") % {
+                "n": number, "product": product, "theirs": product.currency, "ours": currency})
+        quantity = _decimal(line.get("quantity"), places=Q4, message=_("Line %(n)d: enter a quantity.") % {"n": number})
+        if quantity <= 0:
+            raise SalesError(_("Line %(n)d: the quantity must be more than zero.") % {"n": number})
+        price = line.get("unit_price")
+        price = product.list_price if price in (None, "") else price
+        price = _decimal(price, places=Q4, message=_("Line %(n)d: enter a unit price.") % {"n": number})
+        if price < 0:
+            raise SalesError(_("Line %(n)d: the unit price cannot be negative.") % {"n": number})
+        discount = line.get("discount_pct")
+        discount = _decimal(0 if discount in (None, "") else discount, places=Q2,
+                            message=_("Line %(n)d: enter a discount %%.") % {"n": number})
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise SalesError(_("Line %(n)d: the discount is from 0 to 100 %%.") % {"n": number})
+        revenue = line_revenue(quantity=quantity, unit_price=price, discount_pct=discount)
+        result.append(LineInput(product, quantity, price, discount, revenue))
+    if not result:
+        raise SalesError(_("A quote needs at least one line."))
+    return result
+
+
+def _check_opportunity(opportunity, customer) -> None:
+    if opportunity is not None and opportunity.customer_id != customer.pk:
+        raise SalesError(_("This opportunity belongs to another customer."))
+
+
+def _check_valid_until(valid_until, *, now) -> None:
+    if valid_until is not None and valid_until < timezone.localdate(now):
+        raise SalesError(_("A quote cannot be valid until a day in the past."))
+
+
+def _write_lines(quote: Quote, lines: list[LineInput]) -> None:
+    quote.lines.all().delete()
+    QuoteLine.objects.bulk_create([
+        QuoteLine(quote=quote, product=ln.product, quantity=ln.quantity, unit_price=ln.unit_price,
+                  discount_pct=ln.discount_pct, revenue=ln.revenue)
+        for ln in lines
+    ])
+    quote.total = quantize_cents(sum((ln.revenue for ln in lines), Decimal(0)))
+    quote.max_discount_pct = max(ln.discount_pct for ln in lines)
+
+
+def _lines_audit(lines: list[LineInput]) -> list[str]:
+    return [f"{ln.product.code} × {ln.quantity} @ {ln.unit_price} −{ln.discount_pct}% = {ln.revenue}" for ln in lines]
+
+
+def _snap(quote: Quote) -> dict:
+    """The audited values; the opportunity by its code (the history shows it as written)."""
+    values = snapshot(quote, AUDITED)
+    values["opportunity"] = quote.opportunity.code if quote.opportunity_id else None
+    return values
+
+
+def _lock(quote: Quote) -> Quote:
+    return Quote.objects.select_for_update().select_related("customer", "owner").get(pk=quote.pk)
+
+
+def quote_url(quote) -> str:
+    return reverse("sales:quote-detail", args=[quote.pk])
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+def quote_create(
+    *, actor, customer: Customer, lines, currency: str = "CNY", opportunity: Opportunity | None = None,
+    valid_until: date | None = None, notes: str = "", now=None,
+) -> Quote:
+    """A draft quote of `customer`, owned by the customer's owner (the actor for a pool customer)."""
+    now = now or timezone.now()
+    currency = (currency or "CNY").upper()[:3]
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if not can_edit_customer(actor, customer):
+            raise PermissionDenied
+        _check_opportunity(opportunity, customer)
+        _check_valid_until(valid_until, now=now)
+        cleaned = clean_lines(lines, currency=currency)
+        quote = Quote.objects.create(
+            code=next_quote_code(), customer=customer, opportunity=opportunity, owner=customer.owner or actor,
+            currency=currency, valid_until=valid_until, notes=(notes or "").strip(),
+        )
+        _write_lines(quote, cleaned)
+        quote.save(update_fields=["total", "max_discount_pct", "updated_at"])
+        changes = {k: [None, v] for k, v in _snap(quote).items() if v not in (None, "")}
+        changes["line_items"] = [None, _lines_audit(cleaned)]
+        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=quote, customer=customer, changes=changes)
+    return quote
+
+
+def quote_update(
+    *, actor, quote: Quote, lines=None, opportunity: Opportunity | None = None, valid_until: date | None = None,
+    notes: str | None = None, now=None, **unused,
+) -> Quote:
+    """Change a draft or rejected quote (lines replace the old ones). A rejected quote becomes
+    a draft again, to be submitted anew. Pending, approved, sent and accepted quotes are locked."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        quote = _lock(quote)
+        if not can_edit_quote(actor, quote):
+            raise PermissionDenied
+        if quote.status not in EDITABLE_STATUSES:
+            raise SalesError(_("Only a draft or rejected quote can be changed."))
+        before = _snap(quote)
+        _check_opportunity(opportunity, quote.customer)
+        _check_valid_until(valid_until, now=now)
+        quote.opportunity = opportunity
+        quote.valid_until = valid_until
+        if notes is not None:
+            quote.notes = notes.strip()
+        changes = {}
+        if lines is not None:
+            old_lines = [f"{ln.product_id}:{ln.quantity}:{ln.unit_price}:{ln.discount_pct}" for ln in quote.lines.all()]
+            cleaned = clean_lines(lines, currency=quote.currency)
+            new_lines = [f"{ln.product.pk}:{ln.quantity}:{ln.unit_price}:{ln.discount_pct}" for ln in cleaned]
+            if old_lines != new_lines:
+                _write_lines(quote, cleaned)
+                changes["line_items"] = [None, _lines_audit(cleaned)]
+        quote.status = Quote.Status.DRAFT
+        changes.update(diff(before, _snap(quote)))
+        if changes:
+            quote.save()
+            audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer, changes=changes)
+    return quote
+
+
+def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
+    """Submit a draft or rejected quote: within the customer's policy (largest line discount ≤
+    the policy's maximum) it is approved at once; above it waits for approval and the approvers
+    are notified."""
+    from kehu.activities.notifications import notify_bulk
+    from kehu.activities.models import Notification
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        quote = _lock(quote)
+        if not can_edit_quote(actor, quote):
+            raise PermissionDenied
+        if quote.status not in EDITABLE_STATUSES:
+            raise SalesError(_("Only a draft or rejected quote can be submitted."))
+        if not quote.lines.exists():
+            raise SalesError(_("A quote needs at least one line."))
+        before = _snap(quote)
+        quote.allowed_discount_pct = customer_policy(quote.customer).max_discount_pct
+        quote.submitted_at = now
+        quote.decided_by = None
+        quote.decided_at = None
+        if quote.max_discount_pct <= quote.allowed_discount_pct:
+            quote.status = Quote.Status.APPROVED
+            quote.decided_at = now
+            quote.approval_comment = ""
+            note = _("Within the discount policy: approved at once.")
+        else:
+            quote.status = Quote.Status.PENDING
+            note = _("Above the discount policy: waiting for approval.")
+        quote.save()
+        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer,
+                     changes=diff(before, _snap(quote)), note=note)
+        if quote.status == Quote.Status.PENDING:
+            stamp = now.strftime("%Y%m%d%H%M%S%f")
+            params = {"code": quote.code, "owner": str(quote.owner), "total": str(quote.total), "currency": quote.currency,
+                      "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct)}
+            notify_bulk([
+                Notification(user=u, kind=KIND_APPROVAL, fact_key=f"quote:{quote.pk}:submitted:{stamp}", customer=quote.customer,
+                             params=params, url=quote_url(quote))
+                for u in approvers(quote.owner)
+            ])
+    return quote
+
+
+def quote_decide(*, actor, quote: Quote, approve: bool, comment: str = "", now=None) -> Quote:
+    """Approve or reject a pending quote (a manager of the owner's team or an admin, never the
+    owner); rejecting needs a comment. The owner is notified."""
+    from kehu.activities.notifications import notify
+
+    now = now or timezone.now()
+    comment = (comment or "").strip()
+    with transaction.atomic():
+        quote = _lock(quote)
+        if not can_decide_quote(actor, quote):
+            raise PermissionDenied
+        if quote.status != Quote.Status.PENDING:
+            raise SalesError(_("This quote is not waiting for approval."))
+        if not approve and not comment:
+            raise SalesError(_("Say why the quote is rejected."))
+        before = _snap(quote)
+        quote.status = Quote.Status.APPROVED if approve else Quote.Status.REJECTED
+        quote.decided_by = actor
+        quote.decided_at = now
+        quote.approval_comment = comment
+        quote.save()
+        changes = diff(before, _snap(quote))
+        if comment:
+            changes["approval_comment"] = [None, comment]
+        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer, changes=changes, note=comment)
+        if quote.owner.is_active:
+            notify(user=quote.owner, kind=KIND_DECIDED, fact_key=f"quote:{quote.pk}:decided:{now.strftime('%Y%m%d%H%M%S%f')}",
+                   customer=quote.customer, url=quote_url(quote),
+                   params={"code": quote.code, "approved": bool(approve), "by": str(actor), "comment": comment[:300]})
+    return quote
+
+
+def _move(*, actor, quote: Quote, source: str, target: str, message) -> Quote:
+    with transaction.atomic():
+        quote = _lock(quote)
+        if not can_edit_quote(actor, quote):
+            raise PermissionDenied
+        if quote.status != source:
+            raise SalesError(message)
+        quote.status = target
+        quote.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer, changes={"status": [source, target]})
+    return quote
+
+
+def quote_mark_sent(*, actor, quote: Quote) -> Quote:
+    """An approved quote was sent to the customer."""
+    return _move(actor=actor, quote=quote, source=Quote.Status.APPROVED, target=Quote.Status.SENT,
+                 message=_("Only an approved quote can be marked sent."))
+
+
+def quote_mark_accepted(*, actor, quote: Quote) -> Quote:
+    """The customer accepted a sent quote (a contract can then be made from it)."""
+    return _move(actor=actor, quote=quote, source=Quote.Status.SENT, target=Quote.Status.ACCEPTED,
+                 message=_("Only a sent quote can be marked accepted."))
