@@ -136,6 +136,7 @@ def demo_company_load() -> list[ImportReport]:
                 tags = [Tag.objects.get_or_create(name=name)[0] for name in sorted(have | set(wanted[customer.code]))]
                 customer_update(actor=boss, customer=customer, data={}, tags=tags)
         _demo_followups()
+        _demo_selling()
     return reports
 
 
@@ -175,6 +176,67 @@ def _demo_followups() -> None:
             summary=summary, outcome=outcome, now=then,
             next_due_on=(then + timedelta(days=next_in)).date() if next_in else None, next_summary=next_summary,
         )
+
+
+def _demo_selling() -> None:
+    """Selling work in progress, dated relative to today, so that a first look finds something on
+    every selling page: a prospect half through the qualification checklist, a quote waiting for
+    the manager's approval and one approved within policy, a shipped order whose receivable is
+    overdue, and an order held by credit control. Only when there is no quote yet."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.customers.models import Customer, QualificationItem
+    from kehu.customers.qualification import qualification_check
+    from kehu.finance.orders import order_confirm, order_create, order_ship
+    from kehu.sales.models import Product, Quote
+    from kehu.sales.quotes import quote_create, quote_submit
+
+    if Quote.objects.exists():
+        return
+    today = timezone.localdate()
+    products = {p.code: p for p in Product.objects.filter(code__in=["P001", "P002", "P003"])}
+    owned = Customer.objects.filter(is_deleted=False, owner__username__in=["rep1", "rep2", "rep3"]).select_related("owner").order_by("code")
+    by_owner = {}
+    for customer in owned:
+        by_owner.setdefault(customer.owner.username, []).append(customer)
+    if len(products) < 3 or not all(by_owner.get(u) for u in ("rep1", "rep2", "rep3")):
+        return
+    rep1_customers, rep2_customers, rep3_customers = by_owner["rep1"], by_owner["rep2"], by_owner["rep3"]
+
+    prospect = next((c for c in rep1_customers if c.stage == Customer.Stage.PROSPECT), None)
+    if prospect is not None:
+        for item in QualificationItem.objects.filter(is_active=True).order_by("position", "pk")[:3]:
+            qualification_check(actor=prospect.owner, customer=prospect, item=item)
+
+    waiting = quote_create(
+        actor=rep1_customers[0].owner, customer=rep1_customers[0], valid_until=today + timedelta(days=30),
+        lines=[{"product": products["P001"], "quantity": "3", "discount_pct": "12"}, {"product": products["P003"], "quantity": "20"}],
+        notes="年底备货，客户要求 12% 折扣",
+    )
+    quote_submit(actor=waiting.owner, quote=waiting)
+    within = quote_create(
+        actor=rep2_customers[0].owner, customer=rep2_customers[0], valid_until=today + timedelta(days=30),
+        lines=[{"product": products["P002"], "quantity": "10", "discount_pct": "3"}],
+    )
+    quote_submit(actor=within.owner, quote=within)
+
+    shipped = order_create(
+        actor=rep1_customers[-1].owner, customer=rep1_customers[-1], order_date=today - timedelta(days=80),
+        lines=[{"product": products["P002"], "quantity": "5"}],
+    )
+    order_confirm(actor=shipped.owner, order=shipped, today=today - timedelta(days=80))
+    order_ship(actor=shipped.owner, order=shipped, shipped_on=today - timedelta(days=75))
+
+    held_customer = next((c for c in rep3_customers if c.credit_limit), None)
+    if held_customer is not None:
+        quantity = int(held_customer.credit_limit // products["P001"].list_price) + 2
+        held = order_create(
+            actor=held_customer.owner, customer=held_customer, order_date=today,
+            lines=[{"product": products["P001"], "quantity": str(quantity)}],
+        )
+        order_confirm(actor=held.owner, order=held, today=today)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

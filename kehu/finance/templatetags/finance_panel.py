@@ -1,7 +1,7 @@
 """`{% finance_panel customer %}`: credit limit, open and overdue amounts by bucket, the
 bad-debt risk flag, the last three payments and "Record payment" for those who may.
 `customer` comes from the page's visibility-scoped selector; the panel's reads start from
-`visible_to(user)` too, in a fixed number of queries (aging: two, payments: one)."""
+`visible_to(user)` too, in a fixed number of queries (aging: two, payments: one, signed status: one)."""
 
 from django import template
 from django.template.loader import render_to_string
@@ -12,6 +12,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def finance_panel(context, customer):
     from kehu.finance.aging import customer_aging
+    from kehu.finance.lifecycle import customer_signed_status
     from kehu.finance.models import Payment
     from kehu.finance.services import can_record_payment
 
@@ -25,6 +26,7 @@ def finance_panel(context, customer):
             "summary": customer_aging(user=user, customer=customer),
             "payments": payments,
             "can_record": can_record_payment(user, customer),
+            "signed": customer_signed_status(customer_ids=[customer.pk])[customer.pk],
         },
         request=request,
     )

@@ -165,12 +165,12 @@ def test_panel_runs_a_fixed_number_of_queries(rf, cast, django_assert_num_querie
     customer = cast["customer_a"]
     request = rf.get("/")
     request.user = cast["finance"]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         finance_panel({"request": request}, customer)
     for n in range(10):
         make_receivable(customer, "1.00", days_overdue=n * 20)
         payment_record(actor=cast["finance"], customer=customer, amount=D("1.00"), paid_on=date(2026, 5, 1), code=f"PQ{n}")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         finance_panel({"request": request}, customer)
 
 
@@ -181,3 +181,34 @@ def test_payments_appear_on_the_customer_timeline(cast):
     entries = payment_entries(customer=cast["customer_a"], user=cast["rep_a"], limit=5)
     assert [e.label for e in entries] == ["Payment PT1"] and entries[0].kind == "payment"
     assert payment_entries(customer=cast["customer_a"], user=cast["rep_b"], limit=5) == []
+
+
+def test_panel_shows_signed_and_qualified_signed_as_section_3_defines_them(client, cast):
+    """Signed: a contract and its first instalment paid in full; qualified: every due instalment
+    paid in full by its due date (DOMAIN.md §3)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.finance.models import Instalment
+    from kehu.sales.models import Contract
+
+    customer = cast["customer_a"]
+    today = timezone.localdate()
+    contract = Contract.objects.create(code="KSIGN", customer=customer, owner=cast["rep_a"], signed_on=today - timedelta(days=90), amount="300.00")
+    Instalment.objects.create(contract=contract, seq=1, due_on=today - timedelta(days=60), amount="100.00")
+    Instalment.objects.create(contract=contract, seq=2, due_on=today - timedelta(days=10), amount="100.00")
+    Instalment.objects.create(contract=contract, seq=3, due_on=today + timedelta(days=30), amount="100.00")
+    client = _login_en(client, cast["rep_a"])
+    url = reverse("customers:detail", args=[customer.pk])
+
+    def status():
+        body = client.get(url).content.decode()
+        cell = body[body.index('data-testid="signed-status"'):]
+        return cell[: cell.index("</dd>")]
+
+    assert "Not signed yet" in status()
+    payment_record(actor=cast["finance"], customer=customer, amount=D("100.00"), paid_on=today - timedelta(days=61), contract=contract, seq=1)
+    assert "Signed, not qualified" in status()  # instalment 2 is due and open
+    payment_record(actor=cast["finance"], customer=customer, amount=D("100.00"), paid_on=today - timedelta(days=10), contract=contract, seq=2)
+    assert "Qualified signed" in status()  # paid on its due day counts as on time
