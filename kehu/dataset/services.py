@@ -184,12 +184,15 @@ def _demo_selling() -> None:
     the manager's approval and one approved within policy, a shipped order whose receivable is
     overdue, and an order held by credit control. Only when there is no quote yet."""
     from datetime import timedelta
+    from decimal import Decimal
 
     from django.utils import timezone
 
+    from kehu.accounts.models import User
     from kehu.customers.models import Customer, QualificationItem
     from kehu.customers.qualification import qualification_check
     from kehu.finance.orders import order_confirm, order_create, order_ship
+    from kehu.finance.services import payment_record
     from kehu.sales.models import Product, Quote
     from kehu.sales.quotes import quote_create, quote_submit
 
@@ -227,7 +230,10 @@ def _demo_selling() -> None:
         lines=[{"product": products["P002"], "quantity": "5"}],
     )
     order_confirm(actor=shipped.owner, order=shipped, today=today - timedelta(days=80))
-    order_ship(actor=shipped.owner, order=shipped, shipped_on=today - timedelta(days=75))
+    receivable = order_ship(actor=shipped.owner, order=shipped, shipped_on=today - timedelta(days=75)).receivables.get()
+    finance = User.objects.filter(username="fin1", is_active=True).first()
+    if finance is not None:  # half of it came in this month: commission for the rep
+        payment_record(actor=finance, customer=shipped.customer, amount=(receivable.amount / 2).quantize(Decimal("0.01")), paid_on=today.replace(day=1), receivable=receivable)
 
     held_customer = next((c for c in rep3_customers if c.credit_limit), None)
     if held_customer is not None:
