@@ -137,6 +137,9 @@ class Quote(TimeStampedModel):
     allowed_discount_pct = PercentField(_("discount allowed by policy %"), default=0)
     notes = models.TextField(_("notes"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("submitted by"),
+    )
     approval_comment = models.TextField(_("approval comment"), blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
