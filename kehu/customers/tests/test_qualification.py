@@ -349,6 +349,7 @@ def test_rep_a_ticks_the_checklist_in_the_browser(live_server, cast):
             page.wait_for_selector("[data-testid=qualification-message]")
             assert page.inner_text("[data-testid=qualification-progress]") == f"{len(items)}/{len(items)}"
             assert page.evaluate("window.__same_page") is True  # htmx swapped the panel, no reload
+            assert page.inner_text("[data-testid=customer-stage]") in {"准客户", "Qualified"}  # and the header badge
             browser.close()
     finally:
         from django.db import connections
@@ -356,3 +357,13 @@ def test_rep_a_ticks_the_checklist_in_the_browser(live_server, cast):
         connections.close_all()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     assert _reload(customer).stage == "qualified"
+
+
+def test_the_last_tick_also_updates_the_stage_badge_of_the_page_header(login, rep_a, customer_a):
+    _stage(customer_a, "prospect")
+    items = _items()
+    for item in items[:-1]:
+        qualification_check(actor=rep_a, customer=customer_a, item=item)
+    response = login(rep_a).post(_url(customer_a), {"item": items[-1].pk, "checked": "1"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert 'id="customer-stage"' in body and 'hx-swap-oob="true"' in body

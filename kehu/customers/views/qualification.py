@@ -9,6 +9,7 @@ from django.forms import modelformset_factory
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -99,7 +100,13 @@ def qualification_view(request, pk):
         return _answer(request, customer, error=str(exc.message))
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
     if outcome.qualified:
-        return _answer(request, customer, message=_("Every item is checked: the customer is now qualified."))
+        response = _answer(request, customer, message=_("Every item is checked: the customer is now qualified."))
+        if _partial(request):  # the stage badge of the page header changes too (htmx out-of-band swap)
+            response.content += format_html(
+                '<span class="badge text-bg-info" id="customer-stage" data-testid="customer-stage" hx-swap-oob="true">{}</span>',
+                customer.get_stage_display(),
+            ).encode()
+        return response
     return _answer(request, customer, message=_("Checklist saved."))
 
 
