@@ -11,7 +11,7 @@ from stdnum.cn import uscc as uscc_std
 from kehu.accounts import permissions
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
-from kehu.core.sequences import next_number
+from kehu.core.sequences import next_code
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.models import CompanyProfile, Contact, Customer, CustomerStageChange, PersonProfile, Tag
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
@@ -63,12 +63,7 @@ def customer_derive_fields(customer: Customer) -> None:
 
 
 def next_customer_code() -> str:
-    existing = Customer.objects.filter(code__regex=r"^C[0-9]+$").order_by("-code").values_list("code", flat=True).first()
-    floor = int(existing[1:]) if existing else 0
-    while True:
-        code = f"C{next_number('customer', at_least=floor):05d}"
-        if not Customer.objects.filter(code=code).exists():
-            return code
+    return next_code(Customer, prefix="C", sequence="customer", width=5)
 
 
 def customer_find_duplicates(*, uscc: str = "", name: str = "", phone: str = "", exclude_id: int | None = None) -> list[DuplicateMatch]:
