@@ -39,14 +39,25 @@ def selling_errors():
         raise ServiceError({"detail": str(exc)}) from exc
 
 
+MAX_ID = 2**63 - 1  # the largest id the database holds
+
+
+def _as_id(value) -> int:
+    """`value` as a record id; not a whole number, or out of 1..2**63−1, gives -1, an id that
+    matches nothing (never an overflow in the database)."""
+    try:
+        number = int(value)
+    except (ValueError, TypeError):
+        return -1
+    return number if 1 <= number <= MAX_ID else -1
+
+
 def _int_param(request, name):
+    """The id in query parameter `name`; None when absent or empty (see _as_id)."""
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return -1  # matches nothing
+    return _as_id(value)
 
 
 CUSTOMER_FILTER = OpenApiParameter("customer", int, description="Only the records of this customer (its id).")
@@ -76,8 +87,8 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
     def get_object(self):
         qs = self.get_queryset()
         try:
-            return qs.get(pk=int(self.kwargs["pk"]))
-        except (ValueError, TypeError, qs.model.DoesNotExist):
+            return qs.get(pk=_as_id(self.kwargs["pk"]))
+        except qs.model.DoesNotExist:
             raise Http404 from None
 
     def list(self, request):

@@ -1,12 +1,11 @@
 """Receivables aging and the bad-debt risk flag (DOMAIN.md §4), computed in SQL.
 
 **What is owed.** Two kinds of open amounts age:
-- receivables (`Receivable.open_amount > 0`), created when an order ships;
+- receivables (`Receivable.open_amount > 0`), created when an order **without a contract** ships;
 - instalments of a contract's payment plan that are **due** (`due_on <= as_of`) and not fully
-  paid (open = amount − applied) — customers with contracts but no orders owe money too. An
-  instalment not yet due is a plan, not a debt, and is left out. The instalments of a contract
-  that already has a receivable (an order of that contract was shipped) are left out too, so
-  that the same money is never counted twice: the receivables then are the claim.
+  paid (open = amount − applied). An order on a contract is billed through the contract's
+  instalments and issues no receivable, so the same money is never counted twice. An
+  instalment not yet due is a plan, not a debt, and is left out.
 
 Open amounts are today's (payments and write-offs recorded so far); `as_of` (default today)
 decides how many days each one is overdue.
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Exists, F, OuterRef, Sum, Value, When
+from django.db.models import Case, F, Sum, Value, When
 from django.utils import timezone
 
 from kehu.core.fields import MoneyField
@@ -117,13 +116,8 @@ def open_receivables(*, user):
 
 
 def open_instalments(*, user, as_of: date):
-    """Due, not fully paid instalments of contracts without a receivable (see the module docstring)."""
-    has_receivable = Receivable.objects.filter(order__contract_id=OuterRef("contract_id"))
-    return (
-        Instalment.objects.visible_to(user)
-        .filter(due_on__lte=as_of, applied__lt=F("amount"))
-        .exclude(Exists(has_receivable))
-    )
+    """Due, not fully paid instalments (see the module docstring)."""
+    return Instalment.objects.visible_to(user).filter(due_on__lte=as_of, applied__lt=F("amount"))
 
 
 @dataclass

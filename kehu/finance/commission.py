@@ -15,9 +15,12 @@ Rule:
   allocations count. When it is applied later (a contract's payments are applied again), the
   new allocation earns in the period of the payment's date.
 
-Scope: lines of payments whose customer the user may see (`visible_to`), then a rep sees only
-lines attributed to themselves, a manager those of the users they manage, finance and the
-admin all.
+Scope: by the **credited rep**, not by who sees the customer today — a rep sees the lines
+credited to themselves, a manager those credited to themselves and to the members of the teams
+they manage (`managed_user_ids`), finance and admins all lines (also "no owner"). A rep keeps
+seeing the commission earned before a handover even though the customer is no longer theirs;
+the detail line then shows the customer's name without a link (`customer_visible`, decided in
+the same query as the lines).
 """
 
 from collections import defaultdict
@@ -25,11 +28,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, When
 from django.db.models.functions import Coalesce
 
 from kehu.accounts.visibility import managed_user_ids, sees_all
 from kehu.core.money import quantize_cents
+from kehu.customers.models import Customer
 from kehu.finance.models import PaymentAllocation
 from kehu.sales.policy import customer_policies
 
@@ -51,23 +55,19 @@ def _rep_expression():
 
 
 def commission_lines_queryset(*, user, date_from: date, date_to: date):
-    """The allocations of the period the user may see, annotated with `rep_id` (the rule above)."""
+    """The allocations of the period credited to the reps the user may see (the scope above),
+    annotated with `rep_id` (the rule above)."""
     qs = (
         PaymentAllocation.objects.filter(payment__paid_on__gte=date_from, payment__paid_on__lte=date_to)
-        .filter(payment__in=_visible_payments(user))
         .annotate(rep_id=_rep_expression())
     )
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
     if sees_all(user):
         return qs
     if user.is_manager:
         return qs.filter(rep_id__in=managed_user_ids(user))
     return qs.filter(rep_id=user.pk)
-
-
-def _visible_payments(user):
-    from kehu.finance.models import Payment
-
-    return Payment.objects.visible_to(user).values("pk")
 
 
 @dataclass
@@ -82,6 +82,7 @@ class CommissionLine:
     commission: Decimal
     rep_id: int | None
     rep: object = None
+    customer_visible: bool = True  # False: the user may no longer open the customer (name without a link)
 
 
 @dataclass
@@ -101,7 +102,8 @@ def commission_report(*, user, date_from: date, date_to: date) -> tuple[list[Rep
     rows = list(
         commission_lines_queryset(user=user, date_from=date_from, date_to=date_to)
         .order_by("-payment__paid_on", "-payment_id", "pk")
-        .values("rep_id", "amount", "payment__code", "payment__paid_on", "payment__currency", "payment__customer_id", "payment__customer__name")
+        .annotate(customer_visible=Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("payment__customer_id"))))
+        .values("customer_visible", "rep_id", "amount", "payment__code", "payment__paid_on", "payment__currency", "payment__customer_id", "payment__customer__name")
     )
     policies = customer_policies({r["payment__customer_id"] for r in rows}) if rows else {}
     reps = User.objects.in_bulk({r["rep_id"] for r in rows if r["rep_id"] is not None}) if rows else {}
@@ -112,6 +114,7 @@ def commission_report(*, user, date_from: date, date_to: date) -> tuple[list[Rep
             payment_code=r["payment__code"], paid_on=r["payment__paid_on"], customer_id=r["payment__customer_id"],
             customer_name=r["payment__customer__name"], currency=r["payment__currency"], collected=r["amount"],
             rate_pct=rate, commission=commission_amount(r["amount"], rate), rep_id=r["rep_id"], rep=reps.get(r["rep_id"]),
+            customer_visible=r["customer_visible"],
         )
         lines.append(line)
         total = totals.setdefault((line.rep_id, line.currency), RepCommission(rep_id=line.rep_id, currency=line.currency, rep=line.rep))

@@ -4,7 +4,8 @@ A contract is written by whoever may edit the customer's sales data (the owner r
 managers of the owner's team, admins; never finance), from a **won** opportunity or an
 **approved / sent / accepted** quote of the same customer. The amount defaults to the quote's
 total (else the opportunity's amount), the payment term to the customer's policy
-(`customer_policy`). The payment plan is written in the same transaction and must add up
+(`customer_policy`). The currency is the source's (the quote's, else the opportunity's): a
+different one is refused. The payment plan is written in the same transaction and must add up
 exactly to the amount (nothing is written otherwise).
 
 Changing the plan later goes through `finance.services.contract_plan_set`, which keeps its
@@ -107,7 +108,12 @@ def contract_create(
     if amount in (None, ""):
         amount = quote.total if quote is not None else opportunity.amount
     amount = _amount(amount, _("The contract amount must be a positive number of at most 2 decimals."))
-    currency = currency or (quote.currency if quote is not None else opportunity.currency)
+    source = quote if quote is not None else opportunity
+    currency = currency or source.currency
+    if currency != source.currency:
+        message = (_("Quote %(code)s is in %(currency)s; the contract must be in %(currency)s too.") if quote is not None
+                   else _("Opportunity %(code)s is in %(currency)s; the contract must be in %(currency)s too."))
+        raise FinanceError(message % {"code": source.code, "currency": source.currency})
     if not isinstance(signed_on, date):
         raise FinanceError(_("The signing date is required."))
     if payment_term_days is None:

@@ -2,26 +2,36 @@
 
 `credit_check(customer, order_amount, today=...)` lists the reasons an order must be held:
 
-(a) **credit limit**: the customer has a credit limit and Σ open_amount of its receivables plus
-    this order exceeds it (equal to the limit passes). A customer without a credit limit has no
-    limit check — only the overdue rule applies to it;
-(b) **overdue**: a receivable of the customer with an open amount is more than
+(a) **credit limit**: the customer has a credit limit and its **exposure** exceeds it (equal to
+    the limit passes). Exposure = Σ open_amount of its receivables + Σ open amounts (amount −
+    received) of its contracts' instalments that are **due** (due_on ≤ today) + Σ totals of its
+    **confirmed, not yet shipped orders without a contract** (they become receivables when they
+    ship; an order on a contract is billed through the contract's instalments) + this order.
+    A customer without a credit limit has no limit check — only the overdue rule applies to it;
+(b) **overdue**: a receivable or an instalment of the customer with an open amount is more than
     `CompanySettings.credit_overdue_block_days` days past its due date (today − due_on > N;
     exactly N days passes).
 
-Each reason carries its figures as strings (they go into CreditEvent.details as JSON).
+The check runs a fixed number of queries. `order_confirm` calls it under a lock of the customer
+row, so two confirmations of one customer's orders are checked one after the other. Each reason
+carries its figures as strings (they go into CreditEvent.details as JSON) and reads as a sentence
+with the amounts formatted as money (`reason_text`).
 Who may release a held order: `can_release_order` (finance, admins, managers of the owner's team).
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.db.models import ExpressionWrapper, F, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.accounts import permissions
+from kehu.core.fields import MoneyField
 from kehu.core.models import CompanySettings
-from kehu.finance.models import Receivable
+from kehu.core.money import format_money
+from kehu.finance.models import Instalment, Receivable
 
 ZERO = Decimal("0.00")
 LIMIT = "credit_limit"
@@ -38,17 +48,48 @@ class CreditReason:
         return reason_text(self.code, self.figures)
 
 
+def _money(value, currency: str) -> str:
+    """A stored figure as money (¥7,200.00); as stored when it is not a number."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_money(Decimal(str(value)), currency or "CNY")
+    except (InvalidOperation, ArithmeticError, ValueError):
+        return str(value)
+
+
 def reason_text(code: str, figures: dict) -> str:
-    """The sentence a reason reads as, in the active language (figures as stored)."""
+    """The sentence a reason reads as, in the active language, amounts formatted as money.
+
+    Figures stored before `owed` / `currency` existed (`open` only, no currency) still read."""
+    currency = figures.get("currency") or "CNY"
     if code == LIMIT:
-        return _("Open receivables %(open)s plus this order %(order)s come to %(total)s, above the credit limit %(limit)s.") % {
-            "open": figures.get("open", ""), "order": figures.get("order", ""), "total": figures.get("total", ""), "limit": figures.get("limit", ""),
+        return _("Amounts owed %(owed)s plus this order %(order)s come to %(total)s, above the credit limit %(limit)s.") % {
+            "owed": _money(figures.get("owed", figures.get("open", "")), currency), "order": _money(figures.get("order", ""), currency),
+            "total": _money(figures.get("total", ""), currency), "limit": _money(figures.get("limit", ""), currency),
         }
     if code == OVERDUE:
-        return _("%(count)s receivable(s) with %(amount)s open are more than %(days)s days overdue (the oldest %(oldest)s days).") % {
-            "count": figures.get("count", ""), "amount": figures.get("amount", ""), "days": figures.get("days", ""), "oldest": figures.get("oldest", ""),
+        try:
+            count = int(figures.get("count", 0))
+        except (TypeError, ValueError):
+            count = 0
+        return ngettext(
+            "%(count)s receivable or instalment with %(amount)s open is more than %(days)s days overdue (%(oldest)s days).",
+            "%(count)s receivables or instalments with %(amount)s open are more than %(days)s days overdue (the oldest %(oldest)s days).",
+            count,
+        ) % {
+            "count": figures.get("count", ""), "amount": _money(figures.get("amount", ""), currency),
+            "days": figures.get("days", ""), "oldest": figures.get("oldest", ""),
         }
     return code
+
+
+def _confirmed_unshipped_total(customer) -> Decimal:
+    from kehu.sales.models import OrderLine, SalesOrder
+
+    return OrderLine.objects.filter(
+        order__customer_id=customer.pk, order__status=SalesOrder.Status.CONFIRMED, order__contract__isnull=True,
+    ).aggregate(s=Sum("revenue"))["s"] or ZERO
 
 
 def credit_check(customer, order_amount, *, today: date) -> list[CreditReason]:
@@ -57,19 +98,27 @@ def credit_check(customer, order_amount, *, today: date) -> list[CreditReason]:
     reasons = []
     days = CompanySettings.load().credit_overdue_block_days
     cutoff = today - timedelta(days=days)  # today − due_on > days  ⇔  due_on < cutoff
-    rows = list(Receivable.objects.filter(customer_id=customer.pk, open_amount__gt=0).values_list("open_amount", "due_on"))
+    receivables = (Receivable.objects.filter(customer_id=customer.pk, open_amount__gt=0).order_by()
+                   .annotate(owed=F("open_amount")).values_list("owed", "due_on"))
+    instalments = (Instalment.objects.filter(contract__customer_id=customer.pk, due_on__lte=today, applied__lt=F("amount")).order_by()
+                   .annotate(owed=ExpressionWrapper(F("amount") - F("applied"), output_field=MoneyField())).values_list("owed", "due_on"))
+    rows = list(receivables.union(instalments, all=True))  # one query: open receivables and due, open instalments
     open_total = sum((a for a, _d in rows), ZERO)
+    currency = getattr(customer, "currency", "") or "CNY"
     if customer.credit_limit is not None:
-        total = open_total + order_amount
+        unshipped = _confirmed_unshipped_total(customer)
+        owed = open_total + unshipped
+        total = owed + order_amount
         if total > customer.credit_limit:
             reasons.append(CreditReason(LIMIT, {
-                "limit": str(customer.credit_limit), "open": str(open_total), "order": str(order_amount), "total": str(total),
+                "limit": str(customer.credit_limit), "owed": str(owed), "open": str(open_total), "unshipped": str(unshipped),
+                "order": str(order_amount), "total": str(total), "currency": currency,
             }))
     overdue = [(a, d) for a, d in rows if d < cutoff]
     if overdue:
         reasons.append(CreditReason(OVERDUE, {
             "days": str(days), "count": str(len(overdue)), "amount": str(sum((a for a, _d in overdue), ZERO)),
-            "oldest": str(max((today - d).days for _a, d in overdue)),
+            "oldest": str(max((today - d).days for _a, d in overdue)), "currency": currency,
         }))
     return reasons
 

@@ -4,28 +4,46 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kehu.finance.models import Receivable
+from kehu.core.money import format_money
+from kehu.finance.models import Instalment, Receivable
 from kehu.sales.models import Contract
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+MIN_YEAR, MAX_YEAR = 1900, 9000  # report dates outside are refused (date arithmetic near year 1 or 9999 overflows)
+
+
+def _check_year(day: date | None) -> date | None:
+    if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise forms.ValidationError(
+            _("Enter a date between the years %(low)s and %(high)s.") % {"low": MIN_YEAR, "high": MAX_YEAR}, code="year")
+    return day
+
+
+class ReportDateField(forms.DateField):
+    """A date of a report filter, limited to the years MIN_YEAR..MAX_YEAR."""
+
+    def clean(self, value):
+        return _check_year(super().clean(value))
 
 
 class PaymentForm(forms.Form):
-    """The selects list only this customer's contracts and open receivables (the customer was
-    fetched through the visibility scope)."""
+    """The selects list only this customer's contracts, open instalments and open receivables (the
+    customer was fetched through the visibility scope). Choosing an instalment names its contract
+    too (`cleaned_data["contract"]` and `["seq"]`)."""
 
     amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
                                 widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01"}))
     paid_on = forms.DateField(label=_("Paid on"), widget=DATE_INPUT)
     contract = forms.ModelChoiceField(label=_("Contract"), queryset=Contract.objects.none(), required=False,
                                       widget=forms.Select(attrs={"class": "form-select"}))
-    seq = forms.IntegerField(label=_("Instalment"), min_value=1, required=False,
-                             help_text=_("Leave empty to fill the contract's open instalments, oldest first."),
-                             widget=forms.NumberInput(attrs={"class": "form-control"}))
+    instalment = forms.ChoiceField(label=_("Instalment"), required=False,
+                                   help_text=_("Leave empty to fill the contract's open instalments, oldest first."),
+                                   widget=forms.Select(attrs={"class": "form-select"}))
     receivable = forms.ModelChoiceField(label=_("Receivable"), queryset=Receivable.objects.none(), required=False,
                                         widget=forms.Select(attrs={"class": "form-select"}))
     code = forms.CharField(label=_("Code"), max_length=32, required=False,
@@ -34,6 +52,13 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contract"].queryset = Contract.objects.filter(customer=customer).order_by("-signed_on", "-pk")
+        # One select of the customer's open instalments, each naming its contract: "K000001 #2 · due … · open …".
+        self.instalments = {
+            f"{i.contract_id}:{i.seq}": i
+            for i in Instalment.objects.filter(contract__customer=customer, applied__lt=F("amount"))
+            .select_related("contract").order_by("due_on", "contract__code", "seq")
+        }
+        self.fields["instalment"].choices = [("", "—")] + [(key, self._instalment_label(i)) for key, i in self.instalments.items()]
         self.fields["receivable"].queryset = (
             Receivable.objects.filter(customer=customer, open_amount__gt=0).select_related("order").order_by("due_on", "pk")
         )
@@ -48,10 +73,28 @@ class PaymentForm(forms.Form):
             "order": order, "open": receivable.open_amount, "currency": receivable.currency, "due": receivable.due_on,
         }
 
+    @staticmethod
+    def _instalment_label(instalment) -> str:
+        currency = instalment.contract.currency
+        return _("%(contract)s #%(seq)s · due %(due)s · open %(open)s") % {
+            "contract": instalment.contract.code, "seq": instalment.seq, "due": instalment.due_on.isoformat(),
+            "open": format_money(instalment.amount - instalment.applied, currency),
+        }
+
+    def clean_instalment(self):
+        value = self.cleaned_data.get("instalment")
+        return self.instalments.get(value) if value else None
+
     def clean(self):
         data = super().clean()
-        if data.get("seq") and not data.get("contract"):
-            self.add_error("seq", _("Choose the contract of the instalment."))
+        instalment = data.get("instalment")
+        data["seq"] = None
+        if instalment is not None:
+            if data.get("contract") is None:
+                data["contract"] = instalment.contract
+            elif data["contract"].pk != instalment.contract_id:
+                self.add_error("instalment", _("This instalment is not one of the chosen contract."))
+            data["seq"] = instalment.seq
         if data.get("contract") and data.get("receivable"):
             self.add_error("receivable", _("Choose a contract or a receivable, not both."))
         return data
@@ -76,7 +119,7 @@ class PaymentFilterForm(forms.Form):
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(label=_("As of"), required=False, widget=DATE_INPUT)
+    as_of = ReportDateField(label=_("As of"), required=False, widget=DATE_INPUT)
 
     def as_of_day(self) -> date:
         if self.is_valid() and self.cleaned_data.get("as_of"):
@@ -88,21 +131,27 @@ class PeriodForm(forms.Form):
     """A month (YYYY-MM, default this month), or a from/to range that overrides it."""
 
     month = forms.CharField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
-    date_from = forms.DateField(label=pgettext_lazy("period", "From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=pgettext_lazy("period", "To"), required=False, widget=DATE_INPUT)
+    date_from = ReportDateField(label=pgettext_lazy("period", "From"), required=False, widget=DATE_INPUT)
+    date_to = ReportDateField(label=pgettext_lazy("period", "To"), required=False, widget=DATE_INPUT)
+
+    def clean_month(self) -> date | None:
+        """The first day of the month given as YYYY-MM (None when empty)."""
+        month = (self.cleaned_data.get("month") or "").strip()
+        if not month:
+            return None
+        try:
+            year, number = (int(p) for p in month.split("-"))
+            first = date(year, number, 1)
+        except (ValueError, TypeError):
+            raise forms.ValidationError(_("Enter a month as YYYY-MM."), code="invalid") from None
+        return _check_year(first)
 
     def period(self) -> tuple[date, date]:
+        """(first, last day) of the chosen period; this month when the input is empty or not valid."""
         today = timezone.localdate()
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] <= data["date_to"]:
             return data["date_from"], data["date_to"]
-        first = today.replace(day=1)
-        month = (data.get("month") or "").strip()
-        if month:
-            try:
-                year, number = (int(p) for p in month.split("-")[:2])
-                first = date(year, number, 1)
-            except (ValueError, TypeError):
-                first = today.replace(day=1)
+        first = data.get("month") or today.replace(day=1)
         nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
         return first, date.fromordinal(nxt.toordinal() - 1)

@@ -12,6 +12,19 @@ from kehu.sales.models import SalesOrder
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class DataSelect(forms.Select):
+    """A select whose options carry data attributes: `option_data` = {value: {"data-…": "…"}}."""
+
+    def __init__(self, *args, option_data=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.option_data = option_data or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        option["attrs"].update(self.option_data.get(str(value), {}))
+        return option
+
+
 def _style(form) -> None:
     for f in form.fields.values():
         if isinstance(f.widget, (forms.Select, forms.SelectMultiple)):
@@ -87,7 +100,10 @@ InstalmentFormSet = forms.formset_factory(InstalmentForm, formset=BaseInstalment
 
 
 class OrderForm(forms.Form):
-    contract = forms.ChoiceField(label=_("Contract"), required=False)
+    """The order's head. Contract options carry their currency (`data-currency`): the page's script
+    sets the order's currency to the chosen contract's and offers only products in that currency."""
+
+    contract = forms.ChoiceField(label=_("Contract"), required=False, widget=DataSelect)
     order_date = forms.DateField(label=_("Order date"), widget=DATE)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
 
@@ -95,6 +111,7 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.contracts = {str(c.pk): c for c in contracts}
         self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {c.amount} {c.currency}") for c in contracts]
+        self.fields["contract"].widget.option_data = {str(c.pk): {"data-currency": c.currency} for c in contracts}
         _style(self)
 
     def clean_contract(self):
@@ -103,7 +120,10 @@ class OrderForm(forms.Form):
 
 
 class OrderLineForm(forms.Form):
-    product = forms.ChoiceField(label=_("Product"))
+    """A line. Product options carry their currency (`data-currency`); the service refuses a product
+    priced in another currency than the order's (`orders.clean_lines`)."""
+
+    product = forms.ChoiceField(label=_("Product"), widget=DataSelect)
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=16, decimal_places=4)
     unit_price = forms.DecimalField(label=_("Unit price"), min_value=0, max_digits=18, decimal_places=4, required=False,
                                     help_text=_("Empty: the list price."))
@@ -115,6 +135,7 @@ class OrderLineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
         self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}") for p in products]
+        self.fields["product"].widget.option_data = {str(p.pk): {"data-currency": p.currency} for p in products}
         _style(self)
         for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):
             self.fields[name].widget.attrs.update({"class": "form-control form-control-sm text-end", "step": "any"})

@@ -3,14 +3,20 @@
 - `order_create`: whoever may edit the customer's sales data (never finance); lines with
   product, quantity, unit price (the list price unless given), discount % and unit cost (the
   product's unless given); revenue and cost by `kehu.sales.lines`. A new order is a draft.
-- `order_confirm`: a draft is checked by credit control (`kehu.finance.credit`); it passes →
-  confirmed; it fails → blocked, with a CreditEvent(block) carrying the reasons and figures,
-  and finance users plus the managers of the owner's team are notified.
+- `order_confirm`: a draft is checked by credit control (`kehu.finance.credit`) under a lock of
+  the customer row, so two confirmations for one customer are decided one after the other; it
+  passes → confirmed; it fails → blocked, with a CreditEvent(block) carrying the reasons and
+  figures, and finance users plus the managers of the owner's team are notified.
 - `order_release`: a blocked order is released by finance, an admin or a manager of the
   owner's team, with a reason (CreditEvent(release)); it becomes confirmed and the owner is
   notified. Reps cannot release.
-- `order_ship`: only a confirmed order ships; the Receivable of Σ line revenue is issued on the
-  shipping day and due after the contract's payment term, else the customer's policy term.
+- `order_ship`: only a confirmed order ships, all at once. An order **without a contract** issues
+  its Receivable of Σ line revenue on the shipping day, due after the customer's policy term.
+  An order **on a contract** is billed through that contract's payment plan: shipping it issues
+  **no receivable** (the contract's instalments are what the customer owes for it), so the same
+  money is never owed twice.
+
+Every product of an order is priced in the order's currency (`clean_lines` refuses others).
 
 Status changes lock the order row (select_for_update) and decide under the lock.
 """
@@ -32,6 +38,7 @@ from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, to_decimal
 from kehu.core.sequences import next_number
+from kehu.customers.models import Customer
 from kehu.finance.credit import can_release_order, credit_check
 from kehu.finance.models import CreditEvent, Receivable
 from kehu.finance.services import FinanceError
@@ -88,13 +95,17 @@ def _decimal(value, message, *, places: Decimal, low=Decimal(0), high=None, stri
     return d
 
 
-def clean_lines(lines) -> list[LineInput]:
-    """Parse [{product, quantity, unit_price?, discount_pct?, unit_cost?}] (translated errors)."""
+def clean_lines(lines, *, currency: str) -> list[LineInput]:
+    """Parse [{product, quantity, unit_price?, discount_pct?, unit_cost?}] of an order in `currency`
+    (translated errors); a product priced in another currency is refused."""
     result = []
     for n, line in enumerate(lines, start=1):
         product = line.get("product")
         if product is None:
             raise FinanceError(_("Line %(n)s needs a product.") % {"n": n})
+        if product.currency != currency:
+            raise FinanceError(_("Line %(n)s: %(product)s is priced in %(theirs)s, the order is in %(ours)s.") % {
+                "n": n, "product": product, "theirs": product.currency, "ours": currency})
         quantity = _decimal(line.get("quantity"), _("Line %(n)s needs a positive quantity.") % {"n": n}, places=Q4, strict_low=True)
         price = line.get("unit_price")
         price = product.list_price if price in (None, "") else _decimal(price, _("Line %(n)s: the unit price is not valid.") % {"n": n}, places=Q4)
@@ -130,7 +141,7 @@ def order_create(*, actor, customer, contract=None, order_date: date, currency: 
     if contract is not None and currency != contract.currency:
         raise FinanceError(_("The order is in %(currency)s, but contract %(code)s is in %(contract_currency)s.") % {
             "currency": currency, "code": contract.code, "contract_currency": contract.currency})
-    cleaned = clean_lines(lines)
+    cleaned = clean_lines(lines, currency=currency)
     with transaction.atomic():
         order = SalesOrder.objects.create(
             code=next_order_code(), customer=customer, owner=customer.owner or actor, contract=contract,
@@ -173,13 +184,19 @@ def order_confirm(*, actor, order, today: date | None = None) -> SalesOrder:
 
     today = today or timezone.localdate()
     with transaction.atomic():
+        # The customer row first, then the order: every confirmation of this customer's orders
+        # waits here, so two of them cannot both pass the check on the same exposure.
+        customer = Customer.objects.select_for_update().get(pk=SalesOrder.objects.values_list("customer_id", flat=True).get(pk=order.pk))
         order = _lock(order)
+        if order.customer_id != customer.pk:  # moved by a merge meanwhile: try again on the new customer
+            raise FinanceError(_("The order changed meanwhile; try again."))
+        order.customer = customer
         if not can_edit_order(actor, order):
             raise PermissionDenied
         if order.status != SalesOrder.Status.DRAFT:
             raise FinanceError(_("Only a draft order can be confirmed."))
         total = order_total(order)
-        reasons = credit_check(order.customer, total, today=today)
+        reasons = credit_check(customer, total, today=today)
         if not reasons:
             order.status = SalesOrder.Status.CONFIRMED
             order.save(update_fields=["status", "updated_at"])
@@ -230,14 +247,12 @@ def order_release(*, actor, order, reason: str) -> SalesOrder:
 
 
 def receivable_due_on(order, shipped_on: date) -> date:
-    term = order.contract.payment_term_days if order.contract_id and order.contract.payment_term_days is not None else None
-    if term is None:
-        term = customer_policy(order.customer).payment_term_days
-    return shipped_on + timedelta(days=term)
+    """The due date of the receivable of an order without a contract: the customer's policy term."""
+    return shipped_on + timedelta(days=customer_policy(order.customer).payment_term_days)
 
 
 def order_ship(*, actor, order, shipped_on: date) -> SalesOrder:
-    """Ship a confirmed order and issue its receivable (see the module docstring)."""
+    """Ship a confirmed order; without a contract it issues its receivable (see the module docstring)."""
     if not isinstance(shipped_on, date):
         raise FinanceError(_("The shipping date is required."))
     with transaction.atomic():
@@ -254,14 +269,15 @@ def order_ship(*, actor, order, shipped_on: date) -> SalesOrder:
         order.status = SalesOrder.Status.SHIPPED
         order.shipped_on = shipped_on
         order.save(update_fields=["status", "shipped_on", "updated_at"])
-        receivable = Receivable.objects.create(
-            customer=order.customer, order=order, amount=total, open_amount=total, currency=order.currency,
-            issued_on=shipped_on, due_on=receivable_due_on(order, shipped_on),
-        )
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=order, customer=order.customer,
                      changes={"status": [SalesOrder.Status.CONFIRMED, SalesOrder.Status.SHIPPED], "shipped_on": [None, str(shipped_on)]})
-        audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=receivable, customer=order.customer,
-                     changes={"amount": [None, str(total)], "issued_on": [None, str(shipped_on)], "due_on": [None, str(receivable.due_on)]})
+        if order.contract_id is None:  # an order on a contract is billed through the contract's plan
+            receivable = Receivable.objects.create(
+                customer=order.customer, order=order, amount=total, open_amount=total, currency=order.currency,
+                issued_on=shipped_on, due_on=receivable_due_on(order, shipped_on),
+            )
+            audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=receivable, customer=order.customer,
+                         changes={"amount": [None, str(total)], "issued_on": [None, str(shipped_on)], "due_on": [None, str(receivable.due_on)]})
         from kehu.finance.lifecycle import customer_lifecycle_refresh
 
         customer_lifecycle_refresh(customer_ids=[order.customer_id], actor=actor)

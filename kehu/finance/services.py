@@ -3,10 +3,12 @@
 Payment application (§5.0): a payment that names an instalment (contract + seq) goes to it;
 one that names only its contract fills that contract's open instalments in due-date order
 (then seq), oldest first; what exceeds what is open, or a payment without a contract, stays
-on account (`Payment.on_account`).
+on account (`Payment.on_account`). A payment is in the currency of its receivable, else of its
+contract, else (on account) of the customer (`Customer.currency`, else the company default).
 
-Balances are never read, decided and written back: `payment_record` locks the contract's
-instalment rows (select_for_update, in a fixed order) inside one transaction, and changes
+Balances are never read, decided and written back: `payment_record` locks the contract row and
+then the contract's instalment rows (select_for_update, in a fixed order) inside one
+transaction — `contract_plan_set` takes the same locks in the same order — and changes
 `applied` with an UPDATE expression guarded by `applied <= amount - x`, which the database
 constraint `instalment_applied_within_amount` enforces again.
 
@@ -32,9 +34,10 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
 from kehu.core.audit import audit_record
-from kehu.core.models import AuditEvent
+from kehu.core.models import AuditEvent, CompanySettings
 from kehu.core.money import MoneyError, quantize_cents, to_decimal, to_minor
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable, WriteOff
+from kehu.sales.models import Contract
 
 ZERO = Decimal("0.00")
 
@@ -105,7 +108,10 @@ def payment_record(
         allocations: list[tuple[Instalment, Decimal]] = []
         remaining = amount
         if contract is not None:
-            # Lock every instalment of the contract, always in the same order (no deadlocks).
+            # The contract row first (as `contract_plan_set` does), then every instalment of the
+            # contract, always in the same order: a plan change and a payment never interleave
+            # and never deadlock.
+            Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
             locked = list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
             if seq is not None:
                 targets = [i for i in locked if i.seq == seq]
@@ -139,7 +145,12 @@ def payment_record(
                 if not _receivable_decrement(locked_receivable.pk, receivable_take):
                     raise FinanceError(_("The receivable changed while the payment was applied; try again."))
                 remaining -= receivable_take
-        currency = receivable.currency if receivable is not None else (contract.currency if contract is not None else "CNY")
+        if receivable is not None:
+            currency = receivable.currency
+        elif contract is not None:
+            currency = contract.currency
+        else:  # on account: the customer's currency, else the company's
+            currency = getattr(customer, "currency", "") or CompanySettings.load().default_currency
         payment = Payment.objects.create(
             code=code, customer=customer, contract=contract, seq=seq, receivable=receivable, paid_on=paid_on, amount=amount,
             currency=currency, on_account=remaining, recorded_by=actor if getattr(actor, "pk", None) else None,
@@ -234,6 +245,9 @@ def contract_plan_set(*, actor, contract, instalments) -> list[Instalment]:
             _("The instalments add up to %(total)s, but the contract amount is %(amount)s.") % {"total": total, "amount": contract.amount}
         )
     with transaction.atomic():
+        # The contract row, then its instalments: the same order as `payment_record`, so a payment
+        # being applied and a plan change wait for each other.
+        Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
         list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
         PaymentAllocation.objects.filter(instalment__contract_id=contract.pk).delete()
         Instalment.objects.filter(contract_id=contract.pk).delete()

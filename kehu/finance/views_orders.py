@@ -76,6 +76,43 @@ def _int(value, default=None):
         return default
 
 
+CARRIED = ("quote", "opportunity", "source", "signed_on", "amount", "currency", "payment_term_days")
+
+
+def _contract_initial(params, opportunities, quotes) -> dict:
+    """The contract form's initial values from the query: the source (`source=q12`, or `quote=` /
+    `opportunity=` from a link), and the signing date, amount, currency and payment term the
+    "Split evenly" form carries along, so that splitting keeps what was chosen. Values that do not
+    parse are left out. `_source` is the chosen quote or opportunity."""
+    from kehu.core.money import CURRENCIES
+
+    today = timezone.localdate()
+    initial = {"signed_on": today}
+    sources = {f"q{q.pk}": q for q in quotes} | {f"o{o.pk}": o for o in opportunities}
+    wanted = params.get("source") or (f"q{params['quote']}" if params.get("quote") else "") or (
+        f"o{params['opportunity']}" if params.get("opportunity") else "")
+    if wanted in sources:
+        initial["source"], initial["_source"] = wanted, sources[wanted]
+    try:
+        signed_on = date.fromisoformat(params.get("signed_on") or "")
+    except ValueError:
+        signed_on = None
+    if signed_on is not None and 1900 <= signed_on.year <= 9000:
+        initial["signed_on"] = signed_on
+    try:
+        amount = Decimal((params.get("amount") or "").strip())
+    except ArithmeticError:
+        amount = None
+    if amount is not None and amount.is_finite() and Decimal("0") < amount < Decimal("1e14") and amount == amount.quantize(Decimal("0.01")):
+        initial["amount"] = amount
+    if params.get("currency") in CURRENCIES:
+        initial["currency"] = params["currency"]
+    term = _int(params.get("payment_term_days"))
+    if term is not None and 0 <= term <= 3650:
+        initial["payment_term_days"] = term
+    return initial
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def contract_create_view(request, pk):
@@ -84,23 +121,16 @@ def contract_create_view(request, pk):
         messages.warning(request, _("You may not write contracts for this customer."))
         return redirect(reverse("customers:detail", args=[customer.pk]))
     opportunities, quotes = _contract_sources(request.user, customer)
-    initial = {"signed_on": timezone.localdate()}
-    source = None
-    if request.GET.get("quote"):
-        source = next((q for q in quotes if str(q.pk) == request.GET["quote"]), None)
-        if source is not None:
-            initial["source"] = f"q{source.pk}"
-    elif request.GET.get("opportunity"):
-        source = next((o for o in opportunities if str(o.pk) == request.GET["opportunity"]), None)
-        if source is not None:
-            initial["source"] = f"o{source.pk}"
+    initial = _contract_initial(request.GET, opportunities, quotes)
+    source = initial.pop("_source", None)
     default_amount = (source.total if isinstance(source, Quote) else source.amount) if source is not None else None
+    target_amount = initial.get("amount") or default_amount
     form = ContractForm(request.POST or None, opportunities=opportunities, quotes=quotes, initial=initial)
     plan_initial = None
     if request.method == "GET":
         count = _int(request.GET.get("split"), 1)
-        if default_amount:
-            plan_initial = _split_initial(default_amount, count, initial["signed_on"])
+        if target_amount:
+            plan_initial = _split_initial(target_amount, count, initial["signed_on"])
         else:
             plan_initial = [{"due_on": add_months(initial["signed_on"], n)} for n in range(min(max(count, 1), SPLIT_MAX))]
     formset = InstalmentFormSet(request.POST or None, prefix="plan", initial=plan_initial)
@@ -119,7 +149,7 @@ def contract_create_view(request, pk):
             return redirect(reverse("finance:contract-detail", args=[contract.pk]))
     return render(request, "finance/contract_form.html", {
         "nav": "contracts", "customer": customer, "form": form, "formset": formset, "contract": None,
-        "target_amount": default_amount, "split_query": {k: v for k, v in request.GET.items() if k in ("quote", "opportunity")},
+        "target_amount": target_amount, "split_query": {k: v for k, v in request.GET.items() if k in CARRIED},
         "sources": {f"q{q.pk}": str(q.total) for q in quotes} | {f"o{o.pk}": str(o.amount) for o in opportunities},
     })
 
@@ -263,27 +293,41 @@ def _order_action(request, order, action, success: str):
 @login_required
 @require_POST
 def order_confirm_view(request, pk):
+    """Confirm a draft. A hold by credit control is a normal outcome: a warning with the reasons."""
     order = _get_visible(SalesOrder, request.user, pk)
-
-    def confirm():
+    try:
         confirmed = order_services.order_confirm(actor=request.user, order=order)
+    except FinanceError as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied:
+        messages.warning(request, _("You may not do this on this order."))
+    else:
         if confirmed.status == SalesOrder.Status.BLOCKED:
-            raise FinanceError(_("Order %(code)s is held by credit control; finance or a manager may release it.") % {"code": order.code})
-
-    return _order_action(request, order, confirm, _("Order %(code)s confirmed.") % {"code": order.code})
+            event = CreditEvent.objects.filter(order_id=order.pk, kind=CreditEvent.Kind.BLOCK).order_by("-at", "-id").first()
+            reasons = [reason_text(r.get("code", ""), r) for r in (event.details or {}).get("reasons", [])] if event else []
+            messages.warning(request, " ".join([
+                _("Order %(code)s is held by credit control; finance or a manager may release it.") % {"code": order.code}, *reasons]))
+        else:
+            messages.success(request, _("Order %(code)s confirmed.") % {"code": order.code})
+    return redirect(reverse("finance:order-detail", args=[order.pk]))
 
 
 @login_required
 @require_POST
 def order_ship_view(request, pk):
-    order = _get_visible(SalesOrder, request.user, pk)
+    order = _get_visible(SalesOrder, request.user, pk, "contract")
     form = ShipForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the shipping date."))
         return redirect(reverse("finance:order-detail", args=[order.pk]))
+    if order.contract_id:
+        done = _("Order %(code)s shipped; it is billed through the payment plan of contract %(contract)s.") % {
+            "code": order.code, "contract": order.contract.code}
+    else:
+        done = _("Order %(code)s shipped; its receivable is issued.") % {"code": order.code}
     return _order_action(
         request, order, lambda: order_services.order_ship(actor=request.user, order=order, shipped_on=form.cleaned_data["shipped_on"]),
-        _("Order %(code)s shipped; its receivable is issued.") % {"code": order.code},
+        done,
     )
 
 

@@ -59,6 +59,12 @@ class OpportunityEditForm(forms.Form):
         return dict(self.cleaned_data)
 
 
+def _opportunity_label(opportunity) -> str:
+    """"Title (code)", with the stage when it is closed (a won or lost one among the open)."""
+    label = f"{opportunity.title} ({opportunity.code})"
+    return f"{label} · {opportunity.stage}" if opportunity.stage.is_closed else label
+
+
 class QuoteForm(forms.Form):
     opportunity = forms.ChoiceField(label=_("Opportunity"), required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
@@ -68,7 +74,7 @@ class QuoteForm(forms.Form):
     def __init__(self, *args, opportunities=(), lock_currency: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.opportunities = {str(o.pk): o for o in opportunities}
-        self.fields["opportunity"].choices = [("", "—")] + [(str(o.pk), f"{o.title} ({o.code})") for o in opportunities]
+        self.fields["opportunity"].choices = [("", "—")] + [(str(o.pk), _opportunity_label(o)) for o in opportunities]
         if lock_currency:
             del self.fields["currency"]
         _style(self)

@@ -8,8 +8,10 @@ discount `max_discount_pct`.
 
 Life: draft ⇄ (edit) → submit → approved at once when the largest discount is within the
 customer's policy (`customer_policy(...).max_discount_pct`, equal is within), otherwise
-pending for a manager of the owner's team (an admin when the team has no manager), who
-approves or rejects (with a comment). A rejected quote is edited and submitted again.
+pending for a manager of the owner's team (an admin when the team has no other manager), who
+approves or rejects (with a comment); neither the owner nor the one who submitted it
+decides. A rejected quote is edited and submitted again. A handover moves the customer's
+quotes that are not accepted to the new owner, whose managers then decide the pending ones.
 Approved → sent → accepted. Draft and rejected quotes are the only editable ones.
 """
 
@@ -39,6 +41,8 @@ from kehu.sales.services import SalesError
 KIND_APPROVAL = "quote_approval"
 KIND_DECIDED = "quote_decided"
 EDITABLE_STATUSES = (Quote.Status.DRAFT, Quote.Status.REJECTED)
+# A contract can be made from these (kehu.finance.contracts.CONTRACT_QUOTE_STATUSES, a layer above).
+CONTRACT_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
 AUDITED = ["status", "total", "max_discount_pct", "allowed_discount_pct", "valid_until", "notes", "opportunity", "currency"]
 Q4 = Decimal("0.0001")
 Q2 = Decimal("0.01")
@@ -61,22 +65,25 @@ def can_edit_quote(user, quote: Quote) -> bool:
 
 
 def can_decide_quote(user, quote: Quote) -> bool:
-    """Approve or reject: a manager of the owner's team or an admin, never the owner."""
-    if not (user and user.is_authenticated and user.is_active) or user.pk == quote.owner_id:
+    """Approve or reject: a manager of the owner's team or an admin, never the owner nor the
+    one who submitted the quote (no one approves a discount they asked for)."""
+    if not (user and user.is_authenticated and user.is_active) or user.pk in (quote.owner_id, quote.submitted_by_id):
         return False
     if user.is_admin_role:
         return True
     return bool(user.is_manager and quote.owner_id in managed_user_ids(user))
 
 
-def approvers(owner) -> list[User]:
-    """Who is asked: the active managers of the owner's team (not the owner), else the active admins."""
+def approvers(owner, submitter=None) -> list[User]:
+    """Who is asked: the active managers of the owner's team, else (none, or only the submitter)
+    the active admins; never the owner nor the submitter."""
+    left_out = {owner.pk} | ({submitter.pk} if submitter is not None else set())
     people = []
     if owner.team_id:
         people = list(User.objects.filter(managed_teams=owner.team_id, is_active=True, role__in=[User.Role.MANAGER, User.Role.ADMIN])
-                      .exclude(pk=owner.pk).distinct())
+                      .exclude(pk__in=left_out).distinct())
     if not people:
-        people = list(User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=owner.pk))
+        people = list(User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk__in=left_out))
     return people
 
 
@@ -130,9 +137,16 @@ def clean_lines(lines, *, currency: str) -> list[LineInput]:
     return result
 
 
-def _check_opportunity(opportunity, customer) -> None:
-    if opportunity is not None and opportunity.customer_id != customer.pk:
+def _check_opportunity(opportunity, customer, *, current_id=None) -> None:
+    """A quote's opportunity is an open or won one of its customer; a lost one only when the
+    quote already had it (lost since)."""
+    if opportunity is None:
+        return
+    if opportunity.customer_id != customer.pk:
         raise SalesError(_("This opportunity belongs to another customer."))
+    stage = opportunity.stage
+    if stage.is_closed and not stage.is_won and opportunity.pk != current_id:
+        raise SalesError(_("This opportunity was lost; a quote cannot be linked to it."))
 
 
 def _check_valid_until(valid_until, *, now) -> None:
@@ -212,7 +226,7 @@ def quote_update(
         if quote.status not in EDITABLE_STATUSES:
             raise SalesError(_("Only a draft or rejected quote can be changed."))
         before = _snap(quote)
-        _check_opportunity(opportunity, quote.customer)
+        _check_opportunity(opportunity, quote.customer, current_id=quote.opportunity_id)
         _check_valid_until(valid_until, now=now)
         quote.opportunity = opportunity
         quote.valid_until = valid_until
@@ -253,6 +267,7 @@ def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
         before = _snap(quote)
         quote.allowed_discount_pct = customer_policy(quote.customer).max_discount_pct
         quote.submitted_at = now
+        quote.submitted_by = actor
         quote.decided_by = None
         quote.decided_at = None
         if quote.max_discount_pct <= quote.allowed_discount_pct:
@@ -273,14 +288,14 @@ def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
             notify_bulk([
                 Notification(user=u, kind=KIND_APPROVAL, fact_key=f"quote:{quote.pk}:submitted:{stamp}", customer=quote.customer,
                              params=params, url=quote_url(quote))
-                for u in approvers(quote.owner)
+                for u in approvers(quote.owner, actor)
             ])
     return quote
 
 
 def quote_decide(*, actor, quote: Quote, approve: bool, comment: str = "", now=None) -> Quote:
     """Approve or reject a pending quote (a manager of the owner's team or an admin, never the
-    owner); rejecting needs a comment. The owner is notified."""
+    owner nor the submitter); rejecting needs a comment. The owner is notified."""
     from kehu.activities.notifications import notify
 
     now = now or timezone.now()
@@ -333,3 +348,47 @@ def quote_mark_accepted(*, actor, quote: Quote) -> Quote:
     """The customer accepted a sent quote (a contract can then be made from it)."""
     return _move(actor=actor, quote=quote, source=Quote.Status.SENT, target=Quote.Status.ACCEPTED,
                  message=_("Only a sent quote can be marked accepted."))
+
+
+# --- hooks of the customers app (registered in kehu.sales.wiring_deals) -------------------
+
+def open_quotes():
+    """Quotes not final yet: every status but accepted (draft, pending, rejected, approved, sent)."""
+    return Quote.objects.exclude(status=Quote.Status.ACCEPTED)
+
+
+def open_quotes_count(*, from_user, customer_ids) -> dict:
+    """hooks.HANDOVER_COUNTERS: how many quotes a handover would move."""
+    count = open_quotes().filter(customer_id__in=list(customer_ids)).count()
+    return {_("Quotes not accepted yet"): count} if count else {}
+
+
+def open_quotes_hand_over(*, actor, from_user, to_user, customer_ids) -> dict:
+    """hooks.HANDOVER_MOVERS: the quotes of the handed-over customers that are not accepted go
+    to the new owner (accepted ones keep the rep who won them). The approvers follow the
+    owner, so the new owner's managers decide the pending ones; they are notified."""
+    now = timezone.now()
+    qs = open_quotes().filter(customer_id__in=list(customer_ids))
+    pending = list(qs.filter(status=Quote.Status.PENDING).select_related("customer", "submitted_by"))
+    moved = qs.update(owner=to_user, updated_at=now)
+    if pending:
+        ask_approvers(pending, owner=to_user, now=now, reason="handover")
+    return {_("Quotes not accepted yet"): moved} if moved else {}
+
+
+def ask_approvers(quotes, *, owner, now, reason: str) -> None:
+    """Notify the approvers of `owner` of the pending `quotes` (after their owner changed)."""
+    from kehu.activities.models import Notification
+    from kehu.activities.notifications import notify_bulk
+
+    stamp = now.strftime("%Y%m%d%H%M%S%f")
+    rows, asked = [], {}
+    for quote in quotes:
+        if quote.submitted_by_id not in asked:  # one query per submitter, not per quote
+            asked[quote.submitted_by_id] = approvers(owner, quote.submitted_by)
+        params = {"code": quote.code, "owner": str(owner), "total": str(quote.total), "currency": quote.currency,
+                  "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct)}
+        rows += [Notification(user=u, kind=KIND_APPROVAL, fact_key=f"quote:{quote.pk}:{reason}:{stamp}", customer=quote.customer,
+                              params=params, url=quote_url(quote))
+                 for u in asked[quote.submitted_by_id]]
+    notify_bulk(rows)

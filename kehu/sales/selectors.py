@@ -55,11 +55,13 @@ def quote_get_visible_or_404(*, user, pk):
 
 def quote_approval_queue(*, user):
     """Pending quotes `user` may decide, oldest submission first: for an admin every pending
-    quote (but their own); for a manager those owned by members of the teams they manage."""
+    quote (but their own); for a manager those owned by members of the teams they manage.
+    Never the quotes `user` owns or submitted (they may not decide them)."""
     from kehu.accounts.visibility import managed_user_ids
     from kehu.sales.models import Quote
 
     qs = Quote.objects.visible_to(user).filter(status=Quote.Status.PENDING).exclude(owner_id=user.pk)
+    qs = qs.exclude(submitted_by_id=user.pk)
     if user.is_admin_role:
         pass
     elif user.is_manager:

@@ -157,9 +157,21 @@ def open_opportunities_hand_over(*, actor, from_user, to_user, customer_ids) -> 
 
 
 def sales_merge(*, actor, kept: Customer, merged: Customer) -> dict:
-    """hooks.MERGE_MOVERS: opportunities, quotes, contracts and orders move to the kept record."""
+    """hooks.MERGE_MOVERS: opportunities, quotes, contracts and orders move to the kept record.
+    The quotes not accepted yet go to the kept record's owner (when it has one), as in a
+    handover: the approvers follow the owner, and they are told of the pending ones."""
+    from kehu.sales.quotes import ask_approvers, open_quotes
+
     now = timezone.now()
     result = {}
+    if kept.owner_id is not None:
+        quotes = open_quotes().filter(customer=merged).exclude(owner_id=kept.owner_id)
+        pending = list(quotes.filter(status=Quote.Status.PENDING).select_related("customer", "submitted_by"))
+        quotes.update(owner_id=kept.owner_id, updated_at=now)
+        for quote in pending:
+            quote.customer = kept  # moved below
+        if pending:
+            ask_approvers(pending, owner=kept.owner, now=now, reason="merge")
     for label, model in ((_("opportunities"), Opportunity), (_("quotes"), Quote), (_("contracts"), Contract), (_("sales orders"), SalesOrder)):
         moved = model.objects.filter(customer=merged).update(customer=kept, updated_at=now)
         if moved:

@@ -9,6 +9,7 @@ gets a translated message and nothing changes.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -87,8 +88,10 @@ def _products():
 
 
 def _quote_opportunities(customer, current=None):
-    """The customer's open opportunities (and the quote's own, even if closed since)."""
-    opps = list(Opportunity.objects.filter(customer_id=customer.pk, stage__is_closed=False).order_by("-created_at", "-id"))
+    """The customer's open and won opportunities (and the quote's own, even if lost since):
+    those a quote may be linked to (quote_services._check_opportunity)."""
+    opps = list(Opportunity.objects.filter(customer_id=customer.pk).filter(Q(stage__is_closed=False) | Q(stage__is_won=True))
+                .select_related("stage").order_by("-created_at", "-id"))
     if current is not None and current.pk not in {o.pk for o in opps}:
         opps.insert(0, current)
     return opps
@@ -147,6 +150,8 @@ def quote_detail_view(request, pk):
         "can_decide": quote.status == Quote.Status.PENDING and quote_services.can_decide_quote(request.user, quote),
         "can_mark_sent": can_edit and quote.status == Quote.Status.APPROVED,
         "can_mark_accepted": can_edit and quote.status == Quote.Status.SENT,
+        # who may create contracts is who may edit the customer (kehu.finance.contracts.can_create_contract)
+        "can_create_contract": can_edit and quote.status in quote_services.CONTRACT_STATUSES,
         "over_policy": quote.max_discount_pct > quote.allowed_discount_pct if quote.submitted_at else None,
         "decide_form": DecideForm(),
     })

@@ -1,5 +1,6 @@
 """Hook registrations of one part of sales, called from kehu/sales/wiring.py; idempotent:
-how the quote notifications read, and the quotes on the customer timeline."""
+how the quote notifications read, the quotes on the customer timeline, and the quotes that
+move with a handover."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,9 +43,18 @@ def quote_entries(*, customer, user, limit) -> list[TimelineEntry]:
     ]
 
 
+def _append_once(registry: list, fn) -> None:
+    if fn not in registry:
+        registry.append(fn)
+
+
 def register() -> None:
     from kehu.activities import hooks
-    from kehu.sales.quotes import KIND_APPROVAL, KIND_DECIDED
+    from kehu.customers import hooks as customer_hooks
+    from kehu.sales.quotes import KIND_APPROVAL, KIND_DECIDED, open_quotes_count, open_quotes_hand_over
+
+    _append_once(customer_hooks.HANDOVER_COUNTERS, open_quotes_count)
+    _append_once(customer_hooks.HANDOVER_MOVERS, open_quotes_hand_over)
 
     hooks.NOTIFICATION_RENDERERS.setdefault(KIND_APPROVAL, render_quote_approval)
     hooks.NOTIFICATION_RENDERERS.setdefault(KIND_DECIDED, render_quote_decided)

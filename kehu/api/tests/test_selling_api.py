@@ -286,6 +286,23 @@ def test_payments_are_scoped(api, cast, deals):
     assert len(ids(api(cast["finance"]).get("/api/payments/", {"customer": cast["customer_b"].pk}))) == 1
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999999", str(2**63), "-99999999999999999999999", "0", "-5"])
+def test_ids_out_of_range_match_nothing(api, cast, deals, value):
+    """An id the database cannot hold is an id that matches nothing: an empty list or a 404, never a 500."""
+    from kehu.finance.services import payment_record
+
+    payment_record(actor=cast["finance"], customer=cast["customer_a"], amount="5.00", paid_on=date(2026, 2, 1))
+    client = api(cast["finance"])
+    for url in list(KINDS.values()) + ["/api/payments/"]:
+        response = client.get(url, {"customer": value})
+        assert response.status_code == 200 and ids(response) == set(), url
+        assert client.get(f"{url}{value}/").status_code == 404, url
+    response = client.get("/api/payments/", {"contract": value})
+    assert response.status_code == 200 and ids(response) == set()
+    assert len(ids(client.get("/api/payments/", {"customer": str(2**63 - 1)}))) == 0
+    assert len(ids(client.get("/api/payments/", {"customer": cast["customer_a"].pk}))) == 1
+
+
 # --- pagination and query counts ----------------------------------------------------------------------
 
 def test_lists_paginate(api, cast, deals):

@@ -172,7 +172,7 @@ def test_director_hands_over_all_through_the_page(login, director, rep_a, rep_a2
     url = reverse("customers:handover")
     step2 = client.get(url, {"from_user": rep_a.pk, "to_user": rep_a2.pk})
     assert {c.pk for c in step2.context["rows"]} == {customer_a.pk, customer_a3.pk}
-    assert "No open opportunities or planned follow-ups move with them." in step2.content.decode()
+    assert "No open opportunities, quotes or planned follow-ups move with them." in step2.content.decode()
 
     confirm = client.post(url, {"from_user": rep_a.pk, "to_user": rep_a2.pk, "action": "confirm", "scope": "all"})
     assert confirm.status_code == 200
@@ -257,13 +257,13 @@ def test_handover_page_query_count_same_for_1_and_many(login, director, rep_a, r
     make_customer(rep_a, "一号客户", "H00001")
     customer_handover(actor=director, from_user=rep_a, to_user=rep_a2)
     client.get(url)
-    with django_assert_num_queries(12):  # + the approvals badge of the navigation
+    with django_assert_num_queries(13):  # + the approvals badge of the navigation, + the quotes a handover moves
         one = client.get(url, {"from_user": rep_a2.pk, "to_user": rep_a.pk})
     assert len(one.context["history"]) == 1 and len(one.context["rows"]) == 1
     for i in range(20):
         make_customer(rep_a2, f"客户{i}", f"H{i + 10:05d}").tags.create(name=f"t{i}")
     for _i in range(8):
         Handover.objects.create(actor=director, from_user=rep_a, to_user=rep_a2, customer_count=0)
-    with django_assert_num_queries(12):  # + the approvals badge of the navigation
+    with django_assert_num_queries(13):  # + the approvals badge of the navigation, + the quotes a handover moves
         many = client.get(url, {"from_user": rep_a2.pk, "to_user": rep_a.pk})
     assert len(many.context["history"]) == 9 and len(many.context["rows"]) == 21

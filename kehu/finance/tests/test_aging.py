@@ -11,7 +11,7 @@ from django.utils import translation
 from kehu.customers.models import Customer
 from kehu.finance import aging
 from kehu.finance.models import Instalment, Receivable
-from kehu.sales.models import Contract, SalesOrder
+from kehu.sales.models import Contract
 
 D = Decimal
 AS_OF = date(2026, 6, 30)
@@ -62,13 +62,25 @@ def test_finance_due_unpaid_instalments_are_owed_and_future_ones_are_not(finance
     assert (b.current, b.d0_30, b.d90_plus) == (D("0.00"), D("200.00"), D("150.00"))
 
 
-def test_finance_instalments_of_a_contract_with_a_receivable_are_not_counted_twice(finance, customer_a):
-    contract = Contract.objects.create(code="K1", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
+def test_finance_a_shipped_contract_order_is_owed_once_through_the_instalments(finance, rep_a, customer_a):
+    """An order on a contract issues no receivable; the contract's due instalments are the claim,
+    so they age (and a payment on the contract settles them) even after the order shipped."""
+    from kehu.finance import orders
+    from kehu.finance.services import payment_record
+    from kehu.sales.models import Product
+
+    product = Product.objects.create(code="P1", name="Widget", list_price=D("20.00"), unit_cost=D("1.00"))
+    contract = Contract.objects.create(code="K1", customer=customer_a, owner=rep_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
     Instalment.objects.create(contract=contract, seq=1, due_on=AS_OF - timedelta(days=5), amount=D("200.00"))
-    order = SalesOrder.objects.create(code="S1", customer=customer_a, contract=contract, order_date=date(2026, 1, 2))
-    receivable(customer_a, "200.00", days_overdue=5, order=order)
+    order = orders.order_create(actor=rep_a, customer=customer_a, contract=contract, order_date=date(2026, 1, 2),
+                                lines=[{"product": product, "quantity": D("10")}])
+    orders.order_confirm(actor=rep_a, order=order, today=date(2026, 1, 2))
+    orders.order_ship(actor=rep_a, order=order, shipped_on=date(2026, 1, 3))
+    assert not Receivable.objects.exists()
     b = aging.aging_by_customer(user=finance, as_of=AS_OF)[(customer_a.pk, "CNY")].buckets
-    assert b.total == D("200.00")
+    assert (b.d0_30, b.total) == (D("200.00"), D("200.00"))
+    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("200.00"), paid_on=AS_OF)
+    assert aging.aging_by_customer(user=finance, as_of=AS_OF) == {}
 
 
 def test_finance_currencies_are_kept_apart(finance, customer_a):
@@ -166,3 +178,15 @@ def test_receivable_page_shows_days_overdue(client, cast):
     assert 'data-testid="days-overdue">31' in body
     assert reverse("finance:receivable-writeoff", args=[r.pk]) not in body  # reps may not write off
     assert _login_en(client, cast["rep_b"]).get(reverse("finance:receivable-detail", args=[r.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-05", "9999-12-31"])
+def test_aging_page_refuses_dates_outside_1900_9000(client, cast, as_of):
+    finance = cast["finance"]
+    finance.language = "en"
+    finance.save(update_fields=["language"])
+    client.force_login(finance)
+    Receivable.objects.create(customer=cast["customer_a"], amount=D("10"), open_amount=D("10"), issued_on=date(2026, 1, 1), due_on=date(2026, 2, 1))
+    response = client.get(reverse("finance:aging"), {"as_of": as_of})
+    assert response.status_code == 200
+    assert "Enter a date between the years 1900 and 9000." in response.content.decode()

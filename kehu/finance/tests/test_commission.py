@@ -145,3 +145,26 @@ def test_finance_commission_page_from_to_and_query_count(client, cast, paid_ever
     with django_assert_max_num_queries(6):
         assert client.get(reverse("finance:commission"), {"month": "2026-05"}).status_code == 200
     assert "No commission in this period." in client.get(reverse("finance:commission"), {"month": "2025-01"}).content.decode()
+
+
+def test_a_rep_keeps_the_commission_credited_to_them_after_a_handover(client, finance, admin, rep_a, rep_a2, customer_a, rate_3):
+    """Scope is the credited rep, not who sees the customer today; the hidden customer is named without a link."""
+    from kehu.customers.services import customer_handover
+
+    contract = contract_of(customer_a, rep_a, amount="100.00", finance=finance)
+    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("100.00"), paid_on=date(2026, 5, 2), code="PAY-H")
+    customer_handover(actor=admin, from_user=rep_a, to_user=rep_a2)
+    per_rep, lines = commission_report(user=rep_a, date_from=MAY[0], date_to=MAY[1])
+    assert [(t.rep_id, t.commission) for t in per_rep] == [(rep_a.pk, D("3.00"))]
+    assert [(line.payment_code, line.customer_visible) for line in lines] == [("PAY-H", False)]
+    assert commission_report(user=rep_a2, date_from=MAY[0], date_to=MAY[1]) == ([], [])  # credited to rep_a, not to the new owner
+    body = _login_en(client, rep_a).get(reverse("finance:commission"), {"month": "2026-05"}).content.decode()
+    assert "PAY-H" in body and f'<span data-testid="customer-no-link">{customer_a.name}</span>' in body
+    assert reverse("customers:detail", args=[customer_a.pk]) not in body
+
+
+@pytest.mark.parametrize("query", [{"month": "9999-12"}, {"month": "0001-01"}, {"date_from": "0001-01-01", "date_to": "9999-12-31"}])
+def test_commission_page_refuses_dates_outside_1900_9000(client, finance, query):
+    response = _login_en(client, finance).get(reverse("finance:commission"), query)
+    assert response.status_code == 200
+    assert "Enter a date between the years 1900 and 9000." in response.content.decode()

@@ -279,3 +279,36 @@ def test_codes_continue_above_imported_ones(rep_a, customer_a):
     Contract.objects.create(code="K000041", customer=customer_a, owner=rep_a, signed_on=SIGNED, amount=D("1.00"))
     contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
     assert contract.code == "K000042"
+
+
+def test_the_contract_currency_must_be_the_sources(rep_a, customer_a):
+    q = quote(customer_a, total="900.00")
+    with pytest.raises(FinanceError, match=f"Quote {q.code} is in CNY; the contract must be in CNY too."):
+        contract_create(actor=rep_a, customer=customer_a, quote=q, signed_on=date(2026, 3, 1), currency="USD", instalments=plan("900.00"))
+    opp = opportunity(customer_a, amount="1000.00")
+    with pytest.raises(FinanceError, match=f"Opportunity {opp.code} is in CNY"):
+        contract_create(actor=rep_a, customer=customer_a, opportunity=opp, signed_on=date(2026, 3, 1), currency="EUR", instalments=plan("1000.00"))
+    assert not Contract.objects.exists()
+    contract = contract_create(actor=rep_a, customer=customer_a, quote=q, signed_on=date(2026, 3, 1), currency="CNY", instalments=plan("900.00"))
+    assert contract.currency == "CNY"
+
+
+def test_split_keeps_the_source_amount_and_dates_chosen_in_the_form(login, rep_a, customer_a):
+    opp = opportunity(customer_a, amount="1000.00")
+    q = quote(customer_a, total="900.00")
+    client = login(rep_a)
+    url = reverse("finance:contract-create", args=[customer_a.pk])
+    page = client.get(url, {"opportunity": opp.pk, "source": f"q{q.pk}", "signed_on": "2026-03-15", "amount": "600.00",
+                            "currency": "CNY", "payment_term_days": "45", "split": "3"})
+    initial = page.context["form"].initial
+    assert (initial["source"], initial["signed_on"], initial["amount"], initial["currency"], initial["payment_term_days"]) == (
+        f"q{q.pk}", date(2026, 3, 15), D("600.00"), "CNY", 45)
+    assert page.context["formset"].initial == [{"due_on": date(2026, 3, 15), "amount": D("200.00")},
+                                               {"due_on": date(2026, 4, 15), "amount": D("200.00")},
+                                               {"due_on": date(2026, 5, 15), "amount": D("200.00")}]
+    html = page.content.decode()
+    assert f'<option value="q{q.pk}" selected>' in html and 'data-testid="split-form"' in html
+    # Without an amount the split follows the chosen source; values that do not parse are left out.
+    page = client.get(url, {"source": f"q{q.pk}", "signed_on": "0001-01-01", "amount": "abc", "split": "2"})
+    assert [r["amount"] for r in page.context["formset"].initial] == [D("450.00"), D("450.00")]
+    assert page.context["form"].initial["signed_on"] != date(1, 1, 1) and "amount" not in page.context["form"].initial

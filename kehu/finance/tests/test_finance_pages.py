@@ -53,10 +53,17 @@ def test_manager_records_a_payment_on_a_contract_instalment(client, manager_a, f
     contract = Contract.objects.create(code="K1", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
     contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100.00")), (2, date(2026, 3, 1), D("100.00"))])
     client = _login_en(client, manager_a)
-    response = client.post(reverse("finance:payment-create", args=[customer_a.pk]),
-                           {"amount": "60.00", "paid_on": "2026-05-02", "contract": contract.pk, "seq": "2"})
+    url = reverse("finance:payment-create", args=[customer_a.pk])
+    html = client.get(url).content.decode()
+    assert f'<option value="{contract.pk}:2">K1 #2 · due 2026-03-01 · open ¥100.00</option>' in html  # one select of open instalments
+    response = client.post(url, {"amount": "60.00", "paid_on": "2026-05-02", "instalment": f"{contract.pk}:2"})
     assert response.status_code == 302
     assert [i.applied for i in contract.instalments.order_by("seq")] == [D("0.00"), D("60.00")]
+    payment = Payment.objects.get()
+    assert (payment.contract_id, payment.seq) == (contract.pk, 2)
+    other = Contract.objects.create(code="K2", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("50.00"))
+    body = client.post(url, {"amount": "1.00", "paid_on": "2026-05-02", "contract": other.pk, "instalment": f"{contract.pk}:1"}).content.decode()
+    assert "This instalment is not one of the chosen contract." in body and Payment.objects.count() == 1
 
 
 def test_finance_form_lists_only_this_customers_contracts_and_refuses_others(client, finance, customer_a, customer_b):
@@ -75,9 +82,36 @@ def test_finance_bad_input_is_a_form_error(client, finance, customer_a):
     client = _login_en(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert client.post(url, {"amount": "-5", "paid_on": "2026-05-02"}).status_code == 200
-    body = client.post(url, {"amount": "5", "paid_on": "2026-05-02", "seq": "1"}).content.decode()
-    assert "Choose the contract of the instalment." in body
+    body = client.post(url, {"amount": "5", "paid_on": "2026-05-02", "instalment": "999:1"}).content.decode()
+    assert "Select a valid choice" in body
     assert not Payment.objects.exists()
+
+
+def test_a_payment_on_account_is_in_the_customers_currency(finance, customer_a):
+    customer_a.currency = "USD"
+    customer_a.save(update_fields=["currency"])
+    assert payment_record(actor=finance, customer=customer_a, amount=D("10.00"), paid_on=date(2026, 5, 2)).currency == "USD"
+
+
+def test_payment_and_plan_change_lock_the_contract_row_before_its_instalments(finance, customer_a, monkeypatch):
+    from django.db.models import QuerySet
+
+    from kehu.finance.models import Instalment
+
+    contract = Contract.objects.create(code="K1", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
+    locked = []
+    original = QuerySet.select_for_update
+
+    def spy(self, *args, **kwargs):
+        locked.append(self.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("200.00"))])
+    assert locked[:2] == [Contract, Instalment]
+    locked.clear()
+    payment_record(actor=finance, customer=customer_a, amount=D("10.00"), paid_on=date(2026, 5, 2), contract=contract, code="PL1")
+    assert locked[:2] == [Contract, Instalment]
 
 
 def test_rep_may_not_record_payments_and_gets_a_message(client, rep_a, customer_a):

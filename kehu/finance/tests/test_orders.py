@@ -113,7 +113,8 @@ def test_confirm_above_the_limit_blocks_records_the_reasons_and_notifies(rep_a, 
     assert order.status == Status.BLOCKED
     event = CreditEvent.objects.get(order=order)
     assert event.kind == CreditEvent.Kind.BLOCK and event.user == rep_a
-    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "open": "0.00", "order": "59.97", "total": "59.97"}]
+    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "owed": "0.00", "open": "0.00", "unshipped": "0.00",
+                                         "order": "59.97", "total": "59.97", "currency": "CNY"}]
     told = set(Notification.objects.filter(kind=svc.KIND_BLOCKED).values_list("user__username", flat=True))
     assert told == {"finance", "manager_a", "director"}
     n = Notification.objects.filter(kind=svc.KIND_BLOCKED, user=finance).get()
@@ -129,6 +130,36 @@ def test_confirm_with_an_old_overdue_receivable_blocks(rep_a, customer_a, produc
     order = svc.order_confirm(actor=rep_a, order=make_order(rep_a, customer_a, product), today=TODAY)
     assert order.status == Status.BLOCKED
     assert CreditEvent.objects.get(order=order).details["reasons"][0]["code"] == "overdue"
+
+
+def test_confirmed_unshipped_orders_count_so_a_second_order_over_the_limit_is_held(rep_a, customer_a, product):
+    customer_a.credit_limit = D("100.00")
+    customer_a.save(update_fields=["credit_limit"])
+    first = svc.order_confirm(actor=rep_a, order=make_order(rep_a, customer_a, product), today=TODAY)  # 59.97
+    second = svc.order_confirm(actor=rep_a, order=make_order(rep_a, customer_a, product), today=TODAY)  # 59.97 + 59.97 > 100
+    assert (first.status, second.status) == (Status.CONFIRMED, Status.BLOCKED)
+    assert CreditEvent.objects.get(order=second).details["reasons"][0]["unshipped"] == "59.97"
+
+
+def test_confirm_locks_the_customer_row_before_the_check(rep_a, customer_a, product, monkeypatch):
+    """Two confirmations for one customer are checked one after the other (the customer row lock)."""
+    from django.db.models import QuerySet
+
+    from kehu.customers.models import Customer
+
+    order = make_order(rep_a, customer_a, product)
+    locked, checked = [], []
+    original = QuerySet.select_for_update
+
+    def spy(self, *args, **kwargs):
+        locked.append(self.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    real_check = svc.credit_check
+    monkeypatch.setattr(svc, "credit_check", lambda *a, **k: checked.append(list(locked)) or real_check(*a, **k))
+    svc.order_confirm(actor=rep_a, order=order, today=TODAY)
+    assert checked == [[Customer, SalesOrder]]
 
 
 def test_only_a_draft_is_confirmed(rep_a, customer_a, product):
@@ -192,12 +223,22 @@ def test_ship_issues_the_receivable_due_after_the_policy_term(rep_a, customer_a,
         D("59.97"), D("59.97"), date(2026, 7, 2), date(2026, 8, 16), customer_a.pk)
 
 
-def test_ship_uses_the_contract_term_first(rep_a, customer_a, product):
+def test_shipping_an_order_on_a_contract_issues_no_receivable(rep_a, customer_a, product):
+    """An order on a contract is billed through the contract's payment plan: no receivable."""
     contract = Contract.objects.create(code="K-T", customer=customer_a, owner=rep_a, signed_on=TODAY, amount=D("100.00"), payment_term_days=10)
     order = svc.order_create(actor=rep_a, customer=customer_a, contract=contract, order_date=TODAY, lines=[{"product": product, "quantity": D("1")}])
     svc.order_confirm(actor=rep_a, order=order, today=TODAY)
+    shipped = svc.order_ship(actor=rep_a, order=order, shipped_on=TODAY)
+    assert shipped.status == Status.SHIPPED and shipped.shipped_on == TODAY
+    assert not Receivable.objects.exists()
+    assert AuditEvent.objects.filter(object_type="salesorder", object_id=order.pk, changes__has_key="shipped_on").exists()
+
+
+def test_an_order_without_a_contract_ignores_other_contracts_terms(rep_a, customer_a, product):
+    Contract.objects.create(code="K-T", customer=customer_a, owner=rep_a, signed_on=TODAY, amount=D("100.00"), payment_term_days=10)
+    order = svc.order_confirm(actor=rep_a, order=make_order(rep_a, customer_a, product), today=TODAY)
     svc.order_ship(actor=rep_a, order=order, shipped_on=TODAY)
-    assert Receivable.objects.get(order=order).due_on == TODAY + timedelta(days=10)
+    assert Receivable.objects.get(order=order).due_on == TODAY + timedelta(days=CompanySettings.load().default_payment_term_days)
 
 
 def test_shipping_a_draft_or_blocked_order_is_refused(rep_a, customer_a, product):
@@ -296,11 +337,28 @@ def test_confirm_and_ship_pages(login, rep_a, customer_a, product):
 
 
 def test_confirm_page_says_when_the_order_is_held(login, rep_a, customer_a, product):
+    """A hold is a normal outcome: a warning (not an error) with the reasons, amounts as money."""
     customer_a.credit_limit = D("1.00")
     customer_a.save(update_fields=["credit_limit"])
     order = make_order(rep_a, customer_a, product)
     response = login(rep_a).post(reverse("finance:order-confirm", args=[order.pk]), follow=True)
-    assert "is held by credit control" in response.content.decode()
+    warnings = [m for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1 and not [m for m in response.context["messages"] if m.level_tag == "error"]
+    text = str(warnings[0])
+    assert "is held by credit control" in text
+    assert "this order ¥59.97 come to ¥59.97, above the credit limit ¥1.00" in text
+    assert "alert-danger" not in response.content.decode()
+
+
+def test_ship_page_of_a_contract_order_says_it_is_billed_through_the_contract(login, rep_a, customer_a, product):
+    contract = Contract.objects.create(code="K-P", customer=customer_a, owner=rep_a, signed_on=TODAY, amount=D("100.00"))
+    order = svc.order_create(actor=rep_a, customer=customer_a, contract=contract, order_date=TODAY, lines=[{"product": product, "quantity": D("1")}])
+    svc.order_confirm(actor=rep_a, order=order, today=TODAY)
+    client = login(rep_a)
+    assert "It is billed through the contract" in client.get(reverse("finance:order-detail", args=[order.pk])).content.decode()
+    body = client.post(reverse("finance:order-ship", args=[order.pk]), {"shipped_on": TODAY.isoformat()}, follow=True).content.decode()
+    assert "billed through the payment plan of contract K-P" in body and 'data-testid="billed-by-contract"' in body
+    assert not Receivable.objects.exists()
 
 
 def test_order_list_filters_pages_and_hides_other_teams(login, rep_a, rep_b, customer_a, customer_b, product, django_assert_max_num_queries):
@@ -370,6 +428,31 @@ def test_customer_page_shows_the_panel(login, rep_a, finance, customer_a, produc
     assert reverse("finance:contract-create", args=[customer_a.pk]) in html
     html = login(finance).get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
     assert order.code in html and reverse("finance:order-create", args=[customer_a.pk]) not in html
+
+
+def test_a_product_in_another_currency_is_refused_naming_the_line(rep_a, customer_a, product):
+    usd = Product.objects.create(code="PU", name="Gadget", list_price=D("100"), unit_cost=D("1"), currency="USD")
+    with pytest.raises(FinanceError, match=r"Line 2: Gadget .* is priced in USD, the order is in CNY\."):
+        svc.order_create(actor=rep_a, customer=customer_a, order_date=TODAY, currency="CNY",
+                         lines=[{"product": product, "quantity": D("1")}, {"product": usd, "quantity": D("1")}])
+    assert not SalesOrder.objects.exists()
+    order = svc.order_create(actor=rep_a, customer=customer_a, order_date=TODAY, currency="USD", lines=[{"product": usd, "quantity": D("1")}])
+    assert svc.order_total(order) == D("100.00")
+
+
+def test_order_form_marks_each_product_and_contract_with_its_currency(login, rep_a, customer_a, product):
+    Product.objects.create(code="PU", name="Gadget", list_price=D("100"), unit_cost=D("1"), currency="USD")
+    contract = Contract.objects.create(code="K-U", customer=customer_a, owner=rep_a, signed_on=TODAY, amount=D("100.00"), currency="USD")
+    client = login(rep_a)
+    url = reverse("finance:order-create", args=[customer_a.pk])
+    html = client.get(url).content.decode()
+    assert f'value="{product.pk}" data-currency="CNY"' in html and 'data-currency="USD"' in html
+    assert f'value="{contract.pk}" data-currency="USD"' in html
+    usd = Product.objects.get(code="PU")
+    data = {"contract": "", "order_date": "2026-06-30", "currency": "CNY", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "100", "lines-0-product": str(usd.pk), "lines-0-quantity": "1"}
+    body = client.post(url, data).content.decode()
+    assert "Line 1: Gadget" in body and "priced in USD, the order is in CNY" in body and not SalesOrder.objects.exists()
 
 
 def test_an_order_on_a_contract_is_in_the_contract_currency(rep_a, customer_a, product):

@@ -152,6 +152,15 @@ def test_board_and_list_link_to_the_page(login, opp, rep_a):
     assert detail(opp) in client.get(reverse("sales:opportunity-list")).content.decode()
 
 
+def test_board_cards_format_the_amount(login, rep_a, customer_a):
+    from kehu.core.money import format_money
+
+    opportunity_create(actor=rep_a, customer=customer_a, title="Big deal", amount="12000.00")
+    body = login(rep_a).get(reverse("sales:pipeline")).content.decode()
+    assert "12000.00 CNY" not in body
+    assert format_money(Decimal("12000.00"), "CNY") in body and "12,000.00" in body
+
+
 def test_detail_runs_a_fixed_number_of_queries(login, opp, rep_a, customer_a):
     client = login(rep_a)
     client.get(detail(opp))

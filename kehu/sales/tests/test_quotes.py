@@ -354,3 +354,151 @@ def test_pending_approvals_count_for_the_nav_badge(pending, manager_a, manager_b
 def test_notification_centre_reads_the_quote_notifications(login, pending, manager_a):
     body = login(manager_a).get(reverse("activities:notifications")).content.decode()
     assert f"approve quote {pending.code}" in body
+
+
+# --- the submitter never decides (review of issue 5) ---------------------------------------------
+
+@pytest.fixture
+def submitted_by_manager(manager_a, director, rep_a, customer_a, product):
+    """manager_a writes and submits an over-policy quote for rep_a's customer (owner rep_a)."""
+    policy("5")
+    return q.quote_submit(actor=manager_a, quote=make_quote(manager_a, customer_a, product, discount="20"))
+
+
+def test_a_manager_does_not_approve_a_quote_they_submitted(login, submitted_by_manager, manager_a, director, admin, rep_a):
+    quote = submitted_by_manager
+    assert quote.status == Quote.Status.PENDING and quote.owner == rep_a and quote.submitted_by == manager_a
+    assert not q.can_decide_quote(manager_a, quote)
+    with pytest.raises(PermissionDenied):
+        q.quote_decide(actor=manager_a, quote=quote, approve=True)
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.PENDING
+    assert q.can_decide_quote(director, quote) and q.can_decide_quote(admin, quote)
+    told = set(Notification.objects.filter(kind=q.KIND_APPROVAL).values_list("user__username", flat=True))
+    assert told == {"director"}  # the other manager of team A; not the submitter
+    url = reverse("sales:quote-approvals")
+    assert quote.code.encode() not in login(manager_a).get(url).content
+    assert b"decide-form" not in login(manager_a).get(reverse("sales:quote-detail", args=[quote.pk])).content
+    assert quote.code.encode() in login(director).get(url).content
+    assert q.quote_decide(actor=director, quote=quote, approve=True).decided_by == director
+
+
+def test_an_admin_decides_a_quote_the_teams_only_manager_submitted(submitted_by_manager, manager_a, director, team_a, admin, rep_a, customer_a, product):
+    team_a.managers.remove(director)
+    policy("5")
+    quote = q.quote_submit(actor=manager_a, quote=make_quote(manager_a, customer_a, product, discount="30"))
+    assert set(Notification.objects.filter(kind=q.KIND_APPROVAL, fact_key__startswith=f"quote:{quote.pk}:")
+               .values_list("user__username", flat=True)) == {"admin"}
+    assert not q.can_decide_quote(manager_a, quote)
+    assert q.quote_decide(actor=admin, quote=quote, approve=True).status == Quote.Status.APPROVED
+
+
+def test_an_admin_does_not_approve_a_quote_they_submitted(admin, manager_a, rep_a, customer_a, product):
+    from kehu.sales.selectors import quote_approval_queue
+
+    policy("5")
+    quote = q.quote_submit(actor=admin, quote=make_quote(admin, customer_a, product, discount="20"))
+    assert quote.status == Quote.Status.PENDING and quote.submitted_by == admin
+    assert not q.can_decide_quote(admin, quote)
+    with pytest.raises(PermissionDenied):
+        q.quote_decide(actor=admin, quote=quote, approve=True)
+    assert quote not in list(quote_approval_queue(user=admin))
+    assert q.quote_decide(actor=manager_a, quote=quote, approve=True).status == Quote.Status.APPROVED
+
+
+# --- quotes move with a handover or a merge (review of issue 5) -------------------------------------
+
+def test_a_handover_moves_the_quotes_not_accepted_and_their_approvers(
+    login, admin, manager_a, manager_b, rep_a, rep_b, customer_a, product,
+):
+    from kehu.customers.services import customer_handover
+    from kehu.customers.services.handover import handover_related_counts
+    from kehu.sales.selectors import quote_approval_queue
+
+    policy("5")
+    pending = q.quote_submit(actor=rep_a, quote=make_quote(rep_a, customer_a, product, discount="20"))
+    draft = make_quote(rep_a, customer_a, product)
+    sent = q.quote_mark_sent(actor=rep_a, quote=q.quote_submit(actor=rep_a, quote=make_quote(rep_a, customer_a, product)))
+    accepted = q.quote_mark_accepted(actor=rep_a, quote=q.quote_mark_sent(
+        actor=rep_a, quote=q.quote_submit(actor=rep_a, quote=make_quote(rep_a, customer_a, product))))
+    assert handover_related_counts(from_user=rep_a, customer_ids=[customer_a.pk])["Quotes not accepted yet"] == 3
+
+    handover = customer_handover(actor=admin, from_user=rep_a, to_user=rep_b)
+    assert handover.related_counts["Quotes not accepted yet"] == 3
+    owners = dict(Quote.objects.values_list("pk", "owner__username"))
+    assert owners == {pending.pk: "rep_b", draft.pk: "rep_b", sent.pk: "rep_b", accepted.pk: "rep_a"}
+    pending.refresh_from_db()
+    assert not q.can_decide_quote(manager_a, pending) and list(quote_approval_queue(user=manager_a)) == []
+    assert q.can_decide_quote(manager_b, pending) and list(quote_approval_queue(user=manager_b)) == [pending]
+    assert Notification.objects.filter(kind=q.KIND_APPROVAL, user=manager_b, url=q.quote_url(pending)).exists()
+    assert pending.code.encode() in login(manager_b).get(reverse("sales:quote-approvals")).content
+    decided = q.quote_decide(actor=manager_b, quote=pending, approve=True)
+    assert decided.status == Quote.Status.APPROVED and decided.decided_by == manager_b
+
+
+def test_a_merge_gives_the_quotes_not_accepted_to_the_kept_records_owner(admin, manager_a, manager_b, rep_a, rep_b, customer_a, customer_b, product):
+    from kehu.customers.services.merge import customer_merge
+
+    policy("5")
+    pending = q.quote_submit(actor=rep_b, quote=make_quote(rep_b, customer_b, product, discount="20"))
+    accepted = q.quote_mark_accepted(actor=rep_b, quote=q.quote_mark_sent(
+        actor=rep_b, quote=q.quote_submit(actor=rep_b, quote=make_quote(rep_b, customer_b, product))))
+    customer_merge(actor=admin, kept=customer_a, merged=customer_b)
+    pending.refresh_from_db()
+    accepted.refresh_from_db()
+    assert (pending.customer_id, pending.owner) == (customer_a.pk, rep_a)
+    assert (accepted.customer_id, accepted.owner) == (customer_a.pk, rep_b)
+    assert q.can_decide_quote(manager_a, pending) and not q.can_decide_quote(manager_b, pending)
+    n = Notification.objects.get(kind=q.KIND_APPROVAL, user=manager_a, url=q.quote_url(pending))
+    assert n.customer_id == customer_a.pk
+
+
+# --- contracts from a quote, won opportunities (review of issue 5) ---------------------------------
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_approved_sent_and_accepted_quotes_offer_a_contract(login, rep_a, finance, customer_a, product, steps):
+    try:
+        url = reverse("finance:contract-create", args=[customer_a.pk])
+    except Exception:
+        pytest.skip("the contract form is not there")
+    quote = make_quote(rep_a, customer_a, product)
+    page = reverse("sales:quote-detail", args=[quote.pk])
+    assert 'data-testid="create-contract"' not in login(rep_a).get(page).content.decode()  # a draft
+    quote = q.quote_submit(actor=rep_a, quote=quote)
+    if steps > 1:
+        quote = q.quote_mark_sent(actor=rep_a, quote=quote)
+    if steps > 2:
+        quote = q.quote_mark_accepted(actor=rep_a, quote=quote)
+    assert f"{url}?quote={quote.pk}" in login(rep_a).get(page).content.decode()
+    assert 'data-testid="create-contract"' not in login(finance).get(page).content.decode()  # may not create contracts
+
+
+def test_a_quote_may_belong_to_a_won_opportunity_not_a_lost_one(login, rep_a, customer_a, product):
+    from kehu.sales.models import OpportunityStage
+    from kehu.sales.services import opportunity_move
+
+    won = opportunity_create(actor=rep_a, customer=customer_a, title="Won deal", amount="100")
+    won = opportunity_move(actor=rep_a, opportunity=won, stage=OpportunityStage.objects.get(code="won"))
+    lost = opportunity_create(actor=rep_a, customer=customer_a, title="Lost deal", amount="100")
+    lost = opportunity_move(actor=rep_a, opportunity=lost, stage=OpportunityStage.objects.get(code="lost"), lost_reason="Price")
+    quote = make_quote(rep_a, customer_a, product, opportunity=won)
+    assert quote.opportunity == won
+    with pytest.raises(SalesError, match="lost"):
+        make_quote(rep_a, customer_a, product, opportunity=lost)
+    client = login(rep_a)
+    form = client.get(reverse("sales:quote-create", args=[customer_a.pk]), {"opportunity": won.pk}).context["form"]
+    assert form.initial["opportunity"] == str(won.pk)
+    choices = {value for value, _label in form.fields["opportunity"].choices}
+    assert str(won.pk) in choices and str(lost.pk) not in choices
+
+
+def test_a_quote_keeps_its_opportunity_lost_since(rep_a, customer_a, product):
+    from kehu.sales.models import OpportunityStage
+    from kehu.sales.services import opportunity_move
+
+    opp = opportunity_create(actor=rep_a, customer=customer_a, title="Deal", amount="100")
+    quote = make_quote(rep_a, customer_a, product, opportunity=opp)
+    opportunity_move(actor=rep_a, opportunity=opp, stage=OpportunityStage.objects.get(code="lost"), lost_reason="Price")
+    opp.refresh_from_db()
+    quote = q.quote_update(actor=rep_a, quote=quote, opportunity=opp, notes="still linked")
+    assert quote.opportunity_id == opp.pk and quote.notes == "still linked"
