@@ -23,7 +23,7 @@ from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import MoneyError, quantize_cents, to_decimal
-from kehu.core.sequences import next_number
+from kehu.core.sequences import next_code
 from kehu.finance.models import Instalment
 from kehu.finance.services import FinanceError, can_record_payment
 from kehu.sales.models import Contract, Quote
@@ -44,12 +44,7 @@ def can_edit_plan(user, contract) -> bool:
 
 def next_contract_code() -> str:
     """The next free K000001-style code (above any imported one; never a code in use)."""
-    existing = Contract.objects.filter(code__regex=r"^K[0-9]+$").order_by("-code").values_list("code", flat=True).first()
-    floor = int(existing[1:]) if existing else 0
-    while True:
-        code = f"K{next_number('contract', at_least=floor):06d}"
-        if not Contract.objects.filter(code=code).exists():
-            return code
+    return next_code(Contract, prefix="K", sequence="contract", width=6)
 
 
 def _amount(value, message: str) -> Decimal:

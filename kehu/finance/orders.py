@@ -37,7 +37,7 @@ from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, to_decimal
-from kehu.core.sequences import next_number
+from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.finance.credit import can_release_order, credit_check
 from kehu.finance.models import CreditEvent, Receivable
@@ -73,12 +73,7 @@ def can_create_order(user, customer) -> bool:
 
 def next_order_code() -> str:
     """The next free S000001-style code (above any imported one; never a code in use)."""
-    existing = SalesOrder.objects.filter(code__regex=r"^S[0-9]+$").order_by("-code").values_list("code", flat=True).first()
-    floor = int(existing[1:]) if existing else 0
-    while True:
-        code = f"S{next_number('sales_order', at_least=floor):06d}"
-        if not SalesOrder.objects.filter(code=code).exists():
-            return code
+    return next_code(SalesOrder, prefix="S", sequence="sales_order", width=6)
 
 
 def order_url(order) -> str:

@@ -21,7 +21,6 @@ keeps it ≥ 0 again). A write-off (`writeoff_record`) decrements the same way.
 date order, in memory and in bulk: the importers call it so that a re-import is idempotent.
 """
 
-import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -36,6 +35,7 @@ from kehu.accounts import permissions
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.core.money import MoneyError, quantize_cents, to_decimal, to_minor
+from kehu.core.sequences import next_code
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable, WriteOff
 from kehu.sales.models import Contract
 
@@ -101,7 +101,7 @@ def payment_record(
         raise FinanceError(_("A payment names either a contract or a receivable, not both."))
     if receivable is not None and receivable.customer_id != customer.pk:
         raise FinanceError(_("This receivable is not a receivable of this customer."))
-    code = code or f"PM{paid_on:%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
+    code = code or next_code(Payment, prefix="PM", sequence="payment", width=7)
     with transaction.atomic():
         if Payment.objects.filter(code=code).exists():
             raise FinanceError(_("A payment with the code %(code)s exists already.") % {"code": code})

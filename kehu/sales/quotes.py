@@ -31,7 +31,7 @@ from kehu.accounts.visibility import managed_user_ids
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.money import MoneyError, quantize_cents, to_decimal
-from kehu.core.sequences import next_number
+from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.sales.lines import line_revenue
 from kehu.sales.models import Opportunity, Product, Quote, QuoteLine
@@ -90,12 +90,7 @@ def approvers(owner, submitter=None) -> list[User]:
 # --- helpers -----------------------------------------------------------------------------------
 
 def next_quote_code() -> str:
-    existing = Quote.objects.filter(code__regex=r"^Q[0-9]+$").order_by("-code").values_list("code", flat=True).first()
-    floor = int(existing[1:]) if existing else 0
-    while True:
-        code = f"Q{next_number('quote', at_least=floor):06d}"
-        if not Quote.objects.filter(code=code).exists():
-            return code
+    return next_code(Quote, prefix="Q", sequence="quote", width=6)
 
 
 def _decimal(value, *, places: Decimal, message) -> Decimal:

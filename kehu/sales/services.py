@@ -12,7 +12,7 @@ from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.money import to_decimal
-from kehu.core.sequences import next_number
+from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, OpportunityStageChange, Quote, SalesOrder
 
@@ -33,12 +33,7 @@ def can_edit_opportunity(user, opportunity: Opportunity) -> bool:
 
 
 def next_opportunity_code() -> str:
-    existing = Opportunity.objects.filter(code__regex=r"^O[0-9]+$").order_by("-code").values_list("code", flat=True).first()
-    floor = int(existing[1:]) if existing else 0
-    while True:
-        code = f"O{next_number('opportunity', at_least=floor):06d}"
-        if not Opportunity.objects.filter(code=code).exists():
-            return code
+    return next_code(Opportunity, prefix="O", sequence="opportunity", width=6)
 
 
 def first_stage() -> OpportunityStage:

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from kehu.customers.models import Customer
 from kehu.finance import aging
@@ -15,12 +14,6 @@ from kehu.sales.models import Contract
 
 D = Decimal
 AS_OF = date(2026, 6, 30)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def receivable(customer, amount, *, days_overdue, open_amount=None, currency="CNY", order=None):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from kehu.core.models import CompanySettings
 from kehu.finance.commission import commission_amount, commission_report
@@ -17,12 +16,6 @@ from kehu.sales.models import Contract, SalesOrder
 
 D = Decimal
 MAY = (date(2026, 5, 1), date(2026, 5, 31))
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

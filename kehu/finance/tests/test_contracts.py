@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import translation
 
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
@@ -17,22 +16,6 @@ from kehu.sales.models import Contract, Opportunity, OpportunityStage, Quote
 
 D = Decimal
 SIGNED = date(2026, 3, 1)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
 
 
 def opportunity(customer, *, stage="won", amount="1000.00", code=None):

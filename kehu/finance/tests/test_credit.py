@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from kehu.core.models import CompanySettings
 from kehu.finance.credit import LIMIT, OVERDUE, can_release_order, credit_check, reason_text
@@ -13,12 +12,6 @@ from kehu.sales.models import Contract, OrderLine, Product, SalesOrder
 
 D = Decimal
 TODAY = date(2026, 6, 30)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def receivable(customer, *, open_amount="1000.00", due_on=TODAY, amount=None):

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
-from django.utils import translation
 
 from kehu.customers.models import Customer
 from kehu.dataset.services import dataset_import
@@ -15,12 +14,6 @@ from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, QualityLoss
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def _import():

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from kehu.customers.models import Customer
 from kehu.finance.models import Payment, Receivable
@@ -13,12 +13,6 @@ from kehu.finance.services import contract_plan_set, payment_record
 from kehu.sales.models import Contract
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def _login_en(client, user):

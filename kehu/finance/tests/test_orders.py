@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.activities.models import Notification
@@ -19,22 +19,6 @@ from kehu.sales.models import Contract, OrderLine, Product, SalesOrder
 D = Decimal
 TODAY = date(2026, 6, 30)
 Status = SalesOrder.Status
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import translation
 
 from kehu.core.models import AuditEvent
 from kehu.finance.models import Payment, PaymentAllocation, Receivable
@@ -13,12 +12,6 @@ from kehu.finance.services import FinanceError, payment_record
 from kehu.sales.models import Contract
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def make_receivable(customer, amount="1000.00", due_on=date(2026, 3, 1), **extra):

@@ -6,19 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import translation
 
 from kehu.core.models import AuditEvent
 from kehu.finance.models import Receivable, WriteOff
 from kehu.finance.services import FinanceError, writeoff_record
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
