@@ -160,7 +160,7 @@ def order_create(*, actor, customer, contract=None, order_date: date, currency: 
 
 
 def _lock(order) -> SalesOrder:
-    return SalesOrder.objects.select_for_update().select_related("customer", "owner", "contract").get(pk=order.pk)
+    return SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "owner", "contract").get(pk=order.pk)
 
 
 def _blocked_recipients(order) -> list[User]:

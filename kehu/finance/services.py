@@ -197,7 +197,7 @@ def writeoff_record(*, actor, receivable, amount, written_on: date, reason: str)
     if not reason:
         raise FinanceError(_("A write-off needs a reason."))
     with transaction.atomic():
-        locked = Receivable.objects.select_for_update().select_related("customer").get(pk=receivable.pk)
+        locked = Receivable.objects.select_for_update(of=("self",)).select_related("customer").get(pk=receivable.pk)
         if amount > locked.open_amount:
             raise FinanceError(
                 _("At most the open amount %(open)s can be written off.") % {"open": locked.open_amount}

@@ -172,7 +172,7 @@ def _snap(quote: Quote) -> dict:
 
 
 def _lock(quote: Quote) -> Quote:
-    return Quote.objects.select_for_update().select_related("customer", "owner").get(pk=quote.pk)
+    return Quote.objects.select_for_update(of=("self",)).select_related("customer", "owner").get(pk=quote.pk)
 
 
 def quote_url(quote) -> str:

@@ -96,7 +96,7 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: OpportunityStage
     _check_probability(probability)
     now = now or timezone.now()
     with transaction.atomic():
-        opp = Opportunity.objects.select_for_update().select_related("customer", "stage").get(pk=opportunity.pk)
+        opp = Opportunity.objects.select_for_update(of=("self",)).select_related("customer", "stage").get(pk=opportunity.pk)
         if not can_edit_opportunity(actor, opp):
             raise PermissionDenied
         lost = stage.is_closed and not stage.is_won
@@ -190,7 +190,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     if unknown:
         raise SalesError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
-        opp = Opportunity.objects.select_for_update().select_related("customer", "stage").get(pk=opportunity.pk)
+        opp = Opportunity.objects.select_for_update(of=("self",)).select_related("customer", "stage").get(pk=opportunity.pk)
         if not can_edit_opportunity(actor, opp):
             raise PermissionDenied
         before = snapshot(opp, EDIT_AUDITED)
