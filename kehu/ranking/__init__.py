@@ -1,0 +1,1 @@
+"""Customer evaluation (DOMAIN.md §5): the pure computation core."""

@@ -1,0 +1,455 @@
+"""The evaluation core of DOMAIN.md §5.0–§5.3: pure computation over bulk-loaded facts.
+
+`load_facts(as_of, months)` reads everything a run needs with a fixed number of queries
+(aggregated in SQL, grouped by customer); `pyramid`, `value` and `key_account` turn the facts
+into the result list of `kehu evaluate --json` (DATASET.md). Arithmetic is exact: amounts
+are Decimals, ratios and scores Fractions, rounded half-up only when formatted.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, Sum
+
+from kehu.finance.services import apply_in_memory
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+DEFAULT_RATING = 3
+LIST_SCALE = 10**8  # quantity (4 decimals) × list price (4 decimals), as stored integers
+
+PYRAMID_DEFAULTS = {"important": Decimal("0.01"), "major": Decimal("0.20"), "ordinary": Decimal("0.50")}
+VALUE_DEFAULTS = {
+    "w_sales": Decimal(1),
+    "w_collection_rate": Decimal(1),
+    "w_on_time_share": Decimal(1),
+    "w_margin": Decimal(1),
+    "w_influence": Decimal(1),
+    "w_growth": Decimal(1),
+    "problem_collection_rate": Decimal("0.70"),
+    "problem_mean_days_late": Decimal(60),
+    "diamond_top": Decimal("0.05"),
+    "strategic_top": Decimal("0.30"),
+    "strategic_influence": 4,
+    "potential_growth_top": Decimal("0.25"),
+    "opportunity_influence": 4,
+    "opportunity_pipeline": Decimal("100000"),
+}
+KEY_ACCOUNT_DEFAULTS = {
+    "w_contract_volume": Decimal(15),
+    "w_price_level": Decimal(10),
+    "w_sales": Decimal(20),
+    "w_collection_rate": Decimal(15),
+    "w_profit": Decimal(20),
+    "w_quality_losses": Decimal(10),
+    "w_influence": Decimal(5),
+    "w_reputation": Decimal(5),
+    "threshold": Decimal(70),
+}
+
+
+# ---------------------------------------------------------------------------- windows
+
+
+def months_before(d: date, months: int) -> date:
+    """d − months calendar months, the day clamped to the month's end (2024-02-29 − 12 = 2023-02-28)."""
+    index = d.year * 12 + (d.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def window(as_of: date, months: int = 12) -> tuple[date, date]:
+    """W = (start_exclusive, end_inclusive]: the dates d with as_of − months < d ≤ as_of."""
+    return months_before(as_of, months), as_of
+
+
+def previous_window(as_of: date, months: int = 12) -> tuple[date, date]:
+    """W′: same length, ending where W starts (exclusive start of W = inclusive end of W′)."""
+    start, _ = window(as_of, months)
+    return window(start, months)
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def percentile_fractions(values: dict, lower_is_better: bool = False) -> dict:
+    """§5.0 percentile score, exact: average ranks for ties, 100 when N = 1."""
+    n = len(values)
+    if n == 0:
+        return {}
+    if n == 1:
+        return {k: Fraction(100) for k in values}
+    ordered = sorted(values, key=lambda k: values[k])
+    rank = {}
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and values[ordered[j + 1]] == values[ordered[i]]:
+            j += 1
+        avg = Fraction(i + 1 + j + 1, 2)  # positions i..j → ranks i+1..j+1
+        for k in ordered[i : j + 1]:
+            rank[k] = avg
+        i = j + 1
+    out = {}
+    for k, r in rank.items():
+        score = 100 * (r - 1) / (n - 1)
+        out[k] = 100 - score if lower_is_better else score
+    return out
+
+
+def percentile_scores(values: dict, lower_is_better: bool = False) -> dict:
+    """Percentile scores as Decimals (exact ranks, division at the Decimal context precision)."""
+    fractions = percentile_fractions({k: Fraction(v) for k, v in values.items()}, lower_is_better)
+    return {k: Decimal(f.numerator) / Decimal(f.denominator) for k, f in fractions.items()}
+
+
+def round_half_up(x, places: int = 4) -> Decimal:
+    """An exact number (Fraction, Decimal, int) rounded half-up (away from zero) to `places`."""
+    f = Fraction(x)
+    scale = 10**places
+    n = abs(f) * scale
+    q = math.floor(n + Fraction(1, 2))
+    if f < 0:
+        q = -q
+    return Decimal(q).scaleb(-places)
+
+
+def number(x, places: int = 4) -> float:
+    """A ratio/score as the JSON number of the expected files: rounded half-up, then a float."""
+    return float(round_half_up(x, places))
+
+
+def money(value: Decimal | None) -> str:
+    """Money as the expected files write it: '0' when there is nothing, else to the cent."""
+    if value is None:
+        return "0"
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def top(q, n: int) -> int:
+    """⌈q · N⌉ (exact)."""
+    return math.ceil(Fraction(q) * n)
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+@dataclass
+class CustomerFacts:
+    id: int
+    code: str
+    influence: int | None
+    reputation: int | None
+    sales: Decimal = ZERO  # S in W
+    cost: Decimal = ZERO
+    sales_prev: Decimal = ZERO  # S′ in W′
+    write_offs: Decimal | None = None  # bad-debt write-offs dated in W
+    contract_volume: Decimal | None = None  # Σ amount of contracts signed in W
+    list_value: int = 0  # Σ quantity × list price in W, in 10^-8 units
+    quality_losses: Decimal | None = None
+    open_pipeline: Decimal | None = None
+    has_lines_in_window: bool = False
+    has_lines_to_date: bool = False
+    due: list = field(default_factory=list)  # [(amount, collected, on_time, days_late)]
+
+    @property
+    def profit(self) -> Decimal:
+        return self.sales - self.cost - (self.write_offs or ZERO)
+
+    @property
+    def influence_value(self) -> int:
+        return self.influence if self.influence is not None else DEFAULT_RATING
+
+    @property
+    def reputation_value(self) -> int:
+        return self.reputation if self.reputation is not None else DEFAULT_RATING
+
+    @property
+    def collection_rate(self) -> Fraction:
+        total = sum((a for a, _, _, _ in self.due), Decimal(0))
+        if not total:
+            return Fraction(1)
+        return Fraction(sum((c for _, c, _, _ in self.due), Decimal(0))) / Fraction(total)
+
+    @property
+    def on_time_share(self) -> Fraction:
+        if not self.due:
+            return Fraction(1)
+        return Fraction(sum(1 for d in self.due if d[2]), len(self.due))
+
+    @property
+    def mean_days_late(self) -> Fraction:
+        if not self.due:
+            return Fraction(0)
+        return Fraction(sum(d[3] for d in self.due), len(self.due))
+
+    @property
+    def margin(self) -> Fraction:
+        return Fraction(self.profit) / Fraction(self.sales) if self.sales else Fraction(0)
+
+    @property
+    def growth(self) -> Fraction:
+        if not self.sales_prev:
+            return Fraction(1)
+        return (Fraction(self.sales) - Fraction(self.sales_prev)) / Fraction(self.sales_prev)
+
+    @property
+    def price_level(self) -> Fraction:
+        if not self.list_value:
+            return Fraction(0)
+        return Fraction(self.sales) / Fraction(self.list_value, LIST_SCALE)
+
+
+@dataclass
+class Facts:
+    as_of: date
+    months: int
+    start: date
+    customers: dict[int, CustomerFacts]
+    queries: int = 0
+
+    @property
+    def population(self) -> list[CustomerFacts]:
+        return [c for c in self.customers.values() if c.has_lines_in_window]
+
+    @property
+    def prospects(self) -> list[CustomerFacts]:
+        return [c for c in self.customers.values() if not c.has_lines_to_date]
+
+
+def load_facts(as_of: date, months: int = 12) -> Facts:
+    """Everything §5.1–§5.3 need, in a fixed number of queries (9), whatever the number of customers."""
+    from kehu.customers.models import Customer
+    from kehu.finance.models import Instalment, Payment, QualityLoss, WriteOff
+    from kehu.sales.models import Contract, Opportunity, OrderLine
+
+    start, end = window(as_of, months)
+    prev_start, _ = previous_window(as_of, months)
+    in_w = Q(order__order_date__gt=start, order__order_date__lte=end)
+    in_prev = Q(order__order_date__gt=prev_start, order__order_date__lte=start)
+
+    customers = {
+        row["id"]: CustomerFacts(id=row["id"], code=row["code"], influence=row["influence"], reputation=row["reputation"])
+        for row in Customer.objects.filter(is_deleted=False, merged_into__isnull=True).values("id", "code", "influence", "reputation")
+    }  # 1
+
+    list_product = ExpressionWrapper(F("quantity") * F("product__list_price"), output_field=BigIntegerField())
+    lines = (
+        OrderLine.objects.filter(order__order_date__lte=end, order__customer__is_deleted=False, order__customer__merged_into__isnull=True)
+        .values("order__customer_id")
+        .annotate(
+            sales=Sum("revenue", filter=in_w),
+            cost=Sum("cost", filter=in_w),
+            sales_prev=Sum("revenue", filter=in_prev),
+            list_value=Sum(list_product, filter=in_w),
+        )
+        .order_by()
+    )  # 2: one row per customer with any line up to D
+    for row in lines:
+        c = customers[row["order__customer_id"]]
+        c.has_lines_to_date = True
+        if row["sales"] is not None:
+            c.has_lines_in_window = True
+            c.sales, c.cost = row["sales"], row["cost"]
+            c.list_value = int(row["list_value"] or 0)
+        c.sales_prev = row["sales_prev"] or ZERO
+
+    def grouped(queryset, date_field, amount_field="amount"):
+        return (
+            queryset.filter(**{f"{date_field}__gt": start, f"{date_field}__lte": end})
+            .values("customer_id")
+            .annotate(total=Sum(amount_field))
+            .order_by()
+        )
+
+    for row in grouped(WriteOff.objects.all(), "written_on"):  # 3
+        if row["customer_id"] in customers:
+            customers[row["customer_id"]].write_offs = row["total"]
+    for row in grouped(Contract.objects.all(), "signed_on"):  # 4
+        if row["customer_id"] in customers:
+            customers[row["customer_id"]].contract_volume = row["total"]
+    for row in grouped(QualityLoss.objects.all(), "occurred_on"):  # 5
+        if row["customer_id"] in customers:
+            customers[row["customer_id"]].quality_losses = row["total"]
+    open_opps = Opportunity.objects.filter(stage__is_closed=False).values("customer_id").annotate(total=Sum("amount")).order_by()
+    for row in open_opps:  # 6
+        if row["customer_id"] in customers:
+            customers[row["customer_id"]].open_pipeline = row["total"]
+
+    # Collection: every instalment of the contracts with an instalment due in W, and their payments ≤ D.
+    contracts_due = Instalment.objects.filter(due_on__gt=start, due_on__lte=end).values("contract_id")
+    instalments = defaultdict(list)
+    owner = {}
+    for row in Instalment.objects.filter(contract_id__in=contracts_due).values(
+        "id", "seq", "due_on", "amount", "contract_id", "contract__customer_id"
+    ):  # 7
+        instalments[row["contract_id"]].append(row)
+        owner[row["contract_id"]] = row["contract__customer_id"]
+    payments = defaultdict(list)
+    for row in Payment.objects.filter(contract_id__in=contracts_due, paid_on__lte=end).values(
+        "id", "seq", "paid_on", "amount", "code", "contract_id"
+    ):  # 8
+        payments[row["contract_id"]].append(row)
+    for contract_id, rows in instalments.items():
+        c = customers.get(owner[contract_id])
+        if c is None:
+            continue
+        state, _, _ = apply_in_memory(rows, payments.get(contract_id, []))
+        for i in rows:
+            if not (start < i["due_on"] <= end):
+                continue
+            applied, full_on = state[i["id"]]
+            collected = min(applied, i["amount"])
+            on_time = full_on is not None and full_on <= i["due_on"]
+            days = max(((full_on or end) - i["due_on"]).days, 0)
+            c.due.append((i["amount"], collected, on_time, days))
+
+    return Facts(as_of=as_of, months=months, start=start, customers=customers, queries=8)
+
+
+# ---------------------------------------------------------------------------- models
+
+
+def _weighted(scores: dict[str, dict], weights: dict[str, Decimal]) -> dict:
+    total = sum((Fraction(w) for w in weights.values()), Fraction(0))
+    keys = next(iter(scores.values())).keys() if scores else []
+    return {k: sum((Fraction(weights[name]) * scores[name][k] for name in weights), Fraction(0)) / total for k in keys}
+
+
+def pyramid(facts: Facts, params: dict | None = None) -> list[dict]:
+    """§5.1: rank by profit desc, revenue desc, code asc; tiers at ⌈q·N⌉."""
+    p = {**PYRAMID_DEFAULTS, **(params or {})}
+    population = sorted(facts.population, key=lambda c: (-c.profit, -c.sales, c.code))
+    n = len(population)
+    cuts = [("important", top(p["important"], n)), ("major", top(p["major"], n)), ("ordinary", top(p["ordinary"], n))]
+    results = []
+    for r, c in enumerate(population, start=1):
+        tier = next((name for name, cut in cuts if r <= cut), "small")
+        results.append({"customer": c.code, "rank": r, "score": None, "class": tier, "indicators": {"profit": money(c.profit), "sales": money(c.sales)}})
+    return results
+
+
+def pyramid_summary(facts: Facts, results: list[dict]) -> list[dict]:
+    """Per tier: count and share of total profit (4 decimals)."""
+    profit = {c.code: c.profit for c in facts.population}
+    total = sum(profit.values(), Decimal(0))
+    out = []
+    for tier in ("important", "major", "ordinary", "small"):
+        members = [r["customer"] for r in results if r["class"] == tier]
+        tier_profit = sum((profit[m] for m in members), Decimal(0))
+        share = Fraction(tier_profit) / Fraction(total) if total else Fraction(0)
+        out.append({"class": tier, "count": len(members), "profit_share": number(share)})
+    return out
+
+
+def value(facts: Facts, params: dict | None = None) -> list[dict]:
+    """§5.2: weighted percentile score, classes problem/diamond/strategic/potential/general; prospects."""
+    p = {**VALUE_DEFAULTS, **(params or {})}
+    population = facts.population
+    indicators = {
+        "sales": {c.id: Fraction(c.sales) for c in population},
+        "collection_rate": {c.id: c.collection_rate for c in population},
+        "on_time_share": {c.id: c.on_time_share for c in population},
+        "margin": {c.id: c.margin for c in population},
+        "influence": {c.id: Fraction(c.influence_value) for c in population},
+        "growth": {c.id: c.growth for c in population},
+    }
+    scores = {name: percentile_fractions(values) for name, values in indicators.items()}
+    score = _weighted(scores, {name: p[f"w_{name}"] for name in indicators})
+    n = len(population)
+    by_score = sorted(population, key=lambda c: (-score[c.id], -c.sales, c.code))
+    score_rank = {c.id: r for r, c in enumerate(by_score, start=1)}
+    growth_rank = {c.id: r for r, c in enumerate(sorted(population, key=lambda c: (-c.growth, c.code)), start=1)}
+    diamond, strategic, potential = top(p["diamond_top"], n), top(p["strategic_top"], n), top(p["potential_growth_top"], n)
+    results = []
+    for c in by_score:
+        sr = score_rank[c.id]
+        if c.collection_rate < Fraction(p["problem_collection_rate"]) or c.mean_days_late > Fraction(p["problem_mean_days_late"]):
+            klass = "problem"
+        elif sr <= diamond:
+            klass = "diamond"
+        elif c.influence_value >= p["strategic_influence"] and sr <= strategic:
+            klass = "strategic"
+        elif growth_rank[c.id] <= potential and sr > strategic:
+            klass = "potential"
+        else:
+            klass = "general"
+        results.append(
+            {
+                "customer": c.code,
+                "rank": sr,
+                "score": number(score[c.id]),
+                "class": klass,
+                "indicators": {
+                    "sales": money(c.sales),
+                    "collection_rate": number(c.collection_rate),
+                    "on_time_share": number(c.on_time_share),
+                    "margin": number(c.margin),
+                    "influence": float(c.influence_value),
+                    "growth": number(c.growth),
+                    "mean_days_late": number(c.mean_days_late),
+                },
+            }
+        )
+    for c in sorted(facts.prospects, key=lambda c: c.code):
+        important = c.influence_value >= p["opportunity_influence"] or (c.open_pipeline or ZERO) >= p["opportunity_pipeline"]
+        results.append(
+            {
+                "customer": c.code,
+                "rank": None,
+                "score": None,
+                "class": "important_opportunity" if important else "general_opportunity",
+                "indicators": {"influence": c.influence_value, "open_pipeline": money(c.open_pipeline)},
+            }
+        )
+    return results
+
+
+def key_account(facts: Facts, params: dict | None = None) -> list[dict]:
+    """§5.3: weighted percentile score over eight criteria; key when score ≥ threshold."""
+    p = {**KEY_ACCOUNT_DEFAULTS, **(params or {})}
+    population = facts.population
+    indicators = {
+        "contract_volume": {c.id: Fraction(c.contract_volume or 0) for c in population},
+        "price_level": {c.id: c.price_level for c in population},
+        "sales": {c.id: Fraction(c.sales) for c in population},
+        "collection_rate": {c.id: c.collection_rate for c in population},
+        "profit": {c.id: Fraction(c.profit) for c in population},
+        "quality_losses": {c.id: Fraction(c.quality_losses or 0) for c in population},
+        "influence": {c.id: Fraction(c.influence_value) for c in population},
+        "reputation": {c.id: Fraction(c.reputation_value) for c in population},
+    }
+    scores = {name: percentile_fractions(values, lower_is_better=(name == "quality_losses")) for name, values in indicators.items()}
+    score = _weighted(scores, {name: p[f"w_{name}"] for name in indicators})
+    ordered = sorted(population, key=lambda c: (-score[c.id], -c.sales, c.code))
+    threshold = Fraction(p["threshold"])
+    return [
+        {
+            "customer": c.code,
+            "rank": r,
+            "score": number(score[c.id]),
+            "class": "key" if score[c.id] >= threshold else "other",
+            "indicators": {
+                "contract_volume": money(c.contract_volume),
+                "price_level": number(c.price_level),
+                "sales": money(c.sales),
+                "collection_rate": number(c.collection_rate),
+                "profit": money(c.profit),
+                "quality_losses": money(c.quality_losses),
+                "influence": float(c.influence_value),
+                "reputation": float(c.reputation_value),
+            },
+        }
+        for r, c in enumerate(ordered, start=1)
+    ]
+
+
+MODELS = {"pyramid": pyramid, "value": value, "key_account": key_account}
