@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehu.activities",
     "kehu.sales",
     "kehu.finance",
+    "kehu.ranking",
     "kehu.dataset",
     "kehu.api",
 ]
