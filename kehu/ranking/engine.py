@@ -122,9 +122,22 @@ def round_half_up(x, places: int = 4) -> Decimal:
     return Decimal(q).scaleb(-places)
 
 
-def number(x, places: int = 4) -> float:
-    """A ratio/score as the JSON number of the expected files: rounded half-up, then a float."""
-    return float(round_half_up(x, places))
+def number(x, places: int = 4) -> Decimal:
+    """A ratio/score as the expected files write it: rounded half-up to `places`, kept a Decimal
+    (written as a JSON number by `dumps`, never through a float)."""
+    return round_half_up(x, places)
+
+
+def rating(x) -> Decimal:
+    """Influence or reputation (1–5) as the ranked results write it: 3 → 3.0."""
+    return Decimal(int(x)).quantize(Decimal("0.1"))
+
+
+def dumps(document) -> str:
+    """JSON with every Decimal written as an exact number (simplejson's use_decimal)."""
+    from kehu.ranking.exactjson import ExactEncoder
+
+    return ExactEncoder(ensure_ascii=False).encode(document)
 
 
 def money(value: Decimal | None) -> str:
@@ -393,7 +406,7 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
                     "collection_rate": number(c.collection_rate),
                     "on_time_share": number(c.on_time_share),
                     "margin": number(c.margin),
-                    "influence": float(c.influence_value),
+                    "influence": rating(c.influence_value),
                     "growth": number(c.growth),
                     "mean_days_late": number(c.mean_days_late),
                 },
@@ -444,8 +457,8 @@ def key_account(facts: Facts, params: dict | None = None) -> list[dict]:
                 "collection_rate": number(c.collection_rate),
                 "profit": money(c.profit),
                 "quality_losses": money(c.quality_losses),
-                "influence": float(c.influence_value),
-                "reputation": float(c.reputation_value),
+                "influence": rating(c.influence_value),
+                "reputation": rating(c.reputation_value),
             },
         }
         for r, c in enumerate(ordered, start=1)

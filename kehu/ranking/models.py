@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.ranking.exactjson import ExactDecoder, ExactEncoder
+
 
 class EvaluationRun(models.Model):
     class Model(models.TextChoices):
@@ -37,7 +39,7 @@ class EvaluationResult(models.Model):
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     score = models.DecimalField(_("score"), max_digits=9, decimal_places=4, null=True, blank=True)
     klass = models.CharField(_("class"), max_length=32, db_column="class")
-    indicators = models.JSONField(_("indicators"), default=dict)
+    indicators = models.JSONField(_("indicators"), default=dict, encoder=ExactEncoder, decoder=ExactDecoder)
 
     class Meta:
         ordering = ["run", "position"]

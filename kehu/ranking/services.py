@@ -135,7 +135,7 @@ def evaluation_run(*, actor, model: str, as_of: date, window_months: int = 12, p
                     customer_id=customer_id[r["customer"]],
                     position=i,
                     rank=r["rank"],
-                    score=None if r["score"] is None else Decimal(str(r["score"])),
+                    score=r["score"],
                     klass=r["class"],
                     indicators=r["indicators"],
                 )

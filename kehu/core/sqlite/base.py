@@ -16,7 +16,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)
         if not self.creation.is_in_memory_db(conn_params["database"]):
-            self._ensure_wal(conn, float(conn_params.get("timeout", 5)))
+            self._ensure_wal(conn, conn_params.get("timeout", 5))
         return conn
 
     @staticmethod

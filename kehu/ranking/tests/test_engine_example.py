@@ -15,7 +15,7 @@ from kehu.ranking import engine
 
 
 def _expected(model):
-    return json.loads((EXAMPLE / "expected" / f"{model}.json").read_text())
+    return json.loads((EXAMPLE / "expected" / f"{model}.json").read_text(), parse_float=Decimal)
 
 
 @pytest.fixture

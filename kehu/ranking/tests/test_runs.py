@@ -2,6 +2,7 @@
 stored and never change, and `kehu compare` reports entries, departures and class moves."""
 
 import json
+from decimal import Decimal
 from datetime import date
 from io import StringIO
 
@@ -20,7 +21,7 @@ MODELS = ["pyramid", "value", "key_account"]
 
 
 def _expected(model):
-    return json.loads((EXAMPLE / "expected" / f"{model}.json").read_text())
+    return json.loads((EXAMPLE / "expected" / f"{model}.json").read_text(), parse_float=Decimal)
 
 
 @pytest.fixture(autouse=True)
@@ -43,13 +44,13 @@ def _evaluate(*args):
 
 def _evaluate_json(model, *extra, as_of=None):
     as_of = as_of or _expected(model)["as_of"]
-    return json.loads(_evaluate(model, "--as-of", as_of, "--json", *extra))
+    return json.loads(_evaluate(model, "--as-of", as_of, "--json", *extra), parse_float=Decimal)
 
 
 def _compare(a, b):
     out = StringIO()
     call_command("compare", str(a), str(b), "--json", stdout=out)
-    return json.loads(out.getvalue())
+    return json.loads(out.getvalue(), parse_float=Decimal)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -1,10 +1,10 @@
 """kehu compare RUN_A RUN_B [--json] (DATASET.md): who entered, left, was promoted or demoted."""
 
-import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from kehu.ranking import engine
 from kehu.ranking.models import EvaluationRun
 from kehu.ranking.services import RankingError, runs_compare
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         except RankingError as e:
             raise CommandError(str(e), returncode=2) from None
         if opts["json"]:
-            self.stdout.write(json.dumps(diff, ensure_ascii=False))
+            self.stdout.write(engine.dumps(diff))
             return
         self.stdout.write(_("Entered (%(count)d): %(codes)s") % {"count": len(diff["entered"]), "codes": ", ".join(diff["entered"]) or "—"})
         self.stdout.write(_("Left (%(count)d): %(codes)s") % {"count": len(diff["left"]), "codes": ", ".join(diff["left"]) or "—"})

@@ -1,11 +1,11 @@
 """kehu evaluate MODEL --as-of YYYY-MM-DD [--window-months 12] [--param NAME=VALUE …] [--json] (DATASET.md)."""
 
-import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from kehu.ranking import engine
 from kehu.ranking.services import DEFAULTS, RankingError, evaluation_run, run_payload
 
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(str(e), returncode=2) from None
         payload = run_payload(run)
         if opts["json"]:
-            self.stdout.write(json.dumps(payload, ensure_ascii=False))
+            self.stdout.write(engine.dumps(payload))
             return
         ranked = sum(1 for r in payload["results"] if r["rank"] is not None)
         self.stdout.write(
