@@ -34,6 +34,21 @@ class Customer(TimeStampedModel):
         SIGNED = "signed", _("Signed")
         VIP = "vip", _("VIP")
 
+    class PyramidTier(models.TextChoices):  # DOMAIN.md §5.1, best first
+        IMPORTANT = "important", pgettext_lazy("pyramid tier", "Important")
+        MAJOR = "major", pgettext_lazy("pyramid tier", "Major")
+        ORDINARY = "ordinary", pgettext_lazy("pyramid tier", "Ordinary")
+        SMALL = "small", pgettext_lazy("pyramid tier", "Small")
+
+    class ValueClass(models.TextChoices):  # DOMAIN.md §5.2, best first; then the prospects' two
+        DIAMOND = "diamond", pgettext_lazy("value class", "Diamond")
+        STRATEGIC = "strategic", pgettext_lazy("value class", "Strategic")
+        POTENTIAL = "potential", pgettext_lazy("value class", "Potential")
+        GENERAL = "general", pgettext_lazy("value class", "General")
+        PROBLEM = "problem", pgettext_lazy("value class", "Problem")
+        IMPORTANT_OPPORTUNITY = "important_opportunity", pgettext_lazy("value class", "Important opportunity")
+        GENERAL_OPPORTUNITY = "general_opportunity", pgettext_lazy("value class", "General opportunity")
+
     class LeadSource(models.TextChoices):
         DOOR_TO_DOOR = "door_to_door", _("Door-to-door")
         CONFERENCE = "conference", _("Conference or fair")
@@ -109,8 +124,11 @@ class Customer(TimeStampedModel):
     past_credibility = models.TextField(_("past credibility"), blank=True)
     card_notes = models.TextField(_("data card notes"), blank=True)
 
-    # Ranking results land here (ranking issue); key accounts never return to the pool.
-    is_key_account = models.BooleanField(_("key account"), default=False)
+    # The customer's current ranking (DOMAIN.md §5): copied from the latest run of each model by
+    # kehu.ranking.services (never edited by hand); key accounts never return to the pool.
+    pyramid_tier = models.CharField(_("pyramid tier"), max_length=16, choices=PyramidTier.choices, blank=True, db_index=True)
+    value_class = models.CharField(_("value class"), max_length=24, choices=ValueClass.choices, blank=True, db_index=True)
+    is_key_account = models.BooleanField(_("key account"), default=False, db_index=True)
 
     # Search helpers, derived by services.customer_derive_fields
     name_normalized = models.CharField(max_length=200, db_index=True, editable=False, default="")

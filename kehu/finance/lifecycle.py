@@ -8,7 +8,8 @@
 
 `customer_lifecycle_refresh` moves a customer who became signed to the stage `signed`
 (timestamped and audited through `customer_set_stage(by_hand=False)`) when their stage is
-before it (target, prospect, qualified); a vip stays vip, and no stage moves backwards
+before it (target, prospect, qualified) — straight to vip when the latest key-account run
+made them a key account (§3: vip = signed and a key account); a vip stays vip, and no stage moves backwards
 here (a customer whose plan changes keeps the stage they reached).
 """
 
@@ -64,5 +65,6 @@ def customer_lifecycle_refresh(*, customer_ids, as_of: date | None = None, actor
     signed_ids = [cid for cid, s in status.items() if s.is_signed]
     if signed_ids:
         for customer in Customer.objects.filter(pk__in=signed_ids, stage__in=BEFORE_SIGNED).order_by("pk"):
-            customer_set_stage(actor=actor, customer=customer, stage=Customer.Stage.SIGNED, by_hand=False)
+            stage = Customer.Stage.VIP if customer.is_key_account else Customer.Stage.SIGNED
+            customer_set_stage(actor=actor, customer=customer, stage=stage, by_hand=False)
     return status

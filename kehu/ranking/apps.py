@@ -6,3 +6,8 @@ class RankingConfig(AppConfig):
     name = "kehu.ranking"
     label = "ranking"
     verbose_name = _("Ranking")
+
+    def ready(self) -> None:
+        from kehu.ranking import wiring
+
+        wiring.register()

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import PercentField
 from kehu.ranking.exactjson import ExactDecoder, ExactEncoder
 
 
@@ -25,6 +26,7 @@ class EvaluationRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model", "as_of", "id"], name="ranking_run_model_as_of")]
         verbose_name = _("evaluation run")
         verbose_name_plural = _("evaluation runs")
 
@@ -53,3 +55,63 @@ class EvaluationResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.customer_id} {self.klass}"
+
+
+class RankingSettings(models.Model):
+    """Admin settings of one model (DOMAIN.md §5): the window and parameters a run uses unless
+    told otherwise, and how often `kehu daily` runs it. One row per model, made on first use."""
+
+    model = models.CharField(_("model"), max_length=20, choices=EvaluationRun.Model.choices, unique=True)
+    window_months = models.PositiveSmallIntegerField(_("window (months)"), default=12)
+    params = models.JSONField(
+        _("parameters"), default=dict, blank=True, encoder=ExactEncoder, decoder=ExactDecoder,
+        help_text=_("Only the parameters that differ from the defaults of DOMAIN.md §5."),
+    )
+    every_months = models.PositiveSmallIntegerField(
+        _("run every (months)"), default=1,
+        help_text=_("kehu daily runs the model when its latest run is this many months old; 0: never by schedule."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("updated by")
+    )
+
+    SCHEDULE_DEFAULTS = {"pyramid": 1, "value": 1, "key_account": 12}
+
+    class Meta:
+        verbose_name = _("ranking settings")
+        verbose_name_plural = _("ranking settings")
+
+    def __str__(self) -> str:
+        return self.get_model_display()
+
+    @classmethod
+    def load(cls, model: str) -> "RankingSettings":
+        row, _created = cls.objects.get_or_create(model=model, defaults={"every_months": cls.SCHEDULE_DEFAULTS.get(model, 1)})
+        return row
+
+
+class TierPolicy(models.Model):
+    """The terms of one tier or class (DOMAIN.md §5.4). An empty field falls through to the
+    next policy that applies to the customer (key account, then value class, then pyramid
+    tier) and finally to the company default (docs/rules.md, "Tier policies")."""
+
+    model = models.CharField(_("model"), max_length=20, choices=EvaluationRun.Model.choices)
+    klass = models.CharField(_("tier or class"), max_length=32)
+    max_discount_pct = PercentField(_("maximum discount %"), null=True, blank=True)
+    payment_term_days = models.PositiveIntegerField(_("payment term (days)"), null=True, blank=True)
+    visit_interval_days = models.PositiveIntegerField(_("visit interval (days)"), null=True, blank=True)
+    commission_rate_pct = PercentField(_("commission rate %"), null=True, blank=True)
+    service_notes = models.TextField(
+        _("service notes"), blank=True, help_text=_("Dedicated engineer, capacity priority, executive visits, fast response …")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["model", "klass"]
+        verbose_name = _("tier policy")
+        verbose_name_plural = _("tier policies")
+        constraints = [models.UniqueConstraint(fields=["model", "klass"], name="ranking_policy_unique_class")]
+
+    def __str__(self) -> str:
+        return f"{self.model}:{self.klass}"

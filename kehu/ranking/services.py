@@ -13,8 +13,10 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kehu.customers.models import Customer
+from kehu.customers.services import customers_set_derived_stage
 from kehu.ranking import engine
-from kehu.ranking.models import EvaluationResult, EvaluationRun
+from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
 
 DEFAULTS = {
     "pyramid": engine.PYRAMID_DEFAULTS,
@@ -114,9 +116,21 @@ def params_json(params: dict) -> dict:
 # ---------------------------------------------------------------------------- runs
 
 
-def evaluation_run(*, actor, model: str, as_of: date, window_months: int = 12, params: dict | None = None) -> EvaluationRun:
-    """Compute `model` at `as_of` over the last `window_months` and store the run with its results."""
-    full = resolve_params(model, params)
+def evaluation_run(
+    *, actor, model: str, as_of: date, window_months: int | None = None, params: dict | None = None
+) -> EvaluationRun:
+    """Compute `model` at `as_of` and store the run with its results.
+
+    The window and parameters are the model's admin settings (`RankingSettings`, the spec's
+    defaults until changed), overridden by `window_months` and `params` when given. When the
+    new run is the model's latest (see `latest_run`), the customers' current tier, class or
+    key-account flag — and with it vip — follow it in the same transaction."""
+    if model not in DEFAULTS:
+        resolve_params(model, None)  # raises the translated "unknown model"
+    conf = RankingSettings.load(model)
+    if window_months is None:
+        window_months = conf.window_months
+    full = resolve_params(model, {**(conf.params or {}), **(params or {})})
     if not isinstance(as_of, date):
         raise RankingError(_("The evaluation date is not a date."))
     if not isinstance(window_months, int) or not (1 <= window_months <= MAX_WINDOW_MONTHS):
@@ -142,7 +156,70 @@ def evaluation_run(*, actor, model: str, as_of: date, window_months: int = 12, p
                 for i, r in enumerate(results)
             ]
         )
+        if latest_run(model) == run:
+            current_ranking_apply(run, actor=actor)
     return run
+
+
+def latest_run(model: str) -> EvaluationRun | None:
+    """The run a customer's current ranking comes from: the one with the latest as-of date
+    (the most recently made among runs of that date). A run as of an earlier date — to look
+    back or compare — is kept but does not change anyone's current tier."""
+    return EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").first()
+
+
+# Where each model's result lands on the customer, and the value for "not ranked".
+CURRENT_FIELDS = {"pyramid": ("pyramid_tier", ""), "value": ("value_class", ""), "key_account": ("is_key_account", False)}
+
+
+def current_ranking_apply(run: EvaluationRun, *, actor=None) -> dict:
+    """Copy `run`'s classes onto the customers (only rows that change are written), then move
+    signed key accounts to vip and vips that are no longer key accounts back to signed
+    (DOMAIN.md §3). Returns {"changed": n, "vip": n, "unvip": n}."""
+    field, empty = CURRENT_FIELDS[run.model]
+    results = EvaluationResult.objects.filter(run=run)
+    changed = 0
+    with transaction.atomic():
+        if run.model == "key_account":
+            keys = results.filter(klass="key").values("customer_id")
+            changed += Customer.objects.filter(pk__in=keys, is_key_account=False).update(is_key_account=True)
+            changed += Customer.objects.filter(is_key_account=True).exclude(pk__in=keys).update(is_key_account=False)
+        else:
+            for klass in sorted(set(results.values_list("klass", flat=True))):
+                members = results.filter(klass=klass).values("customer_id")
+                changed += Customer.objects.filter(pk__in=members).exclude(**{field: klass}).update(**{field: klass})
+            changed += Customer.objects.exclude(**{field: empty}).exclude(pk__in=results.values("customer_id")).update(**{field: empty})
+        vip = unvip = 0
+        if run.model == "key_account":
+            note = _("Key-account evaluation #%(run)s") % {"run": run.pk}
+            to_vip = Customer.objects.filter(is_key_account=True, stage=Customer.Stage.SIGNED).values_list("pk", flat=True)
+            vip = customers_set_derived_stage(
+                actor=actor, customer_ids=list(to_vip), from_stage=Customer.Stage.SIGNED, stage=Customer.Stage.VIP, note=note
+            )
+            from_vip = Customer.objects.filter(is_key_account=False, stage=Customer.Stage.VIP).values_list("pk", flat=True)
+            unvip = customers_set_derived_stage(
+                actor=actor, customer_ids=list(from_vip), from_stage=Customer.Stage.VIP, stage=Customer.Stage.SIGNED, note=note
+            )
+    return {"changed": changed, "vip": vip, "unvip": unvip}
+
+
+def ranking_run_scheduled(*, now) -> int:
+    """The `kehu daily` step: run each model whose latest run is `every_months` old or more
+    (never run: now), as of today. Returns how many runs were made."""
+    from django.utils import timezone
+
+    today = timezone.localdate(now)
+    made = 0
+    for model in DEFAULTS:
+        conf = RankingSettings.load(model)
+        if not conf.every_months:
+            continue
+        last = latest_run(model)
+        if last is not None and last.as_of > engine.months_before(today, conf.every_months):
+            continue
+        evaluation_run(actor=None, model=model, as_of=today)
+        made += 1
+    return made
 
 
 def _stored_results(run: EvaluationRun) -> list[dict]:

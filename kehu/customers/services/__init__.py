@@ -11,6 +11,7 @@ from kehu.customers.services.records import (  # noqa: F401
     customer_find_duplicates,
     customer_restore,
     customer_set_stage,
+    customers_set_derived_stage,
     tags_from_names,
     customer_update,
     next_customer_code,

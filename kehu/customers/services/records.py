@@ -296,6 +296,42 @@ def customer_set_stage(*, actor, customer: Customer, stage: str, by_hand: bool =
     return customer
 
 
+def customers_set_derived_stage(*, actor, customer_ids, from_stage: str, stage: str, note: str = "") -> int:
+    """Move every customer of `customer_ids` still at `from_stage` to `stage` in bulk: one UPDATE,
+    the stage history and the audit events written with bulk inserts. For derived stages only
+    (vip from a key-account run); the caller has checked its own rights. Returns how many moved."""
+    ids = list(customer_ids)
+    if not ids:
+        return 0
+    moved = 0
+    now = timezone.now()
+    user = actor if getattr(actor, "pk", None) else None
+    with transaction.atomic():
+        for start in range(0, len(ids), 500):
+            chunk = list(
+                Customer.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids[start:start + 500], stage=from_stage)
+                .values_list("pk", "name")
+            )
+            if not chunk:
+                continue
+            Customer.objects.filter(pk__in=[pk for pk, _n in chunk]).update(stage=stage, stage_changed_at=now, updated_at=now)
+            CustomerStageChange.objects.bulk_create(
+                [CustomerStageChange(customer_id=pk, from_stage=from_stage, to_stage=stage, at=now, user=user) for pk, _n in chunk]
+            )
+            AuditEvent.objects.bulk_create(
+                [
+                    AuditEvent(
+                        actor=user, verb=AuditEvent.Verb.UPDATE, object_type="customer", object_id=pk, object_label=name[:255],
+                        customer_id=pk, changes={"stage": [from_stage, stage]}, note=note[:500],
+                    )
+                    for pk, name in chunk
+                ]
+            )
+            moved += len(chunk)
+    return moved
+
+
 def customer_delete(*, actor, customer: Customer) -> None:
     if not permissions.can_delete_customer(actor, customer):
         raise PermissionDenied
