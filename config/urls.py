@@ -10,6 +10,7 @@ urlpatterns = [
     path("dataset/", include("kehu.dataset.urls")),
     path("sales/", include("kehu.sales.urls")),
     path("finance/", include("kehu.finance.urls")),
+    path("ranking/", include("kehu.ranking.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.fields import PercentField
+from kehu.core.fields import MoneyField, PercentField
 from kehu.ranking.exactjson import ExactDecoder, ExactEncoder
 
 
@@ -41,6 +41,10 @@ class EvaluationResult(models.Model):
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     score = models.DecimalField(_("score"), max_digits=9, decimal_places=4, null=True, blank=True)
     klass = models.CharField(_("class"), max_length=32, db_column="class")
+    # S and P in the run's window (§5.0), for every ranked customer whatever the model, so that
+    # reports sum them in SQL per class; null for unranked prospects.
+    sales = MoneyField(_("sales"), null=True, blank=True)
+    profit = MoneyField(_("profit"), null=True, blank=True)
     indicators = models.JSONField(_("indicators"), default=dict, encoder=ExactEncoder, decoder=ExactDecoder)
 
     class Meta:

@@ -137,7 +137,7 @@ def evaluation_run(
         raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
     facts = engine.load_facts(as_of, window_months)
     results = engine.MODELS[model](facts, full)
-    customer_id = {c.code: c.id for c in facts.customers.values()}
+    by_code = {c.code: c for c in facts.customers.values()}
     with transaction.atomic():
         run = EvaluationRun.objects.create(
             model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor
@@ -146,12 +146,14 @@ def evaluation_run(
             [
                 EvaluationResult(
                     run=run,
-                    customer_id=customer_id[r["customer"]],
+                    customer_id=by_code[r["customer"]].id,
                     position=i,
                     rank=r["rank"],
                     score=r["score"],
                     klass=r["class"],
                     indicators=r["indicators"],
+                    sales=by_code[r["customer"]].sales if r["rank"] is not None else None,
+                    profit=by_code[r["customer"]].profit if r["rank"] is not None else None,
                 )
                 for i, r in enumerate(results)
             ]

@@ -1,0 +1,3 @@
+"""Routes of /ranking/ (see kehu/ranking/urls.py)."""
+
+urlpatterns = []
