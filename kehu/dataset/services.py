@@ -137,6 +137,7 @@ def demo_company_load() -> list[ImportReport]:
                 customer_update(actor=boss, customer=customer, data={}, tags=tags)
         _demo_followups()
         _demo_selling()
+        _demo_ranking()
     return reports
 
 
@@ -243,6 +244,49 @@ def _demo_selling() -> None:
             lines=[{"product": products["P001"], "quantity": str(quantity)}],
         )
         order_confirm(actor=held.owner, order=held, today=today)
+
+
+# (model, class, max discount %, payment term days, visit interval days, commission %, service notes)
+DEMO_POLICIES = [
+    ("key_account", "key", "10", 60, 30, "3", "专属客户经理与服务工程师；产能优先保障；高层每季度拜访；4 小时响应"),
+    ("value", "diamond", "8", 60, None, "3", "年度框架协议，优先排产"),
+    ("value", "strategic", "6", 45, None, None, "联合方案与高层互访"),
+    ("value", "problem", "2", 0, None, "1", "款到发货，财务每周催收"),
+    ("pyramid", "important", None, None, 30, None, "总经理亲自维护"),
+    ("pyramid", "small", "3", None, None, "1.5", "电话与微信服务为主"),
+]
+
+
+def _demo_ranking() -> None:
+    """Tier policies and evaluation runs, so that the ranking pages, the customers' tiers and the
+    policies have something to show: a key-account run at the example's date (2026-06-30) and
+    one run of each model as of today — the pair of key-account runs can be compared at once.
+    Only when there is no run yet."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kehu.accounts.models import User
+    from kehu.ranking.models import EvaluationRun, TierPolicy
+    from kehu.ranking.services import evaluation_run
+
+    if EvaluationRun.objects.exists():
+        return
+    for model, klass, discount, term, visit, commission, notes in DEMO_POLICIES:
+        TierPolicy.objects.get_or_create(
+            model=model, klass=klass,
+            defaults={
+                "max_discount_pct": Decimal(discount) if discount else None, "payment_term_days": term,
+                "visit_interval_days": visit, "commission_rate_pct": Decimal(commission) if commission else None,
+                "service_notes": notes,
+            },
+        )
+    boss = User.objects.filter(username="boss").first()
+    evaluation_run(actor=boss, model="key_account", as_of=date(2026, 6, 30))
+    today = timezone.localdate()
+    for model in ("pyramid", "value", "key_account"):
+        evaluation_run(actor=boss, model=model, as_of=today)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -28,6 +28,7 @@ from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
 from kehu.customers.models import QualificationCheck
+from kehu.ranking.models import EvaluationResult, EvaluationRun
 from kehu.finance.models import CreditEvent, Instalment, Payment, Receivable, WriteOff
 from kehu.sales.models import Contract, OpportunityStage, OrderLine, Product, Quote, QuoteLine, SalesOrder
 from kehu.sales.models import Opportunity
@@ -48,7 +49,12 @@ IGNORED_KWARGS = {"format"}
 OBJECT_KINDS = {
     "customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity",
     "quotes": "quote", "contracts": "contract", "orders": "order", "receivables": "receivable",
+    "runs": "run",
 }
+# Kinds of company-wide records: not owned through a customer, so everyone signed in may open
+# them, but every customer row they show must be one the user may see (an evaluation run
+# ranks every customer; a rep's view of it lists their own). Tested apart below.
+COMPANY_WIDE_KINDS = {"run"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
@@ -110,6 +116,8 @@ def walk(patterns, prefix="", namespace="", kwargs=frozenset()):
 
 ROUTES = list(walk(get_resolver().url_patterns))
 PK_ROUTES = [r for r in ROUTES if "pk" in r.kwargs]
+SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS]
+COMPANY_WIDE_ROUTES = [r for r in PK_ROUTES if r.kind in COMPANY_WIDE_KINDS]
 PLAIN_ROUTES = [r for r in ROUTES if not r.kwargs and r.name]
 
 
@@ -155,8 +163,15 @@ def world(cast, team_b):
         records[key]["order"] = order
         records[key]["receivable"] = Receivable.objects.create(
             customer=customer, order=order, amount="1000.00", open_amount="1000.00", issued_on="2026-01-06", due_on="2026-02-05")
+    Customer.objects.filter(pk=cast["customer_b"].pk).update(code="WALKB1")
+    run = EvaluationRun.objects.create(model="pyramid", as_of="2026-06-30", params={"important": "0.01"})
+    for position, (key, tier) in enumerate((("customer_a", "important"), ("customer_b", "major"), ("pool_customer", "small"))):
+        EvaluationResult.objects.create(
+            run=run, customer=cast[key], position=position, rank=position + 1, klass=tier,
+            indicators={"profit": "100.00", "sales": "200.00"}, sales="200.00", profit="100.00")
     everyone = set(users)
     return {
+        "run": run,
         "users": users,
         "records": records,
         "sees": {
@@ -170,7 +185,23 @@ def world(cast, team_b):
 
 def url_for(route: Route, world, target: str) -> str:
     extra = {k: v for k, v in KWARG_VALUES.items() if k in route.kwargs}
+    if route.kind in COMPANY_WIDE_KINDS:
+        return reverse(route.name, kwargs={"pk": world[route.kind].pk, **extra})
     return reverse(route.name, kwargs={"pk": world["records"][target][route.kind].pk, **extra})
+
+
+def page_text(response) -> str:
+    """The text a user reads in a response: HTML/JSON/CSV as text, an XLSX workbook's cells."""
+    if "spreadsheetml" in response.get("Content-Type", ""):
+        import io
+
+        from openpyxl import load_workbook
+
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8", "replace")
 
 
 def crafted_payload(world, attacker: str) -> dict:
@@ -248,7 +279,7 @@ def test_every_route_is_named_and_every_keyword_is_known():
 
 # --- not visible: 404 for every method, and nothing changes ------------------------------------
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+@pytest.mark.parametrize("route", SCOPED_PK_ROUTES, ids=str)
 def test_users_who_may_not_see_a_record_get_404_and_change_nothing(route, world, client):
     before = state()
     failures = []
@@ -266,7 +297,7 @@ def test_users_who_may_not_see_a_record_get_404_and_change_nothing(route, world,
     assert state() == before, "a refused request changed data"
 
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+@pytest.mark.parametrize("route", SCOPED_PK_ROUTES, ids=str)
 def test_htmx_requests_cannot_tell_hidden_from_missing(route, world, client):
     """An htmx fragment may answer 200 for a row that is gone; it must answer the same for a hidden one."""
     client.force_login(world["users"]["rep_b"])
@@ -280,7 +311,7 @@ def test_htmx_requests_cannot_tell_hidden_from_missing(route, world, client):
     assert state() == before
 
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+@pytest.mark.parametrize("route", SCOPED_PK_ROUTES, ids=str)
 def test_nobody_sees_a_record_in_the_recycle_bin(route, world, client):
     Customer.objects.filter(pk=world["records"]["customer_a"]["customer"].pk).update(is_deleted=True)
     url = url_for(route, world, "customer_a")
@@ -300,7 +331,7 @@ def test_nobody_sees_a_record_in_the_recycle_bin(route, world, client):
 
 # --- visible: the record's page answers ----------------------------------------------------------
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind and r.ends_at_pk], ids=str)
+@pytest.mark.parametrize("route", [r for r in SCOPED_PK_ROUTES if r.ends_at_pk], ids=str)
 def test_users_who_may_see_a_record_get_its_page(route, world, client):
     failures = []
     for target in ("customer_a", "customer_b", "pool_customer"):
@@ -313,7 +344,7 @@ def test_users_who_may_see_a_record_get_its_page(route, world, client):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind], ids=str)
+@pytest.mark.parametrize("route", SCOPED_PK_ROUTES, ids=str)
 def test_rep_a_never_gets_404_on_own_customer(route, world, client):
     if route.name in OWNER_MAY_GET_404:
         pytest.skip(OWNER_MAY_GET_404[route.name])
@@ -328,7 +359,7 @@ FINANCE_WRITES = {
 }
 
 
-@pytest.mark.parametrize("route", [r for r in PK_ROUTES if r.kind and r.name not in FINANCE_WRITES], ids=str)
+@pytest.mark.parametrize("route", [r for r in SCOPED_PK_ROUTES if r.name not in FINANCE_WRITES], ids=str)
 def test_finance_sees_but_changes_no_sales_data(route, world, client):
     finance = world["users"]["finance"]
     client.force_login(finance)
@@ -354,9 +385,46 @@ def test_pages_without_an_id_never_show_a_hidden_customer(route, world, client):
     for who in ("rep_b", "rep_a2", "manager_b"):
         client.force_login(world["users"][who])
         for params in ({}, {"q": "华为"}, {"q": hidden["customer"].code}, {"q": "hwjs"}, {"q": hidden["contact"].name}):
-            body = client.get(reverse(route.name), params).content.decode("utf-8", "replace")
+            body = page_text(client.get(reverse(route.name), params))
             shown = [n for n in needles if n in body and n not in params.values()]  # a search box echoes its query
             assert not shown, f"{who} GET {route} {params} shows {shown}"
+
+
+# --- company-wide records (an evaluation run): open to all, rows scoped -------------------------
+
+def test_the_walker_knows_the_company_wide_routes():
+    assert all(r.kind == "run" for r in COMPANY_WIDE_ROUTES)
+    assert not [r for r in SCOPED_PK_ROUTES if r.kind in COMPANY_WIDE_KINDS]
+
+
+@pytest.mark.parametrize("route", COMPANY_WIDE_ROUTES, ids=str)
+def test_company_wide_records_list_only_customers_the_user_may_see(route, world, client):
+    failures = []
+    for target in ("customer_a", "customer_b"):
+        hidden = world["records"][target]["customer"]
+        for who, user in world["users"].items():
+            if who in world["sees"][target]:
+                continue
+            client.force_login(user)
+            for params in ({}, {"class": "important"}, {"class": "major"}, {"all": "1"}):
+                response = client.get(url_for(route, world, target), params)
+                if response.status_code >= 500:
+                    failures.append(f"{who} GET {route} {params} -> {response.status_code}")
+                    continue
+                body = page_text(response)
+                shown = [n for n in (hidden.name, hidden.code) if n in body]
+                if shown:
+                    failures.append(f"{who} GET {route} {params} shows {shown}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("route", COMPANY_WIDE_ROUTES, ids=str)
+def test_company_wide_records_show_the_users_own_customers(route, world, client):
+    client.force_login(world["users"]["rep_a"])
+    response = client.get(url_for(route, world, "customer_a"))
+    assert response.status_code in {200, 302}, response.status_code
+    if route.ends_at_pk:
+        assert world["records"]["customer_a"]["customer"].code in page_text(response)
 
 
 # --- signed-out and disabled users -----------------------------------------------------------------
