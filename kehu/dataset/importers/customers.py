@@ -159,6 +159,8 @@ class CustomerImporter(Importer):
                 before = old["referrer_code"] or ""
             else:
                 before = old[column]
+            if column == "stage" and before == "vip" and new == "signed":
+                continue  # vip = signed + a key account (§3): the key-account run decides, not the file
             if before != new:
                 changes[column] = [before, new]
         return changes
