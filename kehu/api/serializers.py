@@ -98,7 +98,7 @@ class CustomerListSerializer(SensitiveValuesMixin, serializers.ModelSerializer):
         model = Customer
         read_only = [
             "id", "code", "owner", "stage", "stage_changed_at", "in_pool", "is_key_account",
-            "owned_since", "last_followup_at", "returned_to_pool_at", "created_at", "updated_at",
+            "pyramid_tier", "value_class", "owned_since", "last_followup_at", "returned_to_pool_at", "created_at", "updated_at",
         ]
         editable = [f for f in CUSTOMER_EDITABLE if f not in ("referrer_customer", "referrer_contact")]
         fields = read_only + editable + ["tags"] + CREDIT_FIELDS

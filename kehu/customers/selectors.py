@@ -92,6 +92,16 @@ def customer_list(*, user, params=None, pool: bool = False):
         qs = qs.filter(tags__name=tag)
     if params.get("key") == "1":
         qs = qs.filter(is_key_account=True)
+    elif params.get("key") == "0":
+        qs = qs.filter(is_key_account=False)
+    # The current ranking (DOMAIN.md §5, set by the latest run of each model); "none": not ranked.
+    for name, field, values in (("pyramid_tier", "pyramid_tier", Customer.PyramidTier.values),
+                                ("value_class", "value_class", Customer.ValueClass.values)):
+        value = params.get(name)
+        if value == "none":
+            qs = qs.filter(**{field: ""})
+        elif value in values:
+            qs = qs.filter(**{field: value})
     order = SORTS.get(params.get("sort", ""), "-created_at")
     return (
         qs.select_related("owner")

@@ -15,7 +15,7 @@ from kehu.core.money import MoneyError, to_decimal
 
 # A cell whose text starts with one of these is a formula to a spreadsheet: exports put an
 # apostrophe in front (OWASP "CSV injection"), and the importer takes it off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from kehu.core.cells import FORMULA_STARTS, escape_cell  # noqa: F401  (re-exported)
 
 
 class CellError(ValueError):
@@ -32,16 +32,6 @@ def clean_text(value: str) -> str:
     if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
         value = value[1:]
     return value
-
-
-def escape_cell(value) -> str:
-    """A value as export text; formula-like text gets a leading apostrophe."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def parse_text(value: str, *, max_length: int) -> str:

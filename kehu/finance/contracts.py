@@ -3,8 +3,12 @@
 A contract is written by whoever may edit the customer's sales data (the owner rep, the
 managers of the owner's team, admins; never finance), from a **won** opportunity or an
 **approved / sent / accepted** quote of the same customer. The amount defaults to the quote's
-total (else the opportunity's amount), the payment term to the customer's policy
-(`customer_policy`). The currency is the source's (the quote's, else the opportunity's): a
+total (else the opportunity's amount), the payment term to the quote's agreed term, else the
+customer's policy (`customer_policy`). A payment term **beyond the policy** (DOMAIN.md §5.4) is
+accepted only when the contract comes from an approved / sent / accepted quote whose agreed
+term (`kehu.sales.quotes.effective_payment_term`) is at least as long, or when the actor may
+approve the terms of the customer's owner (`can_approve_terms`: a manager of the owner's team
+or an admin, never the owner); otherwise a FinanceError says to agree it on a quote. The currency is the source's (the quote's, else the opportunity's): a
 different one is refused. The payment plan is written in the same transaction and must add up
 exactly to the amount (nothing is written otherwise).
 
@@ -20,6 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.accounts.permissions import can_edit_customer
+from kehu.accounts.visibility import managed_user_ids
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import MoneyError, quantize_cents, to_decimal
@@ -28,6 +33,7 @@ from kehu.finance.models import Instalment
 from kehu.finance.services import FinanceError, can_record_payment
 from kehu.sales.models import Contract, Quote
 from kehu.sales.policy import customer_policy
+from kehu.sales.quotes import effective_payment_term, policy_source
 
 ZERO = Decimal("0.00")
 CONTRACT_QUOTE_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
@@ -35,6 +41,39 @@ CONTRACT_QUOTE_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Statu
 
 def can_create_contract(user, customer) -> bool:
     return can_edit_customer(user, customer)
+
+
+def can_approve_terms(user, customer) -> bool:
+    """Who may agree a payment term beyond the customer's policy without a quote: the rule of
+    `kehu.sales.quotes.can_decide_quote` for the customer's owner (a manager of the owner's team
+    or an admin; never the owner)."""
+    if not (user and user.is_authenticated and user.is_active) or user.pk == customer.owner_id:
+        return False
+    if user.is_admin_role:
+        return True
+    return bool(user.is_manager and customer.owner_id and customer.owner_id in managed_user_ids(user))
+
+
+def check_payment_term(*, actor, customer, quote, payment_term_days: int, policy=None) -> None:
+    """Refuse a payment term beyond the customer's policy unless agreed on an approved quote
+    or decided by someone who may approve the owner's terms (module docstring)."""
+    policy = policy or customer_policy(customer)
+    if payment_term_days <= policy.payment_term_days:
+        return
+    if quote is not None and quote.status in CONTRACT_QUOTE_STATUSES:
+        agreed = effective_payment_term(quote)
+        if agreed is not None and agreed >= payment_term_days:
+            return
+    if can_approve_terms(actor, customer):
+        return
+    source = policy_source(policy, "payment_term_days")
+    params = {"days": payment_term_days, "allowed": policy.payment_term_days, "policy": source}
+    if source:
+        message = _("A payment term of %(days)d days is beyond the policy of %(allowed)d days (%(policy)s); "
+                    "agree it on a quote and have it approved.")
+    else:
+        message = _("A payment term of %(days)d days is beyond the policy of %(allowed)d days; agree it on a quote and have it approved.")
+    raise FinanceError(message % params)
 
 
 def can_edit_plan(user, contract) -> bool:
@@ -111,10 +150,14 @@ def contract_create(
         raise FinanceError(message % {"code": source.code, "currency": source.currency})
     if not isinstance(signed_on, date):
         raise FinanceError(_("The signing date is required."))
+    policy = customer_policy(customer)
+    if payment_term_days is None and quote is not None:
+        payment_term_days = quote.payment_term_days
     if payment_term_days is None:
-        payment_term_days = customer_policy(customer).payment_term_days
+        payment_term_days = policy.payment_term_days
     if payment_term_days < 0:
         raise FinanceError(_("The payment term cannot be negative."))
+    check_payment_term(actor=actor, customer=customer, quote=quote, payment_term_days=payment_term_days, policy=policy)
     rows = plan_rows(instalments, amount)
     with transaction.atomic():
         contract = Contract.objects.create(

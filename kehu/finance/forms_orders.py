@@ -42,9 +42,12 @@ class ContractForm(forms.Form):
     payment_term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, max_value=3650, required=False,
                                            help_text=_("Empty: the customer's policy."))
 
-    def __init__(self, *args, opportunities=(), quotes=(), **kwargs):
+    def __init__(self, *args, opportunities=(), quotes=(), customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sources = {f"o{o.pk}": ("opportunity", o) for o in opportunities} | {f"q{q.pk}": ("quote", q) for q in quotes}
+        customer_id = customer.pk if customer is not None else next((r.customer_id for _k, r in self.sources.values()), None)
+        if customer_id is not None:
+            self.fields["payment_term_days"].help_text = self.term_help(customer_id)
         choices = [("", "—")]
         if quotes:
             choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {q.total} {q.currency}") for q in quotes]))
@@ -52,6 +55,23 @@ class ContractForm(forms.Form):
             choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {o.amount} {o.currency}") for o in opportunities]))
         self.fields["source"].choices = choices
         _style(self)
+
+    @staticmethod
+    def term_help(customer_id) -> str:
+        """The customer's policy term and where it comes from; what a longer term needs."""
+        from kehu.sales.policy import customer_policies
+        from kehu.sales.quotes import policy_source
+
+        policy = customer_policies([customer_id])[customer_id]
+        source = policy_source(policy, "payment_term_days")
+        params = {"days": policy.payment_term_days, "policy": source}
+        if source:
+            text = _("Empty: the quote's agreed term, else the customer's policy, %(days)d days (%(policy)s). "
+                     "A longer term needs a quote approved with it, or a manager.")
+        else:
+            text = _("Empty: the quote's agreed term, else the customer's policy, %(days)d days. "
+                     "A longer term needs a quote approved with it, or a manager.")
+        return str(text) % params
 
     def clean_source(self):
         value = self.cleaned_data.get("source")

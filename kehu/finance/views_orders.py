@@ -125,7 +125,7 @@ def contract_create_view(request, pk):
     source = initial.pop("_source", None)
     default_amount = (source.total if isinstance(source, Quote) else source.amount) if source is not None else None
     target_amount = initial.get("amount") or default_amount
-    form = ContractForm(request.POST or None, opportunities=opportunities, quotes=quotes, initial=initial)
+    form = ContractForm(request.POST or None, opportunities=opportunities, quotes=quotes, initial=initial, customer=customer)
     plan_initial = None
     if request.method == "GET":
         count = _int(request.GET.get("split"), 1)

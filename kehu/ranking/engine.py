@@ -238,6 +238,11 @@ class Facts:
         return [c for c in self.customers.values() if not c.has_lines_to_date]
 
 
+def _from_cents(value) -> Decimal:
+    """Integer cents (a SUM of a MoneyField column) as the field's Decimal: 1234 → 12.34."""
+    return Decimal(int(value)).scaleb(-2)
+
+
 def load_facts(as_of: date, months: int = 12) -> Facts:
     """Everything §5.1–§5.3 need, in a fixed number of queries (9), whatever the number of customers."""
     from kehu.customers.models import Customer
@@ -255,25 +260,27 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
     }  # 1
 
     list_product = ExpressionWrapper(F("quantity") * F("product__list_price"), output_field=BigIntegerField())
+    cents = BigIntegerField()  # sums of money as the stored integer cents: no per-value converter
     lines = (
         OrderLine.objects.filter(order__order_date__lte=end, order__customer__is_deleted=False, order__customer__merged_into__isnull=True)
         .values("order__customer_id")
         .annotate(
-            sales=Sum("revenue", filter=in_w),
-            cost=Sum("cost", filter=in_w),
-            sales_prev=Sum("revenue", filter=in_prev),
+            sales=Sum("revenue", filter=in_w, output_field=cents),
+            cost=Sum("cost", filter=in_w, output_field=cents),
+            sales_prev=Sum("revenue", filter=in_prev, output_field=cents),
             list_value=Sum(list_product, filter=in_w),
         )
         .order_by()
+        .values_list("order__customer_id", "sales", "cost", "sales_prev", "list_value")
     )  # 2: one row per customer with any line up to D
-    for row in lines:
-        c = customers[row["order__customer_id"]]
+    for customer_id, sales, cost, sales_prev, list_value in lines:
+        c = customers[customer_id]
         c.has_lines_to_date = True
-        if row["sales"] is not None:
+        if sales is not None:
             c.has_lines_in_window = True
-            c.sales, c.cost = row["sales"], row["cost"]
-            c.list_value = int(row["list_value"] or 0)
-        c.sales_prev = row["sales_prev"] or ZERO
+            c.sales, c.cost = _from_cents(sales), _from_cents(cost)
+            c.list_value = int(list_value or 0)
+        c.sales_prev = _from_cents(sales_prev) if sales_prev is not None else ZERO
 
     def grouped(queryset, date_field, amount_field="amount"):
         return (
@@ -328,6 +335,160 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
     return Facts(as_of=as_of, months=months, start=start, customers=customers, queries=8)
 
 
+# ---------------------------------------------------------------------------- fast exact arithmetic
+#
+# The models below rank 100,000 customers on up to eight indicators. Doing that with Fractions
+# costs seconds, so they work on integers with the same exact results:
+#
+# - amounts are integer cents, ratios are pairs (numerator, denominator > 0) of integers;
+# - a ratio's sort key is ⌊n·S/d⌋ with S = 2**k larger than the square of every denominator of
+#   the indicator: two different ratios differ by at least 1/(d₁·d₂) > 1/S, so the keys are
+#   ordered exactly as the ratios and equal exactly when the ratios are equal (ties stay ties);
+# - the percentile score (§5.0) of the average rank r among N is 100·(r − 1)/(N − 1), so every
+#   score of an indicator is an integer over the common denominator 2·(N − 1); the weighted
+#   score is Σ wᵢ·scoreᵢ / Σ wᵢ with the weights scaled to integers, an integer T over one
+#   common denominator for the whole run — ranking by T is ranking by the exact score;
+# - rounding half-up for display is done on the integers (`_round_ratio`).
+#
+# `percentile_fractions` above stays the reference definition; tests compare the two.
+
+
+def _cents(d: Decimal) -> int:
+    """A money Decimal (2 places at most) as integer cents, exactly."""
+    return int(d * 100)
+
+
+def _round_ratio(n: int, d: int, places: int = 4) -> Decimal:
+    """n/d (d > 0) rounded half-up (away from zero) to `places`, as `round_half_up` does."""
+    scale = 10**places
+    q = (2 * abs(n) * scale + d) // (2 * d)
+    return Decimal(-q if n < 0 else q).scaleb(-places)
+
+
+def _ratio_keys(ratios: dict) -> dict:
+    """{k: (n, d)} → {k: int} ordered and equal exactly as the ratios n/d (see above)."""
+    if not ratios:
+        return {}
+    bits = max(d for _, d in ratios.values()).bit_length()
+    shift = 2 * bits + 1
+    return {k: (n << shift) // d for k, (n, d) in ratios.items()}
+
+
+def _percentile_numerators(keys: dict, lower_is_better: bool = False) -> tuple[dict, int]:
+    """§5.0 percentile scores of integer keys as ({k: numerator}, common denominator)."""
+    n = len(keys)
+    if n == 0:
+        return {}, 1
+    if n == 1:
+        return {k: 100 for k in keys}, 1
+    den = 2 * (n - 1)
+    ordered = sorted(keys.items(), key=lambda kv: kv[1])
+    out = {}
+    i = 0
+    while i < n:
+        v = ordered[i][1]
+        j = i
+        while j + 1 < n and ordered[j + 1][1] == v:
+            j += 1
+        num = 100 * (i + j)  # 100·(r − 1)/(N − 1) with r = (i + j + 2)/2
+        if lower_is_better:
+            num = 100 * den - num
+        for t in range(i, j + 1):
+            out[ordered[t][0]] = num
+        i = j + 1
+    return out, den
+
+
+def _int_weights(weights: dict) -> dict:
+    """Decimal weights scaled by a common power of ten to integers (same ratios, exact)."""
+    places = max((max(-Decimal(w).as_tuple().exponent, 0) for w in weights.values()), default=0)
+    return {name: int(Decimal(w).scaleb(places)) for name, w in weights.items()}
+
+
+def _weighted_scores(keys: dict[str, dict], weights: dict, lower_is_better=()) -> tuple[dict, int]:
+    """The weighted percentile score of every customer as ({id: T}, common denominator)."""
+    w = _int_weights(weights)
+    total_w = sum(w.values())
+    score: dict = {}
+    den = 1
+    for name, values in keys.items():
+        nums, den = _percentile_numerators(values, lower_is_better=name in lower_is_better)
+        wn = w[name]
+        if not score:
+            score = dict.fromkeys(nums, 0)
+        if wn:
+            for k, v in nums.items():
+                score[k] += wn * v
+    return score, den * total_w
+
+
+def _fraction_as_ratio(x) -> tuple[int, int]:
+    f = Fraction(x)
+    return f.numerator, f.denominator
+
+
+_RATINGS: dict = {}
+
+
+def _rating(x: int) -> Decimal:
+    r = _RATINGS.get(x)
+    if r is None:
+        r = _RATINGS[x] = rating(x)
+    return r
+
+
+class _Row:
+    """A ranked customer's numbers as integers (cents, ratio pairs), computed once."""
+
+    __slots__ = (
+        "c", "sales", "cost", "profit", "sales_prev", "collection", "on_time", "days_late", "margin", "growth",
+        "price_level", "influence", "reputation",
+    )
+
+    def __init__(self, c: CustomerFacts):
+        self.c = c
+        self.sales = _cents(c.sales)
+        self.cost = _cents(c.cost)
+        self.profit = self.sales - self.cost - (_cents(c.write_offs) if c.write_offs is not None else 0)
+        self.sales_prev = _cents(c.sales_prev)
+        if c.due:
+            total = collected = on_time = late = 0
+            for amount, coll, ontime, days in c.due:
+                total += _cents(amount)
+                collected += _cents(coll)
+                on_time += 1 if ontime else 0
+                late += days
+            self.collection = ((collected, total) if total > 0 else (-collected, -total)) if total else (1, 1)
+            self.on_time = (on_time, len(c.due))
+            self.days_late = (late, len(c.due))
+        else:
+            self.collection, self.on_time, self.days_late = (1, 1), (1, 1), (0, 1)
+        self.margin = (self.profit, self.sales) if self.sales > 0 else ((-self.profit, -self.sales) if self.sales else (0, 1))
+        if self.sales_prev > 0:
+            self.growth = (self.sales - self.sales_prev, self.sales_prev)
+        elif self.sales_prev < 0:
+            self.growth = (self.sales_prev - self.sales, -self.sales_prev)
+        else:
+            self.growth = (1, 1)
+        # price level = S / (Σ quantity × list price), the list value stored in 10^-8 units
+        lv = c.list_value
+        if not lv:
+            self.price_level = (0, 1)
+        elif lv > 0:
+            self.price_level = (self.sales * (LIST_SCALE // 100), lv)
+        else:
+            self.price_level = (-self.sales * (LIST_SCALE // 100), -lv)
+        self.influence = c.influence_value
+        self.reputation = c.reputation_value
+
+
+def _money_cents(cents: int) -> str:
+    """Integer cents as `money` writes a Decimal with two places ('-12.30', '0.00')."""
+    sign = "-" if cents < 0 else ""
+    q, r = divmod(abs(cents), 100)
+    return f"{sign}{q}.{r:02d}"
+
+
 # ---------------------------------------------------------------------------- models
 
 
@@ -340,13 +501,19 @@ def _weighted(scores: dict[str, dict], weights: dict[str, Decimal]) -> dict:
 def pyramid(facts: Facts, params: dict | None = None) -> list[dict]:
     """§5.1: rank by profit desc, revenue desc, code asc; tiers at ⌈q·N⌉."""
     p = {**PYRAMID_DEFAULTS, **(params or {})}
-    population = sorted(facts.population, key=lambda c: (-c.profit, -c.sales, c.code))
-    n = len(population)
+    rows = [_Row(c) for c in facts.population]
+    rows.sort(key=lambda r: (-r.profit, -r.sales, r.c.code))
+    n = len(rows)
     cuts = [("important", top(p["important"], n)), ("major", top(p["major"], n)), ("ordinary", top(p["ordinary"], n))]
     results = []
-    for r, c in enumerate(population, start=1):
-        tier = next((name for name, cut in cuts if r <= cut), "small")
-        results.append({"customer": c.code, "rank": r, "score": None, "class": tier, "indicators": {"profit": money(c.profit), "sales": money(c.sales)}})
+    for rank, row in enumerate(rows, start=1):
+        tier = next((name for name, cut in cuts if rank <= cut), "small")
+        results.append(
+            {
+                "customer": row.c.code, "rank": rank, "score": None, "class": tier,
+                "indicators": {"profit": _money_cents(row.profit), "sales": _money_cents(row.sales)},
+            }
+        )
     return results
 
 
@@ -363,33 +530,38 @@ def pyramid_summary(facts: Facts, results: list[dict]) -> list[dict]:
     return out
 
 
+def _less(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] * b[1] < b[0] * a[1]
+
+
 def value(facts: Facts, params: dict | None = None) -> list[dict]:
     """§5.2: weighted percentile score, classes problem/diamond/strategic/potential/general; prospects."""
     p = {**VALUE_DEFAULTS, **(params or {})}
-    population = facts.population
-    indicators = {
-        "sales": {c.id: Fraction(c.sales) for c in population},
-        "collection_rate": {c.id: c.collection_rate for c in population},
-        "on_time_share": {c.id: c.on_time_share for c in population},
-        "margin": {c.id: c.margin for c in population},
-        "influence": {c.id: Fraction(c.influence_value) for c in population},
-        "growth": {c.id: c.growth for c in population},
+    rows = {c.id: _Row(c) for c in facts.population}
+    growth_keys = _ratio_keys({k: r.growth for k, r in rows.items()})
+    keys = {
+        "sales": {k: r.sales for k, r in rows.items()},
+        "collection_rate": _ratio_keys({k: r.collection for k, r in rows.items()}),
+        "on_time_share": _ratio_keys({k: r.on_time for k, r in rows.items()}),
+        "margin": _ratio_keys({k: r.margin for k, r in rows.items()}),
+        "influence": {k: r.influence for k, r in rows.items()},
+        "growth": growth_keys,
     }
-    scores = {name: percentile_fractions(values) for name, values in indicators.items()}
-    score = _weighted(scores, {name: p[f"w_{name}"] for name in indicators})
-    n = len(population)
-    by_score = sorted(population, key=lambda c: (-score[c.id], -c.sales, c.code))
-    score_rank = {c.id: r for r, c in enumerate(by_score, start=1)}
-    growth_rank = {c.id: r for r, c in enumerate(sorted(population, key=lambda c: (-c.growth, c.code)), start=1)}
+    score, den = _weighted_scores(keys, {name: p[f"w_{name}"] for name in keys})
+    n = len(rows)
+    by_score = sorted(rows.values(), key=lambda r: (-score[r.c.id], -r.sales, r.c.code))
+    growth_rank = {r.c.id: i for i, r in enumerate(sorted(rows.values(), key=lambda r: (-growth_keys[r.c.id], r.c.code)), start=1)}
     diamond, strategic, potential = top(p["diamond_top"], n), top(p["strategic_top"], n), top(p["potential_growth_top"], n)
+    problem_rate = _fraction_as_ratio(p["problem_collection_rate"])
+    problem_late = _fraction_as_ratio(p["problem_mean_days_late"])
     results = []
-    for c in by_score:
-        sr = score_rank[c.id]
-        if c.collection_rate < Fraction(p["problem_collection_rate"]) or c.mean_days_late > Fraction(p["problem_mean_days_late"]):
+    for sr, r in enumerate(by_score, start=1):
+        c = r.c
+        if _less(r.collection, problem_rate) or _less(problem_late, r.days_late):
             klass = "problem"
         elif sr <= diamond:
             klass = "diamond"
-        elif c.influence_value >= p["strategic_influence"] and sr <= strategic:
+        elif r.influence >= p["strategic_influence"] and sr <= strategic:
             klass = "strategic"
         elif growth_rank[c.id] <= potential and sr > strategic:
             klass = "potential"
@@ -399,16 +571,16 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
             {
                 "customer": c.code,
                 "rank": sr,
-                "score": number(score[c.id]),
+                "score": _round_ratio(score[c.id], den),
                 "class": klass,
                 "indicators": {
-                    "sales": money(c.sales),
-                    "collection_rate": number(c.collection_rate),
-                    "on_time_share": number(c.on_time_share),
-                    "margin": number(c.margin),
-                    "influence": rating(c.influence_value),
-                    "growth": number(c.growth),
-                    "mean_days_late": number(c.mean_days_late),
+                    "sales": _money_cents(r.sales),
+                    "collection_rate": _round_ratio(*r.collection),
+                    "on_time_share": _round_ratio(*r.on_time),
+                    "margin": _round_ratio(*r.margin),
+                    "influence": _rating(r.influence),
+                    "growth": _round_ratio(*r.growth),
+                    "mean_days_late": _round_ratio(*r.days_late),
                 },
             }
         )
@@ -429,39 +601,40 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
 def key_account(facts: Facts, params: dict | None = None) -> list[dict]:
     """§5.3: weighted percentile score over eight criteria; key when score ≥ threshold."""
     p = {**KEY_ACCOUNT_DEFAULTS, **(params or {})}
-    population = facts.population
-    indicators = {
-        "contract_volume": {c.id: Fraction(c.contract_volume or 0) for c in population},
-        "price_level": {c.id: c.price_level for c in population},
-        "sales": {c.id: Fraction(c.sales) for c in population},
-        "collection_rate": {c.id: c.collection_rate for c in population},
-        "profit": {c.id: Fraction(c.profit) for c in population},
-        "quality_losses": {c.id: Fraction(c.quality_losses or 0) for c in population},
-        "influence": {c.id: Fraction(c.influence_value) for c in population},
-        "reputation": {c.id: Fraction(c.reputation_value) for c in population},
+    rows = {c.id: _Row(c) for c in facts.population}
+    volume = {k: _cents(r.c.contract_volume) if r.c.contract_volume is not None else 0 for k, r in rows.items()}
+    losses = {k: _cents(r.c.quality_losses) if r.c.quality_losses is not None else 0 for k, r in rows.items()}
+    keys = {
+        "contract_volume": volume,
+        "price_level": _ratio_keys({k: r.price_level for k, r in rows.items()}),
+        "sales": {k: r.sales for k, r in rows.items()},
+        "collection_rate": _ratio_keys({k: r.collection for k, r in rows.items()}),
+        "profit": {k: r.profit for k, r in rows.items()},
+        "quality_losses": losses,
+        "influence": {k: r.influence for k, r in rows.items()},
+        "reputation": {k: r.reputation for k, r in rows.items()},
     }
-    scores = {name: percentile_fractions(values, lower_is_better=(name == "quality_losses")) for name, values in indicators.items()}
-    score = _weighted(scores, {name: p[f"w_{name}"] for name in indicators})
-    ordered = sorted(population, key=lambda c: (-score[c.id], -c.sales, c.code))
-    threshold = Fraction(p["threshold"])
+    score, den = _weighted_scores(keys, {name: p[f"w_{name}"] for name in keys}, lower_is_better=("quality_losses",))
+    ordered = sorted(rows.values(), key=lambda r: (-score[r.c.id], -r.sales, r.c.code))
+    tn, td = _fraction_as_ratio(p["threshold"])  # score ≥ threshold ⇔ T·td ≥ tn·den
     return [
         {
-            "customer": c.code,
-            "rank": r,
-            "score": number(score[c.id]),
-            "class": "key" if score[c.id] >= threshold else "other",
+            "customer": r.c.code,
+            "rank": rank,
+            "score": _round_ratio(score[r.c.id], den),
+            "class": "key" if score[r.c.id] * td >= tn * den else "other",
             "indicators": {
-                "contract_volume": money(c.contract_volume),
-                "price_level": number(c.price_level),
-                "sales": money(c.sales),
-                "collection_rate": number(c.collection_rate),
-                "profit": money(c.profit),
-                "quality_losses": money(c.quality_losses),
-                "influence": rating(c.influence_value),
-                "reputation": rating(c.reputation_value),
+                "contract_volume": money(r.c.contract_volume),
+                "price_level": _round_ratio(*r.price_level),
+                "sales": _money_cents(r.sales),
+                "collection_rate": _round_ratio(*r.collection),
+                "profit": _money_cents(r.profit),
+                "quality_losses": money(r.c.quality_losses),
+                "influence": _rating(r.influence),
+                "reputation": _rating(r.reputation),
             },
         }
-        for r, c in enumerate(ordered, start=1)
+        for rank, r in enumerate(ordered, start=1)
     ]
 
 

@@ -137,30 +137,67 @@ def evaluation_run(
         raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
     facts = engine.load_facts(as_of, window_months)
     results = engine.MODELS[model](facts, full)
-    by_code = {c.code: c for c in facts.customers.values()}
     with transaction.atomic():
         run = EvaluationRun.objects.create(
             model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor
         )
-        EvaluationResult.objects.bulk_create(
-            [
-                EvaluationResult(
-                    run=run,
-                    customer_id=by_code[r["customer"]].id,
-                    position=i,
-                    rank=r["rank"],
-                    score=r["score"],
-                    klass=r["class"],
-                    indicators=r["indicators"],
-                    sales=by_code[r["customer"]].sales if r["rank"] is not None else None,
-                    profit=by_code[r["customer"]].profit if r["rank"] is not None else None,
-                )
-                for i, r in enumerate(results)
-            ]
-        )
+        _results_insert(run, facts, results)
         if latest_run(model) == run:
             current_ranking_apply(run, actor=actor)
     return run
+
+
+RESULTS_BATCH = 2000
+
+
+def _results_insert(run: EvaluationRun, facts, results: list[dict]) -> None:
+    """Store a run's results in bulk (SQLite: one executemany; PostgreSQL: COPY; otherwise
+    multi-row INSERTs of RESULTS_BATCH rows). The values are exactly what
+    `EvaluationResult.objects.bulk_create` would write (indicators encoded by the field's
+    exact encoder, money as the stored integer cents; tests compare the two) without
+    building 100,000 model instances."""
+    from django.db import connection
+
+    by_code = {c.code: c for c in facts.customers.values()}
+    meta = EvaluationResult._meta
+    names = ["run", "customer", "position", "rank", "score", "klass", "sales", "profit", "indicators"]
+    fields = [meta.get_field(n) for n in names]
+    encode = meta.get_field("indicators").encoder().encode
+    cents = engine._cents
+    qn = connection.ops.quote_name
+    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    row_sql = "(" + ", ".join(["%s"] * (len(fields) - 1) + [json_placeholder]) + ")"
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    rows = []
+    for i, r in enumerate(results):
+        c = by_code[r["customer"]]
+        ranked = r["rank"] is not None
+        rows.append(
+            (
+                run.pk,
+                c.id,
+                i,
+                r["rank"],
+                r["score"],  # a Decimal of 4 places already: what the DecimalField would pass on
+                r["class"],
+                cents(c.sales) if ranked else None,  # MoneyField stores integer cents
+                cents(c.profit) if ranked else None,
+                encode(r["indicators"]),
+            )
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # one prepared statement, stepped in C
+            cursor.executemany(head + row_sql, rows)
+            return
+        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3 COPY: no SQL to parse
+            columns = ", ".join(qn(f.column) for f in fields)
+            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for k in range(0, len(rows), RESULTS_BATCH):
+            chunk = rows[k : k + RESULTS_BATCH]
+            cursor.execute(head + ", ".join([row_sql] * len(chunk)), [v for row in chunk for v in row])
 
 
 def latest_run(model: str) -> EvaluationRun | None:
@@ -168,6 +205,17 @@ def latest_run(model: str) -> EvaluationRun | None:
     (the most recently made among runs of that date). A run as of an earlier date — to look
     back or compare — is kept but does not change anyone's current tier."""
     return EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").first()
+
+
+def latest_runs() -> dict[str, EvaluationRun | None]:
+    """{model: latest_run(model)} for every model, in one query."""
+    from django.db.models import Q, Subquery
+
+    wanted = Q()
+    for model in DEFAULTS:
+        wanted |= Q(pk=Subquery(EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").values("pk")[:1]))
+    found = {run.model: run for run in EvaluationRun.objects.filter(wanted)}
+    return {model: found.get(model) for model in DEFAULTS}
 
 
 # Where each model's result lands on the customer, and the value for "not ranked".
@@ -217,7 +265,9 @@ def ranking_run_scheduled(*, now) -> int:
         if not conf.every_months:
             continue
         last = latest_run(model)
-        if last is not None and last.as_of > engine.months_before(today, conf.every_months):
+        # Due on the latest run's as-of date + every_months (the day clamped to the month's
+        # end: 01-31 + 1 = 02-28), the date the settings page shows as the next run.
+        if last is not None and today < engine.months_before(last.as_of, -conf.every_months):
             continue
         evaluation_run(actor=None, model=model, as_of=today)
         made += 1

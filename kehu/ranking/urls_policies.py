@@ -1,3 +1,9 @@
 """Routes of /ranking/ (see kehu/ranking/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from kehu.ranking import views_policies
+
+urlpatterns = [
+    path("policies/", views_policies.policies_view, name="policies"),
+]

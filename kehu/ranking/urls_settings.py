@@ -1,3 +1,10 @@
-"""Routes of /ranking/ (see kehu/ranking/urls.py)."""
+"""Routes of /ranking/ (see kehu/ranking/urls.py): the scoring settings (admin only)."""
 
-urlpatterns = []
+from django.urls import path
+
+from kehu.ranking import views_settings
+
+urlpatterns = [
+    path("settings/", views_settings.settings_view, name="settings"),
+    path("settings/reset/", views_settings.settings_reset_view, name="settings-reset"),
+]

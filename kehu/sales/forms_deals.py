@@ -69,10 +69,21 @@ class QuoteForm(forms.Form):
     opportunity = forms.ChoiceField(label=_("Opportunity"), required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DATE)
+    payment_term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, max_value=3650, required=False,
+                                           help_text=_("Empty: the customer's policy. A longer term than the policy's needs approval."))
     notes = forms.CharField(label=_("Notes"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, opportunities=(), lock_currency: bool = False, **kwargs):
+    def __init__(self, *args, opportunities=(), lock_currency: bool = False, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if customer is not None:
+            from kehu.sales.policy import customer_policy
+            from kehu.sales.quotes import policy_source
+
+            policy = customer_policy(customer)
+            source = policy_source(policy, "payment_term_days")
+            text = (_("Empty: the customer's policy, %(days)d days (%(policy)s). A longer term needs approval.")
+                    if source else _("Empty: the customer's policy, %(days)d days. A longer term needs approval."))
+            self.fields["payment_term_days"].help_text = text % {"days": policy.payment_term_days, "policy": source}
         self.opportunities = {str(o.pk): o for o in opportunities}
         self.fields["opportunity"].choices = [("", "—")] + [(str(o.pk), _opportunity_label(o)) for o in opportunities]
         if lock_currency:

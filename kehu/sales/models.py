@@ -135,6 +135,18 @@ class Quote(TimeStampedModel):
     total = MoneyField(_("total"), default=0)
     max_discount_pct = PercentField(_("largest discount %"), default=0)
     allowed_discount_pct = PercentField(_("discount allowed by policy %"), default=0)
+    discount_policy = models.CharField(
+        _("discount policy"), max_length=120, blank=True,
+        help_text=_("The tier policy that set the allowed discount at submission; empty: the company default."),
+    )
+    payment_term_days = models.PositiveIntegerField(
+        _("payment term (days)"), null=True, blank=True, help_text=_("Empty: the customer's policy."),
+    )
+    allowed_payment_term_days = models.PositiveIntegerField(_("payment term allowed by policy (days)"), null=True, blank=True)
+    payment_term_policy = models.CharField(
+        _("payment term policy"), max_length=120, blank=True,
+        help_text=_("The tier policy that set the allowed payment term at submission; empty: the company default."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(

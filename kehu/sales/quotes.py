@@ -13,6 +13,15 @@ approves or rejects (with a comment); neither the owner nor the one who submitte
 decides. A rejected quote is edited and submitted again. A handover moves the customer's
 quotes that are not accepted to the new owner, whose managers then decide the pending ones.
 Approved → sent → accepted. Draft and rejected quotes are the only editable ones.
+
+The payment term is agreed on the quote too (`payment_term_days`, empty = the policy's): a
+term longer than the customer's policy (`customer_policy(...).payment_term_days`) also puts
+the quote to approval; either reason makes it pending and the message names each one. What
+the policy allowed at submission is kept on the quote (`allowed_discount_pct`,
+`allowed_payment_term_days`) with the policy that set it (`discount_policy`,
+`payment_term_policy`: a tier policy's label, "" for the company default).
+A contract from an approved quote may have a payment term up to the quote's
+(`kehu.finance.contracts`).
 """
 
 from dataclasses import dataclass
@@ -43,7 +52,10 @@ KIND_DECIDED = "quote_decided"
 EDITABLE_STATUSES = (Quote.Status.DRAFT, Quote.Status.REJECTED)
 # A contract can be made from these (kehu.finance.contracts.CONTRACT_QUOTE_STATUSES, a layer above).
 CONTRACT_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
-AUDITED = ["status", "total", "max_discount_pct", "allowed_discount_pct", "valid_until", "notes", "opportunity", "currency"]
+AUDITED = ["status", "total", "max_discount_pct", "allowed_discount_pct", "valid_until", "notes", "opportunity", "currency",
+           "payment_term_days", "allowed_payment_term_days"]
+KEEP = object()  # quote_update: leave the payment term as it is
+MAX_TERM_DAYS = 3650
 Q4 = Decimal("0.0001")
 Q2 = Decimal("0.01")
 
@@ -144,6 +156,78 @@ def _check_opportunity(opportunity, customer, *, current_id=None) -> None:
         raise SalesError(_("This opportunity was lost; a quote cannot be linked to it."))
 
 
+def clean_payment_term(value) -> int | None:
+    """A payment term in whole days from 0 to MAX_TERM_DAYS, or None (the customer's policy)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+        raise SalesError(_("The payment term is a whole number of days."))
+    days = int(value)
+    if not 0 <= days <= MAX_TERM_DAYS:
+        raise SalesError(_("The payment term is from 0 to %(max)d days.") % {"max": MAX_TERM_DAYS})
+    return days
+
+
+def policy_source(policy, name: str) -> str:
+    """The label of the tier policy that set field `name` of `policy` ("" = the company default).
+    Tier policies (kehu.ranking.policy.RankedPolicy) carry `sources`; a plain Policy only `tier`,
+    the source of its maximum discount."""
+    sources = getattr(policy, "sources", None) or {}
+    if name in sources:
+        return sources[name]
+    return policy.tier if name == "max_discount_pct" else ""
+
+
+def percent_text(value: Decimal) -> str:
+    """2.00 → "2", 2.50 → "2.5" (no exponent)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def effective_payment_term(quote: Quote) -> int | None:
+    """The payment term a quote agreed: its own, else the policy's at submission (None before)."""
+    return quote.payment_term_days if quote.payment_term_days is not None else quote.allowed_payment_term_days
+
+
+def is_over_discount(quote: Quote) -> bool:
+    return bool(quote.submitted_at) and quote.max_discount_pct > quote.allowed_discount_pct
+
+
+def is_over_term(quote: Quote) -> bool:
+    return (bool(quote.submitted_at) and quote.payment_term_days is not None and quote.allowed_payment_term_days is not None
+            and quote.payment_term_days > quote.allowed_payment_term_days)
+
+
+def approval_reasons(quote: Quote) -> list[str]:
+    """Why a submitted quote needs approval, one translated clause per reason."""
+    reasons = []
+    if is_over_discount(quote):
+        allowed = percent_text(quote.allowed_discount_pct)
+        if quote.discount_policy:
+            reasons.append(_("Above the discount policy of %(policy)s, %(allowed)s %%") % {
+                "policy": quote.discount_policy, "allowed": allowed})
+        else:
+            reasons.append(_("Above the discount policy, %(allowed)s %%") % {"allowed": allowed})
+    if is_over_term(quote):
+        params = {"days": quote.payment_term_days, "allowed": quote.allowed_payment_term_days, "policy": quote.payment_term_policy}
+        if quote.payment_term_policy:
+            reasons.append(_("payment term of %(days)d days beyond the policy of %(allowed)d days (%(policy)s)") % params)
+        else:
+            reasons.append(_("payment term of %(days)d days beyond the policy of %(allowed)d days") % params)
+    return reasons
+
+
+def submit_message(quote: Quote) -> str:
+    """What the submitter is told: approved at once, or waiting for approval and why
+    ("Above the discount policy of Problem (value class), 2 %: waiting for approval.")."""
+    if quote.status == Quote.Status.PENDING:
+        reasons = approval_reasons(quote)
+        if reasons:
+            text = _("; ").join(reasons)
+            return _("%(reasons)s: waiting for approval.") % {"reasons": text[:1].upper() + text[1:]}
+        return _("Waiting for approval.")
+    return _("Within the customer's policy: approved at once.")
+
+
 def _check_valid_until(valid_until, *, now) -> None:
     if valid_until is not None and valid_until < timezone.localdate(now):
         raise SalesError(_("A quote cannot be valid until a day in the past."))
@@ -183,9 +267,10 @@ def quote_url(quote) -> str:
 
 def quote_create(
     *, actor, customer: Customer, lines, currency: str = "CNY", opportunity: Opportunity | None = None,
-    valid_until: date | None = None, notes: str = "", now=None,
+    valid_until: date | None = None, notes: str = "", payment_term_days: int | None = None, now=None,
 ) -> Quote:
-    """A draft quote of `customer`, owned by the customer's owner (the actor for a pool customer)."""
+    """A draft quote of `customer`, owned by the customer's owner (the actor for a pool customer).
+    `payment_term_days` None: the customer's policy."""
     now = now or timezone.now()
     currency = (currency or "CNY").upper()[:3]
     with transaction.atomic():
@@ -195,9 +280,10 @@ def quote_create(
         _check_opportunity(opportunity, customer)
         _check_valid_until(valid_until, now=now)
         cleaned = clean_lines(lines, currency=currency)
+        term = clean_payment_term(payment_term_days)
         quote = Quote.objects.create(
             code=next_quote_code(), customer=customer, opportunity=opportunity, owner=customer.owner or actor,
-            currency=currency, valid_until=valid_until, notes=(notes or "").strip(),
+            currency=currency, valid_until=valid_until, notes=(notes or "").strip(), payment_term_days=term,
         )
         _write_lines(quote, cleaned)
         quote.save(update_fields=["total", "max_discount_pct", "updated_at"])
@@ -209,10 +295,11 @@ def quote_create(
 
 def quote_update(
     *, actor, quote: Quote, lines=None, opportunity: Opportunity | None = None, valid_until: date | None = None,
-    notes: str | None = None, now=None, **unused,
+    notes: str | None = None, payment_term_days=KEEP, now=None, **unused,
 ) -> Quote:
     """Change a draft or rejected quote (lines replace the old ones). A rejected quote becomes
-    a draft again, to be submitted anew. Pending, approved, sent and accepted quotes are locked."""
+    a draft again, to be submitted anew. Pending, approved, sent and accepted quotes are locked.
+    `payment_term_days`: None = the customer's policy; not given = unchanged."""
     now = now or timezone.now()
     with transaction.atomic():
         quote = _lock(quote)
@@ -227,6 +314,8 @@ def quote_update(
         quote.valid_until = valid_until
         if notes is not None:
             quote.notes = notes.strip()
+        if payment_term_days is not KEEP:
+            quote.payment_term_days = clean_payment_term(payment_term_days)
         changes = {}
         if lines is not None:
             old_lines = [f"{ln.product_id}:{ln.quantity}:{ln.unit_price}:{ln.discount_pct}" for ln in quote.lines.all()]
@@ -245,8 +334,8 @@ def quote_update(
 
 def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
     """Submit a draft or rejected quote: within the customer's policy (largest line discount ≤
-    the policy's maximum) it is approved at once; above it waits for approval and the approvers
-    are notified."""
+    the policy's maximum, payment term ≤ the policy's term) it is approved at once; above either
+    it waits for approval and the approvers are notified. `submit_message(quote)` says which."""
     from kehu.activities.notifications import notify_bulk
     from kehu.activities.models import Notification
 
@@ -260,26 +349,31 @@ def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
         if not quote.lines.exists():
             raise SalesError(_("A quote needs at least one line."))
         before = _snap(quote)
-        quote.allowed_discount_pct = customer_policy(quote.customer).max_discount_pct
+        policy = customer_policy(quote.customer)
+        quote.allowed_discount_pct = policy.max_discount_pct
+        quote.discount_policy = str(policy_source(policy, "max_discount_pct"))[:120]
+        quote.allowed_payment_term_days = policy.payment_term_days
+        quote.payment_term_policy = str(policy_source(policy, "payment_term_days"))[:120]
         quote.submitted_at = now
         quote.submitted_by = actor
         quote.decided_by = None
         quote.decided_at = None
-        if quote.max_discount_pct <= quote.allowed_discount_pct:
+        if not (is_over_discount(quote) or is_over_term(quote)):
             quote.status = Quote.Status.APPROVED
             quote.decided_at = now
             quote.approval_comment = ""
-            note = _("Within the discount policy: approved at once.")
         else:
             quote.status = Quote.Status.PENDING
-            note = _("Above the discount policy: waiting for approval.")
+        note = submit_message(quote)
         quote.save()
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer,
                      changes=diff(before, _snap(quote)), note=note)
         if quote.status == Quote.Status.PENDING:
             stamp = now.strftime("%Y%m%d%H%M%S%f")
             params = {"code": quote.code, "owner": str(quote.owner), "total": str(quote.total), "currency": quote.currency,
-                      "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct)}
+                      "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct),
+                      "policy": quote.discount_policy, "term": quote.payment_term_days,
+                      "allowed_term": quote.allowed_payment_term_days}
             notify_bulk([
                 Notification(user=u, kind=KIND_APPROVAL, fact_key=f"quote:{quote.pk}:submitted:{stamp}", customer=quote.customer,
                              params=params, url=quote_url(quote))
@@ -382,7 +476,9 @@ def ask_approvers(quotes, *, owner, now, reason: str) -> None:
         if quote.submitted_by_id not in asked:  # one query per submitter, not per quote
             asked[quote.submitted_by_id] = approvers(owner, quote.submitted_by)
         params = {"code": quote.code, "owner": str(owner), "total": str(quote.total), "currency": quote.currency,
-                  "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct)}
+                  "discount": str(quote.max_discount_pct), "allowed": str(quote.allowed_discount_pct),
+                  "policy": quote.discount_policy, "term": quote.payment_term_days,
+                  "allowed_term": quote.allowed_payment_term_days}
         rows += [Notification(user=u, kind=KIND_APPROVAL, fact_key=f"quote:{quote.pk}:{reason}:{stamp}", customer=quote.customer,
                               params=params, url=quote_url(quote))
                  for u in asked[quote.submitted_by_id]]

@@ -115,14 +115,14 @@ def quote_create_view(request, pk):
     if wanted and wanted in {str(o.pk) for o in opportunities}:
         initial["opportunity"] = wanted
         initial["currency"] = next(o.currency for o in opportunities if str(o.pk) == wanted)
-    form = QuoteForm(request.POST or None, opportunities=opportunities, initial=initial)
+    form = QuoteForm(request.POST or None, opportunities=opportunities, initial=initial, customer=customer)
     formset = QuoteLineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products})
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         d = form.cleaned_data
         try:
             quote = quote_services.quote_create(
                 actor=request.user, customer=customer, opportunity=d["opportunity"], currency=d["currency"],
-                valid_until=d["valid_until"], notes=d["notes"], lines=formset.lines(),
+                valid_until=d["valid_until"], notes=d["notes"], lines=formset.lines(), payment_term_days=d.get("payment_term_days"),
             )
         except SalesError as exc:
             form.add_error(None, exc.message)
@@ -174,8 +174,9 @@ def quote_edit_view(request, pk):
         if ln.product.pk not in {p.pk for p in products}:
             products.append(ln.product)
     opportunities = _quote_opportunities(quote.customer, quote.opportunity)
-    form = QuoteForm(request.POST or None, opportunities=opportunities, lock_currency=True, initial={
+    form = QuoteForm(request.POST or None, opportunities=opportunities, lock_currency=True, customer=quote.customer, initial={
         "opportunity": quote.opportunity_id or "", "valid_until": quote.valid_until, "notes": quote.notes,
+        "payment_term_days": quote.payment_term_days,
     })
     formset = QuoteLineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products}, initial=[
         {"product": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_pct": ln.discount_pct}
@@ -185,7 +186,7 @@ def quote_edit_view(request, pk):
         d = form.cleaned_data
         try:
             quote_services.quote_update(actor=request.user, quote=quote, opportunity=d["opportunity"], valid_until=d["valid_until"],
-                                        notes=d["notes"], lines=formset.lines())
+                                        notes=d["notes"], lines=formset.lines(), payment_term_days=d.get("payment_term_days"))
         except SalesError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:
@@ -224,9 +225,9 @@ def quote_submit_view(request, pk):
         messages.warning(request, _("You may not do this on this quote."))
     else:
         if quote.status == Quote.Status.APPROVED:
-            messages.success(request, _("Quote approved: the discount is within the customer's policy."))
+            messages.success(request, quote_services.submit_message(quote))
         else:
-            messages.info(request, _("Quote sent for approval: the discount is above the customer's policy."))
+            messages.info(request, quote_services.submit_message(quote))
     return redirect(reverse("sales:quote-detail", args=[quote.pk]))
 
 

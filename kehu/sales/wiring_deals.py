@@ -2,6 +2,8 @@
 how the quote notifications read, the quotes on the customer timeline, and the quotes that
 move with a handover."""
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -10,10 +12,23 @@ from kehu.activities.hooks import TimelineEntry
 
 def render_quote_approval(n) -> str:
     p = n.params or {}
-    return _("%(owner)s asks you to approve quote %(code)s for %(customer)s: a discount of %(discount)s %% (the policy allows %(allowed)s %%)") % {
+    values = {
         "owner": p.get("owner", ""), "code": p.get("code", ""), "customer": n.customer.name if n.customer_id and n.customer else "",
-        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""),
+        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""), "policy": p.get("policy") or "",
+        "term": p.get("term"), "allowed_term": p.get("allowed_term"),
     }
+    term_over = values["term"] is not None and values["allowed_term"] is not None and values["term"] > values["allowed_term"]
+    discount_over = not term_over or (p.get("discount") not in (None, "") and p.get("allowed") not in (None, "")
+                                      and Decimal(p["discount"]) > Decimal(p["allowed"]))
+    reasons = []
+    if discount_over:
+        reasons.append(_("a discount of %(discount)s %% (the policy allows %(allowed)s %%)") % values)
+    if term_over:
+        reasons.append(_("a payment term of %(term)s days (the policy allows %(allowed_term)s)") % values)
+    text = _("%(owner)s asks you to approve quote %(code)s for %(customer)s: %(reasons)s") % {**values, "reasons": _("; ").join(reasons)}
+    if values["policy"]:
+        text += " · " + _("policy: %(policy)s") % values
+    return text
 
 
 def render_quote_decided(n) -> str:

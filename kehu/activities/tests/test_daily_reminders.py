@@ -52,7 +52,7 @@ def test_steps_are_registered_once_in_order_with_the_digest_last():
     wiring.register()
     wiring.register()
     names = [key for key, _label, _fn in daily.STEPS]
-    assert names[:2] == ["pool_warnings", "pool_returns"]
+    assert names[:3] == ["ranking_runs", "pool_warnings", "pool_returns"]
     assert [n for n in names if n in NEW_KEYS] == NEW_KEYS
     assert len(names) == len(set(names))
     assert names[-1] == "digests"

@@ -58,12 +58,12 @@ def _template_strings():
             text = path.read_text(encoding="utf-8")
             where = str(path.relative_to(ROOT))
             for m in TRANSLATE_TAG.finditer(text):
-                found.add((m.group("s"), where))
+                found.add((m.group("s").replace("%", "%%"), where))  # the catalogue writes a literal % as %%
             for m in BLOCK_TAG.finditer(text):
                 body = PLURAL_SPLIT.split(m.group("body"))[0]
                 if "trimmed" in m.group("opts"):
                     body = " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
-                body = VAR.sub(lambda v: f"%({v.group(1)})s", body)
+                body = VAR.sub(lambda v: f"%({v.group(1)})s", body.replace("%", "%%"))
                 found.add((body, where))
     return found
 

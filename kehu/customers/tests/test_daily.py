@@ -101,7 +101,7 @@ def test_daily_runs_every_step_in_order(monkeypatch, db):
 
     monkeypatch.setattr(daily, "STEPS", [*daily.STEPS, ("reminders", "Reminders sent", step)])
     result = run_json("--now", "2030-01-02T03:04:05+08:00")
-    assert list(result)[:2] == ["pool_warnings", "pool_returns"] and list(result)[-1] == "reminders"
+    assert list(result)[:3] == ["ranking_runs", "pool_warnings", "pool_returns"] and list(result)[-1] == "reminders"
     assert list(result) == [key for key, _label, _fn in daily.STEPS] and result["reminders"] == 4
     assert len(seen) == 1
     assert seen[0].astimezone(timezone.get_fixed_timezone(0)).isoformat() == "2030-01-01T19:04:05+00:00"

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+
+from kehu.core.models import CompanySettings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -678,17 +680,19 @@ def test_rep_a_detail_query_count_does_not_grow_with_contacts_and_history(cast, 
     client = login(cast["rep_a"])
     contact_create(actor=cast["rep_a"], customer=customer, data={"name": "联系人0"})
     customer_update(actor=cast["rep_a"], customer=customer, data={"phone": "1"}, tags=["甲"])
+    CompanySettings.load()  # made on first use
     # Session, user, unread notifications, customer, tags, contacts, profile, history, the
     # follow-up panel (contacts for the form, open plans, timeline activities, pool events) and
     # the key-account archive panel (sections, spend) = 14; then the selling panels: the
     # qualification checklist (items, ticks), opportunities + quotes (2) and the open
     # opportunities offered by the follow-up forms, contracts + orders (2), finance (payments,
     # receivables, instalments, signed status), and one timeline source each for quotes,
-    # contracts, orders and payments = 29.
-    assert _detail_queries(client, customer) == 29
+    # contracts, orders and payments = 29; the ranking panel (the latest runs, the tier
+    # policies) = 31.
+    assert _detail_queries(client, customer) == 31
     for i in range(1, 15):
         contact_create(actor=cast["rep_a"], customer=customer, data={"name": f"联系人{i}"})
         customer_update(actor=cast["rep_a"], customer=customer, data={"phone": str(i + 1)}, tags=[f"标签{i}"])
     customer_update(actor=cast["admin"], customer=customer, data={"referrer_customer": cast["pool_customer"]})
     # The same, plus the names of customers named in the history and whether rep_a may open the referrer.
-    assert _detail_queries(client, customer) == 31
+    assert _detail_queries(client, customer) == 33

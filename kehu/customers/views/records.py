@@ -58,6 +58,8 @@ def customer_list_view(request):
     context["stages"] = Customer.Stage.choices
     context["lead_sources"] = Customer.LeadSource.choices
     context["kinds"] = Customer.Kind.choices
+    context["tiers"] = Customer.PyramidTier.choices
+    context["value_classes"] = Customer.ValueClass.choices
     context["can_create"] = permissions.can_create_customer(request.user)
     return render(request, "customers/customer_list.html", context)
 

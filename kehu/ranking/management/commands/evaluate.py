@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("model", help="pyramid, value or key_account")
         parser.add_argument("--as-of", required=True, help="the evaluation date, YYYY-MM-DD")
-        parser.add_argument("--window-months", type=int, default=12, help="length of the window in months (default 12)")
+        parser.add_argument("--window-months", type=int, default=None, help="length of the window in months (default: the scoring settings, 12 unless changed)")
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a model parameter")
         parser.add_argument("--json", action="store_true", help="print the run as JSON")
 

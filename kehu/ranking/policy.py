@@ -1,0 +1,299 @@
+"""Tier policies (DOMAIN.md §5.4): the terms a customer gets from its current ranking.
+
+A customer's current ranking is on the customer (set by the latest run of each model):
+`is_key_account` (policy key_account:key), `value_class` (policy value:<class>) and
+`pyramid_tier` (policy pyramid:<tier>). Rule (docs/rules.md, "Tier policies"): **per field,
+the first policy that sets it wins, in the order key account → value class → pyramid tier →
+company default** (CompanySettings: default maximum discount, payment term, commission rate;
+the visit interval defaults to `key_account_visit_days` for a key account, else none).
+Service notes are all kept, in the same order. `Policy.tier` names the policy that set the
+maximum discount ("Problem (value class)"), "" when it is the company default.
+
+Registered (kehu.ranking.wiring) as a provider of `kehu.sales.policy.POLICY_PROVIDERS`
+(answers only for customers with at least one applicable TierPolicy row, so the company
+default answers for the others) and of `kehu.activities.hooks.VISIT_INTERVAL_PROVIDERS`
+(answers only where a tier policy sets the interval). Bulk: three queries whatever the
+number of customers (their ranking fields, every TierPolicy row, the company settings).
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kehu.core.models import CompanySettings
+from kehu.customers.models import Customer
+from kehu.ranking.models import TierPolicy
+from kehu.sales.policy import Policy
+
+KEY = "key"
+# Policy fields, in the order shown.
+FIELDS = ("max_discount_pct", "payment_term_days", "commission_rate_pct", "visit_interval_days")
+MODELS = ("key_account", "value", "pyramid")
+
+
+def model_classes() -> dict[str, list[tuple[str, str]]]:
+    """{model: [(class, label)]} best first: the rows of the policies page."""
+    return {
+        "key_account": [(KEY, _("Key account"))],
+        "value": [(c.value, str(c.label)) for c in Customer.ValueClass],
+        "pyramid": [(c.value, str(c.label)) for c in Customer.PyramidTier],
+    }
+
+
+def policy_label(model: str, klass: str) -> str:
+    """A human label of one policy, in the active language: "Problem (value class)"."""
+    if model == "key_account":
+        return _("Key account")
+    if model == "value":
+        name = Customer.ValueClass(klass).label if klass in Customer.ValueClass.values else klass
+        return _("%(name)s (value class)") % {"name": name}
+    name = Customer.PyramidTier(klass).label if klass in Customer.PyramidTier.values else klass
+    return _("%(name)s (pyramid tier)") % {"name": name}
+
+
+def placements(*, is_key_account: bool, value_class: str, pyramid_tier: str) -> list[tuple[str, str]]:
+    """The (model, class) of the policies that apply, in the order they win."""
+    found = []
+    if is_key_account:
+        found.append(("key_account", KEY))
+    if value_class:
+        found.append(("value", value_class))
+    if pyramid_tier:
+        found.append(("pyramid", pyramid_tier))
+    return found
+
+
+@dataclass(frozen=True)
+class RankedPolicy(Policy):
+    """A Policy that also tells which policy set each field ({field: label}, "" = the company
+    default); `kehu.sales.quotes` / `kehu.finance.contracts` read `sources` when present."""
+
+    sources: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class Resolved:
+    policy: Policy
+    sources: dict = field(default_factory=dict)  # {field: label of the policy that set it, "" = company default}
+    notes: list = field(default_factory=list)  # [(label, service notes)] in order
+    applied: list = field(default_factory=list)  # [(model, class)] that have a policy row
+    placements: list = field(default_factory=list)  # [(model, class)] of the customer's ranking
+
+
+def resolve(placed: list[tuple[str, str]], rows: dict, conf: CompanySettings, *, is_key_account: bool) -> Resolved:
+    """Apply the rule to one customer: `rows` = {(model, class): TierPolicy}."""
+    values: dict = {}
+    sources: dict = {}
+    notes, applied = [], []
+    for model, klass in placed:
+        row = rows.get((model, klass))
+        if row is None:
+            continue
+        applied.append((model, klass))
+        label = policy_label(model, klass)
+        for name in FIELDS:
+            value = getattr(row, name)
+            if name not in values and value is not None:
+                values[name], sources[name] = value, label
+        if row.service_notes.strip():
+            notes.append((label, row.service_notes.strip()))
+    defaults = {
+        "max_discount_pct": conf.default_max_discount_pct,
+        "payment_term_days": conf.default_payment_term_days,
+        "commission_rate_pct": conf.default_commission_rate_pct,
+        "visit_interval_days": (conf.key_account_visit_days or None) if is_key_account else None,
+    }
+    for name in FIELDS:
+        if name not in values:
+            values[name], sources[name] = defaults[name], ""
+    policy = RankedPolicy(
+        max_discount_pct=Decimal(values["max_discount_pct"]), payment_term_days=int(values["payment_term_days"]),
+        commission_rate_pct=Decimal(values["commission_rate_pct"]), visit_interval_days=values["visit_interval_days"],
+        tier=sources["max_discount_pct"], sources=dict(sources),
+    )
+    return Resolved(policy=policy, sources=sources, notes=notes, applied=applied, placements=list(placed))
+
+
+def _rows() -> dict:
+    return {(r.model, r.klass): r for r in TierPolicy.objects.all()}
+
+
+def _placed(ids, rows) -> tuple[dict, dict]:
+    """({id: placements}, {id: is key account}) of the customers in `ids` that are ranked."""
+    if not rows:
+        return {}, {}
+    ranking = Customer.objects.filter(pk__in=ids).filter(
+        Q(is_key_account=True) | ~Q(value_class="") | ~Q(pyramid_tier="")
+    ).values_list("pk", "is_key_account", "value_class", "pyramid_tier")
+    placed, flags = {}, {}
+    for pk, k, v, p in ranking:
+        found = [m for m in placements(is_key_account=k, value_class=v, pyramid_tier=p) if m in rows]
+        if found:
+            placed[pk], flags[pk] = found, bool(k)
+    return placed, flags
+
+
+def resolve_many(customer_ids) -> dict[int, Resolved]:
+    """{customer id: Resolved} for the given customers that have at least one applicable policy
+    row: one query when no policy is set, else three (policies, customers, company settings)."""
+    ids = list(dict.fromkeys(customer_ids))
+    if not ids:
+        return {}
+    rows = _rows()
+    placed, flags = _placed(ids, rows)
+    if not placed:
+        return {}
+    conf = CompanySettings.load()
+    return {pk: resolve(found, rows, conf, is_key_account=flags[pk]) for pk, found in placed.items()}
+
+
+def tier_policies(customer_ids) -> dict[int, Policy]:
+    """POLICY_PROVIDERS entry: {id: Policy} for the customers with at least one applicable
+    TierPolicy row (full Policy objects, unset fields from the company default)."""
+    return {pk: r.policy for pk, r in resolve_many(customer_ids).items()}
+
+
+def tier_visit_intervals(*, customer_ids) -> dict[int, int]:
+    """VISIT_INTERVAL_PROVIDERS entry: {id: days} where a tier policy sets the visit interval
+    (first in the order key account → value class → pyramid tier). One or two queries."""
+    ids = list(dict.fromkeys(customer_ids))
+    rows = {key: r for key, r in _rows().items() if r.visit_interval_days is not None} if ids else {}
+    placed, _flags = _placed(ids, rows)
+    return {pk: rows[found[0]].visit_interval_days for pk, found in placed.items()}
+
+
+def customer_policy_detail(customer) -> dict:
+    """For the customer page panel: the policy of `customer` (from its ranking fields as given),
+    one row per field with its value and source, the service notes, and the placements.
+
+    {"policy": Policy, "fields": [{"name", "label", "value", "source"}], "sources": {field: label},
+     "notes": [{"source", "text"}], "placements": [label], "is_default": bool}
+    (source "" = the company default). Two or three queries."""
+    placed = placements(is_key_account=customer.is_key_account, value_class=customer.value_class,
+                        pyramid_tier=customer.pyramid_tier)
+    rows = _rows() if placed else {}
+    resolved = resolve(placed, rows, CompanySettings.load(), is_key_account=customer.is_key_account)
+    labels = {
+        "max_discount_pct": _("Maximum discount %"), "payment_term_days": _("Payment term (days)"),
+        "commission_rate_pct": _("Commission rate %"), "visit_interval_days": _("Visit interval (days)"),
+    }
+    return {
+        "policy": resolved.policy,
+        "fields": [{"name": n, "label": labels[n], "value": getattr(resolved.policy, n), "source": resolved.sources[n]} for n in FIELDS],
+        "sources": resolved.sources,
+        "notes": [{"source": label, "text": text} for label, text in resolved.notes],
+        "placements": [policy_label(m, k) for m, k in placed],
+        "is_default": not resolved.applied,
+    }
+
+
+def policy_sources(customer) -> dict[str, str]:
+    """{field: label of the policy that set it} ("" = the company default)."""
+    return customer_policy_detail(customer)["sources"]
+
+
+# --- the policies page (admin) ------------------------------------------------------------------
+
+EDITABLE = ("max_discount_pct", "payment_term_days", "visit_interval_days", "commission_rate_pct", "service_notes")
+MAX_DAYS = 3650
+HUNDRED = Decimal(100)
+
+
+def can_edit_policies(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_admin_role)
+
+
+def _clean_percent(value, label):
+    from kehu.ranking.services import RankingError
+
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except ArithmeticError:
+        raise RankingError(_("%(field)s: enter a number.") % {"field": label}) from None
+    if not number.is_finite() or not Decimal(0) <= number <= HUNDRED or number != number.quantize(Decimal("0.01")):
+        raise RankingError(_("%(field)s: a percentage from 0 to 100 with at most 2 decimals.") % {"field": label})
+    return number.quantize(Decimal("0.01"))
+
+
+def _clean_days(value, label):
+    from kehu.ranking.services import RankingError
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+        raise RankingError(_("%(field)s: a whole number of days, 0 or more.") % {"field": label})
+    days = int(value)
+    if not 0 <= days <= MAX_DAYS:
+        raise RankingError(_("%(field)s: from 0 to %(max)d days.") % {"field": label, "max": MAX_DAYS})
+    return days
+
+
+def _snap(row: TierPolicy | None) -> dict:
+    if row is None:
+        return {name: None for name in EDITABLE}
+    values = {name: getattr(row, name) for name in EDITABLE}
+    return {k: (str(v.quantize(Decimal("0.01"))) if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+
+def tier_policies_set(*, actor, values: dict) -> dict:
+    """Save the policies of the page: `values` = {(model, class): {field: value}} for the rows
+    given (rows not given are left alone). A row with every field blank is deleted (not
+    created). All or nothing, in one transaction; one audit event per changed row.
+    Returns {"created": n, "changed": n, "deleted": n}."""
+    from django.core.exceptions import PermissionDenied
+    from django.db import transaction
+
+    from kehu.core.audit import audit_record
+    from kehu.core.models import AuditEvent
+    from kehu.ranking.services import RankingError
+
+    if not can_edit_policies(actor):
+        raise PermissionDenied
+    known = {(m, k) for m, classes in model_classes().items() for k, _label in classes}
+    cleaned = {}
+    for key, data in values.items():
+        if key not in known:
+            raise RankingError(_("Unknown tier or class: %(key)s.") % {"key": ":".join(map(str, key))})
+        label = policy_label(*key)
+        notes = (data.get("service_notes") or "").strip()
+        if len(notes) > 4000:
+            raise RankingError(_("%(field)s: at most 4000 characters.") % {"field": label})
+        cleaned[key] = {
+            "max_discount_pct": _clean_percent(data.get("max_discount_pct"), label),
+            "payment_term_days": _clean_days(data.get("payment_term_days"), label),
+            "visit_interval_days": _clean_days(data.get("visit_interval_days"), label),
+            "commission_rate_pct": _clean_percent(data.get("commission_rate_pct"), label),
+            "service_notes": notes,
+        }
+    counts = {"created": 0, "changed": 0, "deleted": 0}
+    with transaction.atomic():
+        existing = {(r.model, r.klass): r for r in TierPolicy.objects.select_for_update().all()}
+        for key, data in cleaned.items():
+            row = existing.get(key)
+            before = _snap(row)
+            blank = all(v in (None, "") for v in data.values())
+            if blank:
+                if row is not None:
+                    audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=row,
+                                 changes={k: [v, None] for k, v in before.items() if v not in (None, "")})
+                    row.delete()
+                    counts["deleted"] += 1
+                continue
+            if row is None:
+                row = TierPolicy.objects.create(model=key[0], klass=key[1], **data)
+                audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=row,
+                             changes={k: [None, v] for k, v in _snap(row).items() if v not in (None, "")})
+                counts["created"] += 1
+                continue
+            for name, value in data.items():
+                setattr(row, name, value)
+            changes = {k: [before[k], v] for k, v in _snap(row).items() if before[k] != v}
+            if changes:
+                row.save()
+                audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=row, changes=changes)
+                counts["changed"] += 1
+    return counts

@@ -1,0 +1,245 @@
+"""Read side of the ranking reports: runs, per-class sums and result lists, always restricted to
+the customers the user may see (`Customer.objects.visible_to`). Ranks and classes come from the
+company-wide run; only the rows shown are scoped. Sums are made in SQL, shares are exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kehu.accounts.visibility import customer_scope, sees_all
+from kehu.customers.models import Customer
+from kehu.ranking import engine
+from kehu.ranking.models import EvaluationResult, EvaluationRun
+from kehu.ranking.services import latest_run
+
+KEY_ACCOUNT_LABELS = {"key": pgettext_lazy("key account class", "Key account"), "other": pgettext_lazy("key account class", "Not a key account")}
+
+CLASS_ORDER = {
+    "pyramid": [c.value for c in Customer.PyramidTier],
+    "value": [c.value for c in Customer.ValueClass],
+    "key_account": ["key", "other"],
+}
+
+INDICATOR_LABELS = {
+    "profit": _("Profit"),
+    "sales": _("Sales"),
+    "collection_rate": _("Collection rate"),
+    "on_time_share": _("On-time share"),
+    "margin": _("Margin"),
+    "influence": _("Influence"),
+    "growth": _("Growth"),
+    "mean_days_late": _("Mean days late"),
+    "open_pipeline": _("Open pipeline"),
+    "contract_volume": _("Contract volume"),
+    "price_level": _("Price level"),
+    "quality_losses": _("Quality losses"),
+    "reputation": _("Reputation"),
+}
+
+# Indicator columns per model, in the engine's order (value prospects have influence and open_pipeline).
+INDICATORS = {
+    "pyramid": ["sales", "profit"],
+    "value": ["sales", "collection_rate", "on_time_share", "margin", "influence", "growth", "mean_days_late", "open_pipeline"],
+    "key_account": [
+        "contract_volume", "price_level", "sales", "collection_rate", "profit", "quality_losses", "influence", "reputation",
+    ],
+}
+MONEY_INDICATORS = {"sales", "profit", "open_pipeline", "contract_volume", "quality_losses"}
+
+
+def class_label(model: str, klass: str) -> str:
+    if model == "pyramid" and klass in Customer.PyramidTier.values:
+        return Customer.PyramidTier(klass).label
+    if model == "value" and klass in Customer.ValueClass.values:
+        return Customer.ValueClass(klass).label
+    if model == "key_account" and klass in KEY_ACCOUNT_LABELS:
+        return KEY_ACCOUNT_LABELS[klass]
+    return klass
+
+
+def class_choices(model: str) -> list[tuple[str, str]]:
+    return [(k, class_label(model, k)) for k in CLASS_ORDER[model]]
+
+
+def indicator_label(name: str) -> str:
+    return INDICATOR_LABELS.get(name, name)
+
+
+def decimal_or_none(value):
+    """An indicator as stored (Decimal, int, decimal string or None) as a Decimal, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def share(part, whole) -> Decimal:
+    """part / whole exactly, rounded half-up to 4 places (0 when whole is 0)."""
+    if not whole:
+        return engine.number(Fraction(0))
+    return engine.number(Fraction(part) / Fraction(whole))
+
+
+def percent(fraction_share: Decimal) -> Decimal:
+    return (fraction_share * 100).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def run_pick(model: str, raw_pk) -> EvaluationRun | None:
+    """`?run=<pk>` of this model, else the model's latest run; None when there is none (or the pk is not one of this model)."""
+    if raw_pk not in (None, ""):
+        try:
+            pk = int(raw_pk)
+        except (TypeError, ValueError):
+            return None
+        return EvaluationRun.objects.filter(model=model, pk=pk).select_related("started_by").first()
+    run = latest_run(model)
+    if run is not None:
+        run = EvaluationRun.objects.select_related("started_by").get(pk=run.pk)
+    return run
+
+
+def runs_of(model: str):
+    """Runs of a model for a picker, newest as-of first (bounded)."""
+    return EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").only("id", "as_of", "model")[:100]
+
+
+def previous_run(run: EvaluationRun) -> EvaluationRun | None:
+    """The run of the same model made just before `run` — "the last run" a director compares a new
+    run with, whatever its as-of date (docs/rules.md, "Reports")."""
+    return EvaluationRun.objects.filter(model=run.model, id__lt=run.pk).order_by("-id").first()
+
+
+def visible_results(run: EvaluationRun, user):
+    return EvaluationResult.objects.filter(run=run).filter(customer_scope(user, prefix="customer"))
+
+
+def class_table(run: EvaluationRun, user) -> dict:
+    """Per class, in ladder order: count, share of customers, sales, profit, share of profit —
+    one grouped query over the visible results. Also whether the user sees every result."""
+    rows = {
+        r["klass"]: r
+        for r in visible_results(run, user).values("klass").annotate(n=Count("id"), s=Sum("sales"), p=Sum("profit")).order_by()
+    }
+    total_n = sum(r["n"] for r in rows.values())
+    total_s = sum((r["s"] or Decimal(0) for r in rows.values()), Decimal(0))
+    total_p = sum((r["p"] or Decimal(0) for r in rows.values()), Decimal(0))
+    out = []
+    for klass in CLASS_ORDER[run.model] + sorted(set(rows) - set(CLASS_ORDER[run.model])):
+        r = rows.get(klass, {"n": 0, "s": None, "p": None})
+        sales, profit = r["s"] or Decimal("0.00"), r["p"] or Decimal("0.00")
+        count_share, profit_share = share(r["n"], total_n), share(profit, total_p)
+        out.append(
+            {
+                "klass": klass,
+                "label": class_label(run.model, klass),
+                "count": r["n"],
+                "count_share": count_share,
+                "count_pct": percent(count_share),
+                "sales": sales,
+                "profit": profit,
+                "profit_share": profit_share,
+                "profit_pct": percent(profit_share),
+            }
+        )
+    return {"rows": out, "count": total_n, "sales": total_s, "profit": total_p}
+
+
+def scope_note(run: EvaluationRun, user, visible_count: int) -> int | None:
+    """None when the user sees every customer, else the visible count (for the "Covers N" line)."""
+    return None if sees_all(user) else visible_count
+
+
+def result_rows(run: EvaluationRun, user, *, klass: str | None = None):
+    """Visible results of a run, with the customer, in the run's order (rank, then position)."""
+    qs = visible_results(run, user).select_related("customer").only(
+        "id", "rank", "score", "klass", "sales", "profit", "indicators", "position",
+        "customer__id", "customer__code", "customer__name",
+    )
+    if klass:
+        qs = qs.filter(klass=klass)
+    return qs.order_by("position")
+
+
+def decorate(rows, model: str) -> list[dict]:
+    """Rows for templates/exports: label of the class and the indicators as a list in column order."""
+    names = INDICATORS[model]
+    return [
+        {
+            "result": r,
+            "customer": r.customer,
+            "label": class_label(model, r.klass),
+            "indicators": [
+                {"value": decimal_or_none((r.indicators or {}).get(n)), "money": n in MONEY_INDICATORS} for n in names
+            ],
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------------------- compare
+
+COMPARE_LIMIT = 200
+
+
+
+def compare(before: EvaluationRun, after: EvaluationRun, user, *, limit: int | None = COMPARE_LIMIT) -> dict:
+    """`services.runs_compare` mapped to visible customers, with indicator changes.
+
+    Each section keeps its visible customers (`total`) and shows the first `limit` of them
+    (None: all, for the export). Besides runs_compare: the visible codes (users who do not see
+    everything), the shown customers, and the indicators of each run for them."""
+    from kehu.ranking.services import runs_compare
+
+    diff = runs_compare(before, after)
+    if sees_all(user):  # everyone but the deleted customers
+        hidden = set(Customer.objects.filter(is_deleted=True).values_list("code", flat=True))
+        diff = {
+            key: [item for item in items if (item if isinstance(item, str) else item["customer"]) not in hidden]
+            for key, items in diff.items()
+        }
+    else:
+        visible = set(Customer.objects.visible_to(user).values_list("code", flat=True))
+        diff = {
+            key: [item for item in items if (item if isinstance(item, str) else item["customer"]) in visible]
+            for key, items in diff.items()
+        }
+    totals = {key: len(items) for key, items in diff.items()}
+    shown = {key: items if limit is None else items[:limit] for key, items in diff.items()}
+    codes = {item if isinstance(item, str) else item["customer"] for items in shown.values() for item in items}
+    customers = {c.code: c for c in Customer.objects.filter(code__in=codes).only("id", "code", "name")} if codes else {}
+    ids = [c.id for c in customers.values()]
+    ind_before = dict(EvaluationResult.objects.filter(run=before, customer_id__in=ids).values_list("customer_id", "indicators")) if ids else {}
+    ind_after = dict(EvaluationResult.objects.filter(run=after, customer_id__in=ids).values_list("customer_id", "indicators")) if ids else {}
+
+    def changes(cid):
+        a, b = ind_before.get(cid) or {}, ind_after.get(cid) or {}
+        return [
+            {"name": n, "label": indicator_label(n), "money": n in MONEY_INDICATORS, "before": decimal_or_none(a.get(n)), "after": decimal_or_none(b.get(n))}
+            for n in INDICATORS[after.model]
+            if n in a or n in b  # an entry has only "after" values, a departure only "before"
+        ]
+
+    def row(item):
+        code = item if isinstance(item, str) else item["customer"]
+        c = customers[code]
+        out = {"customer": c, "changes": changes(c.id)}
+        if not isinstance(item, str):
+            out["from"] = class_label(after.model, item["from"])
+            out["to"] = class_label(after.model, item["to"])
+        return out
+
+    out = {key: [row(item) for item in items if (item if isinstance(item, str) else item["customer"]) in customers] for key, items in shown.items()}
+    out["totals"] = totals
+    return out

@@ -1,0 +1,115 @@
+"""`{% ranking_panel customer %}`: the customer's current pyramid tier, value class and
+key-account flag (DOMAIN.md §5), each with the as-of date, rank and score of the latest run
+of its model, and the terms the customer gets from them (§5.4).
+
+Queries: the latest run of each model (one), the customer's results in those runs (one),
+the tier policies and the company settings (one or two) — at most four. The runs are
+company-wide; the panel shows only the customer the page already fetched through its
+visibility scope."""
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from kehu.customers.models import Customer
+from kehu.ranking.models import EvaluationResult, EvaluationRun
+
+register = template.Library()
+
+MODELS = ("pyramid", "value", "key_account")
+
+# Bootstrap badge colours of the classes, best first.
+BADGES = {
+    "important": "text-bg-danger", "major": "text-bg-warning", "ordinary": "text-bg-info", "small": "text-bg-secondary",
+    "diamond": "text-bg-primary", "strategic": "text-bg-success", "potential": "text-bg-info", "general": "text-bg-secondary",
+    "problem": "text-bg-danger", "important_opportunity": "text-bg-warning", "general_opportunity": "text-bg-light border",
+    "key": "text-bg-warning",
+}
+
+
+def can_start_run(user) -> bool:
+    """Runs on demand: admin or director (a manager)."""
+    return bool(user and user.is_authenticated and (user.is_admin_role or user.is_manager))
+
+
+def _policy(customer) -> dict:
+    try:
+        from kehu.ranking.policy import customer_policy_detail
+    except ImportError:  # pragma: no cover - the tier policies ship with this app
+        from kehu.sales.policy import customer_policy
+
+        policy = customer_policy(customer)
+        labels = {
+            "max_discount_pct": _("Maximum discount %"), "payment_term_days": _("Payment term (days)"),
+            "commission_rate_pct": _("Commission rate %"), "visit_interval_days": _("Visit interval (days)"),
+        }
+        return {
+            "policy": policy,
+            "fields": [{"name": n, "label": l, "value": getattr(policy, n), "source": ""} for n, l in labels.items()],
+            "notes": [], "placements": [], "is_default": True,
+        }
+    return customer_policy_detail(customer)
+
+
+def _label(model: str, klass: str) -> str:
+    if model == "pyramid" and klass in Customer.PyramidTier.values:
+        return str(Customer.PyramidTier(klass).label)
+    if model == "value" and klass in Customer.ValueClass.values:
+        return str(Customer.ValueClass(klass).label)
+    if model == "key_account":
+        return _("Key account") if klass == "key" else _("Not a key account")
+    return klass
+
+
+def ranking_rows(customer) -> list[dict]:
+    """One row per model: the latest run (None: never run) and the customer's result in it."""
+    from kehu.ranking.services import latest_runs
+
+    runs = latest_runs()
+    run_ids = [r.pk for r in runs.values() if r is not None]
+    results = {}
+    if run_ids:
+        results = {
+            r.run_id: r
+            for r in EvaluationResult.objects.filter(customer_id=customer.pk, run_id__in=run_ids).only(
+                "run_id", "rank", "score", "klass"
+            )
+        }
+    current = {
+        "pyramid": customer.pyramid_tier,
+        "value": customer.value_class,
+        "key_account": "key" if customer.is_key_account else "",
+    }
+    rows = []
+    for model in MODELS:
+        run = runs[model]
+        result = results.get(run.pk) if run is not None else None
+        klass = current[model]
+        rows.append({
+            "model": model,
+            "title": str(EvaluationRun.Model(model).label),
+            "run": run,
+            "result": result,
+            "klass": klass,
+            "label": _label(model, klass) if klass else "",
+            "badge": BADGES.get(klass, "text-bg-secondary"),
+            "is_key": model == "key_account" and customer.is_key_account,
+        })
+    return rows
+
+
+@register.simple_tag(takes_context=True)
+def ranking_panel(context, customer):
+    request = context["request"]
+    rows = ranking_rows(customer)
+    return render_to_string(
+        "ranking/partials/ranking_panel.html",
+        {
+            "customer": customer,
+            "rows": rows,
+            "ranked": any(r["run"] is not None for r in rows),
+            "can_run": can_start_run(request.user),
+            "policy": _policy(customer),
+        },
+        request=request,
+    )

@@ -1,0 +1,55 @@
+/* Ranking report charts (ECharts). Data comes from a json_script element whose numbers are
+   decimal strings made on the server from exact Decimals; they are only turned into JS numbers
+   here, for drawing. Tiers keep their ladder order (best on top): the count pyramid is narrow
+   on top, the profit pyramid is wide on top. */
+(function () {
+  "use strict";
+
+  function draw(el) {
+    if (!window.echarts) { return; }
+    var source = document.getElementById(el.dataset.source);
+    if (!source) { return; }
+    var rows = JSON.parse(source.textContent);
+    var kind = el.dataset.chart;
+    var name = el.dataset.seriesName || "";
+    var chart = window.echarts.init(el);
+    var option;
+    if (kind === "pyramid-count" || kind === "pyramid-profit") {
+      var isCount = kind === "pyramid-count";
+      var data = rows.map(function (r) {
+        var v = isCount ? Number(r.count) : Math.max(Number(r.profit_pct), 0);
+        return { name: r.name, value: v, label: isCount ? r.count + " (" + r.count_pct + "%)" : r.profit_pct + "%" };
+      });
+      option = {
+        tooltip: { trigger: "item", formatter: function (p) { return p.name + ": " + p.data.label; } },
+        series: [{
+          type: "funnel", name: name, left: "10%", width: "80%", minSize: isCount ? "8%" : "20%", maxSize: "100%",
+          // "none": the ladder order of the data (best first, on top); widths follow the values.
+          sort: "none", gap: 2,
+          label: { show: true, position: "inside", formatter: function (p) { return p.name + " " + p.data.label; } },
+          data: data
+        }]
+      };
+    } else {
+      option = {
+        tooltip: { trigger: "axis" },
+        grid: { left: 40, right: 10, bottom: 60, top: 10 },
+        xAxis: { type: "category", data: rows.map(function (r) { return r.name; }), axisLabel: { rotate: 30, interval: 0 } },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{ type: "bar", name: name, data: rows.map(function (r) { return Number(r.count); }) }]
+      };
+    }
+    chart.setOption(option);
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function init() {
+    document.querySelectorAll(".ranking-chart").forEach(draw);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
