@@ -47,9 +47,12 @@ class Page:
         return (self.number - 1) * self.page_size + len(self.rows) if self.rows else 0
 
 
+MAX_PAGE = 100_000  # past it an OFFSET overflows the database's integer; nobody pages that far
+
+
 def paginate(queryset, *, params, page_size: int = 50) -> Page:
     try:
-        number = max(1, int(params.get("page", 1)))
+        number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * page_size

@@ -22,6 +22,7 @@ class RunCreateForm(forms.Form):
             model = EvaluationRun.Model.PYRAMID
         self.fields["model"].initial = model
         self.fields["as_of"].initial = timezone.localdate()
+        self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["window_months"].initial = RankingSettings.load(model).window_months
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"

@@ -23,6 +23,7 @@ class EvaluationRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    result_count = models.PositiveIntegerField(_("results"), default=0, help_text=_("Customers in the run, prospects included."))
 
     class Meta:
         ordering = ["-created_at", "-id"]

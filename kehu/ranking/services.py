@@ -70,17 +70,36 @@ def _check(name: str, v) -> None:
         _share(name, v)
 
 
+MAX_PARAM = Decimal(10) ** 9  # no parameter needs more (the largest default is a 100,000 pipeline)
+MAX_PARAM_PLACES = 6
+
+
 def _parse(name: str, raw, default):
     text = str(raw).strip()
+    invalid = _("Parameter “%(name)s” has an invalid value “%(value)s”.") % {"name": name, "value": text[:40]}
+    if len(text) > 40:
+        raise RankingError(invalid)
     try:
         if isinstance(default, int) and not isinstance(default, Decimal):
-            return int(text)
-        v = Decimal(text)
-        if not v.is_finite():
-            raise InvalidOperation
-        return v
-    except (ValueError, InvalidOperation):
-        raise RankingError(_("Parameter “%(name)s” has an invalid value “%(value)s”.") % {"name": name, "value": text}) from None
+            v = int(text)
+        else:
+            v = Decimal(text)
+            if not v.is_finite():
+                raise InvalidOperation
+    except (ValueError, ArithmeticError):
+        raise RankingError(invalid) from None
+    # Bounded before any arithmetic: 1e999999 would be "valid" and make every run crawl.
+    if isinstance(v, Decimal):
+        too_big = v.adjusted() > 9 or abs(v) > MAX_PARAM  # adjusted() first: abs(1e99999999) overflows
+        too_fine = not too_big and v.normalize().as_tuple().exponent < -MAX_PARAM_PLACES
+    else:
+        too_big, too_fine = abs(v) > MAX_PARAM, False
+    if too_big or too_fine:
+        raise RankingError(
+            _("Parameter “%(name)s” must be at most %(max)s with at most %(places)d decimals.")
+            % {"name": name, "max": f"{MAX_PARAM:,}", "places": MAX_PARAM_PLACES}
+        )
+    return v
 
 
 def resolve_params(model: str, params: dict | None) -> dict:
@@ -117,14 +136,16 @@ def params_json(params: dict) -> dict:
 
 
 def evaluation_run(
-    *, actor, model: str, as_of: date, window_months: int | None = None, params: dict | None = None
+    *, actor, model: str, as_of: date, window_months: int | None = None, params: dict | None = None,
+    today: date | None = None,
 ) -> EvaluationRun:
     """Compute `model` at `as_of` and store the run with its results.
 
     The window and parameters are the model's admin settings (`RankingSettings`, the spec's
     defaults until changed), overridden by `window_months` and `params` when given. When the
     new run is the model's latest (see `latest_run`), the customers' current tier, class or
-    key-account flag — and with it vip — follow it in the same transaction."""
+    key-account flag — and with it vip — follow it in the same transaction. `as_of` may not be
+    after `today` (default: the company's today; `kehu daily --now` passes its own)."""
     if model not in DEFAULTS:
         resolve_params(model, None)  # raises the translated "unknown model"
     conf = RankingSettings.load(model)
@@ -135,16 +156,39 @@ def evaluation_run(
         raise RankingError(_("The evaluation date is not a date."))
     if not isinstance(window_months, int) or not (1 <= window_months <= MAX_WINDOW_MONTHS):
         raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
+    _check_as_of(as_of, today)
     facts = engine.load_facts(as_of, window_months)
     results = engine.MODELS[model](facts, full)
     with transaction.atomic():
+        # One run of a model stored at a time: the "is it the latest?" check below must see a
+        # run committed by a concurrent call (PostgreSQL's READ COMMITTED would not otherwise).
+        RankingSettings.objects.select_for_update().filter(model=model).first()
         run = EvaluationRun.objects.create(
-            model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor
+            model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor,
+            result_count=len(results),
         )
         _results_insert(run, facts, results)
         if latest_run(model) == run:
             current_ranking_apply(run, actor=actor)
     return run
+
+
+EARLIEST_AS_OF = date(2000, 1, 1)
+
+
+def _check_as_of(as_of: date, today: date | None = None) -> None:
+    """A run looks back, never forward: a run as of a future date would become every customer's
+    current ranking (latest as-of) over an empty window, and stay so."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    if as_of > today:
+        raise RankingError(
+            _("The evaluation date %(date)s is in the future; evaluate as of today (%(today)s) or earlier.")
+            % {"date": as_of.isoformat(), "today": today.isoformat()}
+        )
+    if as_of < EARLIEST_AS_OF:
+        raise RankingError(_("The evaluation date must be in %(year)d or later.") % {"year": EARLIEST_AS_OF.year})
 
 
 RESULTS_BATCH = 2000
@@ -269,7 +313,7 @@ def ranking_run_scheduled(*, now) -> int:
         # end: 01-31 + 1 = 02-28), the date the settings page shows as the next run.
         if last is not None and today < engine.months_before(last.as_of, -conf.every_months):
             continue
-        evaluation_run(actor=None, model=model, as_of=today)
+        evaluation_run(actor=None, model=model, as_of=today, today=today)
         made += 1
     return made
 

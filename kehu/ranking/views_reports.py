@@ -7,12 +7,12 @@ the user may see. Starting a run is for admins and managers (`can_run`)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kehu.accounts.visibility import sees_all
 from kehu.core.pagination import paginate
 from kehu.ranking import exports, reports
 from kehu.ranking.forms_reports import RunCreateForm
@@ -119,7 +119,7 @@ def key_accounts(request):
 @login_required
 def run_list(request):
     model = request.GET.get("model", "")
-    runs = EvaluationRun.objects.select_related("started_by").annotate(n_results=Count("results")).order_by("-as_of", "-id")
+    runs = EvaluationRun.objects.select_related("started_by").order_by("-as_of", "-id")
     if model in EvaluationRun.Model.values:
         runs = runs.filter(model=model)
     else:
@@ -127,7 +127,9 @@ def run_list(request):
     page = paginate(runs, params=request.GET, page_size=PAGE_SIZE)
     return render(
         request, "ranking/run_list.html",
-        {"nav": "ranking", "section": "runs", "page": page, "model": model, "models": EvaluationRun.Model.choices, "can_run": can_run(request.user)},
+        {"nav": "ranking", "section": "runs", "page": page, "model": model, "models": EvaluationRun.Model.choices, "can_run": can_run(request.user),
+         # the company-wide size of a run, for those who see every customer
+         "sees_all": sees_all(request.user)},
     )
 
 

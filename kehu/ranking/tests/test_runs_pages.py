@@ -96,7 +96,7 @@ def test_run_list_shows_runs_filtered_by_model(client, login, rep_a, admin, pair
     assert "schedule" in html and "admin" in html
     response = client.get(reverse("ranking:run-list"), {"model": "value"})
     assert [r.pk for r in response.context["page"].rows] == [value.pk]
-    assert response.context["page"].rows[0].n_results == value.results.count()
+    assert response.context["page"].rows[0].result_count == value.results.count()
 
 
 def test_run_detail_is_scoped_and_filters_by_class(client, login, rep_a, rep_b, pair, django_assert_max_num_queries):

@@ -6,6 +6,7 @@ twice on a day — or again after a failure — writes nothing new.
 """
 
 import json
+import logging
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,6 +18,8 @@ from django.utils.translation import gettext_lazy
 from kehu.accounts.services import user_sessions_prune
 from kehu.core.db import refresh_statistics
 from kehu.customers.services import pool_run_returns, pool_run_warnings
+
+logger = logging.getLogger(__name__)
 
 # (key in the --json output, label of the human summary, step); in the order they run.
 # Warnings run before returns, so that the warning an owner gets is never later than the return.
@@ -51,14 +54,22 @@ class Command(BaseCommand):
             now = parse_now(options["now"]) if options["now"] else timezone.now()
         except ValueError:
             raise CommandError(_("--now must be an ISO date or date-time, for example 2025-03-31T02:00:00+08:00."))
-        results = {}
+        results, failed = {}, []
         for key, _label, step in STEPS:
-            results[key] = step(now=now)
+            try:
+                results[key] = step(now=now)
+            except Exception:  # one broken step must not stop the others (pool returns, reminders)
+                logger.exception("kehu daily: step %s failed", key)
+                results[key] = None
+                failed.append(key)
         user_sessions_prune()
         refresh_statistics()
         if options["json"]:
             self.stdout.write(json.dumps(results))
-            return
-        self.stdout.write(_("Kehu daily run as of %(now)s") % {"now": timezone.localtime(now).isoformat(timespec="minutes")})
-        for key, label, _step in STEPS:
-            self.stdout.write(f"  {label}: {results[key]}")
+        else:
+            self.stdout.write(_("Kehu daily run as of %(now)s") % {"now": timezone.localtime(now).isoformat(timespec="minutes")})
+            failed_text = _("failed")
+            for key, label, _step in STEPS:
+                self.stdout.write(f"  {label}: {failed_text if key in failed else results[key]}")
+        if failed:
+            raise CommandError(_("These steps failed (see the log); the others ran: %(steps)s") % {"steps": ", ".join(failed)})
