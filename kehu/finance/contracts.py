@@ -33,6 +33,7 @@ from kehu.finance.models import Instalment
 from kehu.finance.services import FinanceError, can_record_payment
 from kehu.sales.models import Contract, Quote
 from kehu.sales.policy import customer_policy
+from kehu.sales.policy import policy_label
 from kehu.sales.quotes import effective_payment_term, policy_source
 
 ZERO = Decimal("0.00")
@@ -67,7 +68,7 @@ def check_payment_term(*, actor, customer, quote, payment_term_days: int, policy
     if can_approve_terms(actor, customer):
         return
     source = policy_source(policy, "payment_term_days")
-    params = {"days": payment_term_days, "allowed": policy.payment_term_days, "policy": source}
+    params = {"days": payment_term_days, "allowed": policy.payment_term_days, "policy": policy_label(source)}
     if source:
         message = _("A payment term of %(days)d days is beyond the policy of %(allowed)d days (%(policy)s); "
                     "agree it on a quote and have it approved.")

@@ -59,12 +59,12 @@ class ContractForm(forms.Form):
     @staticmethod
     def term_help(customer_id) -> str:
         """The customer's policy term and where it comes from; what a longer term needs."""
-        from kehu.sales.policy import customer_policies
+        from kehu.sales.policy import customer_policies, policy_label
         from kehu.sales.quotes import policy_source
 
         policy = customer_policies([customer_id])[customer_id]
         source = policy_source(policy, "payment_term_days")
-        params = {"days": policy.payment_term_days, "policy": source}
+        params = {"days": policy.payment_term_days, "policy": policy_label(source)}
         if source:
             text = _("Empty: the quote's agreed term, else the customer's policy, %(days)d days (%(policy)s). "
                      "A longer term needs a quote approved with it, or a manager.")

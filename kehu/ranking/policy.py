@@ -6,8 +6,8 @@ A customer's current ranking is on the customer (set by the latest run of each m
 the first policy that sets it wins, in the order key account → value class → pyramid tier →
 company default** (CompanySettings: default maximum discount, payment term, commission rate;
 the visit interval defaults to `key_account_visit_days` for a key account, else none).
-Service notes are all kept, in the same order. `Policy.tier` names the policy that set the
-maximum discount ("Problem (value class)"), "" when it is the company default.
+Service notes are all kept, in the same order. `Policy.tier` is the key of the policy that set the
+maximum discount ("value:problem", shown by `kehu.sales.policy.policy_label`), "" when it is the company default.
 
 Registered (kehu.ranking.wiring) as a provider of `kehu.sales.policy.POLICY_PROVIDERS`
 (answers only for customers with at least one applicable TierPolicy row, so the company
@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
 from kehu.ranking.models import TierPolicy
-from kehu.sales.policy import Policy
+from kehu.sales.policy import Policy, policy_key
+from kehu.sales.policy import policy_label as key_label
 
 KEY = "key"
 # Policy fields, in the order shown.
@@ -44,13 +45,7 @@ def model_classes() -> dict[str, list[tuple[str, str]]]:
 
 def policy_label(model: str, klass: str) -> str:
     """A human label of one policy, in the active language: "Problem (value class)"."""
-    if model == "key_account":
-        return _("Key account")
-    if model == "value":
-        name = Customer.ValueClass(klass).label if klass in Customer.ValueClass.values else klass
-        return _("%(name)s (value class)") % {"name": name}
-    name = Customer.PyramidTier(klass).label if klass in Customer.PyramidTier.values else klass
-    return _("%(name)s (pyramid tier)") % {"name": name}
+    return key_label(policy_key(model, klass))
 
 
 def placements(*, is_key_account: bool, value_class: str, pyramid_tier: str) -> list[tuple[str, str]]:
@@ -67,7 +62,7 @@ def placements(*, is_key_account: bool, value_class: str, pyramid_tier: str) -> 
 
 @dataclass(frozen=True)
 class RankedPolicy(Policy):
-    """A Policy that also tells which policy set each field ({field: label}, "" = the company
+    """A Policy that also tells which policy set each field ({field: policy key}, "" = the company
     default); `kehu.sales.quotes` / `kehu.finance.contracts` read `sources` when present."""
 
     sources: dict = field(default_factory=dict, compare=False, hash=False)
@@ -76,7 +71,7 @@ class RankedPolicy(Policy):
 @dataclass
 class Resolved:
     policy: Policy
-    sources: dict = field(default_factory=dict)  # {field: label of the policy that set it, "" = company default}
+    sources: dict = field(default_factory=dict)  # {field: key of the policy that set it, "" = company default}
     notes: list = field(default_factory=list)  # [(label, service notes)] in order
     applied: list = field(default_factory=list)  # [(model, class)] that have a policy row
     placements: list = field(default_factory=list)  # [(model, class)] of the customer's ranking
@@ -92,11 +87,11 @@ def resolve(placed: list[tuple[str, str]], rows: dict, conf: CompanySettings, *,
         if row is None:
             continue
         applied.append((model, klass))
-        label = policy_label(model, klass)
+        label, key = policy_label(model, klass), policy_key(model, klass)
         for name in FIELDS:
             value = getattr(row, name)
             if name not in values and value is not None:
-                values[name], sources[name] = value, label
+                values[name], sources[name] = value, key
         if row.service_notes.strip():
             notes.append((label, row.service_notes.strip()))
     defaults = {
@@ -181,8 +176,9 @@ def customer_policy_detail(customer) -> dict:
     }
     return {
         "policy": resolved.policy,
-        "fields": [{"name": n, "label": labels[n], "value": getattr(resolved.policy, n), "source": resolved.sources[n]} for n in FIELDS],
-        "sources": resolved.sources,
+        "fields": [{"name": n, "label": labels[n], "value": getattr(resolved.policy, n), "source": key_label(resolved.sources[n])}
+                   for n in FIELDS],
+        "sources": {n: key_label(k) for n, k in resolved.sources.items()},
         "notes": [{"source": label, "text": text} for label, text in resolved.notes],
         "placements": [policy_label(m, k) for m, k in placed],
         "is_default": not resolved.applied,

@@ -76,14 +76,14 @@ class QuoteForm(forms.Form):
     def __init__(self, *args, opportunities=(), lock_currency: bool = False, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         if customer is not None:
-            from kehu.sales.policy import customer_policy
+            from kehu.sales.policy import customer_policy, policy_label
             from kehu.sales.quotes import policy_source
 
             policy = customer_policy(customer)
             source = policy_source(policy, "payment_term_days")
             text = (_("Empty: the customer's policy, %(days)d days (%(policy)s). A longer term needs approval.")
                     if source else _("Empty: the customer's policy, %(days)d days. A longer term needs approval."))
-            self.fields["payment_term_days"].help_text = text % {"days": policy.payment_term_days, "policy": source}
+            self.fields["payment_term_days"].help_text = text % {"days": policy.payment_term_days, "policy": policy_label(source)}
         self.opportunities = {str(o.pk): o for o in opportunities}
         self.fields["opportunity"].choices = [("", "—")] + [(str(o.pk), _opportunity_label(o)) for o in opportunities]
         if lock_currency:

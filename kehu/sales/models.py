@@ -163,6 +163,18 @@ class Quote(TimeStampedModel):
         verbose_name = _("quote")
         verbose_name_plural = _("quotes")
 
+    @property
+    def discount_policy_label(self) -> str:
+        from kehu.sales.policy import policy_label
+
+        return policy_label(self.discount_policy)
+
+    @property
+    def payment_term_policy_label(self) -> str:
+        from kehu.sales.policy import policy_label
+
+        return policy_label(self.payment_term_policy)
+
     def __str__(self) -> str:
         return self.code
 

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from kehu.core.models import CompanySettings
+from kehu.customers.models import Customer
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class Policy:
     payment_term_days: int
     commission_rate_pct: Decimal
     visit_interval_days: int | None = None
-    tier: str = ""  # the tier or class that set the policy; "" for the company default
+    tier: str = ""  # the key ("value:problem") of the policy that set the maximum discount; "" for the company default
 
 
 # fn(customer_ids: list[int]) -> {customer id: Policy} for the customers it knows.
@@ -51,3 +54,23 @@ def customer_policies(customer_ids) -> dict[int, Policy]:
 
 def customer_policy(customer) -> Policy:
     return customer_policies([customer.pk])[customer.pk]
+
+
+def policy_key(model: str, klass: str) -> str:
+    """The stored name of one tier policy: "value:problem", "pyramid:small", "key_account:key"."""
+    return f"{model}:{klass}"
+
+
+def policy_label(key: str) -> str:
+    """A policy key shown in the active language: "Problem (value class)"; "" stays "" (the
+    company default). Stored records keep the key, so each reader sees their own language."""
+    if not key or ":" not in key:
+        return key or ""
+    model, klass = key.split(":", 1)
+    if model == "key_account":
+        return _("Key account")
+    if model == "value":
+        name = Customer.ValueClass(klass).label if klass in Customer.ValueClass.values else klass
+        return _("%(name)s (value class)") % {"name": name}
+    name = Customer.PyramidTier(klass).label if klass in Customer.PyramidTier.values else klass
+    return _("%(name)s (pyramid tier)") % {"name": name}

@@ -19,7 +19,8 @@ term longer than the customer's policy (`customer_policy(...).payment_term_days`
 the quote to approval; either reason makes it pending and the message names each one. What
 the policy allowed at submission is kept on the quote (`allowed_discount_pct`,
 `allowed_payment_term_days`) with the policy that set it (`discount_policy`,
-`payment_term_policy`: a tier policy's label, "" for the company default).
+`payment_term_policy`: a tier policy's key such as "value:problem", shown in each reader's
+language by `kehu.sales.policy.policy_label`; "" for the company default).
 A contract from an approved quote may have a payment term up to the quote's
 (`kehu.finance.contracts`).
 """
@@ -44,7 +45,7 @@ from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.sales.lines import line_revenue
 from kehu.sales.models import Opportunity, Product, Quote, QuoteLine
-from kehu.sales.policy import customer_policy
+from kehu.sales.policy import customer_policy, policy_label
 from kehu.sales.services import SalesError
 
 KIND_APPROVAL = "quote_approval"
@@ -169,7 +170,8 @@ def clean_payment_term(value) -> int | None:
 
 
 def policy_source(policy, name: str) -> str:
-    """The label of the tier policy that set field `name` of `policy` ("" = the company default).
+    """The key of the tier policy that set field `name` of `policy` ("" = the company default);
+    `kehu.sales.policy.policy_label` shows it.
     Tier policies (kehu.ranking.policy.RankedPolicy) carry `sources`; a plain Policy only `tier`,
     the source of its maximum discount."""
     sources = getattr(policy, "sources", None) or {}
@@ -204,11 +206,12 @@ def approval_reasons(quote: Quote) -> list[str]:
         allowed = percent_text(quote.allowed_discount_pct)
         if quote.discount_policy:
             reasons.append(_("Above the discount policy of %(policy)s, %(allowed)s %%") % {
-                "policy": quote.discount_policy, "allowed": allowed})
+                "policy": policy_label(quote.discount_policy), "allowed": allowed})
         else:
             reasons.append(_("Above the discount policy, %(allowed)s %%") % {"allowed": allowed})
     if is_over_term(quote):
-        params = {"days": quote.payment_term_days, "allowed": quote.allowed_payment_term_days, "policy": quote.payment_term_policy}
+        params = {"days": quote.payment_term_days, "allowed": quote.allowed_payment_term_days,
+                  "policy": policy_label(quote.payment_term_policy)}
         if quote.payment_term_policy:
             reasons.append(_("payment term of %(days)d days beyond the policy of %(allowed)d days (%(policy)s)") % params)
         else:

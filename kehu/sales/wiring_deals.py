@@ -8,13 +8,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.activities.hooks import TimelineEntry
+from kehu.sales.policy import policy_label
 
 
 def render_quote_approval(n) -> str:
     p = n.params or {}
     values = {
         "owner": p.get("owner", ""), "code": p.get("code", ""), "customer": n.customer.name if n.customer_id and n.customer else "",
-        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""), "policy": p.get("policy") or "",
+        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""), "policy": policy_label(p.get("policy") or ""),
         "term": p.get("term"), "allowed_term": p.get("allowed_term"),
     }
     term_over = values["term"] is not None and values["allowed_term"] is not None and values["term"] > values["allowed_term"]

@@ -84,7 +84,7 @@ def test_each_field_falls_through_key_account_then_value_then_pyramid_then_defau
     assert got.visit_interval_days == 14  # key account first
     assert got.max_discount_pct == D("8.00") and got.payment_term_days == 60  # value class before the pyramid
     assert got.commission_rate_pct == D("4.50")  # only the pyramid sets it
-    assert got.tier == "Diamond (value class)"
+    assert got.tier == "value:diamond"  # stored as a key, shown in each reader's language
     assert policy_sources(customer_a) == {
         "max_discount_pct": "Diamond (value class)", "payment_term_days": "Diamond (value class)",
         "commission_rate_pct": "Important (pyramid tier)", "visit_interval_days": "Key account"}

@@ -63,7 +63,7 @@ def test_rep_over_policy_discount_is_stopped_for_approval_because_of_the_custome
     quote = make_quote(rep_a, problem, product, discount="3")  # within the company's 5 %, above the class's 2 %
     quote = q.quote_submit(actor=rep_a, quote=quote)
     assert quote.status == Quote.Status.PENDING
-    assert quote.allowed_discount_pct == D("2.00") and quote.discount_policy == "Problem (value class)"
+    assert quote.allowed_discount_pct == D("2.00") and quote.discount_policy == "value:problem"
     message = q.submit_message(quote)
     assert message == "Above the discount policy of Problem (value class), 2 %: waiting for approval."
     assert AuditEvent.objects.filter(object_type="quote", object_id=quote.pk, note=message).exists()
@@ -93,7 +93,7 @@ def test_default_policy_message_names_no_tier(rep_a, customer_a, product):
 def test_a_long_payment_term_puts_the_quote_to_approval(rep_a, manager_a, problem, product):
     quote = q.quote_submit(actor=rep_a, quote=make_quote(rep_a, problem, product, payment_term_days=60))
     assert quote.status == Quote.Status.PENDING
-    assert (quote.payment_term_days, quote.allowed_payment_term_days, quote.payment_term_policy) == (60, 15, "Problem (value class)")
+    assert (quote.payment_term_days, quote.allowed_payment_term_days, quote.payment_term_policy) == (60, 15, "value:problem")
     assert q.submit_message(quote) == (
         "Payment term of 60 days beyond the policy of 15 days (Problem (value class)): waiting for approval.")
     note = Notification.objects.get(user=manager_a, kind=q.KIND_APPROVAL)
@@ -205,3 +205,17 @@ def test_rep_agrees_a_term_on_the_quote_form(login, rep_a, problem, product):
     assert quote.payment_term_days == 60
     edit = client.get(reverse("sales:quote-edit", args=[quote.pk]))
     assert edit.context["form"].initial["payment_term_days"] == 60
+
+
+def test_the_stored_policy_is_shown_in_each_readers_language():
+    from django.utils import translation
+
+    from kehu.sales.policy import policy_label
+
+    with translation.override("en"):
+        assert policy_label("value:problem") == "Problem (value class)"
+        assert policy_label("pyramid:small") == "Small (pyramid tier)"
+        assert policy_label("key_account:key") == "Key account"
+    with translation.override("zh-hans"):
+        assert policy_label("value:problem") == "问题客户（价值类别）"
+    assert policy_label("") == ""
