@@ -266,7 +266,11 @@ def tier_policies_set(*, actor, values: dict) -> dict:
             "service_notes": notes,
         }
     counts = {"created": 0, "changed": 0, "deleted": 0}
+    conf = CompanySettings.load()
     with transaction.atomic():
+        # Two admins saving at once take turns (the company settings row is the lock), so a new
+        # row is never created twice.
+        CompanySettings.objects.select_for_update().filter(pk=conf.pk).first()
         existing = {(r.model, r.klass): r for r in TierPolicy.objects.select_for_update().all()}
         for key, data in cleaned.items():
             row = existing.get(key)
