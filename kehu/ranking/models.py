@@ -54,6 +54,9 @@ class EvaluationResult(models.Model):
         verbose_name_plural = _("evaluation results")
         indexes = [
             models.Index(fields=["run", "rank"], name="ranking_result_run_rank"),
+            # the report pages: a run's results in order, all or of one class
+            models.Index(fields=["run", "position"], name="ranking_result_run_position"),
+            models.Index(fields=["run", "klass", "position"], name="ranking_result_run_class_pos"),
             models.Index(fields=["customer", "run"], name="ranking_result_customer_run"),
         ]
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="ranking_result_unique_customer")]

@@ -359,7 +359,7 @@ def run_payload(run: EvaluationRun) -> dict:
 # ---------------------------------------------------------------------------- compare
 
 
-def runs_compare(run_a: EvaluationRun, run_b: EvaluationRun) -> dict:
+def runs_compare(run_a: EvaluationRun, run_b: EvaluationRun, *, results_filter=None) -> dict:
     """Who entered, left, was promoted or demoted from run A (before) to run B (after).
 
     Both runs must use the same model. *Entered*/*left*: customers ranked in B but not in A,
@@ -374,7 +374,9 @@ def runs_compare(run_a: EvaluationRun, run_b: EvaluationRun) -> dict:
       promotion;
     - key_account: key > other.
 
-    Lists are sorted by customer code."""
+    Lists are sorted by customer code. `results_filter` (a Q on EvaluationResult) limits both
+    runs to some customers — the reports pass the user's scope, so a rep's comparison reads
+    their customers' rows only."""
     if run_a.model != run_b.model:
         raise RankingError(
             _("Runs %(a)s and %(b)s use different models (%(model_a)s, %(model_b)s) and cannot be compared.")
@@ -386,21 +388,35 @@ def runs_compare(run_a: EvaluationRun, run_b: EvaluationRun) -> dict:
             position[name] = (ladder_no, i)
 
     def load(run):
-        return {code: (rank, klass) for code, rank, klass in run.results.values_list("customer__code", "rank", "klass")}
+        rows = EvaluationResult.objects.filter(run=run)
+        if results_filter is not None:
+            rows = rows.filter(results_filter)
+        # No join (customers are named by code only for the rows that changed, below) and no
+        # ordering: the results' default ordering would join the runs table only to sort.
+        return {cid: (rank, klass) for cid, rank, klass in rows.order_by().values_list("customer_id", "rank", "klass")}
 
     a, b = load(run_a), load(run_b)
     ranked_a = {c for c, (rank, _k) in a.items() if rank is not None}
     ranked_b = {c for c, (rank, _k) in b.items() if rank is not None}
-    promoted, demoted = [], []
-    for code in sorted(a.keys() & b.keys()):
-        (ladder_a, pos_a), (ladder_b, pos_b) = position[a[code][1]], position[b[code][1]]
+    moves = []
+    for cid in a.keys() & b.keys():
+        (ladder_a, pos_a), (ladder_b, pos_b) = position[a[cid][1]], position[b[cid][1]]
         if ladder_a != ladder_b or pos_a == pos_b:
             continue
-        move = {"customer": code, "from": a[code][1], "to": b[code][1]}
-        (promoted if pos_b < pos_a else demoted).append(move)
+        moves.append((cid, a[cid][1], b[cid][1], pos_b < pos_a))
+    entered, left = ranked_b - ranked_a, ranked_a - ranked_b
+    code = _codes(entered | left | {m[0] for m in moves})
     return {
-        "entered": sorted(ranked_b - ranked_a),
-        "left": sorted(ranked_a - ranked_b),
-        "promoted": promoted,
-        "demoted": demoted,
+        "entered": sorted(code[c] for c in entered),
+        "left": sorted(code[c] for c in left),
+        "promoted": sorted(({"customer": code[c], "from": f, "to": t} for c, f, t, up in moves if up), key=lambda m: m["customer"]),
+        "demoted": sorted(({"customer": code[c], "from": f, "to": t} for c, f, t, up in moves if not up), key=lambda m: m["customer"]),
     }
+
+
+def _codes(customer_ids: set) -> dict:
+    """{id: code} of the customers, in chunks (SQLite limits the parameters of one query)."""
+    ids, out = sorted(customer_ids), {}
+    for start in range(0, len(ids), 5000):
+        out.update(Customer.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "code"))
+    return out
