@@ -78,7 +78,9 @@ def results_sheet(run, rows) -> tuple[str, list, list]:
 
 def params_sheet(run) -> tuple[str, list, list]:
     rows = [_run_line(run)[i : i + 2] for i in range(0, 8, 2)]
-    for name, value in (run.params or {}).items():
+    from kehu.ranking.services import ordered_params
+
+    for name, value in ordered_params(run).items():
         rows.append([name, reports.decimal_or_none(value) if not isinstance(value, int) else value])
     return _("Parameters"), [_("Name"), _("Value")], rows
 

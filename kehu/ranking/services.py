@@ -127,6 +127,14 @@ def resolve_params(model: str, params: dict | None) -> dict:
     return out
 
 
+def ordered_params(run: EvaluationRun) -> dict:
+    """A run's stored parameters in the model's order (DOMAIN.md §5 / the expected files).
+    PostgreSQL's jsonb keeps no key order, so readers never rely on the stored one."""
+    stored = dict(run.params or {})
+    order = list(DEFAULTS.get(run.model, {}))
+    return {k: stored[k] for k in order if k in stored} | {k: stored[k] for k in sorted(stored) if k not in order}
+
+
 def params_json(params: dict) -> dict:
     """Parameters as stored and printed: Decimals as decimal strings, integers as integers."""
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in params.items()}
@@ -350,7 +358,7 @@ def run_payload(run: EvaluationRun) -> dict:
     Key order and number rendering follow the shipped expected files; `summary` is present
     for the pyramid only (the expected value and key-account runs carry none)."""
     results = _stored_results(run)
-    payload = {"run": run.pk, "model": run.model, "as_of": run.as_of.isoformat(), "params": run.params, "results": results}
+    payload = {"run": run.pk, "model": run.model, "as_of": run.as_of.isoformat(), "params": ordered_params(run), "results": results}
     if run.model == "pyramid":
         payload["summary"] = _summary(run, results)
     return payload

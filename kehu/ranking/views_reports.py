@@ -17,7 +17,7 @@ from kehu.core.pagination import paginate
 from kehu.ranking import exports, reports
 from kehu.ranking.forms_reports import RunCreateForm
 from kehu.ranking.models import EvaluationRun, RankingSettings
-from kehu.ranking.services import RankingError, evaluation_run
+from kehu.ranking.services import RankingError, evaluation_run, ordered_params
 
 PAGE_SIZE = 50
 
@@ -102,7 +102,7 @@ def key_accounts(request):
     if run is not None:
         show_all = request.GET.get("all") == "1"
         table = reports.class_table(run, request.user)
-        params = run.params or {}
+        params = ordered_params(run)
         ctx.update(
             table=table, scoped=reports.scope_note(run, request.user, table["count"]), show_all=show_all,
             page=_results_page(request, run, None if show_all else "key"),
@@ -173,7 +173,7 @@ def run_detail(request, pk):
         "table": table, "scoped": reports.scope_note(run, request.user, table["count"]),
         "page": _results_page(request, run, klass),
         "indicator_names": [reports.indicator_label(n) for n in reports.INDICATORS[run.model]],
-        "params": list((run.params or {}).items()),
+        "params": list(ordered_params(run).items()),
         "previous": reports.previous_run(run),
     }
     return render(request, "ranking/run_detail.html", ctx)

@@ -194,3 +194,14 @@ def test_human_output_is_a_short_summary(example):
     out = StringIO()
     call_command("compare", str(run.pk), str(run.pk), stdout=out)
     assert "Entered (0)" in out.getvalue()
+
+
+def test_parameters_are_read_in_the_models_order_whatever_the_database_kept(example):
+    """PostgreSQL's jsonb sorts keys its own way: the JSON output and the pages use the model's order."""
+    from kehu.ranking.services import DEFAULTS, ordered_params
+
+    run = evaluation_run(actor=None, model="key_account", as_of=date(2026, 6, 30))
+    EvaluationRun.objects.filter(pk=run.pk).update(params=dict(sorted(run.params.items())))  # shuffled as jsonb would
+    run.refresh_from_db()
+    assert list(ordered_params(run)) == list(DEFAULTS["key_account"])
+    assert list(run_payload(run)["params"]) == list(DEFAULTS["key_account"])
