@@ -36,8 +36,11 @@ class EvaluationRun(models.Model):
 
 
 class EvaluationResult(models.Model):
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run"))
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    # No index of its own: the composite indexes below all start with the run.
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run"), db_index=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"), db_index=False
+    )  # indexed by (customer, run) below
     position = models.PositiveIntegerField(_("position"), help_text=_("Order of the result within its run."))
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     score = models.DecimalField(_("score"), max_digits=9, decimal_places=4, null=True, blank=True)
@@ -53,7 +56,6 @@ class EvaluationResult(models.Model):
         verbose_name = _("evaluation result")
         verbose_name_plural = _("evaluation results")
         indexes = [
-            models.Index(fields=["run", "rank"], name="ranking_result_run_rank"),
             # the report pages: a run's results in order, all or of one class
             models.Index(fields=["run", "position"], name="ranking_result_run_position"),
             models.Index(fields=["run", "klass", "position"], name="ranking_result_run_class_pos"),
