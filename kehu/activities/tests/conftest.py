@@ -1,14 +1,7 @@
-"""The follow-up tests read English: messages in English and signed-in users set to English
-(the site default is Chinese; the Chinese catalogue is checked by the translation tests)."""
+"""The follow-up tests (read in English: ENGLISH_FOLDERS in the root conftest.py) run without
+the scheduled ranking runs of `kehu daily`."""
 
 import pytest
-from django.utils import translation
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture(autouse=True)
@@ -26,11 +19,3 @@ def no_scheduled_rankings(request):
     yield
 
 
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login

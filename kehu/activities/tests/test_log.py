@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from conftest import make_customer
 from kehu.activities import services
@@ -19,22 +19,6 @@ from kehu.customers.services import pool_run_returns
 from kehu.customers.tests.test_browser import browser  # noqa: F401 (the Chromium fixture)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def login_en(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
 
 
 @pytest.fixture
@@ -177,12 +161,12 @@ def test_a_planned_followup_of_another_customer_cannot_be_fulfilled(manager_a, c
     assert other.status == "planned" and Activity.objects.filter(customer=customer_a).count() == 0
 
 
-def test_the_log_form_preselects_the_oldest_planned_followup_due_by_today(rep_a, customer_a, login_en):
+def test_the_log_form_preselects_the_oldest_planned_followup_due_by_today(rep_a, customer_a, login):
     today = timezone.localdate()
     activity_plan(actor=rep_a, customer=customer_a, kind="visit", due_on=today + timedelta(days=5))  # upcoming: not preselected
     due = activity_plan(actor=rep_a, customer=customer_a, kind="email", due_on=today)
     overdue = Activity.objects.create(customer=customer_a, owner=rep_a, kind="phone", status="planned", due_on=today - timedelta(days=2))
-    client = login_en(rep_a)
+    client = login(rep_a)
     page = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
     assert f'<option value="{overdue.pk}" selected>' in page
     page = client.get(url("activity-log", customer_a, fulfils=due.pk), **HTMX).content.decode()
@@ -301,8 +285,8 @@ def _post_data(**kw):
     return data
 
 
-def test_htmx_log_swaps_the_panel_and_resets_the_form(rep_a, customer_a, contact_a, login_en):
-    client = login_en(rep_a)
+def test_htmx_log_swaps_the_panel_and_resets_the_form(rep_a, customer_a, contact_a, login):
+    client = login(rep_a)
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = client.post(url("activity-log", customer_a), _post_data(
         kind="visit", visit_level="technical", contact=contact_a.pk, next_due_on=tomorrow, next_kind="phone", next_summary="回访"), **HTMX)
@@ -317,8 +301,8 @@ def test_htmx_log_swaps_the_panel_and_resets_the_form(rep_a, customer_a, contact
     assert (activity.kind, activity.visit_level, activity.contact) == ("visit", "technical", contact_a)
 
 
-def test_htmx_log_with_a_mistake_shows_it_in_the_open_form(rep_a, customer_a, login_en):
-    response = login_en(rep_a).post(url("activity-log", customer_a), _post_data(kind="visit"), **HTMX)
+def test_htmx_log_with_a_mistake_shows_it_in_the_open_form(rep_a, customer_a, login):
+    response = login(rep_a).post(url("activity-log", customer_a), _post_data(kind="visit"), **HTMX)
     body = response.content.decode()
     assert response.status_code == 200 and "Say at which level the visit was" in body
     assert '<details class="kehu-fold" open data-testid="log-fold">' in body
@@ -326,13 +310,13 @@ def test_htmx_log_with_a_mistake_shows_it_in_the_open_form(rep_a, customer_a, lo
     assert not Activity.objects.exists()
 
 
-def test_a_level_picked_before_switching_to_phone_is_dropped(rep_a, customer_a, login_en):
-    login_en(rep_a).post(url("activity-log", customer_a), _post_data(kind="phone", visit_level="business"))
+def test_a_level_picked_before_switching_to_phone_is_dropped(rep_a, customer_a, login):
+    login(rep_a).post(url("activity-log", customer_a), _post_data(kind="phone", visit_level="business"))
     assert Activity.objects.get().visit_level == ""
 
 
-def test_plain_post_logs_and_redirects_back_to_the_customer(rep_a, customer_a, login_en):
-    client = login_en(rep_a)
+def test_plain_post_logs_and_redirects_back_to_the_customer(rep_a, customer_a, login):
+    client = login(rep_a)
     response = client.post(url("activity-log", customer_a), _post_data())
     assert response.status_code == 302 and response["Location"] == reverse("customers:detail", args=[customer_a.pk]) + "#activities"
     page = client.get(response["Location"]).content.decode()
@@ -340,15 +324,15 @@ def test_plain_post_logs_and_redirects_back_to_the_customer(rep_a, customer_a, l
     assert client.get(url("activity-log", customer_a)).status_code == 200  # the form as a page, without JavaScript
 
 
-def test_plain_post_with_a_mistake_shows_the_form_page(rep_a, customer_a, login_en):
-    response = login_en(rep_a).post(url("activity-log", customer_a), _post_data(summary=""))
+def test_plain_post_with_a_mistake_shows_the_form_page(rep_a, customer_a, login):
+    response = login(rep_a).post(url("activity-log", customer_a), _post_data(summary=""))
     assert response.status_code == 200 and "log-form" in response.content.decode()
     assert not Activity.objects.exists()
 
 
-def test_finance_sees_the_timeline_but_is_sent_back_from_the_log_form(finance, rep_a, customer_a, login_en):
+def test_finance_sees_the_timeline_but_is_sent_back_from_the_log_form(finance, rep_a, customer_a, login):
     log(rep_a, customer_a, summary="只读可见")
-    client = login_en(finance)
+    client = login(finance)
     page = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
     assert "只读可见" in page and 'data-testid="log-form"' not in page
     response = client.post(url("activity-log", customer_a), _post_data())
@@ -361,8 +345,8 @@ def test_htmx_refusal_sends_the_whole_page_back_not_into_the_panel(finance, cust
     assert response.status_code == 200 and response["HX-Redirect"] == reverse("customers:detail", args=[customer_a.pk]) + "#activities"
 
 
-def test_plan_page_and_htmx_plan(rep_a, customer_a, login_en):
-    client = login_en(rep_a)
+def test_plan_page_and_htmx_plan(rep_a, customer_a, login):
+    client = login(rep_a)
     due = (timezone.localdate() + timedelta(days=2)).isoformat()
     response = client.post(url("activity-plan", customer_a), {"kind": "meeting", "due_on": due, "summary": "开评审会"}, **HTMX)
     assert response.status_code == 200 and "开评审会" in response.content.decode()
@@ -371,9 +355,9 @@ def test_plan_page_and_htmx_plan(rep_a, customer_a, login_en):
     assert response.status_code == 200 and "cannot be due in the past" in response.content.decode()
 
 
-def test_done_action_presets_the_log_form_and_fulfils_the_plan(rep_a, customer_a, contact_a, login_en):
+def test_done_action_presets_the_log_form_and_fulfils_the_plan(rep_a, customer_a, contact_a, login):
     plan = activity_plan(actor=rep_a, customer=customer_a, kind="wechat", due_on=timezone.localdate() + timedelta(days=4), contact=contact_a)
-    client = login_en(rep_a)
+    client = login(rep_a)
     body = client.get(url("activity-log", customer_a, fulfils=plan.pk), **HTMX).content.decode()
     assert f'<option value="{plan.pk}" selected>' in body and f'<option value="{contact_a.pk}" selected>' in body
     client.post(url("activity-log", customer_a), _post_data(kind="wechat", fulfils=plan.pk, contact=contact_a.pk), **HTMX)
@@ -381,8 +365,8 @@ def test_done_action_presets_the_log_form_and_fulfils_the_plan(rep_a, customer_a
     assert plan.status == "done" and plan.completed_by.summary == "电话沟通交期"
 
 
-def test_edit_delete_and_cancel_pages(rep_a, customer_a, login_en):
-    client = login_en(rep_a)
+def test_edit_delete_and_cancel_pages(rep_a, customer_a, login):
+    client = login(rep_a)
     activity = log(rep_a, customer_a)
     plan = activity_plan(actor=rep_a, customer=customer_a, kind="phone", due_on=timezone.localdate())
     assert client.get(url("activity-edit", customer_a)).status_code == 302  # no activity named: back to the customer
@@ -431,9 +415,9 @@ def test_an_activity_of_another_customer_is_404_through_my_own_customer(rep_a, r
     assert theirs.summary == "谈了报价" and Activity.objects.filter(pk=theirs.pk).exists()
 
 
-def test_rep_a_cannot_edit_what_the_manager_logged_on_their_customer(rep_a, manager_a, customer_a, login_en):
+def test_rep_a_cannot_edit_what_the_manager_logged_on_their_customer(rep_a, manager_a, customer_a, login):
     activity = log(manager_a, customer_a, summary="经理拜访")
-    client = login_en(rep_a)
+    client = login(rep_a)
     page = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
     assert "经理拜访" in page and f"activity={activity.pk}" not in page  # no edit link
     response = client.post(url("activity-edit", customer_a), {"activity": activity.pk, "kind": "phone", "summary": "改",
@@ -442,14 +426,14 @@ def test_rep_a_cannot_edit_what_the_manager_logged_on_their_customer(rep_a, mana
     assert Activity.objects.get(pk=activity.pk).summary == "经理拜访"
 
 
-def test_a_pool_customer_page_says_claim_first(rep_a, pool_customer, login_en):
-    page = login_en(rep_a).get(reverse("customers:detail", args=[pool_customer.pk])).content.decode()
+def test_a_pool_customer_page_says_claim_first(rep_a, pool_customer, login):
+    page = login(rep_a).get(reverse("customers:detail", args=[pool_customer.pk])).content.decode()
     assert "claim it to log follow-ups" in page and 'data-testid="log-form"' not in page
 
 
-def test_a_customer_made_for_the_test_gets_its_own_panel(rep_a, login_en):
+def test_a_customer_made_for_the_test_gets_its_own_panel(rep_a, login):
     customer = make_customer(rep_a, "测试面板有限公司", "C09001")
-    page = login_en(rep_a).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    page = login(rep_a).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert 'id="activity-panel"' in page and "Nothing has happened with this customer yet." in page
 
 

@@ -4,7 +4,6 @@ and the admin's settings page."""
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import translation
 
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, CustomerStageChange, QualificationCheck, QualificationItem
@@ -15,23 +14,7 @@ from kehu.customers.qualification import (
     qualification_uncheck,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
+pytestmark = [pytest.mark.django_db, pytest.mark.english]
 
 
 def _stage(customer, stage):

@@ -9,7 +9,6 @@ Uses the Debian Chromium fixture of kehu/customers/tests/test_browser.py (skippe
 /usr/bin/chromium unless KEHU_REQUIRE_BROWSER=1).
 """
 
-import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,28 +16,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import seed_flushed_defaults
 from kehu.customers.tests.test_browser import SHOTS, _login, browser  # noqa: F401 (the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
 PRODUCT_PRICE = Decimal("1200.00")
-
-
-def _seed_flushed_defaults():
-    """A transactional test flushes the rows the migrations seeded: put back what this path needs."""
-    from kehu.customers.models import QualificationItem
-    from kehu.sales.models import OpportunityStage
-
-    if not OpportunityStage.objects.exists():
-        stages = importlib.import_module("kehu.sales.migrations.0003_default_stages").STAGES
-        for position, (code, name, name_en, probability, closed, won, forecast) in enumerate(stages, start=1):
-            OpportunityStage.objects.create(code=code, name=name, name_en=name_en, position=position, probability=probability,
-                                            is_closed=closed, is_won=won, forecast_category=forecast)
-    if not QualificationItem.objects.filter(is_active=True).exists():
-        items = importlib.import_module("kehu.customers.migrations.0004_default_qualification_items").ITEMS
-        QualificationItem.objects.bulk_create(
-            QualificationItem(name=zh, name_en=en, position=i * 10) for i, (zh, en, _hz, _he) in enumerate(items, 1)
-        )
 
 
 def _english(*users):
@@ -66,7 +49,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     from kehu.finance.models import CreditEvent, Instalment
     from kehu.sales.models import Contract, Opportunity, Product, Quote, SalesOrder
 
-    _seed_flushed_defaults()
+    seed_flushed_defaults()
     _english(rep_a, manager_a, finance)
     Customer.objects.filter(pk=customer_a.pk).update(stage=Customer.Stage.PROSPECT, credit_limit=Decimal("5000.00"))
     product = Product.objects.create(code="P-100", name="Industrial router", list_price=PRODUCT_PRICE, unit_cost=Decimal("700.00"))

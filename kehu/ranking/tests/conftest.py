@@ -1,30 +1,14 @@
-"""Ranking page tests read English, and the `example_loaded` fixture loads the shipped example
-dataset (the same as the `example` fixtures of test_runs.py / test_engine_example.py)."""
+"""Ranking tests (read in English: ENGLISH_FOLDERS in the root conftest.py). `example_loaded`
+loads the shipped example dataset (as the `example` fixtures of test_runs.py and
+test_engine_example.py do)."""
 
 import json
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
-
-
-@pytest.fixture(autouse=True)
-def _english_pages():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ Uses the Debian Chromium fixture of kehu/customers/tests/test_browser.py (skippe
 /usr/bin/chromium unless KEHU_REQUIRE_BROWSER=1).
 """
 
-import importlib
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from conftest import seed_flushed_defaults
 from kehu.customers.tests.test_browser import SHOTS, _login, browser  # noqa: F401 (the Chromium fixture)
 
 pytestmark = pytest.mark.browser
@@ -36,30 +36,13 @@ PAINTED_JS = """(el) => {
 }"""
 
 
-def _seed_flushed_defaults():
-    """A transactional test flushes the rows the migrations seeded: the example's opportunities need the stages."""
-    from kehu.customers.models import QualificationItem
-    from kehu.sales.models import OpportunityStage
-
-    if not OpportunityStage.objects.exists():
-        stages = importlib.import_module("kehu.sales.migrations.0003_default_stages").STAGES
-        for position, (code, name, name_en, probability, closed, won, forecast) in enumerate(stages, start=1):
-            OpportunityStage.objects.create(code=code, name=name, name_en=name_en, position=position, probability=probability,
-                                            is_closed=closed, is_won=won, forecast_category=forecast)
-    if not QualificationItem.objects.filter(is_active=True).exists():
-        items = importlib.import_module("kehu.customers.migrations.0004_default_qualification_items").ITEMS
-        QualificationItem.objects.bulk_create(
-            QualificationItem(name=zh, name_en=en, position=i * 10) for i, (zh, en, _hz, _he) in enumerate(items, 1)
-        )
-
-
 @pytest.fixture
 def example_live(transactional_db):
     """The shipped example dataset, loaded into the database the live server reads."""
     from kehu.dataset.services import dataset_import
     from kehu.dataset.tests.conftest import EXAMPLE
 
-    _seed_flushed_defaults()
+    seed_flushed_defaults()
     report = dataset_import(actor=None, path=EXAMPLE)
     assert report.errors == []
 
