@@ -9,6 +9,7 @@ typed (and an import reports it), so no data is lost.
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # (letter, Chinese name as in GB/T 4754-2017, English name)
 SECTIONS = [
@@ -21,7 +22,7 @@ SECTIONS = [
     ("G", "交通运输、仓储和邮政业", _("Transport, storage and postal services")),
     ("H", "住宿和餐饮业", _("Accommodation and catering")),
     ("I", "信息传输、软件和信息技术服务业", _("Information transmission, software and IT services")),
-    ("J", "金融业", _("Finance")),
+    ("J", "金融业", pgettext_lazy("industry", "Finance")),
     ("K", "房地产业", _("Real estate")),
     ("L", "租赁和商务服务业", _("Leasing and business services")),
     ("M", "科学研究和技术服务业", _("Scientific research and technical services")),
