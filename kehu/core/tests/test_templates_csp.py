@@ -65,3 +65,11 @@ def test_our_scripts_use_no_eval_and_write_no_html_from_data(script):
     text = script.read_text(encoding="utf-8")
     assert "eval(" not in text and "new Function" not in text
     assert "setAttribute(\"on" not in text and "setAttribute('on" not in text
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_template_still_compiles_after_its_scripts_moved(template):
+    from django.template.loader import get_template
+
+    base = next(b for b in TEMPLATE_DIRS if b in template.parents)
+    get_template(template.relative_to(base).as_posix())
