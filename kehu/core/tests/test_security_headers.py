@@ -84,3 +84,17 @@ def test_every_page_links_the_favicon_and_it_is_served(url, login, rep_a, client
     href = static("kehu/favicon.svg")
     assert f'<link rel="icon" href="{href}" type="image/svg+xml">' in page
     assert client.get(href).status_code == 200
+
+
+def test_rep_a_browsable_api_page_has_no_inline_style_element(login, rep_a):
+    """DRF would add its code colours as an inline <style> (when pygments is installed): refused by the CSP."""
+    response = login(rep_a).get("/api/customers/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "<style" not in response.content.decode()
+
+
+def test_browser_asking_for_favicon_ico_is_sent_to_the_svg(client, db):
+    """Pages without our layout (the admin, the browsable API) make browsers ask for /favicon.ico."""
+    response = client.get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    assert response["Location"] == static("kehu/favicon.svg")
