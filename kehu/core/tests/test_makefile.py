@@ -4,6 +4,7 @@
 just edited, so the printout shows what an edit reinstalls. Nothing is installed or deleted.
 """
 
+import os
 import shutil
 import subprocess
 import tomllib
@@ -17,7 +18,10 @@ needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 
 def _dry_run(*args):
-    result = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # Kehu's own variables, a DATABASE_URL or an outer make's flags would change the printout.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KEHU_") and k not in {"DATABASE_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    result = subprocess.run(["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.splitlines()
 
