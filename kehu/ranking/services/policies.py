@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record
+from kehu.core.errors import StaleEdit
 from kehu.core.forms import check_not_stale
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.ranking.errors import RankingError
@@ -94,7 +95,13 @@ def tier_policies_set(*, actor, values: dict, seen: dict | None = None) -> dict:
         # row is never created twice and the second one compares with what the first saved.
         CompanySettings.objects.select_for_update().filter(pk=conf.pk).first()
         locked = list(TierPolicy.objects.select_for_update().all())
-        check_not_stale(policies_snapshot(locked), seen, labels=policies_labels())
+        try:
+            check_not_stale(policies_snapshot(locked), seen, labels=policies_labels())
+        except StaleEdit as exc:  # the page is a set of rows, not one record: say so
+            raise StaleEdit(
+                _("Somebody else saved the tier policies after you opened this page. Check their changes below, then save again."),
+                changes=exc.changes,
+            ) from None
         existing = {(r.model, r.klass): r for r in locked}
         for key, data in cleaned.items():
             row = existing.get(key)

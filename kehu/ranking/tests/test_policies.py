@@ -287,7 +287,7 @@ def test_second_admin_saving_an_older_policies_page_is_refused(login, admin, def
     response = first.post(reverse("ranking:policies"), mine)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Somebody else changed" in text
+    assert "Somebody else saved the tier policies after you opened this page." in text
     assert "Small (pyramid tier): Payment term (days): “” → “20”" in text
     assert "Problem (value class): Maximum discount %: “2” → “1.5”" in text
     # nothing of the older page was saved, the other admin's edits stand
