@@ -508,6 +508,8 @@ class QualificationCheck(models.Model):
     checked_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("qualification check")
+        verbose_name_plural = _("qualification checks")
         ordering = ["item__position", "item_id"]
         constraints = [models.UniqueConstraint(fields=["customer", "item"], name="qualification_check_unique")]
 
@@ -526,5 +528,7 @@ class CustomerStageChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
 
     class Meta:
+        verbose_name = _("customer stage change")
+        verbose_name_plural = _("customer stage changes")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"])]

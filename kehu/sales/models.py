@@ -113,6 +113,8 @@ class OpportunityStageChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name = _("opportunity stage change")
+        verbose_name_plural = _("opportunity stage changes")
         ordering = ["at", "id"]
 
 
@@ -188,6 +190,8 @@ class QuoteLine(models.Model):
     revenue = MoneyField(_("line amount"), default=0)
 
     class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=models.Q(discount_pct__gte=0, discount_pct__lte=100), name="quoteline_discount_0_100")]
 

@@ -151,3 +151,10 @@ def test_stand_in_routes_only_fill_gaps():
         assert "run-detail" not in _names
     else:
         assert "run-detail" in _names
+
+
+def test_inactive_director_gets_no_run_link(director, customer_a):
+    """The panel and the run pages answer "may start a run?" with one rule (issue 10: the
+    panel's copy forgot the active flag)."""
+    director.is_active = False
+    assert 'data-testid="run-link"' not in _render(director, customer_a)
