@@ -27,7 +27,7 @@ CLASS_ORDER = {
 
 INDICATOR_LABELS = {
     "profit": _("Profit"),
-    "sales": _("Sales"),
+    "sales": pgettext_lazy("amount", "Sales"),
     "collection_rate": _("Collection rate"),
     "on_time_share": _("On-time share"),
     "margin": _("Margin"),

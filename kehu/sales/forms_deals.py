@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.money import CURRENCIES
 from kehu.sales.models import Opportunity
@@ -20,7 +21,7 @@ def _style(form) -> None:
 
 
 class OpportunityEditForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
