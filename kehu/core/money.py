@@ -46,8 +46,46 @@ def from_minor(value: int) -> Decimal:
     return (Decimal(int(value)) / 100).quantize(CENT)
 
 
-def format_money(value: Decimal | None, currency: str = DEFAULT_CURRENCY) -> str:
-    if value is None:
+# The one display format of an amount (docs/rules.md, "Money on screen"): the currency's own
+# symbol, the sign before it, thousands separated by commas, two decimals, in Chinese and English
+# alike (Django's zh-hans format has no thousands separator; Chinese finance writes ¥1,234,567.89).
+# JPY is JP¥: on a Chinese page a bare ¥ is the yuan.
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "JP¥"}
+PERCENT_PLACES = 2
+SCORE_PLACES = 1
+
+
+def format_money(value: object, currency: str = DEFAULT_CURRENCY) -> str:
+    """¥113,000.00, -¥1,234.50, $5.00, GBP 5.00 (a currency without a symbol: its code); "" for
+    None. Raises MoneyError for what is not an amount (a float included)."""
+    if value is None or value == "":
         return ""
-    symbol = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥"}.get(currency, currency + " ")
-    return f"{symbol}{quantize_cents(value):,}"
+    amount = quantize_cents(value)
+    currency = currency or DEFAULT_CURRENCY
+    symbol = SYMBOLS.get(currency, currency + " ")
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{abs(amount):,}"
+
+
+def _rounded(value: object, places: int) -> Decimal:
+    return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_percent(value: object, *, ratio: bool = False, places: int = PERCENT_PLACES) -> str:
+    """A percentage for reading: 31.45 → "31.45%"; with ratio=True a fraction, 0.3145 → "31.45%".
+    A whole number (an integer probability) stays whole: 40 → "40%". "" for None."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and not ratio:
+        return f"{value:,}%"
+    number = to_decimal(value)
+    if ratio:
+        number *= 100
+    return f"{_rounded(number, places):,}%"
+
+
+def format_score(value: object, places: int = SCORE_PLACES) -> str:
+    """A score or rating with one decimal, half-up: 73.4512 → "73.5", 3 → "3.0". "" for None."""
+    if value is None or value == "":
+        return ""
+    return f"{_rounded(value, places):,}"
