@@ -67,6 +67,22 @@ def format_money(value: object, currency: str = DEFAULT_CURRENCY) -> str:
     return f"{sign}{symbol}{abs(amount):,}"
 
 
+def format_unit_price(value: object, currency: str = DEFAULT_CURRENCY) -> str:
+    """A unit price (kept to 4 decimals) as an amount that keeps its own decimals: ¥12.50,
+    ¥0.1234, ¥1,200.00. "" for None."""
+    if value is None or value == "":
+        return ""
+    price = to_decimal(value).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    if price == price.quantize(CENT):
+        price = price.quantize(CENT)
+    else:
+        price = price.normalize()
+    currency = currency or DEFAULT_CURRENCY
+    symbol = SYMBOLS.get(currency, currency + " ")
+    sign = "-" if price < 0 else ""
+    return f"{sign}{symbol}{abs(price):,}"
+
+
 def _rounded(value: object, places: int) -> Decimal:
     return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 

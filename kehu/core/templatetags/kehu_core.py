@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from kehu.core.money import DEFAULT_CURRENCY, MoneyError, format_money, format_percent, format_score
+from kehu.core.money import DEFAULT_CURRENCY, MoneyError, format_money, format_percent, format_score, format_unit_price
 
 register = template.Library()
 
@@ -15,6 +15,18 @@ def money(value, currency=DEFAULT_CURRENCY):
         return ""
     try:
         return format_money(value if isinstance(value, (Decimal, int)) else Decimal(str(value)), currency or DEFAULT_CURRENCY)
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
+
+
+@register.filter
+def price(value, currency=DEFAULT_CURRENCY):
+    """{{ line.unit_price|price:quote.currency }} → ¥12.50 or ¥0.1234: a unit price, which keeps
+    up to 4 decimals (money rounds to the cent)."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_unit_price(value if isinstance(value, (Decimal, int)) else Decimal(str(value)), currency or DEFAULT_CURRENCY)
     except (MoneyError, ArithmeticError, ValueError):
         return str(value)
 

@@ -132,7 +132,7 @@ def test_unit_price_and_money_round_trip_through_sql(db):
 from django.template import Context, Template  # noqa: E402
 from django.utils import translation  # noqa: E402
 
-from kehu.core.money import format_percent, format_score  # noqa: E402
+from kehu.core.money import format_percent, format_score, format_unit_price  # noqa: E402
 
 
 @pytest.mark.parametrize(("value", "currency", "expected"), [
@@ -206,3 +206,16 @@ def test_customer_tags_money_is_the_core_filter():
 
     assert customer_tags.money is kehu_core.money
     assert Template("{% load customer_tags %}{{ v|money:'USD' }}").render(Context({"v": Decimal("2")})) == "$2.00"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Decimal("12.5"), "¥12.50"),
+    (Decimal("0.1234"), "¥0.1234"),
+    (Decimal("1200"), "¥1,200.00"),
+    (Decimal("1234.5670"), "¥1,234.567"),
+    (Decimal("-3.25"), "-¥3.25"),
+    (None, ""),
+])
+def test_a_unit_price_keeps_its_own_decimals(value, expected):
+    assert format_unit_price(value, "CNY") == expected
+    assert _render("{{ v|price:'CNY' }}", v=value) == expected
