@@ -88,16 +88,18 @@ def _rounded(value: object, places: int) -> Decimal:
 
 
 def format_percent(value: object, *, ratio: bool = False, places: int = PERCENT_PLACES) -> str:
-    """A percentage for reading: 31.45 → "31.45%"; with ratio=True a fraction, 0.3145 → "31.45%".
-    A whole number (an integer probability) stays whole: 40 → "40%". "" for None."""
+    """A percentage for reading. A fraction (ratio=True) with two decimals: 0.3145 → "31.45%".
+    A percentage keeps its own decimals up to two: 31.45 → "31.45%", a discount field's 10.00 →
+    "10.00%", a market share of 12.5 → "12.5%", a probability of 40 → "40%". "" for None."""
     if value is None or value == "":
         return ""
-    if isinstance(value, int) and not isinstance(value, bool) and not ratio:
-        return f"{value:,}%"
     number = to_decimal(value)
     if ratio:
-        number *= 100
-    return f"{_rounded(number, places):,}%"
+        return f"{_rounded(number * 100, places):,}%"
+    exponent = number.as_tuple().exponent
+    if exponent > 0 or exponent < -places:
+        number = _rounded(number, min(places, max(0, -exponent)))
+    return f"{number:,}%"
 
 
 def format_score(value: object, places: int = SCORE_PLACES) -> str:

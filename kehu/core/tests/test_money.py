@@ -157,8 +157,10 @@ def test_format_money_puts_the_symbol_and_thousands_separators(value, currency, 
     (Decimal("0.31456"), {"ratio": True}, "31.46%"),
     (Decimal("1"), {"ratio": True}, "100.00%"),
     (Decimal("-0.05"), {"ratio": True}, "-5.00%"),
-    (Decimal("12.5"), {}, "12.50%"),
-    (Decimal("12345.678"), {}, "12,345.68%"),
+    (Decimal("12.5"), {}, "12.5%"),                 # a percentage keeps its own decimals...
+    (Decimal("10.00"), {}, "10.00%"),
+    (Decimal("12345.678"), {}, "12,345.68%"),       # ...up to two
+    (Decimal("1E+2"), {}, "100%"),
     (40, {}, "40%"),                                # a whole percentage (a probability) stays whole
     (None, {}, ""),
 ])
