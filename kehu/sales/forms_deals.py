@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, format_unit_price
 from kehu.sales.models import Opportunity
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -106,7 +106,7 @@ class QuoteLineForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
-        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}")
+        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {format_unit_price(p.list_price, p.currency)}")
                                                          for p in products]
         self.fields["product"].widget.attrs["data-prices"] = "1"
         _style(self)
