@@ -67,6 +67,23 @@ def format_money(value: object, currency: str = DEFAULT_CURRENCY) -> str:
     return f"{sign}{symbol}{abs(amount):,}"
 
 
+def money_text(value: object, currency: str = DEFAULT_CURRENCY) -> str:
+    """format_money for an amount kept as text (a notification's parameters, an audit value):
+    never raises — what is not an amount is shown as it was written."""
+    try:
+        return format_money(value, currency)
+    except MoneyError:
+        return f"{value} {currency or ''}".strip()
+
+
+def percent_text(value: object) -> str:
+    """format_percent for a percentage kept as text; never raises."""
+    try:
+        return format_percent(value)
+    except MoneyError:
+        return f"{value} %"
+
+
 def format_unit_price(value: object, currency: str = DEFAULT_CURRENCY) -> str:
     """A unit price (kept to 4 decimals) as an amount that keeps its own decimals: ¥12.50,
     ¥0.1234, ¥1,200.00. "" for None."""
