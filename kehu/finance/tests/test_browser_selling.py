@@ -159,7 +159,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
         rep.fill(f"#id_plan-{n}-due_on", due.isoformat())
         rep.fill(f"#id_plan-{n}-amount", amount)
     expect(rep.get_by_test_id("plan-sum")).to_have_text("10,800.00")
-    expect(rep.locator("#kehu-plan-target")).to_have_text("10800.00")
+    expect(rep.locator("#kehu-plan-target")).to_have_text("10,800.00")
     rep.get_by_role("button", name="Save contract").click()
     rep.wait_for_url("**/finance/contracts/*/")
     contract = Contract.objects.get(customer=customer_a)
