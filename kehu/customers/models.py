@@ -273,7 +273,7 @@ class PersonProfile(PersonFields):
     SECTIONS = [
         (_("Basic"), ["gender", "birth_date", "native_place", "id_number", "home_address", "mobile", "employer", "title"]),
         (_("Background"), ["education", "career", "family"]),
-        (_("Person"), ["lifestyle", "personality", "relationships"]),
+        (pgettext_lazy("profile section", "Person"), ["lifestyle", "personality", "relationships"]),
     ]
 
 
@@ -292,7 +292,7 @@ class Contact(TimeStampedModel, PersonFields):
         ACTUAL_CONTROLLER = "actual_controller", _("Actual controller")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer"))
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=20, choices=DecisionRole.choices, blank=True)
@@ -318,7 +318,7 @@ class Contact(TimeStampedModel, PersonFields):
     SECTIONS = [
         (_("Basic"), ["gender", "birth_date", "native_place", "id_number", "home_address", "employer"]),
         (_("Background"), ["education", "career", "family"]),
-        (_("Person"), ["lifestyle", "personality", "relationships"]),
+        (pgettext_lazy("profile section", "Person"), ["lifestyle", "personality", "relationships"]),
     ]
 
 

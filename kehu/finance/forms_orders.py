@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, format_money, format_unit_price
 from kehu.sales.models import SalesOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -50,9 +50,9 @@ class ContractForm(forms.Form):
             self.fields["payment_term_days"].help_text = self.term_help(customer_id)
         choices = [("", "—")]
         if quotes:
-            choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {q.total} {q.currency}") for q in quotes]))
+            choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {format_money(q.total, q.currency)}") for q in quotes]))
         if opportunities:
-            choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {o.amount} {o.currency}") for o in opportunities]))
+            choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {format_money(o.amount, o.currency)}") for o in opportunities]))
         self.fields["source"].choices = choices
         _style(self)
 
@@ -130,7 +130,7 @@ class OrderForm(forms.Form):
     def __init__(self, *args, contracts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.contracts = {str(c.pk): c for c in contracts}
-        self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {c.amount} {c.currency}") for c in contracts]
+        self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {format_money(c.amount, c.currency)}") for c in contracts]
         self.fields["contract"].widget.option_data = {str(c.pk): {"data-currency": c.currency} for c in contracts}
         _style(self)
 
@@ -154,7 +154,7 @@ class OrderLineForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
-        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}") for p in products]
+        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {format_unit_price(p.list_price, p.currency)}") for p in products]
         self.fields["product"].widget.option_data = {str(p.pk): {"data-currency": p.currency} for p in products}
         _style(self)
         for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):

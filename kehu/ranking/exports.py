@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.cells import escape_cell
 from kehu.ranking import selectors
@@ -55,7 +56,7 @@ def _run_line(run):
 
 
 def class_sheet(run, table) -> tuple[str, list, list]:
-    header = [_("Class"), _("Customers"), _("Share of customers"), _("Sales"), _("Profit"), _("Share of profit")]
+    header = [_("Class"), pgettext("count", "Customers"), _("Share of customers"), pgettext("amount", "Sales"), _("Profit"), _("Share of profit")]
     rows = [
         [r["label"], r["count"], r["count_share"], (r["sales"], True), (r["profit"], True), r["profit_share"]]
         for r in table["rows"]
@@ -81,11 +82,11 @@ def params_sheet(run) -> tuple[str, list, list]:
     rows = [_run_line(run)[i : i + 2] for i in range(0, 8, 2)]
     for name, value in ordered_params(run).items():
         rows.append([name, selectors.decimal_or_none(value) if not isinstance(value, int) else value])
-    return _("Parameters"), [_("Name"), _("Value")], rows
+    return _("Parameters"), [pgettext("parameter", "Name"), pgettext("parameter", "Value")], rows
 
 
 def compare_sheets(before, after, diff) -> list[tuple[str, list, list]]:
-    header = [_("Section"), _("Code"), _("Customer"), _("From"), _("To"), _("Indicator"), _("Before"), _("After")]
+    header = [_("Section"), _("Code"), _("Customer"), pgettext("class change", "From"), pgettext("class change", "To"), _("Indicator"), _("Before"), _("After")]
     titles = {"entered": _("Entered"), "left": _("Left"), "promoted": _("Promoted"), "demoted": _("Demoted")}
     rows = []
     for key, title in titles.items():

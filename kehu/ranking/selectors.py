@@ -32,7 +32,7 @@ CLASS_ORDER = {
 
 INDICATOR_LABELS = {
     "profit": _("Profit"),
-    "sales": _("Sales"),
+    "sales": pgettext_lazy("amount", "Sales"),
     "collection_rate": _("Collection rate"),
     "on_time_share": _("On-time share"),
     "margin": _("Margin"),
@@ -55,6 +55,9 @@ INDICATORS = {
     ],
 }
 MONEY_INDICATORS = {"sales", "profit", "open_pipeline", "contract_volume", "quality_losses"}
+# Fractions, read as percentages (margin 0.3145 → 31.45%); the other indicators are ratings and
+# days, read with one decimal (docs/rules.md, "Money on screen").
+RATIO_INDICATORS = {"collection_rate", "on_time_share", "margin", "growth", "price_level"}
 
 
 def class_label(model: str, klass: str) -> str:
@@ -252,7 +255,8 @@ def decorate(rows, model: str) -> list[dict]:
             "customer": r.customer,
             "label": class_label(model, r.klass),
             "indicators": [
-                {"value": decimal_or_none((r.indicators or {}).get(n)), "money": n in MONEY_INDICATORS} for n in names
+                {"value": decimal_or_none((r.indicators or {}).get(n)), "money": n in MONEY_INDICATORS, "ratio": n in RATIO_INDICATORS}
+                for n in names
             ],
         }
         for r in rows
@@ -397,7 +401,8 @@ def compare(before: EvaluationRun, after: EvaluationRun, user, *, limit: int | N
     def changes(cid):
         a, b = ind_before.get(cid) or {}, ind_after.get(cid) or {}
         return [
-            {"name": n, "label": indicator_label(n), "money": n in MONEY_INDICATORS, "before": decimal_or_none(a.get(n)), "after": decimal_or_none(b.get(n))}
+            {"name": n, "label": indicator_label(n), "money": n in MONEY_INDICATORS, "ratio": n in RATIO_INDICATORS,
+             "before": decimal_or_none(a.get(n)), "after": decimal_or_none(b.get(n))}
             for n in INDICATORS[after.model]
             if n in a or n in b  # an entry has only "after" values, a departure only "before"
         ]

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, format_unit_price
 from kehu.sales.models import Opportunity
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -20,7 +21,7 @@ def _style(form) -> None:
 
 
 class OpportunityEditForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
@@ -105,7 +106,7 @@ class QuoteLineForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
-        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}")
+        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {format_unit_price(p.list_price, p.currency)}")
                                                          for p in products]
         self.fields["product"].widget.attrs["data-prices"] = "1"
         _style(self)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from kehu.accounts.permissions import can_edit_customer, is_sales
+from kehu.core.models import CompanySettings
 from kehu.core.money import quantize_cents
 from kehu.core.pagination import paginate
 from kehu.customers.selectors import customer_get_visible_or_404
@@ -89,6 +90,7 @@ def _board_context(request, filters, *, message="", error=""):
         "filters": filters,
         "filter_query": {k: filters.data.get(k, "") for k in FILTER_KEYS} if filters.is_bound else {},
         "can_move": is_sales(request.user),
+        "currency": CompanySettings.load().default_currency,  # of the column totals (docs/rules.md, "Money on screen")
         "message": message,
         "error": error,
     }

@@ -11,7 +11,7 @@
     const q = parseFloat(inputs[0] && inputs[0].value), p0 = inputs[1] && inputs[1].value, d = parseFloat(inputs[2] && inputs[2].value) || 0;
     const p = p0 !== "" && p0 !== undefined ? parseFloat(p0) : parseFloat(prices[product && product.value]);
     const cell = row.querySelector(".kehu-line-total");
-    cell.textContent = (isFinite(q) && isFinite(p)) ? (Math.round(q * p * (1 - d / 100) * 100) / 100).toFixed(2) : "—";
+    cell.textContent = (isFinite(q) && isFinite(p)) ? (Math.round(q * p * (1 - d / 100) * 100) / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : "—";
   }
   document.querySelectorAll("form[data-line-totals] .kehu-line").forEach((row) => {
     refresh(row);

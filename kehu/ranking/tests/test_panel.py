@@ -90,7 +90,7 @@ def test_shows_tier_class_and_key_flag_with_their_runs(rep_a, customer_a, ranked
     for run in ranked.values():
         assert reverse("ranking:run-detail", args=[run.pk]) in html
     assert "as of 2026-06-30" in html and "as of 2026-05-31" in html and "as of 2026-01-31" in html
-    assert "rank 3" in html and "score 87.5" in html and "score 91.25" in html
+    assert "rank 3" in html and "score 87.5" in html and "score 91.3" in html  # one decimal, half-up (docs/rules.md)
 
 
 def test_other_customer_shows_its_own_ranking(rep_b, customer_b, ranked):
