@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from kehu.activities.services import activity_log
 from kehu.core.models import AuditEvent
-from kehu.sales import quotes as q
+from kehu.sales import services as q
 from kehu.sales.models import OpportunityStage, Product
 from kehu.sales.services import SalesError, opportunity_create, opportunity_move, opportunity_update
 

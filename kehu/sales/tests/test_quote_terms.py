@@ -12,8 +12,8 @@ from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
 from kehu.ranking.models import TierPolicy
-from kehu.sales import quotes as q
-from kehu.sales.forms_deals import QuoteForm
+from kehu.sales import services as q
+from kehu.sales.forms import QuoteForm
 from kehu.sales.models import Product, Quote
 from kehu.sales.services import SalesError
 
@@ -169,21 +169,8 @@ def test_rep_b_gets_404_for_the_quote_page(login, rep_a, rep_b, problem, product
     assert login(rep_b).get(reverse("sales:quote-detail", args=[quote.pk])).status_code == 404
 
 
-# --- through the quote pages (enabled once kehu/sales/views_deals.py passes the term and shows
-# `submit_message`; see the H2 report) ---------------------------------------------------------------
+# --- through the quote pages -----------------------------------------------------------------------
 
-def _views_wired() -> bool:
-    import inspect
-
-    from kehu.sales import views_deals
-
-    return "submit_message" in inspect.getsource(views_deals)
-
-
-wired = pytest.mark.skipif(not _views_wired(), reason="kehu/sales/views_deals.py does not use submit_message yet")
-
-
-@wired
 def test_rep_submitting_3_percent_to_a_problem_customer_is_told_the_class(login, rep_a, problem, product):
     quote = make_quote(rep_a, problem, product, discount="3")
     response = login(rep_a).post(reverse("sales:quote-submit", args=[quote.pk]), follow=True)
@@ -192,7 +179,6 @@ def test_rep_submitting_3_percent_to_a_problem_customer_is_told_the_class(login,
     assert "Above the discount policy of Problem (value class), 2 %: waiting for approval." in [str(m) for m in response.context["messages"]]
 
 
-@wired
 def test_rep_agrees_a_term_on_the_quote_form(login, rep_a, problem, product):
     client = login(rep_a)
     page = client.get(reverse("sales:quote-create", args=[problem.pk]))
