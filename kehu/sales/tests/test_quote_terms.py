@@ -205,3 +205,17 @@ def test_the_stored_policy_is_shown_in_each_readers_language():
     with translation.override("zh-hans"):
         assert policy_label("value:problem") == "问题客户（价值类别）"
     assert policy_label("") == ""
+
+
+def test_rep_sees_the_policy_limit_on_the_quote_form_before_submitting(login, rep_a, problem, product):
+    body = login(rep_a).get(reverse("sales:quote-create", args=[problem.pk])).content.decode()
+    box = body[body.index('data-testid="policy"'):]
+    box = box[:box.index("</div>")]
+    assert "discount up to 2 %" in box and "payment term 15 days" in box and "Problem (value class)" in box
+    assert 'data-max-discount="2.00"' in body  # the page marks a line discount above it
+
+
+def test_rep_gets_the_unit_price_filled_from_the_product_picked(login, rep_a, customer_a, product):
+    body = login(rep_a).get(reverse("sales:quote-create", args=[customer_a.pk])).content.decode()
+    assert f'value="{product.pk}" data-currency="CNY" data-price="100.0000"' in body  # read by static/kehu/line-totals.js
+    assert "kehu/line-totals.js" in body and 'name="lines-0-unit_price"' in body
