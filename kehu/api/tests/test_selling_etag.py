@@ -46,3 +46,13 @@ def test_rep_patching_with_the_current_etag_or_none_saves(api, cast, opp):
 
 def test_rep_b_gets_404_not_412_for_rep_a_opportunity(api, cast, opp):
     assert api(cast["rep_b"]).patch(url(opp), {"title": "x"}, format="json", HTTP_IF_MATCH='"old"').status_code == 404
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_rep_gets_400_for_an_expected_close_date_out_of_range(api, cast, opp, day):
+    client = api(cast["rep_a"])
+    assert client.patch(url(opp), {"expected_close_on": day}, format="json").status_code == 400
+    created = client.post("/api/opportunities/", {"customer": cast["customer_a"].pk, "title": "x", "amount": "1",
+                                                  "expected_close_on": day}, format="json")
+    assert created.status_code == 400
+    assert Opportunity.objects.get(pk=opp.pk).expected_close_on is None and Opportunity.objects.count() == 1

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.errors import StaleEdit
 from kehu.core.forms import check_not_stale, etag_for, seen_values
 from kehu.core.models import AuditEvent
@@ -35,6 +36,19 @@ def closed_forecast(stage: OpportunityStage) -> str:
     return Opportunity.ForecastCategory.CLOSED if stage.is_won else Opportunity.ForecastCategory.OMITTED
 
 
+def clean_close_date(value) -> date | None:
+    """An expected close date (a date or ISO text) within DATE_MIN..DATE_MAX, or None."""
+    if value in (None, ""):
+        return None
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise SalesError(_("Enter a valid date.")) from None
+    if not in_range(day):
+        raise SalesError(_("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
+    return day
+
+
 def _check_probability(probability) -> None:
     if probability is not None and not 0 <= int(probability) <= 100:
         raise SalesError(_("The probability is a whole number from 0 to 100."))
@@ -55,6 +69,7 @@ def opportunity_create(
     if amount < 0:
         raise SalesError(_("The amount cannot be negative."))
     _check_probability(probability)
+    expected_close_on = clean_close_date(expected_close_on)
     now = now or timezone.now()
     with transaction.atomic():
         stage = stage or first_stage()
@@ -180,9 +195,11 @@ def opportunity_update(*, actor, opportunity: Opportunity, seen: dict | None = N
             if factor and factor not in Opportunity.BuyingFactor.values:
                 raise SalesError(_("Unknown buying factor."))
             opp.buying_factor = factor
-        for name in ("expected_close_on", "competitors", "product_lines"):
+        if "expected_close_on" in fields:
+            opp.expected_close_on = clean_close_date(fields["expected_close_on"])
+        for name in ("competitors", "product_lines"):
             if name in fields:
-                setattr(opp, name, fields[name] if name == "expected_close_on" else (fields[name] or "").strip())
+                setattr(opp, name, (fields[name] or "").strip())
         if "lost_reason" in fields and opp.stage.is_closed and not opp.stage.is_won:
             reason = (fields["lost_reason"] or "").strip()
             if not reason:

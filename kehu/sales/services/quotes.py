@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.forms import check_not_stale
 from kehu.core.models import AuditEvent
 from kehu.core.money import quantize_cents
@@ -157,6 +158,8 @@ def submit_message(quote: Quote) -> str:
 def _check_valid_until(valid_until, *, now) -> None:
     if valid_until is not None and valid_until < timezone.localdate(now):
         raise QuoteError(_("A quote cannot be valid until a day in the past."))
+    if valid_until is not None and not in_range(valid_until):
+        raise QuoteError(_("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
 
 
 def _write_lines(quote: Quote, lines: list[CleanLine]) -> None:

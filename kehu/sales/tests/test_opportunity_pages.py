@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from kehu.activities.services import activity_log
 from kehu.core.models import AuditEvent
 from kehu.sales import services as q
-from kehu.sales.models import OpportunityStage, Product
+from kehu.sales.models import Opportunity, OpportunityStage, Product
 from kehu.sales.services import SalesError, opportunity_create, opportunity_move, opportunity_update
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +203,18 @@ def test_deals_panel_runs_a_fixed_number_of_queries(rep_a, customer_a, rf, djang
     with django_assert_num_queries(2):
         html = template.render(Context({"customer": customer_a, "request": request}))
     assert html.count("deal-O") == 10 and html.count("deal-Q") == 10
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1900-01-01"])
+def test_rep_typing_a_date_out_of_range_is_told_the_range(login, opp, rep_a, customer_a, day):
+    from datetime import date
+
+    body = login(rep_a).post(reverse("sales:opportunity-edit", args=[opp.pk]), {
+        "title": "ERP rollout", "amount": "1000.00", "currency": "CNY", "expected_close_on": day}).content.decode()
+    assert "Enter a date between 2000-01-01 and 2099-12-31." in body
+    with pytest.raises(SalesError, match="between 2000-01-01 and 2099-12-31"):
+        opportunity_update(actor=rep_a, opportunity=opp, expected_close_on=date.fromisoformat(day))
+    with pytest.raises(SalesError, match="between 2000-01-01 and 2099-12-31"):
+        q.quote_create(actor=rep_a, customer=customer_a, valid_until=date(2100, 1, 1),
+                       lines=[{"product": Product.objects.create(code="PX", name="X", list_price=1, unit_cost=0), "quantity": "1"}])
+    assert Opportunity.objects.get(pk=opp.pk).expected_close_on is None
