@@ -256,7 +256,7 @@ class SalesOrder(TimeStampedModel):
 
 class OrderLine(models.Model):
     """revenue = round(quantity × unit price × (1 − discount ÷ 100), 2); cost = round(quantity ×
-    unit cost, 2) (DOMAIN.md §5.0), computed by sales.lines.line_amounts when written."""
+    unit cost, 2) (DOMAIN.md §5.0), computed by kehu.sales.lines when written."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))

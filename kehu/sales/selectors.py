@@ -58,6 +58,11 @@ def open_opportunities_of(customer) -> list[Opportunity]:
     return cached
 
 
+def stage_list() -> list[OpportunityStage]:
+    """The opportunity stages in their order (the board's columns, the move selector)."""
+    return list(OpportunityStage.objects.all())
+
+
 def opportunity_stage_changes(*, opportunity) -> list[OpportunityStageChange]:
     """The opportunity's stage history, newest first."""
     return list(OpportunityStageChange.objects.filter(opportunity=opportunity)
@@ -102,7 +107,7 @@ def pipeline_columns(*, user, **filters) -> list[Column]:
     """Open stages with their cards; closed stages (won, lost) with counts and totals only.
     `filters` as for `opportunity_list`: in a period, won and lost deals count by the day they
     were closed, open ones by their expected close date."""
-    stages = list(OpportunityStage.objects.all())
+    stages = stage_list()
     qs = opportunity_list(user=user, **filters)
     columns = {s.pk: Column(stage=s) for s in stages}
     for opp in qs.filter(stage__is_closed=False).order_by("expected_close_on", "pk"):

@@ -18,7 +18,6 @@ from kehu.customers.selectors import customer_get_visible_or_404
 from kehu.sales import services
 from kehu.sales.errors import SalesError
 from kehu.sales.forms import MoveForm, OpportunityEditForm, OpportunityFilterForm, OpportunityForm
-from kehu.sales.models import OpportunityStage
 from kehu.sales.permissions import can_create_opportunity, can_edit_opportunity
 from kehu.sales.selectors import (
     effective_probability,
@@ -27,6 +26,7 @@ from kehu.sales.selectors import (
     opportunity_list,
     opportunity_quotes,
     opportunity_stage_changes,
+    stage_list,
 )
 
 ACTIVITY_LIMIT = 50
@@ -91,7 +91,7 @@ def opportunity_detail_view(request, pk):
         "changes": opportunity_stage_changes(opportunity=opportunity),
         "activities": opportunity_activities(user=request.user, opportunity=opportunity, limit=ACTIVITY_LIMIT),
         "quotes": opportunity_quotes(user=request.user, opportunity=opportunity, limit=QUOTE_LIMIT),
-        "can_edit": can_edit, "stages": list(OpportunityStage.objects.all()) if can_edit else [],
+        "can_edit": can_edit, "stages": stage_list() if can_edit else [],
         "move_form": MoveForm(initial={"stage": opportunity.stage.code}),
     })
 

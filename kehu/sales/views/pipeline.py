@@ -79,7 +79,7 @@ def opportunity_move_view(request, pk):
             error = _("You may not change this opportunity.")
         else:
             message = _("%(title)s moved to %(stage)s.") % {"title": moved.title, "stage": moved.stage}
-    if request.htmx:
+    if is_partial(request):
         return render(request, BOARD, _board_context(request, _filters(request, request.POST), message=message, error=error))
     if error:
         messages.error(request, error)
