@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.visibility import visible_users
 from kehu.core.forms import DateField, SeenFormMixin, StyledFormMixin, seen_sign, seen_values
@@ -41,7 +42,7 @@ class OptionDataSelect(forms.Select):
 
 class OpportunityForm(StyledFormMixin, forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=OpportunityStage.objects.filter(is_closed=False), required=False)
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
@@ -82,7 +83,7 @@ class OpportunityEditForm(SeenFormMixin, StyledFormMixin, forms.Form):
     """The fields of an opportunity (the stage moves on its page). Carries the values it was
     opened with (`seen`): a save over somebody else's change meanwhile is refused."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,

@@ -218,3 +218,15 @@ def test_rep_typing_a_date_out_of_range_is_told_the_range(login, opp, rep_a, cus
         q.quote_create(actor=rep_a, customer=customer_a, valid_until=date(2100, 1, 1),
                        lines=[{"product": Product.objects.create(code="PX", name="X", list_price=1, unit_cost=0), "quantity": "1"}])
     assert Opportunity.objects.get(pk=opp.pk).expected_close_on is None
+
+
+def test_rep_reading_chinese_sees_the_opportunity_title_labelled_as_such(login, opp, rep_a):
+    """"Title" of an opportunity is 商机名称, not a person's title (职务): a message context."""
+    rep_a.language = "zh-hans"
+    rep_a.save(update_fields=["language"])
+    client = login(rep_a)
+    with translation.override("zh-hans"):
+        edit = client.get(reverse("sales:opportunity-edit", args=[opp.pk])).content.decode()
+        listed = client.get(reverse("sales:opportunity-list")).content.decode()
+    assert "商机名称" in edit and "职务" not in edit
+    assert "商机名称" in listed and "职务" not in listed
