@@ -7,6 +7,7 @@ forms of shared records carry the stale-edit guard (`SeenFormMixin`).
 """
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,22 @@ class OptionDataSelect(forms.Select):
         option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
         option["attrs"].update(self.option_data.get(str(value), {}))
         return option
+
+
+class KeepOthersChangesMixin(SeenFormMixin):
+    """The stale-edit guard, and on a refusal the fields the user left as they were show the
+    value somebody else saved meanwhile (the fields the user changed keep the user's input): so
+    saving again keeps both people's changes instead of writing the old values back."""
+
+    def add_stale_error(self, error) -> None:
+        before = self.seen or {}
+        names = [n for n in before if n in self.fields and n != "seen"]
+        posted = seen_values(SimpleNamespace(**{n: self.cleaned_data.get(n) for n in names}), names)
+        super().add_stale_error(error)
+        now = seen_values(self.instance, names)
+        for name in names:
+            if posted[name] == before[name] and now[name] != before[name]:
+                self.data[self.add_prefix(name)] = "" if now[name] is None else str(now[name])
 
 
 # --- opportunities ------------------------------------------------------------------------------
@@ -79,7 +96,7 @@ class OpportunityForm(StyledFormMixin, forms.Form):
                                      "forecast_category", "buying_factor", "competitors", "product_lines")}
 
 
-class OpportunityEditForm(SeenFormMixin, StyledFormMixin, forms.Form):
+class OpportunityEditForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
     """The fields of an opportunity (the stage moves on its page). Carries the values it was
     opened with (`seen`): a save over somebody else's change meanwhile is refused."""
 
@@ -166,7 +183,7 @@ def _opportunity_label(opportunity) -> str:
     return f"{label} · {opportunity.stage}" if opportunity.stage.is_closed else label
 
 
-class QuoteForm(SeenFormMixin, StyledFormMixin, forms.Form):
+class QuoteForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
     """The head of a quote. `customer`: whose policy (maximum discount, payment term) the page
     shows before the quote is submitted (`self.policy`, `self.policy_source`). `quote`: the
     quote being edited (its lines count among the values the form was opened with)."""

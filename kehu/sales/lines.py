@@ -133,6 +133,17 @@ def clean_line(line: dict, *, currency: str | None = None, kind: str = "quote", 
                      unit_cost=unit_cost, cost=cost)
 
 
+def lines_text(lines) -> str:
+    """Lines (anything with product, quantity, unit_price, discount_pct) as one text:
+    "P1 × 3 @ 100 −12.5 %; P2 × 1 @ 33.3333" — what the stale-edit guard of the quote form
+    compares and shows."""
+    def plain(value):
+        return format(Decimal(value).normalize(), "f")
+
+    return "; ".join(f"{ln.product.code} × {plain(ln.quantity)} @ {plain(ln.unit_price)}"
+                     + (f" −{plain(ln.discount_pct)} %" if ln.discount_pct else "") for ln in lines)
+
+
 def clean_lines(lines, *, currency: str, kind: str = "quote", with_cost: bool = False) -> list[CleanLine]:
     """Check every line of a quote or order (`clean_line`); the first bad one raises LineError
     naming it ("Line 2: …"). At least one line."""

@@ -177,14 +177,11 @@ class Quote(TimeStampedModel):
 
     @property
     def lines_text(self) -> str:
-        """The lines as one text ("P1 × 3 @ 100 −12.5 %; …"): what the stale-edit guard of the
-        quote form compares, and shows when somebody else changed the lines meanwhile."""
-        def plain(value):
-            return format(value.normalize(), "f")
+        """The lines as one text ("P1 × 3 @ 100 −12.5 %; …", kehu.sales.lines.lines_text): what the
+        stale-edit guard of the quote form compares, and shows when somebody changed them meanwhile."""
+        from kehu.sales.lines import lines_text
 
-        return "; ".join(f"{ln.product.code} × {plain(ln.quantity)} @ {plain(ln.unit_price)}"
-                         + (f" −{plain(ln.discount_pct)} %" if ln.discount_pct else "")
-                         for ln in self.lines.select_related("product").order_by("id"))
+        return lines_text(self.lines.select_related("product").order_by("id"))
 
     def __str__(self) -> str:
         return self.code

@@ -62,11 +62,12 @@ def test_rep_saving_an_opportunity_form_opened_before_the_managers_save_is_refus
     assert "Somebody else changed this record after you opened it." in body
     assert "amount: “1000” → “2000”" in body  # the field and both values
     assert 'value="Acme"' in body  # the rep's input is kept
+    assert re.search(r'name="amount" value="2000(\.00)?"', body)  # the field the rep left shows the manager's value
     opp.refresh_from_db()
     assert (opp.amount, opp.competitors) == (Decimal("2000.00"), "")
 
-    # Saving again from the refused form (which now knows the manager's change) works.
-    again = rep.post(url, opportunity_data(seen_of(body), amount="2000.00", competitors="Acme"))
+    # Saving again the refused form as it is shown keeps both changes.
+    again = rep.post(url, opportunity_data(seen_of(body), amount="2000", competitors="Acme"))
     assert again.status_code == 302
     opp.refresh_from_db()
     assert (opp.amount, opp.competitors) == (Decimal("2000.00"), "Acme")
@@ -107,6 +108,8 @@ def test_rep_saving_a_quote_form_opened_before_the_managers_save_is_refused(draf
     assert response.status_code == 200
     assert "Somebody else changed this record after you opened it." in body
     assert "Lines: “P1 × 1 @ 100” → “P1 × 5 @ 100”" in body
+    assert re.search(r'name="lines-0-quantity" value="5(\.0000)?"', body)  # the lines the rep left, as they are now
+    assert "Call first" in body  # the rep's notes are kept
     quote = Quote.objects.get(pk=draft.pk)
     assert (quote.notes, quote.total) == ("", Decimal("500.00"))
 

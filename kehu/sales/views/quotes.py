@@ -15,6 +15,7 @@ from kehu.customers.selectors import customer_get_visible_or_404
 from kehu.sales import services
 from kehu.sales.errors import SalesError
 from kehu.sales.forms import DecideForm, QuoteFilterForm, QuoteForm, QuoteLineFormSet, QuoteStatusForm
+from kehu.sales.lines import clean_lines, lines_text
 from kehu.sales.models import Quote
 from kehu.sales.permissions import can_create_quote, can_decide_quote, can_edit_quote
 from kehu.sales.selectors import (
@@ -97,15 +98,18 @@ def quote_edit_view(request, pk):
     form = QuoteForm(request.POST or None, opportunities=opportunities, lock_currency=True, customer=quote.customer, quote=quote,
                      initial={"opportunity": quote.opportunity_id or "", "valid_until": quote.valid_until, "notes": quote.notes,
                               "payment_term_days": quote.payment_term_days})
-    formset = QuoteLineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products}, initial=[
-        {"product": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_pct": ln.discount_pct}
-        for ln in lines
-    ])
+    formset = QuoteLineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products}, initial=_line_initial(lines))
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             services.quote_update(actor=request.user, quote=quote, lines=formset.lines(), seen=form.seen, **form.service_arguments())
         except StaleEdit as exc:
+            seen_lines = (form.seen or {}).get("lines_text")
             form.add_stale_error(exc)
+            if seen_lines is not None and _lines_text(formset, quote) == seen_lines:
+                # the user left the lines as they were: show the lines as they are now
+                lines = quote_lines(quote=quote)
+                formset = QuoteLineFormSet(prefix="lines", form_kwargs={"products": products_for_sale(include=[ln.product for ln in lines])},
+                                           initial=_line_initial(lines))
         except SalesError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:
@@ -115,6 +119,19 @@ def quote_edit_view(request, pk):
             return redirect("sales:quote-detail", quote.pk)
     return render(request, "sales/quote_form.html",
                   _form_context(customer=quote.customer, form=form, formset=formset, products=products, quote=quote))
+
+
+def _line_initial(lines) -> list[dict]:
+    return [{"product": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_pct": ln.discount_pct}
+            for ln in lines]
+
+
+def _lines_text(formset, quote) -> str | None:
+    """The posted lines as `Quote.lines_text` writes them (None when they do not check)."""
+    try:
+        return lines_text(clean_lines(formset.lines(), currency=quote.currency))
+    except SalesError:
+        return None
 
 
 def _act(request, quote, action, success):
