@@ -177,6 +177,14 @@ class Quote(TimeStampedModel):
 
         return policy_label(self.payment_term_policy)
 
+    @property
+    def lines_text(self) -> str:
+        """The lines as one text ("P1 × 3 @ 100 −12.5 %; …", kehu.sales.lines.lines_text): what the
+        stale-edit guard of the quote form compares, and shows when somebody changed them meanwhile."""
+        from kehu.sales.lines import lines_text
+
+        return lines_text(self.lines.select_related("product").order_by("id"))
+
     def __str__(self) -> str:
         return self.code
 
@@ -249,7 +257,7 @@ class SalesOrder(TimeStampedModel):
 
 class OrderLine(models.Model):
     """revenue = round(quantity × unit price × (1 − discount ÷ 100), 2); cost = round(quantity ×
-    unit cost, 2) (DOMAIN.md §5.0), computed by sales.lines.line_amounts when written."""
+    unit cost, 2) (DOMAIN.md §5.0), computed by kehu.sales.lines when written."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
