@@ -240,15 +240,15 @@ class CustomerImporter(Importer):
                 others = {c: u for c, u in name_owners.get(name, {}).items() if c != code}
                 same = sorted(c for c, u in others.items() if not different_legal_entities(uscc, u))
                 first_line, first_code, first_uscc = self.first_name.get(name, (row.line, code, ""))
+                earlier = first_line < row.line and first_code != code
                 if same:
                     row.error("name", _("Customer %(code)s already has this name.") % {"code": same[0]})
+                elif earlier and not different_legal_entities(uscc, first_uscc):
+                    row.error("name", _("Line %(line)d (customer %(code)s) has the same name.") % {"line": first_line, "code": first_code})
                 elif others:
                     name_warning = _("Customer %(code)s has the same name but another unified social credit code, so this row is imported as a different company.") % {"code": min(others)}
-                elif first_line < row.line and first_code != code:
-                    if different_legal_entities(uscc, first_uscc):
-                        name_warning = _("Line %(line)d (customer %(code)s) has the same name but another unified social credit code, so this row is imported as a different company.") % {"line": first_line, "code": first_code}
-                    else:
-                        row.error("name", _("Line %(line)d (customer %(code)s) has the same name.") % {"line": first_line, "code": first_code})
+                elif earlier:
+                    name_warning = _("Line %(line)d (customer %(code)s) has the same name but another unified social credit code, so this row is imported as a different company.") % {"line": first_line, "code": first_code}
             referrer = v.get("referrer")
             if referrer and referrer != code and referrer not in known_referrers:
                 if referrer in self.first_code:

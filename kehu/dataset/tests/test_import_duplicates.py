@@ -57,3 +57,10 @@ def test_system_a_same_name_row_without_a_uscc_after_two_with_different_usccs_is
     )
     assert where(report) == [("customers.csv", 4, "name")]
     assert where(report, "warnings") == [("customers.csv", 3, "name")]
+
+
+def test_system_a_same_name_row_with_another_uscc_after_one_without_is_a_bad_row_even_if_kehu_has_another(tmp_path, rep_a):
+    make_customer(rep_a, "甲公司", "K1", uscc=USCC_3)
+    code, report = _import(tmp_path, customer_row("C1", "甲公司"), customer_row("C2", "甲公司", uscc=USCC_2))
+    assert where(report) == [("customers.csv", 2, "name"), ("customers.csv", 3, "name")]
+    assert "K1" in report["errors"][0]["reason"] and "Line 2" in report["errors"][1]["reason"]
