@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from kehu.core.text import TextError, ascii_number
+
 CENT = Decimal("0.01")
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ["CNY", "USD", "EUR", "HKD", "JPY"]
@@ -12,7 +14,8 @@ class MoneyError(ValueError):
 
 
 def to_decimal(value: object) -> Decimal:
-    """Parse an amount given as Decimal, int or string. Floats are refused."""
+    """Parse an amount given as Decimal, int or string. Floats are refused; in a string, full-width
+    digits are read as ASCII ones and any other non-ASCII character is refused (kehu.core.text)."""
     if isinstance(value, bool) or isinstance(value, float):
         raise MoneyError("floats are not money")
     if isinstance(value, Decimal):
@@ -20,10 +23,10 @@ def to_decimal(value: object) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("¥", "").replace("￥", "")
+        text = value.strip().replace("¥", "").replace("￥", "")
         try:
-            result = Decimal(text)
-        except InvalidOperation as exc:
+            result = Decimal(ascii_number(text).replace(",", "").strip())
+        except (InvalidOperation, TextError) as exc:
             raise MoneyError(value) from exc
     else:
         raise MoneyError(repr(value))
