@@ -211,7 +211,7 @@ def test_rep_sees_the_policy_limit_on_the_quote_form_before_submitting(login, re
     body = login(rep_a).get(reverse("sales:quote-create", args=[problem.pk])).content.decode()
     box = body[body.index('data-testid="policy"'):]
     box = box[:box.index("</div>")]
-    assert "Maximum discount: 2 %" in box and "Payment term: 15 days" in box and "Problem (value class)" in box
+    assert "Maximum discount: 2.00%" in box and "Payment term: 15 days" in box and "Problem (value class)" in box
     assert 'data-max-discount="2.00"' in body  # the page marks a line discount above it
 
 
