@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
+from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
@@ -63,6 +64,30 @@ def parse_uscc(value: str) -> str:
         return clean_uscc(value)
     except CustomerError as exc:
         raise CellError(str(exc.message)) from None
+
+
+def _normalize_region(v: dict) -> None:
+    """Province, city and industry by their official names (regions.py, industries.py): "浙江" →
+    "浙江省", "杭州" → "杭州市", "建筑" → "建筑业". A name that matches none is kept as written
+    (and warned about by the check pass)."""
+    if v.get("province"):
+        v["province"] = regions.normalize_province(v["province"]) or v["province"]
+    if v.get("city") and v.get("province"):
+        v["city"] = regions.normalize_city(v["province"], v["city"]) or v["city"]
+    if v.get("industry"):
+        v["industry"] = industries.normalize_industry(v["industry"]) or v["industry"]
+
+
+def _region_warnings(v: dict) -> list[tuple[str, str]]:
+    found = []
+    province = regions.province_lookup(v.get("province", ""))
+    if v.get("province") and province is None:
+        found.append(("province", _("“%(value)s” is not a province of the list; it is kept as written.") % {"value": v["province"]}))
+    if v.get("city") and province is not None and province.cities and v["city"] not in province.cities:
+        found.append(("city", _("“%(value)s” is not a city of %(province)s; it is kept as written.") % {"value": v["city"], "province": province.name}))
+    if v.get("industry") and v["industry"] not in industries.BY_NAME:
+        found.append(("industry", _("“%(value)s” names no industry section of GB/T 4754; it is kept as written.") % {"value": v["industry"]}))
+    return found
 
 
 class CustomerImporter(Importer):
@@ -129,6 +154,7 @@ class CustomerImporter(Importer):
                 v[column] = row.parse(column, parse_money)
             elif column == "created_at":
                 v[column] = row.parse(column, parse_datetime)
+        _normalize_region(v)
         if v.get("uscc") and v["kind"] == Customer.Kind.PERSON:
             row.error("uscc", _("A person customer has no unified social credit code."))
         if v.get("referrer") and v["referrer"] == v["code"]:
@@ -259,6 +285,8 @@ class CustomerImporter(Importer):
                 continue
             if name_warning:
                 row.warning("name", name_warning)
+            for column, reason in _region_warnings(v):
+                row.warning(column, reason)
             changes = {} if old is None else self._changes(old, v)
             phone = normalize_phone(v.get("phone", ""))
             if len(phone) >= 7 and (old is None or "phone" in changes):

@@ -7,6 +7,8 @@ import zipfile
 
 import openpyxl
 import pytest
+
+from kehu.customers import industries, regions
 from django.urls import reverse
 
 from conftest import make_customer
@@ -38,7 +40,15 @@ def test_system_export_has_the_columns_of_the_format(tmp_path):
     files = _read_folder(tmp_path / "out")
     assert list(files) == sorted(["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv", "opportunities.csv", "orders.csv", "order_lines.csv", "contracts.csv", "instalments.csv", "payments.csv", "quality_losses.csv"])
     example = list(csv.reader(open(EXAMPLE / "customers.csv", encoding="utf-8")))
-    assert files["customers.csv"] == example  # every column and value, in the example's own form
+    # every column and value in the example's own form, the region and the industry by their
+    # official names (the importer normalises "广东" to "广东省", "建筑" to "建筑业")
+    province, city, industry = (example[0].index(c) for c in ("province", "city", "industry"))
+    for row in example[1:]:
+        row[city] = regions.normalize_city(row[province], row[city]) or row[city]
+        row[province] = regions.normalize_province(row[province]) or row[province]
+        row[industry] = industries.normalize_industry(row[industry]) or row[industry]
+    assert files["customers.csv"] == example
+    assert example[1][province:industry + 1] == ["广东省", "深圳市", "建筑业"]
     assert files["users.csv"][0] == ["username", "name", "role", "team"]
     assert ["mgr1", "钱经理", "manager", "华东;华南"] in files["users.csv"]
     assert files["products.csv"][1] == ["P001", "产品1", "设备", "9800.00", "3595.36"]

@@ -43,7 +43,7 @@ def test_system_import_sets_every_column_of_the_example():
     run_json(EXAMPLE)
     c = Customer.objects.select_related("owner").get(code="C00004")
     assert (c.name, c.kind, c.owner.username, c.stage, c.lead_source) == ("建电科技有限公司", "company", "rep1", "signed", "other")
-    assert (c.province, c.city, c.industry, c.phone, c.uscc) == ("上海", "上海", "医疗", "19863959772", "91372651RYPCECPY2A")
+    assert (c.province, c.city, c.industry, c.phone, c.uscc) == ("上海市", "上海市", "卫生和社会工作", "19863959772", "91372651RYPCECPY2A")
     assert (c.influence, c.reputation, str(c.credit_limit), c.fund_status, c.payment_attitude) == (5, 2, "205000.00", "sufficient", "normal")
     assert c.created_at.isoformat() == "2024-06-29T16:00:00+00:00"  # 2024-06-30 00:00 in Shanghai
     assert c.owned_since is not None and c.pool_clock_at is not None and c.stage_changed_at is not None
