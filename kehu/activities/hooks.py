@@ -49,6 +49,7 @@ class TimelineEntry:
     badge_class: str = "text-bg-secondary"
     extra: list[str] = field(default_factory=list)
     obj: Any = None
+    when: str = ""  # `at` as the page shows it; set by customer_timeline (selectors.moment_text)
 
 
 # fn(*, customer, user, limit) -> list[TimelineEntry]

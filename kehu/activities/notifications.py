@@ -28,7 +28,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -37,9 +36,10 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.accounts.models import Team, User
 from kehu.activities import hooks
-from kehu.activities.agenda import key_accounts_last_visits, visit_intervals, visit_is_overdue
+from kehu.activities.agenda import key_accounts_last_visits, local_day, visit_intervals, visit_is_overdue
 from kehu.activities.models import Activity, Notification
 from kehu.core.models import CompanySettings
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
 from kehu.customers.services.pool import pool_return_due_on
 
@@ -178,9 +178,9 @@ def notify_visits_overdue(*, now=None) -> int:
     managers = _team_managers()
     rows = []
     for c in accounts:
-        last = timezone.localdate(c.last_visit) if c.last_visit else None
+        last = local_day(c.last_visit) if c.last_visit else None
         interval = intervals.get(c.pk)
-        if not visit_is_overdue(last=last, since=timezone.localdate(c.since), interval=interval, today=today):
+        if not visit_is_overdue(last=last, since=local_day(c.since), interval=interval, today=today):
             continue
         params = {"last_visit": last.isoformat() if last else "", "interval": interval, "owner": str(c.owner)}
         fact = f"customer:{c.pk}:visit:{last.isoformat() if last else 'never'}"
@@ -284,10 +284,7 @@ def notifications_decorate(rows) -> None:
 
 
 def notification_get_for_user_or_404(*, user, pk) -> Notification:
-    try:
-        return Notification.objects.for_user(user).select_related("customer").get(pk=pk)
-    except (Notification.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(Notification.objects.for_user(user).select_related("customer"), pk=pk)
 
 
 UNREAD_CAP = 99

@@ -6,20 +6,20 @@ its length (pinned in tests/test_timeline.py). The agenda, calendar and team rea
 `agenda.py`.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.activities import hooks
 from kehu.activities.hooks import TimelineEntry
 from kehu.activities.models import Activity
-from kehu.activities.services import can_change_activity, can_log_activity
+from kehu.activities.permissions import can_change_activity, can_log_activity
 from kehu.core.models import AuditEvent
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
 
 TIMELINE_LIMIT = 50
@@ -37,13 +37,9 @@ POOL_KINDS = [PoolEvent.Kind.CLAIM, PoolEvent.Kind.RELEASE, PoolEvent.Kind.RETUR
 def activity_for_customer_or_404(*, user, customer: Customer, pk) -> Activity:
     """An activity of `customer` (already fetched through the visibility scope); 404 when
     it is not one of this customer's, or `user` may not see it."""
-    try:
-        activity = (
-            Activity.objects.visible_to(user).filter(customer_id=customer.pk)
-            .select_related("contact", "owner", "completed_by").get(pk=int(pk))
-        )
-    except (Activity.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    activity = get_visible_or_404(
+        Activity.objects.visible_to(user).filter(customer_id=customer.pk).select_related("contact", "owner", "completed_by"), pk=pk,
+    )
     activity.customer = customer
     return activity
 
@@ -74,7 +70,21 @@ def fulfils_default(planned: list[Activity]) -> Activity | None:
 # --- the timeline ----------------------------------------------------------------------------
 
 def _end_of_day(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min)) + timedelta(days=1) - timedelta(seconds=1)
+    """The last second of `day` (where a planned follow-up sits on the timeline); no arithmetic,
+    so that a due date stored at 9999-12-31 or 0001-01-01 places as well as any other."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+def moment_text(at) -> str:
+    """A timeline moment as the page shows it (company time, "2026-12-06 14:30"). A moment
+    stored at the very edge of what Python holds has no local time: it shows as stored (UTC)."""
+    if at is None:
+        return ""
+    try:
+        local = timezone.localtime(at) if timezone.is_aware(at) else at
+    except OverflowError:
+        local = at
+    return dateformat.format(local, "Y-m-d H:i")
 
 
 def _name(user) -> str:
@@ -226,4 +236,7 @@ def customer_timeline(*, customer: Customer, user, limit: int = TIMELINE_LIMIT, 
     for source in hooks.TIMELINE_SOURCES:
         entries += source(customer=customer, user=user, limit=limit)
     entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+    entries = entries[:limit]
+    for entry in entries:
+        entry.when = moment_text(entry.at)
+    return entries

@@ -27,59 +27,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
+from kehu.activities.errors import ActivityError
 from kehu.activities.models import Activity
+from kehu.activities.permissions import activity_change_problem, can_log_activity
 from kehu.core.audit import audit_record
+from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 
 CLOCK_SKEW = timedelta(minutes=5)
-AUTHOR_EDIT_DAYS = 7
 # What a form, the API or the importer may change on each shape of activity.
 LOGGED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "at", "summary", "outcome")
 PLANNED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")
-
-
-class ActivityError(Exception):
-    """A rule of follow-up was broken. `message` is translated and shown to the user;
-    `field` names the form field it concerns (None: the form as a whole)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
-# --- rights (checked inside the services; templates use them only to hide buttons) -------
-
-def can_log_activity(user, customer) -> bool:
-    """Log or plan follow-ups: who may edit the customer's sales data, on an owned customer."""
-    return customer.owner_id is not None and permissions.can_edit_customer(user, customer)
-
-
-def can_change_activity(user, activity: Activity, *, now=None) -> bool:
-    """Edit (or delete) a logged activity, or reschedule / cancel an open planned one."""
-    customer = activity.customer
-    if not can_log_activity(user, customer):
-        return False
-    if activity.status == Activity.Status.PLANNED:
-        return True
-    if not activity.is_logged:
-        return False  # fulfilled or cancelled plans are closed history
-    if user.is_admin_role or user.is_manager:
-        return True
-    now = now or timezone.now()
-    return activity.owner_id == user.pk and activity.created_at is not None and now - activity.created_at <= timedelta(days=AUTHOR_EDIT_DAYS)
-
-
-def activity_change_problem(user, activity: Activity, *, now=None) -> str | None:
-    """None when `user` may change `activity`, else the message that says why not."""
-    if can_change_activity(user, activity, now=now):
-        return None
-    if can_log_activity(user, activity.customer):
-        if activity.is_logged:
-            return _("Only its author (for %(days)d days) or a manager may change a logged follow-up.") % {"days": AUTHOR_EDIT_DAYS}
-        return _("This follow-up is closed and can no longer be changed.")
-    return _("You may not change the follow-ups of this customer.")
 
 
 # --- validation shared by the writes -------------------------------------------------------
@@ -98,9 +57,16 @@ def _clean_kind(kind: str, visit_level: str, *, planned: bool = False) -> tuple[
     return kind, visit_level
 
 
+def _out_of_range() -> str:
+    """The message of a date outside what Kehu accepts (kehu.core.dates, the same as the forms')."""
+    return _("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+
+
 def _clean_at(at, *, now) -> datetime:
     if at is None:
         raise ActivityError(_("Say when it happened."), "at")
+    if not in_range(at.date()):
+        raise ActivityError(_out_of_range(), "at")
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     if at > now + CLOCK_SKEW:
@@ -111,6 +77,8 @@ def _clean_at(at, *, now) -> datetime:
 def _clean_due(due_on, *, now, field: str) -> date:
     if due_on is None:
         raise ActivityError(_("Give the due date of the follow-up."), field)
+    if not in_range(due_on):
+        raise ActivityError(_out_of_range(), field)
     if due_on < timezone.localdate(now):
         raise ActivityError(_("A planned follow-up cannot be due in the past."), field)
     return due_on
