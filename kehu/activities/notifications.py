@@ -16,8 +16,9 @@ Steps of `kehu daily` (each `fn(*, now) -> int`, idempotent through the unique
 | digests | — (Notification.emailed_at) | each active user with an e-mail address, once per notification |
 
 Approvals (sales, issue 5) and anomaly alerts (§7) add their own steps with
-`daily_step_register()` — it keeps the digest last — create notifications with `notify()` /
-`notify_bulk()` and register how their kind reads in `hooks.NOTIFICATION_RENDERERS`.
+`kehu.core.hooks.daily_step_register(DailyStep(key, label, run, order=60…80))` — before the
+digest (90) — create notifications with `notify()` / `notify_bulk()` and register how their
+kind reads with `hooks.NOTIFICATION_RENDERERS.register(fn, key=kind)`.
 """
 
 import logging
@@ -38,6 +39,7 @@ from kehu.accounts.models import Team, User
 from kehu.activities import hooks
 from kehu.activities.agenda import key_accounts_last_visits, local_day, visit_intervals, visit_is_overdue
 from kehu.activities.models import Activity, Notification
+from kehu.core.hooks import DailyStep
 from kehu.core.models import CompanySettings
 from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
@@ -230,8 +232,9 @@ def notification_message(n: Notification) -> str:
     """The sentence a notification reads as, in the active language."""
     p = n.params or {}
     customer = n.customer.name if n.customer_id and n.customer else ""
-    if n.kind in hooks.NOTIFICATION_RENDERERS:
-        return hooks.NOTIFICATION_RENDERERS[n.kind](n)
+    renderer = hooks.NOTIFICATION_RENDERERS.get(n.kind)
+    if renderer is not None:
+        return renderer(n)
     if n.kind == Kind.FOLLOWUP_DUE:
         return _("Follow-up with %(customer)s is due today: %(summary)s") % {
             "customer": customer, "summary": p.get("summary") or dict(Activity.Kind.choices).get(p.get("type"), ""),
@@ -380,34 +383,16 @@ def send_digests(*, now=None) -> int:
     return sum(1 for user in users if digest_send(user=user, now=now))
 
 
-# --- registration in `kehu daily` --------------------------------------------------------------
+# --- the steps of `kehu daily` (registered by activities.wiring) ---------------------------------
+# Reminders and alerts run after the pool steps (20, 30: pool_notices reads today's returns and
+# warnings); later apps' steps (approvals, anomaly alerts) take orders 60–80; the digest runs
+# last, so that whatever was notified is e-mailed the same day.
 
 DIGEST_KEY = "digests"
 DAILY_STEPS = [
-    ("followups_due", gettext_lazy("Follow-ups due today: owners told"), notify_followups_due),
-    ("followups_overdue", gettext_lazy("Overdue follow-ups: owners and managers told"), notify_followups_overdue),
-    ("visits_overdue", gettext_lazy("Key accounts past their visit interval: owners and managers told"), notify_visits_overdue),
-    ("pool_notices", gettext_lazy("Pool returns and warnings: owners told"), notify_pool_events),
+    DailyStep("followups_due", gettext_lazy("Follow-ups due today: owners told"), notify_followups_due, order=50),
+    DailyStep("followups_overdue", gettext_lazy("Overdue follow-ups: owners and managers told"), notify_followups_overdue, order=51),
+    DailyStep("visits_overdue", gettext_lazy("Key accounts past their visit interval: owners and managers told"), notify_visits_overdue, order=52),
+    DailyStep("pool_notices", gettext_lazy("Pool returns and warnings: owners told"), notify_pool_events, order=53),
+    DailyStep(DIGEST_KEY, gettext_lazy("Daily digests e-mailed"), send_digests, order=90),
 ]
-DIGEST_STEP = (DIGEST_KEY, gettext_lazy("Daily digests e-mailed"), send_digests)
-
-
-def daily_step_register(key: str, label, fn) -> None:
-    """Add a step to `kehu daily` once, before the digest (so that what it notifies is e-mailed
-    the same day). For apps above activities: approvals, anomaly alerts."""
-    from kehu.customers.management.commands import daily
-
-    if any(k == key for k, _label, _fn in daily.STEPS):
-        return
-    at = next((i for i, (k, _l, _f) in enumerate(daily.STEPS) if k == DIGEST_KEY), len(daily.STEPS))
-    daily.STEPS.insert(at, (key, label, fn))
-
-
-def daily_steps_register() -> None:
-    """Our reminder and alert steps, then the digest last; idempotent."""
-    from kehu.customers.management.commands import daily
-
-    for key, label, fn in DAILY_STEPS:
-        daily_step_register(key, label, fn)
-    if not any(k == DIGEST_KEY for k, _label, _fn in daily.STEPS):
-        daily.STEPS.append(DIGEST_STEP)

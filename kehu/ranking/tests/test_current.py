@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from kehu.core.hooks import daily_steps
 from kehu.core.models import AuditEvent
-from kehu.customers.management.commands import daily
 from kehu.customers.models import Customer, CustomerStageChange
 from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
@@ -220,7 +220,7 @@ def _runs(model):
 
 
 def test_daily_step_is_registered_once():
-    assert [key for key, _l, _f in daily.STEPS].count(DAILY_KEY) == 1
+    assert [step.key for step in daily_steps()].count(DAILY_KEY) == 1
 
 
 def test_daily_runs_the_models_that_are_due(customer_a, customer_b):
