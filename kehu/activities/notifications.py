@@ -39,6 +39,7 @@ from kehu.accounts.models import Team, User
 from kehu.activities import hooks
 from kehu.activities.agenda import key_accounts_last_visits, local_day, visit_intervals, visit_is_overdue
 from kehu.activities.models import Activity, Notification
+from kehu.core.audit import audit_note_text
 from kehu.core.hooks import DailyStep
 from kehu.core.models import CompanySettings
 from kehu.core.views import get_visible_or_404
@@ -265,7 +266,7 @@ def notification_message(n: Notification) -> str:
 def notification_detail(n: Notification) -> str:
     """A second line, when the fact has one (the reason a customer went back to the pool)."""
     if n.kind in (Kind.POOL_RETURN, Kind.POOL_WARNING):
-        return (n.params or {}).get("reason", "")
+        return audit_note_text((n.params or {}).get("reason", ""))
     return ""
 
 

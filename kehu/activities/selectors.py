@@ -18,6 +18,7 @@ from kehu.activities import hooks
 from kehu.activities.hooks import TimelineEntry
 from kehu.activities.models import Activity
 from kehu.activities.permissions import can_change_activity, can_log_activity
+from kehu.core.audit import audit_note_text
 from kehu.core.models import AuditEvent
 from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
@@ -134,7 +135,7 @@ def _activity_entries(*, customer, user, limit) -> list[TimelineEntry]:
         if a.status == Activity.Status.CANCELLED:
             entries.append(TimelineEntry(
                 at=a.moment, kind="cancelled", icon="✖",
-                label=_("Planned %(kind)s cancelled") % {"kind": _kind_label(a)}, text=a.cancel_reason,
+                label=_("Planned %(kind)s cancelled") % {"kind": _kind_label(a)}, text=audit_note_text(a.cancel_reason),
                 by=_name(a.owner), badge=_("Cancelled"), extra=[_("Was due %(date)s") % {"date": a.due_on.isoformat()}] if a.due_on else [],
             ))
             continue
@@ -178,10 +179,10 @@ def _history_entries(*, customer, limit) -> list[TimelineEntry]:
             entries.append(TimelineEntry(
                 at=e.at, kind="handover", icon="🔁", label=_("Handed over"),
                 text=_("%(from)s → %(to)s") % {"from": names.get(old, "—"), "to": names.get(new, "—")},
-                by=_name(e.actor), extra=[e.note] if e.note else [],
+                by=_name(e.actor), extra=[audit_note_text(e.note)] if e.note else [],
             ))
         elif e.verb == AuditEvent.Verb.MERGE:
-            entries.append(TimelineEntry(at=e.at, kind="merge", icon="🔗", label=_("Records merged"), text=e.note, by=_name(e.actor)))
+            entries.append(TimelineEntry(at=e.at, kind="merge", icon="🔗", label=_("Records merged"), text=audit_note_text(e.note), by=_name(e.actor)))
         else:
             old, new = (list(changes.get("stage") or []) + [None, None])[:2] if isinstance(changes.get("stage"), list) else (None, changes.get("stage"))
             if e.verb == AuditEvent.Verb.CREATE:
@@ -212,7 +213,7 @@ def _pool_entries(*, customer, limit) -> list[TimelineEntry]:
         else:
             extra = [_("Previous owner: %(name)s") % {"name": _name(p.user)}] if p.kind == PoolEvent.Kind.RETURN else []
             entries.append(TimelineEntry(
-                at=p.at, kind="pool", icon=icon, label=label(), text=p.reason,
+                at=p.at, kind="pool", icon=icon, label=label(), text=audit_note_text(p.reason),
                 by=_name(p.user) if p.kind == PoolEvent.Kind.RELEASE else _("System"), extra=extra,
             ))
     return entries

@@ -25,20 +25,33 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.accounts import permissions
 from kehu.activities.errors import ActivityError
 from kehu.activities.models import Activity
 from kehu.activities.permissions import activity_change_problem, can_log_activity
-from kehu.core.audit import audit_record
+from kehu.core.audit import audit_note, audit_record, typed_note
 from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 
 CLOCK_SKEW = timedelta(minutes=5)
+# System notes, stored as keys (kehu.core.audit.audit_note) and read in each reader's language;
+# NOTE_LOGGED's kind is put into words by note_logged_text (registered in wiring).
+NOTE_LOGGED = gettext_noop("Follow-up logged: %(kind)s")
+NOTE_PLANNED = gettext_noop("Follow-up planned for %(date)s")
+NOTE_BACK_TO_POOL = gettext_noop("The customer went back to the pool.")
 # What a form, the API or the importer may change on each shape of activity.
 LOGGED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "at", "summary", "outcome")
 PLANNED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")
+
+
+def note_logged_text(params: dict) -> str:
+    """kehu.core.audit.AUDIT_NOTES renderer of NOTE_LOGGED: the kind by its label."""
+    kind = params.get("kind")
+    label = Activity.Kind(kind).label if kind in Activity.Kind.values else kind or ""
+    return _(NOTE_LOGGED) % {"kind": label}
 
 
 # --- validation shared by the writes -------------------------------------------------------
@@ -216,7 +229,7 @@ def activity_log(
         _clock_forward(customer, at)
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=activity, customer=customer, changes=changes,
-            note=_("Follow-up logged: %(kind)s") % {"kind": activity.get_kind_display()},
+            note=audit_note(NOTE_LOGGED, kind=activity.kind),
         )
     return activity
 
@@ -241,7 +254,7 @@ def activity_plan(
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=plan, customer=customer,
             changes=_created(plan, ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")),
-            note=_("Follow-up planned for %(date)s") % {"date": due_on.isoformat()},
+            note=audit_note(NOTE_PLANNED, date=due_on.isoformat()),
         )
     return plan
 
@@ -272,7 +285,7 @@ def activity_cancel_planned(*, actor, activity: Activity, reason: str, now=None)
         if activity.status != Activity.Status.PLANNED:
             raise ActivityError(_("That planned follow-up is no longer open."))
         activity.status = Activity.Status.CANCELLED
-        activity.cancel_reason = reason[:255]
+        activity.cancel_reason = typed_note(reason)[:255]
         activity.closed_at = now
         activity.save(update_fields=["status", "cancel_reason", "closed_at", "updated_at"])
         audit_record(
@@ -374,5 +387,5 @@ def planned_followups_close_for_pool(*, customer_ids, now) -> int:
     owner to do its planned follow-ups, so they are cancelled (the reason says why) and leave
     the former owner's agenda. Whoever claims it next plans afresh."""
     return Activity.objects.filter(customer_id__in=list(customer_ids), status=Activity.Status.PLANNED).update(
-        status=Activity.Status.CANCELLED, closed_at=now, cancel_reason=_("The customer went back to the pool."), updated_at=now,
+        status=Activity.Status.CANCELLED, closed_at=now, cancel_reason=audit_note(NOTE_BACK_TO_POOL), updated_at=now,
     )

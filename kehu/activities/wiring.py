@@ -30,6 +30,15 @@ def register_daily_steps() -> None:
         daily_step_register(step)
 
 
+def register_audit_notes() -> None:
+    """How the system notes activities writes read (kehu.core.audit.audit_note)."""
+    from kehu.activities import services
+    from kehu.core.audit import AUDIT_NOTES
+
+    AUDIT_NOTES.register(services.note_logged_text, key=services.NOTE_LOGGED)
+
+
 def register() -> None:
     register_handover_and_merge()
     register_daily_steps()
+    register_audit_notes()

@@ -12,7 +12,9 @@ from fractions import Fraction
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kehu.core.audit import audit_note
 from kehu.customers.models import Customer
 from kehu.customers.services import customers_set_derived_stage
 from kehu.ranking import engine
@@ -293,7 +295,7 @@ def current_ranking_apply(run: EvaluationRun, *, actor=None) -> dict:
             changed += Customer.objects.exclude(**{field: empty}).exclude(pk__in=results.values("customer_id")).update(**{field: empty})
         vip = unvip = 0
         if run.model == "key_account":
-            note = _("Key-account evaluation #%(run)s") % {"run": run.pk}
+            note = audit_note(gettext_noop("Key-account evaluation #%(run)s"), run=run.pk)
             to_vip = Customer.objects.filter(is_key_account=True, stage=Customer.Stage.SIGNED).values_list("pk", flat=True)
             vip = customers_set_derived_stage(
                 actor=actor, customer_ids=list(to_vip), from_stage=Customer.Stage.SIGNED, stage=Customer.Stage.VIP, note=note

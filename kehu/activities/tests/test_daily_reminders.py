@@ -235,7 +235,9 @@ def test_pool_return_tells_the_former_owner_and_a_warning_the_owner(rep_a, custo
     )
     n = Notification.objects.get(user=rep_a)
     assert notifications.notification_message(n) == f"{customer_a.name} went back to the public pool on {timezone.localdate().isoformat()}"
-    assert notifications.notification_detail(n) == ret.reason
+    assert notifications.notification_detail(n) == "No follow-up for 120 days"  # stored as a key, read in English here
+    with translation.override("zh-hans"):
+        assert notifications.notification_detail(n) == "已 120 天未跟进"
     assert run_json()["pool_notices"] == 0
 
 
