@@ -1,25 +1,37 @@
 # Kehu: `make run` sets everything up and serves the demo; `make test` runs the whole suite.
 # Needs only Python 3.11+ and make. The virtualenv in .venv is made once and reused; it is
-# reinstalled when pyproject.toml changes.
+# reinstalled when pyproject.toml changes. `make run` installs Kehu alone; `make test` (and
+# `make install`, for developers) adds the test tools (pytest, Playwright, import-linter).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 KEHU := $(VENV)/bin/kehu
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo serves with DEBUG off, so a wrong address shows Kehu's own (translated) error
+# pages; `make run KEHU_DEBUG=1` serves Django's debug pages instead.
+KEHU_DEBUG ?= 0
+# The demo database (config/settings.py: KEHU_SQLITE_PATH, else KEHU_VAR_DIR/kehu.sqlite3).
+SQLITE ?= $(or $(KEHU_SQLITE_PATH),$(or $(KEHU_VAR_DIR),var)/kehu.sqlite3)
 
-.PHONY: run install messages migrate demo test lint clean
+.PHONY: run install messages migrate demo reset test lint clean
 
-$(VENV)/.installed: pyproject.toml
+# Kehu and what it needs to run.
+$(VENV)/.installed-app: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kehu needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# ... plus the test tools.
+$(VENV)/.installed-test: $(VENV)/.installed-app pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-test
 
-messages: install
+messages: $(VENV)/.installed-app
 	$(PY) -m kehu.core.i18n
 
 migrate: messages
@@ -30,15 +42,22 @@ demo: migrate
 
 run: demo
 	@echo "Kehu is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(KEHU) runserver $(HOST):$(PORT)
+	KEHU_DEBUG=$(KEHU_DEBUG) $(KEHU) runserver $(HOST):$(PORT)
 
-test: messages
+# Starts again from scratch: deletes the SQLite demo database (stop `make run` first) and
+# loads the demo company into a new one. Never touches a DATABASE_URL database.
+reset: $(VENV)/.installed-app
+	@test -z "$$DATABASE_URL" || { echo "make reset only deletes the SQLite demo database, and DATABASE_URL is set" >&2; exit 1; }
+	rm -f $(SQLITE) $(SQLITE)-wal $(SQLITE)-shm
+	$(MAKE) demo
+
+test: messages $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q
 	$(VENV)/bin/lint-imports
 
-lint: install
+lint: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports
 
-# Removes what `make` built; the database in var/ is data and stays.
+# Removes what `make` built; the database in var/ is data and stays (`make reset` deletes it).
 clean:
 	rm -rf $(VENV) staticfiles kehu.egg-info

@@ -47,28 +47,21 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-PASSWORD = "kehu-test-pass-1"
+from factories import PASSWORD, CustomerFactory, TeamFactory, UserFactory  # noqa: E402
 
 
 @pytest.fixture
 def team_a(db):
-    from kehu.accounts.models import Team
-
-    return Team.objects.create(name="Team A")
+    return TeamFactory(name="Team A")
 
 
 @pytest.fixture
 def team_b(db):
-    from kehu.accounts.models import Team
-
-    return Team.objects.create(name="Team B")
+    return TeamFactory(name="Team B")
 
 
 def _user(username, role, team=None, **extra):
-    from kehu.accounts.models import User
-
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, team=team, name=username, **extra)
-    return user
+    return UserFactory(username=username, role=role, team=team, name=username, **extra)
 
 
 @pytest.fixture
@@ -112,17 +105,8 @@ def finance(db):
 
 
 def make_customer(owner, name, code, **fields):
-    from kehu.customers.models import CompanyProfile, Customer
-    from kehu.customers.services import customer_derive_fields
-    from django.utils import timezone
-
-    customer = Customer(code=code, name=name, owner=owner, **fields)
-    customer_derive_fields(customer)
-    if owner is not None:
-        customer.owned_since = customer.pool_clock_at = timezone.now()
-    customer.save()
-    CompanyProfile.objects.create(customer=customer)
-    return customer
+    """A customer owned by `owner` (None: in the pool), as the services would create it."""
+    return CustomerFactory(owner=owner, name=name, code=code, **fields)
 
 
 @pytest.fixture

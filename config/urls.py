@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
     path("ranking/", include("kehu.ranking.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
+    # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.
+    path("favicon.ico", lambda request: redirect(static("kehu/favicon.svg"), permanent=True)),
 ]

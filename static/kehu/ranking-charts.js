@@ -1,9 +1,14 @@
 /* Ranking report charts (ECharts). Data comes from a json_script element whose numbers are
    decimal strings made on the server from exact Decimals; they are only turned into JS numbers
    here, for drawing. Tiers keep their ladder order (best on top): the count pyramid is narrow
-   on top, the profit pyramid is wide on top. */
+   on top, the profit pyramid is wide on top. A tooltip formatter returns HTML, so it escapes
+   every name it shows (ECharts' default tooltips escape by themselves). */
 (function () {
   "use strict";
+
+  function escapeHTML(text) {
+    return window.echarts.format.encodeHTML(String(text));
+  }
 
   function draw(el) {
     if (!window.echarts) { return; }
@@ -21,7 +26,8 @@
         return { name: r.name, value: v, label: isCount ? r.count + " (" + r.count_pct + "%)" : r.profit_pct + "%" };
       });
       option = {
-        tooltip: { trigger: "item", formatter: function (p) { return p.name + ": " + p.data.label; } },
+        // The tooltip is HTML: escape what it shows (tier names are the company's own text).
+        tooltip: { trigger: "item", formatter: function (p) { return escapeHTML(p.name) + ": " + escapeHTML(p.data.label); } },
         series: [{
           type: "funnel", name: name, left: "10%", width: "80%", minSize: isCount ? "8%" : "20%", maxSize: "100%",
           // "none": the ladder order of the data (best first, on top); widths follow the values.
