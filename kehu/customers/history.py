@@ -218,7 +218,9 @@ def _plan(rows, currency: str) -> str:
         "count": len(rows), "total": _sum_money((r[2] for r in rows), currency),
     }
     days = sorted(str(r[1])[:10] for r in rows)
-    return f"{text} ({days[0]} – {days[-1]})" if len(rows) > 1 else f"{text} ({days[0]})"
+    if len(rows) > 1:
+        return _("%(plan)s (%(first)s – %(last)s)") % {"plan": text, "first": days[0], "last": days[-1]}
+    return _("%(plan)s (%(first)s)") % {"plan": text, "first": days[0]}
 
 
 def _order_lines(rows, currency: str) -> str:
@@ -252,7 +254,7 @@ def _credit(value) -> str:
             continue
         currency = reason.get("currency") or "CNY"
         if reason.get("code") == "credit_limit":
-            texts.append(_("credit limit %(limit)s → owed with this order %(total)s") % {
+            texts.append(_("credit limit %(limit)s → in use with this order %(total)s") % {
                 "limit": _money(reason.get("limit"), currency), "total": _money(reason.get("total"), currency),
             })
         elif reason.get("code") == "overdue":
