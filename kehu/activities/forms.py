@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.activities.models import Activity
-from kehu.core.dates import validate_date_in_range
+from kehu.core.dates import DATE_MAX, DATE_MIN, validate_date_in_range
 from kehu.core.forms import DateField, style_form
 from kehu.customers.models import Contact
 
@@ -22,6 +22,15 @@ PLAN_AUTO_ID = "id_plan_%s"
 
 def _datetime_widget():
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def _bound_dates(form) -> None:
+    """The browser's date pickers offer only days Kehu accepts (the server checks them anyway)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateTimeField):
+            field.widget.attrs.update({"min": f"{DATE_MIN.isoformat()}T00:00", "max": f"{DATE_MAX.isoformat()}T23:59"})
+        elif isinstance(field, forms.DateField):
+            field.widget.attrs.update({"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
 
 
 def _text_widget():
@@ -93,6 +102,7 @@ class ActivityFieldsMixin:
         if "visit_level" in self.fields:
             self.fields["visit_level"].choices = [("", "")] + list(Activity.VisitLevel.choices)
         style_form(self)
+        _bound_dates(self)
 
 
 class ActivityLogForm(ActivityFieldsMixin, forms.Form):

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from django.apps import apps as django_apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Q
 from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import escape, format_html
@@ -137,26 +138,44 @@ def _display_name(obj) -> str:
     return text
 
 
+def _natural_key(model) -> str | None:
+    """The field an import names a record of `model` by (a username, a code), if any."""
+    for name in ("username", "code"):
+        if _field(model, name) is not None:
+            return name
+    return None
+
+
 class Names:
-    """Collects (model, id) pairs, then fetches each model's names in one query."""
+    """Collects the records a history names — by id, or by username / code as an import
+    writes them — then fetches each model's names in one query."""
 
     def __init__(self):
         self.wanted: dict = defaultdict(set)
         self.found: dict = {}
 
-    def want(self, model, pk) -> None:
-        if model is not None and isinstance(pk, int) and not isinstance(pk, bool):
-            self.wanted[model].add(pk)
+    def want(self, model, value) -> None:
+        if model is None or value in (None, "") or isinstance(value, bool):
+            return
+        if isinstance(value, int) or (isinstance(value, str) and _natural_key(model)):
+            self.wanted[model].add(value)
 
     def fetch(self) -> None:
-        for model, ids in self.wanted.items():
-            qs = model._base_manager.filter(pk__in=ids)
-            if model is Customer:
-                qs = qs.only("pk", "code", "name")
-            self.found[model] = {o.pk: _display_name(o) for o in qs}
+        for model, values in self.wanted.items():
+            ids = {v for v in values if isinstance(v, int)}
+            keys = {v for v in values if isinstance(v, str)}
+            key = _natural_key(model)
+            query = Q(pk__in=ids)
+            if keys and key:
+                query |= Q(**{f"{key}__in": keys})
+            found = {}
+            for obj in model._base_manager.filter(query):
+                found[obj.pk] = found[getattr(obj, key) if key else obj.pk] = _display_name(obj)
+            self.found[model] = found
 
-    def get(self, model, pk) -> str:
-        return self.found.get(model, {}).get(pk, f"#{pk}")
+    def get(self, model, value) -> str:
+        fallback = f"#{value}" if isinstance(value, int) else str(value)
+        return self.found.get(model, {}).get(value, fallback)
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -339,9 +358,8 @@ class ValueReader:
         if field is None:
             return str(value)
         if field.is_relation:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return self.names.get(field.related_model, value)
-            return str(value)  # an import names people by username, records by code
+            # an id, or a username / code as an import writes it: the record by name
+            return self.names.get(field.related_model, value) if isinstance(value, (int, str)) else str(value)
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.BooleanField):

@@ -96,7 +96,9 @@ def test_rep_reads_the_same_history_in_chinese(login, rep_a, customer_a, stored)
 
 
 @pytest.mark.english
-def test_moments_read_in_company_time_and_imports_name_people_as_imported(login, rep_a, customer_a):
+def test_moments_read_in_company_time_and_imports_name_people_by_name(login, rep_a, customer_a):
+    rep_a.name = "Zhao Ann"
+    rep_a.save(update_fields=["name"])
     event(customer_a, None, "customer", customer_a.pk, str(customer_a), verb="import", note="customers.csv", changes={
         "created_at": [None, "2024-06-30 00:00:00+08:00"], "owner": [None, "rep_a"], "stage": [None, "signed"],
         "credit_limit": [None, "94500.00"],
@@ -107,8 +109,8 @@ def test_moments_read_in_company_time_and_imports_name_people_as_imported(login,
     text = history_text(login(rep_a), customer_a)
     assert f"System imported customer {customer_a.name} ({customer_a.code})" in text and "customers.csv" in text
     assert "Created at: 2024-06-30 00:00" in text and "+08:00" not in text
-    assert "Owner: rep_a" in text and "Lifecycle stage: Signed" in text and "Credit limit: ¥94,500.00" in text
-    assert "rep_a created activity Visit · 2026-10-27 18:00" in text  # the follow-up named in the reader's language
+    assert "Owner: Zhao Ann" in text and "Lifecycle stage: Signed" in text  # the username an import wrote, by name and "Credit limit: ¥94,500.00" in text
+    assert "Zhao Ann created activity Visit · 2026-10-27 18:00" in text  # the follow-up named in the reader's language
     assert "Time: 2026-10-27 18:00" in text and "Visit level: Business" in text
 
 
