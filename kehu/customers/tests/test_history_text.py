@@ -149,3 +149,20 @@ def test_history_names_records_in_one_query_per_kind(rep_a, customer_a, contract
     with django_assert_num_queries(4):
         rows = customer_history_rows(customer=customer_a, user=rep_a)
     assert len(rows) == 10 and all("PM0000" in str(r["title"]) for r in rows if r["event"].object_type == "payment")
+
+
+def test_a_returned_customer_reads_its_reason_in_each_readers_language(login, rep_a, customer_a):
+    from kehu.customers.services import pool_run_returns
+
+    customer_a.pool_clock_at = timezone.now() - timedelta(days=120)
+    customer_a.save(update_fields=["pool_clock_at"])
+    assert pool_run_returns() == 1
+    event = AuditEvent.objects.get(verb="return")
+    assert event.note.startswith('{"note"')  # stored as a key
+    client = login(rep_a)
+    for language, reason in (("en", "No follow-up for 120 days"), ("zh-hans", "已 120 天未跟进")):
+        rep_a.language = language
+        rep_a.save(update_fields=["language"])
+        pool = client.get(reverse("customers:pool")).content.decode()
+        assert reason in pool and '{&quot;note' not in pool and '{"note' not in pool
+        assert reason in history_text(client, customer_a)
