@@ -11,7 +11,7 @@ with instalments and payments, write-offs, quality losses, influence/reputation 
 
 Then times, in one process: the bare aggregate (SELECT customer, SUM(revenue), SUM(cost) over
 the order lines of the 12-month window, GROUP BY customer, fetched completely; best of 3),
-`engine.load_facts` alone, each model's computation alone, and `services.evaluation_run` for
+`facts.load_facts` alone, each model's computation alone, and `services.evaluation_run` for
 each model (load + compute + store + apply to customers). Prints seconds and the ratio to
 the aggregate. Not part of the test run.
 """
@@ -70,7 +70,9 @@ def main() -> None:
 
     from kehu.accounts.models import User
     from kehu.customers.models import Customer
-    from kehu.ranking import engine, services
+    from kehu.ranking import scoring, services
+    from kehu.ranking.facts import load_facts
+    from kehu.ranking.params import resolve_params
 
     if args.profile:
         import cProfile
@@ -92,7 +94,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         return min(times)
 
-    start, end = engine.window(AS_OF, 12)
+    start, end = scoring.window(AS_OF, 12)
     line_t, order_t = OrderLine._meta.db_table, OrderLine._meta.get_field("order").related_model._meta.db_table
     sql = (
         f"SELECT o.customer_id, SUM(l.revenue), SUM(l.cost) FROM {line_t} l JOIN {order_t} o ON o.id = l.order_id "
@@ -108,13 +110,13 @@ def main() -> None:
     base = best(aggregate, 3)
     rows.append(("bare SQL aggregate (best of 3)", base))
     holder = {}
-    rows.append(("engine.load_facts", best(lambda: holder.__setitem__("facts", engine.load_facts(AS_OF, 12)), args.repeat)))
+    rows.append(("facts.load_facts", best(lambda: holder.__setitem__("facts", load_facts(AS_OF, 12)), args.repeat)))
     facts = holder["facts"]
-    for model, fn in engine.MODELS.items():
-        params = services.resolve_params(model, None)
+    for model, fn in scoring.MODELS.items():
+        params = resolve_params(model, None)
         rows.append((f"compute {model}", best(lambda: fn(facts, params), args.repeat)))
     actor = User.objects.filter(is_superuser=True).first()
-    for model in engine.MODELS:
+    for model in scoring.MODELS:
         rows.append((f"evaluation_run {model}", best(lambda: services.evaluation_run(actor=actor, model=model, as_of=AS_OF), args.repeat)))
 
     n_customers = Customer.objects.count()

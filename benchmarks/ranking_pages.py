@@ -56,7 +56,7 @@ def main() -> None:
     print(f"prepared in {time.perf_counter() - t:.1f} s")
 
     from kehu.customers.models import Customer
-    from kehu.ranking import reports
+    from kehu.ranking import selectors
     from kehu.sales.models import OrderLine
 
     pages = [
@@ -94,7 +94,7 @@ def main() -> None:
                 bare = bare or ms
                 note = ""
                 if export:
-                    rows = reports.result_rows(runs["value"], user).count()
+                    rows = selectors.result_rows(runs["value"], user).count()
                     note = f"{rows} rows, {len(response.content) // 1024} KiB"
                 results.append((label, who, ms, ms / bare, len(connection.queries), note))
 
@@ -116,7 +116,7 @@ def prepare(args):
 
     from kehu.accounts.models import Team, User
     from kehu.customers.models import Customer
-    from kehu.ranking import services
+    from kehu.ranking import selectors, services
     from kehu.ranking.models import EvaluationResult, EvaluationRun
     from kehu.sales.models import OrderLine
 
@@ -130,7 +130,7 @@ def prepare(args):
     runs = {}
     for model in ("pyramid", "value", "key_account"):
         run = EvaluationRun.objects.filter(model=model, as_of=AS_OF).order_by("-id").first()
-        if run is None or services.latest_run(model) != run:
+        if run is None or selectors.latest_run(model) != run:
             print(f"evaluation run {model} as of {AS_OF}…")
             run = services.evaluation_run(actor=admin, model=model, as_of=AS_OF)
         runs[model] = run

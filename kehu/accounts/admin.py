@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import Team, User
 from kehu.accounts.services import role_flags, user_disable
@@ -65,7 +66,7 @@ class UserAdmin(AdminRoleOnly, DjangoUserAdmin):
     add_form = UserCreateForm
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        (_("Person"), {"fields": ROLE_FIELDS}),
+        (pgettext_lazy("user", "Person"), {"fields": ROLE_FIELDS}),
         (_("Status"), {"fields": ["is_active", "last_login", "date_joined"]}),
     ]
     add_fieldsets = [

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.accounts import signals  # noqa: F401  (session bookkeeping only)
+
+        # django-axes (the sign-in lockouts, kehu.accounts' business) calls its app "Axes" in
+        # the admin index; its model names are translated by our catalogue.
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = _("Sign-in protection")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.activities.querysets import ActivityQuerySet, NotificationQuerySet
 from kehu.core.models import TimeStampedModel
@@ -25,7 +26,7 @@ class Activity(TimeStampedModel):
         PHONE = "phone", _("Phone")
         VISIT = "visit", _("Visit")
         MEETING = "meeting", _("Meeting")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("follow-up kind", "Email")
         WECHAT = "wechat", _("WeChat / IM")
         OTHER = "other", _("Other")
 

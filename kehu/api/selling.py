@@ -12,27 +12,51 @@ from contextlib import contextmanager
 
 from django.db.models import Prefetch
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from kehu.accounts import permissions
 from kehu.api import selling_serializers as s
 from kehu.api.pagination import CappedLimitOffsetPagination
+from kehu.api.serializers import ServiceErrorSerializer
 from kehu.api.views import ERRORS, ServiceError
+from kehu.core.errors import StaleEdit
 from kehu.finance import services as finance_services
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
 from kehu.sales import services as sales_services
 from kehu.sales.models import Contract, Opportunity, OrderLine, Quote, QuoteLine, SalesOrder
 
 
+class PreconditionFailed(APIException):
+    """412: the record changed since the client read it (its If-Match is not the current ETag)."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("This record changed after you read it; read it again, then send your change.")
+    default_code = "precondition_failed"
+
+
+def if_match(request) -> list[str] | None:
+    """The ETags of the request's If-Match header, or None (no header, or "*": no check)."""
+    header = request.headers.get("If-Match", "").strip()
+    tags = [t.strip() for t in header.split(",") if t.strip()]
+    if not tags or "*" in tags:
+        return None
+    return [t[2:] if t.startswith("W/") else t for t in tags]
+
+
 @contextmanager
 def selling_errors():
-    """Sales and finance rule errors → 400 with the translated message (PermissionDenied → 403 by DRF)."""
+    """Sales and finance rule errors → 400 with the translated message; a stale If-Match → 412
+    (PermissionDenied → 403 by DRF)."""
     try:
         yield
+    except StaleEdit as exc:
+        raise PreconditionFailed(str(exc.message)) from exc
     except sales_services.SalesError as exc:
         raise ServiceError({"detail": str(exc.message)}) from exc
     except finance_services.FinanceError as exc:
@@ -107,11 +131,17 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
         OpenApiParameter("stage", str, description="A stage code."),
         OpenApiParameter("open", str, enum=["1", "0"], description="1: open ones only; 0: closed ones only."),
     ]),
-    retrieve=extend_schema(responses={200: s.OpportunitySerializer, 404: ERRORS[404]}),
+    retrieve=extend_schema(responses={200: s.OpportunitySerializer, 404: ERRORS[404]},
+                           summary="An opportunity; its ETag header is the If-Match of a later PATCH"),
     create=extend_schema(request=s.OpportunityCreateSerializer, responses={201: s.OpportunitySerializer, **ERRORS},
                          summary="Create an opportunity of a customer you may edit"),
-    partial_update=extend_schema(request=s.OpportunitySerializer, responses={200: s.OpportunitySerializer, **ERRORS},
-                                 summary="Change an opportunity (the stage moves through /move/)"),
+    partial_update=extend_schema(
+        request=s.OpportunitySerializer,
+        parameters=[OpenApiParameter("If-Match", str, location=OpenApiParameter.HEADER, required=False,
+                                     description="The ETag of the GET; when the opportunity changed since, 412 and nothing is saved.")],
+        responses={200: s.OpportunitySerializer, **ERRORS,
+                   412: OpenApiResponse(ServiceErrorSerializer, description="Changed since it was read (If-Match).")},
+        summary="Change an opportunity (the stage moves through /move/)"),
 )
 class OpportunityViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.OpportunitySerializer
@@ -137,7 +167,17 @@ class OpportunityViewSet(ScopedReadViewSet):
 
     def _respond(self, opportunity, code=status.HTTP_200_OK):
         fresh = self.scoped().get(pk=opportunity.pk)
-        return Response(s.OpportunitySerializer(fresh, context=self.get_serializer_context()).data, status=code)
+        response = Response(s.OpportunitySerializer(fresh, context=self.get_serializer_context()).data, status=code)
+        response["ETag"] = sales_services.opportunity_etag(fresh)
+        return response
+
+    def retrieve(self, request, pk=None):
+        """The opportunity with its ETag: send it back as If-Match with a PATCH, so a change
+        somebody made in between is not overwritten (412 instead)."""
+        opportunity = self.get_object()
+        response = Response(self.get_serializer(opportunity).data)
+        response["ETag"] = sales_services.opportunity_etag(opportunity)
+        return response
 
     def _may_edit(self, opportunity):
         if not sales_services.can_edit_opportunity(self.request.user, opportunity):
@@ -159,7 +199,8 @@ class OpportunityViewSet(ScopedReadViewSet):
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k in s.OpportunitySerializer.Meta.editable}
         with selling_errors():
-            opportunity = sales_services.opportunity_update(actor=request.user, opportunity=opportunity, **fields)
+            opportunity = sales_services.opportunity_update(actor=request.user, opportunity=opportunity, etag=if_match(request),
+                                                            **fields)
         return self._respond(opportunity)
 
     @extend_schema(request=s.OpportunityMoveSerializer, responses={200: s.OpportunitySerializer, **ERRORS},

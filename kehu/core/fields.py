@@ -12,8 +12,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import MoneyError, to_decimal
+from kehu.core.text import TextError, ascii_number
 
 MAX_DIGITS = 18
+
+
+class DecimalFormField(forms.DecimalField):
+    """The form field of every amount, price, percentage and quantity: the number rule of
+    kehu.core.text (full-width digits read as ASCII, other non-ASCII characters refused)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                value = ascii_number(value)
+            except TextError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return super().to_python(value)
 
 
 class _ScaledDecimalField(models.BigIntegerField):
@@ -50,7 +64,7 @@ class _ScaledDecimalField(models.BigIntegerField):
         return value if prepared else self.get_prep_value(value)
 
     def formfield(self, **kwargs):
-        defaults = {"form_class": forms.DecimalField, "max_digits": MAX_DIGITS, "decimal_places": self.places}
+        defaults = {"form_class": DecimalFormField, "max_digits": MAX_DIGITS, "decimal_places": self.places}
         defaults.update(kwargs)
         return models.Field.formfield(self, **defaults)
 

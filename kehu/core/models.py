@@ -120,3 +120,7 @@ class Sequence(models.Model):
 
     name = models.CharField(max_length=32, primary_key=True)
     last = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sequence")
+        verbose_name_plural = _("sequences")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import permissions
 from kehu.core.money import CURRENCIES
+from kehu.core.text import CleanCharField
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
 from kehu.customers.selectors import mask
@@ -122,6 +123,7 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         model = Customer
         fields = [f for f in CUSTOMER_EDITABLE if f not in ("referrer_customer", "referrer_contact", "influence", "reputation")]
         widgets = {"kind": forms.RadioSelect, "address": forms.TextInput, "website": forms.TextInput}
+        field_classes = {"name": CleanCharField}  # no zero-width, direction or control characters (kehu.core.text)
 
     groups = [
         (_("Customer"), ["kind", "name", "stage", "uscc", "lead_source", "tag_names"]),
@@ -317,6 +319,7 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         model = Contact
         fields = CONTACT_EDITABLE
         widgets = _dates(["birth_date"])
+        field_classes = {"name": CleanCharField}
 
     groups = [(_("Contact"), ["name", "title", "department", "decision_role", "principal_role", "phone", "email", "wechat", "notes"])] + [
         (label, names) for label, names in Contact.SECTIONS

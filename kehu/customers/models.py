@@ -273,7 +273,7 @@ class PersonProfile(PersonFields):
     SECTIONS = [
         (_("Basic"), ["gender", "birth_date", "native_place", "id_number", "home_address", "mobile", "employer", "title"]),
         (_("Background"), ["education", "career", "family"]),
-        (_("Person"), ["lifestyle", "personality", "relationships"]),
+        (pgettext_lazy("profile section", "Person"), ["lifestyle", "personality", "relationships"]),
     ]
 
 
@@ -292,7 +292,7 @@ class Contact(TimeStampedModel, PersonFields):
         ACTUAL_CONTROLLER = "actual_controller", _("Actual controller")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer"))
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=20, choices=DecisionRole.choices, blank=True)
@@ -318,7 +318,7 @@ class Contact(TimeStampedModel, PersonFields):
     SECTIONS = [
         (_("Basic"), ["gender", "birth_date", "native_place", "id_number", "home_address", "employer"]),
         (_("Background"), ["education", "career", "family"]),
-        (_("Person"), ["lifestyle", "personality", "relationships"]),
+        (pgettext_lazy("profile section", "Person"), ["lifestyle", "personality", "relationships"]),
     ]
 
 
@@ -508,6 +508,8 @@ class QualificationCheck(models.Model):
     checked_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("qualification check")
+        verbose_name_plural = _("qualification checks")
         ordering = ["item__position", "item_id"]
         constraints = [models.UniqueConstraint(fields=["customer", "item"], name="qualification_check_unique")]
 
@@ -526,5 +528,7 @@ class CustomerStageChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
 
     class Meta:
+        verbose_name = _("customer stage change")
+        verbose_name_plural = _("customer stage changes")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"])]

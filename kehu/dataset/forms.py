@@ -4,10 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.dataset.export import FORMATS
-from kehu.dataset.files import DATASET_FILES
+from kehu.dataset.files import DATASET_FILES, MEGABYTE, max_bytes, max_rows, too_large_message
 from kehu.dataset.uploads import WORKBOOK
-
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class MultipleFileInput(forms.FileInput):
@@ -32,14 +30,22 @@ class ImportUploadForm(forms.Form):
         help_text=_("Several CSV files named like the format (users.csv, customers.csv, contacts.csv, products.csv …), or one Excel workbook (.xlsx) with a sheet per file."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["files"]
+        limits = _("At most %(rows)s rows and %(size)s MB a file (an Excel workbook counted unzipped).") % {
+            "rows": f"{max_rows():,}", "size": f"{max_bytes() / MEGABYTE:g}",
+        }
+        field.help_text = f"{field.help_text} {limits}"
+
     def clean_files(self) -> list[tuple[str, object]]:
         """The uploads as (canonical name, file); the browser's file name is only matched, never used as a path."""
         uploads = self.cleaned_data["files"]
         named = []
         for uploaded in uploads:
             name = PurePath(uploaded.name.replace("\\", "/")).name.lower()
-            if uploaded.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError(_("%(name)s is larger than 100 MB; import it with the kehu import command instead.") % {"name": uploaded.name})
+            if uploaded.size > max_bytes():  # the limit of files.py; a workbook is checked unzipped later
+                raise forms.ValidationError(too_large_message(uploaded.name))
             if name.endswith(".xlsx"):
                 if len(uploads) > 1:
                     raise forms.ValidationError(_("Upload one Excel workbook on its own, or CSV files only."))

@@ -4,6 +4,7 @@ Every parser takes the cell text and returns the Python value, or raises `CellEr
 with a translated reason. Money is parsed from its decimal text, never through a float.
 """
 
+import re
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -169,4 +170,17 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == time() and value.tzinfo is None else value.isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
+    if isinstance(value, str):
+        return _unescape_ooxml(value) if "_x" in value else value
     return str(value)
+
+
+# Excel writes a control character, which XML cannot hold, as `_x0000_` … `_x001F_`.
+_OOXML_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f])_")
+
+
+def _unescape_ooxml(text: str) -> str:
+    """A workbook's text with its escaped control characters decoded, so that the importer's
+    text rule sees (and refuses) a NUL in an .xlsx as it does in a CSV file. Only controls are
+    decoded: exports write text as it is, and `_x0041_` typed in a name stays as typed."""
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

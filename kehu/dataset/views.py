@@ -29,7 +29,7 @@ def _open_upload(token: str, names: list[str]):
     path = upload_path(token)
     if path is None:
         return None
-    dataset = open_dataset(path)
+    dataset = open_dataset(path, shown=names[0] if path.is_file() and len(names) == 1 else None)
     dataset.label = ", ".join(names)[:255]
     return dataset
 

@@ -69,8 +69,8 @@ class PaymentForm(forms.Form):
     @staticmethod
     def _receivable_label(receivable) -> str:
         order = receivable.order.code if receivable.order_id else "#%s" % receivable.pk
-        return _("%(order)s · open %(open)s %(currency)s · due %(due)s") % {
-            "order": order, "open": receivable.open_amount, "currency": receivable.currency, "due": receivable.due_on,
+        return _("%(order)s · open %(open)s · due %(due)s") % {
+            "order": order, "open": format_money(receivable.open_amount, receivable.currency), "due": receivable.due_on,
         }
 
     @staticmethod

@@ -6,7 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, format_money, format_unit_price
+from kehu.sales.forms import LineFormMixin, product_option_data
 from kehu.sales.models import SalesOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -50,9 +51,9 @@ class ContractForm(forms.Form):
             self.fields["payment_term_days"].help_text = self.term_help(customer_id)
         choices = [("", "—")]
         if quotes:
-            choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {q.total} {q.currency}") for q in quotes]))
+            choices.append((_("Quotes"), [(f"q{q.pk}", f"{q.code} · {q.get_status_display()} · {format_money(q.total, q.currency)}") for q in quotes]))
         if opportunities:
-            choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {o.amount} {o.currency}") for o in opportunities]))
+            choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {format_money(o.amount, o.currency)}") for o in opportunities]))
         self.fields["source"].choices = choices
         _style(self)
 
@@ -130,7 +131,7 @@ class OrderForm(forms.Form):
     def __init__(self, *args, contracts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.contracts = {str(c.pk): c for c in contracts}
-        self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {c.amount} {c.currency}") for c in contracts]
+        self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {format_money(c.amount, c.currency)}") for c in contracts]
         self.fields["contract"].widget.option_data = {str(c.pk): {"data-currency": c.currency} for c in contracts}
         _style(self)
 
@@ -139,9 +140,14 @@ class OrderForm(forms.Form):
         return self.contracts.get(value) if value else None
 
 
-class OrderLineForm(forms.Form):
-    """A line. Product options carry their currency (`data-currency`); the service refuses a product
-    priced in another currency than the order's (`orders.clean_lines`)."""
+class OrderLineForm(LineFormMixin, forms.Form):
+    """A line, checked by `kehu.sales.lines` as a quote line is. Product options carry their
+    currency and list price (`data-currency`, `data-price`: the price fills in when a product is
+    picked); the service refuses a product priced in another currency than the order's
+    (`orders.clean_lines`)."""
+
+    line_kind = "order"
+    line_with_cost = True
 
     product = forms.ChoiceField(label=_("Product"), widget=DataSelect)
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=16, decimal_places=4)
@@ -154,12 +160,13 @@ class OrderLineForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.products = {str(p.pk): p for p in products}
-        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}") for p in products]
-        self.fields["product"].widget.option_data = {str(p.pk): {"data-currency": p.currency} for p in products}
+        self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {format_unit_price(p.list_price, p.currency)}") for p in products]
+        self.fields["product"].widget.option_data = product_option_data(products)
         _style(self)
         for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):
             self.fields[name].widget.attrs.update({"class": "form-control form-control-sm text-end", "step": "any"})
         self.fields["product"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["unit_price"].widget.attrs["data-unit-price"] = "1"
 
     def clean_product(self):
         product = self.products.get(self.cleaned_data.get("product"))

@@ -103,6 +103,8 @@ class PaymentAllocation(models.Model):
     amount = MoneyField(_("amount"))
 
     class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
             models.CheckConstraint(
@@ -127,6 +129,8 @@ class CreditEvent(models.Model):
     at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("credit event")
+        verbose_name_plural = _("credit events")
         ordering = ["-at", "-id"]
 
 
@@ -143,6 +147,8 @@ class WriteOff(models.Model):
     objects = CustomerScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("write-off")
+        verbose_name_plural = _("write-offs")
         ordering = ["-written_on", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="writeoff_amount_positive")]
 

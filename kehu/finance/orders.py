@@ -2,7 +2,8 @@
 
 - `order_create`: whoever may edit the customer's sales data (never finance); lines with
   product, quantity, unit price (the list price unless given), discount % and unit cost (the
-  product's unless given); revenue and cost by `kehu.sales.lines`. A new order is a draft.
+  product's unless given), checked and computed by `kehu.sales.lines` as quote lines are (a
+  product no longer sold is refused). A new order is a draft.
 - `order_confirm`: a draft is checked by credit control (`kehu.finance.credit`) under a lock of
   the customer row, so two confirmations for one customer are decided one after the other; it
   passes → confirmed; it fails → blocked, with a CreditEvent(block) carrying the reasons and
@@ -21,7 +22,6 @@ Every product of an order is priced in the order's currency (`clean_lines` refus
 Status changes lock the order row (select_for_update) and decide under the lock.
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -37,31 +37,21 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
-from kehu.core.money import CURRENCIES, MoneyError, to_decimal
+from kehu.core.money import CURRENCIES
 from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.finance.credit import can_release_order, credit_check
 from kehu.finance.models import CreditEvent, Receivable
 from kehu.finance.services import FinanceError
-from kehu.sales.lines import line_cost, line_revenue
+from kehu.sales import lines as sales_lines
+from kehu.sales.errors import LineError
+from kehu.sales.lines import CleanLine
 from kehu.sales.models import OrderLine, SalesOrder
 from kehu.sales.policy import customer_policy
 
 ZERO = Decimal("0.00")
 KIND_BLOCKED = "order_blocked"
 KIND_RELEASED = "order_released"
-Q4 = Decimal("0.0001")
-
-
-@dataclass(frozen=True)
-class LineInput:
-    product: object
-    quantity: Decimal
-    unit_price: Decimal
-    discount_pct: Decimal
-    unit_cost: Decimal
-    revenue: Decimal
-    cost: Decimal
 
 
 def can_edit_order(user, order) -> bool:
@@ -81,43 +71,14 @@ def order_url(order) -> str:
     return reverse("finance:order-detail", args=[order.pk])
 
 
-def _decimal(value, message, *, places: Decimal, low=Decimal(0), high=None, strict_low=False) -> Decimal:
+def clean_lines(lines, *, currency: str) -> list[CleanLine]:
+    """Check [{product, quantity, unit_price?, discount_pct?, unit_cost?}] of an order in
+    `currency` with the one line check quotes use too (`kehu.sales.lines.clean_lines`: a product
+    still sold and in the order's currency, bounded quantity, price, discount and cost)."""
     try:
-        d = to_decimal(value)
-    except (MoneyError, TypeError):
-        raise FinanceError(message) from None
-    if d.quantize(places) != d or d < low or (strict_low and d == low) or (high is not None and d > high):
-        raise FinanceError(message)
-    return d
-
-
-def clean_lines(lines, *, currency: str) -> list[LineInput]:
-    """Parse [{product, quantity, unit_price?, discount_pct?, unit_cost?}] of an order in `currency`
-    (translated errors); a product priced in another currency is refused."""
-    result = []
-    for n, line in enumerate(lines, start=1):
-        product = line.get("product")
-        if product is None:
-            raise FinanceError(_("Line %(n)s needs a product.") % {"n": n})
-        if product.currency != currency:
-            raise FinanceError(_("Line %(n)s: %(product)s is priced in %(theirs)s, the order is in %(ours)s.") % {
-                "n": n, "product": product, "theirs": product.currency, "ours": currency})
-        quantity = _decimal(line.get("quantity"), _("Line %(n)s needs a positive quantity.") % {"n": n}, places=Q4, strict_low=True)
-        price = line.get("unit_price")
-        price = product.list_price if price in (None, "") else _decimal(price, _("Line %(n)s: the unit price is not valid.") % {"n": n}, places=Q4)
-        discount = line.get("discount_pct")
-        discount = Decimal(0) if discount in (None, "") else _decimal(
-            discount, _("Line %(n)s: the discount is between 0 and 100 %%.") % {"n": n}, places=Decimal("0.01"), high=Decimal(100))
-        cost = line.get("unit_cost")
-        cost = product.unit_cost if cost in (None, "") else _decimal(cost, _("Line %(n)s: the unit cost is not valid.") % {"n": n}, places=Q4)
-        result.append(LineInput(
-            product=product, quantity=quantity, unit_price=price, discount_pct=discount, unit_cost=cost,
-            revenue=line_revenue(quantity=quantity, unit_price=price, discount_pct=discount),
-            cost=line_cost(quantity=quantity, unit_cost=cost),
-        ))
-    if not result:
-        raise FinanceError(_("An order needs at least one line."))
-    return result
+        return sales_lines.clean_lines(lines, currency=currency, kind="order", with_cost=True)
+    except LineError as exc:
+        raise FinanceError(exc.message) from exc
 
 
 def order_total(order) -> Decimal:

@@ -15,7 +15,7 @@ def payment_entries(*, customer, user, limit):
     from django.utils.translation import gettext as _
 
     from kehu.activities.hooks import TimelineEntry
-    from kehu.customers.templatetags.customer_tags import money
+    from kehu.core.money import format_money as money
     from kehu.finance.models import Payment
 
     entries = []

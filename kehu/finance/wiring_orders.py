@@ -8,15 +8,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.activities.hooks import TimelineEntry
+from kehu.core.money import money_text
 
 STATUS_BADGES = {"draft": "text-bg-secondary", "blocked": "text-bg-danger", "confirmed": "text-bg-info", "shipped": "text-bg-success"}
 
 
 def render_order_blocked(n) -> str:
     p = n.params or {}
-    return _("Order %(code)s of %(customer)s (%(total)s %(currency)s, owner %(owner)s) is held by credit control") % {
+    return _("Order %(code)s of %(customer)s (%(total)s, owner %(owner)s) is held by credit control") % {
         "code": p.get("code", ""), "customer": n.customer.name if n.customer_id and n.customer else "",
-        "total": p.get("total", ""), "currency": p.get("currency", ""), "owner": p.get("owner", ""),
+        "total": money_text(p.get("total", ""), p.get("currency", "")), "owner": p.get("owner", ""),
     }
 
 

@@ -17,3 +17,8 @@ class ExactDecoder(json.JSONDecoder):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("parse_float", Decimal)
         super().__init__(*args, **kwargs)
+
+
+def dumps(document) -> str:
+    """JSON with every Decimal written as an exact number (`kehu evaluate --json`, `kehu compare --json`)."""
+    return ExactEncoder(ensure_ascii=False).encode(document)

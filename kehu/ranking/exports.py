@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.cells import escape_cell
-from kehu.ranking import reports
+from kehu.ranking import selectors
+from kehu.ranking.params import ordered_params
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CENT = Decimal("0.01")
@@ -54,7 +56,7 @@ def _run_line(run):
 
 
 def class_sheet(run, table) -> tuple[str, list, list]:
-    header = [_("Class"), _("Customers"), _("Share of customers"), _("Sales"), _("Profit"), _("Share of profit")]
+    header = [_("Class"), pgettext("count", "Customers"), _("Share of customers"), pgettext("amount", "Sales"), _("Profit"), _("Share of profit")]
     rows = [
         [r["label"], r["count"], r["count_share"], (r["sales"], True), (r["profit"], True), r["profit_share"]]
         for r in table["rows"]
@@ -64,10 +66,10 @@ def class_sheet(run, table) -> tuple[str, list, list]:
 
 
 def results_sheet(run, rows) -> tuple[str, list, list]:
-    names = reports.INDICATORS[run.model]
-    header = [_("Code"), _("Customer"), _("Class"), _("Rank"), _("Score")] + [reports.indicator_label(n) for n in names]
+    names = selectors.INDICATORS[run.model]
+    header = [_("Code"), _("Customer"), _("Class"), _("Rank"), _("Score")] + [selectors.indicator_label(n) for n in names]
     out = []
-    for r in reports.decorate(rows, run.model):
+    for r in selectors.decorate(rows, run.model):
         res = r["result"]
         out.append(
             [r["customer"].code, r["customer"].name, r["label"], res.rank, res.score]
@@ -78,15 +80,13 @@ def results_sheet(run, rows) -> tuple[str, list, list]:
 
 def params_sheet(run) -> tuple[str, list, list]:
     rows = [_run_line(run)[i : i + 2] for i in range(0, 8, 2)]
-    from kehu.ranking.services import ordered_params
-
     for name, value in ordered_params(run).items():
-        rows.append([name, reports.decimal_or_none(value) if not isinstance(value, int) else value])
-    return _("Parameters"), [_("Name"), _("Value")], rows
+        rows.append([name, selectors.decimal_or_none(value) if not isinstance(value, int) else value])
+    return _("Parameters"), [pgettext("parameter", "Name"), pgettext("parameter", "Value")], rows
 
 
 def compare_sheets(before, after, diff) -> list[tuple[str, list, list]]:
-    header = [_("Section"), _("Code"), _("Customer"), _("From"), _("To"), _("Indicator"), _("Before"), _("After")]
+    header = [_("Section"), _("Code"), _("Customer"), pgettext("class change", "From"), pgettext("class change", "To"), _("Indicator"), _("Before"), _("After")]
     titles = {"entered": _("Entered"), "left": _("Left"), "promoted": _("Promoted"), "demoted": _("Demoted")}
     rows = []
     for key, title in titles.items():
@@ -96,7 +96,7 @@ def compare_sheets(before, after, diff) -> list[tuple[str, list, list]]:
             if not item["changes"]:
                 rows.append(base + [None, None, None])
             for ch in item["changes"]:
-                money = ch["name"] in reports.MONEY_INDICATORS
+                money = ch["name"] in selectors.MONEY_INDICATORS
                 rows.append(base + [str(ch["label"]), (ch["before"], money), (ch["after"], money)])
     info = [[_("Before"), before.pk, before.as_of.isoformat()], [_("After"), after.pk, after.as_of.isoformat()]]
     return [(_("Changes"), header, rows), (_("Runs"), [_("Run"), "#", _("As of")], info)]

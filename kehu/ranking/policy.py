@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
@@ -32,6 +33,11 @@ KEY = "key"
 # Policy fields, in the order shown.
 FIELDS = ("max_discount_pct", "payment_term_days", "commission_rate_pct", "visit_interval_days")
 MODELS = ("key_account", "value", "pyramid")
+FIELD_LABELS = {
+    "max_discount_pct": gettext_lazy("Maximum discount %"), "payment_term_days": gettext_lazy("Payment term (days)"),
+    "commission_rate_pct": gettext_lazy("Commission rate %"), "visit_interval_days": gettext_lazy("Visit interval (days)"),
+    "service_notes": gettext_lazy("Service notes"),
+}
 
 
 def model_classes() -> dict[str, list[tuple[str, str]]]:
@@ -170,13 +176,9 @@ def customer_policy_detail(customer) -> dict:
                         pyramid_tier=customer.pyramid_tier)
     rows = _rows() if placed else {}
     resolved = resolve(placed, rows, CompanySettings.load(), is_key_account=customer.is_key_account)
-    labels = {
-        "max_discount_pct": _("Maximum discount %"), "payment_term_days": _("Payment term (days)"),
-        "commission_rate_pct": _("Commission rate %"), "visit_interval_days": _("Visit interval (days)"),
-    }
     return {
         "policy": resolved.policy,
-        "fields": [{"name": n, "label": labels[n], "value": getattr(resolved.policy, n), "source": key_label(resolved.sources[n])}
+        "fields": [{"name": n, "label": FIELD_LABELS[n], "value": getattr(resolved.policy, n), "source": key_label(resolved.sources[n])}
                    for n in FIELDS],
         "sources": {n: key_label(k) for n, k in resolved.sources.items()},
         "notes": [{"source": label, "text": text} for label, text in resolved.notes],
@@ -190,110 +192,7 @@ def policy_sources(customer) -> dict[str, str]:
     return customer_policy_detail(customer)["sources"]
 
 
-# --- the policies page (admin) ------------------------------------------------------------------
+# --- the policies page (admin): what it edits; the write is kehu.ranking.services.policies ------
 
 EDITABLE = ("max_discount_pct", "payment_term_days", "visit_interval_days", "commission_rate_pct", "service_notes")
 MAX_DAYS = 3650
-HUNDRED = Decimal(100)
-
-
-def can_edit_policies(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_admin_role)
-
-
-def _clean_percent(value, label):
-    from kehu.ranking.services import RankingError
-
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except ArithmeticError:
-        raise RankingError(_("%(field)s: enter a number.") % {"field": label}) from None
-    if not number.is_finite() or not Decimal(0) <= number <= HUNDRED or number != number.quantize(Decimal("0.01")):
-        raise RankingError(_("%(field)s: a percentage from 0 to 100 with at most 2 decimals.") % {"field": label})
-    return number.quantize(Decimal("0.01"))
-
-
-def _clean_days(value, label):
-    from kehu.ranking.services import RankingError
-
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
-        raise RankingError(_("%(field)s: a whole number of days, 0 or more.") % {"field": label})
-    days = int(value)
-    if not 0 <= days <= MAX_DAYS:
-        raise RankingError(_("%(field)s: from 0 to %(max)d days.") % {"field": label, "max": MAX_DAYS})
-    return days
-
-
-def _snap(row: TierPolicy | None) -> dict:
-    if row is None:
-        return {name: None for name in EDITABLE}
-    values = {name: getattr(row, name) for name in EDITABLE}
-    return {k: (str(v.quantize(Decimal("0.01"))) if isinstance(v, Decimal) else v) for k, v in values.items()}
-
-
-def tier_policies_set(*, actor, values: dict) -> dict:
-    """Save the policies of the page: `values` = {(model, class): {field: value}} for the rows
-    given (rows not given are left alone). A row with every field blank is deleted (not
-    created). All or nothing, in one transaction; one audit event per changed row.
-    Returns {"created": n, "changed": n, "deleted": n}."""
-    from django.core.exceptions import PermissionDenied
-    from django.db import transaction
-
-    from kehu.core.audit import audit_record
-    from kehu.core.models import AuditEvent
-    from kehu.ranking.services import RankingError
-
-    if not can_edit_policies(actor):
-        raise PermissionDenied
-    known = {(m, k) for m, classes in model_classes().items() for k, _label in classes}
-    cleaned = {}
-    for key, data in values.items():
-        if key not in known:
-            raise RankingError(_("Unknown tier or class: %(key)s.") % {"key": ":".join(map(str, key))})
-        label = policy_label(*key)
-        notes = (data.get("service_notes") or "").strip()
-        if len(notes) > 4000:
-            raise RankingError(_("%(field)s: at most 4000 characters.") % {"field": label})
-        cleaned[key] = {
-            "max_discount_pct": _clean_percent(data.get("max_discount_pct"), label),
-            "payment_term_days": _clean_days(data.get("payment_term_days"), label),
-            "visit_interval_days": _clean_days(data.get("visit_interval_days"), label),
-            "commission_rate_pct": _clean_percent(data.get("commission_rate_pct"), label),
-            "service_notes": notes,
-        }
-    counts = {"created": 0, "changed": 0, "deleted": 0}
-    conf = CompanySettings.load()
-    with transaction.atomic():
-        # Two admins saving at once take turns (the company settings row is the lock), so a new
-        # row is never created twice.
-        CompanySettings.objects.select_for_update().filter(pk=conf.pk).first()
-        existing = {(r.model, r.klass): r for r in TierPolicy.objects.select_for_update().all()}
-        for key, data in cleaned.items():
-            row = existing.get(key)
-            before = _snap(row)
-            blank = all(v in (None, "") for v in data.values())
-            if blank:
-                if row is not None:
-                    audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=row,
-                                 changes={k: [v, None] for k, v in before.items() if v not in (None, "")})
-                    row.delete()
-                    counts["deleted"] += 1
-                continue
-            if row is None:
-                row = TierPolicy.objects.create(model=key[0], klass=key[1], **data)
-                audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=row,
-                             changes={k: [None, v] for k, v in _snap(row).items() if v not in (None, "")})
-                counts["created"] += 1
-                continue
-            for name, value in data.items():
-                setattr(row, name, value)
-            changes = {k: [before[k], v] for k, v in _snap(row).items() if before[k] != v}
-            if changes:
-                row.save()
-                audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=row, changes=changes)
-                counts["changed"] += 1
-    return counts

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.ranking import views_policies
+from kehu.ranking.views import policies as views_policies
 
 urlpatterns = [
     path("policies/", views_policies.policies_view, name="policies"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.ranking import views_settings
+from kehu.ranking.views import settings as views_settings
 
 urlpatterns = [
     path("settings/", views_settings.settings_view, name="settings"),

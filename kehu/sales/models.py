@@ -113,6 +113,8 @@ class OpportunityStageChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name = _("opportunity stage change")
+        verbose_name_plural = _("opportunity stage changes")
         ordering = ["at", "id"]
 
 
@@ -175,6 +177,14 @@ class Quote(TimeStampedModel):
 
         return policy_label(self.payment_term_policy)
 
+    @property
+    def lines_text(self) -> str:
+        """The lines as one text ("P1 × 3 @ 100 −12.5 %; …", kehu.sales.lines.lines_text): what the
+        stale-edit guard of the quote form compares, and shows when somebody changed them meanwhile."""
+        from kehu.sales.lines import lines_text
+
+        return lines_text(self.lines.select_related("product").order_by("id"))
+
     def __str__(self) -> str:
         return self.code
 
@@ -188,6 +198,8 @@ class QuoteLine(models.Model):
     revenue = MoneyField(_("line amount"), default=0)
 
     class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=models.Q(discount_pct__gte=0, discount_pct__lte=100), name="quoteline_discount_0_100")]
 
@@ -245,7 +257,7 @@ class SalesOrder(TimeStampedModel):
 
 class OrderLine(models.Model):
     """revenue = round(quantity × unit price × (1 − discount ÷ 100), 2); cost = round(quantity ×
-    unit cost, 2) (DOMAIN.md §5.0), computed by sales.lines.line_amounts when written."""
+    unit cost, 2) (DOMAIN.md §5.0), computed by kehu.sales.lines when written."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))

@@ -58,6 +58,16 @@ def customer_policy(customer) -> Policy:
     return customer_policies([customer.pk])[customer.pk]
 
 
+def policy_source(policy, name: str) -> str:
+    """The key of the tier policy that set field `name` of `policy` ("" = the company default);
+    `policy_label` shows it. Tier policies (kehu.ranking.policy.RankedPolicy) carry `sources`;
+    a plain Policy only `tier`, the source of its maximum discount."""
+    sources = getattr(policy, "sources", None) or {}
+    if name in sources:
+        return sources[name]
+    return policy.tier if name == "max_discount_pct" else ""
+
+
 def policy_key(model: str, klass: str) -> str:
     """The stored name of one tier policy: "value:problem", "pyramid:small", "key_account:key"."""
     return f"{model}:{klass}"

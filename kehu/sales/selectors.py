@@ -1,22 +1,47 @@
-"""Reads of selling, each starting from the visibility scope."""
+"""Reads of selling, each starting from the visibility scope (`visible_to(user)`) and owning
+its `select_related` / `annotate`: the opportunity list and board, the opportunity page, the
+quotes and the approval queue, what a quote form offers."""
 
-from kehu.sales.models import Opportunity
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from kehu.core.money import quantize_cents
+from kehu.core.views import get_visible_or_404
+from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange, Product, Quote
+
+# --- opportunities ----------------------------------------------------------------------------
 
 
-def opportunity_list(*, user, open_only: bool = False):
+def opportunity_list(
+    *, user, open_only: bool = False, owner=None, close_from: date | None = None, close_to: date | None = None,
+    stage: OpportunityStage | None = None, search: str = "",
+):
+    """The opportunities `user` sees, filtered. The period (`close_from`..`close_to`, both ends
+    inclusive) is about when a deal closes: an open opportunity by its expected close date, a
+    won or lost one by the day it was actually closed (DOMAIN.md §7)."""
     qs = Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage")
     if open_only:
         qs = qs.filter(stage__is_closed=False)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if close_from is not None:
+        qs = qs.filter(Q(stage__is_closed=False, expected_close_on__gte=close_from) | Q(stage__is_closed=True, closed_on__gte=close_from))
+    if close_to is not None:
+        qs = qs.filter(Q(stage__is_closed=False, expected_close_on__lte=close_to) | Q(stage__is_closed=True, closed_on__lte=close_to))
+    if stage is not None:
+        qs = qs.filter(stage=stage)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(code__iexact=search) | Q(customer__name__icontains=search)
+                       | Q(customer__code__iexact=search))
     return qs
 
 
 def opportunity_get_visible_or_404(*, user, pk) -> Opportunity:
-    from django.http import Http404
-
-    try:
-        return opportunity_list(user=user).get(pk=pk)
-    except (Opportunity.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_visible_or_404(opportunity_list(user=user), pk=pk)
 
 
 def open_opportunities_of(customer) -> list[Opportunity]:
@@ -33,24 +58,108 @@ def open_opportunities_of(customer) -> list[Opportunity]:
     return cached
 
 
-def quote_list(*, user, status: str = ""):
-    from kehu.sales.models import Quote
+def stage_list() -> list[OpportunityStage]:
+    """The opportunity stages in their order (the board's columns, the move selector)."""
+    return list(OpportunityStage.objects.all())
 
+
+def opportunity_stage_changes(*, opportunity) -> list[OpportunityStageChange]:
+    """The opportunity's stage history, newest first."""
+    return list(OpportunityStageChange.objects.filter(opportunity=opportunity)
+                .select_related("from_stage", "to_stage", "user").order_by("-at", "-id"))
+
+
+def opportunity_activities(*, user, opportunity, limit: int) -> list:
+    """The follow-ups linked to the opportunity that `user` sees, newest first."""
+    from kehu.activities.models import Activity
+
+    return list(Activity.objects.visible_to(user).filter(opportunity=opportunity)
+                .select_related("owner", "contact").order_by("-at", "-due_on", "-id")[:limit])
+
+
+def opportunity_quotes(*, user, opportunity, limit: int) -> list[Quote]:
+    return list(Quote.objects.visible_to(user).filter(opportunity=opportunity)
+                .select_related("owner").order_by("-created_at", "-id")[:limit])
+
+
+# --- the pipeline board -------------------------------------------------------------------------
+
+@dataclass
+class Column:
+    stage: OpportunityStage
+    cards: list = field(default_factory=list)
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    weighted: Decimal = Decimal("0.00")
+
+
+def effective_probability(opportunity) -> int:
+    """The rep's probability if set, else the stage's default."""
+    return opportunity.probability if opportunity.probability is not None else opportunity.stage.probability
+
+
+def weighted_total(opportunities) -> Decimal:
+    """Σ amount × probability ÷ 100, summed exactly and rounded to the cent once."""
+    return quantize_cents(sum((o.amount * effective_probability(o) / 100 for o in opportunities), Decimal(0)))
+
+
+def pipeline_columns(*, user, **filters) -> list[Column]:
+    """Open stages with their cards; closed stages (won, lost) with counts and totals only.
+    `filters` as for `opportunity_list`: in a period, won and lost deals count by the day they
+    were closed, open ones by their expected close date."""
+    stages = stage_list()
+    qs = opportunity_list(user=user, **filters)
+    columns = {s.pk: Column(stage=s) for s in stages}
+    for opp in qs.filter(stage__is_closed=False).order_by("expected_close_on", "pk"):
+        columns[opp.stage_id].cards.append(opp)
+    for column in columns.values():
+        if not column.stage.is_closed:
+            column.count = len(column.cards)
+            column.total = quantize_cents(sum((o.amount for o in column.cards), Decimal(0)))
+            column.weighted = weighted_total(column.cards)
+    closed = qs.filter(stage__is_closed=True).order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"))
+    for row in closed:
+        column = columns[row["stage_id"]]
+        column.count = row["n"]
+        column.total = quantize_cents(row["total"] or 0)  # Sum of a MoneyField: exact cents, handed back as Decimal
+        column.weighted = quantize_cents(column.total * column.stage.probability / 100)
+    return [columns[s.pk] for s in stages]
+
+
+# --- quotes ---------------------------------------------------------------------------------------
+
+def quote_list(*, user, status: str = ""):
     qs = Quote.objects.visible_to(user).select_related("customer", "owner", "opportunity")
     if status:
         qs = qs.filter(status=status)
     return qs
 
 
-def quote_get_visible_or_404(*, user, pk):
-    from django.http import Http404
+def quote_get_visible_or_404(*, user, pk) -> Quote:
+    return get_visible_or_404(Quote.objects.visible_to(user).select_related("customer", "owner", "opportunity", "decided_by"), pk=pk)
 
-    from kehu.sales.models import Quote
 
-    try:
-        return Quote.objects.visible_to(user).select_related("customer", "owner", "opportunity", "decided_by").get(pk=pk)
-    except (Quote.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+def quote_lines(*, quote) -> list:
+    return list(quote.lines.select_related("product"))
+
+
+def products_for_sale(*, include=()) -> list[Product]:
+    """The products a quote line may offer: those still sold, plus `include` (the products
+    already on the lines being edited, so a product no longer sold stays shown there — and is
+    refused by the line check until the line changes)."""
+    products = list(Product.objects.filter(is_active=True).order_by("name", "code"))
+    known = {p.pk for p in products}
+    return products + [p for p in include if p.pk not in known and not known.add(p.pk)]
+
+
+def quote_opportunities(*, customer, current=None) -> list[Opportunity]:
+    """The customer's open and won opportunities (and the quote's own, even if lost since):
+    those a quote may be linked to (kehu.sales.services.quotes._check_opportunity)."""
+    opps = list(Opportunity.objects.filter(customer_id=customer.pk).filter(Q(stage__is_closed=False) | Q(stage__is_won=True))
+                .select_related("stage").order_by("-created_at", "-id"))
+    if current is not None and current.pk not in {o.pk for o in opps}:
+        opps.insert(0, current)
+    return opps
 
 
 def quote_approval_queue(*, user):
@@ -58,7 +167,6 @@ def quote_approval_queue(*, user):
     quote (but their own); for a manager those owned by members of the teams they manage.
     Never the quotes `user` owns or submitted (they may not decide them)."""
     from kehu.accounts.visibility import managed_user_ids
-    from kehu.sales.models import Quote
 
     qs = Quote.objects.visible_to(user).filter(status=Quote.Status.PENDING).exclude(owner_id=user.pk)
     qs = qs.exclude(submitted_by_id=user.pk)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.activities.hooks import TimelineEntry
+from kehu.core.money import percent_text
 from kehu.sales.policy import policy_label
 
 
@@ -15,7 +16,7 @@ def render_quote_approval(n) -> str:
     p = n.params or {}
     values = {
         "owner": p.get("owner", ""), "code": p.get("code", ""), "customer": n.customer.name if n.customer_id and n.customer else "",
-        "discount": p.get("discount", ""), "allowed": p.get("allowed", ""), "policy": policy_label(p.get("policy") or ""),
+        "discount": percent_text(p.get("discount", "")), "allowed": percent_text(p.get("allowed", "")), "policy": policy_label(p.get("policy") or ""),
         "term": p.get("term"), "allowed_term": p.get("allowed_term"),
     }
     term_over = values["term"] is not None and values["allowed_term"] is not None and values["term"] > values["allowed_term"]
@@ -23,7 +24,7 @@ def render_quote_approval(n) -> str:
                                       and Decimal(p["discount"]) > Decimal(p["allowed"]))
     reasons = []
     if discount_over:
-        reasons.append(_("a discount of %(discount)s %% (the policy allows %(allowed)s %%)") % values)
+        reasons.append(_("a discount of %(discount)s (the policy allows %(allowed)s)") % values)
     if term_over:
         reasons.append(_("a payment term of %(term)s days (the policy allows %(allowed_term)s)") % values)
     text = _("%(owner)s asks you to approve quote %(code)s for %(customer)s: %(reasons)s") % {**values, "reasons": _("; ").join(reasons)}

@@ -16,8 +16,9 @@
     });
     const fromSource = sourceSelect ? sourceAmounts[sourceSelect.value] : undefined;
     const target = cents((amountInput && amountInput.value) || fromSource || targetCell.dataset.target);
-    sumCell.textContent = (sum / 100).toFixed(2);
-    if (target !== null) targetCell.textContent = (target / 100).toFixed(2);
+    const grouped = (c) => (c / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    sumCell.textContent = grouped(sum);
+    if (target !== null) targetCell.textContent = grouped(target);
     sumCell.classList.toggle("text-danger", target !== null && sum !== target);
     sumCell.classList.toggle("text-success", target !== null && sum === target);
   }

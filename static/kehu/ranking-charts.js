@@ -1,8 +1,11 @@
 /* Ranking report charts (ECharts). Data comes from a json_script element whose numbers are
    decimal strings made on the server from exact Decimals; they are only turned into JS numbers
-   here, for drawing. Tiers keep their ladder order (best on top): the count pyramid is narrow
-   on top, the profit pyramid is wide on top. A tooltip formatter returns HTML, so it escapes
-   every name it shows (ECharts' default tooltips escape by themselves). */
+   here, for drawing. The server hands the tiers best first. The count pyramid is drawn from the
+   bottom up, widest tier at the bottom and narrowing to the top (ECharts' "ascending" funnel:
+   each tier's width is its count, so the tier with the most customers is the widest — with
+   "none" the last tier tapered to a point and the pyramid drew as a diamond). The profit
+   pyramid keeps the ladder order, wide on top. A tooltip formatter returns HTML, so it
+   escapes every name it shows (ECharts' default tooltips escape by themselves). */
 (function () {
   "use strict";
 
@@ -30,8 +33,9 @@
         tooltip: { trigger: "item", formatter: function (p) { return escapeHTML(p.name) + ": " + escapeHTML(p.data.label); } },
         series: [{
           type: "funnel", name: name, left: "10%", width: "80%", minSize: isCount ? "8%" : "20%", maxSize: "100%",
-          // "none": the ladder order of the data (best first, on top); widths follow the values.
-          sort: "none", gap: 2,
+          // count: "ascending" draws bottom-up, largest count at the bottom (a pyramid);
+          // profit: "none" keeps the ladder order of the data (best first, on top).
+          sort: isCount ? "ascending" : "none", gap: 2,
           label: { show: true, position: "inside", formatter: function (p) { return p.name + " " + p.data.label; } },
           data: data
         }]

@@ -171,7 +171,7 @@ def test_rep_a_sees_person_id_number_masked(api, cast):
     from kehu.customers.models import PersonProfile
 
     person = make_customer(cast["rep_a"], "王小明", "P00001", kind="person")
-    PersonProfile.objects.create(customer=person, id_number="110101199003070011")
+    PersonProfile.objects.filter(customer=person).update(id_number="110101199003070011")
     profile = api(cast["rep_a"]).get(detail(person)).json()["profile"]
     assert profile["id_number"] == "1101**********0011"
 

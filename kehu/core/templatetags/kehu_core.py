@@ -1,6 +1,57 @@
+from decimal import Decimal
+
 from django import template
 
+from kehu.core.money import DEFAULT_CURRENCY, MoneyError, format_money, format_percent, format_score, format_unit_price
+
 register = template.Library()
+
+
+@register.filter
+def money(value, currency=DEFAULT_CURRENCY):
+    """{{ contract.amount|money:contract.currency }} → ¥1,234.50 (the one display format of an
+    amount, kehu.core.money.format_money); empty for None; anything else shown as it is."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_money(value if isinstance(value, (Decimal, int)) else Decimal(str(value)), currency or DEFAULT_CURRENCY)
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
+
+
+@register.filter
+def price(value, currency=DEFAULT_CURRENCY):
+    """{{ line.unit_price|price:quote.currency }} → ¥12.50 or ¥0.1234: a unit price, which keeps
+    up to 4 decimals (money rounds to the cent)."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_unit_price(value if isinstance(value, (Decimal, int)) else Decimal(str(value)), currency or DEFAULT_CURRENCY)
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
+
+
+@register.filter
+def percent(value, kind=""):
+    """{{ quote.max_discount_pct|percent }} → 12.50% (a percentage); {{ share|percent:"ratio" }} →
+    31.45% (a fraction). Two decimals, half-up; a whole number stays whole (40%)."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_percent(value if isinstance(value, (Decimal, int)) else Decimal(str(value)), ratio=kind == "ratio")
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
+
+
+@register.filter
+def score(value):
+    """{{ result.score|score }} → 73.5: a score or a rating with one decimal."""
+    if value in (None, ""):
+        return ""
+    try:
+        return format_score(value if isinstance(value, (Decimal, int)) else Decimal(str(value)))
+    except (MoneyError, ArithmeticError, ValueError):
+        return str(value)
 
 
 @register.filter

@@ -125,3 +125,99 @@ def test_unit_price_and_money_round_trip_through_sql(db):
         amount=Value("1,234.565", output_field=MoneyField()),
     ).values("price", "amount").get()
     assert row == {"price": Decimal("12.3457"), "amount": Decimal("1234.57")}
+
+
+# --- one display format (issue 10 #15) -----------------------------------------------------------
+
+from django.template import Context, Template  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+from kehu.core.money import format_percent, format_score, format_unit_price  # noqa: E402
+
+
+@pytest.mark.parametrize(("value", "currency", "expected"), [
+    (Decimal("113000"), "CNY", "¥113,000.00"),
+    (Decimal("-1234.5"), "CNY", "-¥1,234.50"),       # the sign before the symbol
+    (Decimal("0.005"), "CNY", "¥0.01"),              # half-up to the cent
+    (Decimal("99999999999999.99"), "USD", "$99,999,999,999,999.99"),
+    (Decimal("5"), "EUR", "€5.00"),
+    (Decimal("5"), "HKD", "HK$5.00"),
+    (Decimal("5"), "JPY", "JP¥5.00"),               # not ¥: in a Chinese page ¥ is the yuan
+    (Decimal("5"), "GBP", "GBP 5.00"),              # a currency without a symbol: its code
+    (Decimal("5"), "", "¥5.00"),                    # no currency: the default
+    ("1234.5", "CNY", "¥1,234.50"),
+    (7, "CNY", "¥7.00"),
+])
+def test_format_money_puts_the_symbol_and_thousands_separators(value, currency, expected):
+    assert format_money(value, currency) == expected
+
+
+@pytest.mark.parametrize(("value", "kwargs", "expected"), [
+    (Decimal("0.3145"), {"ratio": True}, "31.45%"),
+    (Decimal("0.31456"), {"ratio": True}, "31.46%"),
+    (Decimal("1"), {"ratio": True}, "100.00%"),
+    (Decimal("-0.05"), {"ratio": True}, "-5.00%"),
+    (Decimal("12.5"), {}, "12.5%"),                 # a percentage keeps its own decimals...
+    (Decimal("10.00"), {}, "10.00%"),
+    (Decimal("12345.678"), {}, "12,345.68%"),       # ...up to two
+    (Decimal("1E+2"), {}, "100%"),
+    (40, {}, "40%"),                                # a whole percentage (a probability) stays whole
+    (None, {}, ""),
+])
+def test_format_percent(value, kwargs, expected):
+    assert format_percent(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Decimal("73.4512"), "73.5"),
+    (Decimal("73.45"), "73.5"),                     # half-up
+    (Decimal("3"), "3.0"),
+    (Decimal("1234.56"), "1,234.6"),
+    (12, "12.0"),
+    (None, ""),
+])
+def test_format_score_has_one_decimal(value, expected):
+    assert format_score(value) == expected
+
+
+def _render(text, **context):
+    return Template("{% load kehu_core %}" + text).render(Context(context))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_money_percent_and_score_filters_read_the_same_in_both_languages(language):
+    with translation.override(language):
+        assert _render("{{ v|money:c }}", v=Decimal("113000"), c="CNY") == "¥113,000.00"
+        assert _render("{{ v|money }}", v=Decimal("1.5")) == "¥1.50"
+        assert _render("{{ v|money:c }}", v=Decimal("1.5"), c="USD") == "$1.50"
+        assert _render("{{ v|money }}", v=None) == ""
+        assert _render('{{ v|percent:"ratio" }}', v=Decimal("0.3145")) == "31.45%"
+        assert _render("{{ v|percent }}", v=Decimal("31.45")) == "31.45%"
+        assert _render("{{ v|percent }}", v=None) == ""
+        assert _render("{{ v|score }}", v=Decimal("1234.5678")) == "1,234.6"
+
+
+def test_money_filter_shows_a_non_amount_as_it_is():
+    assert _render("{{ v|money }}", v="n/a") == "n/a"
+    assert _render("{{ v|percent }}", v="n/a") == "n/a"
+
+
+def test_customer_tags_money_is_the_core_filter():
+    from kehu.core.templatetags import kehu_core
+    from kehu.customers.templatetags import customer_tags
+
+    assert customer_tags.money is kehu_core.money
+    assert Template("{% load customer_tags %}{{ v|money:'USD' }}").render(Context({"v": Decimal("2")})) == "$2.00"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Decimal("12.5"), "¥12.50"),
+    (Decimal("0.1234"), "¥0.1234"),
+    (Decimal("1200"), "¥1,200.00"),
+    (Decimal("1234.5670"), "¥1,234.567"),
+    (Decimal("-3.25"), "-¥3.25"),
+    (None, ""),
+])
+def test_a_unit_price_keeps_its_own_decimals(value, expected):
+    assert format_unit_price(value, "CNY") == expected
+    assert _render("{{ v|price:'CNY' }}", v=value) == expected

@@ -82,3 +82,31 @@ def test_every_source_string_is_translated(source):
     assert strings, "the scan found no strings at all"
     missing = sorted({(s, where) for s, where in strings if s and s not in translated})
     assert missing == [], f"{len(missing)} strings without a Chinese translation, e.g. {missing[:15]}"
+
+
+def _context_strings():
+    """(context, msgid, where) of every pgettext call and every {% translate "x" context "y" %}."""
+    found = set()
+    for path in list((ROOT / "kehu").rglob("*.py")) + list((ROOT / "config").rglob("*.py")):
+        if "/tests/" in str(path) or "/migrations/" in str(path):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("pgettext")
+                    and len(node.args) >= 2 and all(isinstance(a, ast.Constant) for a in node.args[:2])):
+                found.add((node.args[0].value, node.args[1].value, f"{path.relative_to(ROOT)}:{node.lineno}"))
+    for base in [ROOT / "templates"] + list((ROOT / "kehu").glob("*/templates")):
+        for path in base.rglob("*.html"):
+            for m in TRANSLATE_TAG.finditer(path.read_text(encoding="utf-8")):
+                if m.group("ctx"):
+                    found.add((m.group("ctx"), m.group("s").replace("%", "%%"), str(path.relative_to(ROOT))))
+    return found
+
+
+def test_every_string_with_a_context_is_translated_in_that_context():
+    """A context entry (msgctxt) is its own entry: the plain msgid's Chinese does not stand in for it."""
+    catalogue = polib.pofile(str(PO_PATH))
+    translated = {(e.msgctxt, e.msgid) for e in catalogue if not e.obsolete and e.translated() and "fuzzy" not in e.flags}
+    strings = _context_strings()
+    assert strings, "the scan found no context at all"
+    missing = sorted({(ctx, s, where) for ctx, s, where in strings if (ctx, s) not in translated})
+    assert missing == [], f"{len(missing)} strings without a Chinese translation in their context, e.g. {missing[:15]}"

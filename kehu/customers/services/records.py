@@ -53,6 +53,12 @@ def clean_uscc(value: str) -> str:
     return uscc_std.compact(value)
 
 
+def different_legal_entities(uscc: str, other_uscc: str) -> bool:
+    """Two customers that both have a USCC, and not the same one, are different legal entities
+    (DOMAIN §2: the USCC is the first key): a shared name or phone is only a warning then."""
+    return bool(uscc and other_uscc) and uscc_std.compact(uscc) != uscc_std.compact(other_uscc)
+
+
 def customer_derive_fields(customer: Customer) -> None:
     """Fill the search and de-duplication helpers from the name and phone."""
     customer.name = (customer.name or "").strip()
@@ -150,7 +156,9 @@ def customer_create(
     """Create a customer owned by `owner` (default: the actor when a rep or manager; else the pool).
 
     Raises DuplicateCustomer when an existing customer has the same USCC (always), or the
-    same normalised name or phone (unless `allow_possible_duplicate`).
+    same normalised name or phone (unless `allow_possible_duplicate`) — except when both have
+    a USCC and they differ: those are different legal entities and the create goes on (the
+    form's live check still shows them as a warning).
     """
     if not permissions.can_create_customer(actor):
         raise PermissionDenied
@@ -168,7 +176,8 @@ def customer_create(
     customer_derive_fields(customer)
     with transaction.atomic():
         matches = customer_find_duplicates(uscc=customer.uscc, name=customer.name, phone=customer.phone)
-        if matches and (any(m.reason == "uscc" for m in matches) or not allow_possible_duplicate):
+        possible = [m for m in matches if not different_legal_entities(customer.uscc, m.customer.uscc)]
+        if any(m.reason == "uscc" for m in matches) or (possible and not allow_possible_duplicate):
             raise DuplicateCustomer(matches)
         now = timezone.now()
         customer.code = next_customer_code()

@@ -1,7 +1,6 @@
 """Template helpers of the customer pages: money, masking, sort links, field rows."""
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from django import template
 from django.db import models
@@ -9,7 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from kehu.core.fields import MoneyField
-from kehu.core.money import MoneyError, format_money
+from kehu.core.templatetags.kehu_core import money
 from kehu.customers.selectors import mask
 
 register = template.Library()
@@ -17,15 +16,9 @@ register = template.Library()
 SENSITIVE = {"id_number", "bank_account"}
 
 
-@register.filter
-def money(value, currency="CNY"):
-    """{{ customer.credit_limit|money:customer.currency }} -> ¥1,234.50 (empty for None)."""
-    if value in (None, ""):
-        return ""
-    try:
-        return format_money(value if isinstance(value, Decimal) else Decimal(str(value)), currency or "CNY")
-    except (MoneyError, ArithmeticError, ValueError):
-        return str(value)
+# The money filter lives in kehu.core (kehu_core); it stays registered here for the templates that
+# load customer_tags.
+register.filter("money", money)
 
 
 @register.filter

@@ -24,6 +24,8 @@ from decimal import Decimal
 from django.db import reset_queries
 from django.utils.translation import gettext as _
 
+from kehu.core.text import TextError, visible_text
+from kehu.core.text import clean_text as clean_chars
 from kehu.dataset.files import Table, TableError
 from kehu.dataset.values import CellError, clean_text
 
@@ -133,6 +135,8 @@ class Row:
         self.values = values
         self.bad = False
         self.action: str | None = None
+        # (column, reason) of cells the text rule refuses; reported by the check pass.
+        self.cell_problems: list[tuple[str, str]] = []
 
     def has(self, column: str) -> bool:
         return column in self.importer.header_set
@@ -225,9 +229,14 @@ class Importer:
 
     # --- the passes ----------------------------------------------------------------
     def _rows(self) -> Iterator[Row]:
-        """The data rows (blank ones skipped); the header is read on the way."""
+        """The data rows (blank ones skipped); the header is read on the way. Every cell goes
+        through the text rule of kehu.core.text: zero-width characters are dropped, and a cell
+        with a direction or control character (NUL …) makes the row bad in the check pass."""
         columns = None
         for line, cells in self.table.rows():
+            problems: list[tuple[int, str]] = []
+            if not "".join(cells).isprintable():
+                cells = [_clean_cell(i, c, problems) for i, c in enumerate(cells)]
             cells = [clean_text(c) for c in cells]
             if columns is None:
                 columns = [c.lower() for c in cells]
@@ -241,7 +250,9 @@ class Importer:
                         values[columns[i]] = text
                 elif text:
                     values[f"#{i + 1}"] = text
-            yield Row(self, line, values)
+            row = Row(self, line, values)
+            row.cell_problems = [(columns[i], reason) for i, reason in problems if i < len(columns) and columns[i] in self.header_set]
+            yield row
 
     def _chunks(self, rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
         chunk: list[Row] = []
@@ -262,7 +273,7 @@ class Importer:
         if first is None:
             self.add_notice(None, "", _("The file is empty."))
             return False
-        names = [clean_text(c).lower() for c in first[1]]
+        names = [clean_text(visible_text(c)).lower() for c in first[1]]
         self.header = names
         seen = set()
         for name in names:
@@ -283,6 +294,8 @@ class Importer:
     def _rows_checked(self) -> Iterator[Row]:
         """Rows with the generic checks done: no cells past the header, required values present."""
         for row in self._rows():
+            for column, reason in row.cell_problems:
+                row.error(column, reason)
             extra = [k for k in row.values if k.startswith("#")]
             if extra:
                 row.error("", _("This row has more cells than the header (%(count)d); check for an unquoted comma.") % {"count": len(self.header)})
@@ -352,6 +365,16 @@ class Importer:
             self.write(chunk)
             reset_queries()  # with DEBUG on, Django would keep every statement of the import
         self.finish_write()
+
+
+def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:
+    """A cell under the text rule; a refused one is noted in `problems` and kept without the
+    offending characters, so the row's other checks see what the user sees."""
+    try:
+        return clean_chars(text)
+    except TextError as exc:
+        problems.append((index, exc.message))
+        return visible_text(text)
 
 
 def plain(value):

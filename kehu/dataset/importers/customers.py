@@ -4,10 +4,11 @@ created_at.
 
 Rows are matched by code: a new code creates a customer, a known one updates the columns
 the file has (a column left out of the header is left alone; an empty cell empties the
-field — an empty owner puts the customer in the public pool). A new customer whose USCC
-or normalised name already belongs to another code is a bad row (de-duplication, §2); the
-same phone is only a warning. Managers import customers of their own teams and of the
-pool only.
+field — an empty owner puts the customer in the public pool). De-duplication follows §2,
+the USCC first: a new customer whose USCC already belongs to another code is a bad row, and
+so is one whose normalised name does — unless both have a USCC and they differ (different
+legal entities: a warning). The same phone is only a warning. Managers import customers of
+their own teams and of the pool only.
 """
 
 from django.db.models import F
@@ -19,7 +20,7 @@ from kehu.core.models import AuditEvent
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
-from kehu.customers.services.records import clean_uscc, customer_derive_fields
+from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
 from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
@@ -76,7 +77,7 @@ class CustomerImporter(Importer):
         super().__init__(ctx, table)
         self.first_code: dict[str, int] = {}
         self.first_uscc: dict[str, tuple[int, str]] = {}
-        self.first_name: dict[str, tuple[int, str]] = {}
+        self.first_name: dict[str, tuple[int, str, str]] = {}
         self.first_phone: dict[str, tuple[int, str]] = {}
         self.in_file_referrers: list[tuple[int, str]] = []
         self.deferred_referrers: list[tuple[str, str]] = []
@@ -90,7 +91,7 @@ class CustomerImporter(Importer):
             self.first_uscc.setdefault(uscc, (row.line, code))
         name = normalize_name(row.get("name"))
         if name:
-            self.first_name.setdefault(name, (row.line, code))
+            self.first_name.setdefault(name, (row.line, code, uscc))
         phone = normalize_phone(row.get("phone"))
         if len(phone) >= 7:
             self.first_phone.setdefault(phone, (row.line, code))
@@ -192,10 +193,10 @@ class CustomerImporter(Importer):
             for uscc, code in Customer.objects.alive().filter(uscc__in=batch).values_list("uscc", "code"):
                 uscc_owners.setdefault(uscc, set()).add(code)
         new_names = {normalize_name(v["name"]) for _r, v in parsed if v["name"] and v["code"] not in existing}
-        name_owners: dict[str, set[str]] = {}
+        name_owners: dict[str, dict[str, str]] = {}
         for batch in chunked(n for n in new_names if n):
-            for name, code in Customer.objects.alive().filter(name_normalized__in=batch).values_list("name_normalized", "code"):
-                name_owners.setdefault(name, set()).add(code)
+            for name, code, uscc in Customer.objects.alive().filter(name_normalized__in=batch).values_list("name_normalized", "code", "uscc"):
+                name_owners.setdefault(name, {})[code] = uscc
         phones = {normalize_phone(v.get("phone", "")) for _r, v in parsed}
         phone_owners: dict[str, set[str]] = {}
         for batch in chunked(p for p in phones if len(p) >= 7):
@@ -234,13 +235,20 @@ class CustomerImporter(Importer):
                 elif first_line != row.line and first_code != code:
                     row.error("uscc", _("Line %(line)d (customer %(code)s) has the same unified social credit code.") % {"line": first_line, "code": first_code})
             name = normalize_name(v["name"] or "")
+            name_warning = None
             if old is None and name:
-                others = sorted(name_owners.get(name, set()) - {code})
-                first_line, first_code = self.first_name.get(name, (row.line, code))
-                if others:
-                    row.error("name", _("Customer %(code)s already has this name.") % {"code": others[0]})
-                elif first_line < row.line and first_code != code:
+                others = {c: u for c, u in name_owners.get(name, {}).items() if c != code}
+                same = sorted(c for c, u in others.items() if not different_legal_entities(uscc, u))
+                first_line, first_code, first_uscc = self.first_name.get(name, (row.line, code, ""))
+                earlier = first_line < row.line and first_code != code
+                if same:
+                    row.error("name", _("Customer %(code)s already has this name.") % {"code": same[0]})
+                elif earlier and not different_legal_entities(uscc, first_uscc):
                     row.error("name", _("Line %(line)d (customer %(code)s) has the same name.") % {"line": first_line, "code": first_code})
+                elif others:
+                    name_warning = _("Customer %(code)s has the same name but another unified social credit code, so this row is imported as a different company.") % {"code": min(others)}
+                elif earlier:
+                    name_warning = _("Line %(line)d (customer %(code)s) has the same name but another unified social credit code, so this row is imported as a different company.") % {"line": first_line, "code": first_code}
             referrer = v.get("referrer")
             if referrer and referrer != code and referrer not in known_referrers:
                 if referrer in self.first_code:
@@ -249,6 +257,8 @@ class CustomerImporter(Importer):
                     row.error("referrer", _("No customer with the code “%(value)s”.") % {"value": referrer})
             if row.bad:
                 continue
+            if name_warning:
+                row.warning("name", name_warning)
             changes = {} if old is None else self._changes(old, v)
             phone = normalize_phone(v.get("phone", ""))
             if len(phone) >= 7 and (old is None or "phone" in changes):

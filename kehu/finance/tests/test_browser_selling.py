@@ -85,9 +85,9 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     rep.fill("#id_title", "Core network upgrade")
     rep.fill("#id_amount", "12000.00")
     rep.get_by_role("button", name="Create").click()
-    rep.wait_for_url("**/sales/pipeline/**")
+    rep.wait_for_url(customer_url)  # back on the customer's page it was created from
     expect(rep.locator("main")).to_contain_text("created.")
-    rep.get_by_test_id("board").get_by_role("link", name="Core network upgrade").click()
+    rep.get_by_test_id("deals-panel").get_by_role("link", name="Core network upgrade").click()
     rep.wait_for_url("**/sales/opportunities/*/")
     expect(rep.get_by_test_id("stage")).to_have_text("First contact")
     expect(rep.get_by_test_id("amount")).to_contain_text("12,000.00")
@@ -107,7 +107,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     rep.select_option("#id_lines-0-product", value=str(product.pk))
     rep.fill("#id_lines-0-quantity", "10")
     rep.fill("#id_lines-0-discount_pct", "10")
-    expect(rep.locator("#quote-form .kehu-line-total").first).to_have_text("10800.00")  # the live estimate
+    expect(rep.locator("#quote-form .kehu-line-total").first).to_have_text("10,800.00")  # the live estimate
     rep.get_by_role("button", name="Save draft").click()
     rep.wait_for_url("**/sales/quotes/*/")
     expect(rep.get_by_test_id("quote-status")).to_have_text("Draft")
@@ -158,8 +158,8 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     for n, (due, amount) in enumerate(plan):
         rep.fill(f"#id_plan-{n}-due_on", due.isoformat())
         rep.fill(f"#id_plan-{n}-amount", amount)
-    expect(rep.get_by_test_id("plan-sum")).to_have_text("10800.00")
-    expect(rep.locator("#kehu-plan-target")).to_have_text("10800.00")
+    expect(rep.get_by_test_id("plan-sum")).to_have_text("10,800.00")
+    expect(rep.locator("#kehu-plan-target")).to_have_text("10,800.00")
     rep.get_by_role("button", name="Save contract").click()
     rep.wait_for_url("**/finance/contracts/*/")
     contract = Contract.objects.get(customer=customer_a)

@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 
 from kehu.customers.models import Customer
 from kehu.ranking.models import EvaluationResult, EvaluationRun
+from kehu.ranking.permissions import can_start_run
+from kehu.ranking.policy import customer_policy_detail
+from kehu.ranking.selectors import latest_runs
 
 register = template.Library()
 
@@ -27,30 +30,6 @@ BADGES = {
 }
 
 
-def can_start_run(user) -> bool:
-    """Runs on demand: admin or director (a manager)."""
-    return bool(user and user.is_authenticated and (user.is_admin_role or user.is_manager))
-
-
-def _policy(customer) -> dict:
-    try:
-        from kehu.ranking.policy import customer_policy_detail
-    except ImportError:  # pragma: no cover - the tier policies ship with this app
-        from kehu.sales.policy import customer_policy
-
-        policy = customer_policy(customer)
-        labels = {
-            "max_discount_pct": _("Maximum discount %"), "payment_term_days": _("Payment term (days)"),
-            "commission_rate_pct": _("Commission rate %"), "visit_interval_days": _("Visit interval (days)"),
-        }
-        return {
-            "policy": policy,
-            "fields": [{"name": n, "label": l, "value": getattr(policy, n), "source": ""} for n, l in labels.items()],
-            "notes": [], "placements": [], "is_default": True,
-        }
-    return customer_policy_detail(customer)
-
-
 def _label(model: str, klass: str) -> str:
     if model == "pyramid" and klass in Customer.PyramidTier.values:
         return str(Customer.PyramidTier(klass).label)
@@ -63,8 +42,6 @@ def _label(model: str, klass: str) -> str:
 
 def ranking_rows(customer) -> list[dict]:
     """One row per model: the latest run (None: never run) and the customer's result in it."""
-    from kehu.ranking.services import latest_runs
-
     runs = latest_runs()
     run_ids = [r.pk for r in runs.values() if r is not None]
     results = {}
@@ -109,7 +86,7 @@ def ranking_panel(context, customer):
             "rows": rows,
             "ranked": any(r["run"] is not None for r in rows),
             "can_run": can_start_run(request.user),
-            "policy": _policy(customer),
+            "policy": customer_policy_detail(customer),
         },
         request=request,
     )

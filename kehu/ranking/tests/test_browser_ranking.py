@@ -71,8 +71,8 @@ def test_director_sees_pyramids_runs_and_compares_key_accounts_and_a_class_polic
     from kehu.customers.models import Customer
     from kehu.ranking.models import EvaluationRun, TierPolicy
     from kehu.ranking.policy import policy_label
-    from kehu.ranking.reports import class_label
-    from kehu.ranking.services import evaluation_run, run_payload, runs_compare
+    from kehu.ranking.selectors import class_label, run_payload, runs_compare
+    from kehu.ranking.services import evaluation_run
     from kehu.sales.models import Product, Quote
 
     # ------------------------------------------------------------------ 1. data
@@ -155,7 +155,7 @@ def test_director_sees_pyramids_runs_and_compares_key_accounts_and_a_class_polic
 
     page.get_by_role("link", name="Compare with previous").click()
     page.wait_for_url(f"**{reverse('ranking:run-compare', args=[new_run.pk])}*")
-    # "Previous" is the run of the model made just before (reports.previous_run): the 2026-06-30
+    # "Previous" is the run of the model made just before (selectors.previous_run): the 2026-06-30
     # run, although the new one is back-dated.
     expect(page.get_by_test_id("compare-before")).to_contain_text(f"Before: run #{runs['key_account'].pk} as of 2026-06-30")
     for key in ("entered", "left", "promoted", "demoted"):
@@ -204,3 +204,55 @@ def test_director_sees_pyramids_runs_and_compares_key_accounts_and_a_class_polic
     assert quote.max_discount_pct == Decimal("3.00") < default  # within the company default: the class stopped it
     rep.screenshot(path=str(SHOTS / "ranking-quote-pending.png"), full_page=True)
     rep_ctx.close()
+
+
+# The count funnel's layout as ECharts computed it: per piece, its name, value and the widths of
+# its top and bottom edges, top to bottom.
+FUNNEL_JS = """(el) => {
+  const data = window.echarts.getInstanceByDom(el).getModel().getSeriesByIndex(0).getData();
+  const pieces = [];
+  for (let i = 0; i < data.count(); i++) {
+    const p = data.getItemLayout(i).points;  // top-left, top-right, bottom-right, bottom-left
+    const a = {y: p[0][1], w: Math.abs(p[1][0] - p[0][0])}, b = {y: p[3][1], w: Math.abs(p[2][0] - p[3][0])};
+    const [top, bottom] = a.y <= b.y ? [a, b] : [b, a];
+    pieces.push({name: data.getName(i), value: data.get('value', i), y: top.y, top: top.w, bottom: bottom.w});
+  }
+  return pieces.sort((x, y) => x.y - y.y);
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_director_sees_the_count_pyramid_widest_at_its_largest_tier(browser, live_server, director, rep_a):  # noqa: F811
+    """Issue 10 item 22: the count pyramid drew as a diamond (the bottom tier tapered to a point).
+    The chart gets the tiers best first; the tier with the most customers is drawn widest, at
+    the bottom, and the pyramid narrows to the top."""
+    from conftest import make_customer
+    from kehu.ranking.models import EvaluationResult, EvaluationRun
+
+    seed_flushed_defaults()
+    _english(director)
+    counts = {"important": 1, "major": 3, "ordinary": 5, "small": 9}
+    run = EvaluationRun.objects.create(model="pyramid", as_of=AS_OF, params={}, result_count=sum(counts.values()))
+    rows, n = [], 0
+    for klass, count in counts.items():
+        for _ in range(count):
+            n += 1
+            customer = make_customer(rep_a, f"客户{n:02d}有限公司", f"P{n:05d}")
+            rows.append(EvaluationResult(run=run, customer=customer, position=n, rank=n, klass=klass))
+    EvaluationResult.objects.bulk_create(rows)
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = _sign_in(context, live_server.url, "director")
+    page.goto(live_server.url + reverse("ranking:pyramid"))
+    handed = page.evaluate("JSON.parse(document.getElementById('pyramid-data').textContent)")
+    assert [(r["klass"], r["count"]) for r in handed] == list(counts.items())  # best first, as the ladder
+    chart = page.locator(".ranking-chart[data-chart=pyramid-count]")
+    page.wait_for_function(f"(el) => ({PAINTED_JS})(el) > 500", arg=chart.element_handle())
+    pieces = chart.evaluate(FUNNEL_JS)
+    assert [p["name"] for p in pieces] == ["Important", "Major", "Ordinary", "Small"]
+    edges = [w for p in pieces for w in (p["top"], p["bottom"])]
+    assert edges == sorted(edges), f"narrow on top, wide at the bottom: {pieces}"
+    assert pieces[-1]["bottom"] == max(edges) > pieces[-1]["top"]  # the largest tier is the widest
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "ranking-pyramid-shape.png"), full_page=True)
+    context.close()

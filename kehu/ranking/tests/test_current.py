@@ -20,7 +20,8 @@ from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.finance.services import contract_plan_set, payment_record
 from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
-from kehu.ranking.services import current_ranking_apply, evaluation_run, latest_run, ranking_run_scheduled
+from kehu.ranking.selectors import latest_run
+from kehu.ranking.services import current_ranking_apply, evaluation_run, ranking_run_scheduled
 from kehu.ranking.wiring import DAILY_KEY
 from kehu.sales.models import Contract
 
@@ -242,7 +243,7 @@ def test_daily_runs_the_models_that_are_due(customer_a, customer_b):
 
 
 def test_daily_end_of_month_schedule_matches_the_settings_page(db):
-    from kehu.ranking.views_settings import next_scheduled_run
+    from kehu.ranking.selectors import next_scheduled_run
 
     RankingSettings.objects.create(model="value", every_months=0)
     RankingSettings.objects.create(model="key_account", every_months=0)

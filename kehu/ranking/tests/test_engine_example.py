@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
-from kehu.ranking import engine
+from kehu.ranking import scoring
+from kehu.ranking.facts import load_facts
 
 
 def _expected(model):
@@ -26,53 +27,53 @@ def example(db):
 
 def _facts(model):
     as_of = date.fromisoformat(_expected(model)["as_of"])
-    return engine.load_facts(as_of, 12)
+    return load_facts(as_of, 12)
 
 
 def test_pyramid_matches_the_expected_run(example):
     expected = _expected("pyramid")
     facts = _facts("pyramid")
-    results = engine.pyramid(facts)
+    results = scoring.pyramid(facts)
     assert results == expected["results"]
-    assert engine.pyramid_summary(facts, results) == expected["summary"]
+    assert scoring.pyramid_summary(facts, results) == expected["summary"]
 
 
 def test_key_account_matches_the_expected_run(example):
-    assert engine.key_account(_facts("key_account")) == _expected("key_account")["results"]
+    assert scoring.key_account(_facts("key_account")) == _expected("key_account")["results"]
 
 
 def test_value_matches_the_expected_run(example):
-    assert engine.value(_facts("value")) == _expected("value")["results"]
+    assert scoring.value(_facts("value")) == _expected("value")["results"]
 
 
 def test_load_facts_uses_a_fixed_number_of_queries(example):
     with CaptureQueriesContext(connection) as ctx:
-        facts = engine.load_facts(date(2026, 6, 30), 12)
+        facts = load_facts(date(2026, 6, 30), 12)
     assert len(ctx.captured_queries) == facts.queries == 8
     assert len(facts.population) > 30
 
 
 def test_percentile_ties_take_the_average_rank():
-    got = engine.percentile_scores({"a": Decimal(1), "b": Decimal(2), "c": Decimal(2), "d": Decimal(5)})
+    got = scoring.percentile_scores({"a": Decimal(1), "b": Decimal(2), "c": Decimal(2), "d": Decimal(5)})
     # ranks 1, 2.5, 2.5, 4 → 0, 50, 50, 100
     assert got == {"a": Decimal(0), "b": Decimal(50), "c": Decimal(50), "d": Decimal(100)}
-    low = engine.percentile_scores({"a": Decimal(1), "b": Decimal(2), "c": Decimal(2), "d": Decimal(5)}, lower_is_better=True)
+    low = scoring.percentile_scores({"a": Decimal(1), "b": Decimal(2), "c": Decimal(2), "d": Decimal(5)}, lower_is_better=True)
     assert low == {"a": Decimal(100), "b": Decimal(50), "c": Decimal(50), "d": Decimal(0)}
-    assert engine.percentile_scores({"only": Decimal(7)}) == {"only": Decimal(100)}
-    assert engine.percentile_scores({"x": 3, "y": 3, "z": 3}) == {"x": 50, "y": 50, "z": 50}
-    assert engine.percentile_scores({}) == {}
+    assert scoring.percentile_scores({"only": Decimal(7)}) == {"only": Decimal(100)}
+    assert scoring.percentile_scores({"x": 3, "y": 3, "z": 3}) == {"x": 50, "y": 50, "z": 50}
+    assert scoring.percentile_scores({}) == {}
 
 
 def test_window_uses_calendar_months_and_the_feb_29_rule():
-    assert engine.window(date(2024, 2, 29)) == (date(2023, 2, 28), date(2024, 2, 29))
-    assert engine.window(date(2026, 6, 30)) == (date(2025, 6, 30), date(2026, 6, 30))
-    assert engine.window(date(2026, 3, 31), 1) == (date(2026, 2, 28), date(2026, 3, 31))
-    assert engine.window(date(2026, 1, 15), 3) == (date(2025, 10, 15), date(2026, 1, 15))
-    assert engine.previous_window(date(2024, 2, 29)) == (date(2022, 2, 28), date(2023, 2, 28))
-    assert engine.previous_window(date(2026, 6, 30), 6) == (date(2025, 6, 30), date(2025, 12, 30))
+    assert scoring.window(date(2024, 2, 29)) == (date(2023, 2, 28), date(2024, 2, 29))
+    assert scoring.window(date(2026, 6, 30)) == (date(2025, 6, 30), date(2026, 6, 30))
+    assert scoring.window(date(2026, 3, 31), 1) == (date(2026, 2, 28), date(2026, 3, 31))
+    assert scoring.window(date(2026, 1, 15), 3) == (date(2025, 10, 15), date(2026, 1, 15))
+    assert scoring.previous_window(date(2024, 2, 29)) == (date(2022, 2, 28), date(2023, 2, 28))
+    assert scoring.previous_window(date(2026, 6, 30), 6) == (date(2025, 6, 30), date(2025, 12, 30))
 
 
 def test_rounding_is_half_up():
-    assert engine.round_half_up(Decimal("0.12345")) == Decimal("0.1235")
-    assert engine.round_half_up(Decimal("-0.12345")) == Decimal("-0.1235")
-    assert engine.money(None) == "0" and engine.money(Decimal("5")) == "5.00"
+    assert scoring.round_half_up(Decimal("0.12345")) == Decimal("0.1235")
+    assert scoring.round_half_up(Decimal("-0.12345")) == Decimal("-0.1235")
+    assert scoring.money(None) == "0" and scoring.money(Decimal("5")) == "5.00"

@@ -13,7 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
-from kehu.ranking import engine
+from kehu.ranking import scoring
+from kehu.ranking.facts import load_facts
+from kehu.ranking.scoring import numbers
+from kehu.ranking.scoring.evaluations import Row
+from kehu.ranking.scoring.inputs import ZERO
 from kehu.ranking.models import EvaluationResult, EvaluationRun
 from kehu.ranking.services import evaluation_run
 
@@ -50,7 +54,7 @@ def _random_ratios(rng, n):
 def test_ratio_keys_order_and_ties_are_exact(seed):
     rng = random.Random(seed)
     ratios = _random_ratios(rng, 400)
-    keys = engine._ratio_keys(ratios)
+    keys = numbers.ratio_keys(ratios)
     exact = {k: Fraction(n, d) for k, (n, d) in ratios.items()}
     items = list(ratios)
     for _ in range(4000):
@@ -64,8 +68,8 @@ def test_ratio_keys_order_and_ties_are_exact(seed):
 def test_percentile_numerators_equal_the_fraction_reference(seed, lower):
     rng = random.Random(seed)
     ratios = _random_ratios(rng, rng.choice((1, 2, 3, 50, 300)))
-    nums, den = engine._percentile_numerators(engine._ratio_keys(ratios), lower_is_better=lower)
-    reference = engine.percentile_fractions({k: Fraction(n, d) for k, (n, d) in ratios.items()}, lower_is_better=lower)
+    nums, den = numbers.percentile_numerators(numbers.ratio_keys(ratios), lower_is_better=lower)
+    reference = numbers.percentile_fractions({k: Fraction(n, d) for k, (n, d) in ratios.items()}, lower_is_better=lower)
     assert {k: Fraction(v, den) for k, v in nums.items()} == reference
 
 
@@ -73,9 +77,9 @@ def test_weighted_scores_equal_the_fraction_reference():
     rng = random.Random(7)
     keys = {name: {k: rng.randint(0, 20) for k in range(200)} for name in ("a", "b", "c")}
     weights = {"a": Decimal("1.5"), "b": Decimal("0.25"), "c": Decimal(0)}
-    score, den = engine._weighted_scores(keys, weights, lower_is_better=("b",))
-    scores = {name: engine.percentile_fractions(v, lower_is_better=(name == "b")) for name, v in keys.items()}
-    reference = engine._weighted(scores, weights)
+    score, den = numbers.weighted_scores(keys, weights, lower_is_better=("b",))
+    scores = {name: numbers.percentile_fractions(v, lower_is_better=(name == "b")) for name, v in keys.items()}
+    reference = numbers.weighted_reference(scores, weights)
     assert {k: Fraction(v, den) for k, v in score.items()} == reference
 
 
@@ -85,14 +89,14 @@ def test_round_ratio_equals_round_half_up(seed):
     cases = [(5, 100000), (-5, 100000), (15, 100000), (-15, 100000), (0, 7), (1, 3), (-2, 3), (123456789, 1)]
     cases += [(rng.randint(-(10**12), 10**12), rng.randint(1, 10**9)) for _ in range(2000)]
     for n, d in cases:
-        assert engine._round_ratio(n, d) == engine.round_half_up(Fraction(n, d))
-        assert str(engine._round_ratio(n, d)) == str(engine.round_half_up(Fraction(n, d)))
+        assert numbers.round_ratio(n, d) == numbers.round_half_up(Fraction(n, d))
+        assert str(numbers.round_ratio(n, d)) == str(numbers.round_half_up(Fraction(n, d)))
 
 
 def test_money_cents_writes_like_money():
     for value in ("0.00", "-0.50", "12.30", "-12345678.09", "7.05", "100"):
-        d = Decimal(value).quantize(engine.CENT)
-        assert engine._money_cents(engine._cents(d)) == engine.money(d)
+        d = Decimal(value).quantize(numbers.CENT)
+        assert numbers.money_cents(numbers.cents(d)) == numbers.money(d)
 
 
 def _random_facts(rng, k):
@@ -100,10 +104,10 @@ def _random_facts(rng, k):
         return Decimal(rng.randint(lo, hi)).scaleb(-2)
 
     due = [(money(1, 10**7), money(0, 10**7), rng.random() < 0.5, rng.randint(0, 90)) for _ in range(rng.choice((0, 0, 1, 3)))]
-    return engine.CustomerFacts(
+    return scoring.CustomerFacts(
         id=k, code=f"R{k:04d}", influence=rng.choice((None, 1, 3, 5)), reputation=rng.choice((None, 2, 4)),
-        sales=rng.choice((engine.ZERO, money(-10**6, 10**9))), cost=money(0, 10**8),
-        sales_prev=rng.choice((engine.ZERO, money(-10**5, 10**9))),
+        sales=rng.choice((ZERO, money(-10**6, 10**9))), cost=money(0, 10**8),
+        sales_prev=rng.choice((ZERO, money(-10**5, 10**9))),
         write_offs=rng.choice((None, money(1, 10**6))), list_value=rng.choice((0, rng.randint(1, 10**17))), due=due,
     )
 
@@ -112,7 +116,7 @@ def test_integer_rows_equal_the_fraction_properties():
     rng = random.Random(11)
     for k in range(2000):
         c = _random_facts(rng, k)
-        row = engine._Row(c)
+        row = Row(c)
         assert Fraction(row.sales, 100) == c.sales and Fraction(row.profit, 100) == c.profit
         for name in ("collection_rate", "on_time_share", "mean_days_late", "margin", "growth", "price_level"):
             attr = {"collection_rate": "collection", "on_time_share": "on_time", "mean_days_late": "days_late"}.get(name, name)
@@ -131,10 +135,10 @@ def _reference_value(facts, params):
         "influence": {c.id: Fraction(c.influence_value) for c in population},
         "growth": {c.id: c.growth for c in population},
     }
-    scores = {name: engine.percentile_fractions(v) for name, v in indicators.items()}
-    score = engine._weighted(scores, {name: params[f"w_{name}"] for name in indicators})
+    scores = {name: numbers.percentile_fractions(v) for name, v in indicators.items()}
+    score = numbers.weighted_reference(scores, {name: params[f"w_{name}"] for name in indicators})
     ordered = sorted(population, key=lambda c: (-score[c.id], -c.sales, c.code))
-    return [(c.code, engine.number(score[c.id])) for c in ordered]
+    return [(c.code, numbers.number(score[c.id])) for c in ordered]
 
 
 def test_value_model_equals_the_fraction_reference_on_random_facts():
@@ -142,9 +146,9 @@ def test_value_model_equals_the_fraction_reference_on_random_facts():
     customers = {k: _random_facts(rng, k) for k in range(600)}
     for c in customers.values():
         c.has_lines_in_window = c.has_lines_to_date = True
-    facts = engine.Facts(as_of=AS_OF, months=12, start=AS_OF, customers=customers)
-    params = {**engine.VALUE_DEFAULTS, "w_growth": Decimal("0.35"), "w_margin": Decimal("2.5")}
-    got = [(r["customer"], r["score"]) for r in engine.value(facts, params) if r["rank"] is not None]
+    facts = scoring.Facts(as_of=AS_OF, months=12, start=AS_OF, customers=customers)
+    params = {**scoring.VALUE_DEFAULTS, "w_growth": Decimal("0.35"), "w_margin": Decimal("2.5")}
+    got = [(r["customer"], r["score"]) for r in scoring.value(facts, params) if r["rank"] is not None]
     assert got == _reference_value(facts, params)
 
 
@@ -168,7 +172,7 @@ def _seed_orders(rep, n, prefix):
 
 def _load_facts_queries():
     with CaptureQueriesContext(connection) as ctx:
-        facts = engine.load_facts(AS_OF, 12)
+        facts = load_facts(AS_OF, 12)
     return len(ctx.captured_queries), facts
 
 
@@ -196,9 +200,9 @@ def _stored(run):
 @pytest.mark.parametrize("model", ["pyramid", "value", "key_account"])
 def test_bulk_store_writes_what_bulk_create_writes(example, model):
     run = evaluation_run(actor=None, model=model, as_of=AS_OF)
-    facts = engine.load_facts(AS_OF, run.window_months)
+    facts = load_facts(AS_OF, run.window_months)
     by_code = {c.code: c for c in facts.customers.values()}
-    results = engine.MODELS[model](facts, None if not run.params else {k: v for k, v in _params(model, run).items()})
+    results = scoring.MODELS[model](facts, None if not run.params else {k: v for k, v in _params(model, run).items()})
     twin = EvaluationRun.objects.create(model=model, as_of=AS_OF, window_months=run.window_months, params=run.params)
     EvaluationResult.objects.bulk_create(
         [
@@ -217,6 +221,6 @@ def test_bulk_store_writes_what_bulk_create_writes(example, model):
 
 
 def _params(model, run):
-    from kehu.ranking.services import resolve_params
+    from kehu.ranking.params import resolve_params
 
     return resolve_params(model, run.params)

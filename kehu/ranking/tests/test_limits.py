@@ -15,7 +15,9 @@ from django.utils import timezone
 from kehu.core.hooks import DailyStep
 from kehu.customers.management.commands import daily
 from kehu.ranking.models import EvaluationRun, RankingSettings
-from kehu.ranking.services import RankingError, evaluation_run, resolve_params
+from kehu.ranking.errors import RankingError
+from kehu.ranking.params import resolve_params
+from kehu.ranking.services import evaluation_run
 
 
 @pytest.mark.django_db

@@ -90,7 +90,7 @@ def test_shows_tier_class_and_key_flag_with_their_runs(rep_a, customer_a, ranked
     for run in ranked.values():
         assert reverse("ranking:run-detail", args=[run.pk]) in html
     assert "as of 2026-06-30" in html and "as of 2026-05-31" in html and "as of 2026-01-31" in html
-    assert "rank 3" in html and "score 87.5" in html and "score 91.25" in html
+    assert "rank 3" in html and "score 87.5" in html and "score 91.3" in html  # one decimal, half-up (docs/rules.md)
 
 
 def test_other_customer_shows_its_own_ranking(rep_b, customer_b, ranked):
@@ -151,3 +151,10 @@ def test_stand_in_routes_only_fill_gaps():
         assert "run-detail" not in _names
     else:
         assert "run-detail" in _names
+
+
+def test_inactive_director_gets_no_run_link(director, customer_a):
+    """The panel and the run pages answer "may start a run?" with one rule (issue 10: the
+    panel's copy forgot the active flag)."""
+    director.is_active = False
+    assert 'data-testid="run-link"' not in _render(director, customer_a)

@@ -21,7 +21,8 @@ from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
 from kehu.ranking import wiring
 from kehu.ranking.models import RankingSettings, TierPolicy
-from kehu.ranking.policy import customer_policy_detail, policy_sources, tier_policies, tier_policies_set, tier_visit_intervals
+from kehu.ranking.policy import customer_policy_detail, policy_sources, tier_policies, tier_visit_intervals
+from kehu.ranking.services import tier_policies_set
 from kehu.sales import policy
 from kehu.sales.policy import customer_policies, customer_policy
 
@@ -242,7 +243,7 @@ def test_bad_input_shows_form_errors_and_saves_nothing(login, admin, field, valu
 def test_the_service_refuses_non_admins_and_bad_values_all_or_nothing(admin, manager_a):
     from django.core.exceptions import PermissionDenied
 
-    from kehu.ranking.services import RankingError
+    from kehu.ranking.errors import RankingError
 
     with pytest.raises(PermissionDenied):
         tier_policies_set(actor=manager_a, values={("value", "problem"): {"max_discount_pct": D("2")}})
@@ -252,3 +253,51 @@ def test_the_service_refuses_non_admins_and_bad_values_all_or_nothing(admin, man
     with pytest.raises(RankingError):
         tier_policies_set(actor=admin, values={("value", "nonsense"): {"max_discount_pct": D("8")}})
     assert not TierPolicy.objects.exists()
+
+
+# --- issue 10: two admins on the policies page ----------------------------------------------------
+
+def _opened_policies(client):
+    """Every input of the policies page as it was opened (the hidden seen token included)."""
+    import re
+
+    html = client.get(reverse("ranking:policies")).content.decode()
+    data = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
+    data.update({name: value for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*([^<]*)</textarea>', html)})
+    data.pop("csrfmiddlewaretoken", None)
+    return data
+
+
+def test_second_admin_saving_an_older_policies_page_is_refused(login, admin, defaults):
+    """The last session's note: "a second admin saving the policies page overwrites the first's
+    edits". The page saves every row at once, so the guard covers the whole set."""
+    from django.test import Client
+
+    tp("value", "problem", max_discount_pct=D("2.00"))
+    first = login(admin)
+    second = Client()
+    second.force_login(admin)
+    mine = _opened_policies(first)
+    theirs = _opened_policies(second)
+    assert "seen" in mine, "the page carries the values it was opened with"
+    theirs.update({"pyramid-small-payment_term_days": "20", "value-problem-max_discount_pct": "1.5"})
+    assert second.post(reverse("ranking:policies"), theirs).status_code == 302
+
+    mine.update({"key_account-key-visit_interval_days": "14"})
+    response = first.post(reverse("ranking:policies"), mine)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Somebody else saved the tier policies after you opened this page." in text
+    assert "Small (pyramid tier): Payment term (days): “” → “20”" in text
+    assert "Problem (value class): Maximum discount %: “2” → “1.5”" in text
+    # nothing of the older page was saved, the other admin's edits stand
+    rows = {(r.model, r.klass): r for r in TierPolicy.objects.all()}
+    assert set(rows) == {("value", "problem"), ("pyramid", "small")}
+    assert rows[("value", "problem")].max_discount_pct == D("1.50")
+    assert rows[("pyramid", "small")].payment_term_days == 20
+    # the user's input is kept on the refused page; saving it again applies it over the new values
+    assert response.context["tables"][0]["forms"][0]["visit_interval_days"].value() == "14"
+    again = _opened_policies(first) | {"key_account-key-visit_interval_days": "14"}
+    assert first.post(reverse("ranking:policies"), again).status_code == 302
+    assert TierPolicy.objects.get(model="key_account").visit_interval_days == 14
+    assert TierPolicy.objects.get(model="pyramid", klass="small").payment_term_days == 20

@@ -211,7 +211,7 @@ def test_report_query_counts_are_bounded(client, login, admin, rep_a, runs, name
         login(user)
         client.get(reverse(name))  # warm the session/settings rows
         # + 2 for a scoped user: how many customers they see, and how many there are (which
-        # form of the scope the database runs fastest, reports.results_scope)
+        # form of the scope the database runs fastest, selectors.results_scope)
         with django_assert_max_num_queries(12):
             assert client.get(reverse(name), {"all": "1"}).status_code == 200
 
@@ -219,7 +219,7 @@ def test_report_query_counts_are_bounded(client, login, admin, rep_a, runs, name
 def test_every_form_of_the_scope_lists_the_same_rows(runs, rep_a, rep_a2, manager_a, director, admin):
     """results_scope picks the fastest SQL for a narrow, a broad or an all-seeing scope; all must
     list exactly the customers of `Customer.objects.visible_to(user)` in the run."""
-    from kehu.ranking import reports
+    from kehu.ranking import selectors
 
     run = runs["value"]
     codes = list(run.results.order_by("position").values_list("customer__code", flat=True))
@@ -233,5 +233,5 @@ def test_every_form_of_the_scope_lists_the_same_rows(runs, rep_a, rep_a2, manage
             run.result_count = result_count
             if hasattr(user, "_ranking_scope_counts"):
                 del user._ranking_scope_counts
-            got = set(reports.visible_results(run, user).values_list("customer__code", flat=True))
+            got = set(selectors.visible_results(run, user).values_list("customer__code", flat=True))
             assert got == expected, (user.username, result_count)

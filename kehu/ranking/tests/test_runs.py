@@ -13,9 +13,12 @@ from django.utils import translation
 
 from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
-from kehu.ranking import engine
+from kehu.ranking import scoring
+from kehu.ranking.facts import load_facts
 from kehu.ranking.models import EvaluationResult, EvaluationRun
-from kehu.ranking.services import RankingError, evaluation_run, run_payload, runs_compare
+from kehu.ranking.errors import RankingError
+from kehu.ranking.selectors import run_payload, runs_compare
+from kehu.ranking.services import evaluation_run
 
 MODELS = ["pyramid", "value", "key_account"]
 
@@ -63,7 +66,7 @@ def test_evaluate_json_matches_the_expected_run(example, model):
     params = got.pop("params")
     del got["run"]
     assert got == expected
-    defaults = {"pyramid": engine.PYRAMID_DEFAULTS, "value": engine.VALUE_DEFAULTS, "key_account": engine.KEY_ACCOUNT_DEFAULTS}[model]
+    defaults = {"pyramid": scoring.PYRAMID_DEFAULTS, "value": scoring.VALUE_DEFAULTS, "key_account": scoring.KEY_ACCOUNT_DEFAULTS}[model]
     assert params == {k: (str(v) if not isinstance(v, int) else v) for k, v in defaults.items()}
     assert run.params == params and run.window_months == 12 and run.as_of == date.fromisoformat(expected["as_of"])
     # every result of the run is stored, in order
@@ -72,7 +75,7 @@ def test_evaluate_json_matches_the_expected_run(example, model):
 
 
 def test_results_stored_equal_the_population(example):
-    facts = engine.load_facts(date(2026, 6, 30), 12)
+    facts = load_facts(date(2026, 6, 30), 12)
     run = evaluation_run(actor=None, model="pyramid", as_of=date(2026, 6, 30))
     assert run.results.count() == len(facts.population)
     value = evaluation_run(actor=None, model="value", as_of=date(2026, 6, 30))
@@ -180,7 +183,7 @@ def test_bad_arguments_are_refused(example, args, message):
 
 
 def test_all_weights_zero_is_refused(example):
-    zero = {k: "0" for k in engine.KEY_ACCOUNT_DEFAULTS if k.startswith("w_")}
+    zero = {k: "0" for k in scoring.KEY_ACCOUNT_DEFAULTS if k.startswith("w_")}
     with pytest.raises(RankingError, match="weight"):
         evaluation_run(actor=None, model="key_account", as_of=date(2026, 6, 30), params=zero)
 
@@ -198,7 +201,8 @@ def test_human_output_is_a_short_summary(example):
 
 def test_parameters_are_read_in_the_models_order_whatever_the_database_kept(example):
     """PostgreSQL's jsonb sorts keys its own way: the JSON output and the pages use the model's order."""
-    from kehu.ranking.services import DEFAULTS, ordered_params
+    from kehu.ranking.params import ordered_params
+    from kehu.ranking.scoring import DEFAULTS
 
     run = evaluation_run(actor=None, model="key_account", as_of=date(2026, 6, 30))
     EvaluationRun.objects.filter(pk=run.pk).update(params=dict(sorted(run.params.items())))  # shuffled as jsonb would

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from kehu.customers.models import Customer
 from kehu.ranking.models import EvaluationRun
-from kehu.ranking.services import evaluation_run, runs_compare
+from kehu.ranking.selectors import runs_compare
+from kehu.ranking.services import evaluation_run
 
 AS_OF = date(2026, 6, 30)
 BEFORE = date(2025, 6, 30)
@@ -70,13 +71,13 @@ def test_run_create_form_errors_are_shown_and_nothing_is_made(client, login, adm
 
 
 def test_run_create_service_error_becomes_a_form_error(client, login, admin, example_loaded, monkeypatch):
-    from kehu.ranking import views_reports
-    from kehu.ranking.services import RankingError
+    from kehu.ranking.errors import RankingError
+    from kehu.ranking.views import runs as views_runs
 
     def refuse(**kwargs):
         raise RankingError("Parameter “x” must not be negative.")
 
-    monkeypatch.setattr(views_reports, "evaluation_run", refuse)
+    monkeypatch.setattr(views_runs, "evaluation_run", refuse)
     login(admin)
     response = client.post(reverse("ranking:run-create"), {"model": "value", "as_of": "2026-06-30", "window_months": "12"})
     assert response.status_code == 200
@@ -189,3 +190,31 @@ def test_compare_with_a_run_of_another_model_is_a_message_not_a_500(client, logi
     assert response.redirect_chain == [(reverse("ranking:run-compare", args=[after.pk]), 302)]
     assert "cannot be compared" in response.content.decode()  # the message, on the default comparison
 
+
+
+def test_director_in_chinese_gets_an_iso_as_of_date(client, director, db):
+    """Issue 10 item 13: every 立即评估 button opens this form; `<input type=date>` only takes an
+    ISO value, so the localized 2026/12/06 left the field empty in Chinese."""
+    import re
+
+    from django.utils import timezone, translation
+
+    director.language = "zh-hans"
+    director.save(update_fields=["language"])
+    client.force_login(director)
+    with translation.override("zh-hans"):
+        html = client.get(reverse("ranking:run-create"), {"model": "value"}).content.decode()
+    assert '<html lang="zh-hans">' in html
+    field = re.search(r'<input[^>]*name="as_of"[^>]*>', html).group(0)
+    assert 'type="date"' in field
+    assert f'value="{timezone.localdate().isoformat()}"' in field
+    assert re.search(r'value="\d{4}-\d{2}-\d{2}"', field)
+
+
+@pytest.mark.parametrize("as_of", ["1999-12-31", "9999-12-31"])
+def test_admin_as_of_out_of_range_is_a_form_error(client, login, admin, db, as_of):
+    login(admin)
+    response = client.post(reverse("ranking:run-create"), {"model": "pyramid", "as_of": as_of, "window_months": "12"})
+    assert response.status_code == 200
+    assert "as_of" in response.context["form"].errors
+    assert not EvaluationRun.objects.exists()

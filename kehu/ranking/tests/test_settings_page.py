@@ -11,7 +11,8 @@ from django.utils import translation
 from kehu.core.models import AuditEvent
 from kehu.ranking.models import EvaluationRun, RankingSettings
 from kehu.ranking.services import evaluation_run
-from kehu.ranking.views_settings import months_after, next_scheduled_run, ranking_settings_update
+from kehu.ranking.selectors import next_scheduled_run
+from kehu.ranking.services import ranking_settings_save
 
 URL = reverse("ranking:settings")
 RESET = reverse("ranking:settings-reset")
@@ -144,13 +145,15 @@ def test_service_refuses_non_admin(director):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        ranking_settings_update(actor=director, model="pyramid", window_months=12, every_months=1, params={})
+        ranking_settings_save(actor=director, model="pyramid", window_months=12, every_months=1, params={})
 
 
-def test_months_after_reverses_months_before():
-    assert months_after(date(2024, 1, 31), 1) == date(2024, 2, 29)
-    assert months_after(date(2025, 11, 30), 3) == date(2026, 2, 28)
-    assert months_after(date(2025, 6, 30), 12) == date(2026, 6, 30)
+def test_next_run_date_is_clamped_to_the_months_end(db):
+    conf = RankingSettings.load("pyramid")
+    for as_of, every, due in [(date(2024, 1, 31), 1, date(2024, 2, 29)), (date(2025, 11, 30), 3, date(2026, 2, 28)),
+                              (date(2025, 6, 30), 12, date(2026, 6, 30))]:
+        conf.every_months = every
+        assert next_scheduled_run(conf, EvaluationRun(model="pyramid", as_of=as_of), today=date(2020, 1, 1)) == due
 
 
 def test_next_scheduled_run(db):
@@ -185,3 +188,67 @@ def test_run_now_links_to_the_run_page_per_model(en_login, admin, customer_a):
     for model in ("pyramid", "value", "key_account"):
         assert f'{reverse("ranking:run-create")}?model={model}' in text
     assert reverse("ranking:run-detail", args=[run.pk]) in text
+
+
+# ---------------------------------------------------------------------------- issue 10
+
+
+def _opened(client, model):
+    """The form of `model` as the page gave it: {name: value} of its inputs, hidden ones included."""
+    import re
+
+    html = client.get(URL).content.decode()
+    form = re.search(rf'<form[^>]*data-testid="form-{model}".*?</form>', html, re.S).group(0)
+    return {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)}
+
+
+def test_admin_saving_an_older_form_is_refused_and_told_what_changed(en_login, admin):
+    from django.test import Client
+
+    first = en_login(admin)
+    second = Client()
+    second.force_login(admin)
+    mine = _opened(first, "pyramid")
+    theirs = _opened(second, "pyramid")
+    assert any(name.endswith("seen") for name in mine), "the form carries what it was opened with"
+    theirs.update({"pyramid-window_months": "6", "pyramid-p_important": "0.02"})
+    assert second.post(URL, theirs).status_code == 302
+
+    mine.update({"pyramid-every_months": "3"})
+    response = first.post(URL, mine)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Somebody else changed this record after you opened it." in text
+    assert "Window (months): “12” → “6”" in text
+    assert "Important: top share (0–1): “” → “0.02”" in text
+    conf = RankingSettings.objects.get(model="pyramid")
+    assert (conf.window_months, conf.every_months, conf.params) == (6, 1, {"important": "0.02"})
+    # the refused form keeps the input, and saving it again (after seeing the changes) works
+    again = _opened(first, "pyramid") | {"pyramid-every_months": "3"}
+    assert first.post(URL, again).status_code == 302
+    conf.refresh_from_db()
+    assert (conf.window_months, conf.every_months) == (6, 3)
+
+
+def test_admin_saving_another_models_card_is_not_refused(en_login, admin):
+    from django.test import Client
+
+    first = en_login(admin)
+    second = Client()
+    second.force_login(admin)
+    mine = _opened(first, "value")
+    theirs = _opened(second, "pyramid") | {"pyramid-window_months": "6"}
+    assert second.post(URL, theirs).status_code == 302
+    assert first.post(URL, mine | {"value-window_months": "24"}).status_code == 302
+    assert RankingSettings.objects.get(model="value").window_months == 24
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_admin_settings_page_names_no_command(client, admin, language):
+    """Issue 10 item 22: business users are not told about `kehu daily` (docs/operations.md is)."""
+    admin.language = language
+    admin.save(update_fields=["language"])
+    client.force_login(admin)
+    with translation.override(language):
+        text = client.get(URL).content.decode()
+    assert "kehu daily" not in text and "kehu " not in text.replace("kehu-", "")

@@ -116,3 +116,19 @@ def test_merge_moves_opportunities_to_the_kept_record(admin, customer_a, pool_cu
     customer_merge(actor=admin, kept=customer_a, merged=pool_customer)
     o.refresh_from_db()
     assert o.customer == customer_a
+
+
+def test_a_closed_opportunity_without_closed_on_gets_it_from_its_stage_history(rep_a, customer_a):
+    """Migration 0007: a stage made closed in the admin while an opportunity was in it."""
+    import importlib
+    from datetime import date, datetime
+
+    from django.apps import apps
+
+    moved_at = timezone.make_aware(datetime(2026, 3, 4, 10))
+    opp = opportunity_create(actor=rep_a, customer=customer_a, title="in proposal", amount="5")
+    opportunity_move(actor=rep_a, opportunity=opp, stage=stage("proposal"), now=moved_at)
+    OpportunityStage.objects.filter(code="proposal").update(is_closed=True, is_won=True)
+    assert Opportunity.objects.get(pk=opp.pk).closed_on is None
+    importlib.import_module("kehu.sales.migrations.0008_backfill_closed_on").backfill(apps, None)
+    assert Opportunity.objects.get(pk=opp.pk).closed_on == date(2026, 3, 4)

@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 
 from kehu.activities.services import activity_log
 from kehu.core.models import AuditEvent
-from kehu.sales import quotes as q
-from kehu.sales.models import OpportunityStage, Product
+from kehu.sales import services as q
+from kehu.sales.models import Opportunity, OpportunityStage, Product
 from kehu.sales.services import SalesError, opportunity_create, opportunity_move, opportunity_update
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +203,30 @@ def test_deals_panel_runs_a_fixed_number_of_queries(rep_a, customer_a, rf, djang
     with django_assert_num_queries(2):
         html = template.render(Context({"customer": customer_a, "request": request}))
     assert html.count("deal-O") == 10 and html.count("deal-Q") == 10
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1900-01-01"])
+def test_rep_typing_a_date_out_of_range_is_told_the_range(login, opp, rep_a, customer_a, day):
+    from datetime import date
+
+    body = login(rep_a).post(reverse("sales:opportunity-edit", args=[opp.pk]), {
+        "title": "ERP rollout", "amount": "1000.00", "currency": "CNY", "expected_close_on": day}).content.decode()
+    assert "Enter a date between 2000-01-01 and 2099-12-31." in body
+    with pytest.raises(SalesError, match="between 2000-01-01 and 2099-12-31"):
+        opportunity_update(actor=rep_a, opportunity=opp, expected_close_on=date.fromisoformat(day))
+    with pytest.raises(SalesError, match="between 2000-01-01 and 2099-12-31"):
+        q.quote_create(actor=rep_a, customer=customer_a, valid_until=date(2100, 1, 1),
+                       lines=[{"product": Product.objects.create(code="PX", name="X", list_price=1, unit_cost=0), "quantity": "1"}])
+    assert Opportunity.objects.get(pk=opp.pk).expected_close_on is None
+
+
+def test_rep_reading_chinese_sees_the_opportunity_title_labelled_as_such(login, opp, rep_a):
+    """"Title" of an opportunity is 商机名称, not a person's title (职务): a message context."""
+    rep_a.language = "zh-hans"
+    rep_a.save(update_fields=["language"])
+    client = login(rep_a)
+    with translation.override("zh-hans"):
+        edit = client.get(reverse("sales:opportunity-edit", args=[opp.pk])).content.decode()
+        listed = client.get(reverse("sales:opportunity-list")).content.decode()
+    assert "商机名称" in edit and "职务" not in edit
+    assert "商机名称" in listed and "职务" not in listed

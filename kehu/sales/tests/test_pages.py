@@ -1,17 +1,18 @@
 """The pipeline board, the opportunity list, the new-opportunity form and the stage move."""
 
+import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange
-from kehu.sales.services import opportunity_create
-from kehu.sales.views import board_columns
-from kehu.sales.forms import OpportunityFilterForm
+from kehu.sales.services import opportunity_create, opportunity_move
+from kehu.sales.selectors import pipeline_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_totals_and_weighted_totals_are_exact(rep_a, customer_a):
     opportunity_create(actor=rep_a, customer=customer_a, title="a", amount="100.01", stage=proposal, probability=33)
     opportunity_create(actor=rep_a, customer=customer_a, title="b", amount="200.02", stage=proposal, probability=33)
     opportunity_create(actor=rep_a, customer=customer_a, title="c", amount="0.03", stage=proposal)  # the stage's default
-    columns = board_columns(user=rep_a, filters=OpportunityFilterForm(None, user=rep_a))
+    columns = pipeline_columns(user=rep_a)
     col = column(columns, "proposal")
     assert col.count == 3 and col.total == Decimal("300.06")
     # 33.0033 + 66.0066 + 0.03 × p / 100, summed exactly, rounded once
@@ -70,7 +71,7 @@ def test_closed_columns_count_and_sum(rep_a, customer_a):
     opportunity_create(actor=rep_a, customer=customer_a, title="w1", amount="10.10", stage=stage("won"))
     opportunity_create(actor=rep_a, customer=customer_a, title="w2", amount="0.05", stage=stage("won"))
     opportunity_create(actor=rep_a, customer=customer_a, title="l", amount="99", stage=stage("lost"), lost_reason="price")
-    columns = board_columns(user=rep_a, filters=OpportunityFilterForm(None, user=rep_a))
+    columns = pipeline_columns(user=rep_a)
     won, lost = column(columns, "won"), column(columns, "lost")
     assert (won.count, won.total, won.weighted) == (2, Decimal("10.15"), Decimal("10.15"))
     assert (lost.count, lost.total, lost.weighted) == (1, Decimal("99.00"), Decimal("0.00"))
@@ -85,6 +86,32 @@ def test_board_filters_by_owner_and_close_period(login, manager_a, rep_a, rep_a2
     assert b.title in body and a.title not in body
     body = client.get(reverse("sales:pipeline"), {"close_from": "2026-06-01", "close_to": "2026-06-30"}).content.decode()
     assert a.title in body and b.title not in body
+
+
+def _column_figures(body, code):
+    """(count, total) shown in the board's column of stage `code`."""
+    section = body[body.index(f'data-testid="column-{code}"'):]
+    section = section[:section.index("</section>")]
+    count = re.search(r'data-testid="count">(\d+)<', section).group(1)
+    total = re.search(r'data-testid="total">([^<]*)<', section).group(1)
+    return int(count), total
+
+
+def test_rep_sees_a_won_deal_in_the_period_it_was_actually_closed(login, rep_a, customer_a):
+    """Expected to close in July, won on 10 June: it is June's win, not July's (DOMAIN.md §7)."""
+    early = opportunity_create(actor=rep_a, customer=customer_a, title="early win", amount="500.00", expected_close_on="2026-07-15")
+    opportunity_move(actor=rep_a, opportunity=early, stage=stage("won"), now=timezone.make_aware(datetime(2026, 6, 10, 12)))
+    late = opportunity_create(actor=rep_a, customer=customer_a, title="late loss", amount="70.00", expected_close_on="2026-06-20")
+    opportunity_move(actor=rep_a, opportunity=late, stage=stage("lost"), lost_reason="price",
+                     now=timezone.make_aware(datetime(2026, 7, 2, 12)))
+    client = login(rep_a)
+    june = client.get(reverse("sales:pipeline"), {"close_from": "2026-06-01", "close_to": "2026-06-30"}).content.decode()
+    july = client.get(reverse("sales:pipeline"), {"close_from": "2026-07-01", "close_to": "2026-07-31"}).content.decode()
+    assert _column_figures(june, "won")[0] == 1 and "500" in _column_figures(june, "won")[1]
+    assert _column_figures(july, "won")[0] == 0
+    assert _column_figures(june, "lost")[0] == 0 and _column_figures(july, "lost")[0] == 1
+    listed = client.get(reverse("sales:opportunity-list"), {"close_from": "2026-06-01", "close_to": "2026-06-30"}).content.decode()
+    assert "early win" in listed and "late loss" not in listed
 
 
 def test_move_records_a_stage_change_and_returns_the_board(login, rep_a, opp):
@@ -190,6 +217,28 @@ def test_new_opportunity_for_a_customer(login, rep_a, customer_a):
     assert response.status_code == 302, response.content.decode()[:2000]
     opp = Opportunity.objects.get(title="New deal")
     assert opp.customer == customer_a and opp.amount == Decimal("1234.56") and opp.probability == 40 and opp.owner == rep_a
+
+
+def test_rep_creating_an_opportunity_from_a_customer_page_returns_there(login, rep_a, customer_a):
+    client = login(rep_a)
+    page = reverse("customers:detail", args=[customer_a.pk])
+    url = reverse("sales:opportunity-create") + f"?customer={customer_a.pk}"
+    form = client.get(url).content.decode()
+    assert f'href="{page}"' in form  # Cancel goes back too
+    response = client.post(url, {"customer": customer_a.pk, "title": "From the page", "amount": "10"})
+    assert response.status_code == 302 and response["Location"] == page
+    response = client.post(reverse("sales:opportunity-create"), {"customer": customer_a.pk, "title": "From the board", "amount": "1"})
+    assert response["Location"] == reverse("sales:pipeline")
+
+
+def test_rep_is_sent_back_to_a_safe_next_only(login, rep_a, customer_a):
+    client = login(rep_a)
+    url = reverse("sales:opportunity-create")
+    data = {"customer": customer_a.pk, "title": "x", "amount": "1"}
+    assert client.post(url, {**data, "next": "/sales/opportunities/"})["Location"] == "/sales/opportunities/"
+    assert client.post(url, {**data, "next": "https://evil.example/"})["Location"] == reverse("sales:pipeline")
+    assert client.post(url + f"?customer={customer_a.pk}", {**data, "next": "//evil.example/"})["Location"] == \
+        reverse("customers:detail", args=[customer_a.pk])
 
 
 def test_new_opportunity_refuses_hidden_or_uneditable_customers(login, rep_a, finance, customer_b, customer_a):

@@ -12,8 +12,8 @@ from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
 from kehu.ranking.models import TierPolicy
-from kehu.sales import quotes as q
-from kehu.sales.forms_deals import QuoteForm
+from kehu.sales import services as q
+from kehu.sales.forms import QuoteForm
 from kehu.sales.models import Product, Quote
 from kehu.sales.services import SalesError
 
@@ -169,21 +169,8 @@ def test_rep_b_gets_404_for_the_quote_page(login, rep_a, rep_b, problem, product
     assert login(rep_b).get(reverse("sales:quote-detail", args=[quote.pk])).status_code == 404
 
 
-# --- through the quote pages (enabled once kehu/sales/views_deals.py passes the term and shows
-# `submit_message`; see the H2 report) ---------------------------------------------------------------
+# --- through the quote pages -----------------------------------------------------------------------
 
-def _views_wired() -> bool:
-    import inspect
-
-    from kehu.sales import views_deals
-
-    return "submit_message" in inspect.getsource(views_deals)
-
-
-wired = pytest.mark.skipif(not _views_wired(), reason="kehu/sales/views_deals.py does not use submit_message yet")
-
-
-@wired
 def test_rep_submitting_3_percent_to_a_problem_customer_is_told_the_class(login, rep_a, problem, product):
     quote = make_quote(rep_a, problem, product, discount="3")
     response = login(rep_a).post(reverse("sales:quote-submit", args=[quote.pk]), follow=True)
@@ -192,7 +179,6 @@ def test_rep_submitting_3_percent_to_a_problem_customer_is_told_the_class(login,
     assert "Above the discount policy of Problem (value class), 2 %: waiting for approval." in [str(m) for m in response.context["messages"]]
 
 
-@wired
 def test_rep_agrees_a_term_on_the_quote_form(login, rep_a, problem, product):
     client = login(rep_a)
     page = client.get(reverse("sales:quote-create", args=[problem.pk]))
@@ -219,3 +205,17 @@ def test_the_stored_policy_is_shown_in_each_readers_language():
     with translation.override("zh-hans"):
         assert policy_label("value:problem") == "问题客户（价值类别）"
     assert policy_label("") == ""
+
+
+def test_rep_sees_the_policy_limit_on_the_quote_form_before_submitting(login, rep_a, problem, product):
+    body = login(rep_a).get(reverse("sales:quote-create", args=[problem.pk])).content.decode()
+    box = body[body.index('data-testid="policy"'):]
+    box = box[:box.index("</div>")]
+    assert "Maximum discount: 2.00%" in box and "Payment term: 15 days" in box and "Problem (value class)" in box
+    assert 'data-max-discount="2.00"' in body  # the page marks a line discount above it
+
+
+def test_rep_gets_the_unit_price_filled_from_the_product_picked(login, rep_a, customer_a, product):
+    body = login(rep_a).get(reverse("sales:quote-create", args=[customer_a.pk])).content.decode()
+    assert f'value="{product.pk}" data-currency="CNY" data-price="100.0000"' in body  # read by static/kehu/line-totals.js
+    assert "kehu/line-totals.js" in body and 'name="lines-0-unit_price"' in body

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from kehu.activities.models import Notification
 from kehu.activities.notifications import notification_message
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.sales import quotes as q
+from kehu.sales import services as q
 from kehu.sales.models import Product, Quote
 from kehu.sales.services import SalesError, opportunity_create
 
@@ -85,7 +85,7 @@ def test_codes_follow_a_sequence(rep_a, customer_a, product):
     ({"quantity": "0"}, "more than zero"),
     ({"discount_pct": "100.01"}, "from 0 to 100"),
     ({"unit_price": "-1"}, "cannot be negative"),
-    ({"quantity": "abc"}, "enter a quantity"),
+    ({"quantity": "abc"}, "Line 1: Enter a quantity"),
 ])
 def test_bad_lines_are_refused_and_nothing_is_written(rep_a, customer_a, product, line, message):
     with pytest.raises(SalesError, match=message):

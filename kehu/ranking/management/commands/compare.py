@@ -4,9 +4,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from kehu.ranking import engine
+from kehu.ranking.errors import RankingError
+from kehu.ranking.exactjson import dumps
 from kehu.ranking.models import EvaluationRun
-from kehu.ranking.services import RankingError, runs_compare
+from kehu.ranking.selectors import runs_compare
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         except RankingError as e:
             raise CommandError(str(e), returncode=2) from None
         if opts["json"]:
-            self.stdout.write(engine.dumps(diff))
+            self.stdout.write(dumps(diff))
             return
         self.stdout.write(_("Entered (%(count)d): %(codes)s") % {"count": len(diff["entered"]), "codes": ", ".join(diff["entered"]) or "—"})
         self.stdout.write(_("Left (%(count)d): %(codes)s") % {"count": len(diff["left"]), "codes": ", ".join(diff["left"]) or "—"})

@@ -5,8 +5,11 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from kehu.ranking import engine
-from kehu.ranking.services import DEFAULTS, RankingError, evaluation_run, run_payload
+from kehu.ranking.errors import RankingError
+from kehu.ranking.exactjson import dumps
+from kehu.ranking.scoring import DEFAULTS
+from kehu.ranking.selectors import run_payload
+from kehu.ranking.services import evaluation_run
 
 
 class Command(BaseCommand):
@@ -36,7 +39,7 @@ class Command(BaseCommand):
             raise CommandError(str(e), returncode=2) from None
         payload = run_payload(run)
         if opts["json"]:
-            self.stdout.write(engine.dumps(payload))
+            self.stdout.write(dumps(payload))
             return
         ranked = sum(1 for r in payload["results"] if r["rank"] is not None)
         self.stdout.write(

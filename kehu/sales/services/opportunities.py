@@ -1,5 +1,6 @@
-"""Writes of selling (DOMAIN.md §4): opportunities and their stages, and what the customers
-app asks of sales through its hooks (pool return, handover, merge)."""
+"""Writes of opportunities (DOMAIN.md §4): create, move between stages (the stage history),
+edit. Who may: `kehu.sales.permissions.can_edit_opportunity` (the customer's owner, their
+manager or an admin; finance never)."""
 
 from datetime import date
 
@@ -8,28 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
+from kehu.core.errors import StaleEdit
+from kehu.core.forms import check_not_stale, etag_for, seen_values
 from kehu.core.models import AuditEvent
 from kehu.core.money import to_decimal
 from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
-from kehu.sales.models import Contract, Opportunity, OpportunityStage, OpportunityStageChange, Quote, SalesOrder
-
-class SalesError(Exception):
-    """A selling rule was broken; `message` is translated and shown to the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
+from kehu.sales.errors import SalesError
+from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange
+from kehu.sales.permissions import can_create_opportunity, can_edit_opportunity
 
 AUDITED = ["stage", "probability", "forecast_category", "closed_on", "lost_reason", "owner"]
-
-
-def can_edit_opportunity(user, opportunity: Opportunity) -> bool:
-    """The customer's owner, their manager or an admin; finance never (as for the customer)."""
-    return can_edit_customer(user, opportunity.customer)
 
 
 def next_opportunity_code() -> str:
@@ -44,6 +36,19 @@ def closed_forecast(stage: OpportunityStage) -> str:
     return Opportunity.ForecastCategory.CLOSED if stage.is_won else Opportunity.ForecastCategory.OMITTED
 
 
+def clean_close_date(value) -> date | None:
+    """An expected close date (a date or ISO text) within DATE_MIN..DATE_MAX, or None."""
+    if value in (None, ""):
+        return None
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise SalesError(_("Enter a valid date.")) from None
+    if not in_range(day):
+        raise SalesError(_("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
+    return day
+
+
 def _check_probability(probability) -> None:
     if probability is not None and not 0 <= int(probability) <= 100:
         raise SalesError(_("The probability is a whole number from 0 to 100."))
@@ -55,7 +60,7 @@ def opportunity_create(
     product_lines: str = "", lost_reason: str = "", now=None,
 ) -> Opportunity:
     """A new opportunity of `customer`, owned by the customer's owner (or the actor for a pool customer)."""
-    if not can_edit_customer(actor, customer):
+    if not can_create_opportunity(actor, customer):
         raise PermissionDenied
     title = (title or "").strip()
     if not title:
@@ -64,6 +69,7 @@ def opportunity_create(
     if amount < 0:
         raise SalesError(_("The amount cannot be negative."))
     _check_probability(probability)
+    expected_close_on = clean_close_date(expected_close_on)
     now = now or timezone.now()
     with transaction.atomic():
         stage = stage or first_stage()
@@ -127,53 +133,6 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: OpportunityStage
     return opp
 
 
-# --- hooks of the customers app (registered in kehu.sales.wiring) -------------------------
-
-def open_opportunities():
-    return Opportunity.objects.filter(stage__is_closed=False)
-
-
-def customers_without_open_opportunity(qs):
-    """hooks.POOL_RETURN_FILTERS: a customer with an open opportunity never returns to the pool."""
-    return qs.exclude(pk__in=open_opportunities().values("customer_id"))
-
-
-def open_opportunities_count(*, from_user, customer_ids) -> dict:
-    """hooks.HANDOVER_COUNTERS."""
-    count = open_opportunities().filter(customer_id__in=list(customer_ids)).count()
-    return {_("Open opportunities"): count} if count else {}
-
-
-def open_opportunities_hand_over(*, actor, from_user, to_user, customer_ids) -> dict:
-    """hooks.HANDOVER_MOVERS: open opportunities of the handed-over customers go to the new
-    owner; closed ones keep the rep who won or lost them (history as it happened)."""
-    moved = open_opportunities().filter(customer_id__in=list(customer_ids)).update(owner=to_user, updated_at=timezone.now())
-    return {_("Open opportunities"): moved} if moved else {}
-
-
-def sales_merge(*, actor, kept: Customer, merged: Customer) -> dict:
-    """hooks.MERGE_MOVERS: opportunities, quotes, contracts and orders move to the kept record.
-    The quotes not accepted yet go to the kept record's owner (when it has one), as in a
-    handover: the approvers follow the owner, and they are told of the pending ones."""
-    from kehu.sales.quotes import ask_approvers, open_quotes
-
-    now = timezone.now()
-    result = {}
-    if kept.owner_id is not None:
-        quotes = open_quotes().filter(customer=merged).exclude(owner_id=kept.owner_id)
-        pending = list(quotes.filter(status=Quote.Status.PENDING).select_related("customer", "submitted_by"))
-        quotes.update(owner_id=kept.owner_id, updated_at=now)
-        for quote in pending:
-            quote.customer = kept  # moved below
-        if pending:
-            ask_approvers(pending, owner=kept.owner, now=now, reason="merge")
-    for label, model in ((_("opportunities"), Opportunity), (_("quotes"), Quote), (_("contracts"), Contract), (_("sales orders"), SalesOrder)):
-        moved = model.objects.filter(customer=merged).update(customer=kept, updated_at=now)
-        if moved:
-            result[label] = moved
-    return result
-
-
 # --- editing an opportunity (its page) ----------------------------------------------------
 
 EDITABLE = ("title", "amount", "currency", "probability", "expected_close_on", "forecast_category", "buying_factor",
@@ -181,11 +140,24 @@ EDITABLE = ("title", "amount", "currency", "probability", "expected_close_on", "
 EDIT_AUDITED = ["title", "amount", "currency", "expected_close_on", "buying_factor", "competitors", "product_lines", *AUDITED]
 
 
-def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportunity:
+# The API's ETag of an opportunity: what its edit changes, and its stage and owner.
+ETAG_FIELDS = (*EDITABLE, "stage", "owner")
+
+
+def opportunity_etag(opportunity: Opportunity) -> str:
+    """The ETag of the opportunity as it is now (GET answers it; a PATCH's If-Match must match)."""
+    return etag_for(seen_values(opportunity, ETAG_FIELDS))
+
+
+def opportunity_update(*, actor, opportunity: Opportunity, seen: dict | None = None, etag=None, **fields) -> Opportunity:
     """Change the fields of an opportunity (EDITABLE; the stage moves through
     opportunity_move). Who may: can_edit_opportunity (finance never). A closed opportunity
     keeps its closed probability and forecast category; a lost one keeps a lost reason.
-    Audited with old → new values. Returns the opportunity as saved."""
+    Audited with old → new values. Returns the opportunity as saved.
+
+    Stale edits: `seen` (the values the edit form was opened with, `form.seen`) or `etag`
+    (the API's If-Match: one ETag or several) are compared, under the row lock, with the
+    opportunity as it is now; a difference raises StaleEdit and nothing is written."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise SalesError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
@@ -193,6 +165,9 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
         opp = Opportunity.objects.select_for_update(of=("self",)).select_related("customer", "stage").get(pk=opportunity.pk)
         if not can_edit_opportunity(actor, opp):
             raise PermissionDenied
+        check_not_stale(opp, seen)
+        if etag is not None and opportunity_etag(opp) not in ({etag} if isinstance(etag, str) else set(etag)):
+            raise StaleEdit(_("This opportunity changed after you read it; read it again, then send your change."), changes=[])
         before = snapshot(opp, EDIT_AUDITED)
         if "title" in fields:
             title = (fields["title"] or "").strip()
@@ -220,9 +195,11 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
             if factor and factor not in Opportunity.BuyingFactor.values:
                 raise SalesError(_("Unknown buying factor."))
             opp.buying_factor = factor
-        for name in ("expected_close_on", "competitors", "product_lines"):
+        if "expected_close_on" in fields:
+            opp.expected_close_on = clean_close_date(fields["expected_close_on"])
+        for name in ("competitors", "product_lines"):
             if name in fields:
-                setattr(opp, name, fields[name] if name == "expected_close_on" else (fields[name] or "").strip())
+                setattr(opp, name, (fields[name] or "").strip())
         if "lost_reason" in fields and opp.stage.is_closed and not opp.stage.is_won:
             reason = (fields["lost_reason"] or "").strip()
             if not reason:

@@ -1,21 +1,26 @@
-"""Read side of the ranking reports: runs, per-class sums and result lists, always restricted to
-the customers the user may see (`Customer.objects.visible_to`). Ranks and classes come from the
-company-wide run; only the rows shown are scoped. Sums are made in SQL, shares are exact."""
+"""The reads of the ranking app: runs (the latest of each model, lists, the one asked for), the
+schedule, and the reports' per-class sums and result lists — always restricted to the customers
+the user may see (`Customer.objects.visible_to`). Runs are company-wide; ranks and classes come
+from the company-wide run; only the rows shown are scoped. Sums are made in SQL, shares are exact."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Subquery, Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.visibility import customer_scope, sees_all
+from kehu.core.dates import add_months
 from kehu.customers.models import Customer
-from kehu.ranking import engine
-from kehu.ranking.models import EvaluationResult, EvaluationRun
-from kehu.ranking.services import latest_run
+from kehu.ranking.errors import RankingError
+from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
+from kehu.ranking.params import ordered_params
+from kehu.ranking.scoring import DEFAULTS, number
 
 KEY_ACCOUNT_LABELS = {"key": pgettext_lazy("key account class", "Key account"), "other": pgettext_lazy("key account class", "Not a key account")}
 
@@ -27,7 +32,7 @@ CLASS_ORDER = {
 
 INDICATOR_LABELS = {
     "profit": _("Profit"),
-    "sales": _("Sales"),
+    "sales": pgettext_lazy("amount", "Sales"),
     "collection_rate": _("Collection rate"),
     "on_time_share": _("On-time share"),
     "margin": _("Margin"),
@@ -41,7 +46,7 @@ INDICATOR_LABELS = {
     "reputation": _("Reputation"),
 }
 
-# Indicator columns per model, in the engine's order (value prospects have influence and open_pipeline).
+# Indicator columns per model, in the models' order (value prospects have influence and open_pipeline).
 INDICATORS = {
     "pyramid": ["sales", "profit"],
     "value": ["sales", "collection_rate", "on_time_share", "margin", "influence", "growth", "mean_days_late", "open_pipeline"],
@@ -50,6 +55,9 @@ INDICATORS = {
     ],
 }
 MONEY_INDICATORS = {"sales", "profit", "open_pipeline", "contract_volume", "quality_losses"}
+# Fractions, read as percentages (margin 0.3145 → 31.45%); the other indicators are ratings and
+# days, read with one decimal (docs/rules.md, "Money on screen").
+RATIO_INDICATORS = {"collection_rate", "on_time_share", "margin", "growth", "price_level"}
 
 
 def class_label(model: str, klass: str) -> str:
@@ -85,8 +93,8 @@ def decimal_or_none(value):
 def share(part, whole) -> Decimal:
     """part / whole exactly, rounded half-up to 4 places (0 when whole is 0)."""
     if not whole:
-        return engine.number(Fraction(0))
-    return engine.number(Fraction(part) / Fraction(whole))
+        return number(Fraction(0))
+    return number(Fraction(part) / Fraction(whole))
 
 
 def percent(fraction_share: Decimal) -> Decimal:
@@ -94,6 +102,47 @@ def percent(fraction_share: Decimal) -> Decimal:
 
 
 # ---------------------------------------------------------------------------- runs
+
+
+def latest_run(model: str) -> EvaluationRun | None:
+    """The run a customer's current ranking comes from: the one with the latest as-of date
+    (the most recently made among runs of that date). A run as of an earlier date — to look
+    back or compare — is kept but does not change anyone's current tier."""
+    return EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").first()
+
+
+def latest_runs() -> dict[str, EvaluationRun | None]:
+    """{model: latest_run(model)} for every model, in one query."""
+    wanted = Q()
+    for model in DEFAULTS:
+        wanted |= Q(pk=Subquery(EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").values("pk")[:1]))
+    found = {run.model: run for run in EvaluationRun.objects.filter(wanted)}
+    return {model: found.get(model) for model in DEFAULTS}
+
+
+def next_scheduled_run(conf: RankingSettings, last: EvaluationRun | None, *, today: date) -> date | None:
+    """When `kehu daily` will run the model next: never (None) with every_months = 0, today
+    when never run, else the latest run's as-of date + every_months, the day clamped to the
+    month's end (today if already past)."""
+    if not conf.every_months:
+        return None
+    if last is None:
+        return today
+    return max(add_months(last.as_of, conf.every_months), today)
+
+
+def run_list(*, model: str = ""):
+    """Every run (of `model` when it is one), newest as-of first, with who started it."""
+    runs = EvaluationRun.objects.select_related("started_by").order_by("-as_of", "-id")
+    return runs.filter(model=model) if model in EvaluationRun.Model.values else runs
+
+
+def run_get(pk) -> EvaluationRun | None:
+    """One run by its number, or None (a malformed number too)."""
+    try:
+        return EvaluationRun.objects.select_related("started_by").filter(pk=int(pk)).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def run_pick(model: str, raw_pk) -> EvaluationRun | None:
@@ -206,27 +255,140 @@ def decorate(rows, model: str) -> list[dict]:
             "customer": r.customer,
             "label": class_label(model, r.klass),
             "indicators": [
-                {"value": decimal_or_none((r.indicators or {}).get(n)), "money": n in MONEY_INDICATORS} for n in names
+                {"value": decimal_or_none((r.indicators or {}).get(n)), "money": n in MONEY_INDICATORS, "ratio": n in RATIO_INDICATORS}
+                for n in names
             ],
         }
         for r in rows
     ]
 
 
+# ---------------------------------------------------------------------------- a run as a document
+
+
+def _stored_results(run: EvaluationRun) -> list[dict]:
+    rows = run.results.order_by("position").values_list("customer__code", "rank", "score", "klass", "indicators")
+    return [
+        {"customer": code, "rank": rank, "score": None if score is None else number(score), "class": klass, "indicators": ind}
+        for code, rank, score, klass, ind in rows
+    ]
+
+
+def _summary(run: EvaluationRun, results: list[dict]) -> list[dict]:
+    """The pyramid's tier summary (count, share of profit), recomputed from the stored indicators.
+
+    Only the pyramid has a summary in the expected files; value and key-account runs have none."""
+    profit = {r["customer"]: Decimal(r["indicators"]["profit"]) for r in results}
+    total = sum(profit.values(), Decimal(0))
+    out = []
+    for tier in LADDERS["pyramid"][0]:
+        members = [r["customer"] for r in results if r["class"] == tier]
+        tier_profit = sum((profit[m] for m in members), Decimal(0))
+        out.append({"class": tier, "count": len(members), "profit_share": number(_exact(tier_profit, total))})
+    return out
+
+
+def _exact(a: Decimal, b: Decimal) -> Fraction:
+    return Fraction(a) / Fraction(b) if b else Fraction(0)
+
+
+def run_payload(run: EvaluationRun) -> dict:
+    """The `kehu evaluate --json` document (DATASET.md) of a stored run.
+
+    Key order and number rendering follow the shipped expected files; `summary` is present
+    for the pyramid only (the expected value and key-account runs carry none)."""
+    results = _stored_results(run)
+    payload = {"run": run.pk, "model": run.model, "as_of": run.as_of.isoformat(), "params": ordered_params(run), "results": results}
+    if run.model == "pyramid":
+        payload["summary"] = _summary(run, results)
+    return payload
+
+
 # ---------------------------------------------------------------------------- compare
+
+# Class ladders for `runs_compare`, best first.
+LADDERS = {
+    "pyramid": [("important", "major", "ordinary", "small")],
+    "value": [
+        ("diamond", "strategic", "potential", "general", "problem"),
+        ("important_opportunity", "general_opportunity"),
+    ],
+    "key_account": [("key", "other")],
+}
+
+
+def runs_compare(run_a: EvaluationRun, run_b: EvaluationRun, *, results_filter=None) -> dict:
+    """Who entered, left, was promoted or demoted from run A (before) to run B (after).
+
+    Both runs must use the same model. *Entered*/*left*: customers ranked in B but not in A,
+    and the reverse (the ranked population; value prospects carry no rank and count as
+    outside it). *Promoted*/*demoted*: customers present in both whose class moved up or
+    down its ladder, best first:
+
+    - pyramid: important > major > ordinary > small;
+    - value: diamond > strategic > potential > general > problem; prospects have their own
+      ladder important_opportunity > general_opportunity. A move between the two ladders
+      (a prospect becoming a customer or the reverse) is an entry or a departure, never a
+      promotion;
+    - key_account: key > other.
+
+    Lists are sorted by customer code. `results_filter` (a Q on EvaluationResult) limits both
+    runs to some customers — the reports pass the user's scope, so a rep's comparison reads
+    their customers' rows only."""
+    if run_a.model != run_b.model:
+        raise RankingError(
+            gettext("Runs %(a)s and %(b)s use different models (%(model_a)s, %(model_b)s) and cannot be compared.")
+            % {"a": run_a.pk, "b": run_b.pk, "model_a": run_a.model, "model_b": run_b.model}
+        )
+    position = {}
+    for ladder_no, ladder in enumerate(LADDERS[run_a.model]):
+        for i, name in enumerate(ladder):
+            position[name] = (ladder_no, i)
+
+    def load(run):
+        rows = EvaluationResult.objects.filter(run=run)
+        if results_filter is not None:
+            rows = rows.filter(results_filter)
+        # No join (customers are named by code only for the rows that changed, below) and no
+        # ordering: the results' default ordering would join the runs table only to sort.
+        return {cid: (rank, klass) for cid, rank, klass in rows.order_by().values_list("customer_id", "rank", "klass")}
+
+    a, b = load(run_a), load(run_b)
+    ranked_a = {c for c, (rank, _k) in a.items() if rank is not None}
+    ranked_b = {c for c, (rank, _k) in b.items() if rank is not None}
+    moves = []
+    for cid in a.keys() & b.keys():
+        (ladder_a, pos_a), (ladder_b, pos_b) = position[a[cid][1]], position[b[cid][1]]
+        if ladder_a != ladder_b or pos_a == pos_b:
+            continue
+        moves.append((cid, a[cid][1], b[cid][1], pos_b < pos_a))
+    entered, left = ranked_b - ranked_a, ranked_a - ranked_b
+    code = _codes(entered | left | {m[0] for m in moves})
+    return {
+        "entered": sorted(code[c] for c in entered),
+        "left": sorted(code[c] for c in left),
+        "promoted": sorted(({"customer": code[c], "from": f, "to": t} for c, f, t, up in moves if up), key=lambda m: m["customer"]),
+        "demoted": sorted(({"customer": code[c], "from": f, "to": t} for c, f, t, up in moves if not up), key=lambda m: m["customer"]),
+    }
+
+
+def _codes(customer_ids: set) -> dict:
+    """{id: code} of the customers, in chunks (SQLite limits the parameters of one query)."""
+    ids, out = sorted(customer_ids), {}
+    for start in range(0, len(ids), 5000):
+        out.update(Customer.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "code"))
+    return out
 
 COMPARE_LIMIT = 100  # rows shown per section; the export has all (a page of 4 × 100 renders in ~0.3 s)
 
 
 
 def compare(before: EvaluationRun, after: EvaluationRun, user, *, limit: int | None = COMPARE_LIMIT) -> dict:
-    """`services.runs_compare` mapped to visible customers, with indicator changes.
+    """`runs_compare` mapped to visible customers, with indicator changes.
 
     Each section keeps its visible customers (`total`) and shows the first `limit` of them
     (None: all, for the export). Besides runs_compare (over the visible results only): the
     shown customers, and the indicators of each run for them."""
-    from kehu.ranking.services import runs_compare
-
     diff = runs_compare(before, after, results_filter=results_scope(user, after))
     totals = {key: len(items) for key, items in diff.items()}
     shown = {key: items if limit is None else items[:limit] for key, items in diff.items()}
@@ -239,7 +401,8 @@ def compare(before: EvaluationRun, after: EvaluationRun, user, *, limit: int | N
     def changes(cid):
         a, b = ind_before.get(cid) or {}, ind_after.get(cid) or {}
         return [
-            {"name": n, "label": indicator_label(n), "money": n in MONEY_INDICATORS, "before": decimal_or_none(a.get(n)), "after": decimal_or_none(b.get(n))}
+            {"name": n, "label": indicator_label(n), "money": n in MONEY_INDICATORS, "ratio": n in RATIO_INDICATORS,
+             "before": decimal_or_none(a.get(n)), "after": decimal_or_none(b.get(n))}
             for n in INDICATORS[after.model]
             if n in a or n in b  # an entry has only "after" values, a departure only "before"
         ]

@@ -1,0 +1,189 @@
+"""Evaluation runs (DOMAIN.md §5): compute with the pure models (`kehu.ranking.scoring`) over
+the facts (`kehu.ranking.facts`), store once, make the latest run the customers' current ranking.
+
+A run is written once — the run row and all its results in one bulk insert — and never
+changes afterwards: there is no update service; running again creates a new run.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from kehu.core.audit import audit_note
+from kehu.core.dates import DATE_MIN, add_months
+from kehu.customers.models import Customer
+from kehu.customers.services import customers_set_derived_stage
+from kehu.ranking.errors import RankingError
+from kehu.ranking.facts import load_facts
+from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
+from kehu.ranking.params import MAX_WINDOW_MONTHS, params_json, resolve_params
+from kehu.ranking.permissions import can_start_run
+from kehu.ranking.scoring import DEFAULTS, MODELS, cents
+from kehu.ranking.selectors import latest_run
+
+EARLIEST_AS_OF = DATE_MIN
+RESULTS_BATCH = 2000
+
+
+def evaluation_run(
+    *, actor, model: str, as_of: date, window_months: int | None = None, params: dict | None = None,
+    today: date | None = None,
+) -> EvaluationRun:
+    """Compute `model` at `as_of` and store the run with its results.
+
+    `actor`: the user who starts it (an administrator or a manager, `can_start_run`), or None
+    for the system (`kehu daily`, `kehu evaluate`, the demo). The window and parameters are the
+    model's admin settings (`RankingSettings`, the spec's defaults until changed), overridden by
+    `window_months` and `params` when given. When the new run is the model's latest (see
+    `latest_run`), the customers' current tier, class or key-account flag — and with it vip —
+    follow it in the same transaction. `as_of` may not be after `today` (default: the
+    company's today; `kehu daily --now` passes its own)."""
+    if actor is not None and not can_start_run(actor):
+        raise PermissionDenied(_("Only an administrator or a manager may start an evaluation run."))
+    if model not in DEFAULTS:
+        resolve_params(model, None)  # raises the translated "unknown model"
+    conf = RankingSettings.load(model)
+    if window_months is None:
+        window_months = conf.window_months
+    full = resolve_params(model, {**(conf.params or {}), **(params or {})})
+    if not isinstance(as_of, date):
+        raise RankingError(_("The evaluation date is not a date."))
+    if not isinstance(window_months, int) or not (1 <= window_months <= MAX_WINDOW_MONTHS):
+        raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
+    _check_as_of(as_of, today)
+    facts = load_facts(as_of, window_months)
+    results = MODELS[model](facts, full)
+    with transaction.atomic():
+        # One run of a model stored at a time: the "is it the latest?" check below must see a
+        # run committed by a concurrent call (PostgreSQL's READ COMMITTED would not otherwise).
+        RankingSettings.objects.select_for_update().filter(model=model).first()
+        run = EvaluationRun.objects.create(
+            model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor,
+            result_count=len(results),
+        )
+        _results_insert(run, facts, results)
+        if latest_run(model) == run:
+            current_ranking_apply(run, actor=actor)
+    return run
+
+
+def _check_as_of(as_of: date, today: date | None = None) -> None:
+    """A run looks back, never forward: a run as of a future date would become every customer's
+    current ranking (latest as-of) over an empty window, and stay so."""
+    today = today or timezone.localdate()
+    if as_of > today:
+        raise RankingError(
+            _("The evaluation date %(date)s is in the future; evaluate as of today (%(today)s) or earlier.")
+            % {"date": as_of.isoformat(), "today": today.isoformat()}
+        )
+    if as_of < EARLIEST_AS_OF:
+        raise RankingError(_("The evaluation date must be in %(year)d or later.") % {"year": EARLIEST_AS_OF.year})
+
+
+def _results_insert(run: EvaluationRun, facts, results: list[dict]) -> None:
+    """Store a run's results in bulk (SQLite: one executemany; PostgreSQL: COPY; otherwise
+    multi-row INSERTs of RESULTS_BATCH rows). The values are exactly what
+    `EvaluationResult.objects.bulk_create` would write (indicators encoded by the field's
+    exact encoder, money as the stored integer cents; tests compare the two) without
+    building 100,000 model instances."""
+    from django.db import connection
+
+    by_code = {c.code: c for c in facts.customers.values()}
+    meta = EvaluationResult._meta
+    names = ["run", "customer", "position", "rank", "score", "klass", "sales", "profit", "indicators"]
+    fields = [meta.get_field(n) for n in names]
+    encode = meta.get_field("indicators").encoder().encode
+    qn = connection.ops.quote_name
+    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    row_sql = "(" + ", ".join(["%s"] * (len(fields) - 1) + [json_placeholder]) + ")"
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    rows = []
+    for i, r in enumerate(results):
+        c = by_code[r["customer"]]
+        ranked = r["rank"] is not None
+        rows.append(
+            (
+                run.pk,
+                c.id,
+                i,
+                r["rank"],
+                r["score"],  # a Decimal of 4 places already: what the DecimalField would pass on
+                r["class"],
+                cents(c.sales) if ranked else None,  # MoneyField stores integer cents
+                cents(c.profit) if ranked else None,
+                encode(r["indicators"]),
+            )
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # one prepared statement, stepped in C
+            cursor.executemany(head + row_sql, rows)
+            return
+        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3 COPY: no SQL to parse
+            columns = ", ".join(qn(f.column) for f in fields)
+            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for k in range(0, len(rows), RESULTS_BATCH):
+            chunk = rows[k : k + RESULTS_BATCH]
+            cursor.execute(head + ", ".join([row_sql] * len(chunk)), [v for row in chunk for v in row])
+
+
+# Where each model's result lands on the customer, and the value for "not ranked".
+CURRENT_FIELDS = {"pyramid": ("pyramid_tier", ""), "value": ("value_class", ""), "key_account": ("is_key_account", False)}
+
+
+def current_ranking_apply(run: EvaluationRun, *, actor=None) -> dict:
+    """Copy `run`'s classes onto the customers (only rows that change are written), then move
+    signed key accounts to vip and vips that are no longer key accounts back to signed
+    (DOMAIN.md §3). Returns {"changed": n, "vip": n, "unvip": n}."""
+    field, empty = CURRENT_FIELDS[run.model]
+    results = EvaluationResult.objects.filter(run=run)
+    changed = 0
+    with transaction.atomic():
+        if run.model == "key_account":
+            keys = results.filter(klass="key").values("customer_id")
+            changed += Customer.objects.filter(pk__in=keys, is_key_account=False).update(is_key_account=True)
+            changed += Customer.objects.filter(is_key_account=True).exclude(pk__in=keys).update(is_key_account=False)
+        else:
+            for klass in sorted(set(results.values_list("klass", flat=True))):
+                members = results.filter(klass=klass).values("customer_id")
+                changed += Customer.objects.filter(pk__in=members).exclude(**{field: klass}).update(**{field: klass})
+            changed += Customer.objects.exclude(**{field: empty}).exclude(pk__in=results.values("customer_id")).update(**{field: empty})
+        vip = unvip = 0
+        if run.model == "key_account":
+            note = audit_note(gettext_noop("Key-account evaluation #%(run)s"), run=run.pk)
+            to_vip = Customer.objects.filter(is_key_account=True, stage=Customer.Stage.SIGNED).values_list("pk", flat=True)
+            vip = customers_set_derived_stage(
+                actor=actor, customer_ids=list(to_vip), from_stage=Customer.Stage.SIGNED, stage=Customer.Stage.VIP, note=note
+            )
+            from_vip = Customer.objects.filter(is_key_account=False, stage=Customer.Stage.VIP).values_list("pk", flat=True)
+            unvip = customers_set_derived_stage(
+                actor=actor, customer_ids=list(from_vip), from_stage=Customer.Stage.VIP, stage=Customer.Stage.SIGNED, note=note
+            )
+    return {"changed": changed, "vip": vip, "unvip": unvip}
+
+
+def ranking_run_scheduled(*, now) -> int:
+    """The `kehu daily` step: run each model whose latest run is `every_months` old or more
+    (never run: now), as of today. Returns how many runs were made."""
+    today = timezone.localdate(now)
+    made = 0
+    for model in DEFAULTS:
+        conf = RankingSettings.load(model)
+        if not conf.every_months:
+            continue
+        last = latest_run(model)
+        # Due on the latest run's as-of date + every_months (the day clamped to the month's
+        # end: 01-31 + 1 = 02-28), the date the settings page shows as the next run.
+        if last is not None and today < add_months(last.as_of, conf.every_months):
+            continue
+        evaluation_run(actor=None, model=model, as_of=today, today=today)
+        made += 1
+    return made
