@@ -63,12 +63,6 @@ EXTRA_KEYS = {
     "next_due_on": (gettext_lazy("Next follow-up on"), "date"),
 }
 
-# Records whose model has no translated verbose name of its own.
-TYPE_LABELS = {
-    "qualificationcheck": gettext_lazy("qualification check"),
-    "writeoff": gettext_lazy("write-off"),
-}
-
 VERB_SENTENCES = {
     AuditEvent.Verb.CREATE: gettext_lazy("%(actor)s created %(record)s"),
     AuditEvent.Verb.UPDATE: gettext_lazy("%(actor)s changed %(record)s"),
@@ -424,10 +418,7 @@ class RecordNames:
 
     def name(self, event) -> str:
         model = models_by_name().get(event.object_type)
-        if event.object_type in TYPE_LABELS:
-            kind = str(TYPE_LABELS[event.object_type])
-        else:
-            kind = str(model._meta.verbose_name) if model is not None else event.object_type
+        kind = str(model._meta.verbose_name) if model is not None else event.object_type
         if event.object_type == "activity":
             name = _activity_name(event)
         elif DEFAULT_NAME.match(event.object_label or ""):
