@@ -20,6 +20,7 @@ from kehu.accounts.models import Team, User
 from kehu.accounts.visibility import managed_user_ids
 from kehu.activities import hooks
 from kehu.activities.models import Activity
+from kehu.core.dates import DATE_MAX, DATE_MIN, clamp, month_end, month_start, parse_date_param
 from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
 
@@ -42,11 +43,14 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def parse_day(value, default: date) -> date:
+def local_day(moment: datetime) -> date:
+    """The company-time-zone day of a stored moment. A moment at the very edge of what Python
+    holds (9999-12-31 23:00 UTC, written straight into the database) has no local day in
+    range: it reads as the last (or first) day there is, so that no page fails on it."""
     try:
-        return date.fromisoformat(str(value)) if value else default
-    except ValueError:
-        return default
+        return timezone.localdate(moment)
+    except OverflowError:
+        return date.max if moment.year > 1 else date.min
 
 
 # --- whose follow-ups a page shows ------------------------------------------------------------
@@ -134,6 +138,7 @@ def agenda_sections(*, user, scope: Scope, today: date | None = None) -> list[di
 def calendar_days(*, user, scope: Scope, view: str, day: date) -> dict:
     """The day or ISO week around `day`: per date its open planned follow-ups (by due date) and
     its logged activities (by time). Two queries, each capped at CALENDAR_LIMIT rows."""
+    day = clamp(day)
     if view == "week":
         start = week_start(day)
         end = start + timedelta(days=6)
@@ -158,8 +163,10 @@ def calendar_days(*, user, scope: Scope, view: str, day: date) -> dict:
         "view": view,
         "start": start,
         "end": end,
-        "previous": start - step,
-        "next": start + step,
+        # Navigation stays within DATE_MIN..DATE_MAX: no link past the first or last period,
+        # and each link names a day the page accepts (?date= outside the range reads as today).
+        "previous": clamp(start - step) if start > DATE_MIN else None,
+        "next": clamp(start + step) if end < DATE_MAX else None,
         "today": today,
         "days": [{"date": d, "is_today": d == today, **items} for d, items in sorted(days.items())],
         "capped": len(planned) >= CALENDAR_LIMIT or len(done) >= CALENDAR_LIMIT,
@@ -229,21 +236,24 @@ def period_from_params(params, *, today: date | None = None) -> dict:
     """period=week|month|custom (from, to): the days reviewed, inclusive. Default: this month."""
     today = today or timezone.localdate()
     period = params.get("period") or "month"
+    invalid: list[str] = []
     if period == "week":
         start = week_start(today)
         end = start + timedelta(days=6)
     elif period == "custom":
         first = today.replace(day=1)
-        start = parse_day(params.get("from"), first)
-        end = parse_day(params.get("to"), today)
+        start = parse_date_param(params.get("from"), first)
+        end = parse_date_param(params.get("to"), today)
+        # a date typed outside the range (or not a date) falls back to the default, and says so
+        invalid = [name for name in ("from", "to") if params.get(name) and parse_date_param(params.get(name)) is None]
         if end < start:
             start, end = end, start
-        end = min(end, start + timedelta(days=366))
+        end = min(end, start + timedelta(days=366), DATE_MAX)
     else:
         period = "month"
-        start = today.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return {"period": period, "start": start, "end": end}
+        start = month_start(today)
+        end = month_end(today)
+    return {"period": period, "start": start, "end": end, "invalid_dates": invalid}
 
 
 def team_report(*, user, reps, start: date, end: date, today: date | None = None) -> dict:
@@ -320,13 +330,13 @@ def visit_coverage_mark(rows, *, today: date | None = None) -> None:
     intervals = visit_intervals(customer_ids=[r.pk for r in rows])
     for row in rows:
         interval = intervals.get(row.pk)
-        since = timezone.localdate(row.owned_since or row.created_at)
+        since = local_day(row.owned_since or row.created_at)
         row.interval = interval
         row.levels = []
         for value, label in Activity.VisitLevel.choices:
             moment = getattr(row, f"last_{value}")
-            day = timezone.localdate(moment) if moment else None
+            day = local_day(moment) if moment else None
             row.levels.append((label, day, bool(interval) and (day is None or (today - day).days > interval)))
-        last = timezone.localdate(row.last_visit) if row.last_visit else None
+        last = local_day(row.last_visit) if row.last_visit else None
         row.last_visit_on = last
         row.overdue = visit_is_overdue(last=last, since=since, interval=interval, today=today)

@@ -9,14 +9,37 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.activities.models import Activity
-from kehu.customers.forms import BootstrapMixin
+from kehu.core.dates import DATE_MAX, DATE_MIN, validate_date_in_range
+from kehu.core.forms import DateField, style_form
 from kehu.customers.models import Contact
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# The log and plan forms share the customer page (and field names): their element ids differ,
+# their field names (what the htmx posts send) do not.
+LOG_AUTO_ID = "id_log_%s"
+PLAN_AUTO_ID = "id_plan_%s"
 
 
 def _datetime_widget():
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def _bound_dates(form) -> None:
+    """The browser's date pickers offer only days Kehu accepts (the server checks them anyway)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateTimeField):
+            field.widget.attrs.update({"min": f"{DATE_MIN.isoformat()}T00:00", "max": f"{DATE_MAX.isoformat()}T23:59"})
+        elif isinstance(field, forms.DateField):
+            field.widget.attrs.update({"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
+
+
+def _text_widget():
+    return forms.Textarea(attrs={"rows": 2})
+
+
+def _when_field():
+    """The time of a logged activity: a datetime-local input, its day within the sane range."""
+    return forms.DateTimeField(label=_("When"), widget=_datetime_widget(), validators=[validate_date_in_range])
 
 
 def _contacts(customer):
@@ -67,7 +90,7 @@ def customer_contacts(customer) -> list[Contact]:
     return list(listed) if listed is not None else list(_contacts(customer))
 
 
-class ActivityFieldsMixin(BootstrapMixin):
+class ActivityFieldsMixin:
     def _setup(self, customer, contacts=None, opportunities=None):
         if "contact" in self.fields:
             self.fields["contact"].set_objects(customer_contacts(customer) if contacts is None else contacts)
@@ -78,7 +101,8 @@ class ActivityFieldsMixin(BootstrapMixin):
                 self.fields[name].choices = ([("", "")] if not self.fields[name].required else []) + list(Activity.Kind.choices)
         if "visit_level" in self.fields:
             self.fields["visit_level"].choices = [("", "")] + list(Activity.VisitLevel.choices)
-        self._style()
+        style_form(self)
+        _bound_dates(self)
 
 
 class ActivityLogForm(ActivityFieldsMixin, forms.Form):
@@ -88,15 +112,16 @@ class ActivityLogForm(ActivityFieldsMixin, forms.Form):
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only."))
     contact = ObjectChoiceField(label=_("Contact"), required=False)
     opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
-    at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
-    summary = forms.CharField(label=_("What was discussed"), max_length=4000, widget=forms.Textarea)
-    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=forms.Textarea)
+    at = _when_field()
+    summary = forms.CharField(label=_("What was discussed"), max_length=4000, widget=_text_widget())
+    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=_text_widget())
     fulfils = ObjectChoiceField(label=_("Completes the planned follow-up"), required=False, label_from=_planned_label)
-    next_due_on = forms.DateField(label=_("Next follow-up on"), required=False)
+    next_due_on = DateField(label=_("Next follow-up on"), required=False)
     next_kind = forms.ChoiceField(label=_("Next follow-up type"), required=False)
     next_summary = forms.CharField(label=_("Next step"), max_length=500, required=False)
 
     def __init__(self, *args, customer, planned=(), fulfils=None, contacts=None, opportunities=None, **kwargs):
+        kwargs.setdefault("auto_id", LOG_AUTO_ID)
         super().__init__(*args, **kwargs)
         self.fields["fulfils"].set_objects(list(planned))
         self.has_planned = bool(planned)
@@ -134,13 +159,14 @@ class ActivityPlanForm(ActivityFieldsMixin, forms.Form):
     """Plan a follow-up without logging one."""
 
     kind = forms.ChoiceField(label=_("Type"), initial=Activity.Kind.PHONE)
-    due_on = forms.DateField(label=_("Due on"))
+    due_on = DateField(label=_("Due on"))
     contact = ObjectChoiceField(label=_("Contact"), required=False)
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False, help_text=_("Visits only, if already known."))
     summary = forms.CharField(label=_("What to do"), max_length=500, required=False)
     opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
 
     def __init__(self, *args, customer, contacts=None, opportunities=None, **kwargs):
+        kwargs.setdefault("auto_id", PLAN_AUTO_ID)
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("due_on", timezone.localdate() + timedelta(days=1))
@@ -161,10 +187,10 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
     visit_level = forms.ChoiceField(label=_("Visit level"), required=False)
     contact = ObjectChoiceField(label=_("Contact"), required=False)
     opportunity = ObjectChoiceField(label=_("Opportunity"), required=False, label_from=_opportunity_label)
-    at = forms.DateTimeField(label=_("When"), widget=_datetime_widget())
-    due_on = forms.DateField(label=_("Due on"))
-    summary = forms.CharField(label=_("Summary"), max_length=4000, required=False, widget=forms.Textarea)
-    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=forms.Textarea)
+    at = _when_field()
+    due_on = DateField(label=_("Due on"))
+    summary = forms.CharField(label=_("Summary"), max_length=4000, required=False, widget=_text_widget())
+    outcome = forms.CharField(label=_("Outcome / intent"), max_length=4000, required=False, widget=_text_widget())
 
     def __init__(self, *args, activity: Activity, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,7 +205,10 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
             for name in self.fields:
                 value = getattr(activity, f"{name}_id" if name in ("contact", "opportunity") else name)
                 if name == "at" and value is not None:
-                    value = timezone.localtime(value)
+                    try:
+                        value = timezone.localtime(value)
+                    except OverflowError:  # stored at the edge of time: shown as stored (UTC)
+                        value = value.replace(tzinfo=None)
                 self.initial[name] = value
         self._setup(activity.customer, opportunities=customer_opportunities(activity.customer, activity.opportunity))
 
@@ -191,9 +220,9 @@ class ActivityEditForm(ActivityFieldsMixin, forms.Form):
         return d
 
 
-class CancelPlannedForm(BootstrapMixin, forms.Form):
+class CancelPlannedForm(forms.Form):
     reason = forms.CharField(label=_("Why is it cancelled?"), max_length=255)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._style()
+        style_form(self)

@@ -1,9 +1,10 @@
-"""Extension points of activities for the apps above it (sales, finance, ranking).
+"""Extension points of activities for the apps above it (sales, finance, ranking): typed
+hooks (kehu.core.hooks.Hook), registered from each app's `AppConfig.ready()`.
 
 The customer timeline (`selectors.customer_timeline`) merges the entries of every function
 in TIMELINE_SOURCES with its own (activities, planned follow-ups, stage changes, pool
-claims and returns, handovers, merges). A later app registers its source from its
-`AppConfig.ready()` — quotes, orders, payments, evaluation results:
+claims and returns, handovers, merges). A later app registers its source — quotes, orders,
+payments, evaluation results:
 
     from kehu.activities.hooks import TIMELINE_SOURCES, TimelineEntry
 
@@ -11,18 +12,20 @@ claims and returns, handovers, merges). A later app registers its source from it
         return [TimelineEntry(at=q.created_at, kind="quote", icon="📄", label=..., text=..., url=...)
                 for q in Quote.objects.visible_to(user).filter(customer=customer)[:limit]]
 
-    TIMELINE_SOURCES.append(quote_entries)
+    TIMELINE_SOURCES.register(quote_entries)
 
 A source gets a customer its caller already fetched through the visibility scope, starts
 its own query from `visible_to(user)` as well, returns at most `limit` entries and runs a
 fixed number of queries (one is usual), whatever the number of rows: the timeline's query
-count is pinned in tests. Registration must be idempotent (check before appending).
+count is pinned in tests. Registering twice adds nothing (Hook is idempotent).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from kehu.core.hooks import Hook
 
 
 @dataclass
@@ -49,16 +52,17 @@ class TimelineEntry:
     badge_class: str = "text-bg-secondary"
     extra: list[str] = field(default_factory=list)
     obj: Any = None
+    when: str = ""  # `at` as the page shows it; set by customer_timeline (selectors.moment_text)
 
 
 # fn(*, customer, user, limit) -> list[TimelineEntry]
-TIMELINE_SOURCES: list[Callable] = []
+TIMELINE_SOURCES: Hook[Callable[..., list[TimelineEntry]]] = Hook("activities.timeline_sources")
 
-
-# --- reminders (engineer H's agenda.py / notifications.py) --------------------------------------
 # fn(*, customer_ids) -> {customer_id: required visit interval in days (None or 0: no visit required)};
 # the first provider that names a customer wins (the ranking app's tier policies), else the company setting.
-VISIT_INTERVAL_PROVIDERS: list[Callable] = []
-# Notification kind -> fn(notification) -> the sentence it reads as, in the active language
-# (kinds added by later apps: approvals, anomaly alerts).
-NOTIFICATION_RENDERERS: dict[str, Callable] = {}
+VISIT_INTERVAL_PROVIDERS: Hook[Callable[..., dict[int, int | None]]] = Hook("activities.visit_interval_providers")
+
+# Keyed by notification kind: fn(notification) -> the sentence it reads as, in the active
+# language (kinds added by later apps: approvals, credit holds, anomaly alerts).
+#     NOTIFICATION_RENDERERS.register(render_quote_approval, key="quote_approval")
+NOTIFICATION_RENDERERS: Hook[Callable[[Any], str]] = Hook("activities.notification_renderers")

@@ -16,8 +16,9 @@ Steps of `kehu daily` (each `fn(*, now) -> int`, idempotent through the unique
 | digests | — (Notification.emailed_at) | each active user with an e-mail address, once per notification |
 
 Approvals (sales, issue 5) and anomaly alerts (§7) add their own steps with
-`daily_step_register()` — it keeps the digest last — create notifications with `notify()` /
-`notify_bulk()` and register how their kind reads in `hooks.NOTIFICATION_RENDERERS`.
+`kehu.core.hooks.daily_step_register(DailyStep(key, label, run, order=60…80))` — before the
+digest (90) — create notifications with `notify()` / `notify_bulk()` and register how their
+kind reads with `hooks.NOTIFICATION_RENDERERS.register(fn, key=kind)`.
 """
 
 import logging
@@ -28,7 +29,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -37,9 +37,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.accounts.models import Team, User
 from kehu.activities import hooks
-from kehu.activities.agenda import key_accounts_last_visits, visit_intervals, visit_is_overdue
+from kehu.activities.agenda import key_accounts_last_visits, local_day, visit_intervals, visit_is_overdue
 from kehu.activities.models import Activity, Notification
+from kehu.core.audit import audit_note_text
+from kehu.core.hooks import DailyStep
 from kehu.core.models import CompanySettings
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
 from kehu.customers.services.pool import pool_return_due_on
 
@@ -178,9 +181,9 @@ def notify_visits_overdue(*, now=None) -> int:
     managers = _team_managers()
     rows = []
     for c in accounts:
-        last = timezone.localdate(c.last_visit) if c.last_visit else None
+        last = local_day(c.last_visit) if c.last_visit else None
         interval = intervals.get(c.pk)
-        if not visit_is_overdue(last=last, since=timezone.localdate(c.since), interval=interval, today=today):
+        if not visit_is_overdue(last=last, since=local_day(c.since), interval=interval, today=today):
             continue
         params = {"last_visit": last.isoformat() if last else "", "interval": interval, "owner": str(c.owner)}
         fact = f"customer:{c.pk}:visit:{last.isoformat() if last else 'never'}"
@@ -230,8 +233,9 @@ def notification_message(n: Notification) -> str:
     """The sentence a notification reads as, in the active language."""
     p = n.params or {}
     customer = n.customer.name if n.customer_id and n.customer else ""
-    if n.kind in hooks.NOTIFICATION_RENDERERS:
-        return hooks.NOTIFICATION_RENDERERS[n.kind](n)
+    renderer = hooks.NOTIFICATION_RENDERERS.get(n.kind)
+    if renderer is not None:
+        return renderer(n)
     if n.kind == Kind.FOLLOWUP_DUE:
         return _("Follow-up with %(customer)s is due today: %(summary)s") % {
             "customer": customer, "summary": p.get("summary") or dict(Activity.Kind.choices).get(p.get("type"), ""),
@@ -262,7 +266,7 @@ def notification_message(n: Notification) -> str:
 def notification_detail(n: Notification) -> str:
     """A second line, when the fact has one (the reason a customer went back to the pool)."""
     if n.kind in (Kind.POOL_RETURN, Kind.POOL_WARNING):
-        return (n.params or {}).get("reason", "")
+        return audit_note_text((n.params or {}).get("reason", ""))
     return ""
 
 
@@ -284,10 +288,7 @@ def notifications_decorate(rows) -> None:
 
 
 def notification_get_for_user_or_404(*, user, pk) -> Notification:
-    try:
-        return Notification.objects.for_user(user).select_related("customer").get(pk=pk)
-    except (Notification.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(Notification.objects.for_user(user).select_related("customer"), pk=pk)
 
 
 UNREAD_CAP = 99
@@ -383,34 +384,16 @@ def send_digests(*, now=None) -> int:
     return sum(1 for user in users if digest_send(user=user, now=now))
 
 
-# --- registration in `kehu daily` --------------------------------------------------------------
+# --- the steps of `kehu daily` (registered by activities.wiring) ---------------------------------
+# Reminders and alerts run after the pool steps (20, 30: pool_notices reads today's returns and
+# warnings); later apps' steps (approvals, anomaly alerts) take orders 60–80; the digest runs
+# last, so that whatever was notified is e-mailed the same day.
 
 DIGEST_KEY = "digests"
 DAILY_STEPS = [
-    ("followups_due", gettext_lazy("Follow-ups due today: owners told"), notify_followups_due),
-    ("followups_overdue", gettext_lazy("Overdue follow-ups: owners and managers told"), notify_followups_overdue),
-    ("visits_overdue", gettext_lazy("Key accounts past their visit interval: owners and managers told"), notify_visits_overdue),
-    ("pool_notices", gettext_lazy("Pool returns and warnings: owners told"), notify_pool_events),
+    DailyStep("followups_due", gettext_lazy("Follow-ups due today: owners told"), notify_followups_due, order=50),
+    DailyStep("followups_overdue", gettext_lazy("Overdue follow-ups: owners and managers told"), notify_followups_overdue, order=51),
+    DailyStep("visits_overdue", gettext_lazy("Key accounts past their visit interval: owners and managers told"), notify_visits_overdue, order=52),
+    DailyStep("pool_notices", gettext_lazy("Pool returns and warnings: owners told"), notify_pool_events, order=53),
+    DailyStep(DIGEST_KEY, gettext_lazy("Daily digests e-mailed"), send_digests, order=90),
 ]
-DIGEST_STEP = (DIGEST_KEY, gettext_lazy("Daily digests e-mailed"), send_digests)
-
-
-def daily_step_register(key: str, label, fn) -> None:
-    """Add a step to `kehu daily` once, before the digest (so that what it notifies is e-mailed
-    the same day). For apps above activities: approvals, anomaly alerts."""
-    from kehu.customers.management.commands import daily
-
-    if any(k == key for k, _label, _fn in daily.STEPS):
-        return
-    at = next((i for i, (k, _l, _f) in enumerate(daily.STEPS) if k == DIGEST_KEY), len(daily.STEPS))
-    daily.STEPS.insert(at, (key, label, fn))
-
-
-def daily_steps_register() -> None:
-    """Our reminder and alert steps, then the digest last; idempotent."""
-    from kehu.customers.management.commands import daily
-
-    for key, label, fn in DAILY_STEPS:
-        daily_step_register(key, label, fn)
-    if not any(k == DIGEST_KEY for k, _label, _fn in daily.STEPS):
-        daily.STEPS.append(DIGEST_STEP)

@@ -6,20 +6,21 @@ its length (pinned in tests/test_timeline.py). The agenda, calendar and team rea
 `agenda.py`.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.activities import hooks
 from kehu.activities.hooks import TimelineEntry
 from kehu.activities.models import Activity
-from kehu.activities.services import can_change_activity, can_log_activity
+from kehu.activities.permissions import can_change_activity, can_log_activity
+from kehu.core.audit import audit_note_text
 from kehu.core.models import AuditEvent
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import Customer, PoolEvent
 
 TIMELINE_LIMIT = 50
@@ -37,13 +38,9 @@ POOL_KINDS = [PoolEvent.Kind.CLAIM, PoolEvent.Kind.RELEASE, PoolEvent.Kind.RETUR
 def activity_for_customer_or_404(*, user, customer: Customer, pk) -> Activity:
     """An activity of `customer` (already fetched through the visibility scope); 404 when
     it is not one of this customer's, or `user` may not see it."""
-    try:
-        activity = (
-            Activity.objects.visible_to(user).filter(customer_id=customer.pk)
-            .select_related("contact", "owner", "completed_by").get(pk=int(pk))
-        )
-    except (Activity.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    activity = get_visible_or_404(
+        Activity.objects.visible_to(user).filter(customer_id=customer.pk).select_related("contact", "owner", "completed_by"), pk=pk,
+    )
     activity.customer = customer
     return activity
 
@@ -74,7 +71,21 @@ def fulfils_default(planned: list[Activity]) -> Activity | None:
 # --- the timeline ----------------------------------------------------------------------------
 
 def _end_of_day(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min)) + timedelta(days=1) - timedelta(seconds=1)
+    """The last second of `day` (where a planned follow-up sits on the timeline); no arithmetic,
+    so that a due date stored at 9999-12-31 or 0001-01-01 places as well as any other."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+def moment_text(at) -> str:
+    """A timeline moment as the page shows it (company time, "2026-12-06 14:30"). A moment
+    stored at the very edge of what Python holds has no local time: it shows as stored (UTC)."""
+    if at is None:
+        return ""
+    try:
+        local = timezone.localtime(at) if timezone.is_aware(at) else at
+    except OverflowError:
+        local = at
+    return dateformat.format(local, "Y-m-d H:i")
 
 
 def _name(user) -> str:
@@ -124,7 +135,7 @@ def _activity_entries(*, customer, user, limit) -> list[TimelineEntry]:
         if a.status == Activity.Status.CANCELLED:
             entries.append(TimelineEntry(
                 at=a.moment, kind="cancelled", icon="✖",
-                label=_("Planned %(kind)s cancelled") % {"kind": _kind_label(a)}, text=a.cancel_reason,
+                label=_("Planned %(kind)s cancelled") % {"kind": _kind_label(a)}, text=audit_note_text(a.cancel_reason),
                 by=_name(a.owner), badge=_("Cancelled"), extra=[_("Was due %(date)s") % {"date": a.due_on.isoformat()}] if a.due_on else [],
             ))
             continue
@@ -168,10 +179,10 @@ def _history_entries(*, customer, limit) -> list[TimelineEntry]:
             entries.append(TimelineEntry(
                 at=e.at, kind="handover", icon="🔁", label=_("Handed over"),
                 text=_("%(from)s → %(to)s") % {"from": names.get(old, "—"), "to": names.get(new, "—")},
-                by=_name(e.actor), extra=[e.note] if e.note else [],
+                by=_name(e.actor), extra=[audit_note_text(e.note)] if e.note else [],
             ))
         elif e.verb == AuditEvent.Verb.MERGE:
-            entries.append(TimelineEntry(at=e.at, kind="merge", icon="🔗", label=_("Records merged"), text=e.note, by=_name(e.actor)))
+            entries.append(TimelineEntry(at=e.at, kind="merge", icon="🔗", label=_("Records merged"), text=audit_note_text(e.note), by=_name(e.actor)))
         else:
             old, new = (list(changes.get("stage") or []) + [None, None])[:2] if isinstance(changes.get("stage"), list) else (None, changes.get("stage"))
             if e.verb == AuditEvent.Verb.CREATE:
@@ -202,7 +213,7 @@ def _pool_entries(*, customer, limit) -> list[TimelineEntry]:
         else:
             extra = [_("Previous owner: %(name)s") % {"name": _name(p.user)}] if p.kind == PoolEvent.Kind.RETURN else []
             entries.append(TimelineEntry(
-                at=p.at, kind="pool", icon=icon, label=label(), text=p.reason,
+                at=p.at, kind="pool", icon=icon, label=label(), text=audit_note_text(p.reason),
                 by=_name(p.user) if p.kind == PoolEvent.Kind.RELEASE else _("System"), extra=extra,
             ))
     return entries
@@ -226,4 +237,7 @@ def customer_timeline(*, customer: Customer, user, limit: int = TIMELINE_LIMIT, 
     for source in hooks.TIMELINE_SOURCES:
         entries += source(customer=customer, user=user, limit=limit)
     entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+    entries = entries[:limit]
+    for entry in entries:
+        entry.when = moment_text(entry.at)
+    return entries

@@ -25,61 +25,33 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.accounts import permissions
+from kehu.activities.errors import ActivityError
 from kehu.activities.models import Activity
-from kehu.core.audit import audit_record
+from kehu.activities.permissions import activity_change_problem, can_log_activity
+from kehu.core.audit import audit_note, audit_record, typed_note
+from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 
 CLOCK_SKEW = timedelta(minutes=5)
-AUTHOR_EDIT_DAYS = 7
+# System notes, stored as keys (kehu.core.audit.audit_note) and read in each reader's language;
+# NOTE_LOGGED's kind is put into words by note_logged_text (registered in wiring).
+NOTE_LOGGED = gettext_noop("Follow-up logged: %(kind)s")
+NOTE_PLANNED = gettext_noop("Follow-up planned for %(date)s")
+NOTE_BACK_TO_POOL = gettext_noop("The customer went back to the pool.")
 # What a form, the API or the importer may change on each shape of activity.
 LOGGED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "at", "summary", "outcome")
 PLANNED_EDITABLE = ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")
 
 
-class ActivityError(Exception):
-    """A rule of follow-up was broken. `message` is translated and shown to the user;
-    `field` names the form field it concerns (None: the form as a whole)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
-# --- rights (checked inside the services; templates use them only to hide buttons) -------
-
-def can_log_activity(user, customer) -> bool:
-    """Log or plan follow-ups: who may edit the customer's sales data, on an owned customer."""
-    return customer.owner_id is not None and permissions.can_edit_customer(user, customer)
-
-
-def can_change_activity(user, activity: Activity, *, now=None) -> bool:
-    """Edit (or delete) a logged activity, or reschedule / cancel an open planned one."""
-    customer = activity.customer
-    if not can_log_activity(user, customer):
-        return False
-    if activity.status == Activity.Status.PLANNED:
-        return True
-    if not activity.is_logged:
-        return False  # fulfilled or cancelled plans are closed history
-    if user.is_admin_role or user.is_manager:
-        return True
-    now = now or timezone.now()
-    return activity.owner_id == user.pk and activity.created_at is not None and now - activity.created_at <= timedelta(days=AUTHOR_EDIT_DAYS)
-
-
-def activity_change_problem(user, activity: Activity, *, now=None) -> str | None:
-    """None when `user` may change `activity`, else the message that says why not."""
-    if can_change_activity(user, activity, now=now):
-        return None
-    if can_log_activity(user, activity.customer):
-        if activity.is_logged:
-            return _("Only its author (for %(days)d days) or a manager may change a logged follow-up.") % {"days": AUTHOR_EDIT_DAYS}
-        return _("This follow-up is closed and can no longer be changed.")
-    return _("You may not change the follow-ups of this customer.")
+def note_logged_text(params: dict) -> str:
+    """kehu.core.audit.AUDIT_NOTES renderer of NOTE_LOGGED: the kind by its label."""
+    kind = params.get("kind")
+    label = Activity.Kind(kind).label if kind in Activity.Kind.values else kind or ""
+    return _(NOTE_LOGGED) % {"kind": label}
 
 
 # --- validation shared by the writes -------------------------------------------------------
@@ -98,9 +70,16 @@ def _clean_kind(kind: str, visit_level: str, *, planned: bool = False) -> tuple[
     return kind, visit_level
 
 
+def _out_of_range() -> str:
+    """The message of a date outside what Kehu accepts (kehu.core.dates, the same as the forms')."""
+    return _("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+
+
 def _clean_at(at, *, now) -> datetime:
     if at is None:
         raise ActivityError(_("Say when it happened."), "at")
+    if not in_range(at.date()):
+        raise ActivityError(_out_of_range(), "at")
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     if at > now + CLOCK_SKEW:
@@ -111,6 +90,8 @@ def _clean_at(at, *, now) -> datetime:
 def _clean_due(due_on, *, now, field: str) -> date:
     if due_on is None:
         raise ActivityError(_("Give the due date of the follow-up."), field)
+    if not in_range(due_on):
+        raise ActivityError(_out_of_range(), field)
     if due_on < timezone.localdate(now):
         raise ActivityError(_("A planned follow-up cannot be due in the past."), field)
     return due_on
@@ -248,7 +229,7 @@ def activity_log(
         _clock_forward(customer, at)
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=activity, customer=customer, changes=changes,
-            note=_("Follow-up logged: %(kind)s") % {"kind": activity.get_kind_display()},
+            note=audit_note(NOTE_LOGGED, kind=activity.kind),
         )
     return activity
 
@@ -273,7 +254,7 @@ def activity_plan(
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=plan, customer=customer,
             changes=_created(plan, ("kind", "visit_level", "contact", "opportunity", "due_on", "summary")),
-            note=_("Follow-up planned for %(date)s") % {"date": due_on.isoformat()},
+            note=audit_note(NOTE_PLANNED, date=due_on.isoformat()),
         )
     return plan
 
@@ -304,7 +285,7 @@ def activity_cancel_planned(*, actor, activity: Activity, reason: str, now=None)
         if activity.status != Activity.Status.PLANNED:
             raise ActivityError(_("That planned follow-up is no longer open."))
         activity.status = Activity.Status.CANCELLED
-        activity.cancel_reason = reason[:255]
+        activity.cancel_reason = typed_note(reason)[:255]
         activity.closed_at = now
         activity.save(update_fields=["status", "cancel_reason", "closed_at", "updated_at"])
         audit_record(
@@ -406,5 +387,5 @@ def planned_followups_close_for_pool(*, customer_ids, now) -> int:
     owner to do its planned follow-ups, so they are cancelled (the reason says why) and leave
     the former owner's agenda. Whoever claims it next plans afresh."""
     return Activity.objects.filter(customer_id__in=list(customer_ids), status=Activity.Status.PLANNED).update(
-        status=Activity.Status.CANCELLED, closed_at=now, cancel_reason=_("The customer went back to the pool."), updated_at=now,
+        status=Activity.Status.CANCELLED, closed_at=now, cancel_reason=audit_note(NOTE_BACK_TO_POOL), updated_at=now,
     )

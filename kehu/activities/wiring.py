@@ -1,4 +1,5 @@
-"""What activities plug into the apps below them (customers' hooks and `kehu daily`).
+"""What activities plug into the apps below them (customers' hooks and core's `kehu daily`
+steps).
 
 Called once from ActivitiesConfig.ready(); each registration is idempotent.
 """
@@ -21,12 +22,23 @@ def register_handover_and_merge() -> None:
 
 
 def register_daily_steps() -> None:
-    """Reminders, alerts and the digest in `kehu daily` (activities.notifications), once."""
+    """Reminders, alerts and the digest in `kehu daily` (activities.notifications)."""
     from kehu.activities import notifications
+    from kehu.core.hooks import daily_step_register
 
-    notifications.daily_steps_register()
+    for step in notifications.DAILY_STEPS:
+        daily_step_register(step)
+
+
+def register_audit_notes() -> None:
+    """How the system notes activities writes read (kehu.core.audit.audit_note)."""
+    from kehu.activities import services
+    from kehu.core.audit import AUDIT_NOTES
+
+    AUDIT_NOTES.register(services.note_logged_text, key=services.NOTE_LOGGED)
 
 
 def register() -> None:
     register_handover_and_merge()
     register_daily_steps()
+    register_audit_notes()

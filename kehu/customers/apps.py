@@ -6,3 +6,12 @@ class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from kehu.core.hooks import DailyStep, daily_step_register
+        from kehu.customers.services import pool_run_returns, pool_run_warnings
+
+        # `kehu daily`: warnings run before returns, so that the warning an owner gets is never
+        # later than the return.
+        daily_step_register(DailyStep("pool_warnings", _("Owners warned of a coming return to the pool"), pool_run_warnings, order=20))
+        daily_step_register(DailyStep("pool_returns", _("Customers returned to the pool"), pool_run_returns, order=30))

@@ -1,19 +1,9 @@
 """Reads on customers: every one starts from the visibility scope."""
 
-import functools
-from decimal import Decimal, InvalidOperation
-
-from django.apps import apps as django_apps
-from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
-from kehu.accounts.models import User
-from kehu.core.fields import MoneyField
-from kehu.core.money import MoneyError, format_money
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.normalize import normalize_phone
 
@@ -129,110 +119,15 @@ def customer_history(*, customer, limit: int = 200):
     return customer.audit_events.select_related("actor")[:limit]
 
 
-SENSITIVE_FIELDS = {"bank_account", "id_number", "profile.id_number"}
-
-
-def _field(model, name):
-    """The concrete field `name` of `model` (None for reverse relations and unknown names)."""
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return field if field.concrete else None
-
-
-def _ref_kind(field) -> str | None:
-    """'customer', 'contact' or 'user' when the field points at one of those; None otherwise
-    (other apps' records, e.g. a stage or an opportunity, are shown as recorded)."""
-    if field is None or not field.is_relation or field.related_model is None:
-        return None
-    return {Customer: "customer", Contact: "contact", User: "user"}.get(field.related_model)
-
-
-# Imports record the dataset's column names (DATASET.md); they name these model fields.
-DATASET_COLUMNS = {"referrer": "referrer_customer", "birthday": "birth_date"}
-
-
-@functools.cache
-def _models_by_name() -> dict:
-    return {m._meta.model_name: m for m in django_apps.get_models()}
-
-
-def _history_field(object_type: str, name: str):
-    """The model field an audit change key refers to (None for tags and unknown keys)."""
-    name = DATASET_COLUMNS.get(name, name)
-    if object_type == "contact":
-        return _field(Contact, name)
-    if object_type != "customer":
-        # Records of other apps (activities, archive rows, later quotes and orders): their
-        # model is found by name in the app registry, so customers imports none of them.
-        model = _models_by_name().get(object_type)
-        return _field(model, name) if model is not None else None
-    if name.startswith("profile."):
-        name = name.removeprefix("profile.")
-        return _field(CompanyProfile, name) or _field(PersonProfile, name)
-    return _field(Customer, name)
-
-
 def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
-    """The audit history of a customer as `user` may read it.
+    """The audit history of a customer as `user` may read it, in the active language
+    (kehu.customers.history): per event a sentence naming who did what to which record, the
+    system note in the reader's language, and `changes` as (field label, old, new) display
+    strings — choice labels, records by name, dates, money formatted, plans summarised,
+    sensitive values masked. Records named in the changes are fetched in one query per kind."""
+    from kehu.customers.history import history_rows
 
-    Each row: the event, and `changes` as (field label, old, new) display strings, with
-    choice labels, people and customers by name, money formatted and sensitive values masked.
-    Users, customers and contacts named in the changes are fetched in one query each.
-    """
-    events = list(customer_history(customer=customer, limit=limit))
-    refs = {"user": set(), "customer": set(), "contact": set()}
-    for event in events:
-        for key, values in (event.changes or {}).items():
-            kind = _ref_kind(_history_field(event.object_type, key))
-            if kind is not None and isinstance(values, list):
-                refs[kind].update(v for v in values if isinstance(v, int))
-    names = {
-        "user": {u.pk: str(u) for u in User.objects.filter(pk__in=refs["user"])} if refs["user"] else {},
-        "customer": {c.pk: str(c) for c in Customer.objects.filter(pk__in=refs["customer"]).only("code", "name")} if refs["customer"] else {},
-        "contact": {c.pk: str(c) for c in Contact.objects.filter(pk__in=refs["contact"]).only("name")} if refs["contact"] else {},
-    }
-
-    def show(key, field, value):
-        if value in (None, "", []):
-            return ""
-        if key in SENSITIVE_FIELDS:
-            return mask(str(value), user=user)
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        if field is None:
-            return str(value)
-        kind = _ref_kind(field)
-        if kind is not None:
-            if isinstance(value, str):
-                return value  # an import names people by username and customers by code
-            return names[kind].get(value, "#%s" % value)
-        if field.is_relation:
-            return str(value)
-        if field.choices:
-            return str(dict(field.choices).get(value, value))
-        if isinstance(field, BooleanField):
-            return str(_("yes") if value else _("no"))
-        if isinstance(field, MoneyField):
-            try:
-                return format_money(Decimal(str(value)), customer.currency)
-            except (InvalidOperation, MoneyError):
-                return str(value)
-        return str(value)
-
-    rows = []
-    for event in events:
-        changes = []
-        for key, values in (event.changes or {}).items():
-            old, new = (list(values) + [None, None])[:2] if isinstance(values, list) else (None, values)
-            field = _history_field(event.object_type, key)
-            label = capfirst(str(field.verbose_name)) if field is not None else (str(_("Tags")) if key == "tags" else key)
-            if key.startswith("profile."):
-                label = _("Profile: %(field)s") % {"field": label}
-            changes.append({"field": label, "old": show(key, field, old), "new": show(key, field, new)})
-        rows.append({"event": event, "changes": changes})
-    return rows
+    return history_rows(customer_history(customer=customer, limit=limit), user=user, customer=customer, mask=mask)
 
 
 def duplicate_rows(*, user, matches) -> list[dict]:

@@ -31,10 +31,11 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
-from kehu.core.audit import audit_record
+from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES
 from kehu.core.sequences import next_code
@@ -157,7 +158,7 @@ def order_confirm(*, actor, order, today: date | None = None) -> SalesOrder:
             order.status = SalesOrder.Status.CONFIRMED
             order.save(update_fields=["status", "updated_at"])
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=order, customer=order.customer,
-                         changes={"status": [SalesOrder.Status.DRAFT, SalesOrder.Status.CONFIRMED]}, note=_("Credit control passed."))
+                         changes={"status": [SalesOrder.Status.DRAFT, SalesOrder.Status.CONFIRMED]}, note=audit_note(gettext_noop("Credit control passed.")))
             return order
         order.status = SalesOrder.Status.BLOCKED
         order.save(update_fields=["status", "updated_at"])
@@ -166,7 +167,7 @@ def order_confirm(*, actor, order, today: date | None = None) -> SalesOrder:
                                            reason="\n".join(r.text for r in reasons), user=actor if getattr(actor, "pk", None) else None)
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=order, customer=order.customer,
                      changes={"status": [SalesOrder.Status.DRAFT, SalesOrder.Status.BLOCKED], "credit": [None, details]},
-                     note=_("Blocked by credit control."))
+                     note=audit_note(gettext_noop("Blocked by credit control.")))
         params = {"code": order.code, "owner": str(order.owner) if order.owner_id else "", "total": str(total), "currency": order.currency,
                   "reasons": [r.code for r in reasons]}
         notify_bulk([

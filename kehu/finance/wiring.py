@@ -38,7 +38,7 @@ def register() -> None:
     from kehu.finance import services
 
     _append_once(hooks.MERGE_MOVERS, services.finance_merge)
-    _append_once(activity_hooks.TIMELINE_SOURCES, payment_entries)
+    activity_hooks.TIMELINE_SOURCES.register(payment_entries)
 
     from kehu.finance import wiring_orders
 

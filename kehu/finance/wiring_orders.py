@@ -69,8 +69,7 @@ def register() -> None:
     from kehu.activities import hooks
     from kehu.finance.orders import KIND_BLOCKED, KIND_RELEASED
 
-    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_BLOCKED, render_order_blocked)
-    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_RELEASED, render_order_released)
-    for fn in (contract_entries, order_entries):
-        if fn not in hooks.TIMELINE_SOURCES:
-            hooks.TIMELINE_SOURCES.append(fn)
+    hooks.NOTIFICATION_RENDERERS.register(render_order_blocked, key=KIND_BLOCKED)
+    hooks.NOTIFICATION_RENDERERS.register(render_order_released, key=KIND_RELEASED)
+    hooks.TIMELINE_SOURCES.register(contract_entries)
+    hooks.TIMELINE_SOURCES.register(order_entries)

@@ -8,12 +8,11 @@ DAILY_KEY = "ranking_runs"
 
 
 def register() -> None:
-    from kehu.customers.management.commands import daily
+    from kehu.core.hooks import DailyStep, daily_step_register
     from kehu.ranking.services import ranking_run_scheduled
 
-    if not any(key == DAILY_KEY for key, _label, _fn in daily.STEPS):
-        # First: pool returns and key-account visit alerts read the flags a run sets.
-        daily.STEPS.insert(0, (DAILY_KEY, gettext_lazy("Scheduled evaluation runs"), ranking_run_scheduled))
+    # First (order 10): pool returns and key-account visit alerts read the flags a run sets.
+    daily_step_register(DailyStep(DAILY_KEY, gettext_lazy("Scheduled evaluation runs"), ranking_run_scheduled, order=10))
     register_policies()
 
 
@@ -23,7 +22,5 @@ def register_policies() -> None:
     from kehu.ranking.policy import tier_policies, tier_visit_intervals
     from kehu.sales import policy
 
-    if tier_policies not in policy.POLICY_PROVIDERS:
-        policy.POLICY_PROVIDERS.append(tier_policies)
-    if tier_visit_intervals not in hooks.VISIT_INTERVAL_PROVIDERS:
-        hooks.VISIT_INTERVAL_PROVIDERS.append(tier_visit_intervals)
+    policy.POLICY_PROVIDERS.register(tier_policies)
+    hooks.VISIT_INTERVAL_PROVIDERS.register(tier_visit_intervals)

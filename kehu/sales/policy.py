@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from kehu.core.hooks import Hook
 from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
 
@@ -23,8 +24,9 @@ class Policy:
     tier: str = ""  # the key ("value:problem") of the policy that set the maximum discount; "" for the company default
 
 
-# fn(customer_ids: list[int]) -> {customer id: Policy} for the customers it knows.
-POLICY_PROVIDERS: list[Callable] = []
+# fn(customer_ids: list[int]) -> {customer id: Policy} for the customers it knows; registered
+# (POLICY_PROVIDERS.register(fn)) by the apps above, asked in the order of registration.
+POLICY_PROVIDERS: Hook[Callable[[list[int]], dict[int, Policy]]] = Hook("sales.policy_providers")
 
 
 def default_policy() -> Policy:

@@ -73,7 +73,6 @@ def register() -> None:
     _append_once(customer_hooks.HANDOVER_COUNTERS, open_quotes_count)
     _append_once(customer_hooks.HANDOVER_MOVERS, open_quotes_hand_over)
 
-    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_APPROVAL, render_quote_approval)
-    hooks.NOTIFICATION_RENDERERS.setdefault(KIND_DECIDED, render_quote_decided)
-    if quote_entries not in hooks.TIMELINE_SOURCES:
-        hooks.TIMELINE_SOURCES.append(quote_entries)
+    hooks.NOTIFICATION_RENDERERS.register(render_quote_approval, key=KIND_APPROVAL)
+    hooks.NOTIFICATION_RENDERERS.register(render_quote_decided, key=KIND_DECIDED)
+    hooks.TIMELINE_SOURCES.register(quote_entries)

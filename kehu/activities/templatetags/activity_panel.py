@@ -5,7 +5,7 @@ own selector); the panel's reads start from it again."""
 
 from django import template
 
-from kehu.activities.views import render_panel
+from kehu.activities.views.records import render_panel
 
 register = template.Library()
 

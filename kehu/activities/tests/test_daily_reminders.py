@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from kehu.accounts.models import User
 from kehu.activities import hooks, notifications
 from kehu.activities.models import Activity, Notification
+from kehu.core.hooks import DAILY_STEPS, DailyStep, Hook, daily_step_register, daily_steps
 from kehu.core.models import CompanySettings
-from kehu.customers.management.commands import daily
 from kehu.customers.models import Customer, PoolEvent
 
 NEW_KEYS = ["followups_due", "followups_overdue", "visits_overdue", "pool_notices", "digests"]
@@ -51,19 +51,46 @@ def test_steps_are_registered_once_in_order_with_the_digest_last():
 
     wiring.register()
     wiring.register()
-    names = [key for key, _label, _fn in daily.STEPS]
+    names = [step.key for step in daily_steps()]
     assert names[:3] == ["ranking_runs", "pool_warnings", "pool_returns"]
     assert [n for n in names if n in NEW_KEYS] == NEW_KEYS
     assert len(names) == len(set(names))
     assert names[-1] == "digests"
 
 
-def test_a_later_app_step_runs_before_the_digest(monkeypatch):
-    monkeypatch.setattr(daily, "STEPS", list(daily.STEPS))
-    notifications.daily_step_register("approvals", "Approvals waiting", lambda *, now: 0)
-    notifications.daily_step_register("approvals", "Approvals waiting", lambda *, now: 0)
-    names = [key for key, _label, _fn in daily.STEPS]
-    assert names[-2:] == ["approvals", "digests"] and names.count("approvals") == 1
+def test_a_later_app_step_runs_before_the_digest():
+    try:
+        daily_step_register(DailyStep("approvals", "Approvals waiting", lambda *, now: 0, order=60))
+        daily_step_register(DailyStep("approvals", "Approvals waiting", lambda *, now: 0, order=60))
+        names = [step.key for step in daily_steps()]
+        assert names[-2:] == ["approvals", "digests"] and names.count("approvals") == 1
+    finally:
+        DAILY_STEPS.unregister("approvals")
+    assert "approvals" not in DAILY_STEPS.keys()
+
+
+def test_daily_json_keys_and_their_order_are_pinned(db):
+    assert list(run_json()) == [
+        "ranking_runs", "pool_warnings", "pool_returns",
+        "followups_due", "followups_overdue", "visits_overdue", "pool_notices", "digests",
+    ]
+
+
+def test_a_failing_step_does_not_stop_the_others_and_the_command_names_it(request, db):
+    from django.core.management import CommandError
+
+    def broken(*, now):
+        raise RuntimeError("boom")
+
+    daily_step_register(DailyStep("broken_step", "Broken", broken, order=25))
+    request.addfinalizer(lambda: DAILY_STEPS.unregister("broken_step"))
+    out = StringIO()
+    with pytest.raises(CommandError, match="broken_step"):
+        call_command("daily", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["broken_step"] is None
+    assert list(result)[:4] == ["ranking_runs", "pool_warnings", "broken_step", "pool_returns"]
+    assert all(result[k] is not None for k in result if k != "broken_step") and list(result)[-1] == "digests"
 
 
 def test_rep_is_told_of_a_follow_up_due_today_once(rep_a, customer_a, manager_a):
@@ -208,7 +235,9 @@ def test_pool_return_tells_the_former_owner_and_a_warning_the_owner(rep_a, custo
     )
     n = Notification.objects.get(user=rep_a)
     assert notifications.notification_message(n) == f"{customer_a.name} went back to the public pool on {timezone.localdate().isoformat()}"
-    assert notifications.notification_detail(n) == ret.reason
+    assert notifications.notification_detail(n) == "No follow-up for 120 days"  # stored as a key, read in English here
+    with translation.override("zh-hans"):
+        assert notifications.notification_detail(n) == "已 120 天未跟进"
     assert run_json()["pool_notices"] == 0
 
 
@@ -292,7 +321,8 @@ def test_digest_sent_once_in_the_users_language(digest_on, rep_a, rep_a2, custom
 
 
 def test_digest_is_written_in_each_users_language(digest_on, monkeypatch, rep_a, rep_a2, customer_a, customer_a2):
-    monkeypatch.setitem(hooks.NOTIFICATION_RENDERERS, "anomaly", lambda n: f"read in {translation.get_language()}")
+    monkeypatch.setattr(hooks, "NOTIFICATION_RENDERERS", Hook("test"))
+    hooks.NOTIFICATION_RENDERERS.register(lambda n: f"read in {translation.get_language()}", key="anomaly")
     User.objects.filter(pk=rep_a.pk).update(email="rep_a@example.com", language="en")
     User.objects.filter(pk=rep_a2.pk).update(email="rep_a2@example.com", language="zh-hans")
     notifications.notify(user=rep_a, kind="anomaly", fact_key="a", customer=customer_a)

@@ -12,7 +12,8 @@ from django.utils import timezone
 from conftest import make_customer
 from kehu.activities import services
 from kehu.activities.models import Activity
-from kehu.activities.services import ActivityError, activity_log, activity_plan
+from kehu.activities.errors import ActivityError
+from kehu.activities.services import activity_log, activity_plan
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer, PoolEvent
 from kehu.customers.services import pool_run_returns
@@ -454,18 +455,18 @@ def test_rep_logs_a_visit_with_a_planned_followup_in_a_browser_without_a_page_re
     page.evaluate("window.__sameDocument = true")
     page.click("[data-testid=log-fold] > summary")
     assert not page.is_visible(".kehu-visit-level")  # a phone call has no level
-    page.click("label[for=id_kind_1]")  # visit
+    page.click("label[for=id_log_kind_1]")  # visit
     assert page.is_visible(".kehu-visit-level")
-    page.select_option("#id_visit_level", "leadership")
-    page.select_option("#id_contact", label="张经理")
-    page.fill("#id_summary", "拜访总经理，确认年度框架")
+    page.select_option("#id_log_visit_level", "leadership")
+    page.select_option("#id_log_contact", label="张经理")
+    page.fill("#id_log_summary", "拜访总经理，确认年度框架")
     due = timezone.localdate() + timedelta(days=3)
-    page.fill("#id_next_due_on", due.isoformat())
-    page.fill("#id_next_summary", "发报价单")
+    page.fill("#id_log_next_due_on", due.isoformat())
+    page.fill("#id_log_next_summary", "发报价单")
     page.click("[data-testid=log-form] button[type=submit]")
     page.wait_for_selector("[data-testid=panel-message]")
     assert page.evaluate("window.__sameDocument") is True  # htmx swapped the panel; no reload
-    assert page.input_value("#id_summary") == ""  # the form is reset
+    assert page.input_value("#id_log_summary") == ""  # the form is reset
     timeline = page.inner_text("[data-testid=timeline]")
     assert "拜访总经理，确认年度框架" in timeline and "Visit · Leadership" in timeline
     assert "发报价单" in page.inner_text("[data-testid=planned]")
@@ -474,4 +475,43 @@ def test_rep_logs_a_visit_with_a_planned_followup_in_a_browser_without_a_page_re
     visit = Activity.objects.get(status="done")
     assert (visit.kind, visit.visit_level, visit.contact.name) == ("visit", "leadership", "张经理")
     assert Activity.objects.get(status="planned").due_on == due
+    # the plan form (its own element ids on the same page) posts through htmx too
+    later = due + timedelta(days=4)
+    page.click("[data-testid=plan-fold] > summary")
+    page.fill("#id_plan_due_on", later.isoformat())
+    page.fill("#id_plan_summary", "回访样品")
+    page.click("[data-testid=plan-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=panel-message]:has-text('2')")
+    assert page.evaluate("window.__sameDocument") is True
+    assert "回访样品" in page.inner_text("[data-testid=planned]")
+    assert Activity.objects.filter(status="planned", due_on=later, summary="回访样品").exists()
     page.close()
+
+
+# --- the two forms on one page (issue 10, item 22) -------------------------------------------------
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+def test_rep_sees_the_log_and_plan_forms_with_distinct_element_ids(rep_a, customer_a, contact_a, login):
+    client = login(rep_a)
+    page = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
+    panel = page[page.index('id="activity-panel"'):]
+    panel = panel[: panel.index("</section>")]
+    ids = _ids(panel)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert 'id="id_log_summary"' in panel and 'id="id_plan_summary"' in panel
+    # every label points at its own form's field
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', panel):
+        assert target in ids
+    # the field names the posts send are unchanged
+    assert 'name="summary"' in panel and 'name="due_on"' in panel and 'name="next_due_on"' in panel
+
+
+def test_htmx_plan_still_posts_and_swaps_the_panel(rep_a, customer_a, login):
+    client = login(rep_a)
+    due = (timezone.localdate() + timedelta(days=5)).isoformat()
+    response = client.post(url("activity-plan", customer_a), {"kind": "phone", "due_on": due, "summary": "Call back"}, **HTMX)
+    assert response.status_code == 200 and 'id="activity-panel"' in response.content.decode()
+    assert Activity.objects.get(status="planned").summary == "Call back"

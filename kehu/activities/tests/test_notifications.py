@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from kehu.activities import notifications
 from kehu.activities.context_processors import notifications as badge_processor
 from kehu.activities.models import Notification
+from kehu.core.hooks import Hook
 from kehu.customers.models import Customer
 
 
@@ -215,7 +216,8 @@ def test_every_kind_reads_as_a_sentence(rep_a, customer_a):
 def test_message_is_written_when_shown_in_the_readers_language(login, rep_a, customer_a, monkeypatch):
     from kehu.activities import hooks
 
-    monkeypatch.setitem(hooks.NOTIFICATION_RENDERERS, "anomaly", lambda n: f"READ-IN-{translation.get_language()}")
+    monkeypatch.setattr(hooks, "NOTIFICATION_RENDERERS", Hook("test"))
+    hooks.NOTIFICATION_RENDERERS.register(lambda n: f"READ-IN-{translation.get_language()}", key="anomaly")
     notifications.notify(user=rep_a, kind="anomaly", fact_key="x", customer=customer_a)
     client = login(rep_a)
     for language in ("zh-hans", "en"):

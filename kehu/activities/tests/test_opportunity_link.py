@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from kehu.activities.forms import ActivityLogForm, ActivityPlanForm
 from kehu.activities.models import Activity
-from kehu.activities.services import ActivityError, activity_log, activity_plan, activity_update
+from kehu.activities.errors import ActivityError
+from kehu.activities.services import activity_log, activity_plan, activity_update
 from kehu.core.models import AuditEvent
 from kehu.sales.models import OpportunityStage
 from kehu.sales.services import opportunity_create, opportunity_move

@@ -116,12 +116,12 @@ def test_missed_list_shows_on_the_page(login, manager_a, rep_a, customer_a):
 
 def test_period_choices():
     today = date(2030, 2, 13)  # a Wednesday
-    assert agenda.period_from_params({}, today=today) == {"period": "month", "start": date(2030, 2, 1), "end": date(2030, 2, 28)}
-    assert agenda.period_from_params({"period": "week"}, today=today) == {"period": "week", "start": date(2030, 2, 11), "end": date(2030, 2, 17)}
+    assert agenda.period_from_params({}, today=today) == {"period": "month", "start": date(2030, 2, 1), "end": date(2030, 2, 28), "invalid_dates": []}
+    assert agenda.period_from_params({"period": "week"}, today=today) == {"period": "week", "start": date(2030, 2, 11), "end": date(2030, 2, 17), "invalid_dates": []}
     custom = agenda.period_from_params({"period": "custom", "from": "2030-01-20", "to": "2030-01-05"}, today=today)
     assert (custom["start"], custom["end"]) == (date(2030, 1, 5), date(2030, 1, 20))
     bad = agenda.period_from_params({"period": "custom", "from": "soon", "to": ""}, today=today)
-    assert (bad["start"], bad["end"]) == (date(2030, 2, 1), today)
+    assert (bad["start"], bad["end"]) == (date(2030, 2, 1), today) and bad["invalid_dates"] == ["from"]
     assert agenda.period_from_params({"period": "nonsense"}, today=today)["period"] == "month"
 
 

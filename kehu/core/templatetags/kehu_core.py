@@ -73,3 +73,12 @@ def plain_number(value) -> str:
         return "" if value is None else str(value)
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def audit_note(value) -> str:
+    """A stored note (an audit event's, a pool event's reason) as the reader reads it: a system
+    note (kehu.core.audit.audit_note) in the active language, typed text as it was written."""
+    from kehu.core.audit import audit_note_text
+
+    return audit_note_text(value)

@@ -4,9 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.accounts import permissions
-from kehu.core.audit import audit_record
+from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
 from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
@@ -54,7 +55,7 @@ def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
         merged.merged_into = kept
         merged.save()
         record = CustomerMerge.objects.create(actor=actor, kept=kept, merged=merged, moved_counts=counts)
-        note = _("%(merged)s merged into %(kept)s") % {"merged": merged.code, "kept": kept.code}
+        note = audit_note(gettext_noop("%(merged)s merged into %(kept)s"), merged=merged.code, kept=kept.code)
         audit_record(actor=actor, verb=AuditEvent.Verb.MERGE, obj=kept, customer=kept, changes=filled, note=note)
         audit_record(actor=actor, verb=AuditEvent.Verb.MERGE, obj=merged, customer=merged, note=note)
     return record

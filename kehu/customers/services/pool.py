@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from kehu.accounts import permissions
 from kehu.accounts.models import User
-from kehu.core.audit import audit_record
+from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers import hooks
 from kehu.customers.errors import PoolError
@@ -178,7 +178,7 @@ def pool_run_returns(*, now=None) -> int:
                 old = customer.owner_id
                 idle_days = (today - timezone.localdate(customer.clock)).days
                 _to_pool(customer, now)
-                reason = _("No follow-up for %(days)d days") % {"days": idle_days}
+                reason = audit_note(gettext_noop("No follow-up for %(days)d days"), days=idle_days)
                 PoolEvent.objects.create(customer=customer, kind=PoolEvent.Kind.RETURN, user_id=old, on_date=today, reason=reason)
                 audit_record(actor=None, verb=AuditEvent.Verb.RETURN, obj=customer, customer=customer, changes={"owner": [old, None]}, note=reason)
                 returned += 1
@@ -207,7 +207,7 @@ def pool_run_warnings(*, now=None) -> int:
                     continue
                 PoolEvent.objects.create(
                     customer_id=customer.pk, kind=PoolEvent.Kind.WARNING, user_id=customer.owner_id, on_date=today,
-                    reason=_("Returns to the pool on %(date)s without a follow-up") % {"date": due.isoformat()},
+                    reason=audit_note(gettext_noop("Returns to the pool on %(date)s without a follow-up"), date=due.isoformat()),
                 )
                 warned += 1
         except IntegrityError:

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
+from kehu.core.hooks import DAILY_STEPS, DailyStep, daily_step_register, daily_steps
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.customers.management.commands import daily
 from kehu.customers.models import Customer, PoolEvent
 
 
@@ -92,16 +92,17 @@ def test_daily_rejects_bad_now(db):
         run("--now", "next tuesday")
 
 
-def test_daily_runs_every_step_in_order(monkeypatch, db):
+def test_daily_runs_every_step_in_order(request, db):
     seen = []
 
     def step(*, now):
         seen.append(now)
         return 4
 
-    monkeypatch.setattr(daily, "STEPS", [*daily.STEPS, ("reminders", "Reminders sent", step)])
+    daily_step_register(DailyStep("reminders", "Reminders sent", step, order=99))
+    request.addfinalizer(lambda: DAILY_STEPS.unregister("reminders"))
     result = run_json("--now", "2030-01-02T03:04:05+08:00")
     assert list(result)[:3] == ["ranking_runs", "pool_warnings", "pool_returns"] and list(result)[-1] == "reminders"
-    assert list(result) == [key for key, _label, _fn in daily.STEPS] and result["reminders"] == 4
+    assert list(result) == [step.key for step in daily_steps()] and result["reminders"] == 4
     assert len(seen) == 1
     assert seen[0].astimezone(timezone.get_fixed_timezone(0)).isoformat() == "2030-01-01T19:04:05+00:00"

@@ -104,7 +104,7 @@ def test_confirm_above_the_limit_blocks_records_the_reasons_and_notifies(rep_a, 
     n = Notification.objects.filter(kind=svc.KIND_BLOCKED, user=finance).get()
     from kehu.activities.hooks import NOTIFICATION_RENDERERS
 
-    assert order.code in NOTIFICATION_RENDERERS[svc.KIND_BLOCKED](n)
+    assert order.code in NOTIFICATION_RENDERERS.get(svc.KIND_BLOCKED)(n)
     assert AuditEvent.objects.filter(object_type="salesorder", object_id=order.pk, verb=AuditEvent.Verb.UPDATE).exists()
 
 

@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kehu.core.audit import audit_note
 from kehu.core.dates import DATE_MIN, add_months
 from kehu.customers.models import Customer
 from kehu.customers.services import customers_set_derived_stage
@@ -156,7 +158,7 @@ def current_ranking_apply(run: EvaluationRun, *, actor=None) -> dict:
             changed += Customer.objects.exclude(**{field: empty}).exclude(pk__in=results.values("customer_id")).update(**{field: empty})
         vip = unvip = 0
         if run.model == "key_account":
-            note = _("Key-account evaluation #%(run)s") % {"run": run.pk}
+            note = audit_note(gettext_noop("Key-account evaluation #%(run)s"), run=run.pk)
             to_vip = Customer.objects.filter(is_key_account=True, stage=Customer.Stage.SIGNED).values_list("pk", flat=True)
             vip = customers_set_derived_stage(
                 actor=actor, customer_ids=list(to_vip), from_stage=Customer.Stage.SIGNED, stage=Customer.Stage.VIP, note=note

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.audit import audit_note, audit_record, diff, snapshot
 from kehu.core.forms import check_not_stale
 from kehu.ranking.errors import RankingError
 from kehu.ranking.models import RankingSettings
@@ -57,7 +57,7 @@ def ranking_settings_save(
         conf.save()
         changes = diff(before, snapshot(conf, AUDITED))
         if changes:
-            audit_record(actor=actor, verb="update", obj=conf, changes=changes, note=_("Scoring settings"))
+            audit_record(actor=actor, verb="update", obj=conf, changes=changes, note=audit_note(gettext_noop("Scoring settings")))
     return conf
 
 

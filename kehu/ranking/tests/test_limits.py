@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
+from kehu.core.hooks import DailyStep
 from kehu.customers.management.commands import daily
 from kehu.ranking.models import EvaluationRun, RankingSettings
 from kehu.ranking.errors import RankingError
@@ -77,7 +78,7 @@ def test_a_failing_daily_step_does_not_stop_the_others(monkeypatch, db):
         seen.append(now)
         return 1
 
-    monkeypatch.setattr(daily, "STEPS", [("broken", "Broken", broken), ("after", "After", after)])
+    monkeypatch.setattr(daily, "daily_steps", lambda: [DailyStep("broken", "Broken", broken), DailyStep("after", "After", after)])
     out = StringIO()
     with pytest.raises(CommandError, match="broken"):
         call_command("daily", "--json", stdout=out)

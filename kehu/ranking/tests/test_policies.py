@@ -56,8 +56,8 @@ def tp(model, klass, **fields):
 def test_provider_is_registered_once(defaults):
     wiring.register()
     wiring.register()
-    assert policy.POLICY_PROVIDERS.count(tier_policies) == 1
-    assert hooks.VISIT_INTERVAL_PROVIDERS.count(tier_visit_intervals) == 1
+    assert list(policy.POLICY_PROVIDERS).count(tier_policies) == 1
+    assert list(hooks.VISIT_INTERVAL_PROVIDERS).count(tier_visit_intervals) == 1
 
 
 def test_each_field_falls_through_key_account_then_value_then_pyramid_then_default(defaults, customer_a):

@@ -1,8 +1,12 @@
 """`kehu daily`: the once-a-day housekeeping, run from cron (docs/operations.md).
 
-Each step is a function `fn(*, now) -> int` (how many records it wrote). Later issues add
-their steps (reminders, alerts) to STEPS. Every step is idempotent, so running the command
-twice on a day — or again after a failure — writes nothing new.
+The steps are registered by the apps that own them (`kehu.core.hooks.daily_step_register`,
+from each app's `AppConfig.ready()`): scheduled evaluation runs (ranking), pool warnings then
+pool returns (customers), reminders and alerts, the e-mail digest last (activities). This
+command runs `daily_steps()` in their order; each is `run(*, now) -> int` (how many records
+it wrote) and idempotent, so running the command twice on a day — or again after a failure —
+writes nothing new. A step that fails does not stop the others; the command then exits
+non-zero naming it.
 """
 
 import json
@@ -13,20 +17,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kehu.accounts.services import user_sessions_prune
 from kehu.core.db import refresh_statistics
-from kehu.customers.services import pool_run_returns, pool_run_warnings
+from kehu.core.hooks import daily_steps
 
 logger = logging.getLogger(__name__)
-
-# (key in the --json output, label of the human summary, step); in the order they run.
-# Warnings run before returns, so that the warning an owner gets is never later than the return.
-STEPS = [
-    ("pool_warnings", gettext_lazy("Owners warned of a coming return to the pool"), pool_run_warnings),
-    ("pool_returns", gettext_lazy("Customers returned to the pool"), pool_run_returns),
-]
 
 
 def parse_now(value: str) -> datetime:
@@ -43,7 +39,7 @@ def parse_now(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Run the daily housekeeping: pool return warnings, then automatic returns to the pool."
+    help = "Run the daily housekeeping: evaluation runs, pool warnings and returns, reminders, the digest."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON document of counts and nothing else.")
@@ -54,14 +50,15 @@ class Command(BaseCommand):
             now = parse_now(options["now"]) if options["now"] else timezone.now()
         except ValueError:
             raise CommandError(_("--now must be an ISO date or date-time, for example 2025-03-31T02:00:00+08:00."))
+        steps = daily_steps()
         results, failed = {}, []
-        for key, _label, step in STEPS:
+        for step in steps:
             try:
-                results[key] = step(now=now)
+                results[step.key] = step.run(now=now)
             except Exception:  # one broken step must not stop the others (pool returns, reminders)
-                logger.exception("kehu daily: step %s failed", key)
-                results[key] = None
-                failed.append(key)
+                logger.exception("kehu daily: step %s failed", step.key)
+                results[step.key] = None
+                failed.append(step.key)
         user_sessions_prune()
         refresh_statistics()
         if options["json"]:
@@ -69,7 +66,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(_("Kehu daily run as of %(now)s") % {"now": timezone.localtime(now).isoformat(timespec="minutes")})
             failed_text = _("failed")
-            for key, label, _step in STEPS:
-                self.stdout.write(f"  {label}: {failed_text if key in failed else results[key]}")
+            for step in steps:
+                self.stdout.write(f"  {step.label}: {failed_text if step.key in failed else results[step.key]}")
         if failed:
             raise CommandError(_("These steps failed (see the log); the others ran: %(steps)s") % {"steps": ", ".join(failed)})

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from kehu.activities import agenda, notifications
+from kehu.core.dates import DATE_MAX, DATE_MIN, parse_date_param
 from kehu.core.pagination import paginate
+from kehu.core.views import is_partial
 
 
 def _safe_next(request, default: str) -> str:
@@ -42,9 +44,8 @@ def agenda_view(request):
 def calendar_view(request):
     scope = agenda.agenda_scope(user=request.user, who=request.GET.get("who"))
     today = timezone.localdate()
-    cal = agenda.calendar_days(
-        user=request.user, scope=scope, view=request.GET.get("view") or "week", day=agenda.parse_day(request.GET.get("date"), today),
-    )
+    day = parse_date_param(request.GET.get("date"), today)  # missing, malformed or out of range: today
+    cal = agenda.calendar_days(user=request.user, scope=scope, view=request.GET.get("view") or "week", day=day)
     return render(request, "activities/calendar.html", {"nav": "agenda", "scope": scope, "cal": cal})
 
 
@@ -65,7 +66,7 @@ def notification_list_view(request):
 def notification_read_view(request, pk):
     notification = notifications.notification_get_for_user_or_404(user=request.user, pk=pk)
     notifications.notification_mark_read(actor=request.user, notification=notification)
-    if request.htmx and not request.POST.get("next"):
+    if is_partial(request) and not request.POST.get("next"):
         notifications.notifications_decorate([notification])
         return render(request, "activities/notification_list.html#notification-row", {
             "n": notification, "notification_badge": notifications.UnreadBadge(request.user), "oob_badge": True,
@@ -99,4 +100,6 @@ def team_view(request):
         "report": agenda.team_report(user=request.user, reps=reps, start=period["start"], end=period["end"]),
         "coverage": coverage,
         "params": request.GET,
+        "date_min": DATE_MIN,
+        "date_max": DATE_MAX,
     })

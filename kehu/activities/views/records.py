@@ -19,9 +19,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from kehu.activities import selectors, services
+from kehu.activities.errors import ActivityError
 from kehu.activities.forms import ActivityEditForm, ActivityLogForm, ActivityPlanForm, CancelPlannedForm, customer_contacts
 from kehu.activities.models import Activity
-from kehu.activities.services import ActivityError
+from kehu.activities.permissions import activity_change_problem, can_log_activity
+from kehu.core.views import is_partial, refuse
 from kehu.customers.selectors import customer_get_visible_or_404
 
 PANEL_LIMIT = 30
@@ -29,20 +31,14 @@ PAGE_LIMIT = 300
 PANEL = "activities/partials/panel.html"
 
 
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _customer_url(customer) -> str:
     return reverse("customers:detail", args=[customer.pk]) + "#activities"
 
 
-def _refuse(request, customer, message=None):
+def _back(request, customer, message=None):
     """Back to the customer page with a message (htmx: the whole page, not into the panel)."""
-    messages.warning(request, message or _("You may not log follow-ups for this customer."))
-    if request.htmx:
-        return HttpResponseClientRedirect(_customer_url(customer))
-    return redirect(_customer_url(customer))
+    response = refuse(request, message or _("You may not log follow-ups for this customer."), _customer_url(customer))
+    return HttpResponseClientRedirect(response.url) if request.htmx else response
 
 
 def _add_error(form, exc: ActivityError) -> None:
@@ -53,7 +49,7 @@ def panel_context(request, customer, *, log_form=None, plan_form=None, open_form
     """What the follow-up panel shows: the forms, the open planned follow-ups, the timeline."""
     user = request.user
     planned = selectors.planned_open(customer=customer, user=user)
-    can_log = services.can_log_activity(user, customer)
+    can_log = can_log_activity(user, customer)
     if can_log:
         contacts = customer_contacts(customer)
         log_form = log_form or ActivityLogForm(
@@ -102,8 +98,8 @@ def _page(request, customer, template, context):
 @vary_on_headers("HX-Request")
 def activity_log_view(request, pk):
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
-    if not services.can_log_activity(request.user, customer):
-        return _refuse(request, customer)
+    if not can_log_activity(request.user, customer):
+        return _back(request, customer)
     planned = selectors.planned_open(customer=customer, user=request.user)
     if request.method == "POST":
         form = ActivityLogForm(request.POST, customer=customer, planned=planned)
@@ -113,10 +109,10 @@ def activity_log_view(request, pk):
             except ActivityError as exc:
                 _add_error(form, exc)
             except PermissionDenied:
-                return _refuse(request, customer)
+                return _back(request, customer)
             else:
                 done = _("Follow-up logged.")
-                if _partial(request):
+                if is_partial(request):
                     return render(request, PANEL, panel_context(request, customer, message=done))
                 messages.success(request, done)
                 return redirect(_customer_url(customer))
@@ -126,7 +122,7 @@ def activity_log_view(request, pk):
         if fulfils is not None and fulfils.status != Activity.Status.PLANNED:
             fulfils = None
         form = ActivityLogForm(customer=customer, planned=planned, fulfils=fulfils or selectors.fulfils_default(planned))
-    if _partial(request):
+    if is_partial(request):
         return render(request, PANEL, panel_context(request, customer, log_form=form, open_form="log"))
     return _page(request, customer, "activities/activity_log.html", {"form": form})
 
@@ -136,8 +132,8 @@ def activity_log_view(request, pk):
 @vary_on_headers("HX-Request")
 def activity_plan_view(request, pk):
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
-    if not services.can_log_activity(request.user, customer):
-        return _refuse(request, customer)
+    if not can_log_activity(request.user, customer):
+        return _back(request, customer)
     form = ActivityPlanForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
@@ -145,14 +141,14 @@ def activity_plan_view(request, pk):
         except ActivityError as exc:
             _add_error(form, exc)
         except PermissionDenied:
-            return _refuse(request, customer)
+            return _back(request, customer)
         else:
             done = _("Follow-up planned for %(date)s.") % {"date": plan.due_on.isoformat()}
-            if _partial(request):
+            if is_partial(request):
                 return render(request, PANEL, panel_context(request, customer, message=done))
             messages.success(request, done)
             return redirect(_customer_url(customer))
-    if _partial(request):
+    if is_partial(request):
         return render(request, PANEL, panel_context(request, customer, plan_form=form, open_form="plan"))
     return _page(request, customer, "activities/activity_plan.html", {"form": form})
 
@@ -163,7 +159,7 @@ def activity_plan_view(request, pk):
 def customer_timeline_view(request, pk):
     """The whole timeline as a page; htmx asks for the list alone (to refresh it in place)."""
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
-    if _partial(request):
+    if is_partial(request):
         entries = name_opportunities(selectors.customer_timeline(customer=customer, user=request.user, limit=PANEL_LIMIT))
         return render(request, "activities/partials/timeline.html", {"customer": customer, "timeline": entries, "timeline_limit": PANEL_LIMIT})
     entries = name_opportunities(selectors.customer_timeline(customer=customer, user=request.user, limit=PAGE_LIMIT))
@@ -179,8 +175,8 @@ def _activity_or_back(request, customer):
 
 
 def _may_change(request, customer, activity):
-    problem = services.activity_change_problem(request.user, activity)
-    return None if problem is None else _refuse(request, customer, problem)
+    problem = activity_change_problem(request.user, activity)
+    return None if problem is None else _back(request, customer, problem)
 
 
 @login_required
@@ -201,7 +197,7 @@ def activity_edit_view(request, pk):
         except ActivityError as exc:
             _add_error(form, exc)
         except PermissionDenied:
-            return _refuse(request, customer)
+            return _back(request, customer)
         else:
             messages.success(request, _("Follow-up saved.") if activity.is_logged else _("Planned follow-up rescheduled."))
             return redirect(_customer_url(customer))
@@ -220,17 +216,17 @@ def activity_delete_view(request, pk):
     if refused:
         return refused
     if not activity.is_logged:
-        return _refuse(request, customer, _("Planned follow-ups are cancelled, not deleted."))
+        return _back(request, customer, _("Planned follow-ups are cancelled, not deleted."))
     if request.method == "POST":
         try:
             services.activity_delete(actor=request.user, activity=activity)
         except ActivityError as exc:
-            return _refuse(request, customer, exc.message)
+            return _back(request, customer, exc.message)
         except PermissionDenied:
-            return _refuse(request, customer)
+            return _back(request, customer)
         messages.success(request, _("Follow-up deleted. Its content stays in the history."))
         return redirect(_customer_url(customer))
-    return _page(request, customer, "activities/activity_confirm_delete.html", {"activity": activity})
+    return _page(request, customer, "activities/activity_confirm_delete.html", {"activity": activity, "when": selectors.moment_text(activity.at)})
 
 
 @login_required
@@ -245,7 +241,7 @@ def activity_cancel_view(request, pk):
     if refused:
         return refused
     if activity.status != Activity.Status.PLANNED:
-        return _refuse(request, customer, _("That planned follow-up is no longer open."))
+        return _back(request, customer, _("That planned follow-up is no longer open."))
     form = CancelPlannedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -253,7 +249,7 @@ def activity_cancel_view(request, pk):
         except ActivityError as exc:
             _add_error(form, exc)
         except PermissionDenied:
-            return _refuse(request, customer)
+            return _back(request, customer)
         else:
             messages.success(request, _("Planned follow-up cancelled."))
             return redirect(_customer_url(customer))
