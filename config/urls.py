@@ -15,5 +15,5 @@ urlpatterns = [
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.
-    path("favicon.ico", lambda request: redirect(static("kehu/favicon.svg"), permanent=True)),
+    path("favicon.ico", lambda request: redirect(static("kehu/favicon.svg"), permanent=True), name="favicon"),
 ]

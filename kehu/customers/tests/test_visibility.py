@@ -42,6 +42,7 @@ PUBLIC = {
     "accounts:logout": {405, 302},  # POST only
     "accounts:language": {405, 302},  # POST only; anonymous visitors get a cookie
     "home": {302},  # redirects to the customer list, which asks for a login
+    "favicon": {301},  # the icon, for browsers and the admin that ask for /favicon.ico
 }
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
