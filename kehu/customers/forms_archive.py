@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import CURRENCIES, MoneyError, quantize_cents
-from kehu.customers.forms import BootstrapMixin
+from kehu.core.forms import StyledFormMixin
 from kehu.customers.models import ArchiveSection, CategorySpend
 from kehu.customers.services.archive import MAX_TEXT, MIN_YEAR
 
@@ -21,7 +21,7 @@ SECTION_HELP = {
 CATEGORY_DATALIST_ID = "archive-categories"
 
 
-class ArchiveSectionForm(BootstrapMixin, forms.Form):
+class ArchiveSectionForm(StyledFormMixin, forms.Form):
     text = forms.CharField(label=_("Text"), required=False, max_length=MAX_TEXT, widget=forms.Textarea)
     share_pct = forms.DecimalField(
         label=_("Market share (%)"), required=False, min_value=0, max_value=100, max_digits=4, decimal_places=1,
@@ -35,14 +35,13 @@ class ArchiveSectionForm(BootstrapMixin, forms.Form):
             del self.fields["share_pct"]
         self.fields["text"].label = ArchiveSection.Section(section).label
         self.fields["text"].help_text = SECTION_HELP.get(section, "")
-        self._style()
         self.fields["text"].widget.attrs["rows"] = 6
 
     def service_arguments(self) -> dict:
         return {"text": self.cleaned_data.get("text", ""), "share_pct": self.cleaned_data.get("share_pct")}
 
 
-class CategorySpendForm(BootstrapMixin, forms.Form):
+class CategorySpendForm(StyledFormMixin, forms.Form):
     category = forms.CharField(
         label=_("Product category"), max_length=100,
         help_text=_("The category as the customer buys it; pick one of ours from the list or type your own."),
@@ -73,7 +72,6 @@ class CategorySpendForm(BootstrapMixin, forms.Form):
         self.fields["year"].widget.attrs.update({"max": last, "inputmode": "numeric"})
         self.fields["category"].widget.attrs.update({"list": CATEGORY_DATALIST_ID, "autocomplete": "off"})
         self.fields["annual_spend"].widget.attrs["inputmode"] = "decimal"
-        self._style()
 
     def clean_annual_spend(self):
         """An exact amount; thousands separators and a ¥ sign are allowed (core.money.to_decimal)."""

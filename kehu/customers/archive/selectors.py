@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import Http404
 
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer
 from kehu.customers.selectors import customer_get_visible_or_404
 
@@ -188,10 +189,7 @@ def archive_summary(*, customer: Customer, contacts: Iterable[Contact] | None = 
 
 def category_spend_get_visible_or_404(*, user, pk) -> CategorySpend:
     """A spend row whose customer `user` sees; 404 otherwise (same answer as a missing row)."""
-    try:
-        return CategorySpend.objects.visible_to(user).select_related("customer", "customer__owner").get(pk=pk)
-    except (CategorySpend.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(CategorySpend.objects.visible_to(user).select_related("customer", "customer__owner"), pk=pk)
 
 
 def category_suggestions(*, user) -> list[str]:

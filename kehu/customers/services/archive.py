@@ -17,7 +17,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, quantize_cents, to_decimal
 from kehu.customers.archive.selectors import category_key, normalize_category
-from kehu.customers.errors import CustomerError
+from kehu.customers.errors import ArchiveError
 from kehu.customers.models import ArchiveSection, CategorySpend, Customer
 
 SECTION_AUDITED = ["text", "share_pct"]
@@ -25,10 +25,6 @@ SPEND_AUDITED = ["category", "year", "annual_spend", "currency", "growth_pct", "
 MAX_TEXT = 10000
 MIN_YEAR = 1990
 MIN_GROWTH, MAX_GROWTH = Decimal("-100"), Decimal("10000")
-
-
-class ArchiveError(CustomerError):
-    """An archive entry that breaks a rule; `message` is shown to the user."""
 
 
 def _lock_editable(actor, customer: Customer) -> Customer:

@@ -15,8 +15,8 @@ from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.archive.selectors import customer_archive, spend_growth
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer
 from kehu.customers.selectors import customer_history_rows
+from kehu.customers.errors import ArchiveError
 from kehu.customers.services.archive import (
-    ArchiveError,
     archive_merge,
     archive_section_update,
     category_spend_delete,

@@ -15,15 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kehu.accounts import permissions
+from kehu.core.views import is_partial
 from kehu.customers import selectors
 from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.errors import CustomerError
 from kehu.customers.forms_archive import CATEGORY_DATALIST_ID, ArchiveSectionForm, CategorySpendForm
 from kehu.customers.services import archive as archive_services
-
-
-def _is_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _archive_url(customer, anchor: str = "") -> str:
@@ -72,13 +69,13 @@ def archive_section_edit_view(request, pk, section):
             return _refuse(request, customer)
         else:
             saved = archive_selectors.archive_section(customer=customer, section=current.key)
-            if _is_partial(request):
+            if is_partial(request):
                 return render(request, "customers/partials/archive_section.html", {
                     "customer": customer, "s": saved, "can_edit": True, "just_saved": True})
             messages.success(request, _("%(section)s saved.") % {"section": current.label})
             return redirect(_archive_url(customer, f"section-{current.key}"))
     context = {"customer": customer, "s": current, "form": form, "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/partials/archive_section_form.html", context)
     return render(request, "customers/archive_section_edit.html", context)
 
@@ -86,7 +83,7 @@ def archive_section_edit_view(request, pk, section):
 def _spend_form_response(request, context):
     context |= {"datalist_id": CATEGORY_DATALIST_ID, "suggestions": archive_selectors.category_suggestions(user=request.user),
                 "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/partials/archive_spend_form.html", context)
     return render(request, "customers/archive_spend_form.html", context)
 
@@ -101,7 +98,7 @@ def _spend_save(request, customer, form, spend=None):
     except CustomerError as exc:
         form.add_error(None, exc.message)
         return None
-    if _is_partial(request):
+    if is_partial(request):
         response = render(request, "customers/partials/archive_spend.html", {
             "customer": customer, "years": archive_selectors.customer_spend_years(customer=customer),
             "can_edit": True, "saved": row,

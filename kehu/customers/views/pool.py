@@ -18,6 +18,7 @@ from kehu.accounts.models import User
 from kehu.accounts.visibility import visible_users
 from kehu.core.models import CompanySettings
 from kehu.core.pagination import paginate
+from kehu.core.views import is_partial
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError, PoolError
 from kehu.customers.models import Customer
@@ -64,7 +65,7 @@ def pool_list_view(request):
         "can_claim": user.is_rep or user.is_manager,
         "params": request.GET,
     }
-    if request.htmx and request.htmx.target == "pool-results":
+    if is_partial(request) and request.htmx.target == "pool-results":
         return render(request, "customers/pool_list.html#pool-results", context)
     holds_customers = user.is_rep or user.is_manager
     context.update({
@@ -206,7 +207,7 @@ def handover_view(request):
         })
     elif request.GET.get("step") == "2":
         context["error"] = _("Choose who hands over and who takes over.")
-    if request.htmx and request.htmx.target == "handover-step2":
+    if is_partial(request) and request.htmx.target == "handover-step2":
         return render(request, "customers/handover.html#step2", context)
     context["history"] = handover_history(user=user)
     return render(request, "customers/handover.html", context)

@@ -19,15 +19,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from kehu.accounts import permissions
 from kehu.core.pagination import paginate
+from kehu.core.views import is_partial, refuse
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.forms import CreditForm, CustomerForm, profile_form_class
 from kehu.customers.models import Customer
 from kehu.customers.services.records import MANUAL_STAGES, clean_uscc
-
-
-def _is_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _rights(user, customer) -> dict:
@@ -42,8 +39,7 @@ def _rights(user, customer) -> dict:
 
 
 def _refuse(request, customer, message=None):
-    messages.warning(request, message or _("You can see this customer but you may not change it."))
-    return redirect("customers:detail", pk=customer.pk)
+    return refuse(request, message or _("You can see this customer but you may not change it."), "customers:detail", pk=customer.pk)
 
 
 @login_required
@@ -52,7 +48,7 @@ def _refuse(request, customer, message=None):
 def customer_list_view(request):
     page = paginate(selectors.customer_list(user=request.user, params=request.GET), params=request.GET)
     context = {"page": page, "params": request.GET, "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/customer_list.html#table", context)
     context["choices"] = selectors.filter_choices(user=request.user)
     context["stages"] = Customer.Stage.choices
@@ -83,8 +79,7 @@ def customer_detail_view(request, pk):
 def customer_create_view(request):
     user = request.user
     if not permissions.can_create_customer(user):
-        messages.warning(request, _("You may not create customers."))
-        return redirect("customers:list")
+        return refuse(request, _("You may not create customers."), "customers:list")
     provisional = Customer(owner=user if (user.is_rep or user.is_manager) else None)
     form = CustomerForm(request.POST or None, user=user, creating=True,
                         allow_credit=permissions.can_edit_credit(user, provisional))
