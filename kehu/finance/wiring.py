@@ -37,7 +37,7 @@ def register() -> None:
     from kehu.customers import hooks
     from kehu.finance import services
 
-    _append_once(hooks.MERGE_MOVERS, services.finance_merge)
+    hooks.MERGE_MOVERS.register(services.finance_merge)
     _append_once(activity_hooks.TIMELINE_SOURCES, payment_entries)
 
     from kehu.finance import wiring_orders
