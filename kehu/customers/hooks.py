@@ -50,6 +50,8 @@ SECTIONS = (
 class CustomerPanel:
     """One panel of the customer page.
 
+    `width`: "main" (the wide column), "side" (the narrow column beside it on large screens,
+    after it on small ones) or "full" (the section's whole width, above both columns).
     Either `render(context, customer) -> html` ("" hides the panel), or `template` rendered
     with `context(context, customer) -> dict` (None hides it; without a `context` function the
     template gets the page's own context, as `{% include %}` would). `context` is the page's
@@ -60,6 +62,7 @@ class CustomerPanel:
     key: str
     section: str
     order: int = 50
+    width: str = "main"
     render: Callable | None = None
     template: str = ""
     context: Callable | None = None
@@ -84,6 +87,8 @@ def customer_panel_register(panel: CustomerPanel) -> CustomerPanel:
     """Register (or replace, by `key`) a panel of the customer page."""
     if panel.section != SUMMARY and panel.section not in dict(SECTIONS):
         raise ValueError(f"Unknown section of the customer page: {panel.section!r}")
+    if panel.width not in ("main", "side", "full"):
+        raise ValueError(f"Unknown panel width: {panel.width!r}")
     return CUSTOMER_PANELS.register(panel, key=panel.key)
 
 
