@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import permissions
 from kehu.core.dates import validate_date_in_range
-from kehu.core.forms import StyledFormMixin
+from kehu.core.forms import SeenFormMixin, StyledFormMixin, seen_sign, seen_values
 from kehu.core.money import CURRENCIES
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
@@ -56,7 +56,7 @@ def _validate_past(low: date):
     def validate(value):
         if value is not None and not low <= value <= timezone.localdate():
             raise ValidationError(
-                _("Enter a date between %(min)s and %(max)s.") % {"min": low.isoformat(), "max": timezone.localdate().isoformat()},
+                _("Enter a date from %(min)s to today.") % {"min": low.isoformat()},
                 code="date_range",
             )
     return validate
@@ -104,7 +104,41 @@ class SectionedFormMixin(StyledFormMixin):
         return {k: v for k, v in data.items() if not (k in self.kept_sensitive and v in ("", None))}
 
 
-class CustomerForm(SectionedFormMixin, forms.ModelForm):
+class RecordSeenMixin(SeenFormMixin):
+    """The stale-edit guard of a shared record's edit form (kehu.core.forms.SeenFormMixin): the
+    hidden `seen` field carries the values of the model fields this form edits, signed when the
+    form is opened; the service refuses the save when one of them changed since.
+
+    The token is signed, not encrypted: sensitive values are left out for users who may not
+    read them (their masked field keeps the value anyway)."""
+
+    seen_aliases: dict = {}  # form field -> the model field it edits
+
+    def seen_field_names(self) -> list[str]:
+        model_fields = {f.name for f in self._meta.model._meta.get_fields() if not f.auto_created}
+        names = []
+        for name in self.fields:
+            name = self.seen_aliases.get(name, name)
+            if name in model_fields and name not in names:
+                names.append(name)
+        if not permissions.can_view_sensitive(getattr(self, "user", None)):
+            names = [n for n in names if n not in SENSITIVE]
+        return names
+
+    def sign_seen(self) -> None:
+        """(Re)sign the opened values once the form's fields are final (end of __init__)."""
+        if self.instance.pk and not self.is_bound:
+            self.initial["seen"] = seen_sign(seen_values(self.instance, self.seen_field_names()))
+
+    def renew_seen(self) -> None:
+        """After a refused save: the next save compares with the record as it is now."""
+        if self.instance.pk and self.is_bound:
+            self.instance.refresh_from_db()
+            self.data = self.data.copy()
+            self.data[self.add_prefix("seen")] = seen_sign(seen_values(self.instance, self.seen_field_names()))
+
+
+class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     """Create and edit a customer: CUSTOMER_EDITABLE fields, tags by name, the referrer by code,
     the credit fields when the user may set them, and the stage by hand on edit."""
 
@@ -140,10 +174,11 @@ class CustomerForm(SectionedFormMixin, forms.ModelForm):
             "past_bankruptcy", "past_credibility", "card_notes",
         ]),
     ]
+    seen_aliases = {"tag_names": "tags", "referrer_code": "referrer_customer"}
 
     def __init__(self, *args, user, allow_credit: bool, creating: bool, **kwargs):
-        super().__init__(*args, **kwargs)
         self.user = user
+        super().__init__(*args, **kwargs)
         self.creating = creating
         instance = None if creating else self.instance
         if creating:
@@ -179,6 +214,10 @@ class CustomerForm(SectionedFormMixin, forms.ModelForm):
             del self.fields["referrer_contact"]
         self._mask_sensitive(user, instance)
         self._live_duplicate_check(instance)
+        if creating:
+            del self.fields["seen"]
+        else:
+            self.sign_seen()
 
     def _live_duplicate_check(self, instance):
         """htmx: while the name, USCC or phone is typed, show possible duplicates (see the view)."""
@@ -249,7 +288,7 @@ class CustomerForm(SectionedFormMixin, forms.ModelForm):
         return args
 
 
-class CreditForm(SectionedFormMixin, forms.ModelForm):
+class CreditForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     """What finance may change on a customer it cannot edit otherwise: the credit fields and
     the data card's fund status and payment attitude."""
 
@@ -262,10 +301,12 @@ class CreditForm(SectionedFormMixin, forms.ModelForm):
 
     groups = [(_("Data card"), ["credit_limit", "currency", "fund_status", "payment_attitude"])]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self.initial.setdefault("credit_limit", self.instance.credit_limit)
         self.initial.setdefault("currency", self.instance.currency)
+        self.sign_seen()
 
     def service_arguments(self) -> dict:
         c = self.cleaned_data
@@ -305,7 +346,7 @@ def _section_fields(model) -> list[str]:
     return [f for _label, names in model.SECTIONS for f in names]
 
 
-class CompanyProfileForm(SectionedFormMixin, forms.ModelForm):
+class CompanyProfileForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     class Meta:
         model = CompanyProfile
         fields = _section_fields(CompanyProfile)
@@ -313,14 +354,16 @@ class CompanyProfileForm(SectionedFormMixin, forms.ModelForm):
     groups = CompanyProfile.SECTIONS
 
     def __init__(self, *args, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self.kept_sensitive = set()
+        self.sign_seen()
 
     def service_arguments(self) -> dict:
-        return dict(self.cleaned_data)
+        return {k: v for k, v in self.cleaned_data.items() if k != "seen"}
 
 
-class PersonProfileForm(SectionedFormMixin, forms.ModelForm):
+class PersonProfileForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     class Meta:
         model = PersonProfile
         fields = _section_fields(PersonProfile)
@@ -328,18 +371,20 @@ class PersonProfileForm(SectionedFormMixin, forms.ModelForm):
     groups = PersonProfile.SECTIONS
 
     def __init__(self, *args, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self._mask_sensitive(user, self.instance if self.instance.pk else None)
+        self.sign_seen()
 
     def service_arguments(self) -> dict:
-        return self.without_kept_sensitive(dict(self.cleaned_data))
+        return self.without_kept_sensitive({k: v for k, v in self.cleaned_data.items() if k != "seen"})
 
 
 def profile_form_class(customer):
     return CompanyProfileForm if customer.kind == Customer.Kind.COMPANY else PersonProfileForm
 
 
-class ContactForm(SectionedFormMixin, forms.ModelForm):
+class ContactForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = CONTACT_EDITABLE
@@ -349,8 +394,13 @@ class ContactForm(SectionedFormMixin, forms.ModelForm):
     ]
 
     def __init__(self, *args, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self._mask_sensitive(user, self.instance if self.instance.pk else None)
+        if self.instance.pk:
+            self.sign_seen()
+        else:
+            del self.fields["seen"]
 
     def service_arguments(self) -> dict:
-        return self.without_kept_sensitive(dict(self.cleaned_data))
+        return self.without_kept_sensitive({k: v for k, v in self.cleaned_data.items() if k != "seen"})

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kehu.accounts import permissions
+from kehu.core.errors import StaleEdit
 from kehu.core.views import is_partial
 from kehu.customers import selectors
 from kehu.customers.archive import selectors as archive_selectors
@@ -58,11 +59,14 @@ def archive_section_edit_view(request, pk, section):
     if not permissions.can_edit_customer(request.user, customer):
         return _refuse(request, customer)
     initial = {"text": current.row.text, "share_pct": current.row.share_pct} if current.row else {}
-    form = ArchiveSectionForm(request.POST or None, initial=initial, section=current.key)
+    form = ArchiveSectionForm(request.POST or None, initial=initial, section=current.key, row=current.row)
     if request.method == "POST" and form.is_valid():
         try:
             archive_services.archive_section_update(
-                actor=request.user, customer=customer, section=current.key, **form.service_arguments())
+                actor=request.user, customer=customer, section=current.key, seen=form.seen, **form.service_arguments())
+        except StaleEdit as exc:  # somebody saved the section after this form was opened
+            now = archive_selectors.archive_section(customer=customer, section=current.key)
+            form.add_stale_error(exc, current=now.row)
         except CustomerError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:
@@ -94,7 +98,11 @@ def _spend_save(request, customer, form, spend=None):
     With htmx the spend table is swapped in place (the growth of other rows may change);
     without, the browser goes back to the archive."""
     try:
-        row = archive_services.category_spend_set(actor=request.user, customer=customer, spend=spend, **form.service_arguments())
+        row = archive_services.category_spend_set(actor=request.user, customer=customer, spend=spend, seen=form.seen,
+                                                  **form.service_arguments())
+    except StaleEdit as exc:  # somebody saved the row after this form was opened
+        form.add_stale_error(exc)
+        return None
     except CustomerError as exc:
         form.add_error(None, exc.message)
         return None

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from kehu.accounts import permissions
+from kehu.core.errors import StaleEdit
 from kehu.core.views import is_partial, refuse
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError
@@ -70,7 +71,9 @@ def contact_edit_view(request, pk):
     form = ContactForm(request.POST or None, instance=copy.copy(contact), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(actor=request.user, contact=contact, data=form.service_arguments())
+            services.contact_update(actor=request.user, contact=contact, data=form.service_arguments(), seen=form.seen)
+        except StaleEdit as exc:  # somebody saved the contact after this form was opened
+            form.add_stale_error(exc)
         except CustomerError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:
