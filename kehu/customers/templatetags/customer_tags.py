@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import template
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -31,6 +31,22 @@ def money(value, currency="CNY"):
         return format_money(value if isinstance(value, Decimal) else Decimal(str(value)), currency or "CNY")
     except (MoneyError, ArithmeticError, ValueError):
         return str(value)
+
+
+@register.filter(expects_localtime=False)
+def local_date(value, fmt="Y-m-d"):
+    """{{ customer.last_followup_at|local_date:"Y-m-d H:i" }}: a stored moment in the company's
+    time zone, like Django's `date` filter, but one at the very end of the calendar (a
+    follow-up typed as 9999-12-31 23:59, a day further in Asia/Shanghai) is shown as stored
+    instead of failing the page."""
+    if value in (None, ""):
+        return ""
+    try:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, fmt)
+    except (OverflowError, ValueError):
+        return formats.date_format(value, fmt)
 
 
 @register.filter

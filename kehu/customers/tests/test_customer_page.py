@@ -3,7 +3,8 @@ panels each app registers; phones as tel: links; the list's filters behind a but
 "—" as every empty choice; a stored date at the end of the calendar does not break the page."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
@@ -180,7 +181,8 @@ def test_a_follow_up_planned_for_9999_12_31_does_not_break_the_customer_page(cas
     customer = cast["customer_a"]
     Activity.objects.create(customer=customer, kind="visit", status="planned", summary="远期计划", due_on=date.max,
                             owner=cast["rep_a"], created_by=cast["rep_a"])
-    Customer.objects.filter(pk=customer.pk).update(last_followup_at=timezone.make_aware(timezone.datetime(9999, 12, 31, 12)))
+    # The last moment a datetime holds, in UTC: a day beyond it in the company's time zone.
+    Customer.objects.filter(pk=customer.pk).update(last_followup_at=datetime(9999, 12, 31, 23, 30, tzinfo=dt_timezone.utc))
     Contact.objects.create(customer=customer, name="长寿", birth_date=date.max, decision_role="decision_maker")
     activities = hooks.CUSTOMER_PANELS.get("activities")
     hooks.CUSTOMER_PANELS.unregister("activities")  # its timeline is the activities app's (fixed there)
@@ -188,5 +190,7 @@ def test_a_follow_up_planned_for_9999_12_31_does_not_break_the_customer_page(cas
         for who in ("rep_a", "manager_a", "finance", "admin"):
             body = _page(login(cast[who]), customer)
             assert "9999-12-31" in body
+        listing = login(cast["rep_a"]).get(reverse("customers:list"))
+        assert listing.status_code == 200 and "9999-12-31" in listing.content.decode()
     finally:
         customer_panel_register(activities)

@@ -102,7 +102,7 @@ def qualification_view(request, pk):
         response = _answer(request, customer, message=_("Every item is checked: the customer is now qualified."))
         if is_partial(request):  # the stage badge of the page header changes too (htmx out-of-band swap)
             response.content += format_html(
-                '<span class="badge text-bg-info" id="customer-stage" data-testid="customer-stage" hx-swap-oob="true">{}</span>',
+                '<span class="badge text-bg-info text-nowrap" id="customer-stage" data-testid="customer-stage" hx-swap-oob="true">{}</span>',
                 customer.get_stage_display(),
             ).encode()
         return response
