@@ -70,7 +70,7 @@ def test_the_sections_come_in_the_order_of_the_tabs_and_history_is_folded(cast, 
     assert 'data-testid="deals-panel"' in _section(body, "deals") and 'data-testid="ranking-panel"' in _section(body, "deals")
     assert 'data-testid="orders-panel"' in _section(body, "orders") and 'data-testid="finance-panel"' in _section(body, "orders")
     records = _section(body, "records")
-    assert 'id="contacts"' in records and 'data-testid="data-card"' in records and 'data-testid="profile-section"' in records
+    assert 'id="contacts"' in records and 'data-testid="data-card"' in records and 'data-testid="profile-empty"' in records
     history = _section(body, "history")
     assert '<details class="kehu-history"' in history and "<details class=\"kehu-history\" open" not in history
     assert 'src="/static/kehu/customer-page.js"' in body
