@@ -11,3 +11,7 @@ class ActivitiesConfig(AppConfig):
         from kehu.activities import wiring
 
         wiring.register()
+
+        from kehu.activities import panels
+
+        panels.register()  # its panels of the customer page (kehu.customers.hooks.CUSTOMER_PANELS)

@@ -5,20 +5,15 @@ Called once from ActivitiesConfig.ready(); each registration is idempotent.
 """
 
 
-def _append_once(registry: list, fn) -> None:
-    if fn not in registry:
-        registry.append(fn)
-
-
 def register_handover_and_merge() -> None:
     """Planned follow-ups move with handed-over customers; a merge moves every activity."""
     from kehu.activities import services
     from kehu.customers import hooks
 
-    _append_once(hooks.HANDOVER_COUNTERS, services.planned_followups_count)
-    _append_once(hooks.HANDOVER_MOVERS, services.planned_followups_hand_over)
-    _append_once(hooks.MERGE_MOVERS, services.activities_merge)
-    _append_once(hooks.POOL_EXIT_HANDLERS, services.planned_followups_close_for_pool)
+    hooks.HANDOVER_COUNTERS.register(services.planned_followups_count)
+    hooks.HANDOVER_MOVERS.register(services.planned_followups_hand_over)
+    hooks.MERGE_MOVERS.register(services.activities_merge)
+    hooks.POOL_EXIT_HANDLERS.register(services.planned_followups_close_for_pool)
 
 
 def register_daily_steps() -> None:

@@ -17,8 +17,26 @@ from rest_framework.response import Response
 from kehu.api import serializers as s
 from kehu.api.pagination import CappedLimitOffsetPagination
 from kehu.customers import selectors, services
+from kehu.core.errors import StaleEdit
 from kehu.customers.errors import CustomerError, DuplicateCustomer
+from kehu.customers.services.records import contact_etag, customer_etag
 from kehu.customers.models import Contact, Customer
+
+
+class PreconditionFailed(APIException):
+    """The record changed since the client read it (its If-Match no longer holds): 412."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+
+def if_match(request) -> list[str] | None:
+    """The ETags of the request's If-Match header (None without one): the client's precondition
+    for PUT/PATCH. A weak tag (W/"…") is compared as the same tag."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
 class ServiceError(APIException):
@@ -55,6 +73,8 @@ def service_errors(user):
     """Turn the service's rule errors into 400 answers (PermissionDenied and Http404 pass on to DRF)."""
     try:
         yield
+    except StaleEdit as exc:
+        raise PreconditionFailed({"detail": str(exc.message)}) from exc
     except DuplicateCustomer as exc:
         raise ServiceError(_duplicate_payload(exc, user)) from exc
     except CustomerError as exc:
@@ -65,7 +85,12 @@ ERRORS = {
     400: OpenApiResponse(s.ServiceErrorSerializer, description="A rule was broken (translated detail)."),
     403: OpenApiResponse(description="You see the record but may not do this."),
     404: OpenApiResponse(description="No such record, or you may not see it."),
+    412: OpenApiResponse(s.ServiceErrorSerializer, description="If-Match no longer holds: the record changed since you read it."),
 }
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=False,
+    description="The ETag of the record as you read it (GET); a record changed since answers 412 and is not saved.",
+)
 LIST_FILTERS = [
     OpenApiParameter("q", str, description="Name, code, phone, contact name or pinyin initials."),
     OpenApiParameter("owner", str, description='A user id, "me" or "pool".'),
@@ -84,7 +109,7 @@ LIST_FILTERS = [
     list=extend_schema(parameters=LIST_FILTERS, summary="Customers you may see"),
     create=extend_schema(request=s.CustomerCreateSerializer, responses={201: s.CustomerSerializer, **ERRORS}),
     retrieve=extend_schema(responses={200: s.CustomerSerializer, 404: ERRORS[404]}),
-    partial_update=extend_schema(request=s.CustomerSerializer, responses={200: s.CustomerSerializer, **ERRORS}),
+    partial_update=extend_schema(request=s.CustomerSerializer, responses={200: s.CustomerSerializer, **ERRORS}, parameters=[IF_MATCH]),
     destroy=extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}, summary="Move to the recycle bin"),
 )
 class CustomerViewSet(viewsets.GenericViewSet):
@@ -107,9 +132,12 @@ class CustomerViewSet(viewsets.GenericViewSet):
             return s.ContactSerializer
         return s.CustomerSerializer
 
-    def _respond(self, customer, code=status.HTTP_200_OK):
-        customer = selectors.customer_get_visible_or_404(user=self.request.user, pk=customer.pk)
-        return Response(s.CustomerSerializer(customer, context=self.get_serializer_context()).data, status=code)
+    def _respond(self, customer, code=status.HTTP_200_OK, *, fetch=True):
+        if fetch:  # after a write: the record as the user now sees it
+            customer = selectors.customer_get_visible_or_404(user=self.request.user, pk=customer.pk)
+        response = Response(s.CustomerSerializer(customer, context=self.get_serializer_context()).data, status=code)
+        response["ETag"] = customer_etag(customer, user=self.request.user)
+        return response
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -127,14 +155,15 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return self._respond(customer, status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+        return self._respond(self.get_object(), fetch=False)
 
     def partial_update(self, request, pk=None):
         customer = self.get_object()
         serializer = self.get_serializer(customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with service_errors(request.user):
-            customer = services.customer_update(actor=request.user, customer=customer, **s.customer_write_arguments(serializer.validated_data))
+            customer = services.customer_update(actor=request.user, customer=customer, if_match=if_match(request),
+                                                **s.customer_write_arguments(serializer.validated_data))
         return self._respond(customer)
 
     def destroy(self, request, pk=None):
@@ -167,8 +196,8 @@ class CustomerViewSet(viewsets.GenericViewSet):
 
 @extend_schema_view(
     retrieve=extend_schema(responses={200: s.ContactSerializer, 404: ERRORS[404]}),
-    update=extend_schema(responses={200: s.ContactSerializer, **ERRORS}),
-    partial_update=extend_schema(responses={200: s.ContactSerializer, **ERRORS}),
+    update=extend_schema(responses={200: s.ContactSerializer, **ERRORS}, parameters=[IF_MATCH]),
+    partial_update=extend_schema(responses={200: s.ContactSerializer, **ERRORS}, parameters=[IF_MATCH]),
     destroy=extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}),
 )
 class ContactViewSet(viewsets.GenericViewSet):
@@ -180,16 +209,22 @@ class ContactViewSet(viewsets.GenericViewSet):
     def get_object(self):
         return selectors.contact_get_visible_or_404(user=self.request.user, pk=self.kwargs["pk"])
 
+    def _respond(self, contact):
+        response = Response(self.get_serializer(contact).data)
+        response["ETag"] = contact_etag(contact, user=self.request.user)
+        return response
+
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+        return self._respond(self.get_object())
 
     def update(self, request, pk=None, partial=False):
         contact = self.get_object()
         serializer = self.get_serializer(contact, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         with service_errors(request.user):
-            contact = services.contact_update(actor=request.user, contact=contact, data=s.contact_write_data(serializer.validated_data))
-        return Response(self.get_serializer(contact).data)
+            contact = services.contact_update(actor=request.user, contact=contact, if_match=if_match(request),
+                                              data=s.contact_write_data(serializer.validated_data))
+        return self._respond(contact)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)

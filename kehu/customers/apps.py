@@ -15,3 +15,7 @@ class CustomersConfig(AppConfig):
         # later than the return.
         daily_step_register(DailyStep("pool_warnings", _("Owners warned of a coming return to the pool"), pool_run_warnings, order=20))
         daily_step_register(DailyStep("pool_returns", _("Customers returned to the pool"), pool_run_returns, order=30))
+
+        from kehu.customers import panels
+
+        panels.register()  # the customer page's own panels, registered like every app's

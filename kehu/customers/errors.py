@@ -1,12 +1,16 @@
+"""The customers app's errors: every rule a customer service refuses raises one of these.
+
+`CustomerError` is the app's root (a `kehu.core.errors.DomainError`: `message` is translated
+and shown to the user as it is); the checklist, the archive and the pool refine it.
+"""
+
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.errors import DomainError
 
-class CustomerError(Exception):
+
+class CustomerError(DomainError):
     """A rule of the customer record was broken; `message` is translated and shown to the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 class DuplicateCustomer(CustomerError):
@@ -21,4 +25,12 @@ class DuplicateCustomer(CustomerError):
 
 
 class PoolError(CustomerError):
-    pass
+    """A claim or release the pool rules refuse."""
+
+
+class QualificationError(CustomerError):
+    """A checklist rule was broken."""
+
+
+class ArchiveError(CustomerError):
+    """An archive entry that breaks a rule."""

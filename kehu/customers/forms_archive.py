@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import CURRENCIES, MoneyError, quantize_cents
-from kehu.customers.forms import BootstrapMixin
+from kehu.core.forms import SeenFormMixin, StyledFormMixin, seen_sign, seen_values
 from kehu.customers.models import ArchiveSection, CategorySpend
 from kehu.customers.services.archive import MAX_TEXT, MIN_YEAR
 
@@ -21,28 +21,53 @@ SECTION_HELP = {
 CATEGORY_DATALIST_ID = "archive-categories"
 
 
-class ArchiveSectionForm(BootstrapMixin, forms.Form):
+class ArchiveSeenMixin(SeenFormMixin):
+    """The stale-edit guard (kehu.core.forms.SeenFormMixin) for a plain form of an archive row:
+    `instance` is the row, or for a section not written yet an unsaved one with its empty
+    values, so that a section somebody wrote first meanwhile is a change too."""
+
+    seen_fields: tuple = ()
+
+    def seen_field_names(self) -> list[str]:
+        return list(self.seen_fields)
+
+    def sign_seen(self) -> None:
+        if not self.is_bound:
+            self.initial["seen"] = seen_sign(seen_values(self.instance, self.seen_field_names()))
+
+    def add_stale_error(self, error, current=None) -> None:
+        """Show the refusal; the next save compares with `current` (the row as it is now)."""
+        super().add_stale_error(error)
+        if current is not None:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("seen")] = seen_sign(seen_values(current, self.seen_field_names()))
+
+
+class ArchiveSectionForm(ArchiveSeenMixin, StyledFormMixin, forms.Form):
     text = forms.CharField(label=_("Text"), required=False, max_length=MAX_TEXT, widget=forms.Textarea)
     share_pct = forms.DecimalField(
         label=_("Market share (%)"), required=False, min_value=0, max_value=100, max_digits=4, decimal_places=1,
         help_text=_("The customer's share of its own market, e.g. 12.5."),
     )
 
-    def __init__(self, *args, section: str, **kwargs):
+    seen_fields = ("text", "share_pct")
+
+    def __init__(self, *args, section: str, row: ArchiveSection | None = None, **kwargs):
+        self.instance = row if row is not None else ArchiveSection(section=section)
         super().__init__(*args, **kwargs)
         self.section = section
         if section != ArchiveSection.Section.MARKET_SHARE:
             del self.fields["share_pct"]
         self.fields["text"].label = ArchiveSection.Section(section).label
         self.fields["text"].help_text = SECTION_HELP.get(section, "")
-        self._style()
         self.fields["text"].widget.attrs["rows"] = 6
+        self.sign_seen()
 
     def service_arguments(self) -> dict:
         return {"text": self.cleaned_data.get("text", ""), "share_pct": self.cleaned_data.get("share_pct")}
 
 
-class CategorySpendForm(BootstrapMixin, forms.Form):
+class CategorySpendForm(ArchiveSeenMixin, StyledFormMixin, forms.Form):
     category = forms.CharField(
         label=_("Product category"), max_length=100,
         help_text=_("The category as the customer buys it; pick one of ours from the list or type your own."),
@@ -59,10 +84,13 @@ class CategorySpendForm(BootstrapMixin, forms.Form):
     )
     note = forms.CharField(label=_("Source or note"), required=False, max_length=200)
 
+    seen_fields = ("category", "year", "annual_spend", "currency", "growth_pct", "note")
+
     def __init__(self, *args, spend: CategorySpend | None = None, currency: str = "CNY", **kwargs):
+        self.instance = spend
         super().__init__(*args, **kwargs)
         if spend is not None:
-            for name in self.fields:
+            for name in self.seen_fields:
                 self.initial.setdefault(name, getattr(spend, name))
         else:
             self.initial.setdefault("year", timezone.localdate().year - 1)
@@ -73,7 +101,10 @@ class CategorySpendForm(BootstrapMixin, forms.Form):
         self.fields["year"].widget.attrs.update({"max": last, "inputmode": "numeric"})
         self.fields["category"].widget.attrs.update({"list": CATEGORY_DATALIST_ID, "autocomplete": "off"})
         self.fields["annual_spend"].widget.attrs["inputmode"] = "decimal"
-        self._style()
+        if spend is not None:
+            self.sign_seen()
+        else:
+            del self.fields["seen"]
 
     def clean_annual_spend(self):
         """An exact amount; thousands separators and a ¥ sign are allowed (core.money.to_decimal)."""

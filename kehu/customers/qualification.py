@@ -21,33 +21,21 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
-from kehu.customers.errors import CustomerError
+from kehu.customers.errors import QualificationError
 from kehu.customers.models import Customer, QualificationCheck, QualificationItem
+from kehu.customers.permissions import can_check_qualification, can_edit_qualification_items
 from kehu.customers.services.records import customer_set_stage
 
 CHECKLIST_STAGES = (Customer.Stage.TARGET, Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED)
 ITEM_FIELDS = ("name", "name_en", "help_text", "position", "is_active")
 
 
-class QualificationError(CustomerError):
-    """A checklist rule was broken; `message` is translated."""
-
-
 @dataclass(frozen=True)
 class QualificationOutcome:
     customer: Customer
     qualified: bool  # this call moved the customer from prospect to qualified
-
-
-def can_check_qualification(user, customer) -> bool:
-    return permissions.can_edit_customer(user, customer)
-
-
-def can_edit_qualification_items(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_admin_role)
 
 
 def shows_checklist(customer) -> bool:

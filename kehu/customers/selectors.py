@@ -1,9 +1,9 @@
 """Reads on customers: every one starts from the visibility scope."""
 
 from django.db.models import Prefetch, Q
-from django.http import Http404
 
 from kehu.accounts import permissions
+from kehu.core.views import get_visible_or_404
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.normalize import normalize_phone
 
@@ -27,14 +27,11 @@ FILTERS = ("owner", "stage", "lead_source", "province", "industry", "tag", "kind
 
 def customer_get_visible_or_404(*, user, pk, include_deleted: bool = False) -> Customer:
     """The customer `pk` if `user` may see it; 404 otherwise (never 403: no hint it exists)."""
-    try:
-        return (
-            Customer.objects.visible_to(user, include_deleted=include_deleted)
-            .select_related("owner", "referrer_customer", "referrer_contact", "previous_owner", "merged_into")
-            .get(pk=pk)
-        )
-    except (Customer.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(
+        Customer.objects.visible_to(user, include_deleted=include_deleted)
+        .select_related("owner", "referrer_customer", "referrer_contact", "previous_owner", "merged_into"),
+        pk=pk,
+    )
 
 
 def customer_search_q(text: str) -> Q:
@@ -169,10 +166,7 @@ def customer_recycle_bin(*, user):
 
 
 def contact_get_visible_or_404(*, user, pk) -> Contact:
-    try:
-        return Contact.objects.visible_to(user).select_related("customer", "customer__owner").get(pk=pk)
-    except (Contact.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(Contact.objects.visible_to(user).select_related("customer", "customer__owner"), pk=pk)
 
 
 def mask(value: str, *, user) -> str:

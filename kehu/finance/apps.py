@@ -11,3 +11,7 @@ class FinanceConfig(AppConfig):
         from kehu.finance import wiring
 
         wiring.register()
+
+        from kehu.finance import panels
+
+        panels.register()  # its panels of the customer page (kehu.customers.hooks.CUSTOMER_PANELS)

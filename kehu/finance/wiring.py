@@ -2,11 +2,6 @@
 each registration is idempotent."""
 
 
-def _append_once(registry: list, fn) -> None:
-    if fn not in registry:
-        registry.append(fn)
-
-
 def payment_entries(*, customer, user, limit):
     """TIMELINE_SOURCES: the customer's payments (one query), newest first."""
     from datetime import datetime, time
@@ -37,7 +32,7 @@ def register() -> None:
     from kehu.customers import hooks
     from kehu.finance import services
 
-    _append_once(hooks.MERGE_MOVERS, services.finance_merge)
+    hooks.MERGE_MOVERS.register(services.finance_merge)
     activity_hooks.TIMELINE_SOURCES.register(payment_entries)
 
     from kehu.finance import wiring_orders

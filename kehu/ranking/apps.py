@@ -11,3 +11,7 @@ class RankingConfig(AppConfig):
         from kehu.ranking import wiring
 
         wiring.register()
+
+        from kehu.ranking import panels
+
+        panels.register()  # its panels of the customer page (kehu.customers.hooks.CUSTOMER_PANELS)

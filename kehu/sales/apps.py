@@ -11,3 +11,7 @@ class SalesConfig(AppConfig):
         from kehu.sales import wiring
 
         wiring.register()
+
+        from kehu.sales import panels
+
+        panels.register()  # its panels of the customer page (kehu.customers.hooks.CUSTOMER_PANELS)

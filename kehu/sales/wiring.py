@@ -2,19 +2,14 @@
 each registration is idempotent."""
 
 
-def _append_once(registry: list, fn) -> None:
-    if fn not in registry:
-        registry.append(fn)
-
-
 def register() -> None:
     from kehu.customers import hooks
     from kehu.sales import services
 
-    _append_once(hooks.POOL_RETURN_FILTERS, services.customers_without_open_opportunity)
-    _append_once(hooks.HANDOVER_COUNTERS, services.open_opportunities_count)
-    _append_once(hooks.HANDOVER_MOVERS, services.open_opportunities_hand_over)
-    _append_once(hooks.MERGE_MOVERS, services.sales_merge)
+    hooks.POOL_RETURN_FILTERS.register(services.customers_without_open_opportunity)
+    hooks.HANDOVER_COUNTERS.register(services.open_opportunities_count)
+    hooks.HANDOVER_MOVERS.register(services.open_opportunities_hand_over)
+    hooks.MERGE_MOVERS.register(services.sales_merge)
 
     from kehu.sales import wiring_deals
 

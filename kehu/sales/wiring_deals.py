@@ -60,18 +60,13 @@ def quote_entries(*, customer, user, limit) -> list[TimelineEntry]:
     ]
 
 
-def _append_once(registry: list, fn) -> None:
-    if fn not in registry:
-        registry.append(fn)
-
-
 def register() -> None:
     from kehu.activities import hooks
     from kehu.customers import hooks as customer_hooks
     from kehu.sales.quotes import KIND_APPROVAL, KIND_DECIDED, open_quotes_count, open_quotes_hand_over
 
-    _append_once(customer_hooks.HANDOVER_COUNTERS, open_quotes_count)
-    _append_once(customer_hooks.HANDOVER_MOVERS, open_quotes_hand_over)
+    customer_hooks.HANDOVER_COUNTERS.register(open_quotes_count)
+    customer_hooks.HANDOVER_MOVERS.register(open_quotes_hand_over)
 
     hooks.NOTIFICATION_RENDERERS.register(render_quote_approval, key=KIND_APPROVAL)
     hooks.NOTIFICATION_RENDERERS.register(render_quote_decided, key=KIND_DECIDED)

@@ -30,9 +30,9 @@ def test_wiring_registers_the_movers_once():
 
     wiring.register()
     wiring.register()
-    assert hooks.HANDOVER_MOVERS.count(services.planned_followups_hand_over) == 1
-    assert hooks.HANDOVER_COUNTERS.count(services.planned_followups_count) == 1
-    assert hooks.MERGE_MOVERS.count(services.activities_merge) == 1
+    assert list(hooks.HANDOVER_MOVERS).count(services.planned_followups_hand_over) == 1
+    assert list(hooks.HANDOVER_COUNTERS).count(services.planned_followups_count) == 1
+    assert list(hooks.MERGE_MOVERS).count(services.activities_merge) == 1
 
 
 def test_handover_moves_planned_followups_and_keeps_the_history(manager_a, rep_a, rep_a2, customer_a, customer_a2):

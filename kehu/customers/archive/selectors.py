@@ -6,13 +6,15 @@ above zero — (spend − previous) ÷ previous × 100, rounded half-up to 0.1 �
 growth the customer stated (`CategorySpend.growth_pct`) is shown, marked as stated.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import Http404
 
+from kehu.core.views import get_visible_or_404
+from kehu.customers import hooks
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer
 from kehu.customers.selectors import customer_get_visible_or_404
 
@@ -24,9 +26,6 @@ DECISION_ROLE_ORDER = [
 ]
 MAX_SUGGESTIONS = 200
 
-# Extension point: fn() -> category names to suggest when spend is entered. The sales app
-# registers its product categories here (customers may not import sales).
-CATEGORY_SOURCES: list[Callable[[], Iterable[str]]] = []
 
 
 def normalize_category(text: str) -> str:
@@ -188,17 +187,14 @@ def archive_summary(*, customer: Customer, contacts: Iterable[Contact] | None = 
 
 def category_spend_get_visible_or_404(*, user, pk) -> CategorySpend:
     """A spend row whose customer `user` sees; 404 otherwise (same answer as a missing row)."""
-    try:
-        return CategorySpend.objects.visible_to(user).select_related("customer", "customer__owner").get(pk=pk)
-    except (CategorySpend.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    return get_visible_or_404(CategorySpend.objects.visible_to(user).select_related("customer", "customer__owner"), pk=pk)
 
 
 def category_suggestions(*, user) -> list[str]:
     """Category names to offer while typing: those registered by later apps (our product
     categories) and those already used in the archives of customers `user` sees."""
     names: set[str] = set()
-    for source in CATEGORY_SOURCES:
+    for source in hooks.CATEGORY_SOURCES:  # product categories of later apps (customers may not import sales)
         names.update(normalize_category(n) for n in source() if n)
     used = (
         CategorySpend.objects.visible_to(user).order_by("category").values_list("category", flat=True).distinct()[:MAX_SUGGESTIONS]

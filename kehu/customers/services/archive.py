@@ -17,18 +17,15 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, quantize_cents, to_decimal
 from kehu.customers.archive.selectors import category_key, normalize_category
-from kehu.customers.errors import CustomerError
+from kehu.customers.errors import ArchiveError
 from kehu.customers.models import ArchiveSection, CategorySpend, Customer
+from kehu.customers.services.records import check_fresh
 
 SECTION_AUDITED = ["text", "share_pct"]
 SPEND_AUDITED = ["category", "year", "annual_spend", "currency", "growth_pct", "note"]
 MAX_TEXT = 10000
 MIN_YEAR = 1990
 MIN_GROWTH, MAX_GROWTH = Decimal("-100"), Decimal("10000")
-
-
-class ArchiveError(CustomerError):
-    """An archive entry that breaks a rule; `message` is shown to the user."""
 
 
 def _lock_editable(actor, customer: Customer) -> Customer:
@@ -51,9 +48,12 @@ def _percent(value, *, low: Decimal, high: Decimal, message) -> Decimal | None:
     return number.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def archive_section_update(*, actor, customer: Customer, section: str, text: str, share_pct=None) -> ArchiveSection:
+def archive_section_update(*, actor, customer: Customer, section: str, text: str, share_pct=None,
+                           seen: dict | None = None) -> ArchiveSection:
     """Write one section of the archive (created on the first save). `share_pct` (0–100, one
-    decimal) belongs to the market-share section only. Saving unchanged values changes nothing."""
+    decimal) belongs to the market-share section only. Saving unchanged values changes nothing.
+    `seen`: the values the form showed; a section somebody changed since (or wrote first)
+    refuses the save with StaleEdit."""
     if not permissions.can_edit_customer(actor, customer):
         raise PermissionDenied
     if section not in ArchiveSection.Section.values:
@@ -74,6 +74,7 @@ def archive_section_update(*, actor, customer: Customer, section: str, text: str
         created = row is None
         if created:
             row = ArchiveSection(customer=customer, section=section)
+        check_fresh(row, seen=seen)  # an unsaved row has the empty values a form of a new section showed
         before = snapshot(row, SECTION_AUDITED) if not created else {}
         row.text, row.share_pct = text, share
         after = snapshot(row, SECTION_AUDITED)
@@ -118,13 +119,15 @@ def _clean_spend(*, category, year, annual_spend, currency, growth_pct, note) ->
 
 
 def category_spend_set(*, actor, customer: Customer, category: str, year, annual_spend, currency: str = "CNY",
-                       growth_pct=None, note: str = "", spend: CategorySpend | None = None) -> CategorySpend:
+                       growth_pct=None, note: str = "", spend: CategorySpend | None = None,
+                       seen: dict | None = None) -> CategorySpend:
     """Record (or, with `spend`, change) what `customer` spends on `category` in `year`.
 
     One row per customer, category and year; categories that differ only in case or spacing
     are the same. `annual_spend` is an exact amount (Decimal, int or text — never a float),
     kept to the cent. `growth_pct` is the growth the customer states (optional; the archive
-    shows the growth computed from the previous year's row when there is one).
+    shows the growth computed from the previous year's row when there is one). `seen`: the
+    values the edit form showed (a row somebody changed since refuses the save, StaleEdit).
     """
     if spend is not None and spend.customer_id != customer.pk:
         raise PermissionDenied
@@ -146,6 +149,7 @@ def category_spend_set(*, actor, customer: Customer, category: str, year, annual
             verb = AuditEvent.Verb.CREATE
         else:
             row = CategorySpend.objects.select_for_update().get(pk=spend.pk, customer=customer)
+            check_fresh(row, seen=seen)
             before = snapshot(row, SPEND_AUDITED)
             for k, v in values.items():
                 setattr(row, k, v)

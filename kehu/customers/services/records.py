@@ -6,10 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from stdnum.cn import uscc as uscc_std
 
 from kehu.accounts import permissions
 from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.errors import StaleEdit
+from kehu.core.forms import check_not_stale, etag_for, seen_values
 from kehu.core.models import AuditEvent
 from kehu.core.sequences import next_code
 from kehu.customers.errors import CustomerError, DuplicateCustomer
@@ -114,6 +117,52 @@ def tags_from_names(names) -> list[Tag]:
     return result
 
 
+# --- stale edits ------------------------------------------------------------------------------
+# The API's ETag of a record: the fields its representation shows, sensitive values only for
+# those who may read them (an ETag must not let anyone test guesses of a masked value).
+CUSTOMER_ETAG_FIELDS = CUSTOMER_EDITABLE + CREDIT_FIELDS + [
+    "code", "owner", "stage", "is_key_account", "pyramid_tier", "value_class", "tags", "is_deleted",
+]
+CONTACT_ETAG_FIELDS = CONTACT_EDITABLE + ["customer", "is_deleted"]
+SENSITIVE = ("bank_account", "id_number")
+
+
+def _etag_fields(fields, user) -> list[str]:
+    return list(fields) if permissions.can_view_sensitive(user) else [f for f in fields if f not in SENSITIVE]
+
+
+def customer_etag(customer: Customer, *, user) -> str:
+    return etag_for(seen_values(customer, _etag_fields(CUSTOMER_ETAG_FIELDS, user)))
+
+
+def contact_etag(contact: Contact, *, user) -> str:
+    return etag_for(seen_values(contact, _etag_fields(CONTACT_ETAG_FIELDS, user)))
+
+
+def _readable(changes) -> list:
+    """A StaleEdit's changes as a person reads them: labels capitalised, tags by name, not by id."""
+    label = str(Customer._meta.get_field("tags").verbose_name)
+    ids = {v for lbl, before, now in changes if str(lbl) == label for v in (before or []) + (now or []) if isinstance(v, int)}
+    names = dict(Tag.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    def show(values):
+        return ", ".join(sorted(names.get(v, str(v)) for v in values or []))
+
+    return [(capfirst(str(lbl)), show(before), show(now)) if str(lbl) == label else (capfirst(str(lbl)), before, now)
+            for lbl, before, now in changes]
+
+
+def check_fresh(row, *, seen, if_match=None, etag=None) -> None:
+    """Refuse a stale edit of the locked `row` (StaleEdit): a field of the form's `seen` values
+    changed since, or the API's If-Match (a collection of ETags) no longer holds (`etag(row)`)."""
+    try:
+        check_not_stale(row, seen)
+    except StaleEdit as exc:
+        raise StaleEdit(exc.message, changes=_readable(exc.changes)) from exc
+    if if_match is not None and "*" not in if_match and etag(row) not in if_match:
+        raise StaleEdit(_("Somebody else changed this record after you read it. Read it again, then send your change."), changes=[])
+
+
 def _set_credit(customer: Customer, credit: dict) -> None:
     """Set the credit fields as the database will keep them (an exact amount to the cent)."""
     for k, v in credit.items():
@@ -185,6 +234,8 @@ def customer_create(
         if owner is not None:
             customer.owned_since = now
             customer.pool_clock_at = now
+        else:
+            customer.returned_to_pool_at = now  # created straight into the pool: it entered it now
         customer.save()
         _stage_changed(customer, "", actor)
         tags = tags_from_names(tags)
@@ -200,12 +251,18 @@ def customer_create(
 
 def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit: dict | None = None,
                     profile: dict | None = None, stage: str | None = None,
-                    allow_possible_duplicate: bool = True) -> Customer:
+                    allow_possible_duplicate: bool = True, seen: dict | None = None,
+                    profile_seen: dict | None = None, if_match=None) -> Customer:
     """Change a customer's fields, tags, credit, profile and (by hand) stage in one audited save.
 
     Sales data needs `can_edit_customer`. Someone who may only edit credit (finance) may
     change the credit fields and FINANCE_CARD_FIELDS, nothing else. `tags` are Tag objects
     or names (missing ones are created); `stage` must be one of MANUAL_STAGES.
+
+    Stale edits (docs/rules.md): `seen` / `profile_seen` are the values the edit form showed
+    (kehu.core.forms.SeenFormMixin); a field somebody changed since refuses the save with
+    StaleEdit naming it. `if_match`: the ETags an API client accepts (customer_etag); another
+    one refuses the save the same way. Without them the save goes through as before.
     """
     if not permissions.can_edit_customer(actor, customer):
         credit_only = (
@@ -216,6 +273,7 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
             raise PermissionDenied
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        check_fresh(customer, seen=seen, if_match=if_match, etag=lambda row: customer_etag(row, user=actor))
         before = snapshot(customer, AUDITED)
         before_tags = sorted(customer.tags.values_list("name", flat=True))
         for k, v in data.items():
@@ -246,16 +304,18 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
             if after_tags != before_tags:
                 changes["tags"] = [before_tags, after_tags]
         if profile and customer.kind == before["kind"]:
-            changes.update(_profile_update(customer, profile))
+            changes.update(_profile_update(customer, profile, seen=profile_seen))
         _ensure_profile(customer)
         if changes:
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes=changes)
     return customer
 
 
-def _profile_update(customer: Customer, values: dict) -> dict:
+def _profile_update(customer: Customer, values: dict, *, seen: dict | None = None) -> dict:
     model = CompanyProfile if customer.kind == Customer.Kind.COMPANY else PersonProfile
     prof, _created = model.objects.get_or_create(customer=customer)
+    prof = model.objects.select_for_update().get(pk=prof.pk)
+    check_fresh(prof, seen=seen)
     names = [f for _label, fields in model.SECTIONS for f in fields]
     before = snapshot(prof, names)
     for k, v in values.items():
@@ -388,11 +448,13 @@ def contact_create(*, actor, customer: Customer, data: dict) -> Contact:
     return contact
 
 
-def contact_update(*, actor, contact: Contact, data: dict) -> Contact:
+def contact_update(*, actor, contact: Contact, data: dict, seen: dict | None = None, if_match=None) -> Contact:
+    """Change a contact; `seen` / `if_match` refuse a stale edit as in customer_update."""
     if not permissions.can_edit_customer(actor, contact.customer):
         raise PermissionDenied
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        check_fresh(contact, seen=seen, if_match=if_match, etag=lambda row: contact_etag(row, user=actor))
         before = snapshot(contact, CONTACT_EDITABLE)
         for k, v in data.items():
             if k in CONTACT_EDITABLE:

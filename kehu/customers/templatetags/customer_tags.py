@@ -1,10 +1,15 @@
-"""Template helpers of the customer pages: money, masking, sort links, field rows."""
+"""Template helpers of the customer pages: money, masking, phone links, sort links, field rows,
+and the customer page's registered panels."""
 
+import re
+import unicodedata
 from datetime import date, datetime
 
 from django import template
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from kehu.core.fields import MoneyField
@@ -19,6 +24,22 @@ SENSITIVE = {"id_number", "bank_account"}
 # The money filter lives in kehu.core (kehu_core); it stays registered here for the templates that
 # load customer_tags.
 register.filter("money", money)
+
+
+@register.filter(expects_localtime=False)
+def local_date(value, fmt="Y-m-d"):
+    """{{ customer.last_followup_at|local_date:"Y-m-d H:i" }}: a stored moment in the company's
+    time zone, like Django's `date` filter, but one at the very end of the calendar (a
+    follow-up typed as 9999-12-31 23:59, a day further in Asia/Shanghai) is shown as stored
+    instead of failing the page."""
+    if value in (None, ""):
+        return ""
+    try:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, fmt)
+    except (OverflowError, ValueError):
+        return formats.date_format(value, fmt)
 
 
 @register.filter
@@ -63,13 +84,99 @@ def display_value(obj, name, *, user, currency="CNY") -> str:
     return str(value)
 
 
+PHONE_FIELDS = {"phone", "mobile"}
+
+
 @register.simple_tag
 def field_rows(obj, names, user, currency="CNY"):
-    """[(label, display value)] of `names` on `obj`, for <dl> sections."""
-    return [(obj._meta.get_field(n).verbose_name, display_value(obj, n, user=user, currency=currency)) for n in names]
+    """[(label, display value, is a phone number)] of `names` on `obj`, for <dl> sections."""
+    return [(obj._meta.get_field(n).verbose_name, display_value(obj, n, user=user, currency=currency), n in PHONE_FIELDS)
+            for n in names]
+
+
+@register.simple_tag
+def profile_sections(profile, user, currency="CNY"):
+    """{% profile_sections customer.profile request.user customer.currency as sections %}:
+    (filled, empty): the profile's sections with a value, as (label, rows), and the labels of
+    those with nothing recorded (the page lists them on one line)."""
+    filled, empty = [], []
+    for label, names in profile.SECTIONS:
+        rows = field_rows(profile, names, user, currency)
+        if any_value(rows):
+            filled.append((label, rows))
+        else:
+            empty.append(label)
+    return filled, empty
 
 
 @register.filter
 def any_value(rows) -> bool:
-    """True when at least one (label, value) row has a value."""
-    return any(value not in (None, "") for _label, value in rows)
+    """True when at least one (label, value, …) row has a value."""
+    return any(row[1] not in (None, "") for row in rows)
+
+
+# --- phone numbers ------------------------------------------------------------------------
+# Several numbers in one field are separated by these; an extension follows 转 / ext / x.
+PHONE_SPLIT = re.compile(r"\s*(?:[/,，、;；]|\s{2,})\s*")
+EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def tel_href(number: str) -> str:
+    """`tel:` URI of a number as people type it ("0755-2878 0808转8001" -> tel:075528780808,8001);
+    "" when it has too few digits to dial."""
+    text = unicodedata.normalize("NFKC", number or "").strip()
+    extension = ""
+    match = EXTENSION.search(text)
+    if match:
+        extension, text = match.group(1), text[: match.start()]
+    digits = re.sub(r"[^\d+]", "", text)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    if len(digits.lstrip("+")) < 3:
+        return ""
+    return "tel:" + digits + ("," + extension if extension else "")
+
+
+@register.filter(is_safe=True)
+def tel(value):
+    """{{ customer.phone|tel }}: each number of the field as a link a phone can call."""
+    parts = [p for p in PHONE_SPLIT.split(str(value or "").strip()) if p]
+    links = []
+    for part in parts:
+        href = tel_href(part)
+        links.append(format_html('<a class="kehu-tel text-nowrap" href="{}">{}</a>', href, part) if href else format_html("{}", part))
+    return mark_safe(" · ".join(links))
+
+
+# --- the customer page ----------------------------------------------------------------------
+
+KEY_ROLE_ORDER = ["decision_maker", "influencer", "buyer", "gatekeeper", "user", ""]
+
+
+@register.simple_tag
+def key_contacts(customer, limit=3):
+    """{% key_contacts customer as contacts %}: the contacts of the summary card, read from the
+    contacts the page already loaded: decision makers first, then the others with a role in
+    the decision or a principal role; the first contacts when none has a role."""
+    contacts = list(getattr(customer, "contact_list", None) or [])
+    with_role = [c for c in contacts if c.decision_role or c.principal_role]
+    with_role.sort(key=lambda c: (KEY_ROLE_ORDER.index(c.decision_role) if c.decision_role in KEY_ROLE_ORDER else 9, c.name))
+    return (with_role or contacts)[:limit]
+
+
+@register.simple_tag(takes_context=True)
+def customer_page(context, customer):
+    """{% customer_page customer as page %}: the registered panels (kehu.customers.hooks) rendered
+    for this request: `page.summary` (HTML of the summary card's extra facts) and
+    `page.sections`, one per section with a panel to show: key, label, full, main, side."""
+    from kehu.customers import hooks
+
+    def render(panels):
+        return [mark_safe(html) for html in (p.html(context, customer) for p in panels) if html and html.strip()]
+
+    sections = []
+    for key, label in hooks.SECTIONS:
+        panels = hooks.customer_panels(key)
+        parts = {width: render([p for p in panels if p.width == width]) for width in ("full", "main", "side")}
+        if any(parts.values()):
+            sections.append({"key": key, "label": label, **parts})
+    return {"summary": render(hooks.customer_panels(hooks.SUMMARY)), "sections": sections}

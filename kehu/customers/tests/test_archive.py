@@ -15,8 +15,8 @@ from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.archive.selectors import customer_archive, spend_growth
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer
 from kehu.customers.selectors import customer_history_rows
+from kehu.customers.errors import ArchiveError
 from kehu.customers.services.archive import (
-    ArchiveError,
     archive_merge,
     archive_section_update,
     category_spend_delete,
@@ -425,11 +425,20 @@ def test_spend_form_with_htmx_is_a_fragment_and_redirects_when_saved(cast, login
     assert "Spend on 钢材 in 2023 saved." in body and "+25.0%" in body and "¥10.00" in body
 
 
-def test_category_suggestions_come_from_registered_sources_and_visible_archives(cast, monkeypatch):
+def test_category_suggestions_come_from_registered_sources_and_visible_archives(cast):
+    from kehu.customers import hooks
+
     _spend(cast["customer_a"], cast["rep_a"], category="钢材")
     _spend(cast["customer_b"], cast["rep_b"], category="机密品类")
-    monkeypatch.setattr(archive_selectors, "CATEGORY_SOURCES", [lambda: ["轴承", " 轴承 ", ""]])
-    assert archive_selectors.category_suggestions(user=cast["rep_a"]) == sorted(["钢材", "轴承"])
+
+    def source():
+        return ["轴承", " 轴承 ", ""]
+
+    hooks.CATEGORY_SOURCES.register(source)
+    try:
+        assert archive_selectors.category_suggestions(user=cast["rep_a"]) == sorted(["钢材", "轴承"])
+    finally:
+        hooks.CATEGORY_SOURCES.unregister(source)
 
 
 # ---- the archive page's query count ------------------------------------------------------------

@@ -69,7 +69,7 @@ def test_list_page_has_the_filters_and_columns(ranked, login):
     html = client.get(URL).content.decode()
     assert 'name="pyramid_tier"' in html and 'name="value_class"' in html and 'name="key"' in html
     assert "Pyramid tier" in html and "Value class" in html
-    assert '<span class="badge text-bg-info">Important</span>' in html
+    assert '<span class="badge text-bg-info text-nowrap">Important</span>' in html  # a badge never wraps (issue 10, item 20)
     assert "Diamond</span>" in html
     html = client.get(URL, {"pyramid_tier": "important"}).content.decode()
     assert '<option value="important" selected>' in html

@@ -366,6 +366,33 @@ def test_former_owner_sees_claim_date_instead_of_button(login, rep_a, customer_a
     assert f"Claim from {until}" in content
 
 
+def test_a_customer_created_or_imported_into_the_pool_shows_when_it_entered_it(login, rep_a, admin):
+    """Issue 10, item 22: 进入公海时间 was empty for customers that were never owned (created by an
+    administrator or imported without an owner): only a release or a return set it."""
+    from kehu.customers.services import customer_create
+
+    english(rep_a)
+    created = customer_create(actor=admin, data={"name": "公海新客户有限公司"})
+    assert created.owner_id is None and created.returned_to_pool_at is not None
+    content = login(rep_a).get(reverse("customers:pool")).content.decode()
+    assert timezone.localdate(created.returned_to_pool_at).isoformat() in content
+
+
+def test_the_migration_fills_when_customers_already_in_the_pool_entered_it(rep_a, pool_customer, customer_a):
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("kehu.customers.migrations.0008_pool_entry_time").backfill
+    customer_release(actor=rep_a, customer=customer_a, reason="later")
+    released_at = fresh(customer_a).returned_to_pool_at
+    Customer.objects.filter(pk=customer_a.pk).update(returned_to_pool_at=None)  # as before the fix
+    assert fresh(pool_customer).returned_to_pool_at is None
+    backfill(apps, None)
+    assert fresh(pool_customer).returned_to_pool_at == fresh(pool_customer).created_at
+    assert abs((fresh(customer_a).returned_to_pool_at - released_at).total_seconds()) < 5  # from its release event
+
+
 def test_finance_sees_pool_without_claim_buttons(login, finance, pool_customer):
     response = login(finance).get(reverse("customers:pool"))
     assert response.status_code == 200 and [c.pk for c in response.context["page"].rows] == [pool_customer.pk]
@@ -453,9 +480,39 @@ def test_finance_gets_404_claiming(login, finance, pool_customer):
     assert login(finance).post(reverse("customers:claim", args=[pool_customer.pk])).status_code == 404
 
 
-def test_claim_needs_post(login, rep_a, pool_customer):
-    assert login(rep_a).get(reverse("customers:claim", args=[pool_customer.pk])).status_code == 405
+def test_rep_a_is_asked_to_confirm_before_claiming_and_get_claims_nothing(login, rep_a, customer_a, pool_customer):
+    """Issue 10, item 22: claiming asked for no confirmation. A GET (the claim button without
+    JavaScript, the customer page's button) shows what the claim means, with the POST button."""
+    english(rep_a)
+    settings_(pool_max_customers_per_rep=5)
+    response = login(rep_a).get(reverse("customers:claim", args=[pool_customer.pk]) + "?next=/customers/pool/?q=x")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"Claim {pool_customer.name} ({pool_customer.code})?" in body
+    assert "You hold 1 of at most 5 customers." in body
+    assert 'method="post"' in body and 'value="/customers/pool/?q=x"' in body
     assert fresh(pool_customer).owner is None
+
+
+def test_pool_row_and_customer_page_ask_before_claiming(login, rep_a, pool_customer):
+    english(rep_a)
+    client = login(rep_a)
+    row = client.get(reverse("customers:pool")).content.decode()
+    assert "hx-confirm=" in row and f"Claim {pool_customer.name} ({pool_customer.code})?" in row
+    page = client.get(reverse("customers:detail", args=[pool_customer.pk])).content.decode()
+    assert f'href="{reverse("customers:claim", args=[pool_customer.pk])}"' in page  # a link to the confirmation, no direct POST
+
+
+def test_rep_claims_with_htmx_and_the_header_counts_and_a_message_follow(login, rep_a, customer_a, pool_customer):
+    """Issue 10, item 22: after an htmx claim the page's "You hold … claimed … today" stayed stale."""
+    english(rep_a)
+    client = login(rep_a)
+    assert "You hold 1 customers and claimed 0 today." in client.get(reverse("customers:pool")).content.decode()
+    content = client.post(reverse("customers:claim", args=[pool_customer.pk]), headers=HTMX).content.decode()
+    assert content.strip().startswith("<tr")
+    assert 'id="pool-standing"' in content and 'hx-swap-oob="true"' in content
+    assert "You hold 2 customers and claimed 1 today." in content
+    assert f"You claimed {pool_customer.name} ({pool_customer.code}). It is now yours." in content
 
 
 def test_rep_release_page_confirms_then_releases(login, rep_a, customer_a):
@@ -499,3 +556,13 @@ def test_release_of_pool_customer_redirects_with_message(login, rep_a, pool_cust
     response = login(rep_a).post(reverse("customers:release", args=[pool_customer.pk]), {"reason": "x"})
     assert response.status_code == 302
     assert not PoolEvent.objects.exists()
+
+
+def test_a_customer_imported_without_an_owner_entered_the_pool_at_the_import(tmp_path, db):
+    """Issue 10, item 22 (进入公海时间 empty): the importer sets it for rows imported into the pool."""
+    from kehu.dataset.tests.conftest import CUSTOMER_HEADER, customer_row, run_json, write_dataset
+
+    code, report = run_json(write_dataset(tmp_path / "ds", {"customers.csv": [CUSTOMER_HEADER, customer_row("C01001", "导入公海有限公司")]}))
+    assert code == 0, report
+    imported = Customer.objects.get(code="C01001")
+    assert imported.owner_id is None and imported.returned_to_pool_at is not None

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, CustomerStageChange, QualificationCheck, QualificationItem
+from kehu.customers.errors import QualificationError
 from kehu.customers.qualification import (
-    QualificationError,
     qualification_check,
     qualification_items_save,
     qualification_uncheck,

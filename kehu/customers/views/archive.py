@@ -15,15 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kehu.accounts import permissions
+from kehu.core.errors import StaleEdit
+from kehu.core.views import is_partial
 from kehu.customers import selectors
 from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.errors import CustomerError
 from kehu.customers.forms_archive import CATEGORY_DATALIST_ID, ArchiveSectionForm, CategorySpendForm
 from kehu.customers.services import archive as archive_services
-
-
-def _is_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _archive_url(customer, anchor: str = "") -> str:
@@ -61,24 +59,27 @@ def archive_section_edit_view(request, pk, section):
     if not permissions.can_edit_customer(request.user, customer):
         return _refuse(request, customer)
     initial = {"text": current.row.text, "share_pct": current.row.share_pct} if current.row else {}
-    form = ArchiveSectionForm(request.POST or None, initial=initial, section=current.key)
+    form = ArchiveSectionForm(request.POST or None, initial=initial, section=current.key, row=current.row)
     if request.method == "POST" and form.is_valid():
         try:
             archive_services.archive_section_update(
-                actor=request.user, customer=customer, section=current.key, **form.service_arguments())
+                actor=request.user, customer=customer, section=current.key, seen=form.seen, **form.service_arguments())
+        except StaleEdit as exc:  # somebody saved the section after this form was opened
+            now = archive_selectors.archive_section(customer=customer, section=current.key)
+            form.add_stale_error(exc, current=now.row)
         except CustomerError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:
             return _refuse(request, customer)
         else:
             saved = archive_selectors.archive_section(customer=customer, section=current.key)
-            if _is_partial(request):
+            if is_partial(request):
                 return render(request, "customers/partials/archive_section.html", {
                     "customer": customer, "s": saved, "can_edit": True, "just_saved": True})
             messages.success(request, _("%(section)s saved.") % {"section": current.label})
             return redirect(_archive_url(customer, f"section-{current.key}"))
     context = {"customer": customer, "s": current, "form": form, "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/partials/archive_section_form.html", context)
     return render(request, "customers/archive_section_edit.html", context)
 
@@ -86,7 +87,7 @@ def archive_section_edit_view(request, pk, section):
 def _spend_form_response(request, context):
     context |= {"datalist_id": CATEGORY_DATALIST_ID, "suggestions": archive_selectors.category_suggestions(user=request.user),
                 "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/partials/archive_spend_form.html", context)
     return render(request, "customers/archive_spend_form.html", context)
 
@@ -97,11 +98,15 @@ def _spend_save(request, customer, form, spend=None):
     With htmx the spend table is swapped in place (the growth of other rows may change);
     without, the browser goes back to the archive."""
     try:
-        row = archive_services.category_spend_set(actor=request.user, customer=customer, spend=spend, **form.service_arguments())
+        row = archive_services.category_spend_set(actor=request.user, customer=customer, spend=spend, seen=form.seen,
+                                                  **form.service_arguments())
+    except StaleEdit as exc:  # somebody saved the row after this form was opened
+        form.add_stale_error(exc)
+        return None
     except CustomerError as exc:
         form.add_error(None, exc.message)
         return None
-    if _is_partial(request):
+    if is_partial(request):
         response = render(request, "customers/partials/archive_spend.html", {
             "customer": customer, "years": archive_selectors.customer_spend_years(customer=customer),
             "can_edit": True, "saved": row,

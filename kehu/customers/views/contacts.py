@@ -12,14 +12,15 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from kehu.accounts import permissions
+from kehu.core.errors import StaleEdit
+from kehu.core.views import is_partial, refuse
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError
 from kehu.customers.forms import ContactForm
 
 
 def _refuse(request, customer):
-    messages.warning(request, _("You can see this customer but you may not change its contacts."))
-    return redirect("customers:detail", pk=customer.pk)
+    return refuse(request, _("You can see this customer but you may not change its contacts."), "customers:detail", pk=customer.pk)
 
 
 def _done(request, customer, message):
@@ -33,7 +34,7 @@ def _done(request, customer, message):
 
 def _render_form(request, context):
     """The whole page, or only the form when htmx asks for it inline on the customer page."""
-    if request.htmx and not request.htmx.history_restore_request:
+    if is_partial(request):
         return render(request, "customers/partials/contact_form.html", context)
     return render(request, "customers/contact_form.html", context)
 
@@ -70,7 +71,9 @@ def contact_edit_view(request, pk):
     form = ContactForm(request.POST or None, instance=copy.copy(contact), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(actor=request.user, contact=contact, data=form.service_arguments())
+            services.contact_update(actor=request.user, contact=contact, data=form.service_arguments(), seen=form.seen)
+        except StaleEdit as exc:  # somebody saved the contact after this form was opened
+            form.add_stale_error(exc)
         except CustomerError as exc:
             form.add_error(None, exc.message)
         except PermissionDenied:

@@ -11,13 +11,14 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from kehu.accounts import permissions
 from kehu.accounts.models import User
 from kehu.accounts.visibility import visible_users
 from kehu.core.models import CompanySettings
 from kehu.core.pagination import paginate
+from kehu.core.views import is_partial
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError, PoolError
 from kehu.customers.models import Customer
@@ -64,7 +65,7 @@ def pool_list_view(request):
         "can_claim": user.is_rep or user.is_manager,
         "params": request.GET,
     }
-    if request.htmx and request.htmx.target == "pool-results":
+    if is_partial(request) and request.htmx.target == "pool-results":
         return render(request, "customers/pool_list.html#pool-results", context)
     holds_customers = user.is_rep or user.is_manager
     context.update({
@@ -81,15 +82,24 @@ def pool_list_view(request):
     return render(request, "customers/pool_list.html", context)
 
 
+def _claimed_message(customer) -> str:
+    return _("You claimed %(name)s (%(code)s). It is now yours.") % {"name": customer.name, "code": customer.code}
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def customer_claim_view(request, pk):
+    """GET: what claiming means (the user's standing against the limits), with the button that
+    claims. POST: claim. With htmx (the pool page, after its confirm dialog) the row is swapped
+    and the page's counts and a message follow out of band."""
     try:
         customer = selectors.customer_get_visible_or_404(user=request.user, pk=pk)
     except Http404:
-        if request.htmx:  # the same answer for "claimed by someone else" and "never existed"
+        if request.htmx and request.method == "POST":  # the same answer for "claimed by someone else" and "never existed"
             return render(request, ROW, {"gone": True, "pk": pk}, status=200)
         raise
+    if request.method == "GET":
+        return _claim_confirm(request, customer)
     error = None
     try:
         customer = services.customer_claim(actor=request.user, customer=customer)
@@ -103,12 +113,31 @@ def customer_claim_view(request, pk):
         return render(request, ROW, {
             "c": customer, "error": error, "claimed": error is None,
             "can_claim": True, "next": request.POST.get("next", ""),
+            "standing": pool_standing(user=request.user, conf=conf) if error is None else None,
+            "claimed_message": _claimed_message(customer) if error is None else "",
         })
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, _("You claimed %(name)s (%(code)s). It is now yours.") % {"name": customer.name, "code": customer.code})
+        messages.success(request, _claimed_message(customer))
     return redirect(_next_url(request, reverse("customers:pool")))
+
+
+def _claim_confirm(request, customer):
+    if customer.owner_id is not None:
+        messages.info(request, _("This customer is no longer in the pool."))
+        return redirect("customers:detail", pk=customer.pk)
+    if not permissions.can_claim_customer(request.user, customer):
+        raise Http404
+    conf = CompanySettings.load()
+    _mark_cooldown([customer], user=request.user, conf=conf)
+    nxt = request.GET.get("next", "")
+    if not (nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
+        nxt = reverse("customers:detail", args=[customer.pk])
+    return render(request, "customers/pool_claim.html", {
+        "nav": "pool", "customer": customer, "conf": conf, "next": nxt,
+        "standing": pool_standing(user=request.user, conf=conf),
+    })
 
 
 @login_required
@@ -206,7 +235,7 @@ def handover_view(request):
         })
     elif request.GET.get("step") == "2":
         context["error"] = _("Choose who hands over and who takes over.")
-    if request.htmx and request.htmx.target == "handover-step2":
+    if is_partial(request) and request.htmx.target == "handover-step2":
         return render(request, "customers/handover.html#step2", context)
     context["history"] = handover_history(user=user)
     return render(request, "customers/handover.html", context)

@@ -16,9 +16,12 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from kehu.core.forms import style_form
+from kehu.core.views import is_partial
 from kehu.customers import qualification as q
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import QualificationItem
+from kehu.customers.permissions import can_check_qualification, can_edit_qualification_items
 from kehu.customers.selectors import customer_get_visible_or_404
 
 PANEL = "customers/partials/qualification_panel.html"
@@ -37,7 +40,7 @@ def panel_context(request, customer, *, message: str = "", error: str = "") -> d
         "rows": rows,
         "done": sum(1 for r in rows if r["check"]),
         "total": len(rows),
-        "can_check": q.can_check_qualification(request.user, customer),
+        "can_check": can_check_qualification(request.user, customer),
         "shown": q.shows_checklist(customer),
         "message": message,
         "error": error,
@@ -55,12 +58,8 @@ def _customer_url(customer) -> str:
     return reverse("customers:detail", args=[customer.pk]) + "#qualification"
 
 
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _answer(request, customer, *, message: str = "", error: str = ""):
-    if _partial(request):
+    if is_partial(request):
         return render(request, PANEL, panel_context(request, customer, message=message, error=error))
     if error:
         messages.warning(request, error)
@@ -76,10 +75,10 @@ def qualification_view(request, pk):
     """GET (htmx): the panel; POST: tick or untick one item (`item`, `checked`, `note`)."""
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
     if request.method == "GET":
-        if _partial(request):
+        if is_partial(request):
             return render(request, PANEL, panel_context(request, customer))
         return redirect(_customer_url(customer))
-    if not q.can_check_qualification(request.user, customer):
+    if not can_check_qualification(request.user, customer):
         messages.warning(request, _("You can see this customer but you may not change its qualification checklist."))
         if request.htmx:
             return HttpResponseClientRedirect(_customer_url(customer))
@@ -101,9 +100,9 @@ def qualification_view(request, pk):
     customer = customer_get_visible_or_404(user=request.user, pk=pk)
     if outcome.qualified:
         response = _answer(request, customer, message=_("Every item is checked: the customer is now qualified."))
-        if _partial(request):  # the stage badge of the page header changes too (htmx out-of-band swap)
+        if is_partial(request):  # the stage badge of the page header changes too (htmx out-of-band swap)
             response.content += format_html(
-                '<span class="badge text-bg-info" id="customer-stage" data-testid="customer-stage" hx-swap-oob="true">{}</span>',
+                '<span class="badge text-bg-info text-nowrap" id="customer-stage" data-testid="customer-stage" hx-swap-oob="true">{}</span>',
                 customer.get_stage_display(),
             ).encode()
         return response
@@ -114,16 +113,11 @@ class ItemForm(forms.ModelForm):
     class Meta:
         model = QualificationItem
         fields = list(q.ITEM_FIELDS)
-        widgets = {
-            "name": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
-            "name_en": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
-            "help_text": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
-            "position": forms.NumberInput(attrs={"class": "form-control form-control-sm", "style": "max-width:6rem"}),
-            "is_active": forms.CheckboxInput(attrs={"class": "form-check-input"}),
-        }
+        widgets = {"position": forms.NumberInput(attrs={"style": "max-width:6rem"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        style_form(self, small=True)
         self.fields["name"].required = False  # an empty extra row is skipped; a named row needs its name (service)
 
 
@@ -146,7 +140,7 @@ def _rows(formset) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def qualification_items_view(request):
     """Admins only: rename, reorder, (de)activate and add checklist items (no deleting)."""
-    if not q.can_edit_qualification_items(request.user):
+    if not can_edit_qualification_items(request.user):
         messages.warning(request, _("Only administrators change the qualification checklist."))
         return redirect("customers:list")
     queryset = QualificationItem.objects.order_by("position", "id")

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from kehu.accounts import permissions
+from kehu.core.errors import StaleEdit
 from kehu.core.pagination import paginate
+from kehu.core.views import is_partial, refuse
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.forms import CreditForm, CustomerForm, profile_form_class
@@ -26,8 +28,8 @@ from kehu.customers.models import Customer
 from kehu.customers.services.records import MANUAL_STAGES, clean_uscc
 
 
-def _is_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
+# The list's filters besides the search box (templates/customers/customer_list.html).
+LIST_FILTERS = ("owner", "stage", "lead_source", "kind", "province", "industry", "tag", "pyramid_tier", "value_class", "key")
 
 
 def _rights(user, customer) -> dict:
@@ -42,8 +44,7 @@ def _rights(user, customer) -> dict:
 
 
 def _refuse(request, customer, message=None):
-    messages.warning(request, message or _("You can see this customer but you may not change it."))
-    return redirect("customers:detail", pk=customer.pk)
+    return refuse(request, message or _("You can see this customer but you may not change it."), "customers:detail", pk=customer.pk)
 
 
 @login_required
@@ -52,7 +53,7 @@ def _refuse(request, customer, message=None):
 def customer_list_view(request):
     page = paginate(selectors.customer_list(user=request.user, params=request.GET), params=request.GET)
     context = {"page": page, "params": request.GET, "nav": "customers"}
-    if _is_partial(request):
+    if is_partial(request):
         return render(request, "customers/customer_list.html#table", context)
     context["choices"] = selectors.filter_choices(user=request.user)
     context["stages"] = Customer.Stage.choices
@@ -61,16 +62,19 @@ def customer_list_view(request):
     context["tiers"] = Customer.PyramidTier.choices
     context["value_classes"] = Customer.ValueClass.choices
     context["can_create"] = permissions.can_create_customer(request.user)
+    # On a phone the filters sit behind a button; it opens them when one is in use.
+    context["active_filters"] = sum(1 for name in LIST_FILTERS if request.GET.get(name))
     return render(request, "customers/customer_list.html", context)
 
 
 @login_required
 @require_GET
 def customer_detail_view(request, pk):
+    """The summary card, then the panels each app registers (kehu.customers.hooks.CUSTOMER_PANELS),
+    section by section (templates/customers/customer_detail.html)."""
     customer = selectors.customer_detail(user=request.user, pk=pk)
     return render(request, "customers/customer_detail.html", {
         "customer": customer,
-        "history": selectors.customer_history_rows(customer=customer, user=request.user),
         "can": _rights(request.user, customer),
         "referrer_visible": customer.referrer_customer_id is not None
         and Customer.objects.visible_to(request.user).filter(pk=customer.referrer_customer_id).exists(),
@@ -83,8 +87,7 @@ def customer_detail_view(request, pk):
 def customer_create_view(request):
     user = request.user
     if not permissions.can_create_customer(user):
-        messages.warning(request, _("You may not create customers."))
-        return redirect("customers:list")
+        return refuse(request, _("You may not create customers."), "customers:list")
     provisional = Customer(owner=user if (user.is_rep or user.is_manager) else None)
     form = CustomerForm(request.POST or None, user=user, creating=True,
                         allow_credit=permissions.can_edit_credit(user, provisional))
@@ -121,7 +124,7 @@ def customer_edit_view(request, pk):
         profile = selectors.customer_profile(customer=customer)
         profile_form = profile_form_class(customer)(data, instance=profile, prefix="profile", user=user)
     elif permissions.can_edit_credit(user, customer):
-        form = CreditForm(data, instance=copy.copy(customer))
+        form = CreditForm(data, instance=copy.copy(customer), user=user)
     else:
         return _refuse(request, customer)
     duplicates = None
@@ -129,8 +132,13 @@ def customer_edit_view(request, pk):
         arguments = form.service_arguments()
         if profile_form is not None:
             arguments["profile"] = profile_form.service_arguments()
+            arguments["profile_seen"] = profile_form.seen
         try:
-            services.customer_update(actor=user, customer=customer, **arguments)
+            services.customer_update(actor=user, customer=customer, seen=form.seen, **arguments)
+        except StaleEdit as exc:  # somebody saved the customer after this form was opened
+            form.add_stale_error(exc)
+            if profile_form is not None:
+                profile_form.renew_seen()
         except DuplicateCustomer as exc:
             duplicates = selectors.duplicate_rows(user=user, matches=exc.matches)
             form.add_error("uscc", _("Another customer already has this unified social credit code."))

@@ -340,6 +340,8 @@ class CustomerImporter(Importer):
             c.stage_changed_at = now
             if c.owner_id is not None:
                 c.owned_since = c.pool_clock_at = now
+            else:
+                c.returned_to_pool_at = now  # imported into the pool: it entered it now
             customer_derive_fields(c)
             created.append(c)
         ref_ids = self._resolve_codes(v["referrer"] for v in parsed if v.get("referrer"))

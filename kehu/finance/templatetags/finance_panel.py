@@ -11,9 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def finance_panel(context, customer):
-    from kehu.finance.aging import customer_aging
     from kehu.finance.lifecycle import customer_signed_status
     from kehu.finance.models import Payment
+    from kehu.finance.panels import customer_aging_once
     from kehu.finance.services import can_record_payment
 
     request = context["request"]
@@ -23,7 +23,7 @@ def finance_panel(context, customer):
         "finance/partials/finance_panel.html",
         {
             "customer": customer,
-            "summary": customer_aging(user=user, customer=customer),
+            "summary": customer_aging_once(context, customer),  # shared with the page's summary card
             "payments": payments,
             "can_record": can_record_payment(user, customer),
             "signed": customer_signed_status(customer_ids=[customer.pk])[customer.pk],

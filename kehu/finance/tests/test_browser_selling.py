@@ -80,6 +80,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     rep.screenshot(path=str(SHOTS / "selling-qualified.png"), full_page=True)
 
     # 2. An opportunity of 12,000.00, moved stage by stage to Won on its own page.
+    rep.get_by_role("tab", name="Opportunities · quotes").click()  # the customer page's sections are tabs
     rep.get_by_test_id("deals-panel").get_by_role("link", name="New opportunity").click()
     rep.wait_for_url("**/sales/opportunities/new/**")
     rep.fill("#id_title", "Core network upgrade")
@@ -101,7 +102,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     assert opportunity.stage_changes.count() == 5  # the creation plus four moves
 
     # 3. A quote with one line at 10 % (the default policy allows 5 %), submitted -> waiting for approval.
-    rep.goto(customer_url)
+    rep.goto(customer_url + "#tab-deals")
     rep.get_by_test_id("deals-panel").get_by_role("link", name="New quote").click()
     rep.wait_for_url("**/quotes/new/**")
     rep.select_option("#id_lines-0-product", value=str(product.pk))
@@ -144,7 +145,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
 
     # 5. rep_a writes the contract from the approved quote with a 3-instalment plan
     #    (due 60 and 40 days ago, and in 30 days; signed 90 days ago).
-    rep.goto(customer_url)
+    rep.goto(customer_url + "#tab-orders")
     rep.get_by_test_id("new-contract").click()
     rep.wait_for_url("**/contracts/new/**")
     rep.select_option("#id_source", value=f"q{quote.pk}")
@@ -178,7 +179,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     expect(fin.get_by_test_id("signed-status")).to_have_text("Not signed yet")
     payments = ((1, "3600.00", "3,600.00", today - timedelta(days=50)), (2, "1000.00", "1,000.00", today - timedelta(days=10)))
     for seq, amount, shown, paid_on in payments:
-        fin.goto(customer_url)
+        fin.goto(customer_url + "#tab-orders")
         fin.get_by_test_id("finance-panel").get_by_role("link", name="Record payment").click()
         fin.wait_for_url("**/payments/new/**")
         fin.fill("#id_amount", amount)
@@ -212,7 +213,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     fin.screenshot(path=str(SHOTS / "selling-aging.png"), full_page=True)
 
     # 7. rep_a's order of 6 × 1,200.00 = 7,200.00 is above the 5,000.00 credit limit: confirming blocks it.
-    rep.goto(customer_url)
+    rep.goto(customer_url + "#tab-orders")
     rep.get_by_test_id("new-order").click()
     rep.wait_for_url("**/orders/new/**")
     rep.select_option("#id_lines-0-product", value=str(product.pk))

@@ -178,7 +178,7 @@ def test_director_sees_pyramids_runs_and_compares_key_accounts_and_a_class_polic
     product = Product.objects.filter(is_active=True).order_by("code").first()
     rep_ctx = browser.new_context(viewport=VIEWPORT)
     rep = _sign_in(rep_ctx, base, "rep_a")
-    rep.goto(f"{base}{reverse('customers:detail', args=[target.pk])}")
+    rep.goto(f"{base}{reverse('customers:detail', args=[target.pk])}#tab-deals")  # the tab of the terms and the quotes
     expect(rep.get_by_test_id("customer-name")).to_have_text(target.name)
     expect(rep.get_by_test_id("ranking-value")).to_contain_text("Problem")
     expect(rep.get_by_test_id("policy-max_discount_pct")).to_contain_text("Problem (value class)")
