@@ -14,13 +14,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import permissions
 from kehu.core.dates import validate_date_in_range
-from kehu.core.forms import SeenFormMixin, StyledFormMixin, seen_sign, seen_values
+from kehu.core.forms import SeenFormMixin, StyledFormMixin, seen_sign, seen_values, style_form
 from kehu.core.money import CURRENCIES
 from kehu.core.text import CleanCharField
+from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
 from kehu.customers.selectors import mask
@@ -214,12 +216,48 @@ class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
             self.fields["referrer_contact"].queryset = Contact.objects.visible_to(user).filter(customer=referrer)
         else:
             del self.fields["referrer_contact"]
+        self._region_fields(instance)
         self._mask_sensitive(user, instance)
         self._live_duplicate_check(instance)
         if creating:
             del self.fields["seen"]
         else:
             self.sign_seen()
+
+    def _region_fields(self, instance):
+        """Province, city and industry picked from the official lists (regions.py, industries.py).
+        The cities are grouped by province (static/kehu/region-picker.js shows the chosen
+        province's); a value stored before the lists existed stays a choice, so an edit keeps it."""
+        stored = {n: (getattr(instance, n, "") or "") if instance is not None else "" for n in ("province", "city", "industry")}
+        provinces = [(p.name, p.name) for p in regions.provinces()]
+        cities = [(p.name, [(c, c) for c in p.cities]) for p in regions.provinces() if p.cities]
+        industry = industries.industry_choices()
+
+        def keep(choices, value, known):
+            return ([(value, value)] if value and value not in known else []) + choices
+
+        known_cities = {c for p in regions.provinces() for c in p.cities}
+        model = Customer._meta
+        self.fields["province"] = forms.ChoiceField(
+            label=capfirst(model.get_field("province").verbose_name), required=False,
+            choices=[("", "—")] + keep(provinces, stored["province"], dict(provinces)))
+        self.fields["city"] = forms.ChoiceField(
+            label=capfirst(model.get_field("city").verbose_name), required=False,
+            choices=[("", "—")] + keep(cities, stored["city"], known_cities))
+        self.fields["industry"] = forms.ChoiceField(
+            label=capfirst(model.get_field("industry").verbose_name), required=False,
+            choices=[("", "—")] + keep(industry, stored["industry"], dict(industry)))
+        self.fields["province"].widget.attrs["data-region-province"] = "1"
+        self.fields["city"].widget.attrs["data-region-city"] = "1"
+        self.stored_city = stored["city"]
+        style_form(self)
+
+    def _clean_region(self, cleaned):
+        province, city = cleaned.get("province"), cleaned.get("city")
+        found = regions.province_lookup(province) if province else None
+        if city and city != self.stored_city and (found is None or city not in found.cities):
+            self.add_error("city", ValidationError(
+                _("%(city)s is not a city of %(province)s.") % {"city": city, "province": province or "—"}, code="city"))
 
     def _live_duplicate_check(self, instance):
         """htmx: while the name, USCC or phone is typed, show possible duplicates (see the view)."""
@@ -271,6 +309,7 @@ class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
         contact = cleaned.get("referrer_contact")
         if not self.keep_referrer_contact and contact is not None and contact.customer_id != getattr(cleaned.get("referrer_code"), "pk", None):
             self.add_error("referrer_contact", _("Choose a contact of the referring customer."))
+        self._clean_region(cleaned)
         return cleaned
 
     def service_arguments(self) -> dict:

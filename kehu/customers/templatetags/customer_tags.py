@@ -180,3 +180,11 @@ def customer_page(context, customer):
         if any(parts.values()):
             sections.append({"key": key, "label": label, **parts})
     return {"summary": render(hooks.customer_panels(hooks.SUMMARY)), "sections": sections}
+
+
+@register.filter
+def industry(value) -> str:
+    """A stored industry in the reader's language (a GB/T 4754 section; other text as it is)."""
+    from kehu.customers.industries import industry_label
+
+    return industry_label(value or "")
