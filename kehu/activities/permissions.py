@@ -12,15 +12,15 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions as account_permissions
 from kehu.activities.models import Activity
+from kehu.customers import permissions as customer_permissions
 
 AUTHOR_EDIT_DAYS = 7
 
 
 def can_log_activity(user, customer) -> bool:
     """Log or plan follow-ups: who may edit the customer's sales data, on an owned customer."""
-    return customer.owner_id is not None and account_permissions.can_edit_customer(user, customer)
+    return customer.owner_id is not None and customer_permissions.can_edit_customer(user, customer)
 
 
 def can_change_activity(user, activity: Activity, *, now=None) -> bool:

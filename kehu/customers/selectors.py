@@ -2,10 +2,11 @@
 
 from django.db.models import Prefetch, Q
 
-from kehu.accounts import permissions
+from kehu.accounts import permissions as account_permissions
 from kehu.core.views import get_visible_or_404
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.normalize import normalize_phone
+from kehu.customers import permissions
 
 SORTS = {
     "created": "-created_at",
@@ -171,7 +172,7 @@ def contact_get_visible_or_404(*, user, pk) -> Contact:
 
 def mask(value: str, *, user) -> str:
     """A sensitive value (ID number, bank account) as `user` may see it: 1101**********1234."""
-    if not value or permissions.can_view_sensitive(user):
+    if not value or account_permissions.can_view_sensitive(user):
         return value
     if len(value) <= 4:
         return "*" * len(value)

@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.accounts.permissions import can_edit_customer
+from kehu.customers.permissions import can_edit_customer
 from kehu.accounts.visibility import managed_user_ids
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent

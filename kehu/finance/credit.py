@@ -27,11 +27,11 @@ from django.db.models import ExpressionWrapper, F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kehu.accounts import permissions
 from kehu.core.fields import MoneyField
 from kehu.core.models import CompanySettings
 from kehu.core.money import format_money
 from kehu.finance.models import Instalment, Receivable
+from kehu.customers import permissions as customer_permissions
 
 ZERO = Decimal("0.00")
 LIMIT = "credit_limit"
@@ -125,4 +125,4 @@ def credit_check(customer, order_amount, *, today: date) -> list[CreditReason]:
 
 def can_release_order(user, order) -> bool:
     """Finance, administrators and the managers of the owner's team; never reps."""
-    return permissions.can_edit_credit(user, order.customer)
+    return customer_permissions.can_edit_credit(user, order.customer)

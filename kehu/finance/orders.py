@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import can_edit_customer
+from kehu.customers.permissions import can_edit_customer
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES

@@ -31,13 +31,13 @@ from django.db.models import F, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.core.money import MoneyError, quantize_cents, to_decimal, to_minor
 from kehu.core.sequences import next_code
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable, WriteOff
 from kehu.sales.models import Contract
+from kehu.customers import permissions as customer_permissions
 
 ZERO = Decimal("0.00")
 
@@ -49,7 +49,7 @@ class FinanceError(ValueError):
 def can_record_payment(user, customer) -> bool:
     """Finance, administrators and the managers of the customer's owner record payments;
     reps do not (money received is confirmed by finance, DOMAIN.md §4)."""
-    return permissions.can_edit_credit(user, customer)
+    return customer_permissions.can_edit_credit(user, customer)
 
 
 def _money(value, *, message: str) -> Decimal:

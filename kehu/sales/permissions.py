@@ -2,7 +2,7 @@
 they write; templates use them only to hide a button. Seeing a record is a matter of
 `visible_to` (kehu.accounts.visibility), not of these."""
 
-from kehu.accounts.permissions import can_edit_customer
+from kehu.customers.permissions import can_edit_customer
 from kehu.accounts.visibility import managed_user_ids
 
 

@@ -16,6 +16,7 @@ from kehu.accounts.visibility import customer_scope, visible_users
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer, PoolEvent
+from kehu.customers import permissions as customer_permissions
 
 ALL = {"C00001", "C00002", "C00003", "C00004"}
 
@@ -205,92 +206,92 @@ def test_visible_users_leaves_out_disabled_users(cast):
 
 def test_can_edit_customer(cast):
     a, b, pool = cast["customer_a"], cast["customer_b"], cast["pool_customer"]
-    assert permissions.can_edit_customer(cast["rep_a"], a)
-    assert not permissions.can_edit_customer(cast["rep_a"], b)
-    assert not permissions.can_edit_customer(cast["rep_a"], pool)
-    assert not permissions.can_edit_customer(cast["rep_a2"], a)
-    assert permissions.can_edit_customer(cast["manager_a"], a)
-    assert permissions.can_edit_customer(cast["manager_a"], pool)
-    assert not permissions.can_edit_customer(cast["manager_a"], b)
-    assert permissions.can_edit_customer(cast["director"], b)
-    assert permissions.can_edit_customer(cast["admin"], b)
+    assert customer_permissions.can_edit_customer(cast["rep_a"], a)
+    assert not customer_permissions.can_edit_customer(cast["rep_a"], b)
+    assert not customer_permissions.can_edit_customer(cast["rep_a"], pool)
+    assert not customer_permissions.can_edit_customer(cast["rep_a2"], a)
+    assert customer_permissions.can_edit_customer(cast["manager_a"], a)
+    assert customer_permissions.can_edit_customer(cast["manager_a"], pool)
+    assert not customer_permissions.can_edit_customer(cast["manager_a"], b)
+    assert customer_permissions.can_edit_customer(cast["director"], b)
+    assert customer_permissions.can_edit_customer(cast["admin"], b)
 
 
 @pytest.mark.parametrize("key", ["customer_a", "customer_b", "pool_customer"])
 def test_finance_can_never_edit_sales_data(cast, key):
     customer = cast[key]
     finance = cast["finance"]
-    assert not permissions.can_edit_customer(finance, customer)
-    assert not permissions.can_delete_customer(finance, customer)
-    assert not permissions.can_claim_customer(finance, customer)
-    assert not permissions.can_release_customer(finance, customer)
-    assert not permissions.can_merge_customers(finance, customer, cast["pool_customer"])
-    assert not permissions.can_create_customer(finance)
-    assert permissions.can_edit_credit(finance, customer)
+    assert not customer_permissions.can_edit_customer(finance, customer)
+    assert not customer_permissions.can_delete_customer(finance, customer)
+    assert not customer_permissions.can_claim_customer(finance, customer)
+    assert not customer_permissions.can_release_customer(finance, customer)
+    assert not customer_permissions.can_merge_customers(finance, customer, cast["pool_customer"])
+    assert not customer_permissions.can_create_customer(finance)
+    assert customer_permissions.can_edit_credit(finance, customer)
 
 
 def test_nobody_edits_a_customer_in_recycle_bin(cast):
     customer = cast["customer_a"]
     customer.is_deleted = True
     for who in ("rep_a", "manager_a", "director", "admin"):
-        assert not permissions.can_edit_customer(cast[who], customer), who
+        assert not customer_permissions.can_edit_customer(cast[who], customer), who
 
 
 def test_inactive_owner_cannot_edit(cast):
-    assert not permissions.can_edit_customer(deactivate(cast["rep_a"]), cast["customer_a"])
+    assert not customer_permissions.can_edit_customer(deactivate(cast["rep_a"]), cast["customer_a"])
 
 
 def test_can_edit_credit(cast):
     a, b = cast["customer_a"], cast["customer_b"]
-    assert permissions.can_edit_credit(cast["admin"], a)
-    assert permissions.can_edit_credit(cast["manager_a"], a)
-    assert not permissions.can_edit_credit(cast["manager_a"], b)
-    assert not permissions.can_edit_credit(cast["rep_a"], a)
-    assert not permissions.can_edit_credit(deactivate(cast["finance"]), a)
+    assert customer_permissions.can_edit_credit(cast["admin"], a)
+    assert customer_permissions.can_edit_credit(cast["manager_a"], a)
+    assert not customer_permissions.can_edit_credit(cast["manager_a"], b)
+    assert not customer_permissions.can_edit_credit(cast["rep_a"], a)
+    assert not customer_permissions.can_edit_credit(deactivate(cast["finance"]), a)
 
 
 def test_can_delete_and_restore(cast):
     a = cast["customer_a"]
-    assert not permissions.can_delete_customer(cast["rep_a"], a)
-    assert permissions.can_delete_customer(cast["manager_a"], a)
-    assert not permissions.can_delete_customer(cast["manager_a"], cast["customer_b"])
-    assert permissions.can_delete_customer(cast["admin"], a)
-    assert permissions.can_restore_customer(cast["admin"], a)
+    assert not customer_permissions.can_delete_customer(cast["rep_a"], a)
+    assert customer_permissions.can_delete_customer(cast["manager_a"], a)
+    assert not customer_permissions.can_delete_customer(cast["manager_a"], cast["customer_b"])
+    assert customer_permissions.can_delete_customer(cast["admin"], a)
+    assert customer_permissions.can_restore_customer(cast["admin"], a)
     for who in ("rep_a", "manager_a", "director", "finance"):
-        assert not permissions.can_restore_customer(cast[who], a), who
+        assert not customer_permissions.can_restore_customer(cast[who], a), who
 
 
 def test_can_claim_customer(cast):
     pool = cast["pool_customer"]
-    assert permissions.can_claim_customer(cast["rep_a"], pool)
-    assert permissions.can_claim_customer(cast["rep_b"], pool)
-    assert permissions.can_claim_customer(cast["manager_a"], pool)
-    assert not permissions.can_claim_customer(cast["admin"], pool)
-    assert not permissions.can_claim_customer(cast["rep_b"], cast["customer_a"])
-    assert not permissions.can_claim_customer(cast["rep_a"], cast["customer_a"])
+    assert customer_permissions.can_claim_customer(cast["rep_a"], pool)
+    assert customer_permissions.can_claim_customer(cast["rep_b"], pool)
+    assert customer_permissions.can_claim_customer(cast["manager_a"], pool)
+    assert not customer_permissions.can_claim_customer(cast["admin"], pool)
+    assert not customer_permissions.can_claim_customer(cast["rep_b"], cast["customer_a"])
+    assert not customer_permissions.can_claim_customer(cast["rep_a"], cast["customer_a"])
     pool.is_deleted = True
-    assert not permissions.can_claim_customer(cast["rep_a"], pool)
+    assert not customer_permissions.can_claim_customer(cast["rep_a"], pool)
     pool.is_deleted = False
-    assert not permissions.can_claim_customer(deactivate(cast["rep_b"]), pool)
+    assert not customer_permissions.can_claim_customer(deactivate(cast["rep_b"]), pool)
 
 
 def test_can_release_customer(cast):
-    assert permissions.can_release_customer(cast["rep_a"], cast["customer_a"])
-    assert permissions.can_release_customer(cast["manager_a"], cast["customer_a"])
-    assert not permissions.can_release_customer(cast["rep_b"], cast["customer_a"])
-    assert not permissions.can_release_customer(cast["manager_a"], cast["pool_customer"])
+    assert customer_permissions.can_release_customer(cast["rep_a"], cast["customer_a"])
+    assert customer_permissions.can_release_customer(cast["manager_a"], cast["customer_a"])
+    assert not customer_permissions.can_release_customer(cast["rep_b"], cast["customer_a"])
+    assert not customer_permissions.can_release_customer(cast["manager_a"], cast["pool_customer"])
 
 
 def test_can_handover(cast):
     rep_a, rep_a2, rep_b = cast["rep_a"], cast["rep_a2"], cast["rep_b"]
-    assert permissions.can_handover(cast["manager_a"], rep_a, rep_a2)
-    assert not permissions.can_handover(cast["manager_a"], rep_a, rep_b)
-    assert not permissions.can_handover(cast["manager_a"], rep_b, rep_a)
-    assert permissions.can_handover(cast["director"], rep_a, rep_b)
-    assert permissions.can_handover(cast["admin"], rep_b, rep_a)
-    assert not permissions.can_handover(rep_a, rep_a, rep_a2)
-    assert not permissions.can_handover(cast["finance"], rep_a, rep_a2)
-    assert not permissions.can_handover(deactivate(cast["director"]), rep_a, rep_b)
+    assert customer_permissions.can_handover(cast["manager_a"], rep_a, rep_a2)
+    assert not customer_permissions.can_handover(cast["manager_a"], rep_a, rep_b)
+    assert not customer_permissions.can_handover(cast["manager_a"], rep_b, rep_a)
+    assert customer_permissions.can_handover(cast["director"], rep_a, rep_b)
+    assert customer_permissions.can_handover(cast["admin"], rep_b, rep_a)
+    assert not customer_permissions.can_handover(rep_a, rep_a, rep_a2)
+    assert not customer_permissions.can_handover(cast["finance"], rep_a, rep_a2)
+    assert not customer_permissions.can_handover(deactivate(cast["director"]), rep_a, rep_b)
 
 
 def test_can_view_sensitive(cast):
@@ -309,24 +310,24 @@ def test_can_view_sensitive(cast):
 def test_can_merge_customers(cast):
     rep_a, a, a2, b, pool = cast["rep_a"], cast["customer_a"], cast["customer_a2"], cast["customer_b"], cast["pool_customer"]
     own_copy = make_customer(rep_a, "华为技术(副本)", "C00009")
-    assert permissions.can_merge_customers(rep_a, a, own_copy)
-    assert permissions.can_merge_customers(rep_a, a, pool)  # a rep may fold a pool record into their own
-    assert not permissions.can_merge_customers(rep_a, a, b)
-    assert not permissions.can_merge_customers(rep_a, a, a2)
-    assert not permissions.can_merge_customers(rep_a, pool, a)  # the kept record must be theirs
+    assert customer_permissions.can_merge_customers(rep_a, a, own_copy)
+    assert customer_permissions.can_merge_customers(rep_a, a, pool)  # a rep may fold a pool record into their own
+    assert not customer_permissions.can_merge_customers(rep_a, a, b)
+    assert not customer_permissions.can_merge_customers(rep_a, a, a2)
+    assert not customer_permissions.can_merge_customers(rep_a, pool, a)  # the kept record must be theirs
     own_copy.is_deleted = True
-    assert not permissions.can_merge_customers(rep_a, a, own_copy)
-    assert permissions.can_merge_customers(cast["manager_a"], a, a2)
-    assert not permissions.can_merge_customers(cast["manager_a"], a, b)
-    assert permissions.can_merge_customers(cast["director"], a, b)
-    assert permissions.can_merge_customers(cast["admin"], b, a)
+    assert not customer_permissions.can_merge_customers(rep_a, a, own_copy)
+    assert customer_permissions.can_merge_customers(cast["manager_a"], a, a2)
+    assert not customer_permissions.can_merge_customers(cast["manager_a"], a, b)
+    assert customer_permissions.can_merge_customers(cast["director"], a, b)
+    assert customer_permissions.can_merge_customers(cast["admin"], b, a)
 
 
 def test_can_import_and_create(cast):
     assert permissions.can_import(cast["admin"]) and permissions.can_import(cast["manager_a"])
     assert not permissions.can_import(cast["rep_a"]) and not permissions.can_import(cast["finance"])
-    assert permissions.can_create_customer(cast["rep_a"]) and permissions.can_create_customer(cast["manager_a"])
-    assert not permissions.can_create_customer(deactivate(cast["rep_b"]))
+    assert customer_permissions.can_create_customer(cast["rep_a"]) and customer_permissions.can_create_customer(cast["manager_a"])
+    assert not customer_permissions.can_create_customer(deactivate(cast["rep_b"]))
 
 
 def test_team_fixture_matches_the_cast(cast, team_a, team_b):

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, quantize_cents, to_decimal
@@ -20,6 +19,7 @@ from kehu.customers.archive.selectors import category_key, normalize_category
 from kehu.customers.errors import ArchiveError
 from kehu.customers.models import ArchiveSection, CategorySpend, Customer
 from kehu.customers.services.records import check_fresh
+from kehu.customers import permissions
 
 SECTION_AUDITED = ["text", "share_pct"]
 SPEND_AUDITED = ["category", "year", "annual_spend", "currency", "growth_pct", "note"]

@@ -6,12 +6,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions
 from kehu.accounts.visibility import managed_user_ids
 from kehu.core.models import AuditEvent
 from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import Customer, Handover
+from kehu.customers import permissions
 
 
 def _check(*, actor, from_user, to_user) -> None:

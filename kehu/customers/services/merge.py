@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from kehu.accounts import permissions
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
 from kehu.customers import hooks
@@ -14,6 +13,7 @@ from kehu.customers.errors import CustomerError
 from kehu.customers.services.archive import archive_merge
 from kehu.customers.models import Contact, Customer, CustomerMerge, PoolEvent
 from kehu.customers.services.records import CUSTOMER_EDITABLE, customer_derive_fields
+from kehu.customers import permissions
 
 FILLABLE = [f for f in CUSTOMER_EDITABLE if f not in ("name", "kind")] + ["credit_limit"]
 

@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from kehu.accounts import permissions
 from kehu.accounts.models import User
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers import hooks
 from kehu.customers.errors import PoolError
 from kehu.customers.models import Customer, PoolEvent
+from kehu.customers import permissions
 
 RETURNED_FROM_DAYS = 30
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from stdnum.cn import uscc as uscc_std
 
-from kehu.accounts import permissions
+from kehu.accounts import permissions as account_permissions
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.errors import StaleEdit
 from kehu.core.forms import check_not_stale, etag_for, seen_values
@@ -18,6 +18,7 @@ from kehu.core.sequences import next_code
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.models import CompanyProfile, Contact, Customer, CustomerStageChange, PersonProfile, Tag
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
+from kehu.customers import permissions
 from django.utils.translation import gettext_lazy as _
 
 # Fields a user may set through a form, the API or the import. Owner, code, stage and
@@ -128,7 +129,7 @@ SENSITIVE = ("bank_account", "id_number")
 
 
 def _etag_fields(fields, user) -> list[str]:
-    return list(fields) if permissions.can_view_sensitive(user) else [f for f in fields if f not in SENSITIVE]
+    return list(fields) if account_permissions.can_view_sensitive(user) else [f for f in fields if f not in SENSITIVE]
 
 
 def customer_etag(customer: Customer, *, user) -> str:

@@ -421,9 +421,9 @@ def test_rep_a_edit_with_masked_bank_account_left_empty_keeps_it(cast, login):
     client = login(cast["rep_a"])
     url = reverse("customers:edit", args=[cast["customer_a"].pk])
     assert BANK not in client.get(url).content.decode()
-    client.post(url, _edit_data(cast["customer_a"], bank_account="", city="广州"))
+    client.post(url, _edit_data(cast["customer_a"], bank_account="", city="广州市"))
     cast["customer_a"].refresh_from_db()
-    assert cast["customer_a"].bank_account == BANK and cast["customer_a"].city == "广州"
+    assert cast["customer_a"].bank_account == BANK and cast["customer_a"].city == "广州市"
 
 
 def test_rep_a_sets_referrer_by_visible_code_only(cast, login_en):
@@ -626,10 +626,10 @@ def test_rep_a_keeps_a_referrer_they_cannot_see_when_saving(cast, login):
     client = login(cast["rep_a"])
     url = reverse("customers:edit", args=[cast["customer_a"].pk])
     assert "推荐人" not in client.get(url).content.decode()  # rep_a sees no contact of rep_b's customer
-    response = client.post(url, _edit_data(cast["customer_a"], referrer_code="C00003", city="珠海"))
+    response = client.post(url, _edit_data(cast["customer_a"], referrer_code="C00003", city="珠海市"))
     assert response.status_code == 302
     cast["customer_a"].refresh_from_db()
-    assert cast["customer_a"].city == "珠海"
+    assert cast["customer_a"].city == "珠海市"
     assert cast["customer_a"].referrer_customer == cast["customer_b"] and cast["customer_a"].referrer_contact == referrer_contact
 
 

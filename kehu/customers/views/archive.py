@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from kehu.accounts import permissions
 from kehu.core.errors import StaleEdit
 from kehu.core.views import is_partial
 from kehu.customers import selectors
@@ -22,6 +21,7 @@ from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.errors import CustomerError
 from kehu.customers.forms_archive import CATEGORY_DATALIST_ID, ArchiveSectionForm, CategorySpendForm
 from kehu.customers.services import archive as archive_services
+from kehu.customers import permissions
 
 
 def _archive_url(customer, anchor: str = "") -> str:

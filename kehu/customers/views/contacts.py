@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from kehu.accounts import permissions
 from kehu.core.errors import StaleEdit
 from kehu.core.views import is_partial, refuse
 from kehu.customers import selectors, services
 from kehu.customers.errors import CustomerError
 from kehu.customers.forms import ContactForm
+from kehu.customers import permissions
 
 
 def _refuse(request, customer):

@@ -13,13 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from kehu.accounts import permissions
 from kehu.accounts.models import User
 from kehu.accounts.visibility import visible_users
 from kehu.core.models import CompanySettings
 from kehu.core.pagination import paginate
 from kehu.core.views import is_partial
-from kehu.customers import selectors, services
+from kehu.customers import permissions, selectors, services
 from kehu.customers.errors import CustomerError, PoolError
 from kehu.customers.models import Customer
 from kehu.customers.services.handover import handover_history, handover_related_counts

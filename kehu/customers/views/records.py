@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from kehu.accounts import permissions
+from kehu.accounts import permissions as account_permissions
 from kehu.core.errors import StaleEdit
 from kehu.core.pagination import paginate
 from kehu.core.views import is_partial, refuse
@@ -26,6 +26,7 @@ from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.forms import CreditForm, CustomerForm, profile_form_class
 from kehu.customers.models import Customer
 from kehu.customers.services.records import MANUAL_STAGES, clean_uscc
+from kehu.customers import permissions
 
 
 # The list's filters besides the search box (templates/customers/customer_list.html).
@@ -39,7 +40,7 @@ def _rights(user, customer) -> dict:
         "delete": permissions.can_delete_customer(user, customer),
         "claim": permissions.can_claim_customer(user, customer),
         "release": permissions.can_release_customer(user, customer),
-        "sensitive": permissions.can_view_sensitive(user),
+        "sensitive": account_permissions.can_view_sensitive(user),
     }
 
 
@@ -160,7 +161,7 @@ def customer_edit_view(request, pk):
 @require_GET
 def duplicate_check_view(request):
     """htmx: possible duplicates of what is being typed (across all customers, see docs/rules.md)."""
-    if not permissions.is_sales(request.user):
+    if not account_permissions.is_sales(request.user):
         return HttpResponse("")
     name = request.GET.get("name", "").strip()
     phone = request.GET.get("phone", "").strip()

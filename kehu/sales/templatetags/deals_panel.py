@@ -6,7 +6,7 @@ from django import template
 from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 
-from kehu.accounts.permissions import can_edit_customer
+from kehu.customers.permissions import can_edit_customer
 from kehu.sales.models import Opportunity, Quote
 
 register = template.Library()
