@@ -22,10 +22,11 @@ from kehu.accounts import permissions
 from kehu.api import selling_serializers as s
 from kehu.api.pagination import CappedLimitOffsetPagination
 from kehu.api.views import ERRORS, ServiceError
+from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
-from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
+from kehu.finance.errors import FinanceError
 from kehu.sales import services as sales_services
-from kehu.sales.models import Contract, Opportunity, OrderLine, Quote, QuoteLine, SalesOrder
+from kehu.sales.models import Opportunity, Quote, QuoteLine, SalesOrder
 
 
 @contextmanager
@@ -35,8 +36,8 @@ def selling_errors():
         yield
     except sales_services.SalesError as exc:
         raise ServiceError({"detail": str(exc.message)}) from exc
-    except finance_services.FinanceError as exc:
-        raise ServiceError({"detail": str(exc)}) from exc
+    except FinanceError as exc:
+        raise ServiceError({"detail": str(exc.message)}) from exc
 
 
 MAX_ID = 2**63 - 1  # the largest id the database holds
@@ -215,8 +216,7 @@ class ContractViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ContractSerializer
 
     def scoped(self):
-        instalments = Prefetch("instalments", queryset=Instalment.objects.order_by("seq"))
-        return Contract.objects.visible_to(self.request.user).select_related("customer", "owner").prefetch_related(instalments)
+        return finance_selectors.contract_list(user=self.request.user, with_plan=True).order_by("-signed_on", "-id")
 
 
 @extend_schema_view(
@@ -227,8 +227,7 @@ class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
     list_serializer = detail_serializer = s.OrderSerializer
 
     def scoped(self):
-        lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id"))
-        return SalesOrder.objects.visible_to(self.request.user).select_related("customer", "owner", "contract").prefetch_related(lines)
+        return finance_selectors.order_list(user=self.request.user, with_lines=True)
 
 
 @extend_schema_view(
@@ -241,7 +240,7 @@ class ReceivableViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ReceivableSerializer
 
     def scoped(self):
-        return Receivable.objects.visible_to(self.request.user).select_related("customer", "order")
+        return finance_selectors.receivable_list(user=self.request.user).order_by("due_on", "id")
 
     def filtered(self, qs):
         qs = super().filtered(qs)
@@ -266,12 +265,7 @@ class PaymentViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.PaymentSerializer
 
     def scoped(self):
-        allocations = Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("instalment").order_by("id"))
-        return (
-            Payment.objects.visible_to(self.request.user)
-            .select_related("customer", "contract", "recorded_by")
-            .prefetch_related(allocations)
-        )
+        return finance_selectors.payment_list(user=self.request.user, with_allocations=True)
 
     def filtered(self, qs):
         qs = super().filtered(qs)

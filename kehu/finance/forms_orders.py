@@ -6,10 +6,9 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.forms import DateField, style_form
 from kehu.core.money import CURRENCIES
 from kehu.sales.models import SalesOrder
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class DataSelect(forms.Select):
@@ -25,17 +24,9 @@ class DataSelect(forms.Select):
         return option
 
 
-def _style(form) -> None:
-    for f in form.fields.values():
-        if isinstance(f.widget, (forms.Select, forms.SelectMultiple)):
-            f.widget.attrs.setdefault("class", "form-select")
-        elif not isinstance(f.widget, (forms.CheckboxInput, forms.RadioSelect)):
-            f.widget.attrs.setdefault("class", "form-control")
-
-
 class ContractForm(forms.Form):
     source = forms.ChoiceField(label=_("Created from"))
-    signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
+    signed_on = DateField(label=_("Signed on"))
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2, required=False,
                                 help_text=_("Empty: the quote's total or the opportunity's amount."))
     currency = forms.ChoiceField(label=_("Currency"), choices=[("", _("(from the source)"))] + [(c, c) for c in CURRENCIES], required=False)
@@ -54,7 +45,7 @@ class ContractForm(forms.Form):
         if opportunities:
             choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {o.amount} {o.currency}") for o in opportunities]))
         self.fields["source"].choices = choices
-        _style(self)
+        style_form(self)
 
     @staticmethod
     def term_help(customer_id) -> str:
@@ -90,13 +81,12 @@ class ContractForm(forms.Form):
 
 
 class InstalmentForm(forms.Form):
-    due_on = forms.DateField(label=_("Due"), widget=DATE)
+    due_on = DateField(label=_("Due"))
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
-        self.fields["due_on"].widget.attrs["class"] = "form-control form-control-sm"
+        style_form(self, small=True)
         self.fields["amount"].widget.attrs.update({"class": "form-control form-control-sm text-end kehu-plan-amount", "step": "0.01"})
 
 
@@ -124,7 +114,7 @@ class OrderForm(forms.Form):
     sets the order's currency to the chosen contract's and offers only products in that currency."""
 
     contract = forms.ChoiceField(label=_("Contract"), required=False, widget=DataSelect)
-    order_date = forms.DateField(label=_("Order date"), widget=DATE)
+    order_date = DateField(label=_("Order date"))
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
 
     def __init__(self, *args, contracts=(), **kwargs):
@@ -132,7 +122,7 @@ class OrderForm(forms.Form):
         self.contracts = {str(c.pk): c for c in contracts}
         self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {c.amount} {c.currency}") for c in contracts]
         self.fields["contract"].widget.option_data = {str(c.pk): {"data-currency": c.currency} for c in contracts}
-        _style(self)
+        style_form(self)
 
     def clean_contract(self):
         value = self.cleaned_data.get("contract")
@@ -156,7 +146,7 @@ class OrderLineForm(forms.Form):
         self.products = {str(p.pk): p for p in products}
         self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {p.list_price} {p.currency}") for p in products]
         self.fields["product"].widget.option_data = {str(p.pk): {"data-currency": p.currency} for p in products}
-        _style(self)
+        style_form(self)
         for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):
             self.fields[name].widget.attrs.update({"class": "form-control form-control-sm text-end", "step": "any"})
         self.fields["product"].widget.attrs["class"] = "form-select form-select-sm"
@@ -189,11 +179,11 @@ OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFor
 
 
 class ShipForm(forms.Form):
-    shipped_on = forms.DateField(label=_("Shipped on"), widget=DATE)
+    shipped_on = DateField(label=_("Shipped on"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
 
 
 class ReleaseForm(forms.Form):
@@ -201,12 +191,13 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
 
 
 class OrderFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(SalesOrder.Status.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
+        self.fields["status"].choices = [("", _("All"))] + list(SalesOrder.Status.choices)  # a filter: "All", not "—"

@@ -66,7 +66,7 @@ def order_entries(*, customer, user, limit) -> list[TimelineEntry]:
 
 def register() -> None:
     from kehu.activities import hooks
-    from kehu.finance.orders import KIND_BLOCKED, KIND_RELEASED
+    from kehu.finance.services.orders import KIND_BLOCKED, KIND_RELEASED
 
     hooks.NOTIFICATION_RENDERERS.setdefault(KIND_BLOCKED, render_order_blocked)
     hooks.NOTIFICATION_RENDERERS.setdefault(KIND_RELEASED, render_order_released)

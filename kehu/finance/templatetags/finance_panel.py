@@ -13,12 +13,12 @@ register = template.Library()
 def finance_panel(context, customer):
     from kehu.finance.aging import customer_aging
     from kehu.finance.lifecycle import customer_signed_status
-    from kehu.finance.models import Payment
-    from kehu.finance.services import can_record_payment
+    from kehu.finance.permissions import can_record_payment
+    from kehu.finance.selectors import customer_last_payments
 
     request = context["request"]
     user = request.user
-    payments = list(Payment.objects.visible_to(user).filter(customer_id=customer.pk).order_by("-paid_on", "-pk")[:3])
+    payments = customer_last_payments(user=user, customer=customer)
     return render_to_string(
         "finance/partials/finance_panel.html",
         {

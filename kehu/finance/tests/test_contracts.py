@@ -1,4 +1,4 @@
-"""Contracts with payment plans (kehu/finance/contracts.py) and their pages."""
+"""Contracts with payment plans (kehu/finance/services/contracts.py) and their pages."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
-from kehu.finance.contracts import contract_create, contract_plan_update, split_evenly
+from kehu.finance.services import contract_create, contract_plan_set, split_evenly
 from kehu.finance.models import Instalment
 from kehu.finance.services import FinanceError
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, Quote
@@ -157,10 +157,10 @@ def test_a_paid_first_instalment_makes_the_customer_signed(rep_a, finance, custo
 def test_plan_update_keeps_the_rule_of_contract_plan_set(rep_a, manager_a, finance, customer_a):
     contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
     with pytest.raises(PermissionDenied):
-        contract_plan_update(actor=rep_a, contract=contract, instalments=plan("500.00", "500.00"))
-    contract_plan_update(actor=finance, contract=contract, instalments=plan("500.00", "500.00"))
+        contract_plan_set(actor=rep_a, contract=contract, instalments=plan("500.00", "500.00"))
+    contract_plan_set(actor=finance, contract=contract, instalments=plan("500.00", "500.00"))
     with pytest.raises(FinanceError):
-        contract_plan_update(actor=manager_a, contract=contract, instalments=plan("500.00", "499.99"))
+        contract_plan_set(actor=manager_a, contract=contract, instalments=plan("500.00", "499.99"))
     assert Instalment.objects.filter(contract=contract).count() == 2
 
 

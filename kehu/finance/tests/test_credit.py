@@ -1,4 +1,4 @@
-"""Credit control (kehu/finance/credit.py, DOMAIN.md §4): the credit limit and the overdue rule."""
+"""Credit control (kehu/finance/services/credit.py, DOMAIN.md §4): the credit limit and the overdue rule."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from kehu.core.models import CompanySettings
-from kehu.finance.credit import LIMIT, OVERDUE, can_release_order, credit_check, reason_text
+from kehu.finance.permissions import can_release_order
+from kehu.finance.services.credit import LIMIT, OVERDUE, credit_check, reason_text
 from kehu.finance.models import Instalment, Receivable
 from kehu.sales.models import Contract, OrderLine, Product, SalesOrder
 

@@ -1,4 +1,4 @@
-"""Sales orders, credit blocks and releases, shipping into receivables (kehu/finance/orders.py) and their pages."""
+"""Sales orders, credit blocks and releases, shipping into receivables (kehu/finance/services/orders.py) and their pages."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,7 +11,7 @@ from django.utils import timezone
 from kehu.accounts.models import User
 from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.finance import orders as svc
+from kehu.finance.services import orders as svc
 from kehu.finance.models import CreditEvent, Receivable
 from kehu.finance.services import FinanceError
 from kehu.sales.models import Contract, OrderLine, Product, SalesOrder

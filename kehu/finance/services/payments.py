@@ -1,4 +1,4 @@
-"""Writes of finance: payment plans and payments (DOMAIN.md §4, §5.0).
+"""Payments: recording and applying them (DOMAIN.md §4, §5.0).
 
 Payment application (§5.0): a payment that names an instalment (contract + seq) goes to it;
 one that names only its contract fills that contract's open instalments in due-date order
@@ -8,14 +8,14 @@ contract, else (on account) of the customer (`Customer.currency`, else the compa
 
 Balances are never read, decided and written back: `payment_record` locks the contract row and
 then the contract's instalment rows (select_for_update, in a fixed order) inside one
-transaction — `contract_plan_set` takes the same locks in the same order — and changes
+transaction — `contracts.contract_plan_set` takes the same locks in the same order — and changes
 `applied` with an UPDATE expression guarded by `applied <= amount - x`, which the database
 constraint `instalment_applied_within_amount` enforces again.
 
 A payment that names a receivable (and no contract) goes to that receivable, at most its open
 amount; the rest stays on account. The receivable row is locked and `open_amount` decremented
 with an UPDATE guarded by `open_amount >= x` (the constraint `receivable_open_within_amount`
-keeps it ≥ 0 again). A write-off (`writeoff_record`) decrements the same way.
+keeps it ≥ 0 again). A write-off (`writeoffs.writeoff_record`) decrements the same way.
 
 `contracts_reapply` recomputes the application of whole contracts from scratch, in payment
 date order, in memory and in bulk: the importers call it so that a re-import is idempotent.
@@ -31,35 +31,16 @@ from django.db.models import F, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.utils.translation import gettext as _
 
-from kehu.accounts import permissions
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.core.money import MoneyError, quantize_cents, to_decimal, to_minor
+from kehu.core.money import to_minor
 from kehu.core.sequences import next_code
-from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable, WriteOff
+from kehu.finance.errors import FinanceError
+from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
+from kehu.finance.permissions import can_record_payment
+from kehu.finance.services.amounts import ZERO, clean_amount
+from kehu.finance.services.balances import receivable_decrement
 from kehu.sales.models import Contract
-
-ZERO = Decimal("0.00")
-
-
-class FinanceError(ValueError):
-    """A payment or a payment plan that cannot be recorded; the message says why (translated)."""
-
-
-def can_record_payment(user, customer) -> bool:
-    """Finance, administrators and the managers of the customer's owner record payments;
-    reps do not (money received is confirmed by finance, DOMAIN.md §4)."""
-    return permissions.can_edit_credit(user, customer)
-
-
-def _money(value, *, message: str) -> Decimal:
-    try:
-        amount = to_decimal(value)
-    except MoneyError:
-        raise FinanceError(message) from None
-    if amount <= 0 or quantize_cents(amount) != amount:
-        raise FinanceError(message)
-    return quantize_cents(amount)
 
 
 def _open_order(instalment) -> tuple:
@@ -72,15 +53,6 @@ def _target_label(target) -> str:
     return f"receivable:{target.pk}"
 
 
-def _receivable_decrement(receivable_id: int, amount: Decimal, *, written_off: bool = False) -> bool:
-    """open_amount −= amount with an UPDATE guarded by open_amount ≥ amount (True when done)."""
-    cents = to_minor(amount)
-    changes = {"open_amount": ExpressionWrapper(F("open_amount") - Value(cents), output_field=models.BigIntegerField())}
-    if written_off:
-        changes["written_off"] = ExpressionWrapper(F("written_off") + Value(cents), output_field=models.BigIntegerField())
-    return Receivable.objects.filter(pk=receivable_id, open_amount__gte=amount).update(**changes) == 1  # amount: prepared to cents by the field
-
-
 def payment_record(
     *, actor, customer, amount, paid_on: date, contract=None, seq: int | None = None, code: str | None = None, receivable=None,
 ) -> Payment:
@@ -90,7 +62,7 @@ def payment_record(
     at most its open amount; the rest stays on account."""
     if not can_record_payment(actor, customer):
         raise PermissionDenied
-    amount = _money(amount, message=_("The amount must be a positive number of at most 2 decimals."))
+    amount = clean_amount(amount, _("The amount must be a positive number of at most 2 decimals."))
     if not isinstance(paid_on, date):
         raise FinanceError(_("The payment date is required."))
     if seq is not None and contract is None:
@@ -142,7 +114,7 @@ def payment_record(
             locked_receivable = Receivable.objects.select_for_update().get(pk=receivable.pk)
             receivable_take = min(remaining, locked_receivable.open_amount)
             if receivable_take > 0:
-                if not _receivable_decrement(locked_receivable.pk, receivable_take):
+                if not receivable_decrement(locked_receivable.pk, receivable_take):
                     raise FinanceError(_("The receivable changed while the payment was applied; try again."))
                 remaining -= receivable_take
         if receivable is not None:
@@ -172,97 +144,6 @@ def payment_record(
 
         customer_lifecycle_refresh(customer_ids=[customer.pk])
     return payment
-
-
-def can_write_off(user) -> bool:
-    """Bad-debt write-offs: finance and administrators only (not managers, not reps)."""
-    return bool(user and user.is_authenticated and user.is_active and (user.is_finance or user.is_admin_role))
-
-
-def writeoff_record(*, actor, receivable, amount, written_on: date, reason: str) -> WriteOff:
-    """Write off `amount` of `receivable` as bad debt (finance, admin).
-
-    At most the open amount; a reason is required. `open_amount` goes down with a guarded
-    UPDATE under the row lock and `written_off` goes up by the same; the WriteOff row is what
-    the profit rule of DOMAIN.md §5.0 reads ("profit … minus bad-debt write-offs dated in W":
-    Σ WriteOff.amount with `written_on` in the window), so a write-off lowers the profit of
-    the window of `written_on`, not of the receivable's date.
-    """
-    if not can_write_off(actor):
-        raise PermissionDenied
-    amount = _money(amount, message=_("The amount must be a positive number of at most 2 decimals."))
-    if not isinstance(written_on, date):
-        raise FinanceError(_("The write-off date is required."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise FinanceError(_("A write-off needs a reason."))
-    with transaction.atomic():
-        locked = Receivable.objects.select_for_update(of=("self",)).select_related("customer").get(pk=receivable.pk)
-        if amount > locked.open_amount:
-            raise FinanceError(
-                _("At most the open amount %(open)s can be written off.") % {"open": locked.open_amount}
-            )
-        if not _receivable_decrement(locked.pk, amount, written_off=True):
-            raise FinanceError(_("The receivable changed while the write-off was recorded; try again."))
-        writeoff = WriteOff.objects.create(
-            customer_id=locked.customer_id, receivable=locked, written_on=written_on, amount=amount, reason=reason,
-            user=actor if getattr(actor, "pk", None) else None,
-        )
-        audit_record(
-            actor=actor, verb=AuditEvent.Verb.CREATE, obj=writeoff, customer=locked.customer,
-            changes={
-                "receivable": [None, locked.pk], "amount": [None, str(amount)], "written_on": [None, str(written_on)],
-                "open_amount": [str(locked.open_amount), str(locked.open_amount - amount)], "reason": [None, reason],
-            },
-        )
-        from kehu.finance.lifecycle import customer_lifecycle_refresh
-
-        customer_lifecycle_refresh(customer_ids=[locked.customer_id])
-    receivable.refresh_from_db()
-    return writeoff
-
-
-def contract_plan_set(*, actor, contract, instalments) -> list[Instalment]:
-    """Replace the payment plan of `contract` with `instalments` = [(seq, due_on, amount)].
-
-    The amounts must add up exactly to the contract's amount. Payments already recorded on
-    the contract are applied again to the new plan (§5.0, in payment date order).
-    """
-    if not can_record_payment(actor, contract.customer):
-        raise PermissionDenied
-    rows = []
-    seqs = set()
-    for seq, due_on, amount in instalments:
-        if not isinstance(seq, int) or seq < 1 or seq in seqs:
-            raise FinanceError(_("Instalment numbers must be 1, 2, … without repeats."))
-        if not isinstance(due_on, date):
-            raise FinanceError(_("Instalment %(seq)s needs a due date.") % {"seq": seq})
-        seqs.add(seq)
-        rows.append((seq, due_on, _money(amount, message=_("Instalment %(seq)s needs a positive amount of at most 2 decimals.") % {"seq": seq})))
-    total = sum((a for _s, _d, a in rows), ZERO)
-    if total != contract.amount:
-        raise FinanceError(
-            _("The instalments add up to %(total)s, but the contract amount is %(amount)s.") % {"total": total, "amount": contract.amount}
-        )
-    with transaction.atomic():
-        # The contract row, then its instalments: the same order as `payment_record`, so a payment
-        # being applied and a plan change wait for each other.
-        Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
-        list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
-        PaymentAllocation.objects.filter(instalment__contract_id=contract.pk).delete()
-        Instalment.objects.filter(contract_id=contract.pk).delete()
-        created = Instalment.objects.bulk_create(
-            [Instalment(contract_id=contract.pk, seq=s, due_on=d, amount=a) for s, d, a in sorted(rows)]
-        )
-        contracts_reapply(contract_ids=[contract.pk])
-        audit_record(
-            actor=actor, verb=AuditEvent.Verb.UPDATE, obj=contract, customer=contract.customer,
-            changes={"instalments": [None, [[s, str(d), str(a)] for s, d, a in sorted(rows)]]},
-        )
-        from kehu.finance.lifecycle import customer_lifecycle_refresh
-
-        customer_lifecycle_refresh(customer_ids=[contract.customer_id])
-    return created
 
 
 def apply_in_memory(instalments: list[dict], payments: list[dict]) -> tuple[dict, list[tuple[int, int, Decimal]], dict]:
@@ -335,17 +216,3 @@ def contracts_reapply(*, contract_ids) -> None:
         if changed_pay:
             Payment.objects.bulk_update(changed_pay, ["on_account"], batch_size=500)
         PaymentAllocation.objects.bulk_create(new_allocations, batch_size=500)
-
-
-def finance_merge(*, actor, kept, merged) -> dict:
-    """customers.hooks.MERGE_MOVERS: the merged record's payments, receivables, write-offs and
-    quality losses move to the kept one (instalments follow their contracts, which sales
-    moves). The lifecycle of the kept customer is refreshed by the next payment or import."""
-    from kehu.finance.models import QualityLoss, Receivable, WriteOff
-
-    moved = {}
-    for label, model in ((_("payments"), Payment), (_("receivables"), Receivable), (_("write-offs"), WriteOff), (_("quality losses"), QualityLoss)):
-        count = model.objects.filter(customer=merged).update(customer=kept)
-        if count:
-            moved[label] = count
-    return moved

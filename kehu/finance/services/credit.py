@@ -16,7 +16,7 @@ The check runs a fixed number of queries. `order_confirm` calls it under a lock 
 row, so two confirmations of one customer's orders are checked one after the other. Each reason
 carries its figures as strings (they go into CreditEvent.details as JSON) and reads as a sentence
 with the amounts formatted as money (`reason_text`).
-Who may release a held order: `can_release_order` (finance, admins, managers of the owner's team).
+Who may release a held order: `permissions.can_release_order` (finance, admins, managers of the owner's team).
 """
 
 from dataclasses import dataclass, field
@@ -27,7 +27,6 @@ from django.db.models import ExpressionWrapper, F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kehu.accounts import permissions
 from kehu.core.fields import MoneyField
 from kehu.core.models import CompanySettings
 from kehu.core.money import format_money
@@ -121,8 +120,3 @@ def credit_check(customer, order_amount, *, today: date) -> list[CreditReason]:
             "oldest": str(max((today - d).days for _a, d in overdue)), "currency": currency,
         }))
     return reasons
-
-
-def can_release_order(user, order) -> bool:
-    """Finance, administrators and the managers of the owner's team; never reps."""
-    return permissions.can_edit_credit(user, order.customer)

@@ -3,7 +3,7 @@
 - `order_create`: whoever may edit the customer's sales data (never finance); lines with
   product, quantity, unit price (the list price unless given), discount % and unit cost (the
   product's unless given); revenue and cost by `kehu.sales.lines`. A new order is a draft.
-- `order_confirm`: a draft is checked by credit control (`kehu.finance.credit`) under a lock of
+- `order_confirm`: a draft is checked by credit control (`kehu.finance.services.credit`) under a lock of
   the customer row, so two confirmations for one customer are decided one after the other; it
   passes → confirmed; it fails → blocked, with a CreditEvent(block) carrying the reasons and
   figures, and finance users plus the managers of the owner's team are notified.
@@ -33,15 +33,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import can_edit_customer
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MoneyError, to_decimal
 from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
-from kehu.finance.credit import can_release_order, credit_check
+from kehu.finance.errors import FinanceError
 from kehu.finance.models import CreditEvent, Receivable
-from kehu.finance.services import FinanceError
+from kehu.finance.permissions import can_create_order, can_edit_order, can_release_order
+from kehu.finance.services.credit import credit_check
 from kehu.sales.lines import line_cost, line_revenue
 from kehu.sales.models import OrderLine, SalesOrder
 from kehu.sales.policy import customer_policy
@@ -61,14 +61,6 @@ class LineInput:
     unit_cost: Decimal
     revenue: Decimal
     cost: Decimal
-
-
-def can_edit_order(user, order) -> bool:
-    return can_edit_customer(user, order.customer)
-
-
-def can_create_order(user, customer) -> bool:
-    return can_edit_customer(user, customer)
 
 
 def next_order_code() -> str:
