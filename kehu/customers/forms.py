@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import permissions
+from kehu.core.fields import MoneyFormField
 from kehu.core.money import CURRENCIES
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
@@ -111,7 +112,7 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
     )
     influence = forms.TypedChoiceField(label=_("Industry influence (1–5)"), choices=ONE_TO_FIVE, coerce=int, empty_value=None, required=False)
     reputation = forms.TypedChoiceField(label=_("Reputation (1–5)"), choices=ONE_TO_FIVE, coerce=int, empty_value=None, required=False)
-    credit_limit = forms.DecimalField(label=_("Credit limit"), max_digits=18, decimal_places=2, min_value=0, required=False)
+    credit_limit = MoneyFormField(label=_("Credit limit"), min_value=0, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=[])
     allow_duplicate = forms.BooleanField(
@@ -247,7 +248,7 @@ class CreditForm(BootstrapMixin, forms.ModelForm):
     """What finance may change on a customer it cannot edit otherwise: the credit fields and
     the data card's fund status and payment attitude."""
 
-    credit_limit = forms.DecimalField(label=_("Credit limit"), max_digits=18, decimal_places=2, min_value=0, required=False)
+    credit_limit = MoneyFormField(label=_("Credit limit"), min_value=0, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
 
     class Meta:

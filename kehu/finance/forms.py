@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.core.dates import month_end, month_start, validate_date_in_range
+from kehu.core.fields import MoneyFormField
 from kehu.core.forms import DateField, StyledFormMixin, style_form
 from kehu.core.money import format_money
 from kehu.finance.models import Instalment, Receivable
@@ -23,8 +24,7 @@ class PaymentForm(forms.Form):
     customer was fetched through the visibility scope). Choosing an instalment names its contract
     too (`cleaned_data["contract"]` and `["seq"]`)."""
 
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                                widget=forms.NumberInput(attrs={"step": "0.01"}))
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), widget=forms.NumberInput(attrs={"step": "0.01"}))
     paid_on = DateField(label=_("Paid on"))
     contract = forms.ModelChoiceField(label=_("Contract"), queryset=Contract.objects.none(), required=False)
     instalment = forms.ChoiceField(label=_("Instalment"), required=False,
@@ -85,8 +85,7 @@ class PaymentForm(forms.Form):
 
 
 class WriteOffForm(StyledFormMixin, forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                                widget=forms.NumberInput(attrs={"step": "0.01"}))
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), widget=forms.NumberInput(attrs={"step": "0.01"}))
     written_on = DateField(label=_("Date"))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 

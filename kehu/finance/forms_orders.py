@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import MoneyFormField
 from kehu.core.forms import DateField, style_form
 from kehu.core.money import CURRENCIES
 from kehu.sales.models import SalesOrder
@@ -27,7 +28,7 @@ class DataSelect(forms.Select):
 class ContractForm(forms.Form):
     source = forms.ChoiceField(label=_("Created from"))
     signed_on = DateField(label=_("Signed on"))
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2, required=False,
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), required=False,
                                 help_text=_("Empty: the quote's total or the opportunity's amount."))
     currency = forms.ChoiceField(label=_("Currency"), choices=[("", _("(from the source)"))] + [(c, c) for c in CURRENCIES], required=False)
     payment_term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, max_value=3650, required=False,
@@ -82,7 +83,7 @@ class ContractForm(forms.Form):
 
 class InstalmentForm(forms.Form):
     due_on = DateField(label=_("Due"))
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

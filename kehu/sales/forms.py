@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.visibility import visible_users
+from kehu.core.fields import MoneyFormField
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity, OpportunityStage
 
@@ -14,7 +15,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 class OpportunityForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
     title = forms.CharField(label=_("Title"), max_length=200)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
+    amount = MoneyFormField(label=_("Amount"), min_value=0)
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=OpportunityStage.objects.filter(is_closed=False), required=False,
                                    empty_label=_("(first stage)"))
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,

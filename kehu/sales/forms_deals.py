@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import MoneyFormField
 from kehu.core.money import CURRENCIES
 from kehu.sales.models import Opportunity
 
@@ -21,7 +22,7 @@ def _style(form) -> None:
 
 class OpportunityEditForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
+    amount = MoneyFormField(label=_("Amount"), min_value=0)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
                                      help_text=_("Empty: the stage's default."))

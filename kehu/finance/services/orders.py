@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
-from kehu.core.money import CURRENCIES, MoneyError, to_decimal
+from kehu.core.money import CURRENCIES, MONEY_MAX, MoneyError, format_money, to_decimal, within_money_bound
 from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
 from kehu.finance.errors import FinanceError
@@ -129,6 +129,10 @@ def order_create(*, actor, customer, contract=None, order_date: date, currency: 
         raise FinanceError(_("The order is in %(currency)s, but contract %(code)s is in %(contract_currency)s.") % {
             "currency": currency, "code": contract.code, "contract_currency": contract.currency})
     cleaned = clean_lines(lines, currency=currency)
+    total = sum((li.revenue for li in cleaned), ZERO)
+    if not within_money_bound(total):
+        raise FinanceError(_("The order comes to %(total)s; one order can be at most %(max)s.") % {
+            "total": format_money(total, currency), "max": format_money(MONEY_MAX, currency)})
     with transaction.atomic():
         order = SalesOrder.objects.create(
             code=next_order_code(), customer=customer, owner=customer.owner or actor, contract=contract,

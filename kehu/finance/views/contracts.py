@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.dates import add_months, parse_date_param
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, MONEY_MAX
 from kehu.core.views import get_visible_or_404, refuse
 from kehu.customers.selectors import customer_get_visible_or_404
 from kehu.finance import selectors, services
@@ -53,7 +53,7 @@ def _contract_initial(params, opportunities, quotes) -> dict:
         amount = Decimal((params.get("amount") or "").strip())
     except ArithmeticError:
         amount = None
-    if amount is not None and amount.is_finite() and Decimal("0") < amount < Decimal("1e14") and amount == amount.quantize(Decimal("0.01")):
+    if amount is not None and amount.is_finite() and Decimal("0") < amount <= MONEY_MAX and amount == amount.quantize(Decimal("0.01")):
         initial["amount"] = amount
     if params.get("currency") in CURRENCIES:
         initial["currency"] = params["currency"]
