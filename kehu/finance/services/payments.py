@@ -47,9 +47,10 @@ def _open_order(instalment) -> tuple:
     return (instalment.due_on, instalment.seq)
 
 
-def _target_label(target) -> str:
+def _target_label(target, contract=None) -> str:
+    """How an allocation's target reads in the history: an instalment as "K000221 #2"."""
     if isinstance(target, Instalment):
-        return f"{target.contract_id}#{target.seq}"
+        return f"{contract.code if contract is not None else target.contract.code} #{target.seq}"
     return f"receivable:{target.pk}"
 
 
@@ -136,7 +137,7 @@ def payment_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=payment, customer=customer,
             changes={
                 "amount": [None, str(amount)], "paid_on": [None, str(paid_on)],
-                "applied": [None, {_target_label(t): str(a) for t, a in allocations}],
+                "applied": [None, {_target_label(t, contract): str(a) for t, a in allocations}],
                 "on_account": [None, str(remaining)],
             },
         )

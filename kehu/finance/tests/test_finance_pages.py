@@ -240,3 +240,19 @@ def test_panel_shows_signed_and_qualified_signed_as_section_3_defines_them(clien
     assert "Signed, not qualified" in status()  # instalment 2 is due and open
     payment_record(actor=cast["finance"], customer=customer, amount=D("100.00"), paid_on=today - timedelta(days=10), contract=contract, seq=2)
     assert "Qualified signed" in status()  # paid on its due day counts as on time
+
+
+def test_finance_sees_the_contract_code_where_a_payment_was_applied(client, finance, customer_a):
+    """Issue 10 item 22: the allocation read "Contract 17" (the id) instead of the contract's code."""
+    contract = Contract.objects.create(code="K000221", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
+    contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100.00")), (2, date(2026, 3, 1), D("100.00"))])
+    client = _login_en(client, finance)
+    response = client.post(reverse("finance:payment-create", args=[customer_a.pk]),
+                           {"amount": "150.00", "paid_on": "2026-05-02", "contract": contract.pk}, follow=True)
+    body = response.content.decode()
+    assert "Contract K000221, instalment 1" in body and "Contract K000221, instalment 2" in body
+    assert f"Contract {contract.pk}," not in body
+    from kehu.core.models import AuditEvent
+
+    event = AuditEvent.objects.get(object_type="payment")
+    assert set(event.changes["applied"][1]) == {"K000221 #1", "K000221 #2"}
