@@ -16,7 +16,7 @@ from kehu.finance.services.contracts import (  # noqa: F401
     plan_rows,
     split_evenly,
 )
-from kehu.finance.services.credit import CreditReason, credit_check, reason_text  # noqa: F401
+from kehu.finance.services.credit import CreditReason, CreditUse, credit_check, credit_use, reason_text  # noqa: F401
 from kehu.finance.services.merge import finance_merge  # noqa: F401
 from kehu.finance.services.orders import (  # noqa: F401
     KIND_BLOCKED,

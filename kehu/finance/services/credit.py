@@ -12,6 +12,10 @@
     `CompanySettings.credit_overdue_block_days` days past its due date (today − due_on > N;
     exactly N days passes).
 
+`credit_use(customer, today=...)` is the exposure broken down — open receivables, due
+instalments, confirmed orders not yet shipped — as the hold message, the order page and the
+customer's finance panel show it: unshipped orders are credit in use, not money owed.
+
 The check runs a fixed number of queries. `order_confirm` calls it under a lock of the customer
 row, so two confirmations of one customer's orders are checked one after the other. Each reason
 carries its figures as strings (they go into CreditEvent.details as JSON) and reads as a sentence
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import ExpressionWrapper, F, Sum
+from django.db.models import ExpressionWrapper, F, IntegerField, Sum, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -60,13 +64,22 @@ def _money(value, currency: str) -> str:
 def reason_text(code: str, figures: dict) -> str:
     """The sentence a reason reads as, in the active language, amounts formatted as money.
 
-    Figures stored before `owed` / `currency` existed (`open` only, no currency) still read."""
+    Figures stored before the breakdown existed (`owed` / `open` / `unshipped`, or `open` only,
+    no currency) still read, as credit in use — never as money "owed"."""
     currency = figures.get("currency") or "CNY"
     if code == LIMIT:
-        return _("Amounts owed %(owed)s plus this order %(order)s come to %(total)s, above the credit limit %(limit)s.") % {
-            "owed": _money(figures.get("owed", figures.get("open", "")), currency), "order": _money(figures.get("order", ""), currency),
-            "total": _money(figures.get("total", ""), currency), "limit": _money(figures.get("limit", ""), currency),
+        params = {
+            "order": _money(figures.get("order", ""), currency), "total": _money(figures.get("total", ""), currency),
+            "limit": _money(figures.get("limit", ""), currency), "unshipped": _money(figures.get("unshipped", "0"), currency),
         }
+        if "receivables" in figures:
+            return _("Credit in use %(used)s (open receivables %(receivables)s, due instalments %(instalments)s, confirmed orders "
+                     "not yet shipped %(unshipped)s) plus this order %(order)s come to %(total)s, above the credit limit %(limit)s.") % {
+                **params, "used": _money(figures.get("used", ""), currency), "receivables": _money(figures["receivables"], currency),
+                "instalments": _money(figures.get("instalments", ""), currency)}
+        return _("Credit in use %(used)s (open receivables and due instalments %(open)s, confirmed orders not yet shipped "
+                 "%(unshipped)s) plus this order %(order)s come to %(total)s, above the credit limit %(limit)s.") % {
+            **params, "used": _money(figures.get("owed", figures.get("open", "")), currency), "open": _money(figures.get("open", ""), currency)}
     if code == OVERDUE:
         try:
             count = int(figures.get("count", 0))
@@ -83,6 +96,28 @@ def reason_text(code: str, figures: dict) -> str:
     return code
 
 
+@dataclass(frozen=True)
+class CreditUse:
+    """What counts against a customer's credit limit on a day (the module docstring's exposure,
+    without a new order)."""
+
+    currency: str
+    limit: Decimal | None
+    receivables: Decimal  # Σ open amounts of its receivables
+    instalments: Decimal  # Σ open amounts of its contracts' instalments due by the day
+    unshipped: Decimal  # Σ totals of its confirmed orders without a contract, not yet shipped
+    open_rows: tuple = ()  # (open amount, due_on) of each open receivable and due instalment, for the overdue rule
+
+    @property
+    def total(self) -> Decimal:
+        return self.receivables + self.instalments + self.unshipped
+
+    @property
+    def available(self) -> Decimal | None:
+        """What is left under the limit (negative: above it); None without a limit."""
+        return None if self.limit is None else self.limit - self.total
+
+
 def _confirmed_unshipped_total(customer) -> Decimal:
     from kehu.sales.models import OrderLine, SalesOrder
 
@@ -91,32 +126,46 @@ def _confirmed_unshipped_total(customer) -> Decimal:
     ).aggregate(s=Sum("revenue"))["s"] or ZERO
 
 
+RECEIVABLE, INSTALMENT = 1, 2
+
+
+def credit_use(customer, *, today: date) -> CreditUse:
+    """The customer's credit in use on `today`, broken down (two queries)."""
+    receivables = (Receivable.objects.filter(customer_id=customer.pk, open_amount__gt=0).order_by()
+                   .annotate(owed=F("open_amount"), kind=Value(RECEIVABLE, output_field=IntegerField())).values_list("owed", "due_on", "kind"))
+    instalments = (Instalment.objects.filter(contract__customer_id=customer.pk, due_on__lte=today, applied__lt=F("amount")).order_by()
+                   .annotate(owed=ExpressionWrapper(F("amount") - F("applied"), output_field=MoneyField()),
+                             kind=Value(INSTALMENT, output_field=IntegerField()))
+                   .values_list("owed", "due_on", "kind"))
+    rows = list(receivables.union(instalments, all=True))  # one query: open receivables and due, open instalments
+    return CreditUse(
+        currency=getattr(customer, "currency", "") or "CNY",
+        limit=customer.credit_limit,
+        receivables=sum((a for a, _d, k in rows if k == RECEIVABLE), ZERO),
+        instalments=sum((a for a, _d, k in rows if k == INSTALMENT), ZERO),
+        unshipped=_confirmed_unshipped_total(customer),
+        open_rows=tuple((a, d) for a, d, _k in rows),
+    )
+
+
 def credit_check(customer, order_amount, *, today: date) -> list[CreditReason]:
     """The reasons to hold an order of `order_amount` for `customer` on `today` ([] = passes); a fixed number of queries."""
     order_amount = Decimal(order_amount)
     reasons = []
     days = CompanySettings.load().credit_overdue_block_days
     cutoff = today - timedelta(days=days)  # today − due_on > days  ⇔  due_on < cutoff
-    receivables = (Receivable.objects.filter(customer_id=customer.pk, open_amount__gt=0).order_by()
-                   .annotate(owed=F("open_amount")).values_list("owed", "due_on"))
-    instalments = (Instalment.objects.filter(contract__customer_id=customer.pk, due_on__lte=today, applied__lt=F("amount")).order_by()
-                   .annotate(owed=ExpressionWrapper(F("amount") - F("applied"), output_field=MoneyField())).values_list("owed", "due_on"))
-    rows = list(receivables.union(instalments, all=True))  # one query: open receivables and due, open instalments
-    open_total = sum((a for a, _d in rows), ZERO)
-    currency = getattr(customer, "currency", "") or "CNY"
-    if customer.credit_limit is not None:
-        unshipped = _confirmed_unshipped_total(customer)
-        owed = open_total + unshipped
-        total = owed + order_amount
-        if total > customer.credit_limit:
+    use = credit_use(customer, today=today)
+    if use.limit is not None:
+        total = use.total + order_amount
+        if total > use.limit:
             reasons.append(CreditReason(LIMIT, {
-                "limit": str(customer.credit_limit), "owed": str(owed), "open": str(open_total), "unshipped": str(unshipped),
-                "order": str(order_amount), "total": str(total), "currency": currency,
+                "limit": str(use.limit), "used": str(use.total), "receivables": str(use.receivables), "instalments": str(use.instalments),
+                "unshipped": str(use.unshipped), "order": str(order_amount), "total": str(total), "currency": use.currency,
             }))
-    overdue = [(a, d) for a, d in rows if d < cutoff]
+    overdue = [(a, d) for a, d in use.open_rows if d < cutoff]
     if overdue:
         reasons.append(CreditReason(OVERDUE, {
             "days": str(days), "count": str(len(overdue)), "amount": str(sum((a for a, _d in overdue), ZERO)),
-            "oldest": str(max((today - d).days for _a, d in overdue)), "currency": currency,
+            "oldest": str(max((today - d).days for _a, d in overdue)), "currency": use.currency,
         }))
     return reasons

@@ -1,9 +1,10 @@
 """`{% finance_panel customer %}`: credit limit, open and overdue amounts by bucket, the
 bad-debt risk flag, the last three payments and "Record payment" for those who may.
 `customer` comes from the page's visibility-scoped selector; the panel's reads start from
-`visible_to(user)` too, in a fixed number of queries (aging: two, payments: one, signed status: one)."""
+`visible_to(user)` too, in a fixed number of queries (aging: two, payments: one, signed status: one, credit use: two)."""
 
 from django import template
+from django.utils import timezone
 from django.template.loader import render_to_string
 
 register = template.Library()
@@ -15,6 +16,7 @@ def finance_panel(context, customer):
     from kehu.finance.lifecycle import customer_signed_status
     from kehu.finance.permissions import can_record_payment
     from kehu.finance.selectors import customer_last_payments
+    from kehu.finance.services.credit import credit_use
 
     request = context["request"]
     user = request.user
@@ -27,6 +29,7 @@ def finance_panel(context, customer):
             "payments": payments,
             "can_record": can_record_payment(user, customer),
             "signed": customer_signed_status(customer_ids=[customer.pk])[customer.pk],
+            "use": credit_use(customer, today=timezone.localdate()),
         },
         request=request,
     )

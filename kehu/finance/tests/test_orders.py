@@ -97,8 +97,8 @@ def test_confirm_above_the_limit_blocks_records_the_reasons_and_notifies(rep_a, 
     assert order.status == Status.BLOCKED
     event = CreditEvent.objects.get(order=order)
     assert event.kind == CreditEvent.Kind.BLOCK and event.user == rep_a
-    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "owed": "0.00", "open": "0.00", "unshipped": "0.00",
-                                         "order": "59.97", "total": "59.97", "currency": "CNY"}]
+    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "used": "0.00", "receivables": "0.00", "instalments": "0.00",
+                                         "unshipped": "0.00", "order": "59.97", "total": "59.97", "currency": "CNY"}]
     told = set(Notification.objects.filter(kind=svc.KIND_BLOCKED).values_list("user__username", flat=True))
     assert told == {"finance", "manager_a", "director"}
     n = Notification.objects.filter(kind=svc.KIND_BLOCKED, user=finance).get()

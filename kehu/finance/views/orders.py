@@ -68,6 +68,7 @@ def order_detail_view(request, pk):
     return render(request, "finance/order_detail.html", {
         "nav": "orders", "order": order, "customer": order.customer, "lines": lines, "revenue": revenue, "cost": cost,
         "margin": revenue - cost, "events": selectors.order_credit_events(order),
+        "credit_use": services.credit_use(order.customer, today=timezone.localdate()),
         "receivables": selectors.order_receivables(order),
         "can_confirm": may_edit and order.status == SalesOrder.Status.DRAFT,
         "can_ship": may_edit and order.status == SalesOrder.Status.CONFIRMED,
