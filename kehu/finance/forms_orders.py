@@ -26,7 +26,7 @@ class DataSelect(forms.Select):
 
 
 class ContractForm(forms.Form):
-    source = forms.ChoiceField(label=_("Created from"))
+    source = forms.ChoiceField(label=_("Created from"), help_text=_("A won opportunity, or an approved, sent or accepted quote, of this customer."))
     signed_on = DateField(label=_("Signed on"))
     amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), required=False,
                                 help_text=_("Empty: the quote's total or the opportunity's amount."))

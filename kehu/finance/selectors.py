@@ -95,6 +95,15 @@ def contract_sources(*, user, customer) -> tuple[list[Opportunity], list[Quote]]
     return opportunities, quotes
 
 
+def contract_source_gaps(*, user, customer) -> dict:
+    """When a customer has no source for a contract yet: how many open opportunities and quotes
+    not approved yet (draft, waiting for approval) it has, to say what is missing."""
+    return {
+        "open_opportunities": Opportunity.objects.visible_to(user).filter(customer_id=customer.pk, stage__is_closed=False).count(),
+        "quotes_waiting": Quote.objects.visible_to(user).filter(customer_id=customer.pk, status__in=(Quote.Status.DRAFT, Quote.Status.PENDING)).count(),
+    }
+
+
 def contract_plan_rows(contract, today: date) -> list[dict]:
     """The contract's instalments with what is open, whether overdue, whether paid late."""
     rows = []

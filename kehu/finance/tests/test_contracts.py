@@ -295,3 +295,22 @@ def test_split_keeps_the_source_amount_and_dates_chosen_in_the_form(login, rep_a
     page = client.get(url, {"source": f"q{q.pk}", "signed_on": "0001-01-01", "amount": "abc", "split": "2"})
     assert [r["amount"] for r in page.context["formset"].initial] == [D("450.00"), D("450.00")]
     assert page.context["form"].initial["signed_on"] != date(1, 1, 1) and "amount" not in page.context["form"].initial
+
+
+def test_rep_is_told_why_there_is_no_source_and_where_to_make_one(login, rep_a, customer_a):
+    """Issue 10 item 19: the source list was empty and nothing said why."""
+    opportunity(customer_a, stage="proposal")
+    quote(customer_a, status=Quote.Status.PENDING)
+    body = login(rep_a).get(reverse("finance:contract-create", args=[customer_a.pk])).content.decode()
+    assert 'data-testid="no-source"' in body
+    assert "A contract is made from a won opportunity or an approved quote of this customer, and this customer has none yet." in body
+    assert "1 open opportunity" in body and "1 quote not approved yet" in body
+    assert reverse("customers:detail", args=[customer_a.pk]) + "#deals" in body
+    assert reverse("sales:quote-create", args=[customer_a.pk]) in body
+    assert reverse("sales:opportunity-create") + f"?customer={customer_a.pk}" in body
+
+
+def test_rep_with_a_won_opportunity_gets_the_form_without_the_explanation(login, rep_a, customer_a):
+    opportunity(customer_a)
+    body = login(rep_a).get(reverse("finance:contract-create", args=[customer_a.pk])).content.decode()
+    assert 'data-testid="no-source"' not in body and 'data-testid="contract-form"' in body

@@ -97,6 +97,7 @@ def contract_create_view(request, pk):
             return redirect(reverse("finance:contract-detail", args=[contract.pk]))
     return render(request, "finance/contract_form.html", {
         "nav": "contracts", "customer": customer, "form": form, "formset": formset, "contract": None,
+        "gaps": None if (opportunities or quotes) else selectors.contract_source_gaps(user=request.user, customer=customer),
         "target_amount": target_amount, "split_query": {k: v for k, v in request.GET.items() if k in CARRIED},
         "sources": {f"q{q.pk}": str(q.total) for q in quotes} | {f"o{o.pk}": str(o.amount) for o in opportunities},
     })
