@@ -24,7 +24,8 @@ from kehu.api.pagination import CappedLimitOffsetPagination
 from kehu.api.views import ERRORS, ServiceError
 from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
-from kehu.finance.errors import FinanceError
+from kehu.finance.errors import FinanceError, OverpaymentError
+from kehu.finance.permissions import can_reverse_payment
 from kehu.sales import services as sales_services
 from kehu.sales.models import Opportunity, Quote, QuoteLine, SalesOrder
 
@@ -36,6 +37,8 @@ def selling_errors():
         yield
     except sales_services.SalesError as exc:
         raise ServiceError({"detail": str(exc.message)}) from exc
+    except OverpaymentError as exc:
+        raise ServiceError({"detail": str(exc.message), "code": "overpayment", "open_amount": str(exc.details["open"])}) from exc
     except FinanceError as exc:
         raise ServiceError({"detail": str(exc.message)}) from exc
 
@@ -258,6 +261,7 @@ def may_record_payments(user) -> bool:
     list=extend_schema(summary="Payments you may see", parameters=[
         CUSTOMER_FILTER, OpenApiParameter("contract", int, description="Only the payments of this contract (its id)."),
     ]),
+    retrieve=extend_schema(responses={200: s.PaymentSerializer, 404: ERRORS[404]}, summary="A payment and how it was applied"),
     create=extend_schema(request=s.PaymentCreateSerializer, responses={201: s.PaymentSerializer, **ERRORS},
                          summary="Record a payment and apply it (finance, managers, admins)"),
 )
@@ -273,7 +277,11 @@ class PaymentViewSet(ScopedReadViewSet):
         return qs.filter(contract_id=contract) if contract is not None else qs
 
     def get_serializer_class(self):
-        return s.PaymentCreateSerializer if self.action == "create" else super().get_serializer_class()
+        if self.action == "create":
+            return s.PaymentCreateSerializer
+        if self.action == "reverse":
+            return s.PaymentReverseSerializer
+        return super().get_serializer_class()
 
     def create(self, request):
         if not may_record_payments(request.user):
@@ -284,3 +292,17 @@ class PaymentViewSet(ScopedReadViewSet):
             payment = finance_services.payment_record(actor=request.user, **s.payment_arguments(serializer.validated_data))
         payment = self.scoped().get(pk=payment.pk)
         return Response(s.PaymentSerializer(payment, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PaymentReverseSerializer, responses={200: s.PaymentSerializer, **ERRORS},
+                   summary="Reverse a payment recorded in error (红冲; finance and admins, with a reason)")
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        payment = self.get_object()  # 404 for a payment the user may not see
+        if not can_reverse_payment(request.user, payment):
+            raise ApiPermissionDenied
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with selling_errors():
+            finance_services.payment_reverse(actor=request.user, payment=payment, reason=serializer.validated_data["reason"])
+        payment = self.scoped().get(pk=payment.pk)
+        return Response(s.PaymentSerializer(payment, context=self.get_serializer_context()).data)

@@ -31,6 +31,7 @@ class PaymentForm(forms.Form):
                                    help_text=_("Leave empty to fill the contract's open instalments, oldest first."))
     receivable = forms.ModelChoiceField(label=_("Receivable"), queryset=Receivable.objects.none(), required=False)
     code = forms.CharField(label=_("Code"), max_length=32, required=False, help_text=_("Leave empty for a generated code."))
+    confirm_over_open = forms.BooleanField(label=_("Record it anyway (the rest stays on account)"), required=False)
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +83,11 @@ class PaymentForm(forms.Form):
         if data.get("contract") and data.get("receivable"):
             self.add_error("receivable", _("Choose a contract or a receivable, not both."))
         return data
+
+
+class ReversalForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason for the reversal"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("For example: amount typed wrong, the bank returned the transfer, recorded twice."))
 
 
 class WriteOffForm(StyledFormMixin, forms.Form):

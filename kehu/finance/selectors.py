@@ -31,7 +31,7 @@ def payment_list(
 ) -> QuerySet:
     """The payments `user` sees, newest first; `text` matches the customer's name or code or the
     payment's code."""
-    qs = Payment.objects.visible_to(user).select_related("customer", "contract", "receivable", "receivable__order", "recorded_by")
+    qs = Payment.objects.visible_to(user).select_related("customer", "contract", "receivable", "receivable__order", "recorded_by", "reversed_by")
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if contract_id is not None:
@@ -49,8 +49,9 @@ def payment_list(
 
 
 def payment_totals(payments: QuerySet) -> list[dict]:
-    """[{currency, total, on_account}] of a payment list, one row per currency (one query)."""
-    return list(payments.order_by().values("currency").annotate(total=Sum("amount"), on_account=Sum("on_account")).order_by("currency"))
+    """[{currency, total, on_account}] of a payment list, one row per currency (one query);
+    reversed payments count in no sum."""
+    return list(payments.not_reversed().order_by().values("currency").annotate(total=Sum("amount"), on_account=Sum("on_account")).order_by("currency"))
 
 
 def customer_last_payments(*, user, customer, limit: int = 3) -> list[Payment]:

@@ -23,6 +23,8 @@ urlpatterns: list = [
     # payments
     path("customers/<int:pk>/payments/new/", payments.payment_create_view, name="payment-create"),
     path("payments/", payments.payment_list_view, name="payment-list"),
+    path("payments/<int:pk>/", payments.payment_detail_view, name="payment-detail"),
+    path("payments/<int:pk>/reverse/", payments.payment_reverse_view, name="payment-reverse"),
     # receivables, write-offs
     path("receivables/", receivables.aging_view, name="aging"),
     path("receivables/<int:pk>/", receivables.receivable_detail_view, name="receivable-detail"),

@@ -2,7 +2,7 @@
 their payment plans, sales orders, credit control, write-offs. Views, the API, the importer
 and commands all call these; each checks its own rule (kehu.finance.permissions) inside."""
 
-from kehu.finance.errors import FinanceError  # noqa: F401
+from kehu.finance.errors import FinanceError, OverpaymentError  # noqa: F401
 from kehu.finance.permissions import (  # noqa: F401
     can_record_payment,
     can_write_off,
@@ -31,5 +31,5 @@ from kehu.finance.services.orders import (  # noqa: F401
     order_url,
     receivable_due_on,
 )
-from kehu.finance.services.payments import apply_in_memory, contracts_reapply, payment_record  # noqa: F401
+from kehu.finance.services.payments import apply_in_memory, contracts_reapply, payment_record, payment_reverse  # noqa: F401
 from kehu.finance.services.writeoffs import writeoff_record  # noqa: F401

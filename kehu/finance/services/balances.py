@@ -26,3 +26,11 @@ def receivable_decrement(receivable_id: int, amount: Decimal, *, written_off: bo
     if written_off:
         changes["written_off"] = _plus("written_off", cents)
     return Receivable.objects.filter(pk=receivable_id, open_amount__gte=amount).update(**changes) == 1  # amount: prepared to cents by the field
+
+
+def receivable_increment(receivable_id: int, amount: Decimal) -> bool:
+    """open_amount += amount (money taken off again: a reversed payment), guarded by
+    open_amount + amount ≤ amount − written off."""
+    cents = to_minor(amount)
+    guard = ExpressionWrapper(F("amount") - F("written_off") - Value(cents), output_field=models.BigIntegerField())
+    return Receivable.objects.filter(pk=receivable_id, open_amount__lte=guard).update(open_amount=_plus("open_amount", cents)) == 1

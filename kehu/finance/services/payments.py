@@ -29,17 +29,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.expressions import ExpressionWrapper
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.core.money import to_minor
+from kehu.core.money import format_money, to_minor
 from kehu.core.sequences import next_code
-from kehu.finance.errors import FinanceError
+from kehu.finance.errors import FinanceError, OverpaymentError
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
-from kehu.finance.permissions import can_record_payment
+from kehu.finance.permissions import can_record_payment, can_reverse_payment
 from kehu.finance.services.amounts import ZERO, clean_amount
-from kehu.finance.services.balances import receivable_decrement
+from kehu.finance.services.balances import receivable_decrement, receivable_increment
 from kehu.sales.models import Contract
 
 
@@ -54,13 +55,64 @@ def _target_label(target, contract=None) -> str:
     return f"receivable:{target.pk}"
 
 
+def _instalment_targets(locked: list[Instalment], seq: int | None) -> list[Instalment]:
+    """What a payment naming `seq` (or only its contract) fills: that instalment, else the open
+    ones by due date, oldest first (§5.0)."""
+    if seq is not None:
+        return [i for i in locked if i.seq == seq]
+    return sorted((i for i in locked if i.applied < i.amount), key=_open_order)
+
+
+def _fill_instalments(targets: list[Instalment], amount: Decimal, paid_on: date) -> tuple[list[tuple[Instalment, Decimal]], Decimal]:
+    """Apply `amount` to `targets` (locked rows, in order) with guarded UPDATEs; the rows' `applied`
+    is kept in step. Returns ([(instalment, amount taken)], what is left)."""
+    taken, remaining = [], amount
+    for instalment in targets:
+        if remaining <= 0:
+            break
+        take = min(remaining, instalment.amount - instalment.applied)
+        if take <= 0:
+            continue
+        cents = to_minor(take)
+        changes = {"applied": ExpressionWrapper(F("applied") + Value(cents), output_field=models.BigIntegerField())}
+        full = instalment.applied + take == instalment.amount
+        if full:
+            changes["paid_in_full_on"] = paid_on
+        updated = Instalment.objects.filter(
+            pk=instalment.pk, applied__lte=ExpressionWrapper(F("amount") - Value(cents), output_field=models.BigIntegerField()),
+        ).update(**changes)
+        if updated != 1:  # cannot happen under the row lock; never apply more than is open
+            raise FinanceError(_("The instalment changed while the payment was applied; try again."))
+        instalment.applied += take
+        if full:
+            instalment.paid_in_full_on = paid_on
+        taken.append((instalment, take))
+        remaining -= take
+    return taken, remaining
+
+
+def _refuse_overpayment(*, amount: Decimal, open_amount: Decimal, currency: str, target: str) -> None:
+    raise OverpaymentError(
+        _("%(amount)s is more than the %(open)s open on %(target)s; %(rest)s would stay on account.") % {
+            "amount": format_money(amount, currency), "open": format_money(open_amount, currency), "target": target,
+            "rest": format_money(amount - open_amount, currency)},
+        open=open_amount, amount=amount, currency=currency, target=target,
+    )
+
+
 def payment_record(
     *, actor, customer, amount, paid_on: date, contract=None, seq: int | None = None, code: str | None = None, receivable=None,
+    allow_overpayment: bool = False,
 ) -> Payment:
     """Record a payment of `customer` and apply it (§5.0); returns the Payment with its allocations.
 
     `receivable` (instead of a contract): the payment goes to that receivable of the customer,
-    at most its open amount; the rest stays on account."""
+    at most its open amount; the rest stays on account.
+
+    A payment that names an instalment, a contract or a receivable and is more than is open on
+    it is refused with `OverpaymentError` (naming the open amount) unless `allow_overpayment`:
+    a typo (999,999 for 56,833.33) must not silently leave most of it on account. A payment
+    naming nothing is money on account by intent and is never asked about."""
     if not can_record_payment(actor, customer):
         raise PermissionDenied
     amount = clean_amount(amount, _("The amount must be a positive number of at most 2 decimals."))
@@ -86,33 +138,20 @@ def payment_record(
             # and never deadlock.
             Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
             locked = list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
-            if seq is not None:
-                targets = [i for i in locked if i.seq == seq]
-                if not targets:
-                    raise FinanceError(_("Contract %(code)s has no instalment %(seq)s.") % {"code": contract.code, "seq": seq})
-            else:
-                targets = sorted((i for i in locked if i.applied < i.amount), key=_open_order)
-            for instalment in targets:
-                if remaining <= 0:
-                    break
-                take = min(remaining, instalment.amount - instalment.applied)
-                if take <= 0:
-                    continue
-                full = instalment.applied + take == instalment.amount
-                cents = to_minor(take)
-                changes = {"applied": ExpressionWrapper(F("applied") + Value(cents), output_field=models.BigIntegerField())}
-                if full:
-                    changes["paid_in_full_on"] = paid_on
-                updated = Instalment.objects.filter(
-                    pk=instalment.pk, applied__lte=ExpressionWrapper(F("amount") - Value(cents), output_field=models.BigIntegerField()),
-                ).update(**changes)
-                if updated != 1:  # cannot happen under the row lock; never apply more than is open
-                    raise FinanceError(_("The instalment changed while the payment was applied; try again."))
-                allocations.append((instalment, take))
-                remaining -= take
+            targets = _instalment_targets(locked, seq)
+            if seq is not None and not targets:
+                raise FinanceError(_("Contract %(code)s has no instalment %(seq)s.") % {"code": contract.code, "seq": seq})
+            open_amount = sum((i.amount - i.applied for i in targets), ZERO)
+            if amount > open_amount and not allow_overpayment:
+                _refuse_overpayment(amount=amount, open_amount=open_amount, currency=contract.currency,
+                                    target=f"{contract.code} #{seq}" if seq is not None else contract.code)
+            allocations, remaining = _fill_instalments(targets, amount, paid_on)
         receivable_take = ZERO
         if receivable is not None:
-            locked_receivable = Receivable.objects.select_for_update().get(pk=receivable.pk)
+            locked_receivable = Receivable.objects.select_for_update().select_related("order").get(pk=receivable.pk)
+            if amount > locked_receivable.open_amount and not allow_overpayment:
+                _refuse_overpayment(amount=amount, open_amount=locked_receivable.open_amount, currency=locked_receivable.currency,
+                                    target=locked_receivable.order.code if locked_receivable.order_id else f"#{locked_receivable.pk}")
             receivable_take = min(remaining, locked_receivable.open_amount)
             if receivable_take > 0:
                 if not receivable_decrement(locked_receivable.pk, receivable_take):
@@ -145,6 +184,121 @@ def payment_record(
 
         customer_lifecycle_refresh(customer_ids=[customer.pk])
     return payment
+
+
+def payment_reverse(*, actor, payment, reason: str) -> Payment:
+    """Reverse a payment recorded in error (红冲): finance and admins, with a reason.
+
+    The payment stays, marked reversed (who, when, why) and audited; it applies to nothing any
+    more and counts in no sum. What it paid comes off the instalments and the receivable it was
+    applied to, and then the money the customer's other payments keep on account for that
+    contract (or receivable) is applied again, as payment allocation works (§5.0: a payment
+    naming an instalment fills only that one, one naming its contract the open instalments
+    oldest first), oldest payment first. Signed / qualified signed are derived again — a customer
+    whom the facts had made signed and who is no longer signed goes back to the stage they had
+    before (`lifecycle.customer_lifecycle_unsign`) — and commission, which is computed from the
+    allocations, follows by itself.
+
+    Locks in the order of `payment_record`: the contract row, its instalments, the receivable,
+    then the payment row, which is decided on under its lock (two reversals at once: one
+    happens, the other is refused)."""
+    if not can_reverse_payment(actor, payment):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise FinanceError(_("Say why the payment is reversed."))
+    from kehu.finance.lifecycle import customer_lifecycle_refresh, customer_lifecycle_unsign, customer_signed_status
+
+    with transaction.atomic():
+        locked_instalments: list[Instalment] = []
+        if payment.contract_id:
+            Contract.objects.select_for_update().only("pk").get(pk=payment.contract_id)
+            locked_instalments = list(Instalment.objects.select_for_update().filter(contract_id=payment.contract_id).order_by("seq"))
+        locked_receivable = Receivable.objects.select_for_update().get(pk=payment.receivable_id) if payment.receivable_id else None
+        locked = Payment.objects.select_for_update(of=("self",)).select_related("customer", "contract").get(pk=payment.pk)
+        if locked.reversed_at is not None:
+            raise FinanceError(_("Payment %(code)s was reversed already.") % {"code": locked.code})
+        was_signed = customer_signed_status(customer_ids=[locked.customer_id])[locked.customer_id].is_signed
+        allocations = list(PaymentAllocation.objects.filter(payment_id=locked.pk).order_by("pk"))
+        taken_off = {}
+        by_id = {i.pk: i for i in locked_instalments}
+        for a in allocations:
+            if a.instalment_id:
+                instalment = by_id[a.instalment_id]
+                updated = Instalment.objects.filter(pk=instalment.pk, applied__gte=a.amount).update(
+                    applied=ExpressionWrapper(F("applied") - Value(to_minor(a.amount)), output_field=models.BigIntegerField()),
+                    paid_in_full_on=None,
+                )
+                if updated != 1:  # cannot happen under the row lock: an allocation is part of what was applied
+                    raise FinanceError(_("The instalment changed while the payment was reversed; try again."))
+                instalment.applied -= a.amount
+                instalment.paid_in_full_on = None
+                taken_off[_target_label(instalment, locked.contract)] = str(a.amount)
+            else:
+                if not receivable_increment(a.receivable_id, a.amount):
+                    raise FinanceError(_("The receivable changed while the payment was reversed; try again."))
+                locked_receivable.open_amount += a.amount
+                taken_off[_target_label(locked_receivable)] = str(a.amount)
+        PaymentAllocation.objects.filter(payment_id=locked.pk).delete()
+        before_on_account = locked.on_account
+        locked.reversed_at, locked.reversed_by, locked.reversal_reason, locked.on_account = timezone.now(), actor, reason, ZERO
+        locked.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "on_account", "updated_at"])
+        reapplied = _reapply_on_account(payment=locked, instalments=locked_instalments, receivable=locked_receivable)
+        audit_record(
+            actor=actor, verb=AuditEvent.Verb.UPDATE, obj=locked, customer=locked.customer, note=reason,
+            changes={
+                "reversed": [False, True], "applied": [taken_off, {}], "on_account": [str(before_on_account), "0.00"],
+                "reapplied": [None, reapplied] if reapplied else [None, {}],
+            },
+        )
+        customer_lifecycle_refresh(customer_ids=[locked.customer_id], actor=actor)
+        if was_signed:
+            customer_lifecycle_unsign(customer_ids=[locked.customer_id], actor=actor)
+    return locked
+
+
+def _reapply_on_account(*, payment, instalments: list[Instalment], receivable) -> dict:
+    """After `payment` was taken off: apply again what the other (not reversed) payments of the
+    same contract or receivable keep on account, oldest payment first. Returns {payment code:
+    {target: amount}} of what moved."""
+    moved = {}
+    if payment.contract_id:
+        others = list(Payment.objects.not_reversed().filter(contract_id=payment.contract_id, on_account__gt=0)
+                      .exclude(pk=payment.pk).order_by("paid_on", "code"))
+        for other in others:
+            targets = _instalment_targets(instalments, other.seq)
+            taken, remaining = _fill_instalments(targets, other.on_account, other.paid_on)
+            if not taken:
+                continue
+            _move_from_account(other, remaining, [PaymentAllocation(payment=other, instalment=i, amount=a) for i, a in taken])
+            moved[other.code] = {_target_label(i, payment.contract): str(a) for i, a in taken}
+    if receivable is not None:
+        others = list(Payment.objects.not_reversed().filter(receivable_id=receivable.pk, on_account__gt=0)
+                      .exclude(pk=payment.pk).order_by("paid_on", "code"))
+        for other in others:
+            take = min(other.on_account, receivable.open_amount)
+            if take <= 0:
+                break
+            if not receivable_decrement(receivable.pk, take):
+                raise FinanceError(_("The receivable changed while the payment was applied; try again."))
+            receivable.open_amount -= take
+            _move_from_account(other, other.on_account - take, [PaymentAllocation(payment=other, receivable_id=receivable.pk, amount=take)])
+            moved[other.code] = {_target_label(receivable): str(take)}
+    return moved
+
+
+def _move_from_account(payment, remaining: Decimal, allocations: list[PaymentAllocation]) -> None:
+    """`payment` now keeps `remaining` on account; the rest went to `allocations` (added to the
+    payment's allocations of the same target where it has one)."""
+    for new in allocations:
+        existing = PaymentAllocation.objects.filter(payment_id=payment.pk, instalment_id=new.instalment_id, receivable_id=new.receivable_id).first()
+        if existing is not None:
+            PaymentAllocation.objects.filter(pk=existing.pk).update(
+                amount=ExpressionWrapper(F("amount") + Value(to_minor(new.amount)), output_field=models.BigIntegerField()))
+        else:
+            new.save()
+    Payment.objects.filter(pk=payment.pk).update(on_account=remaining)
+    payment.on_account = remaining
 
 
 def apply_in_memory(instalments: list[dict], payments: list[dict]) -> tuple[dict, list[tuple[int, int, Decimal]], dict]:
@@ -193,7 +347,7 @@ def contracts_reapply(*, contract_ids) -> None:
             instalment_objs[obj.pk] = obj
         pay_by_contract = defaultdict(list)
         payment_objs = {}
-        for obj in Payment.objects.filter(contract_id__in=contract_ids):
+        for obj in Payment.objects.not_reversed().filter(contract_id__in=contract_ids):
             pay_by_contract[obj.contract_id].append({"id": obj.pk, "seq": obj.seq, "paid_on": obj.paid_on, "amount": obj.amount, "code": obj.code})
             payment_objs[obj.pk] = obj
         PaymentAllocation.objects.filter(payment_id__in=list(payment_objs)).delete()

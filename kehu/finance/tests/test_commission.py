@@ -62,7 +62,7 @@ def test_finance_only_payments_dated_in_the_period_count(finance, rep_a, custome
 
 def test_finance_on_account_money_earns_nothing(finance, rep_a, customer_a, rate_3):
     contract = contract_of(customer_a, rep_a, amount="100.00", finance=finance)
-    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("250.00"), paid_on=date(2026, 5, 2))  # 150 on account
+    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("250.00"), paid_on=date(2026, 5, 2), allow_overpayment=True)  # 150 on account
     payment_record(actor=finance, customer=customer_a, amount=D("999.00"), paid_on=date(2026, 5, 3))  # all on account
     per_rep, lines = commission_report(user=finance, date_from=MAY[0], date_to=MAY[1])
     assert [(l.collected, l.commission) for l in lines] == [(D("100.00"), D("3.00"))]

@@ -35,7 +35,8 @@ def test_finance_records_a_payment_to_a_receivable_and_sees_how_it_was_applied(c
     client = _login_en(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert f'value="{r.pk}" selected' in client.get(url, {"receivable": r.pk}).content.decode()
-    response = client.post(url, {"amount": "500.00", "paid_on": "2026-05-02", "receivable": r.pk, "code": "PX1"}, follow=True)
+    response = client.post(url, {"amount": "500.00", "paid_on": "2026-05-02", "receivable": r.pk, "code": "PX1", "confirm_over_open": "on"},
+                           follow=True)
     body = response.content.decode()
     assert "Payment PX1 recorded." in body and 'data-testid="payment-applied"' in body
     assert 'data-testid="on-account">¥200.00' in body
