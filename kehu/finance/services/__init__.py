@@ -14,6 +14,8 @@ from kehu.finance.services.contracts import (  # noqa: F401
     contract_plan_set,
     next_contract_code,
     plan_rows,
+    plan_seen_values,
+    plan_text,
     split_evenly,
 )
 from kehu.finance.services.credit import CreditReason, CreditUse, credit_check, credit_use, reason_text  # noqa: F401

@@ -16,6 +16,7 @@ Changing the plan later is `contract_plan_set`, with its own rule (`can_edit_pla
 admins, managers of the owner's team); it re-applies the payments recorded on the contract.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -24,6 +25,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record
+from kehu.core.forms import check_not_stale
+from kehu.core.money import format_money
 from kehu.core.models import AuditEvent
 from kehu.core.sequences import next_code
 from kehu.finance.errors import FinanceError
@@ -151,12 +154,32 @@ def contract_create(
     return contract
 
 
-def contract_plan_set(*, actor, contract, instalments) -> list[Instalment]:
+PLAN_FIELD = "payment_plan"
+
+
+def plan_text(instalments, currency: str) -> str:
+    """A plan as a person reads it and as the stale-edit guard compares it:
+    "#1 2026-04-01 ¥400.00 · #2 2026-05-01 ¥600.00" (what was received is not part of it)."""
+    return " · ".join(f"#{i.seq} {i.due_on.isoformat()} {format_money(i.amount, currency)}" for i in sorted(instalments, key=lambda i: i.seq))
+
+
+def plan_seen_values(contract) -> dict:
+    """What a plan form was opened with (`kehu.core.forms.seen_sign` signs it into the form)."""
+    return {PLAN_FIELD: plan_text(Instalment.objects.filter(contract_id=contract.pk), contract.currency)}
+
+
+@dataclass
+class _PlanNow:
+    payment_plan: str
+
+
+def contract_plan_set(*, actor, contract, instalments, seen: dict | None = None) -> list[Instalment]:
     """Replace the payment plan of `contract` with `instalments` = [(seq, due_on, amount)].
 
     The rules of `plan_rows` (the amounts add up exactly to the contract's amount). Payments
     already recorded on the contract are applied again to the new plan (§5.0, in payment date
-    order)."""
+    order). `seen` (from a form, `plan_seen_values` when it was opened): when the plan was
+    changed meanwhile, StaleEdit names the plan as it is now and nothing is written."""
     if not can_edit_plan(actor, contract):
         raise PermissionDenied
     rows = plan_rows(instalments, contract.amount)
@@ -164,7 +187,8 @@ def contract_plan_set(*, actor, contract, instalments) -> list[Instalment]:
         # The contract row, then its instalments: the same order as `payment_record`, so a payment
         # being applied and a plan change wait for each other.
         Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
-        list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
+        current = list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
+        check_not_stale(_PlanNow(payment_plan=plan_text(current, contract.currency)), seen, labels={PLAN_FIELD: _("Payment plan")})
         PaymentAllocation.objects.filter(instalment__contract_id=contract.pk).delete()
         Instalment.objects.filter(contract_id=contract.pk).delete()
         created = Instalment.objects.bulk_create([Instalment(contract_id=contract.pk, seq=s, due_on=d, amount=a) for s, d, a in rows])

@@ -314,3 +314,45 @@ def test_rep_with_a_won_opportunity_gets_the_form_without_the_explanation(login,
     opportunity(customer_a)
     body = login(rep_a).get(reverse("finance:contract-create", args=[customer_a.pk])).content.decode()
     assert 'data-testid="no-source"' not in body and 'data-testid="contract-form"' in body
+
+
+def _seen_token(body: str) -> str:
+    import re
+
+    match = re.search(r'name="seen" value="([^"]+)"', body)
+    assert match, "the plan form carries the plan it was opened with"
+    return match.group(1)
+
+
+def test_finance_saving_a_plan_someone_changed_meanwhile_is_refused_with_what_changed(login, rep_a, finance, manager_a, customer_a):
+    """Issue 10 item 6: two people change one contract's plan; the older form must not silently win."""
+    contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
+    url = reverse("finance:contract-plan", args=[contract.pk])
+    client = login(finance)
+    seen = _seen_token(client.get(url).content.decode())
+    contract_plan_set(actor=manager_a, contract=contract, instalments=[(1, date(2026, 4, 1), D("400.00")), (2, date(2026, 5, 1), D("600.00"))])
+    data = {"plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0", "plan-MIN_NUM_FORMS": "1", "plan-MAX_NUM_FORMS": "60",
+            "plan-0-due_on": "2026-06-01", "plan-0-amount": "1000.00", "seen": seen}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Somebody else changed this record after you opened it." in body
+    assert "#1 2026-04-01 ¥400.00" in body and "#2 2026-05-01 ¥600.00" in body  # what the plan is now
+    assert 'value="2026-06-01"' in body  # the user's input is kept
+    assert list(Instalment.objects.filter(contract=contract).values_list("amount", flat=True)) == [D("400.00"), D("600.00")]
+    response = client.post(url, {**data, "seen": _seen_token(body)})  # saving again, having seen the change
+    assert response.status_code == 302
+    assert list(Instalment.objects.filter(contract=contract).values_list("amount", flat=True)) == [D("1000.00")]
+
+
+def test_a_payment_recorded_meanwhile_does_not_make_the_plan_form_stale(login, rep_a, finance, customer_a):
+    from kehu.finance.services import payment_record
+
+    contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
+    url = reverse("finance:contract-plan", args=[contract.pk])
+    client = login(finance)
+    seen = _seen_token(client.get(url).content.decode())
+    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("10.00"), paid_on=date(2026, 3, 2))
+    data = {"plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0", "plan-MIN_NUM_FORMS": "1", "plan-MAX_NUM_FORMS": "60",
+            "plan-0-due_on": "2026-06-01", "plan-0-amount": "1000.00", "seen": seen}
+    assert client.post(url, data).status_code == 302

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.dates import add_months, parse_date_param
+from kehu.core.errors import StaleEdit
+from kehu.core.forms import seen_load, seen_sign
 from kehu.core.money import CURRENCIES, MONEY_MAX
 from kehu.core.views import get_visible_or_404, refuse
 from kehu.customers.selectors import customer_get_visible_or_404
@@ -130,18 +132,24 @@ def contract_plan_view(request, pk):
     if request.method == "GET" and count:
         current = _split_initial(contract.amount, count, current[0]["due_on"] if current else contract.signed_on)
     formset = InstalmentFormSet(request.POST or None, prefix="plan", initial=current if request.method == "GET" else None)
-    error = ""
+    errors = []
+    # The plan as this form was opened with it (stale-edit guard): kept from the form on a POST.
+    seen_token = request.POST.get("seen", "") if request.method == "POST" else seen_sign(services.plan_seen_values(contract))
     if request.method == "POST" and formset.is_valid():
         try:
-            services.contract_plan_set(actor=request.user, contract=contract, instalments=formset.instalments())
+            services.contract_plan_set(actor=request.user, contract=contract, instalments=formset.instalments(), seen=seen_load(seen_token))
+        except StaleEdit as exc:
+            errors = [exc.message] + [_("%(field)s: “%(before)s” → “%(now)s”") % {"field": label, "before": before, "now": now}
+                                      for label, before, now in exc.changes]
+            seen_token = seen_sign(services.plan_seen_values(contract))  # saving again overwrites knowingly
         except FinanceError as exc:
-            error = str(exc)
+            errors = [str(exc)]
         except PermissionDenied:
             return refuse(request, _("Payment plans are changed by finance or the owner's manager."), "finance:contract-detail", pk=contract.pk)
         else:
             messages.success(request, _("Payment plan of %(code)s saved.") % {"code": contract.code})
             return redirect("finance:contract-detail", pk=contract.pk)
     return render(request, "finance/contract_plan.html", {
-        "nav": "contracts", "contract": contract, "customer": contract.customer, "formset": formset, "error": error,
-        "target_amount": contract.amount,
+        "nav": "contracts", "contract": contract, "customer": contract.customer, "formset": formset, "errors": errors,
+        "target_amount": contract.amount, "seen": seen_token,
     })
