@@ -144,7 +144,7 @@ def payment_record(
             open_amount = sum((i.amount - i.applied for i in targets), ZERO)
             if amount > open_amount and not allow_overpayment:
                 _refuse_overpayment(amount=amount, open_amount=open_amount, currency=contract.currency,
-                                    target=f"{contract.code} #{seq}" if seq is not None else contract.code)
+                                    target=_("%(contract)s #%(seq)s") % {"contract": contract.code, "seq": seq} if seq is not None else contract.code)
             allocations, remaining = _fill_instalments(targets, amount, paid_on)
         receivable_take = ZERO
         if receivable is not None:
