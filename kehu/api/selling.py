@@ -25,7 +25,7 @@ from kehu.api.views import ERRORS, ServiceError
 from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
 from kehu.finance.errors import FinanceError, OverpaymentError
-from kehu.finance.permissions import can_reverse_payment
+from kehu.finance.permissions import can_record_any_payment, can_reverse_payment
 from kehu.sales import services as sales_services
 from kehu.sales.models import Opportunity, Quote, QuoteLine, SalesOrder
 
@@ -252,11 +252,6 @@ class ReceivableViewSet(ScopedReadViewSet):
 
 # --- payments ------------------------------------------------------------------------------------
 
-def may_record_payments(user) -> bool:
-    """Finance, administrators and managers record payments; reps never (DOMAIN.md §4)."""
-    return bool(user.is_authenticated and user.is_active and (user.is_finance or user.is_admin_role or user.is_manager))
-
-
 @extend_schema_view(
     list=extend_schema(summary="Payments you may see", parameters=[
         CUSTOMER_FILTER, OpenApiParameter("contract", int, description="Only the payments of this contract (its id)."),
@@ -284,7 +279,7 @@ class PaymentViewSet(ScopedReadViewSet):
         return super().get_serializer_class()
 
     def create(self, request):
-        if not may_record_payments(request.user):
+        if not can_record_any_payment(request.user):
             raise ApiPermissionDenied
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -42,6 +42,13 @@ def can_record_payment(user, customer) -> bool:
     return can_edit_credit(user, customer)
 
 
+def can_record_any_payment(user) -> bool:
+    """Whether the user records payments at all (finance, administrators, managers; reps never):
+    the API refuses a rep's payment with 403 before reading it; `can_record_payment` then decides
+    for the customer."""
+    return _active(user) and (user.is_finance or user.is_admin_role or user.is_manager)
+
+
 def can_reverse_payment(user, payment) -> bool:
     """Reversing a payment (红冲) takes money off the books: finance and administrators only,
     like a write-off (not managers, not reps)."""
