@@ -26,10 +26,12 @@ from kehu.api.pagination import CappedLimitOffsetPagination
 from kehu.api.serializers import ServiceErrorSerializer
 from kehu.api.views import ERRORS, ServiceError
 from kehu.core.errors import StaleEdit
+from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
-from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
+from kehu.finance.errors import FinanceError, OverpaymentError
+from kehu.finance.permissions import can_record_any_payment, can_reverse_payment
 from kehu.sales import services as sales_services
-from kehu.sales.models import Contract, Opportunity, OrderLine, Quote, QuoteLine, SalesOrder
+from kehu.sales.models import Opportunity, Quote, QuoteLine, SalesOrder
 
 
 class PreconditionFailed(APIException):
@@ -59,8 +61,10 @@ def selling_errors():
         raise PreconditionFailed(str(exc.message)) from exc
     except sales_services.SalesError as exc:
         raise ServiceError({"detail": str(exc.message)}) from exc
-    except finance_services.FinanceError as exc:
-        raise ServiceError({"detail": str(exc)}) from exc
+    except OverpaymentError as exc:
+        raise ServiceError({"detail": str(exc.message), "code": "overpayment", "open_amount": str(exc.details["open"])}) from exc
+    except FinanceError as exc:
+        raise ServiceError({"detail": str(exc.message)}) from exc
 
 
 MAX_ID = 2**63 - 1  # the largest id the database holds
@@ -256,8 +260,7 @@ class ContractViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ContractSerializer
 
     def scoped(self):
-        instalments = Prefetch("instalments", queryset=Instalment.objects.order_by("seq"))
-        return Contract.objects.visible_to(self.request.user).select_related("customer", "owner").prefetch_related(instalments)
+        return finance_selectors.contract_list(user=self.request.user, with_plan=True).order_by("-signed_on", "-id")
 
 
 @extend_schema_view(
@@ -268,8 +271,7 @@ class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
     list_serializer = detail_serializer = s.OrderSerializer
 
     def scoped(self):
-        lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id"))
-        return SalesOrder.objects.visible_to(self.request.user).select_related("customer", "owner", "contract").prefetch_related(lines)
+        return finance_selectors.order_list(user=self.request.user, with_lines=True)
 
 
 @extend_schema_view(
@@ -282,7 +284,7 @@ class ReceivableViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ReceivableSerializer
 
     def scoped(self):
-        return Receivable.objects.visible_to(self.request.user).select_related("customer", "order")
+        return finance_selectors.receivable_list(user=self.request.user).order_by("due_on", "id")
 
     def filtered(self, qs):
         qs = super().filtered(qs)
@@ -291,15 +293,11 @@ class ReceivableViewSet(ScopedReadViewSet):
 
 # --- payments ------------------------------------------------------------------------------------
 
-def may_record_payments(user) -> bool:
-    """Finance, administrators and managers record payments; reps never (DOMAIN.md §4)."""
-    return bool(user.is_authenticated and user.is_active and (user.is_finance or user.is_admin_role or user.is_manager))
-
-
 @extend_schema_view(
     list=extend_schema(summary="Payments you may see", parameters=[
         CUSTOMER_FILTER, OpenApiParameter("contract", int, description="Only the payments of this contract (its id)."),
     ]),
+    retrieve=extend_schema(responses={200: s.PaymentSerializer, 404: ERRORS[404]}, summary="A payment and how it was applied"),
     create=extend_schema(request=s.PaymentCreateSerializer, responses={201: s.PaymentSerializer, **ERRORS},
                          summary="Record a payment and apply it (finance, managers, admins)"),
 )
@@ -307,12 +305,7 @@ class PaymentViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.PaymentSerializer
 
     def scoped(self):
-        allocations = Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("instalment").order_by("id"))
-        return (
-            Payment.objects.visible_to(self.request.user)
-            .select_related("customer", "contract", "recorded_by")
-            .prefetch_related(allocations)
-        )
+        return finance_selectors.payment_list(user=self.request.user, with_allocations=True)
 
     def filtered(self, qs):
         qs = super().filtered(qs)
@@ -320,10 +313,14 @@ class PaymentViewSet(ScopedReadViewSet):
         return qs.filter(contract_id=contract) if contract is not None else qs
 
     def get_serializer_class(self):
-        return s.PaymentCreateSerializer if self.action == "create" else super().get_serializer_class()
+        if self.action == "create":
+            return s.PaymentCreateSerializer
+        if self.action == "reverse":
+            return s.PaymentReverseSerializer
+        return super().get_serializer_class()
 
     def create(self, request):
-        if not may_record_payments(request.user):
+        if not can_record_any_payment(request.user):
             raise ApiPermissionDenied
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -331,3 +328,17 @@ class PaymentViewSet(ScopedReadViewSet):
             payment = finance_services.payment_record(actor=request.user, **s.payment_arguments(serializer.validated_data))
         payment = self.scoped().get(pk=payment.pk)
         return Response(s.PaymentSerializer(payment, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PaymentReverseSerializer, responses={200: s.PaymentSerializer, **ERRORS},
+                   summary="Reverse a payment recorded in error (红冲; finance and admins, with a reason)")
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        payment = self.get_object()  # 404 for a payment the user may not see
+        if not can_reverse_payment(request.user, payment):
+            raise ApiPermissionDenied
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with selling_errors():
+            finance_services.payment_reverse(actor=request.user, payment=payment, reason=serializer.validated_data["reason"])
+        payment = self.scoped().get(pk=payment.pk)
+        return Response(s.PaymentSerializer(payment, context=self.get_serializer_context()).data)

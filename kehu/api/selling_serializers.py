@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from kehu.api.serializers import OwnerSerializer, VisibleCustomerField, money_field
 from kehu.core.fields import MAX_DIGITS
+from kehu.core.dates import validate_date_in_range
 from kehu.core.money import CURRENCIES, quantize_cents
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, OrderLine, Product, Quote, QuoteLine, SalesOrder
@@ -233,12 +234,13 @@ class ReceivableSerializer(CustomerRefMixin, serializers.ModelSerializer):
 
 class AllocationSerializer(serializers.ModelSerializer):
     contract = serializers.IntegerField(source="instalment.contract_id", read_only=True, default=None)
+    contract_code = serializers.CharField(source="instalment.contract.code", read_only=True, default=None)
     seq = serializers.IntegerField(source="instalment.seq", read_only=True, default=None)
     amount = money_field()
 
     class Meta:
         model = PaymentAllocation
-        fields = ["contract", "seq", "receivable", "amount"]
+        fields = ["contract", "contract_code", "seq", "receivable", "amount"]
         read_only_fields = fields
 
 
@@ -248,11 +250,14 @@ class PaymentSerializer(CustomerRefMixin, serializers.ModelSerializer):
     contract_code = serializers.CharField(source="contract.code", read_only=True, default=None)
     recorded_by = OwnerSerializer(read_only=True)
     allocations = AllocationSerializer(many=True, read_only=True)
+    is_reversed = serializers.BooleanField(read_only=True, help_text=_("Reversed (红冲): on record, but applied to nothing and counted in no sum."))
+    reversed_by = OwnerSerializer(read_only=True)
 
     class Meta:
         model = Payment
         fields = ["id", "code", "customer", "customer_code", "customer_name", "contract", "contract_code", "seq",
-                  "receivable", "paid_on", "amount", "currency", "on_account", "recorded_by", "allocations", "created_at"]
+                  "receivable", "paid_on", "amount", "currency", "on_account", "recorded_by", "allocations", "created_at",
+                  "is_reversed", "reversed_at", "reversed_by", "reversal_reason"]
         read_only_fields = fields
 
 
@@ -261,17 +266,25 @@ class PaymentCreateSerializer(serializers.Serializer):
 
     customer = VisibleCustomerField()
     amount = money_field(min_value=0, help_text=_("A positive amount, at most 2 decimals."))
-    paid_on = serializers.DateField()
+    paid_on = serializers.DateField(validators=[validate_date_in_range])
     contract = VisibleContractField(required=False, allow_null=True, default=None)
     seq = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None,
                                    help_text=_("The instalment of the contract it pays; empty: the oldest open ones."))
     receivable = VisibleReceivableField(required=False, allow_null=True, default=None)
     code = serializers.CharField(required=False, allow_blank=True, max_length=32, default="",
                                  help_text=_("The bank's reference; empty: one is made up."))
+    allow_overpayment = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("Record it even when it is more than is open on the instalment, contract or receivable it names "
+                    "(the rest stays on account); without it such a payment gets 400 naming the open amount."))
+
+
+class PaymentReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the payment is reversed (红冲)."))
 
 
 def payment_arguments(validated_data: dict) -> dict:
-    args = {k: validated_data[k] for k in ("customer", "amount", "paid_on", "contract", "seq")}
+    args = {k: validated_data[k] for k in ("customer", "amount", "paid_on", "contract", "seq", "allow_overpayment")}
     args["code"] = validated_data.get("code") or None
     if validated_data.get("receivable") is not None:
         args["receivable"] = validated_data["receivable"]

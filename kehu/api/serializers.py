@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kehu.accounts.models import User
-from kehu.core.fields import MAX_DIGITS, MoneyField
+from kehu.core.fields import MAX_DIGITS, MoneyField, validate_money_bound
 from kehu.core.money import CURRENCIES
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
 from kehu.customers.selectors import mask
@@ -26,7 +26,9 @@ def _user(serializer_field) -> User:
 
 
 def money_field(**kwargs) -> serializers.DecimalField:
-    """An amount as an exact decimal string ("12345.60"), never a float."""
+    """An amount as an exact decimal string ("12345.60"), never a float; at most MONEY_MAX
+    (`validate_money_bound`, the check every money input uses)."""
+    kwargs.setdefault("validators", [validate_money_bound])
     return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=2, coerce_to_string=True, **kwargs)
 
 

@@ -40,6 +40,8 @@ urlpatterns = [
     path("receivables/", ReceivableViewSet.as_view(READ[0]), name="receivable-list"),
     path("receivables/<int:pk>/", ReceivableViewSet.as_view(READ[1]), name="receivable-detail"),
     path("payments/", PaymentViewSet.as_view({"get": "list", "post": "create"}), name="payment-list"),
+    path("payments/<int:pk>/", PaymentViewSet.as_view(READ[1]), name="payment-detail"),
+    path("payments/<int:pk>/reverse/", PaymentViewSet.as_view({"post": "reverse"}), name="payment-reverse"),
     # The schema, like everything under /api/, is for signed-in users.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
 ]

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.money import MoneyError, to_decimal
+from kehu.core.money import MONEY_MAX, MoneyError, to_decimal, within_money_bound
 from kehu.core.text import TextError, ascii_number
 
 MAX_DIGITS = 18
@@ -28,6 +28,33 @@ class DecimalFormField(forms.DecimalField):
             except TextError:
                 raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         return super().to_python(value)
+
+
+def money_bound_message() -> str:
+    return _("Enter an amount of at most %(max)s.") % {"max": f"{MONEY_MAX:,}"}
+
+
+def validate_money_bound(value) -> None:
+    """Refuse an amount above MONEY_MAX (or below −MONEY_MAX): every sum of amounts must fit
+    (kehu.core.money). Forms, the API and model validation use this one check."""
+    if value is None:
+        return
+    try:
+        amount = to_decimal(value)
+    except MoneyError:
+        return  # not a number: the field's own validation says so
+    if not within_money_bound(amount):
+        raise ValidationError(money_bound_message(), code="money_max")
+
+
+class MoneyFormField(DecimalFormField):
+    """An amount of money a user types: at most 2 decimals and at most MONEY_MAX."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", None)  # the bound below says what is too large, clearly
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+        self.validators.append(validate_money_bound)
 
 
 class _ScaledDecimalField(models.BigIntegerField):
@@ -74,10 +101,17 @@ class _ScaledDecimalField(models.BigIntegerField):
 
 
 class MoneyField(_ScaledDecimalField):
-    """An amount of money: integer cents in the database, Decimal in Python."""
+    """An amount of money: integer cents in the database, Decimal in Python; at most MONEY_MAX
+    in any form or serializer made from it."""
 
     description = _("Amount of money (exact, to the cent)")
     places = 2
+    default_validators = [validate_money_bound]
+
+    def formfield(self, **kwargs):
+        defaults = {"form_class": MoneyFormField, "max_digits": None, "decimal_places": self.places}
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)
 
 
 class UnitPriceField(_ScaledDecimalField):

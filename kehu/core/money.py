@@ -8,6 +8,14 @@ CENT = Decimal("0.01")
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ["CNY", "USD", "EUR", "HKD", "JPY"]
 
+# The largest amount one money field holds, in any currency (docs/rules.md, "Largest amount").
+# Kehu adds amounts up in SQL as 64-bit integers of cents (at most 9,223,372,036,854,775,807):
+# with each amount below 10**10 (10**12 cents), more than 9.2 million amounts at the very
+# maximum still add up without overflow, so no list, report or export sum can overflow.
+# Every money input (forms through `kehu.core.fields.MoneyFormField`, the API's `money_field`,
+# the importer's `parse_money`, the finance services) refuses a larger one.
+MONEY_MAX = Decimal("9999999999.99")
+
 
 class MoneyError(ValueError):
     """A value that is not an exact decimal amount."""
@@ -33,6 +41,11 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise MoneyError(value)
     return result
+
+
+def within_money_bound(value: Decimal) -> bool:
+    """|value| ≤ MONEY_MAX: an amount every sum Kehu computes can hold."""
+    return -MONEY_MAX <= value <= MONEY_MAX
 
 
 def quantize_cents(value: object) -> Decimal:

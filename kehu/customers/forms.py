@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import permissions
 from kehu.core.dates import validate_date_in_range
+from kehu.core.fields import MoneyFormField
 from kehu.core.forms import SeenFormMixin, StyledFormMixin, seen_sign, seen_values, style_form
 from kehu.core.money import CURRENCIES
 from kehu.core.text import CleanCharField
@@ -155,7 +156,7 @@ class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     )
     influence = forms.TypedChoiceField(label=_("Industry influence (1–5)"), choices=ONE_TO_FIVE, coerce=int, empty_value=None, required=False)
     reputation = forms.TypedChoiceField(label=_("Reputation (1–5)"), choices=ONE_TO_FIVE, coerce=int, empty_value=None, required=False)
-    credit_limit = forms.DecimalField(label=_("Credit limit"), max_digits=18, decimal_places=2, min_value=0, required=False)
+    credit_limit = MoneyFormField(label=_("Credit limit"), min_value=0, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=[])
     allow_duplicate = forms.BooleanField(
@@ -333,7 +334,7 @@ class CreditForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
     """What finance may change on a customer it cannot edit otherwise: the credit fields and
     the data card's fund status and payment attitude."""
 
-    credit_limit = forms.DecimalField(label=_("Credit limit"), max_digits=18, decimal_places=2, min_value=0, required=False)
+    credit_limit = MoneyFormField(label=_("Credit limit"), min_value=0, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
 
     class Meta:

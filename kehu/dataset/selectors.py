@@ -173,7 +173,8 @@ def export_instalments(*, user) -> Iterator[list[str]]:
 def export_payments(*, user) -> Iterator[list[str]]:
     from kehu.finance.models import Payment
 
-    rows = _scoped(Payment, user).order_by("code").values_list("code", "customer__code", "contract__code", "seq", "paid_on", "amount")
+    rows = (_scoped(Payment, user).filter(reversed_at__isnull=True).order_by("code")  # a reversed payment (红冲) counts nowhere
+            .values_list("code", "customer__code", "contract__code", "seq", "paid_on", "amount"))
     for code, customer, contract, seq, paid_on, amount in rows.iterator(chunk_size=CHUNK):
         yield [code, customer, contract or "", "" if seq is None else str(seq), paid_on.isoformat(), format_amount(amount)]
 

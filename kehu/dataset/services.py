@@ -192,10 +192,10 @@ def _demo_selling() -> None:
     from kehu.accounts.models import User
     from kehu.customers.models import Customer, QualificationItem
     from kehu.customers.qualification import qualification_check
-    from kehu.finance.orders import order_confirm, order_create, order_ship
+    from kehu.finance.services import order_confirm, order_create, order_ship
     from kehu.finance.services import payment_record
     from kehu.sales.models import Product, Quote
-    from kehu.sales.quotes import quote_create, quote_submit
+    from kehu.sales.services import quote_create, quote_submit
 
     if Quote.objects.exists():
         return

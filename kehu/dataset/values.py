@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.money import MoneyError, to_decimal
+from kehu.core.money import MoneyError, to_decimal, within_money_bound
 
 # A cell whose text starts with one of these is a formula to a spreadsheet: exports put an
 # apostrophe in front (OWASP "CSV injection"), and the importer takes it off again.
@@ -98,7 +98,7 @@ def parse_money(value: str, *, places: int = 2, allow_negative: bool = False) ->
         amount = to_decimal(value)
     except MoneyError:
         raise CellError(_("“%(value)s” is not an amount such as 12345.60.") % {"value": value}) from None
-    if abs(amount) >= Decimal(10) ** 14:
+    if not within_money_bound(amount):  # the bound of every money input (kehu.core.money.MONEY_MAX)
         raise CellError(_("“%(value)s” is too large.") % {"value": value})
     if amount.as_tuple().exponent < -places and amount != amount.quantize(Decimal(1).scaleb(-places)):
         raise CellError(_("“%(value)s” has more than %(places)d decimals.") % {"value": value, "places": places})

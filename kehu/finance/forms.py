@@ -1,4 +1,6 @@
-"""Forms of the finance pages: recording a payment, a write-off, and the filters of the lists."""
+"""Forms of the finance pages: recording a payment, a write-off, and the filters of the lists.
+Dates are `kehu.core.forms.DateField` (ISO input, within DATE_MIN..DATE_MAX), styling by
+`style_form`."""
 
 from datetime import date
 from decimal import Decimal
@@ -9,26 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core.dates import month_end, month_start, validate_date_in_range
+from kehu.core.fields import MoneyFormField
+from kehu.core.forms import DateField, StyledFormMixin, style_form
 from kehu.core.money import format_money
 from kehu.finance.models import Instalment, Receivable
 from kehu.sales.models import Contract
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
-MIN_YEAR, MAX_YEAR = 1900, 9000  # report dates outside are refused (date arithmetic near year 1 or 9999 overflows)
-
-
-def _check_year(day: date | None) -> date | None:
-    if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise forms.ValidationError(
-            _("Enter a date between the years %(low)s and %(high)s.") % {"low": MIN_YEAR, "high": MAX_YEAR}, code="year")
-    return day
-
-
-class ReportDateField(forms.DateField):
-    """A date of a report filter, limited to the years MIN_YEAR..MAX_YEAR."""
-
-    def clean(self, value):
-        return _check_year(super().clean(value))
 
 
 class PaymentForm(forms.Form):
@@ -36,18 +24,14 @@ class PaymentForm(forms.Form):
     customer was fetched through the visibility scope). Choosing an instalment names its contract
     too (`cleaned_data["contract"]` and `["seq"]`)."""
 
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                                widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01"}))
-    paid_on = forms.DateField(label=_("Paid on"), widget=DATE_INPUT)
-    contract = forms.ModelChoiceField(label=_("Contract"), queryset=Contract.objects.none(), required=False,
-                                      widget=forms.Select(attrs={"class": "form-select"}))
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), widget=forms.NumberInput(attrs={"step": "0.01"}))
+    paid_on = DateField(label=_("Paid on"))
+    contract = forms.ModelChoiceField(label=_("Contract"), queryset=Contract.objects.none(), required=False)
     instalment = forms.ChoiceField(label=_("Instalment"), required=False,
-                                   help_text=_("Leave empty to fill the contract's open instalments, oldest first."),
-                                   widget=forms.Select(attrs={"class": "form-select"}))
-    receivable = forms.ModelChoiceField(label=_("Receivable"), queryset=Receivable.objects.none(), required=False,
-                                        widget=forms.Select(attrs={"class": "form-select"}))
-    code = forms.CharField(label=_("Code"), max_length=32, required=False,
-                           help_text=_("Leave empty for a generated code."), widget=forms.TextInput(attrs={"class": "form-control"}))
+                                   help_text=_("Leave empty to fill the contract's open instalments, oldest first."))
+    receivable = forms.ModelChoiceField(label=_("Receivable"), queryset=Receivable.objects.none(), required=False)
+    code = forms.CharField(label=_("Code"), max_length=32, required=False, help_text=_("Leave empty for a generated code."))
+    confirm_over_open = forms.BooleanField(label=_("Record it anyway (the rest stays on account)"), required=False)
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,6 +49,7 @@ class PaymentForm(forms.Form):
         self.fields["receivable"].label_from_instance = self._receivable_label
         if not self.is_bound:
             self.initial.setdefault("paid_on", timezone.localdate())
+        style_form(self)
 
     @staticmethod
     def _receivable_label(receivable) -> str:
@@ -100,11 +85,15 @@ class PaymentForm(forms.Form):
         return data
 
 
-class WriteOffForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                                widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01"}))
-    written_on = forms.DateField(label=_("Date"), widget=DATE_INPUT)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+class ReversalForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason for the reversal"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("For example: amount typed wrong, the bank returned the transfer, recorded twice."))
+
+
+class WriteOffForm(StyledFormMixin, forms.Form):
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), widget=forms.NumberInput(attrs={"step": "0.01"}))
+    written_on = DateField(label=_("Date"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,14 +101,14 @@ class WriteOffForm(forms.Form):
             self.initial.setdefault("written_on", timezone.localdate())
 
 
-class PaymentFilterForm(forms.Form):
+class PaymentFilterForm(StyledFormMixin, forms.Form):
     q = forms.CharField(label=_("Customer"), required=False)
-    date_from = forms.DateField(label=pgettext_lazy("period", "From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=pgettext_lazy("period", "To"), required=False, widget=DATE_INPUT)
+    date_from = DateField(label=pgettext_lazy("period", "From"), required=False)
+    date_to = DateField(label=pgettext_lazy("period", "To"), required=False)
 
 
-class AsOfForm(forms.Form):
-    as_of = ReportDateField(label=_("As of"), required=False, widget=DATE_INPUT)
+class AsOfForm(StyledFormMixin, forms.Form):
+    as_of = DateField(label=_("As of"), required=False)
 
     def as_of_day(self) -> date:
         if self.is_valid() and self.cleaned_data.get("as_of"):
@@ -127,15 +116,15 @@ class AsOfForm(forms.Form):
         return timezone.localdate()
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(StyledFormMixin, forms.Form):
     """A month (YYYY-MM, default this month), or a from/to range that overrides it."""
 
-    month = forms.CharField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
-    date_from = ReportDateField(label=pgettext_lazy("period", "From"), required=False, widget=DATE_INPUT)
-    date_to = ReportDateField(label=pgettext_lazy("period", "To"), required=False, widget=DATE_INPUT)
+    month = forms.CharField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    date_from = DateField(label=pgettext_lazy("period", "From"), required=False)
+    date_to = DateField(label=pgettext_lazy("period", "To"), required=False)
 
     def clean_month(self) -> date | None:
-        """The first day of the month given as YYYY-MM (None when empty)."""
+        """The first day of the month given as YYYY-MM (None when empty), within the date range."""
         month = (self.cleaned_data.get("month") or "").strip()
         if not month:
             return None
@@ -144,7 +133,8 @@ class PeriodForm(forms.Form):
             first = date(year, number, 1)
         except (ValueError, TypeError):
             raise forms.ValidationError(_("Enter a month as YYYY-MM."), code="invalid") from None
-        return _check_year(first)
+        validate_date_in_range(first)
+        return first
 
     def period(self) -> tuple[date, date]:
         """(first, last day) of the chosen period; this month when the input is empty or not valid."""
@@ -152,6 +142,5 @@ class PeriodForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] <= data["date_to"]:
             return data["date_from"], data["date_to"]
-        first = data.get("month") or today.replace(day=1)
-        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        return first, date.fromordinal(nxt.toordinal() - 1)
+        first = month_start(data.get("month") or today)
+        return first, month_end(first)

@@ -6,11 +6,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import MoneyFormField
+from kehu.core.forms import DateField, style_form
 from kehu.core.money import CURRENCIES, format_money, format_unit_price
 from kehu.sales.forms import LineFormMixin, product_option_data
 from kehu.sales.models import SalesOrder
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class DataSelect(forms.Select):
@@ -26,18 +26,10 @@ class DataSelect(forms.Select):
         return option
 
 
-def _style(form) -> None:
-    for f in form.fields.values():
-        if isinstance(f.widget, (forms.Select, forms.SelectMultiple)):
-            f.widget.attrs.setdefault("class", "form-select")
-        elif not isinstance(f.widget, (forms.CheckboxInput, forms.RadioSelect)):
-            f.widget.attrs.setdefault("class", "form-control")
-
-
 class ContractForm(forms.Form):
-    source = forms.ChoiceField(label=_("Created from"))
-    signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2, required=False,
+    source = forms.ChoiceField(label=_("Created from"), help_text=_("A won opportunity, or an approved, sent or accepted quote, of this customer."))
+    signed_on = DateField(label=_("Signed on"))
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"), required=False,
                                 help_text=_("Empty: the quote's total or the opportunity's amount."))
     currency = forms.ChoiceField(label=_("Currency"), choices=[("", _("(from the source)"))] + [(c, c) for c in CURRENCIES], required=False)
     payment_term_days = forms.IntegerField(label=_("Payment term (days)"), min_value=0, max_value=3650, required=False,
@@ -55,13 +47,13 @@ class ContractForm(forms.Form):
         if opportunities:
             choices.append((_("Won opportunities"), [(f"o{o.pk}", f"{o.title} ({o.code}) · {format_money(o.amount, o.currency)}") for o in opportunities]))
         self.fields["source"].choices = choices
-        _style(self)
+        style_form(self)
 
     @staticmethod
     def term_help(customer_id) -> str:
         """The customer's policy term and where it comes from; what a longer term needs."""
         from kehu.sales.policy import customer_policies, policy_label
-        from kehu.sales.quotes import policy_source
+        from kehu.sales.policy import policy_source
 
         policy = customer_policies([customer_id])[customer_id]
         source = policy_source(policy, "payment_term_days")
@@ -91,13 +83,12 @@ class ContractForm(forms.Form):
 
 
 class InstalmentForm(forms.Form):
-    due_on = forms.DateField(label=_("Due"), widget=DATE)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
+    due_on = DateField(label=_("Due"))
+    amount = MoneyFormField(label=_("Amount"), min_value=Decimal("0.01"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
-        self.fields["due_on"].widget.attrs["class"] = "form-control form-control-sm"
+        style_form(self, small=True)
         self.fields["amount"].widget.attrs.update({"class": "form-control form-control-sm text-end kehu-plan-amount", "step": "0.01"})
 
 
@@ -125,7 +116,7 @@ class OrderForm(forms.Form):
     sets the order's currency to the chosen contract's and offers only products in that currency."""
 
     contract = forms.ChoiceField(label=_("Contract"), required=False, widget=DataSelect)
-    order_date = forms.DateField(label=_("Order date"), widget=DATE)
+    order_date = DateField(label=_("Order date"))
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
 
     def __init__(self, *args, contracts=(), **kwargs):
@@ -133,7 +124,7 @@ class OrderForm(forms.Form):
         self.contracts = {str(c.pk): c for c in contracts}
         self.fields["contract"].choices = [("", "—")] + [(str(c.pk), f"{c.code} · {format_money(c.amount, c.currency)}") for c in contracts]
         self.fields["contract"].widget.option_data = {str(c.pk): {"data-currency": c.currency} for c in contracts}
-        _style(self)
+        style_form(self)
 
     def clean_contract(self):
         value = self.cleaned_data.get("contract")
@@ -162,7 +153,7 @@ class OrderLineForm(LineFormMixin, forms.Form):
         self.products = {str(p.pk): p for p in products}
         self.fields["product"].choices = [("", "—")] + [(str(p.pk), f"{p.name} ({p.code}) · {format_unit_price(p.list_price, p.currency)}") for p in products]
         self.fields["product"].widget.option_data = product_option_data(products)
-        _style(self)
+        style_form(self)
         for name in ("quantity", "unit_price", "discount_pct", "unit_cost"):
             self.fields[name].widget.attrs.update({"class": "form-control form-control-sm text-end", "step": "any"})
         self.fields["product"].widget.attrs["class"] = "form-select form-select-sm"
@@ -196,11 +187,11 @@ OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseOrderLineFor
 
 
 class ShipForm(forms.Form):
-    shipped_on = forms.DateField(label=_("Shipped on"), widget=DATE)
+    shipped_on = DateField(label=_("Shipped on"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
 
 
 class ReleaseForm(forms.Form):
@@ -208,12 +199,13 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
 
 
 class OrderFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(SalesOrder.Status.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_form(self)
+        self.fields["status"].choices = [("", _("All"))] + list(SalesOrder.Status.choices)  # a filter: "All", not "—"

@@ -11,6 +11,11 @@
 before it (target, prospect, qualified) — straight to vip when the latest key-account run
 made them a key account (§3: vip = signed and a key account); a vip stays vip, and no stage moves backwards
 here (a customer whose plan changes keeps the stage they reached).
+
+The one way back is a reversed payment (红冲, `services.payments.payment_reverse`): a payment
+recorded in error never happened, so a customer the facts had made signed who is no longer signed
+once it is taken off goes back to the stage they had before Kehu moved them to signed or vip
+(`customer_lifecycle_unsign`; qualified when the history does not say).
 """
 
 from collections import defaultdict
@@ -19,7 +24,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, CustomerStageChange
 from kehu.finance.models import Instalment
 
 BEFORE_SIGNED = {Customer.Stage.TARGET, Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED}
@@ -68,3 +73,21 @@ def customer_lifecycle_refresh(*, customer_ids, as_of: date | None = None, actor
             stage = Customer.Stage.VIP if customer.is_key_account else Customer.Stage.SIGNED
             customer_set_stage(actor=actor, customer=customer, stage=stage, by_hand=False)
     return status
+
+
+def customer_lifecycle_unsign(*, customer_ids, as_of: date | None = None, actor=None) -> list[int]:
+    """Of `customer_ids` (customers the facts made signed before a payment was reversed), move
+    those no longer signed and still at signed or vip back to the stage before their latest move
+    up to signed / vip. Returns the ids moved."""
+    from kehu.customers.services.records import customer_set_stage
+
+    status = customer_signed_status(customer_ids=customer_ids, as_of=as_of)
+    unsigned = [cid for cid, s in status.items() if not s.is_signed]
+    moved = []
+    for customer in Customer.objects.filter(pk__in=unsigned, stage__in=(Customer.Stage.SIGNED, Customer.Stage.VIP)).order_by("pk"):
+        before = (CustomerStageChange.objects.filter(customer_id=customer.pk, to_stage__in=(Customer.Stage.SIGNED, Customer.Stage.VIP),
+                                                     from_stage__in=BEFORE_SIGNED)
+                  .order_by("-at", "-pk").values_list("from_stage", flat=True).first())
+        customer_set_stage(actor=actor, customer=customer, stage=before or Customer.Stage.QUALIFIED, by_hand=False)
+        moved.append(customer.pk)
+    return moved

@@ -67,9 +67,18 @@ class Receivable(TimeStampedModel):
         ]
 
 
+class PaymentQuerySet(CustomerScopedQuerySet):
+    def not_reversed(self):
+        """The payments that count: a reversed one (红冲) stays on record but counts nowhere."""
+        return self.filter(reversed_at__isnull=True)
+
+
 class Payment(TimeStampedModel):
     """Money received (回款). Applied to the instalment it names, else to the contract's open
-    instalments oldest first, else kept on account (DOMAIN.md §5.0)."""
+    instalments oldest first, else kept on account (DOMAIN.md §5.0).
+
+    A payment recorded in error is reversed (红冲, `services.payments.payment_reverse`): it stays,
+    with who reversed it, when and why, but applies to nothing and counts in no sum."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="payments", verbose_name=_("customer"))
@@ -81,8 +90,11 @@ class Payment(TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     on_account = MoneyField(_("on account"), default=0, help_text=_("The part not applied to any instalment or receivable."))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by"))
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("reversed by"))
+    reversal_reason = models.TextField(_("reason for the reversal"), blank=True)
 
-    objects = CustomerScopedQuerySet.as_manager()
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -91,7 +103,12 @@ class Payment(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(on_account__gte=0) & Q(on_account__lte=F("amount")), name="payment_on_account_within_amount"),
+            models.CheckConstraint(condition=Q(reversed_at__isnull=True) | Q(on_account=0), name="payment_reversed_applies_nothing"),
         ]
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 class PaymentAllocation(models.Model):

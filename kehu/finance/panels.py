@@ -28,30 +28,36 @@ def customer_aging_once(context, customer):
     return cache[key]
 
 
-def credit_use(customer, summary) -> dict | None:
-    """What counts against the credit limit (kehu.finance.credit): open receivables and due
-    instalments in the customer's currency, plus confirmed orders not yet shipped (one query);
-    None without a credit limit."""
+def credit_use_once(context, customer):
+    """The customer's credit use (kehu.finance.services.credit.credit_use: the figures credit
+    control decides with), computed once per rendering of the customer page."""
+    from django.utils import timezone
+
+    from kehu.finance.services.credit import credit_use
+
+    cache = getattr(context, "render_context", None)
+    if cache is None:
+        return credit_use(customer, today=timezone.localdate())
+    key = ("kehu.finance.credit_use", customer.pk)
+    if key not in cache:
+        cache[key] = credit_use(customer, today=timezone.localdate())
+    return cache[key]
+
+
+def credit_bar(customer, use) -> dict | None:
+    """The summary card's figures: receivables, due instalments and unshipped orders against the
+    limit; None without a credit limit."""
     if customer.credit_limit is None:
         return None
-    from kehu.finance.credit import _confirmed_unshipped_total
-
-    currency = customer.currency or "CNY"
-    open_amount = sum((r.buckets.total for r in summary.per_currency if r.currency == currency), ZERO)
-    unshipped = _confirmed_unshipped_total(customer)
-    used = open_amount + unshipped
-    limit = customer.credit_limit
-    percent = None
-    if limit > 0:
-        percent = (used * 100 / limit).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    return {"open": open_amount, "unshipped": unshipped, "used": used, "limit": limit, "currency": currency,
-            "percent": percent, "bar": min(int(percent), 100) if percent is not None else (100 if used else 0),
-            "over": used > limit}
+    used, limit = use.total, customer.credit_limit
+    percent = (used * 100 / limit).quantize(Decimal("1"), rounding=ROUND_HALF_UP) if limit > 0 else None
+    return {"receivables": use.receivables, "instalments": use.instalments, "unshipped": use.unshipped, "used": used,
+            "limit": limit, "currency": use.currency, "percent": percent,
+            "bar": min(int(percent), 100) if percent is not None else (100 if used else 0), "over": used > limit}
 
 
 def summary_context(context, customer) -> dict:
-    summary = customer_aging_once(context, customer)
-    return {"summary": summary, "credit": credit_use(customer, summary)}
+    return {"summary": customer_aging_once(context, customer), "credit": credit_bar(customer, credit_use_once(context, customer))}
 
 
 def orders_panel(context, customer) -> str:

@@ -18,7 +18,9 @@ def payment_entries(*, customer, user, limit):
         text = money(p.amount, p.currency)
         if p.contract_id:
             text += " · " + p.contract.code
-        if p.on_account:
+        if p.reversed_at:
+            text += " · " + _("reversed: %(reason)s") % {"reason": p.reversal_reason}
+        elif p.on_account:
             text += " · " + _("%(amount)s on account") % {"amount": money(p.on_account, p.currency)}
         entries.append(TimelineEntry(
             at=timezone.make_aware(datetime.combine(p.paid_on, time(12))), kind="payment", icon="💴", label=_("Payment %(code)s") % {"code": p.code}, text=text,

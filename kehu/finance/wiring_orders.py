@@ -67,7 +67,7 @@ def order_entries(*, customer, user, limit) -> list[TimelineEntry]:
 
 def register() -> None:
     from kehu.activities import hooks
-    from kehu.finance.orders import KIND_BLOCKED, KIND_RELEASED
+    from kehu.finance.services.orders import KIND_BLOCKED, KIND_RELEASED
 
     hooks.NOTIFICATION_RENDERERS.register(render_order_blocked, key=KIND_BLOCKED)
     hooks.NOTIFICATION_RENDERERS.register(render_order_released, key=KIND_RELEASED)

@@ -93,7 +93,7 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
         instalments[row["contract_id"]].append(row)
         owner[row["contract_id"]] = row["contract__customer_id"]
     payments = defaultdict(list)
-    for row in Payment.objects.filter(contract_id__in=contracts_due, paid_on__lte=end).values(
+    for row in Payment.objects.not_reversed().filter(contract_id__in=contracts_due, paid_on__lte=end).values(
         "id", "seq", "paid_on", "amount", "code", "contract_id"
     ):  # 8
         payments[row["contract_id"]].append(row)

@@ -69,7 +69,7 @@ def placements(*, is_key_account: bool, value_class: str, pyramid_tier: str) -> 
 @dataclass(frozen=True)
 class RankedPolicy(Policy):
     """A Policy that also tells which policy set each field ({field: policy key}, "" = the company
-    default); `kehu.sales.quotes` / `kehu.finance.contracts` read `sources` when present."""
+    default); `kehu.sales.services.quotes` / `kehu.finance.services.contracts` read `sources` when present."""
 
     sources: dict = field(default_factory=dict, compare=False, hash=False)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.visibility import visible_users
+from kehu.core.fields import MoneyFormField
 from kehu.core.forms import DateField, SeenFormMixin, StyledFormMixin, seen_sign, seen_values
 from kehu.core.money import CURRENCIES, format_unit_price
 from kehu.customers.models import Customer
@@ -60,7 +61,7 @@ class KeepOthersChangesMixin(SeenFormMixin):
 class OpportunityForm(StyledFormMixin, forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
     title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
+    amount = MoneyFormField(label=_("Amount"), min_value=0)
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=OpportunityStage.objects.filter(is_closed=False), required=False)
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
                                      help_text=_("Empty: the stage's default."))
@@ -101,7 +102,7 @@ class OpportunityEditForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
     opened with (`seen`): a save over somebody else's change meanwhile is refused."""
 
     title = forms.CharField(label=pgettext_lazy("opportunity", "Title"), max_length=200)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
+    amount = MoneyFormField(label=_("Amount"), min_value=0)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES])
     probability = forms.IntegerField(label=_("Probability %"), min_value=0, max_value=100, required=False,
                                      help_text=_("Empty: the stage's default."))

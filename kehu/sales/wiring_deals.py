@@ -63,7 +63,7 @@ def quote_entries(*, customer, user, limit) -> list[TimelineEntry]:
 def register() -> None:
     from kehu.activities import hooks
     from kehu.customers import hooks as customer_hooks
-    from kehu.sales.quotes import KIND_APPROVAL, KIND_DECIDED, open_quotes_count, open_quotes_hand_over
+    from kehu.sales.services import KIND_APPROVAL, KIND_DECIDED, open_quotes_count, open_quotes_hand_over
 
     customer_hooks.HANDOVER_COUNTERS.register(open_quotes_count)
     customer_hooks.HANDOVER_MOVERS.register(open_quotes_hand_over)

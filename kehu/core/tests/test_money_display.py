@@ -166,7 +166,7 @@ def test_the_product_picker_shows_list_prices_with_the_symbol(client, rep_a, cus
 
 @pytest.mark.django_db
 def test_quote_lines_read_unit_prices_and_discounts_in_one_format(client, rep_a, customer_a):
-    from kehu.sales import quotes as q
+    from kehu.sales import services as q
     from kehu.sales.models import Product
 
     product = Product.objects.create(code="P1", name="Widget", list_price=D("1200.0000"), unit_cost=D("60.0000"))

@@ -50,7 +50,7 @@ IGNORED_KWARGS = {"format"}
 OBJECT_KINDS = {
     "customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity",
     "quotes": "quote", "contracts": "contract", "orders": "order", "receivables": "receivable",
-    "runs": "run",
+    "payments": "payment", "runs": "run",
 }
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
@@ -164,6 +164,8 @@ def world(cast, team_b):
         records[key]["order"] = order
         records[key]["receivable"] = Receivable.objects.create(
             customer=customer, order=order, amount="1000.00", open_amount="1000.00", issued_on="2026-01-06", due_on="2026-02-05")
+        records[key]["payment"] = Payment.objects.create(
+            code=f"PWALK{key}", customer=customer, receivable=records[key]["receivable"], paid_on="2026-01-07", amount="1.00")
     Customer.objects.filter(pk=cast["customer_b"].pk).update(code="WALKB1")
     run = EvaluationRun.objects.create(model="pyramid", as_of="2026-06-30", params={"important": "0.01"})
     for position, (key, tier) in enumerate((("customer_a", "important"), ("customer_b", "major"), ("pool_customer", "small"))):
@@ -357,6 +359,8 @@ def test_rep_a_never_gets_404_on_own_customer(route, world, client):
 # Routes on which finance writes on purpose (DOMAIN.md §1: credit and collections), and what it does.
 FINANCE_WRITES = {
     "finance:order-release": "releases an order held by credit control, with a reason",
+    "finance:payment-reverse": "reverses a payment recorded in error (红冲), with a reason",
+    "api:payment-reverse": "reverses a payment recorded in error (红冲), with a reason",
 }
 
 

@@ -61,7 +61,7 @@ class PaymentImporter(CodedImporter):
     def _existing(codes) -> dict[str, dict]:
         found = {}
         for batch in chunked(set(codes)):
-            for p in Payment.objects.filter(code__in=batch).values("id", "code", "customer__owner_id", *FIELDS):
+            for p in Payment.objects.filter(code__in=batch).values("id", "code", "customer__owner_id", "reversed_at", *FIELDS):
                 found[p["code"]] = p
         return found
 
@@ -107,6 +107,9 @@ class PaymentImporter(CodedImporter):
                 continue
             if old is None:
                 row.action = CREATE
+                continue
+            if old["reversed_at"] is not None:  # reversed (红冲): an import never brings it back
+                row.action = UNCHANGED
                 continue
             values = self._values(v, customers.get(ccode, (None,))[0], contract["id"] if contract else None)
             row.action = UPDATE if self._changes(old, values) else UNCHANGED

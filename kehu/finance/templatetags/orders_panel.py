@@ -14,9 +14,8 @@ PANEL_LIMIT = 10
 def panel_context(*, user, customer) -> dict:
     from django.db.models import OuterRef, Subquery, Sum
 
-    from kehu.finance.contracts import can_create_contract
     from kehu.finance.models import Instalment
-    from kehu.finance.orders import can_create_order
+    from kehu.finance.permissions import can_create_contract, can_create_order
     from kehu.sales.models import Contract, SalesOrder
 
     next_due = Instalment.objects.filter(contract_id=OuterRef("pk"), paid_in_full_on__isnull=True).order_by("due_on", "seq")

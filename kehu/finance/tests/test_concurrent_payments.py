@@ -76,13 +76,13 @@ SCRIPT = textwrap.dedent(
                 if to_receivable:
                     payment_record(
                         actor=finance, customer=customer, amount=amount, paid_on=date(2026, 1, 1 + n % 28),
-                        receivable=receivable, code=f"V{me}-{n}",
+                        receivable=receivable, code=f"V{me}-{n}", allow_overpayment=True,
                     )
                     continue
                 payment_record(
                     actor=finance, customer=customer, amount=amount, paid_on=date(2026, 1, 1 + n % 28),
                     contract=None if kind == 2 and n % 2 else contract, seq=rng.randint(1, 10) if kind == 0 else None,
-                    code=f"R{me}-{n}",
+                    code=f"R{me}-{n}", allow_overpayment=True,
                 )
             except Exception as exc:
                 errors += 1

@@ -1,4 +1,4 @@
-"""Contract payment terms beyond the customer's policy (DOMAIN.md §5.4, kehu/finance/contracts.py):
+"""Contract payment terms beyond the customer's policy (DOMAIN.md §5.4, kehu/finance/services/contracts.py):
 agreed on an approved quote, or decided by a manager of the owner's team or an admin;
 refused otherwise with a message naming the policy."""
 
@@ -10,11 +10,12 @@ from django.urls import reverse
 
 from kehu.core.models import CompanySettings
 from kehu.customers.models import Customer
-from kehu.finance.contracts import can_approve_terms, contract_create
+from kehu.finance.permissions import can_approve_terms
+from kehu.finance.services import contract_create
 from kehu.finance.forms_orders import ContractForm
 from kehu.finance.services import FinanceError
 from kehu.ranking.models import TierPolicy
-from kehu.sales import quotes as q
+from kehu.sales import services as q
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, Product, Quote
 
 pytestmark = pytest.mark.django_db

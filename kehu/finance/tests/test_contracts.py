@@ -1,4 +1,4 @@
-"""Contracts with payment plans (kehu/finance/contracts.py) and their pages."""
+"""Contracts with payment plans (kehu/finance/services/contracts.py) and their pages."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers.models import Customer
-from kehu.finance.contracts import contract_create, contract_plan_update, split_evenly
+from kehu.finance.services import contract_create, contract_plan_set, split_evenly
 from kehu.finance.models import Instalment
 from kehu.finance.services import FinanceError
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, Quote
@@ -157,10 +157,10 @@ def test_a_paid_first_instalment_makes_the_customer_signed(rep_a, finance, custo
 def test_plan_update_keeps_the_rule_of_contract_plan_set(rep_a, manager_a, finance, customer_a):
     contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
     with pytest.raises(PermissionDenied):
-        contract_plan_update(actor=rep_a, contract=contract, instalments=plan("500.00", "500.00"))
-    contract_plan_update(actor=finance, contract=contract, instalments=plan("500.00", "500.00"))
+        contract_plan_set(actor=rep_a, contract=contract, instalments=plan("500.00", "500.00"))
+    contract_plan_set(actor=finance, contract=contract, instalments=plan("500.00", "500.00"))
     with pytest.raises(FinanceError):
-        contract_plan_update(actor=manager_a, contract=contract, instalments=plan("500.00", "499.99"))
+        contract_plan_set(actor=manager_a, contract=contract, instalments=plan("500.00", "499.99"))
     assert Instalment.objects.filter(contract=contract).count() == 2
 
 
@@ -295,3 +295,64 @@ def test_split_keeps_the_source_amount_and_dates_chosen_in_the_form(login, rep_a
     page = client.get(url, {"source": f"q{q.pk}", "signed_on": "0001-01-01", "amount": "abc", "split": "2"})
     assert [r["amount"] for r in page.context["formset"].initial] == [D("450.00"), D("450.00")]
     assert page.context["form"].initial["signed_on"] != date(1, 1, 1) and "amount" not in page.context["form"].initial
+
+
+def test_rep_is_told_why_there_is_no_source_and_where_to_make_one(login, rep_a, customer_a):
+    """Issue 10 item 19: the source list was empty and nothing said why."""
+    opportunity(customer_a, stage="proposal")
+    quote(customer_a, status=Quote.Status.PENDING)
+    body = login(rep_a).get(reverse("finance:contract-create", args=[customer_a.pk])).content.decode()
+    assert 'data-testid="no-source"' in body
+    assert "A contract is made from a won opportunity or an approved quote of this customer, and this customer has none yet." in body
+    assert "1 open opportunity" in body and "1 quote not approved yet" in body
+    assert reverse("customers:detail", args=[customer_a.pk]) + "#deals" in body
+    assert reverse("sales:quote-create", args=[customer_a.pk]) in body
+    assert reverse("sales:opportunity-create") + f"?customer={customer_a.pk}" in body
+
+
+def test_rep_with_a_won_opportunity_gets_the_form_without_the_explanation(login, rep_a, customer_a):
+    opportunity(customer_a)
+    body = login(rep_a).get(reverse("finance:contract-create", args=[customer_a.pk])).content.decode()
+    assert 'data-testid="no-source"' not in body and 'data-testid="contract-form"' in body
+
+
+def _seen_token(body: str) -> str:
+    import re
+
+    match = re.search(r'name="seen" value="([^"]+)"', body)
+    assert match, "the plan form carries the plan it was opened with"
+    return match.group(1)
+
+
+def test_finance_saving_a_plan_someone_changed_meanwhile_is_refused_with_what_changed(login, rep_a, finance, manager_a, customer_a):
+    """Issue 10 item 6: two people change one contract's plan; the older form must not silently win."""
+    contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
+    url = reverse("finance:contract-plan", args=[contract.pk])
+    client = login(finance)
+    seen = _seen_token(client.get(url).content.decode())
+    contract_plan_set(actor=manager_a, contract=contract, instalments=[(1, date(2026, 4, 1), D("400.00")), (2, date(2026, 5, 1), D("600.00"))])
+    data = {"plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0", "plan-MIN_NUM_FORMS": "1", "plan-MAX_NUM_FORMS": "60",
+            "plan-0-due_on": "2026-06-01", "plan-0-amount": "1000.00", "seen": seen}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Somebody else changed this record after you opened it." in body
+    assert "#1 2026-04-01 ¥400.00" in body and "#2 2026-05-01 ¥600.00" in body  # what the plan is now
+    assert 'value="2026-06-01"' in body  # the user's input is kept
+    assert list(Instalment.objects.filter(contract=contract).values_list("amount", flat=True)) == [D("400.00"), D("600.00")]
+    response = client.post(url, {**data, "seen": _seen_token(body)})  # saving again, having seen the change
+    assert response.status_code == 302
+    assert list(Instalment.objects.filter(contract=contract).values_list("amount", flat=True)) == [D("1000.00")]
+
+
+def test_a_payment_recorded_meanwhile_does_not_make_the_plan_form_stale(login, rep_a, finance, customer_a):
+    from kehu.finance.services import payment_record
+
+    contract = contract_create(actor=rep_a, customer=customer_a, opportunity=opportunity(customer_a), signed_on=SIGNED, instalments=plan("1000.00"))
+    url = reverse("finance:contract-plan", args=[contract.pk])
+    client = login(finance)
+    seen = _seen_token(client.get(url).content.decode())
+    payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("10.00"), paid_on=date(2026, 3, 2))
+    data = {"plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0", "plan-MIN_NUM_FORMS": "1", "plan-MAX_NUM_FORMS": "60",
+            "plan-0-due_on": "2026-06-01", "plan-0-amount": "1000.00", "seen": seen}
+    assert client.post(url, data).status_code == 302

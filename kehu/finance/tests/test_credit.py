@@ -1,4 +1,4 @@
-"""Credit control (kehu/finance/credit.py, DOMAIN.md §4): the credit limit and the overdue rule."""
+"""Credit control (kehu/finance/services/credit.py, DOMAIN.md §4): the credit limit and the overdue rule."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from kehu.core.models import CompanySettings
-from kehu.finance.credit import LIMIT, OVERDUE, can_release_order, credit_check, reason_text
+from kehu.finance.permissions import can_release_order
+from kehu.finance.services.credit import LIMIT, OVERDUE, credit_check, reason_text
 from kehu.finance.models import Instalment, Receivable
 from kehu.sales.models import Contract, OrderLine, Product, SalesOrder
 
@@ -54,10 +55,10 @@ def test_one_cent_over_the_limit_blocks_with_the_figures(customer_a):
     receivable(customer_a, open_amount="3000.00")
     reasons = credit_check(customer_a, D("2000.01"), today=TODAY)
     assert codes(reasons) == [LIMIT]
-    assert reasons[0].figures == {"limit": "5000.00", "owed": "3000.00", "open": "3000.00", "unshipped": "0.00", "order": "2000.01",
-                                  "total": "5000.01", "currency": "CNY"}
-    assert reasons[0].text == ("Amounts owed ¥3,000.00 plus this order ¥2,000.01 come to ¥5,000.01, "
-                               "above the credit limit ¥5,000.00.")
+    assert reasons[0].figures == {"limit": "5000.00", "used": "3000.00", "receivables": "3000.00", "instalments": "0.00", "unshipped": "0.00",
+                                  "order": "2000.01", "total": "5000.01", "currency": "CNY"}
+    assert reasons[0].text == ("Credit in use ¥3,000.00 (open receivables ¥3,000.00, due instalments ¥0.00, confirmed orders not yet "
+                               "shipped ¥0.00) plus this order ¥2,000.01 come to ¥5,000.01, above the credit limit ¥5,000.00.")
 
 
 def test_only_open_amounts_count_against_the_limit(customer_a):
@@ -124,7 +125,7 @@ def test_due_open_instalments_count_against_the_limit_and_future_ones_do_not(cus
     receivable(customer_a, open_amount="400.00")
     assert credit_check(customer_a, D("300.00"), today=TODAY) == []
     reasons = credit_check(customer_a, D("300.01"), today=TODAY)
-    assert codes(reasons) == [LIMIT] and reasons[0].figures["owed"] == "700.00" and reasons[0].figures["total"] == "1000.01"
+    assert codes(reasons) == [LIMIT] and reasons[0].figures["used"] == "700.00" and reasons[0].figures["total"] == "1000.01"
 
 
 def test_confirmed_unshipped_orders_without_a_contract_count_against_the_limit(customer_a, rep_a):
@@ -137,7 +138,7 @@ def test_confirmed_unshipped_orders_without_a_contract_count_against_the_limit(c
     assert credit_check(customer_a, D("400.00"), today=TODAY) == []
     reasons = credit_check(customer_a, D("400.01"), today=TODAY)
     assert codes(reasons) == [LIMIT]
-    assert (reasons[0].figures["owed"], reasons[0].figures["unshipped"]) == ("600.00", "600.00")
+    assert (reasons[0].figures["used"], reasons[0].figures["unshipped"]) == ("600.00", "600.00")
 
 
 def test_an_instalment_open_more_than_n_days_past_due_blocks(customer_a):
@@ -158,7 +159,8 @@ def test_reason_text_formats_money_in_the_customers_currency_and_reads_old_figur
     receivable(customer_a, open_amount="7200.00")
     assert "above the credit limit $7,000.00" in credit_check(customer_a, D("1.00"), today=TODAY)[0].text
     old = {"code": "credit_limit", "limit": "59.96", "open": "0.00", "order": "59.97", "total": "59.97"}  # stored before
-    assert reason_text(LIMIT, old) == "Amounts owed ¥0.00 plus this order ¥59.97 come to ¥59.97, above the credit limit ¥59.96."
+    assert reason_text(LIMIT, old) == ("Credit in use ¥0.00 (open receivables and due instalments ¥0.00, confirmed orders not yet shipped "
+                                       "¥0.00) plus this order ¥59.97 come to ¥59.97, above the credit limit ¥59.96.")
 
 
 def test_credit_check_runs_a_fixed_number_of_queries(customer_a, rep_a, django_assert_max_num_queries):
@@ -172,7 +174,7 @@ def test_credit_check_runs_a_fixed_number_of_queries(customer_a, rep_a, django_a
     with django_assert_max_num_queries(6):
         reasons = credit_check(customer_a, D("1.00"), today=TODAY)
     assert codes(reasons) == [LIMIT, OVERDUE]
-    assert reasons[0].figures["owed"] == "22020.00"
+    assert reasons[0].figures["used"] == "22020.00"
 
 
 @pytest.mark.parametrize("who,allowed", [("finance", True), ("admin", True), ("manager_a", True), ("director", True),

@@ -35,7 +35,8 @@ def test_finance_records_a_payment_to_a_receivable_and_sees_how_it_was_applied(c
     client = _login_en(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert f'value="{r.pk}" selected' in client.get(url, {"receivable": r.pk}).content.decode()
-    response = client.post(url, {"amount": "500.00", "paid_on": "2026-05-02", "receivable": r.pk, "code": "PX1"}, follow=True)
+    response = client.post(url, {"amount": "500.00", "paid_on": "2026-05-02", "receivable": r.pk, "code": "PX1", "confirm_over_open": "on"},
+                           follow=True)
     body = response.content.decode()
     assert "Payment PX1 recorded." in body and 'data-testid="payment-applied"' in body
     assert 'data-testid="on-account">¥200.00' in body
@@ -193,12 +194,12 @@ def test_panel_runs_a_fixed_number_of_queries(rf, cast, django_assert_num_querie
     customer = cast["customer_a"]
     request = rf.get("/")
     request.user = cast["finance"]
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):  # aging 2, payments 1, signed status 1, credit use 2
         finance_panel({"request": request}, customer)
     for n in range(10):
         make_receivable(customer, "1.00", days_overdue=n * 20)
         payment_record(actor=cast["finance"], customer=customer, amount=D("1.00"), paid_on=date(2026, 5, 1), code=f"PQ{n}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         finance_panel({"request": request}, customer)
 
 
@@ -240,3 +241,19 @@ def test_panel_shows_signed_and_qualified_signed_as_section_3_defines_them(clien
     assert "Signed, not qualified" in status()  # instalment 2 is due and open
     payment_record(actor=cast["finance"], customer=customer, amount=D("100.00"), paid_on=today - timedelta(days=10), contract=contract, seq=2)
     assert "Qualified signed" in status()  # paid on its due day counts as on time
+
+
+def test_finance_sees_the_contract_code_where_a_payment_was_applied(client, finance, customer_a):
+    """Issue 10 item 22: the allocation read "Contract 17" (the id) instead of the contract's code."""
+    contract = Contract.objects.create(code="K000221", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
+    contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100.00")), (2, date(2026, 3, 1), D("100.00"))])
+    client = _login_en(client, finance)
+    response = client.post(reverse("finance:payment-create", args=[customer_a.pk]),
+                           {"amount": "150.00", "paid_on": "2026-05-02", "contract": contract.pk}, follow=True)
+    body = response.content.decode()
+    assert "Contract K000221, instalment 1" in body and "Contract K000221, instalment 2" in body
+    assert f"Contract {contract.pk}," not in body
+    from kehu.core.models import AuditEvent
+
+    event = AuditEvent.objects.get(object_type="payment")
+    assert set(event.changes["applied"][1]) == {"K000221 #1", "K000221 #2"}

@@ -1,4 +1,4 @@
-"""Sales orders, credit blocks and releases, shipping into receivables (kehu/finance/orders.py) and their pages."""
+"""Sales orders, credit blocks and releases, shipping into receivables (kehu/finance/services/orders.py) and their pages."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,7 +11,7 @@ from django.utils import timezone
 from kehu.accounts.models import User
 from kehu.activities.models import Notification
 from kehu.core.models import AuditEvent, CompanySettings
-from kehu.finance import orders as svc
+from kehu.finance.services import orders as svc
 from kehu.finance.models import CreditEvent, Receivable
 from kehu.finance.services import FinanceError
 from kehu.sales.models import Contract, OrderLine, Product, SalesOrder
@@ -97,8 +97,8 @@ def test_confirm_above_the_limit_blocks_records_the_reasons_and_notifies(rep_a, 
     assert order.status == Status.BLOCKED
     event = CreditEvent.objects.get(order=order)
     assert event.kind == CreditEvent.Kind.BLOCK and event.user == rep_a
-    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "owed": "0.00", "open": "0.00", "unshipped": "0.00",
-                                         "order": "59.97", "total": "59.97", "currency": "CNY"}]
+    assert event.details["reasons"] == [{"code": "credit_limit", "limit": "59.96", "used": "0.00", "receivables": "0.00", "instalments": "0.00",
+                                         "unshipped": "0.00", "order": "59.97", "total": "59.97", "currency": "CNY"}]
     told = set(Notification.objects.filter(kind=svc.KIND_BLOCKED).values_list("user__username", flat=True))
     assert told == {"finance", "manager_a", "director"}
     n = Notification.objects.filter(kind=svc.KIND_BLOCKED, user=finance).get()

@@ -37,7 +37,7 @@ def test_finance_payment_naming_an_instalment_goes_to_it(finance, customer_a, co
 
 
 def test_finance_payment_naming_an_instalment_keeps_the_excess_on_account(finance, customer_a, contract, plan):
-    p = payment_record(actor=finance, customer=customer_a, contract=contract, seq=1, amount=D("150"), paid_on=date(2026, 2, 1))
+    p = payment_record(actor=finance, customer=customer_a, contract=contract, seq=1, amount=D("150"), paid_on=date(2026, 2, 1), allow_overpayment=True)
     assert _applied(contract) == [D("100.00"), D("0.00"), D("0.00")]
     assert p.on_account == D("50.00")
     assert Instalment.objects.get(contract=contract, seq=1).paid_in_full_on == date(2026, 2, 1)
@@ -45,7 +45,7 @@ def test_finance_payment_naming_an_instalment_keeps_the_excess_on_account(financ
 
 def test_finance_contract_payment_fills_oldest_open_first(finance, customer_a, contract, plan):
     payment_record(actor=finance, customer=customer_a, contract=contract, seq=1, amount=D("30"), paid_on=date(2026, 1, 5))
-    p = payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("400"), paid_on=date(2026, 1, 20))
+    p = payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("400"), paid_on=date(2026, 1, 20), allow_overpayment=True)
     assert _applied(contract) == [D("100.00")] * 3
     assert p.on_account == D("130.00")
     assert sorted(a.amount for a in p.allocations.all()) == [D("70.00"), D("100.00"), D("100.00")]

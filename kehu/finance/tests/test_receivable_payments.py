@@ -32,7 +32,7 @@ def test_finance_payment_naming_a_receivable_goes_to_it(finance, customer_a):
 
 def test_finance_payment_above_the_open_amount_is_capped_and_the_rest_stays_on_account(finance, customer_a):
     r = make_receivable(customer_a, amount="1000.00", open_amount="300.00")
-    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("500.00"), paid_on=date(2026, 2, 1))
+    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("500.00"), paid_on=date(2026, 2, 1), allow_overpayment=True)
     r.refresh_from_db()
     assert r.open_amount == D("0.00")
     assert p.on_account == D("200.00")
@@ -41,7 +41,7 @@ def test_finance_payment_above_the_open_amount_is_capped_and_the_rest_stays_on_a
 
 def test_finance_payment_to_a_settled_receivable_is_all_on_account(finance, customer_a):
     r = make_receivable(customer_a, amount="100.00", open_amount="0.00")
-    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("50.00"), paid_on=date(2026, 2, 1))
+    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("50.00"), paid_on=date(2026, 2, 1), allow_overpayment=True)
     assert p.on_account == D("50.00") and not p.allocations.exists()
 
 
@@ -73,7 +73,7 @@ def test_finance_stale_receivable_object_never_overpays(finance, customer_a):
     """The caller's copy says 1000 open; the row says 10: the locked row decides."""
     r = make_receivable(customer_a)
     Receivable.objects.filter(pk=r.pk).update(open_amount=D("10.00"))
-    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("600.00"), paid_on=date(2026, 2, 1))
+    p = payment_record(actor=finance, customer=customer_a, receivable=r, amount=D("600.00"), paid_on=date(2026, 2, 1), allow_overpayment=True)
     r.refresh_from_db()
     assert r.open_amount == D("0.00") and p.on_account == D("590.00")
 

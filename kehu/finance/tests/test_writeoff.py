@@ -86,7 +86,7 @@ def test_finance_page_refuses_more_than_open_with_a_message(client, finance, rec
     client = _login_en(client, finance)
     url = reverse("finance:receivable-writeoff", args=[rec.pk])
     response = client.post(url, {"amount": "500.00", "written_on": "2026-06-01", "reason": "x", "step": "confirm", "confirm": "1"})
-    assert response.status_code == 200 and "At most the open amount 400.00" in response.content.decode()
+    assert response.status_code == 200 and "At most the open amount ¥400.00" in response.content.decode()
     assert not WriteOff.objects.exists()
 
 

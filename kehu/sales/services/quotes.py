@@ -22,7 +22,7 @@ the policy allowed at submission is kept on the quote (`allowed_discount_pct`,
 `payment_term_policy`: a tier policy's key such as "value:problem", shown in each reader's
 language by `kehu.sales.policy.policy_label`; "" for the company default).
 A contract from an approved quote may have a payment term up to the quote's
-(`kehu.finance.contracts`).
+(`kehu.finance.services.contracts`).
 """
 
 from datetime import date
@@ -51,7 +51,7 @@ from kehu.sales.policy import customer_policy, policy_label, policy_source
 KIND_APPROVAL = "quote_approval"
 KIND_DECIDED = "quote_decided"
 EDITABLE_STATUSES = (Quote.Status.DRAFT, Quote.Status.REJECTED)
-# A contract can be made from these (kehu.finance.contracts.CONTRACT_QUOTE_STATUSES, a layer above).
+# A contract can be made from these (kehu.finance.services.contracts.CONTRACT_QUOTE_STATUSES, a layer above).
 CONTRACT_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
 AUDITED = ["status", "total", "max_discount_pct", "allowed_discount_pct", "valid_until", "notes", "opportunity", "currency",
            "payment_term_days", "allowed_payment_term_days"]

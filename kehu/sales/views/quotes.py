@@ -77,7 +77,7 @@ def quote_detail_view(request, pk):
         "can_decide": quote.status == Quote.Status.PENDING and can_decide_quote(request.user, quote),
         "can_mark_sent": can_edit and quote.status == Quote.Status.APPROVED,
         "can_mark_accepted": can_edit and quote.status == Quote.Status.SENT,
-        # who may create contracts is who may edit the customer (kehu.finance.contracts.can_create_contract)
+        # who may create contracts is who may edit the customer (kehu.finance.permissions.can_create_contract)
         "can_create_contract": can_edit and quote.status in services.CONTRACT_STATUSES,
         "over_policy": quote.max_discount_pct > quote.allowed_discount_pct if quote.submitted_at else None,
         "decide_form": DecideForm(),

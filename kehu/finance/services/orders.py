@@ -4,7 +4,7 @@
   product, quantity, unit price (the list price unless given), discount % and unit cost (the
   product's unless given), checked and computed by `kehu.sales.lines` as quote lines are (a
   product no longer sold is refused). A new order is a draft.
-- `order_confirm`: a draft is checked by credit control (`kehu.finance.credit`) under a lock of
+- `order_confirm`: a draft is checked by credit control (`kehu.finance.services.credit`) under a lock of
   the customer row, so two confirmations for one customer are decided one after the other; it
   passes → confirmed; it fails → blocked, with a CreditEvent(block) carrying the reasons and
   figures, and finance users plus the managers of the owner's team are notified.
@@ -34,15 +34,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
-from kehu.customers.permissions import can_edit_customer
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
-from kehu.core.money import CURRENCIES
+from kehu.core.money import CURRENCIES, MONEY_MAX, format_money, within_money_bound
 from kehu.core.sequences import next_code
 from kehu.customers.models import Customer
-from kehu.finance.credit import can_release_order, credit_check
+from kehu.finance.errors import FinanceError
 from kehu.finance.models import CreditEvent, Receivable
-from kehu.finance.services import FinanceError
+from kehu.finance.permissions import can_create_order, can_edit_order, can_release_order
+from kehu.finance.services.credit import credit_check
 from kehu.sales import lines as sales_lines
 from kehu.sales.errors import LineError
 from kehu.sales.lines import CleanLine
@@ -53,13 +53,6 @@ ZERO = Decimal("0.00")
 KIND_BLOCKED = "order_blocked"
 KIND_RELEASED = "order_released"
 
-
-def can_edit_order(user, order) -> bool:
-    return can_edit_customer(user, order.customer)
-
-
-def can_create_order(user, customer) -> bool:
-    return can_edit_customer(user, customer)
 
 
 def next_order_code() -> str:
@@ -99,6 +92,10 @@ def order_create(*, actor, customer, contract=None, order_date: date, currency: 
         raise FinanceError(_("The order is in %(currency)s, but contract %(code)s is in %(contract_currency)s.") % {
             "currency": currency, "code": contract.code, "contract_currency": contract.currency})
     cleaned = clean_lines(lines, currency=currency)
+    total = sum((li.revenue for li in cleaned), ZERO)
+    if not within_money_bound(total):
+        raise FinanceError(_("The order comes to %(total)s; one order can be at most %(max)s.") % {
+            "total": format_money(total, currency), "max": format_money(MONEY_MAX, currency)})
     with transaction.atomic():
         order = SalesOrder.objects.create(
             code=next_order_code(), customer=customer, owner=customer.owner or actor, contract=contract,

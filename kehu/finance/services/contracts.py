@@ -6,16 +6,17 @@ managers of the owner's team, admins; never finance), from a **won** opportunity
 total (else the opportunity's amount), the payment term to the quote's agreed term, else the
 customer's policy (`customer_policy`). A payment term **beyond the policy** (DOMAIN.md §5.4) is
 accepted only when the contract comes from an approved / sent / accepted quote whose agreed
-term (`kehu.sales.quotes.effective_payment_term`) is at least as long, or when the actor may
+term (`kehu.sales.services.quotes.effective_payment_term`) is at least as long, or when the actor may
 approve the terms of the customer's owner (`can_approve_terms`: a manager of the owner's team
 or an admin, never the owner); otherwise a FinanceError says to agree it on a quote. The currency is the source's (the quote's, else the opportunity's): a
 different one is refused. The payment plan is written in the same transaction and must add up
 exactly to the amount (nothing is written otherwise).
 
-Changing the plan later goes through `finance.services.contract_plan_set`, which keeps its
-own rule (finance, admins, managers of the owner's team) and re-applies recorded payments.
+Changing the plan later is `contract_plan_set`, with its own rule (`can_edit_plan`: finance,
+admins, managers of the owner's team); it re-applies the payments recorded on the contract.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -23,36 +24,23 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.customers.permissions import can_edit_customer
-from kehu.accounts.visibility import managed_user_ids
 from kehu.core.audit import audit_record
+from kehu.core.forms import check_not_stale
+from kehu.core.money import format_money
 from kehu.core.models import AuditEvent
-from kehu.core.money import MoneyError, quantize_cents, to_decimal
 from kehu.core.sequences import next_code
-from kehu.finance.models import Instalment
-from kehu.finance.services import FinanceError, can_record_payment
+from kehu.finance.errors import FinanceError
+from kehu.finance.models import Instalment, PaymentAllocation
+from kehu.finance.permissions import can_approve_terms, can_create_contract, can_edit_plan
+from kehu.finance.services.amounts import ZERO, clean_amount
+from kehu.finance.services.payments import contracts_reapply
 from kehu.sales.models import Contract, Quote
 from kehu.sales.policy import customer_policy
 from kehu.sales.policy import policy_label
-from kehu.sales.quotes import effective_payment_term, policy_source
+from kehu.sales.policy import policy_source
+from kehu.sales.services import effective_payment_term
 
-ZERO = Decimal("0.00")
 CONTRACT_QUOTE_STATUSES = (Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.ACCEPTED)
-
-
-def can_create_contract(user, customer) -> bool:
-    return can_edit_customer(user, customer)
-
-
-def can_approve_terms(user, customer) -> bool:
-    """Who may agree a payment term beyond the customer's policy without a quote: the rule of
-    `kehu.sales.quotes.can_decide_quote` for the customer's owner (a manager of the owner's team
-    or an admin; never the owner)."""
-    if not (user and user.is_authenticated and user.is_active) or user.pk == customer.owner_id:
-        return False
-    if user.is_admin_role:
-        return True
-    return bool(user.is_manager and customer.owner_id and customer.owner_id in managed_user_ids(user))
 
 
 def check_payment_term(*, actor, customer, quote, payment_term_days: int, policy=None) -> None:
@@ -77,24 +65,9 @@ def check_payment_term(*, actor, customer, quote, payment_term_days: int, policy
     raise FinanceError(message % params)
 
 
-def can_edit_plan(user, contract) -> bool:
-    """The rule of `contract_plan_set`: finance, admins, managers of the owner's team."""
-    return can_record_payment(user, contract.customer)
-
-
 def next_contract_code() -> str:
     """The next free K000001-style code (above any imported one; never a code in use)."""
     return next_code(Contract, prefix="K", sequence="contract", width=6)
-
-
-def _amount(value, message: str) -> Decimal:
-    try:
-        amount = to_decimal(value)
-    except (MoneyError, TypeError):
-        raise FinanceError(message) from None
-    if amount <= 0 or quantize_cents(amount) != amount:
-        raise FinanceError(message)
-    return amount
 
 
 def plan_rows(instalments, total: Decimal) -> list[tuple[int, date, Decimal]]:
@@ -108,7 +81,7 @@ def plan_rows(instalments, total: Decimal) -> list[tuple[int, date, Decimal]]:
         if not isinstance(due_on, date):
             raise FinanceError(_("Instalment %(seq)s needs a due date.") % {"seq": seq})
         seqs.add(seq)
-        rows.append((seq, due_on, _amount(amount, _("Instalment %(seq)s needs a positive amount of at most 2 decimals.") % {"seq": seq})))
+        rows.append((seq, due_on, clean_amount(amount, _("Instalment %(seq)s needs a positive amount of at most 2 decimals.") % {"seq": seq})))
     if not rows:
         raise FinanceError(_("A contract needs a payment plan of at least one instalment."))
     added = sum((a for _s, _d, a in rows), ZERO)
@@ -142,7 +115,7 @@ def contract_create(
             raise FinanceError(_("Opportunity %(code)s is not won; only a won opportunity becomes a contract.") % {"code": opportunity.code})
     if amount in (None, ""):
         amount = quote.total if quote is not None else opportunity.amount
-    amount = _amount(amount, _("The contract amount must be a positive number of at most 2 decimals."))
+    amount = clean_amount(amount, _("The contract amount must be a positive number of at most 2 decimals."))
     source = quote if quote is not None else opportunity
     currency = currency or source.currency
     if currency != source.currency:
@@ -182,11 +155,53 @@ def contract_create(
     return contract
 
 
-def contract_plan_update(*, actor, contract, instalments):
-    """Replace the plan of an existing contract (through `contract_plan_set` and its rule)."""
-    from kehu.finance.services import contract_plan_set
+PLAN_FIELD = "payment_plan"
 
-    return contract_plan_set(actor=actor, contract=contract, instalments=instalments)
+
+def plan_text(instalments, currency: str) -> str:
+    """A plan as a person reads it and as the stale-edit guard compares it:
+    "#1 2026-04-01 ¥400.00 · #2 2026-05-01 ¥600.00" (what was received is not part of it)."""
+    return " · ".join(f"#{i.seq} {i.due_on.isoformat()} {format_money(i.amount, currency)}" for i in sorted(instalments, key=lambda i: i.seq))
+
+
+def plan_seen_values(contract) -> dict:
+    """What a plan form was opened with (`kehu.core.forms.seen_sign` signs it into the form)."""
+    return {PLAN_FIELD: plan_text(Instalment.objects.filter(contract_id=contract.pk), contract.currency)}
+
+
+@dataclass
+class _PlanNow:
+    payment_plan: str
+
+
+def contract_plan_set(*, actor, contract, instalments, seen: dict | None = None) -> list[Instalment]:
+    """Replace the payment plan of `contract` with `instalments` = [(seq, due_on, amount)].
+
+    The rules of `plan_rows` (the amounts add up exactly to the contract's amount). Payments
+    already recorded on the contract are applied again to the new plan (§5.0, in payment date
+    order). `seen` (from a form, `plan_seen_values` when it was opened): when the plan was
+    changed meanwhile, StaleEdit names the plan as it is now and nothing is written."""
+    if not can_edit_plan(actor, contract):
+        raise PermissionDenied
+    rows = plan_rows(instalments, contract.amount)
+    with transaction.atomic():
+        # The contract row, then its instalments: the same order as `payment_record`, so a payment
+        # being applied and a plan change wait for each other.
+        Contract.objects.select_for_update().only("pk").get(pk=contract.pk)
+        current = list(Instalment.objects.select_for_update().filter(contract_id=contract.pk).order_by("seq"))
+        check_not_stale(_PlanNow(payment_plan=plan_text(current, contract.currency)), seen, labels={PLAN_FIELD: _("Payment plan")})
+        PaymentAllocation.objects.filter(instalment__contract_id=contract.pk).delete()
+        Instalment.objects.filter(contract_id=contract.pk).delete()
+        created = Instalment.objects.bulk_create([Instalment(contract_id=contract.pk, seq=s, due_on=d, amount=a) for s, d, a in rows])
+        contracts_reapply(contract_ids=[contract.pk])
+        audit_record(
+            actor=actor, verb=AuditEvent.Verb.UPDATE, obj=contract, customer=contract.customer,
+            changes={"instalments": [None, [[s, str(d), str(a)] for s, d, a in rows]]},
+        )
+        from kehu.finance.lifecycle import customer_lifecycle_refresh
+
+        customer_lifecycle_refresh(customer_ids=[contract.customer_id])
+    return created
 
 
 def split_evenly(amount: Decimal, count: int) -> list[Decimal]:
