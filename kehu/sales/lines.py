@@ -1,6 +1,6 @@
 """Quote and order lines (DOMAIN.md §5.0): the one place a line is checked and its amounts
 computed. The quote and order line forms (`kehu.sales.forms.LineFormMixin`) and the services
-(`kehu.sales.services.quotes`, `kehu.finance.orders`) all call `clean_line` / `clean_lines`,
+(`kehu.sales.services.quotes`, `kehu.finance.services.orders`) all call `clean_line` / `clean_lines`,
 so a quote and an order accept exactly the same lines:
 
 - a product that is still sold (`is_active`), priced in the document's currency;
@@ -19,13 +19,13 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from kehu.core.money import MoneyError, quantize_cents, to_decimal
+from kehu.core.money import MONEY_MAX, MoneyError, quantize_cents, to_decimal
 from kehu.sales.errors import LineError
 
 HUNDRED = Decimal(100)
 QUANTITY_MAX = Decimal("1000000000")  # one billion units
 UNIT_PRICE_MAX = Decimal("1000000000")  # one billion per unit
-LINE_AMOUNT_MAX = Decimal("10000000000")  # ten billion per line
+LINE_AMOUNT_MAX = MONEY_MAX  # the largest amount Kehu keeps (kehu.core.money): sums of many lines fit
 Q4 = Decimal("0.0001")
 Q2 = Decimal("0.01")
 

@@ -39,13 +39,16 @@ def test_rep_a_uses_the_pages_whose_scripts_moved_with_no_csp_violation(browser,
     from playwright.sync_api import expect
 
     from kehu.ranking.services import evaluation_run
-    from kehu.sales.models import Opportunity
+    from kehu.sales.models import Opportunity, OpportunityStage, Quote
     from kehu.sales.services import opportunity_create
 
     seed_flushed_defaults()
     rep_a.language = "en"
     rep_a.save(update_fields=["language"])
     opportunity = opportunity_create(actor=rep_a, customer=customer_a, title="ERP rollout", amount="120000.00")
+    # a won deal, so that the contract form has a source to make a contract from
+    Opportunity.objects.create(code="O-WON-1", customer=customer_a, owner=rep_a, title="Won deal", amount="300.00",
+                               stage=OpportunityStage.objects.get(code="won"))
     today = timezone.localdate()
     older = evaluation_run(actor=None, model="pyramid", as_of=today - timedelta(days=40))
     evaluation_run(actor=None, model="pyramid", as_of=today)
@@ -121,17 +124,18 @@ def test_rep_a_uses_the_pages_whose_scripts_moved_with_no_csp_violation(browser,
     assert _violations(page) == []
 
     # data-confirm (kehu.js): Cancel sends nothing, OK sends the form.
-    release_url = reverse("customers:release", args=[customer_a.pk])
+    quote = Quote.objects.create(code="Q-CSP-1", customer=customer_a, owner=rep_a, status=Quote.Status.SENT, total="300.00")
+    status_url = reverse("sales:quote-status", args=[quote.pk])
     posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" and request.url.endswith(release_url) else None)
-    page.goto(f"{base}{reverse('customers:detail', args=[customer_a.pk])}")
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" and request.url.endswith(status_url) else None)
+    page.goto(f"{base}{reverse('sales:quote-detail', args=[quote.pk])}")
     page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name="Release to pool").click()
+    page.get_by_role("button", name="Mark accepted").click()
     page.wait_for_timeout(300)
     assert posts == []
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
-        page.get_by_role("button", name="Release to pool").click()
+        page.get_by_role("button", name="Mark accepted").click()
     assert len(posts) == 1
     assert _violations(page) == []
 

@@ -86,7 +86,7 @@ def test_selling_happy_path_from_prospect_to_released_order(browser, live_server
     rep.fill("#id_title", "Core network upgrade")
     rep.fill("#id_amount", "12000.00")
     rep.get_by_role("button", name="Create").click()
-    rep.wait_for_url(customer_url)  # back on the customer's page it was created from
+    rep.wait_for_url(customer_url + "#tab-deals")  # back on the customer's page it was created from
     expect(rep.locator("main")).to_contain_text("created.")
     rep.get_by_test_id("deals-panel").get_by_role("link", name="Core network upgrade").click()
     rep.wait_for_url("**/sales/opportunities/*/")

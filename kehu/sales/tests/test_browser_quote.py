@@ -50,7 +50,7 @@ def test_rep_picks_products_and_sees_prices_and_the_policy_on_the_quote_form(bro
         page.select_option("#id_lines-0-product", value=str(switch.pk))
         expect(price).to_have_value("333.3333")  # still the filled-in price: follows the product
         page.fill("#id_lines-0-quantity", "3")
-        expect(page.locator("#quote-form .kehu-line-total").first).to_have_text("1000.00")
+        expect(page.locator("#quote-form .kehu-line-total").first).to_have_text("1,000.00")
         price.fill("300")
         page.select_option("#id_lines-0-product", value=str(router.pk))
         expect(price).to_have_value("300")  # a price the rep typed stays

@@ -221,7 +221,7 @@ def test_new_opportunity_for_a_customer(login, rep_a, customer_a):
 
 def test_rep_creating_an_opportunity_from_a_customer_page_returns_there(login, rep_a, customer_a):
     client = login(rep_a)
-    page = reverse("customers:detail", args=[customer_a.pk])
+    page = reverse("customers:detail", args=[customer_a.pk]) + "#tab-deals"  # the page, on its deals tab
     url = reverse("sales:opportunity-create") + f"?customer={customer_a.pk}"
     form = client.get(url).content.decode()
     assert f'href="{page}"' in form  # Cancel goes back too
@@ -238,7 +238,7 @@ def test_rep_is_sent_back_to_a_safe_next_only(login, rep_a, customer_a):
     assert client.post(url, {**data, "next": "/sales/opportunities/"})["Location"] == "/sales/opportunities/"
     assert client.post(url, {**data, "next": "https://evil.example/"})["Location"] == reverse("sales:pipeline")
     assert client.post(url + f"?customer={customer_a.pk}", {**data, "next": "//evil.example/"})["Location"] == \
-        reverse("customers:detail", args=[customer_a.pk])
+        reverse("customers:detail", args=[customer_a.pk]) + "#tab-deals"
 
 
 def test_new_opportunity_refuses_hidden_or_uneditable_customers(login, rep_a, finance, customer_b, customer_a):

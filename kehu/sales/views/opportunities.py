@@ -65,7 +65,7 @@ def opportunity_create_view(request):
     elif not is_sales(request.user):
         raise PermissionDenied
     from_customer = customer is not None and request.GET.get("customer")  # the form posts to its own URL
-    back = _next_url(request, reverse("customers:detail", args=[customer.pk]) if from_customer else reverse("sales:pipeline"))
+    back = _next_url(request, reverse("customers:detail", args=[customer.pk]) + "#tab-deals" if from_customer else reverse("sales:pipeline"))
     form = OpportunityForm(request.POST or None, user=request.user, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
