@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django_htmx.http import HttpResponseClientRedirect
 
 
 def get_visible_or_404(queryset, **lookup):
@@ -24,6 +25,10 @@ def is_partial(request) -> bool:
 
 
 def refuse(request, message, to, *args, **kwargs):
-    """Send the user back to `to` (a URL name or a model instance) with a warning."""
+    """Send the user back to `to` (a URL, a URL name or a model instance) with a warning. An
+    htmx request is told to load that page whole (a fragment must not become a page)."""
     messages.warning(request, message)
-    return redirect(to, *args, **kwargs)
+    response = redirect(to, *args, **kwargs)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(response.url)
+    return response

@@ -358,32 +358,6 @@ class CreditForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
         }
 
 
-class BootstrapMixin:
-    """Deprecated, kept unchanged only for kehu/activities/forms.py (`self._style()`) until it
-    styles with kehu.core.forms.style_form; delete then. The customers forms use
-    SectionedFormMixin."""
-
-    def _style(self):
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            elif isinstance(widget, forms.HiddenInput):
-                continue
-            else:
-                css = "form-control"
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
-            if isinstance(widget, forms.Textarea):
-                widget.attrs["rows"] = 2
-            if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField) and not isinstance(widget, forms.RadioSelect):
-                field.choices = [(v, "—" if v == "" else label) for v, label in field.choices]
-            if isinstance(field, forms.DateField):
-                field.widget.input_type = "date"
-                field.widget.format = "%Y-%m-%d"
-
-
 def _section_fields(model) -> list[str]:
     return [f for _label, names in model.SECTIONS for f in names]
 

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from kehu.activities import selectors, services
 from kehu.activities.errors import ActivityError
@@ -37,8 +36,7 @@ def _customer_url(customer) -> str:
 
 def _back(request, customer, message=None):
     """Back to the customer page with a message (htmx: the whole page, not into the panel)."""
-    response = refuse(request, message or _("You may not log follow-ups for this customer."), _customer_url(customer))
-    return HttpResponseClientRedirect(response.url) if request.htmx else response
+    return refuse(request, message or _("You may not log follow-ups for this customer."), _customer_url(customer))
 
 
 def _add_error(form, exc: ActivityError) -> None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kehu.core.errors import StaleEdit
-from kehu.core.views import is_partial
+from kehu.core.views import refuse, is_partial
 from kehu.customers import selectors
 from kehu.customers.archive import selectors as archive_selectors
 from kehu.customers.errors import CustomerError
@@ -37,8 +37,7 @@ def _go(request, url):
 
 
 def _refuse(request, customer):
-    messages.warning(request, _("You can see this archive but you may not change it."))
-    return _go(request, _archive_url(customer))
+    return refuse(request, _("You can see this archive but you may not change it."), _archive_url(customer))
 
 
 @login_required

@@ -222,7 +222,7 @@ def test_a_reversed_payment_is_not_exported_and_an_import_does_not_bring_it_back
 
 
 def test_a_reversed_payment_is_not_collected_in_a_ranking_run(finance, customer_a, contract):
-    from kehu.ranking.engine import load_facts
+    from kehu.ranking.facts import load_facts
 
     payment = payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("100.00"), paid_on=date(2026, 5, 2))
     payment_reverse(actor=finance, payment=payment, reason="录错")
