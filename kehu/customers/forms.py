@@ -77,7 +77,8 @@ class SectionedFormMixin(StyledFormMixin):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.setdefault("rows", 2)
+                if str(field.widget.attrs.get("rows", "10")) == "10":  # Django's default: too tall for a short note
+                    field.widget.attrs["rows"] = 2
             if name in PAST_DATES:
                 field.validators = [v for v in field.validators if v is not validate_date_in_range]
                 field.validators.append(_validate_past(PAST_DATES[name]))
