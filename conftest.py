@@ -155,6 +155,27 @@ def login(client, request):
     return _login
 
 
+@pytest.fixture
+def login_en(login):
+    """login_en(user) -> the test client signed in as user with the English interface, in any
+    test folder (so that a test can read the page)."""
+
+    def _login(user):
+        user.language = "en"
+        user.save(update_fields=["language"])
+        return login(user)
+
+    return _login
+
+
+def english_client(client, user):
+    """`client` signed in as `user` with the English interface (for tests that take `client`)."""
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    return client
+
+
 def seed_flushed_defaults():
     """A transactional test (a live server) flushes the rows the migrations seeded: put back the
     opportunity stages and the qualification checklist."""

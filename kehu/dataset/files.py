@@ -24,6 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from kehu.core.errors import DomainError
 from kehu.dataset.values import cell_text
 
 # Every file of the format, in import order (a file only refers to files before it).
@@ -78,12 +79,9 @@ def _too_many_rows(name: str) -> "DatasetError":
     )
 
 
-class DatasetError(Exception):
-    """The dataset as a whole cannot be read (no such folder, not a workbook…)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class DatasetError(DomainError):
+    """The dataset as a whole cannot be read (no such folder, not a workbook…); `message` is
+    what the user reads."""
 
 
 class TableError(Exception):

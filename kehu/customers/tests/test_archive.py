@@ -33,18 +33,6 @@ def english():
         yield
 
 
-@pytest.fixture
-def login_en(login):
-    """Signed in with the English interface (the site default is Chinese)."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 def _spend(customer, actor, category="钢材", year=2023, amount="1000.00", **extra):
     return category_spend_set(actor=actor, customer=customer, category=category, year=year, annual_spend=amount, **extra)
 

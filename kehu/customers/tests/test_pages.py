@@ -19,18 +19,6 @@ USCC_B = "91310000717854505W"
 BANK = "6222020200112233445"
 
 
-@pytest.fixture
-def login_en(login):
-    """Signed in with the English interface, so that tests can read the page."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 def _names(response) -> set[str]:
     return set(re.findall(r'<a href="/customers/\d+/">([^<]+)</a>', response.content.decode()))
 

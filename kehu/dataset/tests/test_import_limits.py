@@ -136,16 +136,6 @@ def test_system_refuses_a_csv_over_the_size_limit(tmp_path, settings):
     assert "customers.csv is larger than 2 MB" in refused.value.message
 
 
-@pytest.fixture
-def login_en(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 def test_manager_a_upload_of_a_zip_bomb_is_refused_with_a_message(cast, login_en, tmp_path, settings):
     settings.KEHU_IMPORT_MAX_BYTES = 5 * 1024 * 1024
     bomb = _bomb(tmp_path / "bomb.xlsx", rows=100_000)  # 15 MB unzipped

@@ -17,16 +17,6 @@ URL = reverse("dataset:import")
 CONFIRM = reverse("dataset:import-confirm")
 
 
-@pytest.fixture
-def login_en(login):
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        return login(user)
-
-    return _login
-
-
 def _csv(name: str, rows: list[list[str]]) -> SimpleUploadedFile:
     text = "\r\n".join(",".join(r) for r in rows) + "\r\n"
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")

@@ -11,6 +11,7 @@ from kehu.customers.models import Customer
 from kehu.finance import aging
 from kehu.finance.models import Instalment, Receivable
 from kehu.sales.models import Contract
+from conftest import english_client
 
 D = Decimal
 AS_OF = date(2026, 6, 30)
@@ -134,26 +135,19 @@ def test_aging_is_scoped_by_role(cast, who, sees):
     assert all(r.buckets.total == D("20.00") for r in report.customers)
 
 
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
-
-
 def test_rep_b_aging_page_shows_only_own_customers_and_the_risk_flag(client, cast):
     Customer.objects.filter(pk=cast["customer_b"].pk).update(payment_attitude="arrears")
     receivable(cast["customer_a"], "111.00", days_overdue=100)
     receivable(cast["customer_b"], "222.00", days_overdue=70)
-    body = _login_en(client, cast["rep_b"]).get(reverse("finance:aging"), {"as_of": AS_OF.isoformat()}).content.decode()
+    body = english_client(client, cast["rep_b"]).get(reverse("finance:aging"), {"as_of": AS_OF.isoformat()}).content.decode()
     assert cast["customer_b"].name in body and "¥222.00" in body and "Bad-debt risk" in body
     assert cast["customer_a"].name not in body and "111.00" not in body
 
 
 def test_finance_aging_page_query_count_does_not_grow(client, cast, django_assert_max_num_queries):
-    from conftest import make_customer
+    from conftest import english_client, make_customer
 
-    client = _login_en(client, cast["finance"])
+    client = english_client(client, cast["finance"])
     receivable(cast["customer_a"], "1.00", days_overdue=5)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("finance:aging")).status_code == 200
@@ -167,10 +161,10 @@ def test_finance_aging_page_query_count_does_not_grow(client, cast, django_asser
 
 def test_receivable_page_shows_days_overdue(client, cast):
     r = receivable(cast["customer_a"], "100.00", days_overdue=31)
-    body = _login_en(client, cast["rep_a"]).get(reverse("finance:receivable-detail", args=[r.pk]), {"as_of": AS_OF.isoformat()}).content.decode()
+    body = english_client(client, cast["rep_a"]).get(reverse("finance:receivable-detail", args=[r.pk]), {"as_of": AS_OF.isoformat()}).content.decode()
     assert 'data-testid="days-overdue">31' in body
     assert reverse("finance:receivable-writeoff", args=[r.pk]) not in body  # reps may not write off
-    assert _login_en(client, cast["rep_b"]).get(reverse("finance:receivable-detail", args=[r.pk])).status_code == 404
+    assert english_client(client, cast["rep_b"]).get(reverse("finance:receivable-detail", args=[r.pk])).status_code == 404
 
 
 @pytest.mark.parametrize("as_of", ["0001-01-05", "9999-12-31"])

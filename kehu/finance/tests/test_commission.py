@@ -13,6 +13,7 @@ from kehu.finance.models import Receivable
 from kehu.finance.services import contract_plan_set, payment_record
 from kehu.sales import policy
 from kehu.sales.models import Contract, SalesOrder
+from conftest import english_client
 
 D = Decimal
 MAY = (date(2026, 5, 1), date(2026, 5, 31))
@@ -114,21 +115,14 @@ def test_commission_is_scoped_by_role(cast, paid_everywhere, who, reps):
     assert {l.rep_id for l in lines} == {cast[r].pk for r in reps}
 
 
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
-
-
 def test_rep_a_commission_page_shows_own_lines_only(client, cast, paid_everywhere):
-    body = _login_en(client, cast["rep_a"]).get(reverse("finance:commission"), {"month": "2026-05"}).content.decode()
+    body = english_client(client, cast["rep_a"]).get(reverse("finance:commission"), {"month": "2026-05"}).content.decode()
     assert "PAY-customer_a" in body and "PAY-customer_a2" not in body and "PAY-customer_b" not in body
     assert 'data-testid="commission-total-CNY">¥3.00' in body
 
 
 def test_finance_commission_page_from_to_and_query_count(client, cast, paid_everywhere, django_assert_max_num_queries):
-    client = _login_en(client, cast["finance"])
+    client = english_client(client, cast["finance"])
     with django_assert_max_num_queries(7):
         body = client.get(reverse("finance:commission"), {"date_from": "2026-05-01", "date_to": "2026-05-02"}).content.decode()
     assert 'data-testid="commission-total-CNY">¥9.00' in body
@@ -151,13 +145,13 @@ def test_a_rep_keeps_the_commission_credited_to_them_after_a_handover(client, fi
     assert [(t.rep_id, t.commission) for t in per_rep] == [(rep_a.pk, D("3.00"))]
     assert [(line.payment_code, line.customer_visible) for line in lines] == [("PAY-H", False)]
     assert commission_report(user=rep_a2, date_from=MAY[0], date_to=MAY[1]) == ([], [])  # credited to rep_a, not to the new owner
-    body = _login_en(client, rep_a).get(reverse("finance:commission"), {"month": "2026-05"}).content.decode()
+    body = english_client(client, rep_a).get(reverse("finance:commission"), {"month": "2026-05"}).content.decode()
     assert "PAY-H" in body and f'<span data-testid="customer-no-link">{customer_a.name}</span>' in body
     assert reverse("customers:detail", args=[customer_a.pk]) not in body
 
 
 @pytest.mark.parametrize("query", [{"month": "9999-12"}, {"month": "0001-01"}, {"date_from": "0001-01-01", "date_to": "9999-12-31"}])
 def test_commission_page_refuses_dates_outside_2000_2099(client, finance, query):
-    response = _login_en(client, finance).get(reverse("finance:commission"), query)
+    response = english_client(client, finance).get(reverse("finance:commission"), query)
     assert response.status_code == 200
     assert "Enter a date between 2000-01-01 and 2099-12-31." in response.content.decode()

@@ -11,15 +11,9 @@ from kehu.customers.models import Customer
 from kehu.finance.models import Payment, Receivable
 from kehu.finance.services import contract_plan_set, payment_record
 from kehu.sales.models import Contract
+from conftest import english_client
 
 D = Decimal
-
-
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
 
 
 def make_receivable(customer, amount="1000.00", days_overdue=10, currency="CNY"):
@@ -32,7 +26,7 @@ def make_receivable(customer, amount="1000.00", days_overdue=10, currency="CNY")
 
 def test_finance_records_a_payment_to_a_receivable_and_sees_how_it_was_applied(client, finance, customer_a):
     r = make_receivable(customer_a, "300.00")
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert f'value="{r.pk}" selected' in client.get(url, {"receivable": r.pk}).content.decode()
     response = client.post(url, {"amount": "500.00", "paid_on": "2026-05-02", "receivable": r.pk, "code": "PX1", "confirm_over_open": "on"},
@@ -47,7 +41,7 @@ def test_finance_records_a_payment_to_a_receivable_and_sees_how_it_was_applied(c
 def test_manager_records_a_payment_on_a_contract_instalment(client, manager_a, finance, customer_a):
     contract = Contract.objects.create(code="K1", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
     contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100.00")), (2, date(2026, 3, 1), D("100.00"))])
-    client = _login_en(client, manager_a)
+    client = english_client(client, manager_a)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     html = client.get(url).content.decode()
     assert f'<option value="{contract.pk}:2">K1 #2 · due 2026-03-01 · open ¥100.00</option>' in html  # one select of open instalments
@@ -64,7 +58,7 @@ def test_manager_records_a_payment_on_a_contract_instalment(client, manager_a, f
 def test_finance_form_lists_only_this_customers_contracts_and_refuses_others(client, finance, customer_a, customer_b):
     other = Contract.objects.create(code="KB", customer=customer_b, signed_on=date(2026, 1, 1), amount=D("100.00"))
     other_r = make_receivable(customer_b)
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert "KB" not in client.get(url).content.decode()
     for data in ({"contract": other.pk}, {"receivable": other_r.pk}):
@@ -74,7 +68,7 @@ def test_finance_form_lists_only_this_customers_contracts_and_refuses_others(cli
 
 
 def test_finance_bad_input_is_a_form_error(client, finance, customer_a):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert client.post(url, {"amount": "-5", "paid_on": "2026-05-02"}).status_code == 200
     body = client.post(url, {"amount": "5", "paid_on": "2026-05-02", "instalment": "999:1"}).content.decode()
@@ -110,7 +104,7 @@ def test_payment_and_plan_change_lock_the_contract_row_before_its_instalments(fi
 
 
 def test_rep_may_not_record_payments_and_gets_a_message(client, rep_a, customer_a):
-    client = _login_en(client, rep_a)
+    client = english_client(client, rep_a)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     response = client.post(url, {"amount": "5.00", "paid_on": "2026-05-02"}, follow=True)
     assert "Only finance, administrators and the managers" in response.content.decode()
@@ -118,7 +112,7 @@ def test_rep_may_not_record_payments_and_gets_a_message(client, rep_a, customer_
 
 
 def test_rep_b_gets_404_for_rep_a_customer(client, rep_b, customer_a):
-    client = _login_en(client, rep_b)
+    client = english_client(client, rep_b)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"amount": "5.00", "paid_on": "2026-05-02"}).status_code == 404
@@ -138,13 +132,13 @@ def payments(cast):
 
 
 def test_rep_a_sees_own_payments_only(client, cast, payments):
-    body = _login_en(client, cast["rep_a"]).get(reverse("finance:payment-list")).content.decode()
+    body = english_client(client, cast["rep_a"]).get(reverse("finance:payment-list")).content.decode()
     assert "PA1" in body and "PA2" in body and "PB1" not in body and cast["customer_b"].name not in body
     assert "¥30.30" in body
 
 
 def test_finance_filters_by_date_and_customer_with_totals_per_currency(client, cast, payments):
-    client = _login_en(client, cast["finance"])
+    client = english_client(client, cast["finance"])
     body = client.get(reverse("finance:payment-list")).content.decode()
     assert "¥70.30" in body and "$5.00" in body
     body = client.get(reverse("finance:payment-list"), {"date_from": "2026-05-02", "date_to": "2026-05-10"}).content.decode()
@@ -154,7 +148,7 @@ def test_finance_filters_by_date_and_customer_with_totals_per_currency(client, c
 
 
 def test_finance_payment_list_query_count_does_not_grow(client, cast, payments, django_assert_max_num_queries):
-    client = _login_en(client, cast["finance"])
+    client = english_client(client, cast["finance"])
     with django_assert_max_num_queries(6):
         assert client.get(reverse("finance:payment-list")).status_code == 200
     for n in range(60):
@@ -173,7 +167,7 @@ def test_customer_panel_shows_open_overdue_risk_and_last_payments(client, cast):
     make_receivable(customer, "40.00", days_overdue=-5)
     for n in range(4):
         payment_record(actor=cast["finance"], customer=customer, amount=D("1.00"), paid_on=date(2026, 5, 1 + n), code=f"PP{n}")
-    body = _login_en(client, cast["finance"]).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    body = english_client(client, cast["finance"]).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     panel = body[body.index('data-testid="finance-panel"'):]
     panel = panel[:panel.index("</section>")]
     assert "¥5,000.00" in panel and 'data-testid="open-CNY">¥140.00' in panel and 'data-testid="overdue-CNY">¥100.00' in panel
@@ -184,7 +178,7 @@ def test_customer_panel_shows_open_overdue_risk_and_last_payments(client, cast):
 
 def test_rep_panel_has_no_record_button(client, cast):
     customer = cast["customer_a"]
-    body = _login_en(client, cast["rep_a"]).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    body = english_client(client, cast["rep_a"]).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     panel = body[body.index('data-testid="finance-panel"'):]
     panel = panel[:panel.index("</section>")]
     assert reverse("finance:payment-create", args=[customer.pk]) not in panel and "Bad-debt risk" not in panel
@@ -230,7 +224,7 @@ def test_panel_shows_signed_and_qualified_signed_as_section_3_defines_them(clien
     Instalment.objects.create(contract=contract, seq=1, due_on=today - timedelta(days=60), amount="100.00")
     Instalment.objects.create(contract=contract, seq=2, due_on=today - timedelta(days=10), amount="100.00")
     Instalment.objects.create(contract=contract, seq=3, due_on=today + timedelta(days=30), amount="100.00")
-    client = _login_en(client, cast["rep_a"])
+    client = english_client(client, cast["rep_a"])
     url = reverse("customers:detail", args=[customer.pk])
 
     def status():
@@ -249,7 +243,7 @@ def test_finance_sees_the_contract_code_where_a_payment_was_applied(client, fina
     """Issue 10 item 22: the allocation read "Contract 17" (the id) instead of the contract's code."""
     contract = Contract.objects.create(code="K000221", customer=customer_a, signed_on=date(2026, 1, 1), amount=D("200.00"))
     contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100.00")), (2, date(2026, 3, 1), D("100.00"))])
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     response = client.post(reverse("finance:payment-create", args=[customer_a.pk]),
                            {"amount": "150.00", "paid_on": "2026-05-02", "contract": contract.pk}, follow=True)
     body = response.content.decode()

@@ -11,20 +11,14 @@ from django.urls import reverse
 from kehu.core.money import MONEY_MAX
 from kehu.finance.models import Payment
 from kehu.finance.services import FinanceError, payment_record
+from conftest import english_client
 
 D = Decimal
 LARGEST = MONEY_MAX  # before the bound the form took 16 digits and 2 decimals: 9999999999999999.99
 
 
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
-
-
 def test_finance_payments_list_with_ten_largest_payments_renders(client, finance, customer_a):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     for n in range(10):
         response = client.post(url, {"amount": str(LARGEST), "paid_on": "2026-05-02", "code": f"PMAX{n}"})
@@ -36,7 +30,7 @@ def test_finance_payments_list_with_ten_largest_payments_renders(client, finance
 
 
 def test_finance_amount_above_the_largest_is_refused_with_a_message(client, finance, customer_a):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     response = client.post(url, {"amount": "10000000000.00", "paid_on": "2026-05-02"})
     assert response.status_code == 200

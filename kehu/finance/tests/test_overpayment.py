@@ -11,6 +11,7 @@ from django.urls import reverse
 from kehu.finance.models import Payment, Receivable
 from kehu.finance.services import FinanceError, contract_plan_set, payment_record
 from kehu.sales.models import Contract
+from conftest import english_client
 
 D = Decimal
 
@@ -24,15 +25,8 @@ def contract(finance, customer_a):
     return contract
 
 
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
-
-
 def test_finance_typing_more_than_the_instalments_open_amount_is_asked_to_confirm(client, finance, customer_a, contract):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:payment-create", args=[customer_a.pk])
     data = {"amount": "999999.00", "paid_on": "2026-02-01", "instalment": f"{contract.pk}:1"}
     response = client.post(url, data)
@@ -50,7 +44,7 @@ def test_finance_typing_more_than_the_instalments_open_amount_is_asked_to_confir
 
 
 def test_finance_paying_no_more_than_is_open_is_not_asked(client, finance, customer_a, contract):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     response = client.post(reverse("finance:payment-create", args=[customer_a.pk]),
                            {"amount": "56833.33", "paid_on": "2026-02-01", "instalment": f"{contract.pk}:1"})
     assert response.status_code == 302 and Payment.objects.count() == 1

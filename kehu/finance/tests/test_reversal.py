@@ -16,6 +16,7 @@ from kehu.finance.lifecycle import customer_signed_status
 from kehu.finance.models import Instalment, Payment, PaymentAllocation, Receivable
 from kehu.finance.services import FinanceError, contract_plan_set, payment_record, payment_reverse
 from kehu.sales.models import Contract
+from conftest import english_client
 
 D = Decimal
 MAY = (date(2026, 5, 1), date(2026, 5, 31))
@@ -33,13 +34,6 @@ def contract(finance, customer_a):
 
 def _applied(contract):
     return [i.applied for i in Instalment.objects.filter(contract=contract).order_by("seq")]
-
-
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -152,7 +146,7 @@ def test_reversed_payments_leave_the_totals_and_are_not_applied_again(finance, c
 def test_finance_reverses_on_a_confirmation_page_that_says_what_happens(client, finance, customer_a, contract):
     payment = payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("150.00"), paid_on=date(2026, 5, 2),
                              code="PM-R1")
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     detail = client.get(reverse("finance:payment-detail", args=[payment.pk])).content.decode()
     assert "Contract K000221, instalment 1" in detail and reverse("finance:payment-reverse", args=[payment.pk]) in detail
     url = reverse("finance:payment-reverse", args=[payment.pk])
@@ -172,12 +166,12 @@ def test_finance_reverses_on_a_confirmation_page_that_says_what_happens(client, 
 def test_rep_a_is_refused_with_a_message_and_rep_b_gets_404(client, finance, rep_a, rep_b, customer_a, contract):
     payment = payment_record(actor=finance, customer=customer_a, contract=contract, amount=D("10.00"), paid_on=date(2026, 5, 2))
     url = reverse("finance:payment-reverse", args=[payment.pk])
-    client = _login_en(client, rep_a)
+    client = english_client(client, rep_a)
     assert client.get(reverse("finance:payment-detail", args=[payment.pk])).status_code == 200
     response = client.post(url, {"reason": "x"}, follow=True)
     assert "Only finance and administrators reverse payments." in response.content.decode()
     assert not Payment.objects.get(pk=payment.pk).is_reversed
-    client = _login_en(client, rep_b)
+    client = english_client(client, rep_b)
     assert client.get(url).status_code == 404 and client.post(url, {"reason": "x"}).status_code == 404
     assert client.get(reverse("finance:payment-detail", args=[payment.pk])).status_code == 404
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from kehu.core.models import AuditEvent
 from kehu.finance.models import Receivable, WriteOff
 from kehu.finance.services import FinanceError, writeoff_record
+from conftest import english_client
 
 D = Decimal
 
@@ -61,15 +62,8 @@ def test_sales_users_may_not_write_off(cast, rec, who):
     assert not WriteOff.objects.exists()
 
 
-def _login_en(client, user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    return client
-
-
 def test_finance_page_asks_for_confirmation_before_writing(client, finance, rec):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:receivable-writeoff", args=[rec.pk])
     assert client.get(url).status_code == 200
     data = {"amount": "100.00", "written_on": "2026-06-01", "reason": "破产清算", "step": "review"}
@@ -83,7 +77,7 @@ def test_finance_page_asks_for_confirmation_before_writing(client, finance, rec)
 
 
 def test_finance_page_refuses_more_than_open_with_a_message(client, finance, rec):
-    client = _login_en(client, finance)
+    client = english_client(client, finance)
     url = reverse("finance:receivable-writeoff", args=[rec.pk])
     response = client.post(url, {"amount": "500.00", "written_on": "2026-06-01", "reason": "x", "step": "confirm", "confirm": "1"})
     assert response.status_code == 200 and "At most the open amount ¥400.00" in response.content.decode()
@@ -91,7 +85,7 @@ def test_finance_page_refuses_more_than_open_with_a_message(client, finance, rec
 
 
 def test_manager_sees_the_page_but_is_refused_with_a_message(client, manager_a, rec):
-    client = _login_en(client, manager_a)
+    client = english_client(client, manager_a)
     url = reverse("finance:receivable-writeoff", args=[rec.pk])
     response = client.post(url, {"amount": "1.00", "written_on": "2026-06-01", "reason": "x", "step": "confirm", "confirm": "1"}, follow=True)
     assert "Only finance and administrators write off receivables." in response.content.decode()
@@ -99,7 +93,7 @@ def test_manager_sees_the_page_but_is_refused_with_a_message(client, manager_a, 
 
 
 def test_rep_b_gets_404_for_rep_a_receivable(client, rep_b, rec):
-    client = _login_en(client, rep_b)
+    client = english_client(client, rep_b)
     url = reverse("finance:receivable-writeoff", args=[rec.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"amount": "1.00", "written_on": "2026-06-01", "reason": "x", "confirm": "1", "step": "confirm"}).status_code == 404
