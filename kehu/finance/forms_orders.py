@@ -9,21 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.fields import MoneyFormField
 from kehu.core.forms import DateField, style_form
 from kehu.core.money import CURRENCIES, format_money, format_unit_price
-from kehu.sales.forms import LineFormMixin, product_option_data
+from kehu.sales.forms import LineFormMixin, OptionDataSelect, product_option_data
 from kehu.sales.models import SalesOrder
-
-
-class DataSelect(forms.Select):
-    """A select whose options carry data attributes: `option_data` = {value: {"data-…": "…"}}."""
-
-    def __init__(self, *args, option_data=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.option_data = option_data or {}
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
-        option["attrs"].update(self.option_data.get(str(value), {}))
-        return option
 
 
 class ContractForm(forms.Form):
@@ -115,7 +102,7 @@ class OrderForm(forms.Form):
     """The order's head. Contract options carry their currency (`data-currency`): the page's script
     sets the order's currency to the chosen contract's and offers only products in that currency."""
 
-    contract = forms.ChoiceField(label=_("Contract"), required=False, widget=DataSelect)
+    contract = forms.ChoiceField(label=_("Contract"), required=False, widget=OptionDataSelect)
     order_date = DateField(label=_("Order date"))
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="CNY")
 
@@ -140,7 +127,7 @@ class OrderLineForm(LineFormMixin, forms.Form):
     line_kind = "order"
     line_with_cost = True
 
-    product = forms.ChoiceField(label=_("Product"), widget=DataSelect)
+    product = forms.ChoiceField(label=_("Product"), widget=OptionDataSelect)
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=16, decimal_places=4)
     unit_price = forms.DecimalField(label=_("Unit price"), min_value=0, max_digits=18, decimal_places=4, required=False,
                                     help_text=_("Empty: the list price."))
