@@ -70,7 +70,7 @@ def next_contract_code() -> str:
     return next_code(Contract, prefix="K", sequence="contract", width=6)
 
 
-def plan_rows(instalments, total: Decimal) -> list[tuple[int, date, Decimal]]:
+def plan_rows(instalments, total: Decimal, currency: str = "CNY") -> list[tuple[int, date, Decimal]]:
     """Check a plan [(seq, due_on, amount)] against the contract amount; the sorted rows.
     The same rules as `contract_plan_set`: seq 1, 2, … without repeats, a due date, a positive
     amount of at most 2 decimals each, and Σ amounts == total exactly."""
@@ -87,7 +87,7 @@ def plan_rows(instalments, total: Decimal) -> list[tuple[int, date, Decimal]]:
     added = sum((a for _s, _d, a in rows), ZERO)
     if added != total:
         raise FinanceError(
-            _("The instalments add up to %(total)s, but the contract amount is %(amount)s.") % {"total": added, "amount": total}
+            _("The instalments add up to %(total)s, but the contract amount is %(amount)s.") % {"total": format_money(added, currency), "amount": format_money(total, currency)}
         )
     return sorted(rows)
 
@@ -132,7 +132,7 @@ def contract_create(
     if payment_term_days < 0:
         raise FinanceError(_("The payment term cannot be negative."))
     check_payment_term(actor=actor, customer=customer, quote=quote, payment_term_days=payment_term_days, policy=policy)
-    rows = plan_rows(instalments, amount)
+    rows = plan_rows(instalments, amount, currency)
     with transaction.atomic():
         contract = Contract.objects.create(
             code=next_contract_code(), customer=customer, opportunity=opportunity, quote=quote,
@@ -183,7 +183,7 @@ def contract_plan_set(*, actor, contract, instalments, seen: dict | None = None)
     changed meanwhile, StaleEdit names the plan as it is now and nothing is written."""
     if not can_edit_plan(actor, contract):
         raise PermissionDenied
-    rows = plan_rows(instalments, contract.amount)
+    rows = plan_rows(instalments, contract.amount, contract.currency)
     with transaction.atomic():
         # The contract row, then its instalments: the same order as `payment_record`, so a payment
         # being applied and a plan change wait for each other.

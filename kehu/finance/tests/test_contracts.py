@@ -198,7 +198,7 @@ def test_contract_form_shows_a_clear_error_when_the_plan_does_not_add_up(login, 
     opp = opportunity(customer_a, amount="1000.00")
     response = post_contract(login(rep_a), customer_a, f"o{opp.pk}", ["400.00", "500.00"])
     assert response.status_code == 200
-    assert "The instalments add up to 900.00, but the contract amount is 1000.00." in response.content.decode()
+    assert "The instalments add up to ¥900.00, but the contract amount is ¥1,000.00." in response.content.decode()
     assert not Contract.objects.exists()
 
 

@@ -77,7 +77,7 @@ def test_finance_bad_payments_are_refused(finance, customer_a, customer_b, contr
 
 
 def test_finance_plan_must_add_up_to_the_contract_amount(finance, contract):
-    with translation.override("en"), pytest.raises(FinanceError, match="add up to 200.00, but the contract amount is 300.00"):
+    with translation.override("en"), pytest.raises(FinanceError, match="add up to ¥200.00, but the contract amount is ¥300.00"):
         contract_plan_set(actor=finance, contract=contract, instalments=[(1, date(2026, 2, 1), D("100")), (2, date(2026, 3, 1), D("100"))])
 
 
