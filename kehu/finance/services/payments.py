@@ -148,7 +148,7 @@ def payment_record(
             allocations, remaining = _fill_instalments(targets, amount, paid_on)
         receivable_take = ZERO
         if receivable is not None:
-            locked_receivable = Receivable.objects.select_for_update().select_related("order").get(pk=receivable.pk)
+            locked_receivable = Receivable.objects.select_for_update(of=("self",)).select_related("order").get(pk=receivable.pk)
             if amount > locked_receivable.open_amount and not allow_overpayment:
                 _refuse_overpayment(amount=amount, open_amount=locked_receivable.open_amount, currency=locked_receivable.currency,
                                     target=locked_receivable.order.code if locked_receivable.order_id else f"#{locked_receivable.pk}")
