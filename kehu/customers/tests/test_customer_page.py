@@ -18,7 +18,6 @@ from kehu.customers import hooks
 from kehu.customers.hooks import CustomerPanel, customer_panel_register
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services.records import contact_create, customer_update
-from kehu.customers.tests.test_pages import login_en  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
