@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.sales",
     "kehu.finance",
     "kehu.ranking",
+    "kehu.planning",
     "kehu.dataset",
     "kehu.api",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sales/", include("kehu.sales.urls")),
     path("finance/", include("kehu.finance.urls")),
     path("ranking/", include("kehu.ranking.urls")),
+    path("planning/", include("kehu.planning.urls")),
     path("api/", include("kehu.api.urls")),
     path("admin/", admin.site.urls),
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.

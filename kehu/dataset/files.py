@@ -42,6 +42,7 @@ DATASET_FILES = [
     "quality_losses.csv",
     "activities.csv",
     "targets.csv",
+    "forecasts.csv",
 ]
 # Large CSV fields (long notes) are fine; a runaway unquoted field is not.
 csv.field_size_limit(1024 * 1024)

@@ -99,14 +99,86 @@ def effective_probability(opportunity) -> int:
 
 
 def weighted_total(opportunities) -> Decimal:
-    """Σ amount × probability ÷ 100, summed exactly and rounded to the cent once."""
+    """Σ amount × probability ÷ 100 of opportunities in hand, summed exactly and rounded to the
+    cent once (the rule of `weighted_pipeline`, for a list already read)."""
     return quantize_cents(sum((o.amount * effective_probability(o) / 100 for o in opportunities), Decimal(0)))
+
+
+# --- the weighted pipeline (DOMAIN.md §7): one function for `kehu pipeline`, the board and every report
+
+@dataclass(frozen=True)
+class PipelineSums:
+    open_weighted: Decimal = Decimal("0.00")
+    won: Decimal = Decimal("0.00")
+    open_amount: Decimal = Decimal("0.00")
+    open_count: int = 0
+    won_count: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_weighted + self.won
+
+    def as_json(self) -> dict:
+        return {"open_weighted": str(self.open_weighted), "won": str(self.won), "total": str(self.total)}
+
+
+def _pipeline_aggregates(date_from: date | None, date_to: date | None) -> dict:
+    """SQL sums over integer cents (exact on both databases): open opportunities expected to
+    close in the period weighted by the rep's probability else the stage's, and won ones
+    closed in it."""
+    from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Value, When
+    from django.db.models.functions import Coalesce
+
+    open_q = Q(stage__is_closed=False, expected_close_on__isnull=False)
+    won_q = Q(stage__is_won=True, closed_on__isnull=False)
+    if date_from is not None:
+        open_q &= Q(expected_close_on__gte=date_from)
+        won_q &= Q(closed_on__gte=date_from)
+    if date_to is not None:
+        open_q &= Q(expected_close_on__lte=date_to)
+        won_q &= Q(closed_on__lte=date_to)
+    cents = ExpressionWrapper(F("amount"), output_field=BigIntegerField())
+    weighted = ExpressionWrapper(F("amount") * Coalesce("probability", "stage__probability"), output_field=BigIntegerField())
+    zero = Value(0, output_field=BigIntegerField())
+    return {
+        "w": Coalesce(Sum(Case(When(open_q, then=weighted), default=zero, output_field=BigIntegerField())), zero),
+        "oa": Coalesce(Sum(Case(When(open_q, then=cents), default=zero, output_field=BigIntegerField())), zero),
+        "won": Coalesce(Sum(Case(When(won_q, then=cents), default=zero, output_field=BigIntegerField())), zero),
+        "on": Count("pk", filter=open_q),
+        "wn": Count("pk", filter=won_q),
+    }
+
+
+def _sums(row: dict) -> PipelineSums:
+    # w is Σ cents × percent: ÷ 10,000 gives the amount, rounded half-up to the cent once.
+    return PipelineSums(
+        open_weighted=quantize_cents(Decimal(int(row["w"])) / 10000), won=(Decimal(int(row["won"])) / 100).quantize(Decimal("0.01")),
+        open_amount=(Decimal(int(row["oa"])) / 100).quantize(Decimal("0.01")), open_count=row["on"], won_count=row["wn"],
+    )
+
+
+def weighted_pipeline(*, opportunities, date_from: date | None = None, date_to: date | None = None) -> PipelineSums:
+    """DOMAIN.md §7: the weighted pipeline of `opportunities` (a queryset that already holds
+    the visibility scope and any owner filter) for the period `date_from`..`date_to` (both ends
+    inclusive; None = unbounded): Σ amount × probability ÷ 100 over the open ones expected to
+    close in it, plus the amount of the won ones closed in it. One query."""
+    aggregates = _pipeline_aggregates(date_from, date_to)
+    return _sums(opportunities.order_by().aggregate(**aggregates))
+
+
+def weighted_pipeline_by(*, opportunities, group: str, date_from: date | None = None, date_to: date | None = None) -> dict:
+    """`weighted_pipeline` per value of `group` (a field path: "owner_id", "stage_id"), one query."""
+    aggregates = _pipeline_aggregates(date_from, date_to)
+    rows = opportunities.order_by().values(group).annotate(**aggregates)
+    return {row[group]: _sums(row) for row in rows}
 
 
 def pipeline_columns(*, user, **filters) -> list[Column]:
     """Open stages with their cards; closed stages (won, lost) with counts and totals only.
     `filters` as for `opportunity_list`: in a period, won and lost deals count by the day they
-    were closed, open ones by their expected close date."""
+    were closed, open ones by their expected close date. Each column's weighted sum is the
+    weighted pipeline of §7 (`weighted_pipeline_by`, one query): an open card without an
+    expected close date is in no period and does not count there."""
     stages = stage_list()
     qs = opportunity_list(user=user, **filters)
     columns = {s.pk: Column(stage=s) for s in stages}
@@ -116,13 +188,14 @@ def pipeline_columns(*, user, **filters) -> list[Column]:
         if not column.stage.is_closed:
             column.count = len(column.cards)
             column.total = quantize_cents(sum((o.amount for o in column.cards), Decimal(0)))
-            column.weighted = weighted_total(column.cards)
     closed = qs.filter(stage__is_closed=True).order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"))
     for row in closed:
         column = columns[row["stage_id"]]
         column.count = row["n"]
         column.total = quantize_cents(row["total"] or 0)  # Sum of a MoneyField: exact cents, handed back as Decimal
-        column.weighted = quantize_cents(column.total * column.stage.probability / 100)
+    sums = weighted_pipeline_by(opportunities=qs, group="stage_id", date_from=filters.get("close_from"), date_to=filters.get("close_to"))
+    for stage_id, row in sums.items():
+        columns[stage_id].weighted = row.total
     return [columns[s.pk] for s in stages]
 
 

@@ -1,0 +1,3 @@
+"""/planning/ pages: accuracy."""
+
+urlpatterns: list = []

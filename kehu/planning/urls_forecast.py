@@ -1,0 +1,3 @@
+"""/planning/ pages: forecast."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/planning/ pages: review."""
+
+urlpatterns: list = []

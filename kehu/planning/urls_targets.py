@@ -1,0 +1,3 @@
+"""/planning/ pages: targets."""
+
+urlpatterns: list = []
