@@ -89,8 +89,9 @@ def month_shares(amount: Decimal, weights=None) -> list[Fraction]:
     return [Fraction(cents) * w / total for w in values]
 
 
-def breakdown(year: int, amount: Decimal, weights=None) -> Breakdown:
-    """§7's breakdown of the annual target `amount` of `year` with monthly `weights`."""
+def breakdown(year: int, amount: Decimal, weights=None, *, weeks: bool = True) -> Breakdown:
+    """§7's breakdown of the annual target `amount` of `year` with monthly `weights`
+    (`weeks=False`: halves, quarters and months only — the weeks walk every day of the year)."""
     cents = to_minor(amount)
     shares = month_shares(amount, weights)
     month_cents = largest_remainder(cents, shares)
@@ -99,6 +100,8 @@ def breakdown(year: int, amount: Decimal, weights=None) -> Breakdown:
     result.quarters = [(quarter_period(year, q + 1), from_minor(sum(month_cents[3 * q:3 * q + 3]))) for q in range(4)]
     result.halves = [(half_period(year, h + 1), from_minor(sum(month_cents[6 * h:6 * h + 6]))) for h in range(2)]
 
+    if not weeks:
+        return result
     # Each day gets its month's exact share ÷ the month's days; a week sums its days of the year.
     week_shares: dict[tuple[int, int], Fraction] = {}
     day = date(year, 1, 1)
