@@ -20,8 +20,8 @@ from kehu.core.fields import MoneyField
 
 
 class Measure(models.TextChoices):
-    WON = "won", _("Won amount (业绩)")
-    COLLECTIONS = "collections", _("Collections (回款)")
+    WON = "won", _("Won amount")
+    COLLECTIONS = "collections", _("Collections")
 
 
 class Target(models.Model):
