@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('scope', models.CharField(choices=[('company', 'Company'), ('team', 'Team'), ('user', 'Rep')], max_length=8, verbose_name='scope')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('measure', models.CharField(choices=[('won', 'Won amount (业绩)'), ('collections', 'Collections (回款)')], default='won', max_length=12, verbose_name='measure')),
+                ('measure', models.CharField(choices=[('won', 'Won amount'), ('collections', 'Collections')], default='won', max_length=12, verbose_name='measure')),
                 ('amount', kehu.core.fields.MoneyField(verbose_name='annual target')),
                 ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
                 ('weights', models.JSONField(blank=True, default=list, verbose_name='monthly weights')),
