@@ -63,21 +63,22 @@ def _period(period) -> Period:
     return period if isinstance(period, Period) else parse_period(str(period), kinds=KINDS)
 
 
-def _rep_q(user, *, prefix: str) -> Q:
-    p = f"{prefix}__" if prefix else ""
-    q = Q(**{f"{p}role": User.Role.REP})
+def _rep_q(user, *, prefix: str, rep_ids=None) -> Q:
+    q = Q(**{f"{prefix}__role": User.Role.REP})
     if user is not None:
         q &= planning_user_q(user, prefix=prefix)
+    if rep_ids is not None:
+        q &= Q(**{f"{prefix}_id__in": list(rep_ids)})
     return q
 
 
-def _rows(periods: list[Period], *, lead_days: int, user) -> dict[str, list[AccuracyRow]]:
-    """{period label: rows by username} for each of `periods`."""
+def _rows(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[str, list[AccuracyRow]]:
+    """{period label: rows by username} for each of `periods` (`rep_ids`: only these reps)."""
     submitted: dict[tuple[str, int], list[Submitted]] = defaultdict(list)
-    subs = ForecastSubmission.objects.filter(_rep_q(user, prefix="user"), period__in=[p.label for p in periods]).order_by()
+    subs = ForecastSubmission.objects.filter(_rep_q(user, prefix="user", rep_ids=rep_ids), period__in=[p.label for p in periods]).order_by()
     for user_id, label, on, recorded_at, pk, commit in subs.values_list("user_id", "period", "submitted_on", "recorded_at", "id", "commit"):
         submitted[(label, user_id)].append(Submitted(on, recorded_at, pk, commit))
-    opportunities = Opportunity.objects.filter(_rep_q(user, prefix="owner"))
+    opportunities = Opportunity.objects.filter(_rep_q(user, prefix="owner", rep_ids=rep_ids))
     won: dict[str, dict[int, Decimal]] = {}
     for p in periods:
         sums = weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=p.start, date_to=p.end)
@@ -118,6 +119,13 @@ def closed_periods(*, kind: str, count: int, today: date) -> list[Period]:
     return periods[::-1]
 
 
+@dataclass(frozen=True)
+class PeriodCell:
+    period: Period
+    cutoff: date
+    row: AccuracyRow | None  # None: the rep is not listed for that period
+
+
 @dataclass
 class RepHistory:
     user_id: int
@@ -126,6 +134,7 @@ class RepHistory:
     cells: list[AccuracyRow | None] = field(default_factory=list)  # one per period, None: not listed then
     mean_accuracy: Decimal | None = None
     mean_bias: Decimal | None = None
+    rows: list[PeriodCell] = field(default_factory=list)  # the cells with their period and cut-off, for the table
 
 
 @dataclass
@@ -150,13 +159,17 @@ class AccuracyHistory:
         }
 
 
-def accuracy_history(*, user, kind: str = "quarter", count: int = 4, lead_days: int = DEFAULT_LEAD_DAYS, today: date) -> AccuracyHistory:
+def accuracy_history(*, user, kind: str = "quarter", count: int = 4, lead_days: int = DEFAULT_LEAD_DAYS, today: date,
+                     rep_ids=None) -> AccuracyHistory:
     """Accuracy of the reps `user` sees over the last `count` closed periods of `kind` (month
     or quarter), oldest first, with each rep's mean accuracy and mean bias over the periods
     that have a value (the mean of the rounded values, rounded half-up to 4 decimals).
-    Queries: 2 + one per period, whatever the number of reps."""
+    `rep_ids`: only these reps (already checked visible). Queries: 2 + one per period,
+    whatever the number of reps."""
+    if kind not in KINDS:
+        raise ValueError(kind)
     periods = closed_periods(kind=kind, count=count, today=today)
-    by_period = _rows(periods, lead_days=lead_days, user=user)
+    by_period = _rows(periods, lead_days=lead_days, user=user, rep_ids=rep_ids)
     reps: dict[int, RepHistory] = {}
     for i, p in enumerate(periods):
         for row in by_period[p.label]:
@@ -166,6 +179,7 @@ def accuracy_history(*, user, kind: str = "quarter", count: int = 4, lead_days: 
             rep.cells[i] = row
     ordered = sorted(reps.values(), key=lambda r: r.username)
     for rep in ordered:
+        rep.rows = [PeriodCell(p, cutoff_of(p.end, lead_days), cell) for p, cell in zip(periods, rep.cells)]
         rep.mean_accuracy = mean(c.accuracy for c in rep.cells if c is not None)
         rep.mean_bias = mean(c.bias for c in rep.cells if c is not None)
     return AccuracyHistory(kind=kind, lead_days=lead_days, periods=periods, reps=ordered)
