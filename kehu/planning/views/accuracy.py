@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.forms import StyledFormMixin
@@ -22,9 +23,9 @@ DEFAULTS = {"kind": "quarter", "lead_days": DEFAULT_LEAD_DAYS, "count": 4}
 
 class AccuracyForm(StyledFormMixin, forms.Form):
     small_widgets = True
-    kind = forms.ChoiceField(label=_("Periods"), choices=[("quarter", _("Quarters")), ("month", _("Months"))], required=False)
-    lead_days = forms.IntegerField(label=_("Lead time (days)"), min_value=0, max_value=MAX_LEAD_DAYS, required=False)
-    count = forms.IntegerField(label=_("Closed periods"), min_value=1, max_value=MAX_PERIODS, required=False)
+    kind = forms.ChoiceField(label=pgettext_lazy("accuracy", "Periods"), choices=[("quarter", pgettext_lazy("accuracy", "Quarters")), ("month", pgettext_lazy("accuracy", "Months"))], required=False)
+    lead_days = forms.IntegerField(label=pgettext_lazy("accuracy", "Lead time (days)"), min_value=0, max_value=MAX_LEAD_DAYS, required=False)
+    count = forms.IntegerField(label=pgettext_lazy("accuracy", "Closed periods"), min_value=1, max_value=MAX_PERIODS, required=False)
 
     def values(self) -> dict:
         """The chosen values, a default for each one left empty or invalid."""

@@ -5,6 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.money import format_money, format_percent
 from kehu.planning.accuracy import cutoff_of
@@ -68,7 +69,7 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write(_("No rep has a forecast or a won amount in this period."))
             return
-        header = [_("Rep"), _("Forecast"), _("Actual"), _("Accuracy"), _("Bias")]
+        header = [_("Rep"), pgettext("accuracy", "Forecast"), pgettext("accuracy", "Actual"), pgettext("accuracy", "Accuracy"), pgettext("accuracy", "Bias")]
         body = [[
             r.username if r.name == r.username else f"{r.username} {r.name}",
             DASH if r.forecast is None else format_money(r.forecast),
