@@ -29,7 +29,7 @@ class AccuracyForm(StyledFormMixin, forms.Form):
 
     def values(self) -> dict:
         """The chosen values, a default for each one left empty or invalid."""
-        data = getattr(self, "cleaned_data", {}) if self.is_bound and self.is_valid() else {}
+        data = self.cleaned_data if self.is_valid() else {}
         return {k: data.get(k) if data.get(k) not in (None, "") else default for k, default in DEFAULTS.items()}
 
 
@@ -41,7 +41,8 @@ def visible_reps(user):
 def accuracy(request):
     if not can_view_planning(request.user):
         raise PermissionDenied
-    form = AccuracyForm(request.GET or None)
+    # The inputs show what is used: the defaults, overridden by what the address gives.
+    form = AccuracyForm({**DEFAULTS, **{k: v for k, v in request.GET.items() if k in DEFAULTS and v != ""}})
     values = form.values()
     rep = None
     if request.GET.get("rep"):
