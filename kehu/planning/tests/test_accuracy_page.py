@@ -1,8 +1,7 @@
 """The forecast accuracy page (planning:accuracy): who sees which rows, the choices, the chart
 data under the CSP, the query count, Chinese and English."""
 
-import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
