@@ -92,6 +92,8 @@ def test_director_with_bad_choices_gets_the_defaults(login, admin, numbers):
     assert response.status_code == 200
     assert response.context["values"] == {"kind": "quarter", "lead_days": 28, "count": 4}
     assert 'role="alert"' in response.content.decode()
+    response = login(admin).get(URL, {"kind": "month", "lead_days": "x", "count": "2"})
+    assert response.context["values"] == {"kind": "month", "lead_days": 28, "count": 2}
 
 
 def test_page_reads_in_chinese_and_english(login, login_en, admin, numbers):

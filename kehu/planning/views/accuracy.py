@@ -28,7 +28,8 @@ class AccuracyForm(StyledFormMixin, forms.Form):
 
     def values(self) -> dict:
         """The chosen values, a default for each one left empty or invalid."""
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only
         return {k: data.get(k) if data.get(k) not in (None, "") else default for k, default in DEFAULTS.items()}
 
 
