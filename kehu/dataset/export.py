@@ -16,6 +16,7 @@ from kehu.dataset.importers.activities import ActivityImporter
 from kehu.dataset.importers.contacts import ContactImporter
 from kehu.dataset.importers.contracts import ContractImporter
 from kehu.dataset.importers.customers import CustomerImporter
+from kehu.dataset.importers.forecasts import ForecastImporter, export_forecasts
 from kehu.dataset.importers.instalments import InstalmentImporter
 from kehu.dataset.importers.opportunities import OpportunityImporter
 from kehu.dataset.importers.orders import OrderImporter, OrderLineImporter
@@ -39,6 +40,7 @@ EXPORTERS: list[tuple[str, list[str], Callable[..., Iterator[list[str]]]]] = [
     (PaymentImporter.file, PaymentImporter.columns, selectors.export_payments),
     (QualityLossImporter.file, QualityLossImporter.columns, selectors.export_quality_losses),
     (ActivityImporter.file, ActivityImporter.columns, selectors.export_activities),
+    (ForecastImporter.file, ForecastImporter.columns, export_forecasts),
 ]
 FORMATS = ("csv", "xlsx")
 

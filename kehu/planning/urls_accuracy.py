@@ -1,3 +1,9 @@
 """/planning/ pages: accuracy."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from kehu.planning.views import accuracy
+
+urlpatterns: list = [
+    path("accuracy/", accuracy.accuracy, name="accuracy"),
+]

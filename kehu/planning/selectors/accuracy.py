@@ -1,0 +1,185 @@
+"""Forecast accuracy per rep and period (DOMAIN.md §7; the arithmetic is kehu.planning.accuracy).
+
+For a period P and a lead time of L days, the cut-off is P's last day − L days. A rep's
+forecast F is the commit of their latest submission for P dated on or before the cut-off
+(equal dates: the one recorded last — recorded_at, then id); the actual A is their won amount
+in P (`kehu.sales.selectors.weighted_pipeline_by(...).won`). A user with the rep role is listed
+when they have any submission for P (even one after the cut-off) or A > 0, by username.
+
+`user=None` is the system (the `kehu forecast accuracy` command): every rep. Otherwise only the
+reps whose numbers `user` sees (`kehu.planning.querysets.planning_user_q`) — a rep themself, a
+manager the members of their teams, the director and finance everyone. A visible rep's actual
+is their whole won amount, the number the command prints.
+
+Queries: one for the submissions, one per period for the won amounts, one for the users —
+whatever the number of reps.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from kehu.accounts.models import User
+from kehu.planning.accuracy import Submitted, accuracy_of, bias_of, cutoff_of, forecast_at, mean
+from kehu.planning.models import ForecastSubmission
+from kehu.planning.periods import Period, parse_period, period_of
+from kehu.planning.querysets import planning_user_q
+from kehu.sales.models import Opportunity
+from kehu.sales.selectors import weighted_pipeline_by
+
+DEFAULT_LEAD_DAYS = 28
+MAX_LEAD_DAYS = 366
+KINDS = ("month", "quarter")
+MAX_PERIODS = 12
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    user_id: int
+    username: str
+    name: str
+    period: Period
+    cutoff: date
+    forecast: Decimal | None
+    actual: Decimal
+    accuracy: Decimal | None
+    bias: Decimal | None
+
+    def as_json(self) -> dict:
+        """The row as `kehu forecast accuracy --json` prints it (DATASET.md)."""
+        return {
+            "user": self.username,
+            "forecast": None if self.forecast is None else str(self.forecast),
+            "actual": str(self.actual),
+            "accuracy": None if self.accuracy is None else float(self.accuracy),
+            "bias": None if self.bias is None else float(self.bias),
+        }
+
+
+def _period(period) -> Period:
+    return period if isinstance(period, Period) else parse_period(str(period), kinds=KINDS)
+
+
+def _rep_q(user, *, prefix: str, rep_ids=None) -> Q:
+    q = Q(**{f"{prefix}__role": User.Role.REP})
+    if user is not None:
+        q &= planning_user_q(user, prefix=prefix)
+    if rep_ids is not None:
+        q &= Q(**{f"{prefix}_id__in": list(rep_ids)})
+    return q
+
+
+def _rows(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[str, list[AccuracyRow]]:
+    """{period label: rows by username} for each of `periods` (`rep_ids`: only these reps)."""
+    submitted: dict[tuple[str, int], list[Submitted]] = defaultdict(list)
+    subs = ForecastSubmission.objects.filter(_rep_q(user, prefix="user", rep_ids=rep_ids), period__in=[p.label for p in periods]).order_by()
+    for user_id, label, on, recorded_at, pk, commit in subs.values_list("user_id", "period", "submitted_on", "recorded_at", "id", "commit"):
+        submitted[(label, user_id)].append(Submitted(on, recorded_at, pk, commit))
+    opportunities = Opportunity.objects.filter(_rep_q(user, prefix="owner", rep_ids=rep_ids))
+    won: dict[str, dict[int, Decimal]] = {}
+    for p in periods:
+        sums = weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=p.start, date_to=p.end)
+        won[p.label] = {owner: s.won for owner, s in sums.items() if owner is not None and s.won > 0}
+    listed = {p.label: {uid for (label, uid) in submitted if label == p.label} | set(won[p.label]) for p in periods}
+    ids = set().union(*listed.values()) if listed else set()
+    people = {u["id"]: u for u in User.objects.filter(pk__in=ids).values("id", "username", "name")} if ids else {}
+    result: dict[str, list[AccuracyRow]] = {}
+    for p in periods:
+        cutoff = cutoff_of(p.end, lead_days)
+        rows = []
+        for uid in listed[p.label]:
+            forecast = forecast_at(submitted.get((p.label, uid), ()), cutoff)
+            actual = won[p.label].get(uid, Decimal("0.00"))
+            person = people[uid]
+            rows.append(AccuracyRow(
+                user_id=uid, username=person["username"], name=person["name"] or person["username"], period=p, cutoff=cutoff,
+                forecast=forecast, actual=actual, accuracy=accuracy_of(forecast, actual), bias=bias_of(forecast, actual),
+            ))
+        rows.sort(key=lambda r: r.username)
+        result[p.label] = rows
+    return result
+
+
+def forecast_accuracy(*, period, lead_days: int = DEFAULT_LEAD_DAYS, user=None) -> list[AccuracyRow]:
+    """§7 forecast accuracy of each rep for `period` (a Period, or "2026-06" / "2026-Q2"), by
+    username. `user=None`: every rep (the system); else the reps `user` sees."""
+    p = _period(period)
+    return _rows([p], lead_days=lead_days, user=user)[p.label]
+
+
+def closed_periods(*, kind: str, count: int, today: date) -> list[Period]:
+    """The last `count` periods of `kind` that ended before `today`, oldest first."""
+    periods, p = [], period_of(kind, today).previous()
+    for _i in range(count):
+        periods.append(p)
+        p = p.previous()
+    return periods[::-1]
+
+
+@dataclass(frozen=True)
+class PeriodCell:
+    period: Period
+    cutoff: date
+    row: AccuracyRow | None  # None: the rep is not listed for that period
+
+
+@dataclass
+class RepHistory:
+    user_id: int
+    username: str
+    name: str
+    cells: list[AccuracyRow | None] = field(default_factory=list)  # one per period, None: not listed then
+    mean_accuracy: Decimal | None = None
+    mean_bias: Decimal | None = None
+    rows: list[PeriodCell] = field(default_factory=list)  # the cells with their period and cut-off, for the table
+
+
+@dataclass
+class AccuracyHistory:
+    kind: str
+    lead_days: int
+    periods: list[Period]
+    reps: list[RepHistory]
+
+    def chart(self) -> dict:
+        """For the page's chart: numbers as decimal strings (null: no value)."""
+        def text(v):
+            return None if v is None else str(v)
+
+        return {
+            "periods": [p.label for p in self.periods],
+            "reps": [{
+                "name": r.name,
+                "accuracy": [text(c.accuracy) if c else None for c in r.cells],
+                "bias": [text(c.bias) if c else None for c in r.cells],
+            } for r in self.reps],
+        }
+
+
+def accuracy_history(*, user, kind: str = "quarter", count: int = 4, lead_days: int = DEFAULT_LEAD_DAYS, today: date,
+                     rep_ids=None) -> AccuracyHistory:
+    """Accuracy of the reps `user` sees over the last `count` closed periods of `kind` (month
+    or quarter), oldest first, with each rep's mean accuracy and mean bias over the periods
+    that have a value (the mean of the rounded values, rounded half-up to 4 decimals).
+    `rep_ids`: only these reps (already checked visible). Queries: 2 + one per period,
+    whatever the number of reps."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    periods = closed_periods(kind=kind, count=count, today=today)
+    by_period = _rows(periods, lead_days=lead_days, user=user, rep_ids=rep_ids)
+    reps: dict[int, RepHistory] = {}
+    for i, p in enumerate(periods):
+        for row in by_period[p.label]:
+            rep = reps.get(row.user_id)
+            if rep is None:
+                rep = reps[row.user_id] = RepHistory(row.user_id, row.username, row.name, [None] * len(periods))
+            rep.cells[i] = row
+    ordered = sorted(reps.values(), key=lambda r: r.username)
+    for rep in ordered:
+        rep.rows = [PeriodCell(p, cutoff_of(p.end, lead_days), cell) for p, cell in zip(periods, rep.cells)]
+        rep.mean_accuracy = mean(c.accuracy for c in rep.cells if c is not None)
+        rep.mean_bias = mean(c.bias for c in rep.cells if c is not None)
+    return AccuracyHistory(kind=kind, lead_days=lead_days, periods=periods, reps=ordered)
