@@ -245,16 +245,13 @@ def demo_forecasts() -> None:
                          opp.expected_close_on.isoformat() if opp.expected_close_on else "", opp.forecast_category])
         return sorted(rows)
 
-    def prefill(rows: list, period) -> tuple[Decimal, Decimal]:
-        commit = best = Decimal(0)
+    def prefill(rows: list, period) -> tuple[Decimal, Decimal, Decimal]:
+        """Σ open commit, best case and pipeline expected to close in `period`."""
+        sums = {"commit": Decimal(0), "best_case": Decimal(0), "pipeline": Decimal(0)}
         for _id, _stage, cents, _p, close, category in rows:
-            if not close or cents <= 0 or not period.contains(date.fromisoformat(close)):
-                continue
-            if category == "commit":
-                commit += Decimal(cents) / 100
-            elif category == "best_case":
-                best += Decimal(cents) / 100
-        return commit, best
+            if close and cents > 0 and category in sums and period.contains(date.fromisoformat(close)):
+                sums[category] += Decimal(cents) / 100
+        return sums["commit"], sums["best_case"], sums["pipeline"]
 
     cutoff_weekday = PlanningSettings.load().cutoff_weekday
     this_cutoff = today + timedelta(days=(cutoff_weekday - today.weekday()) % 7)
@@ -267,11 +264,12 @@ def demo_forecasts() -> None:
         snapshot = ForecastSnapshot.objects.create(user=users[rep], taken_at=at, lines=rows)
         created = []
         for period in forecast_periods(day):
-            commit_open, best_open = prefill(rows, period)
+            commit_open, best_open, pipeline_open = prefill(rows, period)
             # further from the period's end, further from the truth; a little different each week
             spread = min(Decimal(1), max(Decimal("0.15"), Decimal((period.end - day).days) / 60))
             commit = _round_thousands(commit_open * (1 + Decimal(str(rng.uniform(-0.3, 0.2))) * spread))
-            best = commit + _round_thousands(best_open * Decimal(str(rng.uniform(0.5, 1.0))))
+            best = commit + _round_thousands(best_open * Decimal(str(rng.uniform(0.5, 1.0)))
+                                             + pipeline_open * Decimal(str(rng.uniform(0, 0.3))))
             submission = ForecastSubmission.objects.create(
                 user=users[rep], period=period.label, period_start=period.start, period_end=period.end, submitted_on=day,
                 commit=max(commit, Decimal(0)), best_case=max(best, commit, Decimal(0)), source=ForecastSubmission.Source.PAGE,
