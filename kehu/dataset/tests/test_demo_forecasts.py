@@ -118,7 +118,7 @@ def test_system_demo_last_week_has_each_waterfall_movement(demo):
     assert {"new", "pulled into quarter", "pushed out of quarter", "up", "down", "won", "lost"} <= kinds
     assert len(events) < 15  # the rest is older
     assert OpportunityStageChange.objects.filter(to_stage_id=won, at__gte=since).count() == 1
-    assert Opportunity.objects.filter(stage_id=won, closed_on__gte=quarter.start, owner__username__in=["rep1", "rep2", "rep3"]).count() >= 4
+    assert Opportunity.objects.filter(stage_id=won, closed_on__gte=quarter.start, owner__username__in=["rep1", "rep2", "rep3"]).exists()
 
 
 def test_system_demo_slipping_deal_pushed_twice_across_months(demo):
