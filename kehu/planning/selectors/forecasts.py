@@ -38,6 +38,7 @@ class GridLine:
     counts: bool  # a close date in the period and an amount > 0
     needs_close_date: bool
     needs_amount: bool
+    is_overdue: bool = False  # expected close already passed: needs a new date
 
 
 @dataclass
@@ -75,10 +76,12 @@ def line_counts(opportunity, period: Period) -> bool:
     return close is not None and period.contains(close) and opportunity.amount > 0
 
 
-def grid_line(opportunity, period: Period) -> GridLine:
+def grid_line(opportunity, period: Period, today: date | None = None) -> GridLine:
     probability = opportunity.probability if opportunity.probability is not None else opportunity.stage.probability
+    close = opportunity.expected_close_on
     return GridLine(opportunity=opportunity, probability=probability, counts=line_counts(opportunity, period),
-                    needs_close_date=opportunity.expected_close_on is None, needs_amount=not opportunity.amount > 0)
+                    needs_close_date=close is None, needs_amount=not opportunity.amount > 0,
+                    is_overdue=bool(today and close and close < today))
 
 
 def grid_totals(opportunities, period: Period) -> CategoryTotals:
@@ -92,21 +95,25 @@ def grid_totals(opportunities, period: Period) -> CategoryTotals:
                           pipeline=sums[Category.PIPELINE], omitted=sums[Category.OMITTED])
 
 
-def grid_opportunities(*, user, rep, period: Period):
-    """The rep's open opportunities expected to close in `period`, then those without a close
-    date (they need one to count), as `user` sees them; ordered by close date, then id."""
-    in_period = Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+def grid_opportunities(*, user, rep, period: Period, today: date | None = None):
+    """The rep's open opportunities expected to close in `period`, those whose expected close
+    has passed (before `today`: they need a new date) and those without a close date (they need
+    one to count), as `user` sees them; ordered by close date, then id."""
+    wanted = Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end) | Q(expected_close_on__isnull=True)
+    if today is not None:
+        wanted |= Q(expected_close_on__lt=today)
     return (Opportunity.objects.visible_to(user)
             .filter(owner_id=rep.pk, stage__is_closed=False)
-            .filter(in_period | Q(expected_close_on__isnull=True))
+            .filter(wanted)
             .select_related("customer", "stage")
             .order_by(F("expected_close_on").asc(nulls_last=True), "pk"))
 
 
-def forecast_grid(*, user, rep, period: Period) -> ForecastGrid:
-    """The grid of `rep` for `period` as `user` sees it (one query)."""
-    opportunities = list(grid_opportunities(user=user, rep=rep, period=period))
-    return ForecastGrid(rep=rep, period=period, lines=[grid_line(o, period) for o in opportunities],
+def forecast_grid(*, user, rep, period: Period, today: date | None = None) -> ForecastGrid:
+    """The grid of `rep` for `period` as `user` sees it (one query); with `today`, the open
+    opportunities whose expected close has passed are listed too (flagged, not counted)."""
+    opportunities = list(grid_opportunities(user=user, rep=rep, period=period, today=today))
+    return ForecastGrid(rep=rep, period=period, lines=[grid_line(o, period, today) for o in opportunities],
                         totals=grid_totals(opportunities, period))
 
 

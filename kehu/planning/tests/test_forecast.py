@@ -324,3 +324,11 @@ def test_admin_sets_the_cutoff_and_rep_may_not(admin, rep_a, manager_a):
     with pytest.raises(PlanningError):
         planning_settings_update(actor=admin, cutoff_weekday=7, send_reminders=True)
     assert PlanningSettings.load().cutoff_weekday == 4
+
+
+def test_rep_grid_with_today_lists_overdue_lines_flagged_not_counted(rep_a, customer_a):
+    late = opp(rep_a, customer_a, "300.00", date(2026, 5, 20), "commit")
+    grid = forecast_grid(user=rep_a, rep=rep_a, period=JUNE, today=THU)
+    line = next(line for line in grid.lines if line.opportunity.pk == late.pk)
+    assert line.is_overdue and not line.counts and grid.totals.commit == Decimal("0.00")
+    assert late.pk not in [line.opportunity.pk for line in forecast_grid(user=rep_a, rep=rep_a, period=JUNE).lines]

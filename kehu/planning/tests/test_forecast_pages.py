@@ -309,3 +309,13 @@ def test_others_may_not_open_the_settings(login, cast, who):
 
 def test_settings_read_in_english(client, admin):
     assert "Forecast settings" in english_client(client, admin).get(reverse("planning:settings")).content.decode()
+
+
+def test_rep_line_the_sales_rules_forbid_is_read_only_and_refused_in_the_row(login, opp, rep_a, customer_a):
+    customer_a.owner = None  # the customer went back to the pool; the opportunity is still rep_a's
+    customer_a.save(update_fields=["owner"])
+    client = login(rep_a)
+    assert f'data-testid="locked-{opp.code}"' in client.get(GRID).content.decode()
+    body = client.post(line_url(opp), line_data(opp, amount="1.00"), **HX).content.decode()
+    assert f'data-testid="error-{opp.code}"' in body
+    assert Opportunity.objects.get(pk=opp.pk).amount == Decimal("1000.00")

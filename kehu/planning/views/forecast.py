@@ -38,6 +38,7 @@ from kehu.planning.selectors.forecasts import (
 )
 from kehu.planning.services.forecasts import forecast_line_save, forecast_submit, planning_settings_update
 from kehu.sales.errors import SalesError
+from kehu.sales.permissions import can_edit_opportunity
 from kehu.sales.selectors import opportunity_get_visible_or_404
 
 SEEN_FIELDS = ("expected_close_on", "amount", "product_lines", "stage", "probability", "forecast_category")
@@ -65,9 +66,12 @@ def _period(data, today):
     return next((p for p in periods if p.label == wanted), periods[0]), periods
 
 
-def _decorate(line, *, can_edit: bool):
-    """What a row template needs beyond the line: the signed seen values of an editable row."""
-    if can_edit:
+def _decorate(line, *, user, can_edit: bool):
+    """What a row template needs beyond the line: whether this user edits it here (their own
+    grid, and the sales rules let them edit the opportunity) and the signed values it shows."""
+    line.editable = can_edit and can_edit_opportunity(user, line.opportunity)
+    line.locked = can_edit and not line.editable
+    if line.editable:
         line.seen = seen_sign(seen_values(line.opportunity, SEEN_FIELDS))
     return line
 
@@ -93,9 +97,9 @@ def forecast_view(request):
     settings = PlanningSettings.load()
     week_start, cutoff = this_week(today=today, settings=settings)
     can_edit = can_submit_forecast(request.user) and rep.pk == request.user.pk
-    grid = forecast_grid(user=request.user, rep=rep, period=period)
+    grid = forecast_grid(user=request.user, rep=rep, period=period, today=today)
     for line in grid.lines:
-        _decorate(line, can_edit=can_edit)
+        _decorate(line, user=request.user, can_edit=can_edit)
     prefilled = prefill_many(rep=rep, periods=periods)
     latest = rep_latest_by_period(rep=rep, periods=periods)
     submit_form = ForecastSubmitForm(periods=periods, initial_numbers=prefilled) if can_edit else None
@@ -130,7 +134,7 @@ def forecast_line_view(request, pk):
         except SalesError as exc:
             error = exc.message
         except PermissionDenied:
-            return refuse(request, _("Only the opportunity's rep changes it on the forecast grid."), _grid_url(period))
+            error = _("You may not change this opportunity.")
     else:
         error = " ".join(f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
                          for name, errors in form.errors.items())
@@ -142,8 +146,8 @@ def forecast_line_view(request, pk):
         return redirect(_grid_url(period))
     if error:
         opportunity.refresh_from_db()
-    line = _decorate(grid_line(opportunity, period), can_edit=True)
-    grid = forecast_grid(user=request.user, rep=request.user, period=period)
+    line = _decorate(grid_line(opportunity, period, today), user=request.user, can_edit=True)
+    grid = forecast_grid(user=request.user, rep=request.user, period=period, today=today)
     return render(request, "planning/partials/forecast_line.html", {
         "line": line, "period": period, "can_edit": True, "stages": grid_stages(), "error": error, "saved": not error,
         "categories": ForecastLineForm.base_fields["forecast_category"].choices, "grid": grid, "oob": True,
