@@ -44,6 +44,24 @@
     });
   }
 
+  /* After a line is saved the server sends the new pre-fill (#forecast-prefill, out of band):
+     the submission's inputs the rep has not changed follow it. */
+  function refreshPrefill() {
+    var holder = document.getElementById("forecast-prefill");
+    if (!holder) { return; }
+    var values;
+    try { values = JSON.parse(holder.getAttribute("data-prefill") || "{}"); } catch (e) { return; }
+    document.querySelectorAll("input[data-prefill-for]").forEach(function (input) {
+      var pair = values[input.getAttribute("data-prefill-for")];
+      if (!pair) { return; }
+      var fresh = pair[parseInt(input.getAttribute("data-prefill-index"), 10)];
+      if (input.value === input.getAttribute("data-prefilled")) { input.value = fresh; }
+      input.setAttribute("data-prefilled", fresh);
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { refreshPrefill(); recompute(); });
+
   document.addEventListener("input", function (event) {
     if (event.target.closest && event.target.closest("[data-forecast-grid]")) { recompute(); }
   });

@@ -4,6 +4,8 @@ submission form, one submission as it was, a rep's history, the forecast setting
 A rep works on their own grid; a manager, the director and finance read a rep's grid (`?rep=`)
 without editing it. Another rep's opportunity or submission is 404."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -76,6 +78,10 @@ def _decorate(line, *, user, can_edit: bool):
     return line
 
 
+def _prefill_json(prefilled: dict) -> str:
+    return json.dumps({label: [str(commit), str(best)] for label, (commit, best) in prefilled.items()})
+
+
 def _grid_url(period, rep=None, user=None) -> str:
     url = reverse("planning:forecast") + f"?period={period.label}"
     if rep is not None and user is not None and rep.pk != user.pk:
@@ -107,7 +113,7 @@ def forecast_view(request):
         "grid": grid, "stages": grid_stages() if can_edit else [], "can_edit": can_edit,
         "categories": ForecastLineForm.base_fields["forecast_category"].choices,
         "prefilled": prefilled, "latest": [(p, latest.get(p.label), prefilled[p.label]) for p in periods],
-        "submit_form": submit_form, "week_start": week_start, "cutoff": cutoff,
+        "submit_form": submit_form, "prefill_json": _prefill_json(prefilled), "week_start": week_start, "cutoff": cutoff,
         "status": submission_status(reps=[rep], today=today, settings=settings)[rep.pk],
     })
     return render(request, "planning/forecast_grid.html", context)
@@ -151,6 +157,7 @@ def forecast_line_view(request, pk):
     return render(request, "planning/partials/forecast_line.html", {
         "line": line, "period": period, "can_edit": True, "stages": grid_stages(), "error": error, "saved": not error,
         "categories": ForecastLineForm.base_fields["forecast_category"].choices, "grid": grid, "oob": True,
+        "prefill_json": _prefill_json(prefill_many(rep=request.user, periods=forecast_periods(today))),
     })
 
 
