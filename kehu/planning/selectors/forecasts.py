@@ -113,6 +113,8 @@ def forecast_grid(*, user, rep, period: Period, today: date | None = None) -> Fo
     """The grid of `rep` for `period` as `user` sees it (one query); with `today`, the open
     opportunities whose expected close has passed are listed too (flagged, not counted)."""
     opportunities = list(grid_opportunities(user=user, rep=rep, period=period, today=today))
+    # the period's lines first, then those whose date has passed, then those without a date
+    opportunities.sort(key=lambda o: (o.expected_close_on is None, not period.contains(o.expected_close_on) if o.expected_close_on else True))
     return ForecastGrid(rep=rep, period=period, lines=[grid_line(o, period, today) for o in opportunities],
                         totals=grid_totals(opportunities, period))
 

@@ -97,7 +97,8 @@ def forecast_view(request):
     period, periods = _period(request.GET, today)
     rep = _rep(request, request.GET)
     context = {"nav": "forecast", "period": period, "periods": periods, "rep": rep, "today": today,
-               "reps": planning_users(request.user) if not request.user.is_rep else []}
+               "reps": planning_users(request.user) if not request.user.is_rep else [],
+               "can_edit_settings": can_edit_planning_settings(request.user)}
     if rep is None:
         return render(request, "planning/forecast_grid.html", context)
     settings = PlanningSettings.load()
