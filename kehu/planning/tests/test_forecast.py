@@ -2,13 +2,11 @@
 totals, submitting (snapshot + one submission per open period, never edited), validation, the
 forecast week, carrying a skipped week forward, the reminder, the latest submissions."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 

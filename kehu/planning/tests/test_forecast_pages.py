@@ -2,7 +2,6 @@
 the submission form, one submission, the history, the settings; who sees what (404), query
 counts, Chinese and English."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
