@@ -122,6 +122,7 @@ class Notification(models.Model):
         QUOTE_DECIDED = "quote_decided", _("Quote approved or rejected")
         ORDER_BLOCKED = "order_blocked", _("Order blocked by credit control")
         ORDER_RELEASED = "order_released", _("Order released")
+        FORECAST_REMINDER = "forecast_reminder", _("Forecast due")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

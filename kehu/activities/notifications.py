@@ -254,6 +254,8 @@ def notification_message(n: Notification) -> str:
         if p.get("for_manager"):
             text += " " + (_("(owner: %(owner)s)") % values)
         return text
+    if n.kind == Kind.FORECAST_REMINDER:
+        return _("Your weekly forecast is due by %(date)s: update your opportunities and submit your commit") % {"date": _date(p.get("cutoff"))}
     if n.kind == Kind.POOL_RETURN:
         return _("%(customer)s went back to the public pool on %(date)s") % {"customer": customer, "date": _date(p.get("on"))}
     if n.kind == Kind.POOL_WARNING:

@@ -72,7 +72,8 @@ def test_a_later_app_step_runs_before_the_digest():
 def test_daily_json_keys_and_their_order_are_pinned(db):
     assert list(run_json()) == [
         "ranking_runs", "pool_warnings", "pool_returns",
-        "followups_due", "followups_overdue", "visits_overdue", "pool_notices", "digests",
+        "followups_due", "followups_overdue", "visits_overdue", "pool_notices",
+        "forecast_carry_forward", "forecast_reminders", "digests",
     ]
 
 
@@ -167,8 +168,8 @@ def test_key_account_visit_overdue_once_per_spell(rep_a, customer_a, manager_a, 
     visit(customer_b, rep_b, today - timedelta(days=30))  # exactly the interval: not yet overdue
     assert run_json()["visits_overdue"] == 2  # rep_a and manager_a (team B has no manager here)
     fact = f"customer:{customer_a.pk}:visit:{old.isoformat()}"
-    assert keys(rep_a) == keys(manager_a) == [fact]
-    assert keys(rep_b) == []
+    assert keys(rep_a, Notification.Kind.VISIT_OVERDUE) == keys(manager_a, Notification.Kind.VISIT_OVERDUE) == [fact]
+    assert keys(rep_b, Notification.Kind.VISIT_OVERDUE) == []
     n = Notification.objects.get(user=manager_a)
     assert notifications.notification_message(n) == (
         f"Key account {customer_a.name}: last visit on {old.isoformat()}, the interval is 30 days (owner: rep_a)"
@@ -178,14 +179,14 @@ def test_key_account_visit_overdue_once_per_spell(rep_a, customer_a, manager_a, 
     later = (today + timedelta(days=3)).isoformat()
     assert run_json("--now", later)["visits_overdue"] == 1
     assert run_json("--now", later)["visits_overdue"] == 0
-    assert keys(rep_b) == [f"customer:{customer_b.pk}:visit:{(today - timedelta(days=30)).isoformat()}"]
-    assert keys(rep_a) == [fact]
+    assert keys(rep_b, Notification.Kind.VISIT_OVERDUE) == [f"customer:{customer_b.pk}:visit:{(today - timedelta(days=30)).isoformat()}"]
+    assert keys(rep_a, Notification.Kind.VISIT_OVERDUE) == [fact]
 
     # a visit ends customer_a's spell; when it is overdue again, it is told again
     visit(customer_a, rep_a, today, "technical")
     assert run_json("--now", (today + timedelta(days=20)).isoformat())["visits_overdue"] == 0
     assert run_json("--now", (today + timedelta(days=31)).isoformat())["visits_overdue"] == 2
-    assert keys(rep_a) == sorted([fact, f"customer:{customer_a.pk}:visit:{today.isoformat()}"])
+    assert keys(rep_a, Notification.Kind.VISIT_OVERDUE) == sorted([fact, f"customer:{customer_a.pk}:visit:{today.isoformat()}"])
 
 
 def test_never_visited_key_account_counts_from_the_start_of_ownership(rep_a, customer_a, customer_a2, rep_a2):
