@@ -113,7 +113,7 @@ class ForecastSnapshot(models.Model):
 
 class ForecastSubmission(models.Model):
     class Source(models.TextChoices):
-        PAGE = "page", _("Submitted")
+        PAGE = "page", _("Submitted by the rep")
         CARRIED = "carried", _("Carried forward")
         IMPORT = "import", _("Imported")
 

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('commit', kehu.core.fields.MoneyField(verbose_name='commit')),
                 ('best_case', kehu.core.fields.MoneyField(blank=True, null=True, verbose_name='best case')),
                 ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('source', models.CharField(choices=[('page', 'Submitted'), ('carried', 'Carried forward'), ('import', 'Imported')], default='page', max_length=8, verbose_name='source')),
+                ('source', models.CharField(choices=[('page', 'Submitted by the rep'), ('carried', 'Carried forward'), ('import', 'Imported')], default='page', max_length=8, verbose_name='source')),
                 ('carried_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='planning.forecastsubmission', verbose_name='carried from')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
                 ('snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='submissions', to='planning.forecastsnapshot')),
