@@ -310,16 +310,17 @@ def _company_label():
     return _("Company")
 
 
-def attainment_table(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, today: date) -> dict:
-    """The attainment page: {"total": Attainment of the scope (its own target, and Σ of its reps'
-    as members_target), "reps": [Attainment per rep]} for the company or a team (`scope` "user":
-    the rep's own row only). A fixed number of queries whatever the number of reps."""
-    _scope_checked(user=user, scope=scope, team=team, rep=user if scope == Target.Scope.USER else None)
+def attainment_table(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date) -> dict:
+    """The attainment page: {"total": Attainment of the scope (its own target; Σ of its reps'
+    targets as `members_target`), "reps": [Attainment per rep], "members_actual"} for the
+    company, a team or one rep (404 unless `user` sees the scope). A fixed number of queries
+    whatever the number of reps."""
+    _scope_checked(user=user, scope=scope, team=team, rep=rep)
     reps = planning_users(user)
     if scope == Target.Scope.TEAM:
         reps = reps.filter(team=team)
     elif scope == Target.Scope.USER:
-        reps = reps.filter(pk=user.pk)
+        reps = reps.filter(pk=rep.pk)
     reps = list(reps)
     rep_ids = [r.pk for r in reps]
     targets = user_target_amounts(user_ids=rep_ids, period=period, measure=measure)
@@ -327,10 +328,9 @@ def attainment_table(*, user, scope: str, period: Period, measure: str = Measure
     days, gone = period.days, period.days_gone(today)
     rows = [Attainment(label=str(r), target=targets.get(r.pk), actual=actuals.get(r.pk, Decimal("0.00")), days=days, days_gone=gone, user=r)
             for r in reps]
-    members_target = sum((t for t in targets.values()), Decimal("0.00")) if targets else None
     if scope == Target.Scope.USER:
-        total = rows[0] if rows else None
+        total = rows[0] if rows else attainment(user=user, scope=scope, period=period, measure=measure, rep=rep, today=today)
     else:
         total = attainment(user=user, scope=scope, period=period, measure=measure, team=team, today=today)
-        total.members_target = members_target
+        total.members_target = sum(targets.values(), Decimal("0.00")) if targets else None
     return {"total": total, "reps": rows, "members_actual": sum((r.actual for r in rows), Decimal("0.00"))}
