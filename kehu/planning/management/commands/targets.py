@@ -5,6 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.money import format_money
 from kehu.planning.breakdown import breakdown
@@ -27,7 +28,7 @@ def scope_of(name: str):
     team = Team.objects.filter(name=name).first()
     if team is not None:
         return Target.Scope.TEAM, team, None
-    raise CommandError(_("No user or team called “%(value)s”.") % {"value": name}, returncode=2)
+    raise CommandError(_("Nobody and no team is called “%(value)s”.") % {"value": name}, returncode=2)
 
 
 class Command(BaseCommand):
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows.as_json(), ensure_ascii=False, indent=1))
             return
         self.stdout.write(_("Target %(year)d: %(amount)s") % {"year": year, "amount": format_money(rows.amount)})
-        for title, lines in ((_("Halves"), rows.halves), (_("Quarters"), rows.quarters), (_("Months"), rows.months), (_("Weeks"), rows.weeks)):
+        for title, lines in ((pgettext("targets", "Halves"), rows.halves), (pgettext("targets", "Quarters"), rows.quarters), (pgettext("targets", "Months"), rows.months), (pgettext("targets", "Weeks"), rows.weeks)):
             self.stdout.write(title)
             for period, amount in lines:
                 self.stdout.write(f"  {period.label}  {format_money(amount)}")
