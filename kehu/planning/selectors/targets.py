@@ -8,6 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.money import CENT, quantize_cents
 from kehu.planning.breakdown import breakdown, period_share
@@ -307,7 +308,7 @@ def attainment(*, user, scope: str, period: Period, measure: str = Measure.WON, 
 
 
 def _company_label():
-    return _("Company")
+    return pgettext("targets", "Company")
 
 
 def attainment_table(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date) -> dict:

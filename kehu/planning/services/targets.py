@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
@@ -138,7 +139,7 @@ def target_set(*, actor, scope: str, year, measure: str = Measure.WON, amount, w
 
 def _row_label(row) -> str:
     who = row.get("user") or row.get("team")
-    return str(who) if who is not None else str(_("Company"))
+    return str(who) if who is not None else str(pgettext("targets", "Company"))
 
 
 def targets_grid_save(*, actor, year, measure: str, rows) -> list[Target]:
