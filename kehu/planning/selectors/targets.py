@@ -165,6 +165,7 @@ def target_grid(*, user, year: int, measure: str = Measure.WON) -> dict:
         rep_rows.append({"scope": Target.Scope.USER, "team": rep.team, "user": rep, "target": target, "months": _months_of(target),
                          "editable": can_set_target(user, scope=Target.Scope.USER, rep=rep), "key": f"user-{rep.pk}"})
     team_rows = []
+    members_shown = user.is_manager or sees_company(user)  # a rep sees their team's own target, not their teammates'
     for team in teams:
         members = [r for r in rep_rows if r["user"].team_id == team.pk]
         members_months = None
@@ -172,7 +173,8 @@ def target_grid(*, user, year: int, measure: str = Measure.WON) -> dict:
             members_months = _add(members_months, r["months"])
         target = by_team.get(team.pk)
         team_rows.append({"scope": Target.Scope.TEAM, "team": team, "user": None, "target": target, "months": _months_of(target),
-                          "members_months": members_months, "members_total": sum(members_months) if members_months else None,
+                          "members_months": members_months if members_shown else None,
+                          "members_total": sum(members_months) if members_months and members_shown else None,
                           "editable": can_set_target(user, scope=Target.Scope.TEAM, team=team), "key": f"team-{team.pk}"})
     company_row = None
     if sees_company(user):

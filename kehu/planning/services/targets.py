@@ -83,7 +83,7 @@ def clean_weights(weights) -> list[str]:
             number = None
         if number is None or not number.is_finite() or not within_money_bound(number):
             raise PlanningError(_("“%(value)s” is not a weight: enter a number such as 8 or 12.5.") % {"value": text})
-        cleaned.append(format(number.normalize(), "f") if number == number.to_integral_value() else format(number, "f"))
+        cleaned.append(format(number.normalize(), "f"))
     problem = weights_problem(cleaned)
     if problem == "negative":
         raise PlanningError(_("A monthly weight cannot be negative."))

@@ -83,13 +83,40 @@ def test_manager_cannot_spread_the_team_target(login, cast):
     assert not Target.objects.filter(scope="team").exists()
 
 
-def test_admin_spread_with_bad_weights_is_refused_with_a_message(login, cast):
-    client = login(cast["admin"])
+def test_admin_spread_with_bad_weights_is_refused_with_a_message(login_en, cast):
+    client = login_en(cast["admin"])
     data = {"year": 2026, "measure": "won", "action": "spread", "key": "company", "amount": "1200", "how": "weights"}
     data.update({f"w{m}": "0" for m in range(1, 13)})
     response = client.post(GRID, data, follow=True)
     assert not Target.objects.exists()
-    assert "all zero" in response.content.decode() or "全为零" in response.content.decode() or response.context["messages"]
+    assert "The monthly weights are all zero" in response.content.decode()
+
+
+def test_admin_spreads_the_company_by_last_years_shape_on_the_page(login, cast):
+    from kehu.sales.models import Opportunity, OpportunityStage
+
+    won = OpportunityStage.objects.get(code="won")
+    Opportunity.objects.create(code="O1", customer=cast["customer_a"], owner=cast["rep_a"], title="x", stage=won, amount=Decimal("10"), closed_on=date(2025, 3, 1))
+    Opportunity.objects.create(code="O2", customer=cast["customer_b"], owner=cast["rep_b"], title="y", stage=won, amount=Decimal("30"), closed_on=date(2025, 4, 1))
+    response = login(cast["admin"]).post(GRID, {"year": 2026, "measure": "won", "action": "spread", "key": "company", "amount": "400", "how": "last_year"})
+    assert response.status_code == 302
+    company = login(cast["admin"]).get(GRID, {"year": 2026}).context["rows"][0]
+    assert company["months"][2:4] == [Decimal("100.00"), Decimal("300.00")] and sum(company["months"]) == Decimal("400.00")
+
+
+def test_manager_a_gets_404_spreading_rep_b(login, cast):
+    response = login(cast["manager_a"]).post(GRID, {"year": 2026, "measure": "won", "action": "spread", "key": f"user-{cast['rep_b'].pk}", "amount": "1", "how": "even"})
+    assert response.status_code == 404
+    assert not Target.objects.exists()
+
+
+def test_rep_sees_the_team_target_without_teammates_sum(login, cast):
+    admin = cast["admin"]
+    target_set(actor=admin, scope="user", user=cast["rep_a2"], year=2026, amount="500")
+    target_set(actor=admin, scope="team", team=cast["rep_a"].team, year=2026, amount="900")
+    rows = login(cast["rep_a"]).get(GRID, {"year": 2026}).context["rows"]
+    team = [r for r in rows if r["scope"] == "team"][0]
+    assert team["target"].amount == Decimal("900.00") and team["members_total"] is None
 
 
 def test_team_and_company_rows_show_the_sum_of_members(login, cast):
