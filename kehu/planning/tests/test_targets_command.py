@@ -123,3 +123,32 @@ def test_system_export_round_trip(example, tmp_path):
     assert report["created"]["targets.csv"] == 2
     code, out = run("targets", 2026, "--json")
     assert json.loads(out) == json.loads((EXPECTED / "targets-company-company-2026.json").read_text(encoding="utf-8"))
+
+
+def test_manager_imports_own_reps_targets_only(example, tmp_path):
+    from kehu.accounts.models import User
+    from kehu.dataset.services import dataset_import
+
+    folder = write_dataset(tmp_path / "m", {"targets.csv": [HEADER,
+                                                            ["user", "rep2", "2027", "100", *[""] * 12],
+                                                            ["company", "", "2027", "100", *[""] * 12],
+                                                            ["team", "华南", "2027", "100", *[""] * 12]]})
+    report = dataset_import(actor=User.objects.get(username="mgr1"), path=folder)
+    assert [(e.line, e.column) for e in report.errors] == [(3, "scope"), (4, "scope")]
+    folder = write_dataset(tmp_path / "m2", {"targets.csv": [HEADER, ["user", "rep2", "2027", "100", *[""] * 12]]})
+    report = dataset_import(actor=User.objects.get(username="mgr1"), path=folder)
+    assert report.errors == [] and report.created["targets.csv"] == 1
+
+
+def test_system_targets_of_a_team_and_of_collections(example):
+    from kehu.accounts.models import Team, User
+    from kehu.planning.services.targets import target_set
+
+    boss = User.objects.get(username="boss")
+    team = Team.objects.get(name="华南")
+    target_set(actor=boss, scope="team", team=team, year=2026, amount="1200")
+    target_set(actor=boss, scope="company", year=2026, measure="collections", amount="12")
+    code, out = run("targets", 2026, "--who", "华南", "--json")
+    assert code == 0 and json.loads(out)["months"][0] == {"month": "2026-01", "amount": "100.00"}
+    code, out = run("targets", 2026, "--measure", "collections", "--json")
+    assert code == 0 and json.loads(out)["amount"] == "12.00"
