@@ -23,6 +23,7 @@ from kehu.dataset.importers.orders import OrderImporter, OrderLineImporter
 from kehu.dataset.importers.payments import PaymentImporter
 from kehu.dataset.importers.products import ProductImporter
 from kehu.dataset.importers.quality_losses import QualityLossImporter
+from kehu.dataset.importers.targets import TargetImporter, export_targets
 from kehu.dataset.importers.users import UserImporter
 from kehu.dataset.values import escape_cell
 
@@ -40,6 +41,7 @@ EXPORTERS: list[tuple[str, list[str], Callable[..., Iterator[list[str]]]]] = [
     (PaymentImporter.file, PaymentImporter.columns, selectors.export_payments),
     (QualityLossImporter.file, QualityLossImporter.columns, selectors.export_quality_losses),
     (ActivityImporter.file, ActivityImporter.columns, selectors.export_activities),
+    (TargetImporter.file, TargetImporter.columns, export_targets),
     (ForecastImporter.file, ForecastImporter.columns, export_forecasts),
 ]
 FORMATS = ("csv", "xlsx")

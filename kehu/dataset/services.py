@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts import permissions
 from kehu.core.db import refresh_statistics
 from kehu.core.models import AuditEvent
+from kehu.dataset.demo_targets import _demo_targets
 from kehu.dataset.demo_forecasts import demo_forecasts
 from kehu.dataset.files import DATASET_FILES, Dataset, DatasetError, open_dataset
 from kehu.dataset.importers import REGISTRY, importers_in_order
@@ -139,6 +140,7 @@ def demo_company_load() -> list[ImportReport]:
         _demo_followups()
         _demo_selling()
         _demo_ranking()
+        _demo_targets()
         demo_forecasts()
     return reports
 

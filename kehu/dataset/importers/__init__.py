@@ -44,6 +44,10 @@ from kehu.dataset.importers.quality_losses import QualityLossImporter  # noqa: E
 for _importer in (InstalmentImporter, PaymentImporter, QualityLossImporter):
     register(_importer)
 
+from kehu.dataset.importers.targets import TargetImporter  # noqa: E402
+
+register(TargetImporter)
+
 from kehu.dataset.importers.forecasts import ForecastImporter  # noqa: E402
 
 register(ForecastImporter)

@@ -38,7 +38,7 @@ def test_system_export_has_the_columns_of_the_format(tmp_path):
     code, _out = run("export", tmp_path / "out")
     assert code == 0
     files = _read_folder(tmp_path / "out")
-    assert list(files) == sorted(["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv", "opportunities.csv", "orders.csv", "order_lines.csv", "contracts.csv", "instalments.csv", "payments.csv", "quality_losses.csv", "forecasts.csv"])
+    assert list(files) == sorted(["activities.csv", "contacts.csv", "customers.csv", "products.csv", "users.csv", "opportunities.csv", "orders.csv", "order_lines.csv", "contracts.csv", "instalments.csv", "payments.csv", "quality_losses.csv", "targets.csv", "forecasts.csv"])
     example = list(csv.reader(open(EXAMPLE / "customers.csv", encoding="utf-8")))
     # every column and value in the example's own form, the region and the industry by their
     # official names (the importer normalises "广东" to "广东省", "建筑" to "建筑业")
@@ -75,7 +75,7 @@ def test_system_xlsx_export_imports_back_unchanged(tmp_path):
     code, _out = run("export", tmp_path / "kehu.xlsx")
     assert code == 0
     workbook = openpyxl.load_workbook(tmp_path / "kehu.xlsx", read_only=True)
-    assert workbook.sheetnames == ["users", "customers", "contacts", "products", "opportunities", "orders", "order_lines", "contracts", "instalments", "payments", "quality_losses", "activities", "forecasts"]
+    assert workbook.sheetnames == ["users", "customers", "contacts", "products", "opportunities", "orders", "order_lines", "contracts", "instalments", "payments", "quality_losses", "activities", "targets", "forecasts"]
     code, report = run_json(tmp_path / "kehu.xlsx")
     assert code == 0 and sum(report["updated"].values()) == 0 and sum(report["created"].values()) == 0
 

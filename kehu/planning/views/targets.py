@@ -1,0 +1,186 @@
+"""Targets and attainment pages (DOMAIN.md §7): the year's grid of reps × months with the teams'
+and the company's own targets beside the sums of their members', the spread tools, the
+attainment of any period, and targets.csv."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kehu.core.errors import DomainError
+from kehu.core.views import get_visible_or_404, refuse
+from kehu.planning.errors import PlanningError
+from kehu.planning.models import Measure, Target
+from kehu.planning.periods import parse_period, period_of
+from kehu.planning.permissions import can_edit_targets, can_view_planning
+from kehu.planning.querysets import planning_users, sees_company, visible_teams
+from kehu.planning.selectors.targets import attainment_table, target_grid, targets_export_rows
+from kehu.planning.services.targets import HOWS, TargetGridError, clean_year, target_spread, targets_grid_save
+
+MONTHS = range(1, 13)
+
+
+def _year_and_measure(params) -> tuple[int, str]:
+    try:
+        year = clean_year(params.get("year") or timezone.localdate().year)
+    except PlanningError:
+        year = timezone.localdate().year
+    measure = params.get("measure") if params.get("measure") in Measure.values else Measure.WON
+    return year, measure
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _grid_rows(grid: dict) -> list[dict]:
+    """The grid's rows in page order: the company, each team followed by its reps, reps without
+    a visible team last."""
+    rows = []
+    if grid["company"]:
+        rows.append(grid["company"])
+    shown = set()
+    for team_row in grid["teams"]:
+        rows.append(team_row)
+        for rep_row in grid["reps"]:
+            if rep_row["user"].team_id == team_row["team"].pk:
+                rows.append(rep_row)
+                shown.add(rep_row["key"])
+    rows += [r for r in grid["reps"] if r["key"] not in shown]
+    for row in rows:
+        row["values"] = [_cell(a) for a in row["months"]] if row["months"] else [""] * 12
+    return rows
+
+
+def _posted_rows(request, rows: list[dict]) -> list[dict]:
+    """The editable rows whose typed months differ from what the grid showed."""
+    changed = []
+    for row in rows:
+        if not row["editable"]:
+            continue
+        typed = [request.POST.get(f"m-{row['key']}-{m}", "").strip() for m in MONTHS]
+        row["values"] = typed
+        shown = [_cell(a) for a in row["months"]] if row["months"] else [""] * 12
+        if typed != shown:
+            changed.append({"scope": row["scope"], "team": row["team"] if row["scope"] == Target.Scope.TEAM else None,
+                            "user": row["user"], "months": typed})
+    return changed
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_view(request):
+    if not can_view_planning(request.user):
+        raise Http404
+    year, measure = _year_and_measure(request.GET if request.method == "GET" else request.POST)
+    grid = target_grid(user=request.user, year=year, measure=measure)
+    rows = _grid_rows(grid)
+    problems = []
+    if request.method == "POST":
+        if not can_edit_targets(request.user):
+            raise PermissionDenied
+        here = f"{reverse('planning:targets')}?year={year}&measure={measure}"
+        if request.POST.get("action") == "spread":
+            return _spread(request, rows, year=year, measure=measure, here=here)
+        try:
+            saved = targets_grid_save(actor=request.user, year=year, measure=measure, rows=_posted_rows(request, rows))
+        except TargetGridError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, _("Targets saved: %(count)d changed.") % {"count": len(saved)})
+            return redirect(here)
+    context = {
+        "nav": "targets", "year": year, "measure": measure, "measures": Measure.choices, "rows": rows, "months": list(MONTHS),
+        "problems": problems, "can_edit": can_edit_targets(request.user), "years": list(range(year - 2, year + 3)),
+        "hows": HOWS,
+    }
+    return render(request, "planning/target_grid.html", context, status=400 if problems else 200)
+
+
+def _spread(request, rows, *, year, measure, here):
+    row = next((r for r in rows if r["key"] == request.POST.get("key")), None)
+    if row is None:
+        raise Http404
+    try:
+        target_spread(
+            actor=request.user, year=year, measure=measure, scope=row["scope"], team=row["team"] if row["scope"] == Target.Scope.TEAM else None,
+            user=row["user"], amount=request.POST.get("amount", ""), how=request.POST.get("how", "even"),
+            weights=[request.POST.get(f"w{m}", "") for m in MONTHS],
+        )
+    except DomainError as exc:
+        return refuse(request, exc.message, here)
+    except PermissionDenied:
+        return refuse(request, _("You may not set this target."), here)
+    messages.success(request, _("Target of %(who)s spread over the months.") % {"who": row["user"] or row["team"] or _("the company")})
+    return redirect(here)
+
+
+def _attainment_scope(request):
+    """(scope, team, rep) asked for, defaulting to what the user sees first; 404 for a team or
+    rep they don't see."""
+    user, params = request.user, request.GET
+    scope = params.get("scope")
+    if scope not in ("company", "team", "user"):
+        scope = "company" if sees_company(user) else ("team" if user.is_manager and visible_teams(user).exists() else "user")
+    team = rep = None
+    if scope == "team":
+        teams = visible_teams(user) if not user.is_rep else visible_teams(user).none()
+        team = get_visible_or_404(teams, pk=params["team"]) if params.get("team") else teams.order_by("name").first()
+        if team is None:
+            raise Http404
+    elif scope == "user":
+        rep = get_visible_or_404(planning_users(user), pk=params["rep"]) if params.get("rep") else (user if user.is_rep else None)
+        if rep is None:
+            raise Http404
+    return scope, team, rep
+
+
+@login_required
+@require_GET
+def attainment_view(request):
+    if not can_view_planning(request.user):
+        raise Http404
+    today = timezone.localdate()
+    problem = ""
+    try:
+        period = parse_period(request.GET["period"]) if request.GET.get("period") else period_of("quarter", today)
+    except PlanningError as exc:
+        period, problem = period_of("quarter", today), exc.message
+    _year, measure = _year_and_measure(request.GET)
+    scope, team, rep = _attainment_scope(request)
+    table = attainment_table(user=request.user, scope=scope, period=period, measure=measure, team=team, rep=rep, today=today)
+    context = {
+        "nav": "attainment", "period": period, "measure": measure, "measures": Measure.choices, "scope": scope, "team": team, "rep": rep,
+        "table": table, "problem": problem, "teams": visible_teams(request.user).order_by("name") if not request.user.is_rep else [],
+        "reps": planning_users(request.user), "sees_company": sees_company(request.user), "today": today,
+        "quick": [period_of(kind, today) for kind in ("week", "month", "quarter", "half", "year")],
+    }
+    return render(request, "planning/target_attainment.html", context)
+
+
+def _safe(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@login_required
+@require_GET
+def target_export_view(request):
+    if not can_view_planning(request.user):
+        raise Http404
+    _year, measure = _year_and_measure(request.GET)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="targets.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["scope", "who", "year", "amount", *[f"m{m}" for m in MONTHS]])
+    for cells, _measure in targets_export_rows(user=request.user, measure=measure):
+        writer.writerow([_safe(c) for c in cells])
+    return response
