@@ -289,8 +289,8 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
     to now, for `opportunities` (a scoped queryset; a deal counts for its current owner).
 
     The state at `since` is the current row with the audited changes made since reverted
-    (AuditEvent "opportunity": stage id, amount, expected_close_on); a deal created since did
-    not exist. Each deal in the period at either end falls in one place:
+    (AuditEvent "opportunity": stage id, amount, expected_close_on; imports are not changes);
+    a deal created since did not exist. Each deal in the period at either end falls in one place:
     - not in P at since, in P now: NEW when created since, else PULLED IN (moved in from a
       later or an earlier date or no date, or reopened) at its amount now;
     - in P at both ends: AMOUNT UP / AMOUNT DOWN by the difference;
@@ -303,7 +303,10 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
     moment = _moment(since)
     stages = {pk: (closed, won) for pk, closed, won in OpportunityStage.objects.values_list("pk", "is_closed", "is_won")}
     scoped = opportunities.order_by()
-    changed = AuditEvent.objects.filter(object_type="opportunity", at__gte=moment, object_id__in=scoped.values("pk"))
+    # An import writes the deals as the file says (its events date from the import, not from the
+    # deals' history): it is taken as the state at since, not as a change.
+    changed = (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment, object_id__in=scoped.values("pk"))
+               .exclude(verb=AuditEvent.Verb.IMPORT))
     events = list(changed.order_by("-at", "-id").values_list("object_id", "verb", "changes"))
     in_period_now = Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
     rows = scoped.filter(in_period_now | Q(pk__in=changed.values("object_id")))

@@ -358,3 +358,11 @@ def test_review_query_count_is_fixed(admin, rep_a, team_a, customer_a):
         opp = opportunity_create(actor=rep, customer=customer, title="x", amount="10", expected_close_on=date(2026, 6, 20))
         opportunity_update(actor=rep, opportunity=opp, expected_close_on=date(2026, 7, 20))
     assert count() == one <= 12
+
+
+def test_waterfall_an_import_is_not_a_change(history, rep_a, customer_a):
+    a = history["old"]("imported", "100", history["inside"])
+    AuditEvent.objects.create(verb=AuditEvent.Verb.IMPORT, object_type="opportunity", object_id=a.pk, customer=customer_a,
+                              changes={"title": [None, "imported"], "amount": [None, "100.00"], "expected_close_on": [None, str(history["inside"])]})
+    result = run_waterfall(rep_a, history)
+    assert (result.start, bars(result), result.end) == (D("100.00"), {}, D("100.00"))
