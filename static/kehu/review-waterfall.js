@@ -44,7 +44,7 @@
           return escapeHTML(names[i]) + ": " + escapeHTML(money(labels[i]));
         }
       },
-      grid: { left: 70, right: 10, bottom: 50, top: 20 },
+      grid: { left: 20, right: 20, bottom: 10, top: 20, containLabel: true },
       xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: 20 } },
       yAxis: { type: "value" },
       series: [
