@@ -17,8 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -35,12 +34,14 @@ ZERO = Decimal("0.00")
 
 def _latest_submissions(*, user_ids, period_label: str) -> dict[int, ForecastSubmission]:
     """{user id: the rep's latest submission for the period} — latest by (submitted_on,
-    recorded_at, id) — in ONE query (a window function), with `carried_from` joined."""
-    ranked = (ForecastSubmission.objects.filter(user_id__in=list(user_ids), period=period_label)
-              .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")],
-                                    order_by=[F("submitted_on").desc(), F("recorded_at").desc(), F("id").desc()]))
-              .filter(rank=1).select_related("carried_from"))
-    return {s.user_id: s for s in ranked}
+    recorded_at, id) — in ONE query (a subquery per rep that the (user, period, submitted_on)
+    index answers), with `carried_from` joined."""
+    from kehu.accounts.models import User
+
+    newest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=period_label)
+              .order_by("-submitted_on", "-recorded_at", "-id").values("pk")[:1])
+    latest_ids = User.objects.filter(pk__in=list(user_ids)).annotate(latest=Subquery(newest)).values("latest")
+    return {s.user_id: s for s in ForecastSubmission.objects.filter(pk__in=latest_ids).select_related("carried_from")}
 
 
 def _root_id(submission: ForecastSubmission) -> int:
@@ -204,7 +205,10 @@ def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
     ids = [r.pk for r in reps]
     latest = _latest_submissions(user_ids=ids, period_label=period.label) if ids else {}
     adjustments = _effective_adjustments(latest)
-    sums = weighted_pipeline_by(opportunities=Opportunity.objects.visible_to(user).filter(owner_id__in=ids), group="owner_id",
+    # Only the rows that can count (expected or closed in the period) are summed: same sums, less work.
+    in_period = (Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+                 | Q(closed_on__gte=period.start, closed_on__lte=period.end))
+    sums = weighted_pipeline_by(opportunities=Opportunity.objects.visible_to(user).filter(in_period, owner_id__in=ids), group="owner_id",
                                 date_from=period.start, date_to=period.end) if ids else {}
     targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
     week_start, week_end = forecast_week(today, PlanningSettings.load().cutoff_weekday)
@@ -259,6 +263,7 @@ class Waterfall:
                 "bars": [{"key": b.key, "amount": str(b.amount), "count": b.count} for b in self.bars]}
 
 
+SLIPPING_SHOWN = 50
 WATERFALL_KEYS = ("new", "pulled_in", "pushed_out", "amount_up", "amount_down", "won", "lost")
 
 
@@ -305,11 +310,19 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
     scoped = opportunities.order_by()
     # An import writes the deals as the file says (its events date from the import, not from the
     # deals' history): it is taken as the state at since, not as a change.
-    changed = (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment, object_id__in=scoped.values("pk"))
-               .exclude(verb=AuditEvent.Verb.IMPORT))
+    # All the changes since (not only the scope's: joining the scope costs more than reading the
+    # others' events, which are skipped below).
+    changed = (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
+               .exclude(verb=AuditEvent.Verb.IMPORT)
+               .filter(Q(verb=AuditEvent.Verb.CREATE) | Q(changes__has_key="stage") | Q(changes__has_key="amount")
+                       | Q(changes__has_key="expected_close_on")))
     events = list(changed.order_by("-at", "-id").values_list("object_id", "verb", "changes"))
     in_period_now = Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
-    rows = scoped.filter(in_period_now | Q(pk__in=changed.values("object_id")))
+    # The deals in P now that did not change since and existed before it are in P at both ends
+    # with the same amount: summed in SQL. Only the others are read one by one.
+    touched = Q(pk__in=changed.values("object_id"))
+    steady = scoped.filter(in_period_now).exclude(touched | Q(created_at__gte=moment)).aggregate(n=Count("pk"), total=Sum("amount"))
+    rows = scoped.filter(touched | (in_period_now & Q(created_at__gte=moment)))
     current = {pk: {"stage": stage_id, "amount": amount, "close": close, "created_at": created_at}
                for pk, stage_id, amount, close, created_at
                in rows.values_list("pk", "stage_id", "amount", "expected_close_on", "created_at")}
@@ -332,8 +345,8 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
                 and state["amount"] is not None)
 
     bars = {key: Bar(key) for key in WATERFALL_KEYS}
-    start = end = ZERO
-    start_count = end_count = 0
+    start = end = quantize_cents(steady["total"] or 0)
+    start_count = end_count = steady["n"]
 
     def put(key, amount):
         if amount:
@@ -381,7 +394,8 @@ class Review:
     rows: list
     rollup: Rollup
     waterfall: Waterfall
-    slipping: list
+    slipping: list  # the first SLIPPING_SHOWN, most pushed first
+    slipping_count: int = 0
 
     @property
     def goal(self) -> Decimal | None:
@@ -438,14 +452,16 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
     ids = [r.user.pk for r in summary.rows]
     total = summary.total
     opportunities = Opportunity.objects.visible_to(user).filter(owner_id__in=ids)
-    slipping = list(opportunities.filter(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end,
-                                         push_count__gte=2)
-                    .select_related("customer", "owner", "stage").order_by("-push_count", "expected_close_on", "pk"))
+    slipping_qs = opportunities.filter(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end,
+                                       push_count__gte=2)
+    slipping = list(slipping_qs.select_related("customer", "owner", "stage").order_by("-push_count", "expected_close_on", "pk")[:SLIPPING_SHOWN + 1])
+    slipping_count = len(slipping) if len(slipping) <= SLIPPING_SHOWN else slipping_qs.count()
+    slipping = slipping[:SLIPPING_SHOWN]
     return Review(
         period=period, since=since, scope=scope, team=team, teams=teams,
         target=_scope_target(scope=scope, teams=teams, period=period), members_target=total.target,
         won=total.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
         adjusted_best_case=total.adjusted_best_case, open_weighted=total.open_weighted, weighted=total.weighted,
         rows=summary.rows, rollup=summary, waterfall=waterfall(opportunities=opportunities, period=period, since=since),
-        slipping=slipping,
+        slipping=slipping, slipping_count=slipping_count,
     )
