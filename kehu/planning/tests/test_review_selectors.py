@@ -366,3 +366,14 @@ def test_waterfall_an_import_is_not_a_change(history, rep_a, customer_a):
                               changes={"title": [None, "imported"], "amount": [None, "100.00"], "expected_close_on": [None, str(history["inside"])]})
     result = run_waterfall(rep_a, history)
     assert (result.start, bars(result), result.end) == (D("100.00"), {}, D("100.00"))
+
+
+def test_review_shows_the_most_pushed_slipping_deals_first_and_counts_all(admin, rep_a, customer_a, monkeypatch):
+    from kehu.planning.selectors import review as review_module
+
+    monkeypatch.setattr(review_module, "SLIPPING_SHOWN", 2)
+    for title, pushes in (("two", 2), ("three", 3), ("four", 4)):
+        opp = opportunity_create(actor=rep_a, customer=customer_a, title=title, amount="1", expected_close_on=date(2026, 6, 3))
+        Opportunity.objects.filter(pk=opp.pk).update(push_count=pushes)
+    review = friday_review(user=admin, period=P, since=date(2026, 6, 5), today=TODAY)
+    assert [o.title for o in review.slipping] == ["four", "three"] and review.slipping_count == 3
