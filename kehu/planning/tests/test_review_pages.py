@@ -2,7 +2,7 @@
 who may adjust (403), htmx and plain posts, the waterfall table without JavaScript, query
 counts, Chinese and English."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
