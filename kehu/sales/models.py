@@ -86,6 +86,8 @@ class Opportunity(TimeStampedModel):
     buying_factor = models.CharField(_("primary buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
     competitors = models.CharField(_("competitors"), max_length=255, blank=True)
     lost_reason = models.TextField(_("lost reason"), blank=True)
+    # How many times the expected close moved to a later month (a slipping deal at 2 or more).
+    push_count = models.PositiveIntegerField(_("times pushed out"), default=0)
 
     objects = CustomerScopedQuerySet.as_manager()
 

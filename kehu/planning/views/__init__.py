@@ -1,0 +1,1 @@
+"""Pages of planning: a module per page group (targets, forecast, review, accuracy)."""

@@ -49,6 +49,12 @@ def clean_close_date(value) -> date | None:
     return day
 
 
+def pushed_to_later_month(old: date | None, new: date | None) -> bool:
+    """The expected close moved to a later month (a push: counted in `push_count`; twice or more
+    is a slipping deal). From no date, to no date or within the month is no push."""
+    return old is not None and new is not None and (new.year, new.month) > (old.year, old.month)
+
+
 def _check_probability(probability) -> None:
     if probability is not None and not 0 <= int(probability) <= 100:
         raise SalesError(_("The probability is a whole number from 0 to 100."))
@@ -196,7 +202,10 @@ def opportunity_update(*, actor, opportunity: Opportunity, seen: dict | None = N
                 raise SalesError(_("Unknown buying factor."))
             opp.buying_factor = factor
         if "expected_close_on" in fields:
+            old_close = opp.expected_close_on
             opp.expected_close_on = clean_close_date(fields["expected_close_on"])
+            if pushed_to_later_month(old_close, opp.expected_close_on):
+                opp.push_count += 1
         for name in ("competitors", "product_lines"):
             if name in fields:
                 setattr(opp, name, (fields[name] or "").strip())

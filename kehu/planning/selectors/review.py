@@ -1,0 +1,467 @@
+"""Reads of the roll-up and the Friday review (issue 11, DOMAIN.md §7).
+
+- `rollup`: per visible rep, the latest commit and best case for a period (submitted on,
+  carried, missing), the manager's effective adjustment beside it, won, target and weighted
+  pipeline; team subtotals and the company total, with and without adjustments.
+- `friday_review`: the scope's (company / a team / a manager's teams) target, won, commit,
+  best case, weighted pipeline, gap and coverage, the per-rep rows, the waterfall of the open
+  amount expected in the period since a day, and the slipping deals.
+
+Both run a FIXED number of queries whatever the number of reps (pinned in tests). Visibility:
+reps come from `kehu.planning.querysets.planning_users`, opportunities from
+`Opportunity.objects.visible_to(user)`; a team outside `visible_teams(user)` is 404.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from kehu.core.money import quantize_cents
+from kehu.core.views import get_visible_or_404
+from kehu.planning.models import ForecastAdjustment, ForecastSubmission, Measure, PlanningSettings, Target
+from kehu.planning.periods import Period
+from kehu.planning.querysets import planning_users, sees_company, visible_teams
+from kehu.planning.selectors.targets import target_period_amount, user_target_amounts
+
+ZERO = Decimal("0.00")
+
+
+# --- the latest submission of each rep ----------------------------------------------------------
+
+def _latest_submissions(*, user_ids, period_label: str) -> dict[int, ForecastSubmission]:
+    """{user id: the rep's latest submission for the period} — latest by (submitted_on,
+    recorded_at, id) — in ONE query (a subquery per rep that the (user, period, submitted_on)
+    index answers), with `carried_from` joined."""
+    from kehu.accounts.models import User
+
+    newest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=period_label)
+              .order_by("-submitted_on", "-recorded_at", "-id").values("pk")[:1])
+    latest_ids = User.objects.filter(pk__in=list(user_ids)).annotate(latest=Subquery(newest)).values("latest")
+    return {s.user_id: s for s in ForecastSubmission.objects.filter(pk__in=latest_ids).select_related("carried_from")}
+
+
+def _root_id(submission: ForecastSubmission) -> int:
+    return submission.carried_from_id or submission.pk
+
+
+def _effective_adjustments(latest: dict[int, ForecastSubmission]) -> dict[int, ForecastAdjustment]:
+    """{user id: the adjustment that counts} (ONE query). An adjustment counts when it was made
+    on the rep's latest submission for the period, or on the submission the latest was carried
+    from (or on another carried copy of it): the same number, carried forward. The latest
+    adjustment (created_at, id) of those counts; one on an older, replaced submission does not."""
+    roots = {_root_id(s): user_id for user_id, s in latest.items()}
+    if not roots:
+        return {}
+    rows = (ForecastAdjustment.objects
+            .filter(Q(submission_id__in=list(roots)) | Q(submission__carried_from_id__in=list(roots)))
+            .select_related("created_by", "submission").order_by("-created_at", "-id"))
+    result: dict[int, ForecastAdjustment] = {}
+    for adjustment in rows:
+        root = adjustment.submission.carried_from_id or adjustment.submission_id
+        user_id = roots.get(root)
+        if user_id is None or user_id in result:
+            continue
+        latest_one = latest[user_id]
+        # Never an adjustment of a copy carried after the latest (there is none: it would be the latest).
+        if adjustment.submission_id == latest_one.pk or adjustment.submission.submitted_on <= latest_one.submitted_on:
+            result[user_id] = adjustment
+    return result
+
+
+def forecast_week(day: date, cutoff_weekday: int) -> tuple[date, date]:
+    """(first, last day) of the forecast week of `day`: it ends on the first cut-off day on or
+    after `day` (docs/rules.md, "Targets and forecast")."""
+    cutoff = day + timedelta(days=(cutoff_weekday - day.weekday()) % 7)
+    return cutoff - timedelta(days=6), cutoff
+
+
+# --- the roll-up --------------------------------------------------------------------------------
+
+@dataclass
+class RepRow:
+    user: object
+    team: object
+    submission: ForecastSubmission | None = None
+    adjustment: ForecastAdjustment | None = None
+    won: Decimal = ZERO
+    open_weighted: Decimal = ZERO
+    open_amount: Decimal = ZERO
+    target: Decimal | None = None
+    is_this_week: bool = False
+    can_adjust: bool = False
+
+    @property
+    def is_missing(self) -> bool:
+        return self.submission is None
+
+    @property
+    def is_carried(self) -> bool:
+        return self.submission is not None and self.submission.is_carried
+
+    @property
+    def submitted_on(self) -> date | None:
+        return self.submission.submitted_on if self.submission else None
+
+    @property
+    def carried_from_on(self) -> date | None:
+        s = self.submission
+        return s.carried_from.submitted_on if s is not None and s.carried_from_id and s.carried_from else None
+
+    @property
+    def commit(self) -> Decimal:
+        return self.submission.commit if self.submission else ZERO
+
+    @property
+    def best_case(self) -> Decimal:
+        if self.submission is None:
+            return ZERO
+        return self.submission.best_case if self.submission.best_case is not None else self.submission.commit
+
+    @property
+    def adjusted_commit(self) -> Decimal:
+        return self.adjustment.commit if self.adjustment else self.commit
+
+    @property
+    def adjusted_best_case(self) -> Decimal:
+        if self.adjustment and self.adjustment.best_case is not None:
+            return self.adjustment.best_case
+        return self.best_case
+
+    @property
+    def weighted(self) -> Decimal:
+        """The weighted pipeline of §7: open weighted plus won."""
+        return self.open_weighted + self.won
+
+
+@dataclass
+class Totals:
+    label: str = ""
+    team: object = None
+    reps: int = 0
+    missing: int = 0
+    adjusted: int = 0
+    commit: Decimal = ZERO
+    adjusted_commit: Decimal = ZERO
+    best_case: Decimal = ZERO
+    adjusted_best_case: Decimal = ZERO
+    won: Decimal = ZERO
+    open_weighted: Decimal = ZERO
+    open_amount: Decimal = ZERO
+    target: Decimal | None = None
+    rows: list = field(default_factory=list)
+
+    @property
+    def weighted(self) -> Decimal:
+        return self.open_weighted + self.won
+
+    def add(self, row: RepRow) -> None:
+        self.rows.append(row)
+        self.reps += 1
+        self.missing += row.is_missing
+        self.adjusted += row.adjustment is not None
+        self.commit += row.commit
+        self.adjusted_commit += row.adjusted_commit
+        self.best_case += row.best_case
+        self.adjusted_best_case += row.adjusted_best_case
+        self.won += row.won
+        self.open_weighted += row.open_weighted
+        self.open_amount += row.open_amount
+        if row.target is not None:
+            self.target = (self.target or ZERO) + row.target
+
+
+@dataclass
+class Rollup:
+    period: Period
+    team: object
+    rows: list[RepRow]
+    teams: list[Totals]
+    total: Totals
+
+
+def resolve_team(*, user, team_id):
+    """The team asked for (`?team=`), if `user` sees it (else 404); None for no team."""
+    if team_id in (None, ""):
+        return None
+    return get_visible_or_404(visible_teams(user), pk=team_id)
+
+
+def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
+    """Each rep `user` sees (of `team` when given: a team from `resolve_team`), with their
+    latest commit and best case for `period`, the effective adjustment beside it, won in the
+    period, target and weighted pipeline; team subtotals and the total. Six queries."""
+    from kehu.planning.permissions import can_adjust_forecast
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipeline_by
+
+    reps = planning_users(user)
+    if team is not None:
+        reps = reps.filter(team=team)
+    reps = list(reps)
+    ids = [r.pk for r in reps]
+    latest = _latest_submissions(user_ids=ids, period_label=period.label) if ids else {}
+    adjustments = _effective_adjustments(latest)
+    # Only the rows that can count (expected or closed in the period) are summed: same sums, less work.
+    in_period = (Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+                 | Q(closed_on__gte=period.start, closed_on__lte=period.end))
+    sums = weighted_pipeline_by(opportunities=Opportunity.objects.visible_to(user).filter(in_period, owner_id__in=ids), group="owner_id",
+                                date_from=period.start, date_to=period.end) if ids else {}
+    targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
+    week_start, week_end = forecast_week(today, PlanningSettings.load().cutoff_weekday)
+
+    rows, by_team = [], {}
+    total = Totals()
+    for rep in reps:
+        submission = latest.get(rep.pk)
+        pipeline = sums.get(rep.pk)
+        row = RepRow(
+            user=rep, team=rep.team, submission=submission, adjustment=adjustments.get(rep.pk),
+            won=pipeline.won if pipeline else ZERO, open_weighted=pipeline.open_weighted if pipeline else ZERO,
+            open_amount=pipeline.open_amount if pipeline else ZERO, target=targets.get(rep.pk),
+            is_this_week=bool(submission and week_start <= submission.submitted_on <= week_end),
+            can_adjust=submission is not None and can_adjust_forecast(user, rep),
+        )
+        rows.append(row)
+        key = rep.team_id or 0
+        if key not in by_team:
+            by_team[key] = Totals(label=rep.team.name if rep.team else "", team=rep.team)
+        by_team[key].add(row)
+        total.add(row)
+    teams = sorted(by_team.values(), key=lambda t: (t.team is None, t.label))
+    return Rollup(period=period, team=team, rows=rows, teams=teams, total=total)
+
+
+# --- the Friday review --------------------------------------------------------------------------
+
+def can_view_review(user) -> bool:
+    """The Friday review: the director (admin) and finance (the company), managers (their teams)."""
+    return bool(user and user.is_authenticated and user.is_active and (sees_company(user) or user.is_manager))
+
+
+@dataclass
+class Bar:
+    key: str
+    amount: Decimal = ZERO
+    count: int = 0
+
+
+@dataclass
+class Waterfall:
+    since: date
+    start: Decimal
+    bars: list[Bar]
+    end: Decimal
+    start_count: int = 0
+    end_count: int = 0
+
+    def as_json(self) -> dict:
+        return {"start": str(self.start), "end": str(self.end),
+                "bars": [{"key": b.key, "amount": str(b.amount), "count": b.count} for b in self.bars]}
+
+
+SLIPPING_SHOWN = 50
+WATERFALL_KEYS = ("new", "pulled_in", "pushed_out", "amount_up", "amount_down", "won", "lost")
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        return quantize_cents(Decimal(str(value)))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _day(value) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _moment(day: date) -> datetime:
+    """The start of `day` in the company's time zone: the state 'at since' is before any change
+    made on that day."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
+    """What happened to the open amount expected to close in `period` from the start of `since`
+    to now, for `opportunities` (a scoped queryset; a deal counts for its current owner).
+
+    The state at `since` is the current row with the audited changes made since reverted
+    (AuditEvent "opportunity": stage id, amount, expected_close_on; imports are not changes);
+    a deal created since did not exist. Each deal in the period at either end falls in one place:
+    - not in P at since, in P now: NEW when created since, else PULLED IN (moved in from a
+      later or an earlier date or no date, or reopened) at its amount now;
+    - in P at both ends: AMOUNT UP / AMOUNT DOWN by the difference;
+    - in P at since, not now: its amount change first (up / down), then WON, LOST (closed) or
+      PUSHED OUT (still open, moved out of P) at its amount now.
+    So start + Σ bars = end exactly. Three queries."""
+    from kehu.core.models import AuditEvent
+    from kehu.sales.models import OpportunityStage
+
+    moment = _moment(since)
+    stages = {pk: (closed, won) for pk, closed, won in OpportunityStage.objects.values_list("pk", "is_closed", "is_won")}
+    scoped = opportunities.order_by()
+    # An import writes the deals as the file says (its events date from the import, not from the
+    # deals' history): it is taken as the state at since, not as a change.
+    # All the changes since (not only the scope's: joining the scope costs more than reading the
+    # others' events, which are skipped below).
+    changed = (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
+               .exclude(verb=AuditEvent.Verb.IMPORT)
+               .filter(Q(verb=AuditEvent.Verb.CREATE) | Q(changes__has_key="stage") | Q(changes__has_key="amount")
+                       | Q(changes__has_key="expected_close_on")))
+    events = list(changed.order_by("-at", "-id").values_list("object_id", "verb", "changes"))
+    in_period_now = Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+    # The deals in P now that did not change since and existed before it are in P at both ends
+    # with the same amount: summed in SQL. Only the others are read one by one.
+    touched = Q(pk__in=changed.values("object_id"))
+    steady = scoped.filter(in_period_now).exclude(touched | Q(created_at__gte=moment)).aggregate(n=Count("pk"), total=Sum("amount"))
+    rows = scoped.filter(touched | (in_period_now & Q(created_at__gte=moment)))
+    current = {pk: {"stage": stage_id, "amount": amount, "close": close, "created_at": created_at}
+               for pk, stage_id, amount, close, created_at
+               in rows.values_list("pk", "stage_id", "amount", "expected_close_on", "created_at")}
+    before = {pk: dict(state, exists=state["created_at"] < moment) for pk, state in current.items()}
+    for object_id, verb, changes in events:  # newest first: undo each change
+        state = before.get(object_id)
+        if state is None:
+            continue
+        if verb == AuditEvent.Verb.CREATE:
+            state["exists"] = False
+        changes = changes if isinstance(changes, dict) else {}
+        for name, key, parse in (("stage", "stage", lambda v: v), ("amount", "amount", _amount), ("expected_close_on", "close", _day)):
+            pair = changes.get(name)
+            if isinstance(pair, list) and len(pair) == 2:
+                state[key] = parse(pair[0]) if pair[0] is not None else None
+
+    def in_period(state) -> bool:
+        stage = stages.get(state["stage"])
+        return (stage is not None and not stage[0] and state["close"] is not None and period.contains(state["close"])
+                and state["amount"] is not None)
+
+    bars = {key: Bar(key) for key in WATERFALL_KEYS}
+    start = end = quantize_cents(steady["total"] or 0)
+    start_count = end_count = steady["n"]
+
+    def put(key, amount):
+        if amount:
+            bars[key].amount += amount
+            bars[key].count += 1
+
+    for pk, now in current.items():
+        then = before[pk]
+        was = then["exists"] and in_period(then)
+        is_ = in_period(now)
+        if was:
+            start += then["amount"]
+            start_count += 1
+        if is_:
+            end += now["amount"]
+            end_count += 1
+        if not was and is_:
+            put("new" if not then["exists"] else "pulled_in", now["amount"])
+        elif was:
+            change = now["amount"] - then["amount"]
+            put("amount_up" if change > 0 else "amount_down", change)
+            if not is_:
+                closed, won = stages.get(now["stage"], (False, False))
+                put("won" if closed and won else "lost" if closed else "pushed_out", -now["amount"])
+    return Waterfall(since=since, start=start, bars=[bars[k] for k in WATERFALL_KEYS], end=end,
+                     start_count=start_count, end_count=end_count)
+
+
+@dataclass
+class Review:
+    period: Period
+    since: date
+    scope: str  # company | team | teams
+    team: object
+    teams: list
+    target: Decimal | None  # the scope's own
+    members_target: Decimal | None  # Σ the reps'
+    won: Decimal
+    commit: Decimal
+    adjusted_commit: Decimal
+    best_case: Decimal
+    adjusted_best_case: Decimal
+    open_weighted: Decimal
+    weighted: Decimal
+    rows: list
+    rollup: Rollup
+    waterfall: Waterfall
+    slipping: list  # the first SLIPPING_SHOWN, most pushed first
+    slipping_count: int = 0
+
+    @property
+    def goal(self) -> Decimal | None:
+        """The target the gap and coverage use: the scope's own, else the sum of its reps'."""
+        return self.target if self.target is not None else self.members_target
+
+    @property
+    def gap(self) -> Decimal | None:
+        """target − (won + commit), the commit with the managers' adjustments."""
+        return None if self.goal is None else self.goal - (self.won + self.adjusted_commit)
+
+    @property
+    def gap_unadjusted(self) -> Decimal | None:
+        return None if self.goal is None else self.goal - (self.won + self.commit)
+
+    @property
+    def coverage(self) -> Decimal | None:
+        """open weighted ÷ (target − won), half-up to 4 decimals; None when target − won ≤ 0."""
+        if self.goal is None or self.goal - self.won <= 0:
+            return None
+        return (self.open_weighted / (self.goal - self.won)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def _scope_target(*, scope: str, teams: list, period: Period) -> Decimal | None:
+    """The scope's own target for `period` (ONE query): the company's, the team's, or the sum
+    of the manager's teams' own targets; None when there is none."""
+    years = list(range(period.start.year, period.end.year + 1))
+    qs = Target.objects.filter(year__in=years, measure=Measure.WON)
+    qs = qs.filter(scope=Target.Scope.COMPANY) if scope == "company" else qs.filter(scope=Target.Scope.TEAM, team__in=[t.pk for t in teams])
+    amount, found = ZERO, False
+    for target in qs:
+        found = True
+        amount += target_period_amount(target, period)
+    return amount if found else None
+
+
+def friday_review(*, user, period: Period, team=None, since: date, today: date) -> Review:
+    """The Friday review of `period` for `user`'s scope: the company (director, finance), the
+    teams a manager manages, or one `team` (from `resolve_team`). A user who may not read the
+    review: PermissionDenied. A fixed number of queries (about a dozen)."""
+    from kehu.sales.models import Opportunity
+
+    if not can_view_review(user):
+        raise PermissionDenied
+    if team is not None:
+        scope, teams = "team", [team]
+    elif sees_company(user):
+        scope, teams = "company", []
+    else:
+        teams = list(visible_teams(user).order_by("name"))
+        scope = "team" if len(teams) == 1 else "teams"
+        team = teams[0] if len(teams) == 1 else None
+    summary = rollup(user=user, period=period, team=team, today=today)  # a manager's reps are their teams' members
+    ids = [r.user.pk for r in summary.rows]
+    total = summary.total
+    opportunities = Opportunity.objects.visible_to(user).filter(owner_id__in=ids)
+    slipping_qs = opportunities.filter(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end,
+                                       push_count__gte=2)
+    slipping = list(slipping_qs.select_related("customer", "owner", "stage").order_by("-push_count", "expected_close_on", "pk")[:SLIPPING_SHOWN + 1])
+    slipping_count = len(slipping) if len(slipping) <= SLIPPING_SHOWN else slipping_qs.count()
+    slipping = slipping[:SLIPPING_SHOWN]
+    return Review(
+        period=period, since=since, scope=scope, team=team, teams=teams,
+        target=_scope_target(scope=scope, teams=teams, period=period), members_target=total.target,
+        won=total.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
+        adjusted_best_case=total.adjusted_best_case, open_weighted=total.open_weighted, weighted=total.weighted,
+        rows=summary.rows, rollup=summary, waterfall=waterfall(opportunities=opportunities, period=period, since=since),
+        slipping=slipping, slipping_count=slipping_count,
+    )
