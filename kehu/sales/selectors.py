@@ -129,7 +129,9 @@ def _pipeline_aggregates(date_from: date | None, date_to: date | None) -> dict:
     from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Value, When
     from django.db.models.functions import Coalesce
 
-    open_q = Q(stage__is_closed=False, expected_close_on__isnull=False)
+    # Unbounded (the board without a period) counts every open deal; a period only the deals
+    # expected to close in it (an undated deal is in no period).
+    open_q = Q(stage__is_closed=False)
     won_q = Q(stage__is_won=True, closed_on__isnull=False)
     if date_from is not None:
         open_q &= Q(expected_close_on__gte=date_from)
@@ -177,8 +179,7 @@ def pipeline_columns(*, user, **filters) -> list[Column]:
     """Open stages with their cards; closed stages (won, lost) with counts and totals only.
     `filters` as for `opportunity_list`: in a period, won and lost deals count by the day they
     were closed, open ones by their expected close date. Each column's weighted sum is the
-    weighted pipeline of §7 (`weighted_pipeline_by`, one query): an open card without an
-    expected close date is in no period and does not count there."""
+    weighted pipeline of §7 (`weighted_pipeline_by`, one query)."""
     stages = stage_list()
     qs = opportunity_list(user=user, **filters)
     columns = {s.pk: Column(stage=s) for s in stages}

@@ -222,16 +222,20 @@ def _label(period) -> str:
 
 def latest_submissions(*, user_ids, period) -> dict[int, ForecastSubmission]:
     """{user id: the latest submission of that user for `period` (a Period or its label)} —
-    latest by (submitted_on, recorded_at, id) — in ONE query; users without one are absent.
-    Carried submissions count like the others."""
+    latest by (submitted_on, recorded_at, id) — in ONE query (a subquery per user that the
+    (user, period, submitted_on) index answers), with `carried_from` joined; users without one
+    are absent. Carried submissions count like the others. The roll-up, the review and the
+    forecast pages all read it."""
+    from kehu.accounts.models import User
+
     label = _label(period)
     ids = list(user_ids)
     if not ids:
         return {}
-    latest = (ForecastSubmission.objects.filter(user_id=OuterRef("user_id"), period=label)
+    newest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=label)
               .order_by(*LATEST_ORDER).values("pk")[:1])
-    rows = ForecastSubmission.objects.filter(user_id__in=ids, period=label, pk=Subquery(latest))
-    return {s.user_id: s for s in rows}
+    latest_ids = User.objects.filter(pk__in=ids).annotate(latest=Subquery(newest)).values("latest")
+    return {s.user_id: s for s in ForecastSubmission.objects.filter(pk__in=latest_ids).select_related("carried_from")}
 
 
 def latest_submission(*, rep, period) -> ForecastSubmission | None:

@@ -13,36 +13,25 @@ reps come from `kehu.planning.querysets.planning_users`, opportunities from
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
 from kehu.core.views import get_visible_or_404
-from kehu.planning.models import ForecastAdjustment, ForecastSubmission, Measure, PlanningSettings, Target
+from kehu.planning.models import ForecastAdjustment, ForecastSubmission, Measure, Target
 from kehu.planning.periods import Period
 from kehu.planning.querysets import planning_users, sees_company, visible_teams
+from kehu.planning.selectors.forecasts import latest_submissions, this_week
 from kehu.planning.selectors.targets import target_period_amount, user_target_amounts
 
 ZERO = Decimal("0.00")
 
 
 # --- the latest submission of each rep ----------------------------------------------------------
-
-def _latest_submissions(*, user_ids, period_label: str) -> dict[int, ForecastSubmission]:
-    """{user id: the rep's latest submission for the period} — latest by (submitted_on,
-    recorded_at, id) — in ONE query (a subquery per rep that the (user, period, submitted_on)
-    index answers), with `carried_from` joined."""
-    from kehu.accounts.models import User
-
-    newest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=period_label)
-              .order_by("-submitted_on", "-recorded_at", "-id").values("pk")[:1])
-    latest_ids = User.objects.filter(pk__in=list(user_ids)).annotate(latest=Subquery(newest)).values("latest")
-    return {s.user_id: s for s in ForecastSubmission.objects.filter(pk__in=latest_ids).select_related("carried_from")}
-
 
 def _root_id(submission: ForecastSubmission) -> int:
     return submission.carried_from_id or submission.pk
@@ -70,13 +59,6 @@ def _effective_adjustments(latest: dict[int, ForecastSubmission]) -> dict[int, F
         if adjustment.submission_id == latest_one.pk or adjustment.submission.submitted_on <= latest_one.submitted_on:
             result[user_id] = adjustment
     return result
-
-
-def forecast_week(day: date, cutoff_weekday: int) -> tuple[date, date]:
-    """(first, last day) of the forecast week of `day`: it ends on the first cut-off day on or
-    after `day` (docs/rules.md, "Targets and forecast")."""
-    cutoff = day + timedelta(days=(cutoff_weekday - day.weekday()) % 7)
-    return cutoff - timedelta(days=6), cutoff
 
 
 # --- the roll-up --------------------------------------------------------------------------------
@@ -203,7 +185,7 @@ def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
         reps = reps.filter(team=team)
     reps = list(reps)
     ids = [r.pk for r in reps]
-    latest = _latest_submissions(user_ids=ids, period_label=period.label) if ids else {}
+    latest = latest_submissions(user_ids=ids, period=period) if ids else {}
     adjustments = _effective_adjustments(latest)
     # Only the rows that can count (expected or closed in the period) are summed: same sums, less work.
     in_period = (Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end)
@@ -211,7 +193,7 @@ def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
     sums = weighted_pipeline_by(opportunities=Opportunity.objects.visible_to(user).filter(in_period, owner_id__in=ids), group="owner_id",
                                 date_from=period.start, date_to=period.end) if ids else {}
     targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
-    week_start, week_end = forecast_week(today, PlanningSettings.load().cutoff_weekday)
+    week_start, week_end = this_week(today=today)
 
     rows, by_team = [], {}
     total = Totals()

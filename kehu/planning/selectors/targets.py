@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from kehu.core.money import CENT, quantize_cents

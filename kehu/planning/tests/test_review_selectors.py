@@ -16,7 +16,8 @@ from factories import CustomerFactory, UserFactory
 from kehu.core.models import AuditEvent
 from kehu.planning.models import ForecastAdjustment, ForecastSubmission, Target
 from kehu.planning.periods import parse_period, period_of
-from kehu.planning.selectors.review import _latest_submissions, friday_review, resolve_team, rollup, waterfall
+from kehu.planning.selectors.forecasts import latest_submissions
+from kehu.planning.selectors.review import friday_review, resolve_team, rollup, waterfall
 from kehu.sales.models import Opportunity, OpportunityStage
 from kehu.sales.services import opportunity_create, opportunity_move, opportunity_update
 
@@ -56,7 +57,7 @@ def test_latest_submission_is_by_day_then_recorded_then_id(rep_a, rep_a2):
     second = submit(rep_a2, date(2026, 6, 11), "2")
     ForecastSubmission.objects.filter(pk__in=[first.pk, second.pk]).update(recorded_at=timezone.now())  # same moment: the id decides
     submit(rep_a, date(2026, 6, 20), "999", period=parse_period("2026-Q2"))
-    latest = _latest_submissions(user_ids=[rep_a.pk, rep_a2.pk], period_label="2026-06")
+    latest = latest_submissions(user_ids=[rep_a.pk, rep_a2.pk], period="2026-06")
     assert latest[rep_a.pk] == later_day and latest[rep_a2.pk] == second
 
 

@@ -52,6 +52,6 @@ def accuracy(request):
         today=timezone.localdate(), rep_ids=None if rep is None else [rep.pk],
     )
     return render(request, "planning/accuracy.html", {
-        "form": form, "values": values, "history": history, "rep": rep, "chart": history.chart(),
+        "nav": "accuracy", "form": form, "values": values, "history": history, "rep": rep, "chart": history.chart(),
         "reps": list(visible_reps(request.user).order_by("username").only("id", "username", "name")),
     })

@@ -223,4 +223,4 @@ def planning_settings_view(request):
     from kehu.core.forms import style_form
 
     style_form(form)
-    return render(request, "planning/forecast_settings.html", {"nav": "forecast", "form": form})
+    return render(request, "planning/forecast_settings.html", {"nav": "settings", "form": form})

@@ -74,7 +74,7 @@ def rollup_view(request):
     if is_partial(request):
         return render(request, TABLE, context)
     return render(request, "planning/rollup_page.html", {
-        **context, "nav": "planning", "period_error": error, "periods": _period_choices(period, today),
+        **context, "nav": "rollup", "period_error": error, "periods": _period_choices(period, today),
         "teams": list(visible_teams(request.user).order_by("name")), "can_review": can_view_review(request.user),
     })
 
@@ -153,7 +153,7 @@ def review_view(request):
     review = friday_review(user=user, period=period, team=team, since=since, today=today)
     names = bar_names()
     return render(request, "planning/review_page.html", {
-        "nav": "planning", "review": review, "period": period, "team": team, "since": since, "period_error": error,
+        "nav": "review", "review": review, "period": period, "team": team, "since": since, "period_error": error,
         "periods": _period_choices(period, today), "teams": list(visible_teams(user).order_by("name")),
         "bars": [(b, names[b.key]) for b in review.waterfall.bars], "chart": _waterfall_chart(review),
         "currency": CompanySettings.load().default_currency, "company": sees_company(user),

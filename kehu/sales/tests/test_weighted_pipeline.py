@@ -73,7 +73,9 @@ def test_rep_board_column_sums_are_the_weighted_pipeline(rep_a, customer_a, cust
     opp(customer_a, "W1", "won", "250.00", closed_on=date(2026, 7, 2))
     columns = {c.stage.code: c for c in pipeline_columns(user=rep_a)}
     assert columns["proposal"].total == Decimal("2000.00")
-    assert columns["proposal"].weighted == Decimal("400.00")  # the undated card is in no period
+    assert columns["proposal"].weighted == Decimal("900.00")  # no period: the undated card counts (at 50 %)
+    in_july = {c.stage.code: c for c in pipeline_columns(user=rep_a, close_from=date(2026, 7, 1), close_to=date(2026, 7, 31))}
+    assert in_july["proposal"].weighted == Decimal("400.00")  # a period: the undated card is in none
     assert columns["won"].weighted == Decimal("250.00")
     assert columns["lost"].weighted == Decimal("0.00")
 
