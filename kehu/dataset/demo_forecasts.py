@@ -115,13 +115,14 @@ def demo_deals(today: date) -> list[Deal]:
         Deal("rep1", "紧急补单", "negotiation", "commit", Decimal("150000"), _within(m0, today, 0.8), d(2)),
         Deal("rep2", "设备扩容", "proposal", "best_case", Decimal("280000"), q1_mid, d(105),
              events=[(d(5), "close", _within(m0, today, 1.0))]),
-        Deal("rep2", "信息化项目", "negotiation", "commit", Decimal("230000"), m0.start - timedelta(days=5), d(114),
-             events=[(d(20), "close", _within(m0, today, 0.9)), (d(4), "close", _within(m1, today, 0.7))]),
+        # slipping: pushed into a later month twice, and now expected this month (the review lists it)
+        Deal("rep2", "信息化项目", "negotiation", "commit", Decimal("230000"), m0.start - timedelta(days=40), d(114),
+             events=[(d(20), "close", m0.start - timedelta(days=5)), (d(4), "close", _within(m0, today, 0.9))]),
         Deal("rep2", "外贸订单", "proposal", "best_case", Decimal("190000"), _within(m0, today, 0.5), d(90),
              events=[(lost_day, "lost", LOST_REASON)]),
         Deal("rep3", "冷链设备", "negotiation", "commit", Decimal("270000"), _within(m0, today, 0.5), d(102),
              events=[(d(4), "close", q1.start + timedelta(days=20))]),
-        Deal("rep3", "包装线", "proposal", "best_case", Decimal("300000"), _within(m1, today, 0.8), d(101),
+        Deal("rep3", "包装线", "proposal", "best_case", Decimal("300000"), _within(m0, today, 0.95), d(101),
              events=[(d(2), "amount", Decimal("220000"))]),
     ]
     # won and lost over the last quarter (expected to close on the day they closed)

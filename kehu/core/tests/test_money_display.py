@@ -18,7 +18,7 @@ MONEY_NAMES = {
     "registered_capital", "revenue", "sales", "total", "total_assets", "unit_cost", "unit_price", "written_off",
     # computed
     "weighted", "collected", "commission", "earned", "owed", "received", "open", "overdue", "outstanding", "due_amount",
-    "target_amount",
+    "target_amount", "commit", "best_case",
 }
 MONEY_FILTERS = {"money", "price"}
 # A score or rating is read with one decimal (the score filter).
@@ -39,6 +39,8 @@ NOT_AMOUNTS = {
     ("templates/customers/partials/qualification_panel.html", "total"),  # items checked of all
     ("*", "page.total"),                                            # rows of a paginated list
     ("*", "coverage.total"),
+    ("templates/planning/partials/forecast_line.html", "opp.amount"),  # the row's input and the script's data-amount
+    ("templates/planning/target_grid.html", "row.target.amount"),      # the spread form's input
 }
 
 OUTPUT = re.compile(r"{{\s*(?P<expr>[^}]*?)\s*}}")

@@ -51,11 +51,17 @@ OBJECT_KINDS = {
     "customers": "customer", "contacts": "contact", "spend": "spend", "notifications": "notification", "opportunities": "opportunity",
     "quotes": "quote", "contracts": "contract", "orders": "order", "receivables": "receivable",
     "payments": "payment", "runs": "run",
+    "lines": "opportunity",  # planning/forecast/lines/<pk>/: a line of the forecast grid is an opportunity
+    "submissions": "submission", "adjust": "submission",  # a rep's forecast: scoped by the rep, not a customer
 }
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
 # ranks every customer; a rep's view of it lists their own). Tested apart below.
 COMPANY_WIDE_KINDS = {"run"}
+# Kinds of records scoped by the person they belong to (kehu.planning.querysets): a rep's forecast
+# submission is seen by the rep, the managers of their team, the director and finance. Tested apart
+# below (test_users_who_may_not_see_a_reps_forecast_get_404).
+PERSON_SCOPED_KINDS = {"submission"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # GET routes on which the owner of a live record may still get 404, and why.
@@ -117,7 +123,8 @@ def walk(patterns, prefix="", namespace="", kwargs=frozenset()):
 
 ROUTES = list(walk(get_resolver().url_patterns))
 PK_ROUTES = [r for r in ROUTES if "pk" in r.kwargs]
-SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS]
+SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS | PERSON_SCOPED_KINDS]
+PERSON_SCOPED_ROUTES = [r for r in PK_ROUTES if r.kind in PERSON_SCOPED_KINDS]
 COMPANY_WIDE_ROUTES = [r for r in PK_ROUTES if r.kind in COMPANY_WIDE_KINDS]
 PLAIN_ROUTES = [r for r in ROUTES if not r.kwargs and r.name]
 
@@ -440,7 +447,10 @@ def _is_login_redirect(response) -> bool:
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name and (r.kind or not r.kwargs)], ids=str)
 def test_anonymous_is_sent_to_login(route, world, client):
-    url = url_for(route, world, "customer_a") if route.kind else reverse(route.name)
+    if route.kind in PERSON_SCOPED_KINDS:
+        url = reverse(route.name, kwargs={"pk": 1})  # the login comes before any lookup
+    else:
+        url = url_for(route, world, "customer_a") if route.kind else reverse(route.name)
     if route.name in PUBLIC:
         assert client.get(url).status_code in PUBLIC[route.name]
         return
@@ -472,3 +482,44 @@ def test_non_staff_is_sent_to_the_admin_login(world, client):
         client.force_login(world["users"][who])
         response = client.get(reverse("admin:index"))
         assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), who
+
+
+# --- a rep's forecast: scoped by the rep --------------------------------------------------------
+
+def test_walker_finds_the_forecast_routes():
+    assert {r.name for r in PERSON_SCOPED_ROUTES} >= {"planning:submission-detail", "planning:adjust"}
+    assert {r.name: r.kind for r in SCOPED_PK_ROUTES}["planning:forecast-line"] == "opportunity"
+
+
+@pytest.mark.parametrize("route", PERSON_SCOPED_ROUTES, ids=str)
+def test_users_who_may_not_see_a_reps_forecast_get_404(route, world, client):
+    from datetime import date
+
+    from kehu.planning.models import ForecastAdjustment, ForecastSubmission
+
+    users = world["users"]
+    sees = {
+        "rep_a": {"admin", "finance", "director", "manager_a", "rep_a"},
+        "rep_b": {"admin", "finance", "director", "manager_b", "rep_b"},
+    }
+    failures = []
+    for rep, seen_by in sees.items():
+        submission = ForecastSubmission.objects.create(
+            user=users[rep], period="2026-06", period_start=date(2026, 6, 1), period_end=date(2026, 6, 30),
+            submitted_on=date(2026, 6, 4), commit="1000.00", best_case="2000.00")
+        url = reverse(route.name, kwargs={"pk": submission.pk})
+        before = (ForecastSubmission.objects.count(), ForecastAdjustment.objects.count(), state())
+        for who, user in users.items():
+            client.force_login(user)
+            for method in methods(route):
+                payload = {"commit": "1.00", "best_case": "2.00", "note": "walker"}
+                response = request(client, method, url, route, payload)
+                if who not in seen_by and response.status_code not in NOT_VISIBLE:
+                    failures.append(f"{who} {method.upper()} {url} -> {response.status_code}")
+                if who in seen_by and method == "get" and response.status_code == 404:
+                    failures.append(f"{who} may see {rep}'s forecast but GET {url} -> 404")
+        after = (ForecastSubmission.objects.count(), ForecastAdjustment.objects.filter(note="walker").exclude(
+            created_by__username__in=["admin", "director", "manager_a", "manager_b"]).count(), state())
+        assert after[0] == before[0], "a request created or removed a submission"
+        assert after[1] == 0, "someone who may not adjust adjusted"
+    assert not failures, "a user who may not see a rep's forecast must get 404:\n" + "\n".join(failures)

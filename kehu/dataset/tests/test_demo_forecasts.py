@@ -129,6 +129,10 @@ def test_system_demo_slipping_deal_pushed_twice_across_months(demo):
             pushes[e.object_id] = pushes.get(e.object_id, 0) + 1
     slipping = [pk for pk, n in pushes.items() if n >= 2]
     assert slipping and Opportunity.objects.get(pk=slipping[0]).stage.is_closed is False
+    # and the review of this month lists it (push_count kept by the sales service)
+    deal = Opportunity.objects.get(pk=slipping[0])
+    today = timezone.localdate()
+    assert deal.push_count >= 2 and (deal.expected_close_on.year, deal.expected_close_on.month) == (today.year, today.month)
 
 
 def test_system_demo_open_deals_fill_every_forecast_period(demo):
