@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from math import gcd
 
 from kehu.core.money import from_minor, to_minor
 from kehu.planning.periods import Period, half_period, month_period, quarter_period, week_period
@@ -89,19 +91,44 @@ def month_shares(amount: Decimal, weights=None) -> list[Fraction]:
     return [Fraction(cents) * w / total for w in values]
 
 
+def month_cents(amount: Decimal, weights=None) -> list[int]:
+    """The twelve months' cents of §7 (largest remainder, ties to the earlier month) in integer
+    arithmetic: each exact share is cents·Wₘ ÷ ΣW with the weights scaled to integers, so the
+    floors and remainders are exact without Fractions (a roll-up breaks down hundreds of
+    targets per request). Equal to `largest_remainder(cents, month_shares(...))`."""
+    return list(_month_cents(to_minor(amount), tuple(normalise_weights(weights))))
+
+
+@lru_cache(maxsize=4096)
+def _month_cents(cents: int, weights: tuple[Fraction, ...]) -> tuple[int, ...]:
+    scale = 1
+    for w in weights:
+        scale = scale * w.denominator // gcd(scale, w.denominator)
+    scaled = [int(w * scale) for w in weights]
+    total = sum(scaled)
+    floors, remainders = [], []
+    for w in scaled:
+        q, r = divmod(cents * w, total)
+        floors.append(q)
+        remainders.append(r)
+    left = cents - sum(floors)
+    for i in sorted(range(12), key=lambda i: (-remainders[i], i))[:left]:
+        floors[i] += 1
+    return tuple(floors)
+
+
 def breakdown(year: int, amount: Decimal, weights=None, *, weeks: bool = True) -> Breakdown:
     """§7's breakdown of the annual target `amount` of `year` with monthly `weights`
     (`weeks=False`: halves, quarters and months only — the weeks walk every day of the year)."""
     cents = to_minor(amount)
-    shares = month_shares(amount, weights)
-    month_cents = largest_remainder(cents, shares)
+    month_cents_ = month_cents(amount, weights)
     result = Breakdown(year=year, amount=from_minor(cents))
-    result.months = [(month_period(year, m + 1), from_minor(c)) for m, c in enumerate(month_cents)]
-    result.quarters = [(quarter_period(year, q + 1), from_minor(sum(month_cents[3 * q:3 * q + 3]))) for q in range(4)]
-    result.halves = [(half_period(year, h + 1), from_minor(sum(month_cents[6 * h:6 * h + 6]))) for h in range(2)]
-
+    result.months = [(month_period(year, m + 1), from_minor(c)) for m, c in enumerate(month_cents_)]
+    result.quarters = [(quarter_period(year, q + 1), from_minor(sum(month_cents_[3 * q:3 * q + 3]))) for q in range(4)]
+    result.halves = [(half_period(year, h + 1), from_minor(sum(month_cents_[6 * h:6 * h + 6]))) for h in range(2)]
     if not weeks:
         return result
+    shares = month_shares(amount, weights)
     # Each day gets its month's exact share ÷ the month's days; a week sums its days of the year.
     week_shares: dict[tuple[int, int], Fraction] = {}
     day = date(year, 1, 1)

@@ -80,7 +80,7 @@ class Opportunity(TimeStampedModel):
     amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     expected_close_on = models.DateField(_("expected close"), null=True, blank=True, db_index=True)
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True, db_index=True)
     product_lines = models.CharField(_("product lines"), max_length=255, blank=True)
     forecast_category = models.CharField(_("forecast category"), max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE)
     buying_factor = models.CharField(_("primary buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)

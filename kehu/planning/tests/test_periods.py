@@ -44,3 +44,19 @@ def test_system_counts_days_gone_and_steps_between_periods():
 def test_rep_forecasts_this_and_next_month_and_quarter():
     assert [p.label for p in forecast_periods(date(2026, 12, 6))] == ["2026-12", "2027-01", "2026-Q4", "2027-Q1"]
     assert [p.label for p in months_of(parse_period("2026-W05"))] == ["2026-01", "2026-02"]
+
+
+def test_system_integer_month_cents_equal_the_fraction_rule():
+    """The roll-up's fast path (integers) gives the cents of the exact rule (Fractions)."""
+    import random
+    from decimal import Decimal
+
+    from kehu.planning.breakdown import largest_remainder, month_cents, month_shares
+
+    rng = random.Random(11)
+    for _ in range(300):
+        amount = Decimal(rng.randrange(0, 10**12)) / 100
+        weights = rng.choice([None, [rng.choice(["", "0", "1", "2.5", "7", "0.333", "14"]) for _m in range(12)]])
+        if weights and all(w in ("", "0") for w in weights):
+            weights[0] = "1"
+        assert month_cents(amount, weights) == largest_remainder(int(amount * 100), month_shares(amount, weights))
