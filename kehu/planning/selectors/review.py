@@ -13,7 +13,7 @@ reps come from `kehu.planning.querysets.planning_users`, opportunities from
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -187,10 +187,10 @@ def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
     ids = [r.pk for r in reps]
     latest = latest_submissions(user_ids=ids, period=period) if ids else {}
     adjustments = _effective_adjustments(latest)
-    # Only the rows that can count (expected or closed in the period) are summed: same sums, less work.
-    in_period = (Q(expected_close_on__gte=period.start, expected_close_on__lte=period.end)
-                 | Q(closed_on__gte=period.start, closed_on__lte=period.end))
-    sums = weighted_pipeline_by(opportunities=Opportunity.objects.visible_to(user).filter(in_period, owner_id__in=ids), group="owner_id",
+    # A rep's numbers are the deals they own (a handover moves only open deals: the won ones stay
+    # the rep's even when the customer now belongs to somebody the reader does not see), the
+    # basis of accuracy and `kehu pipeline` too. Only sums are shown, of reps the reader sees.
+    sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
                                 date_from=period.start, date_to=period.end) if ids else {}
     targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
     week_start, week_end = this_week(today=today)
@@ -246,6 +246,8 @@ class Waterfall:
 
 
 SLIPPING_SHOWN = 50
+# The waterfall looks back at most a year (`since`): further back it would read every change.
+MAX_SINCE_DAYS = 366
 WATERFALL_KEYS = ("new", "pulled_in", "pushed_out", "amount_up", "amount_down", "won", "lost")
 
 
@@ -298,7 +300,12 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
                .exclude(verb=AuditEvent.Verb.IMPORT)
                .filter(Q(verb=AuditEvent.Verb.CREATE) | Q(changes__has_key="stage") | Q(changes__has_key="amount")
                        | Q(changes__has_key="expected_close_on")))
-    events = list(changed.order_by("-at", "-id").values_list("object_id", "verb", "changes"))
+    # Reverting reads the imports too: a field an import set since is the state at since
+    # (older page changes to it are not undone past the import).
+    events = list(AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
+                  .filter(Q(verb__in=(AuditEvent.Verb.CREATE, AuditEvent.Verb.IMPORT)) | Q(changes__has_key="stage")
+                          | Q(changes__has_key="amount") | Q(changes__has_key="expected_close_on"))
+                  .order_by("-at", "-id").values_list("object_id", "verb", "changes"))
     in_period_now = Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
     # The deals in P now that did not change since and existed before it are in P at both ends
     # with the same amount: summed in SQL. Only the others are read one by one.
@@ -309,16 +316,21 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
                for pk, stage_id, amount, close, created_at
                in rows.values_list("pk", "stage_id", "amount", "expected_close_on", "created_at")}
     before = {pk: dict(state, exists=state["created_at"] < moment) for pk, state in current.items()}
+    frozen: dict[int, set] = {}  # per deal, the fields an import set since: not undone further
     for object_id, verb, changes in events:  # newest first: undo each change
         state = before.get(object_id)
         if state is None:
             continue
+        changes = changes if isinstance(changes, dict) else {}
+        if verb == AuditEvent.Verb.IMPORT:
+            names = {"stage" if k == "stage_id" else k for k in changes} or {"stage", "amount", "expected_close_on"}
+            frozen.setdefault(object_id, set()).update(names)
+            continue
         if verb == AuditEvent.Verb.CREATE:
             state["exists"] = False
-        changes = changes if isinstance(changes, dict) else {}
         for name, key, parse in (("stage", "stage", lambda v: v), ("amount", "amount", _amount), ("expected_close_on", "close", _day)):
             pair = changes.get(name)
-            if isinstance(pair, list) and len(pair) == 2:
+            if isinstance(pair, list) and len(pair) == 2 and name not in frozen.get(object_id, ()):
                 state[key] = parse(pair[0]) if pair[0] is not None else None
 
     def in_period(state) -> bool:
@@ -418,7 +430,9 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
     """The Friday review of `period` for `user`'s scope: the company (director, finance), the
     teams a manager manages, or one `team` (from `resolve_team`). A user who may not read the
     review: PermissionDenied. A fixed number of queries (about a dozen)."""
+    from kehu.customers.models import Customer
     from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipeline
 
     if not can_view_review(user):
         raise PermissionDenied
@@ -430,20 +444,28 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
         teams = list(visible_teams(user).order_by("name"))
         scope = "team" if len(teams) == 1 else "teams"
         team = teams[0] if len(teams) == 1 else None
+    since = min(max(since, today - timedelta(days=MAX_SINCE_DAYS)), today)
     summary = rollup(user=user, period=period, team=team, today=today)  # a manager's reps are their teams' members
-    ids = [r.user.pk for r in summary.rows]
     total = summary.total
-    opportunities = Opportunity.objects.visible_to(user).filter(owner_id__in=ids)
-    slipping_qs = opportunities.filter(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end,
-                                       push_count__gte=2)
+    # The scope's won, pipeline and waterfall are every deal its people own — reps who left, a
+    # manager's own deals — not only the active reps listed (the attainment page counts the same).
+    if scope == "company":
+        owned = Opportunity.objects.all()
+    else:
+        from kehu.accounts.models import User
+
+        owned = Opportunity.objects.filter(owner_id__in=User.objects.filter(team__in=[t.pk for t in teams]).values("pk"))
+    scope_sums = weighted_pipeline(opportunities=owned, date_from=period.start, date_to=period.end)
+    slipping_qs = owned.filter(customer__in=Customer.objects.visible_to(user)).filter(
+        stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end, push_count__gte=2)
     slipping = list(slipping_qs.select_related("customer", "owner", "stage").order_by("-push_count", "expected_close_on", "pk")[:SLIPPING_SHOWN + 1])
     slipping_count = len(slipping) if len(slipping) <= SLIPPING_SHOWN else slipping_qs.count()
     slipping = slipping[:SLIPPING_SHOWN]
     return Review(
         period=period, since=since, scope=scope, team=team, teams=teams,
         target=_scope_target(scope=scope, teams=teams, period=period), members_target=total.target,
-        won=total.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
-        adjusted_best_case=total.adjusted_best_case, open_weighted=total.open_weighted, weighted=total.weighted,
-        rows=summary.rows, rollup=summary, waterfall=waterfall(opportunities=opportunities, period=period, since=since),
+        won=scope_sums.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
+        adjusted_best_case=total.adjusted_best_case, open_weighted=scope_sums.open_weighted, weighted=scope_sums.total,
+        rows=summary.rows, rollup=summary, waterfall=waterfall(opportunities=owned, period=period, since=since),
         slipping=slipping, slipping_count=slipping_count,
     )

@@ -255,7 +255,7 @@ def _ratio(a: Decimal, b: Decimal) -> Decimal:
 
 def _actuals(*, user, period: Period, measure: str, rep_ids=None, group: bool) -> dict | Decimal:
     """Won amounts (weighted_pipeline.won) or collections of the period, of the opportunities /
-    allocations `user` may see, limited to `rep_ids` (None: all); per owner when `group`."""
+    allocations owned by `rep_ids` (None: the company's); per owner when `group`."""
     from django.db.models import Sum
 
     from kehu.sales.models import Opportunity
@@ -268,7 +268,10 @@ def _actuals(*, user, period: Period, measure: str, rep_ids=None, group: bool) -
         if group:
             return {r["rep_id"]: Decimal(r["total"] or 0).quantize(CENT) for r in qs.order_by().values("rep_id").annotate(total=Sum("amount"))}
         return Decimal(qs.order_by().aggregate(total=Sum("amount"))["total"] or 0).quantize(CENT)
-    opportunities = Opportunity.objects.visible_to(user)
+    # The deals the scope's people own (the scope itself is checked by the caller): a handover
+    # moves only open deals, so a rep's won deals stay theirs whoever owns the customer now —
+    # the same basis as the roll-up, the review, accuracy and `kehu pipeline`.
+    opportunities = Opportunity.objects.all()
     if rep_ids is not None:
         opportunities = opportunities.filter(owner_id__in=list(rep_ids))
     if group:

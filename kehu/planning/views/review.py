@@ -153,7 +153,7 @@ def review_view(request):
     review = friday_review(user=user, period=period, team=team, since=since, today=today)
     names = bar_names()
     return render(request, "planning/review_page.html", {
-        "nav": "review", "review": review, "period": period, "team": team, "since": since, "period_error": error,
+        "nav": "review", "review": review, "period": period, "team": team, "since": review.since, "period_error": error,
         "periods": _period_choices(period, today), "teams": list(visible_teams(user).order_by("name")),
         "bars": [(b, names[b.key]) for b in review.waterfall.bars], "chart": _waterfall_chart(review),
         "currency": CompanySettings.load().default_currency, "company": sees_company(user),
