@@ -24,7 +24,7 @@ from decimal import Decimal
 
 DEMO_REPS = ("rep1", "rep2", "rep3")
 CENT = Decimal("0.01")
-WEEKS = 13  # a quarter of history before this week
+WEEKS = 17  # a quarter of history and more: the last closed quarter has a forecast at the default 28-day lead
 SKIPPED_WEEK = ("rep3", 6)  # rep3 did not submit 6 weeks ago: carried forward by the daily step
 SUBMIT_DAYS_BEFORE_CUTOFF = {"rep1": 1, "rep2": 0, "rep3": 2}
 ADJUSTMENT_NOTE = "客户预算审批推迟到下月，承诺金额按八成计"

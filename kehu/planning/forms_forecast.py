@@ -54,9 +54,25 @@ class ForecastSubmitForm(forms.Form):
             self.fields[commit_name(period.label)] = MoneyFormField(label=_("Commit"), min_value=0, initial=commit)
             self.fields[best_name(period.label)] = MoneyFormField(label=_("Best case"), min_value=0, initial=best)
 
+    def fields_initial(self, numbers: dict) -> None:
+        """The pre-filled numbers as the fields' initial values (what the page's script compares
+        with) while the bound values stay what the rep typed."""
+        for period in self.periods:
+            commit, best = numbers.get(period.label, (None, None))
+            self.fields[commit_name(period.label)].initial = commit
+            self.fields[best_name(period.label)].initial = best
+
     def rows(self):
         """(period, commit bound field, best case bound field) per open period."""
         return [(p, self[commit_name(p.label)], self[best_name(p.label)]) for p in self.periods]
+
+    def clean(self):
+        cleaned = super().clean()
+        for period in self.periods:
+            commit, best = cleaned.get(commit_name(period.label)), cleaned.get(best_name(period.label))
+            if commit is not None and best is not None and best < commit:
+                self.add_error(best_name(period.label), _("The best case cannot be below the commit."))
+        return cleaned
 
     def numbers(self) -> dict:
         return {p.label: (self.cleaned_data[commit_name(p.label)], self.cleaned_data[best_name(p.label)]) for p in self.periods}

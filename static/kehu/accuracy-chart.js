@@ -20,7 +20,7 @@
       var values = (isBias ? r.bias : r.accuracy).map(percent);
       return isBias
         ? { type: "bar", name: r.name, data: values }
-        : { type: "line", name: r.name, data: values, connectNulls: false, symbolSize: 7 };
+        : { type: "line", name: r.name, data: values, connectNulls: false, showSymbol: true, showAllSymbol: true, symbolSize: 8 };
     });
     var chart = window.echarts.init(el);
     chart.setOption({

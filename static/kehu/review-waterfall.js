@@ -20,11 +20,12 @@
     var source = document.getElementById(el.dataset.source);
     if (!source) { return; }
     var data = JSON.parse(source.textContent);
-    var names = [data.start.name], base = [0], up = [Number(data.start.amount)], down = [0], labels = [data.start.amount];
+    var names = [data.start.name], keys = [""], base = [0], up = [Number(data.start.amount)], down = [0], labels = [data.start.amount];
     var running = Number(data.start.amount);
     data.bars.forEach(function (bar) {
       var amount = Number(bar.amount);
       names.push(bar.name);
+      keys.push(bar.key);
       labels.push(bar.amount);
       if (amount >= 0) {
         base.push(running); up.push(amount); down.push(0);
@@ -52,7 +53,8 @@
         { type: "bar", stack: "w", data: up.map(function (v, i) {
           return { value: v, itemStyle: { color: (i === 0 || i === last) ? "#6c757d" : "#198754" } };
         }) },
-        { type: "bar", stack: "w", data: down.map(function (v) { return { value: v, itemStyle: { color: "#dc3545" } }; }) }
+        // Won leaves the open pipeline as good news: blue, not the red of lost and pushed out.
+        { type: "bar", stack: "w", data: down.map(function (v, i) { return { value: v, itemStyle: { color: keys[i] === "won" ? "#0d6efd" : "#dc3545" } }; }) }
       ]
     });
     window.addEventListener("resize", function () { chart.resize(); });

@@ -43,6 +43,8 @@ def forecast_adjust(*, actor, submission: ForecastSubmission, commit, best_case=
         raise PlanningError(_("The note is at most %(max)s characters.") % {"max": NOTE_MAX}, code="note")
     commit = _amount(commit, label=_("Adjusted commit"))
     best_case = None if best_case in (None, "") else _amount(best_case, label=_("Adjusted best case"))
+    if best_case is not None and best_case < commit:
+        raise PlanningError(_("The best case cannot be below the commit."), code="best_below_commit")
     with transaction.atomic():
         latest = (ForecastSubmission.objects.filter(user_id=submission.user_id, period=submission.period)
                   .order_by("-submitted_on", "-recorded_at", "-id").values_list("pk", flat=True).first())

@@ -220,8 +220,22 @@ def test_rep_submits_from_the_page(login, opp, rep_a):
 def test_rep_bad_submission_is_told_and_nothing_written(login, rep_a, commit, best):
     client = login(rep_a)
     response = client.post(SUBMIT, submit_data(commit, best), follow=True)
-    assert response.status_code == 200 and not ForecastSubmission.objects.exists()
-    assert 'alert-danger' in response.content.decode() or 'alert-warning' in response.content.decode()
+    assert response.status_code == 400 and not ForecastSubmission.objects.exists()
+    body = response.content.decode()
+    assert 'alert-danger' in body and "is-invalid" in body
+    assert f'value="{commit}"' in body  # what the rep typed is kept, not the pre-fill
+
+
+def test_rep_bad_number_in_one_period_keeps_the_good_ones_and_marks_the_bad(login_en, rep_a):
+    client = login_en(rep_a)
+    data = submit_data("700000", "800000")
+    quarter = forecast_periods(today())[2].label
+    data[f"best_{quarter}"] = "100000"  # below its commit
+    response = client.post(SUBMIT, data)
+    body = response.content.decode()
+    assert response.status_code == 400 and not ForecastSubmission.objects.exists()
+    assert body.count('value="700000"') == 4 and 'value="100000"' in body
+    assert f'data-testid="error-best-{quarter}"' in body and "The best case cannot be below the commit." in body
 
 
 @pytest.mark.parametrize("who", ["manager_a", "finance", "admin"])

@@ -80,3 +80,15 @@ def test_system_an_import_since_is_the_state_at_since_not_a_change(rep_a, custom
     fall = waterfall(opportunities=Opportunity.objects.all(), period=P, since=since)
     assert fall.start == fall.end == Decimal("400.00")
     assert all(bar.amount == 0 for bar in fall.bars)
+
+
+def test_manager_adjustment_with_best_case_below_commit_is_refused(manager_a, rep_a):
+    from kehu.planning.errors import PlanningError
+    from kehu.planning.models import ForecastAdjustment, ForecastSubmission
+    from kehu.planning.services.adjustments import forecast_adjust
+
+    submission = ForecastSubmission.objects.create(user=rep_a, period=P.label, period_start=P.start, period_end=P.end,
+                                                   submitted_on=date(2026, 6, 4), commit="1000.00", best_case="2000.00")
+    with pytest.raises(PlanningError):
+        forecast_adjust(actor=manager_a, submission=submission, commit="500000", best_case="100", note="x")
+    assert not ForecastAdjustment.objects.exists()

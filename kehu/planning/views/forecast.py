@@ -96,11 +96,17 @@ def forecast_view(request):
     today = timezone.localdate()
     period, periods = _period(request.GET, today)
     rep = _rep(request, request.GET)
+    return render(request, "planning/forecast_grid.html", _grid_context(request, today=today, period=period, periods=periods, rep=rep))
+
+
+def _grid_context(request, *, today, period, periods, rep, submit_form=None) -> dict:
+    """The grid page's context; `submit_form`: a bound submission form to show again (with the
+    rep's numbers and its errors) instead of the pre-filled one."""
     context = {"nav": "forecast", "period": period, "periods": periods, "rep": rep, "today": today,
                "reps": planning_users(request.user) if not request.user.is_rep else [],
                "can_edit_settings": can_edit_planning_settings(request.user)}
     if rep is None:
-        return render(request, "planning/forecast_grid.html", context)
+        return context
     settings = PlanningSettings.load()
     week_start, cutoff = this_week(today=today, settings=settings)
     can_edit = can_submit_forecast(request.user) and rep.pk == request.user.pk
@@ -109,7 +115,10 @@ def forecast_view(request):
         _decorate(line, user=request.user, can_edit=can_edit)
     prefilled = prefill_many(rep=rep, periods=periods)
     latest = rep_latest_by_period(rep=rep, periods=periods)
-    submit_form = ForecastSubmitForm(periods=periods, initial_numbers=prefilled) if can_edit else None
+    if submit_form is None:
+        submit_form = ForecastSubmitForm(periods=periods, initial_numbers=prefilled) if can_edit else None
+    elif can_edit:
+        submit_form.fields_initial(prefilled)
     context.update({
         "grid": grid, "stages": grid_stages() if can_edit else [], "can_edit": can_edit,
         "categories": ForecastLineForm.base_fields["forecast_category"].choices,
@@ -117,7 +126,7 @@ def forecast_view(request):
         "submit_form": submit_form, "prefill_json": _prefill_json(prefilled), "week_start": week_start, "cutoff": cutoff,
         "status": submission_status(reps=[rep], today=today, settings=settings)[rep.pk],
     })
-    return render(request, "planning/forecast_grid.html", context)
+    return context
 
 
 @login_required
@@ -170,17 +179,19 @@ def forecast_submit_view(request):
     today = timezone.localdate()
     period, periods = _period(request.POST, today)
     form = ForecastSubmitForm(request.POST, periods=periods)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field.split('_', 1)[-1]}: {' '.join(errors)}")
-        return redirect(_grid_url(period))
-    try:
-        forecast_submit(actor=request.user, numbers=form.numbers(), today=today)
-    except PlanningError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Forecast submitted for %(periods)s.") % {"periods": ", ".join(p.label for p in periods)})
-    return redirect(_grid_url(period))
+    error = ""
+    if form.is_valid():
+        try:
+            forecast_submit(actor=request.user, numbers=form.numbers(), today=today)
+        except PlanningError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Forecast submitted for %(periods)s.") % {"periods": ", ".join(p.label for p in periods)})
+            return redirect(_grid_url(period))
+    # Shown again with what the rep typed, each bad number marked: nothing was submitted.
+    messages.error(request, error or _("Nothing was submitted; correct the marked numbers."))
+    context = _grid_context(request, today=today, period=period, periods=periods, rep=request.user, submit_form=form)
+    return render(request, "planning/forecast_grid.html", context, status=400)
 
 
 @login_required
