@@ -2,6 +2,7 @@
 per open period), the forecast settings."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyFormField
@@ -79,5 +80,5 @@ class ForecastSubmitForm(forms.Form):
 
 
 class PlanningSettingsForm(forms.Form):
-    cutoff_weekday = forms.TypedChoiceField(label=_("forecast cut-off day"), choices=PlanningSettings.Weekday.choices, coerce=int)
-    send_reminders = forms.BooleanField(label=_("remind reps the day before the cut-off"), required=False)
+    cutoff_weekday = forms.TypedChoiceField(label=capfirst(_("forecast cut-off day")), choices=PlanningSettings.Weekday.choices, coerce=int)
+    send_reminders = forms.BooleanField(label=capfirst(_("remind reps the day before the cut-off")), required=False)
