@@ -153,6 +153,44 @@ def forecast_carry_forward(*, today: date | None = None) -> int:
     return len(new)
 
 
+def forecast_carried_replace(*, submissions) -> int:
+    """A carried copy is only a stand-in: for each real submission in `submissions` (page or
+    import, just written), remove the carried copy of the same rep and period dated in the same
+    forecast week (C − 6 .. C of `this_week(today=submitted_on)`), re-pointing its adjustments
+    to the copy's `carried_from` root so that no manager's note is lost (on a replaced
+    submission they are not applied). Call it inside the transaction that wrote them. How many
+    carried copies were removed."""
+    from kehu.planning.models import ForecastAdjustment
+
+    settings = PlanningSettings.load()
+    weeks: dict[tuple[int, str], set[tuple[date, date]]] = {}
+    for s in submissions:
+        if s.source == ForecastSubmission.Source.CARRIED:
+            continue
+        weeks.setdefault((s.user_id, s.period), set()).add(this_week(today=s.submitted_on, settings=settings))
+    if not weeks:
+        return 0
+    user_ids = {user_id for user_id, _period in weeks}
+    periods = {period for _user, period in weeks}
+    removed = []
+    candidates = ForecastSubmission.objects.filter(
+        source=ForecastSubmission.Source.CARRIED, user_id__in=user_ids, period__in=periods,
+        submitted_on__gte=min(start for pairs in weeks.values() for start, _c in pairs),
+        submitted_on__lte=max(cutoff for pairs in weeks.values() for _s, cutoff in pairs),
+    ).values_list("pk", "user_id", "period", "submitted_on", "carried_from_id")
+    for pk, user_id, period, submitted_on, root_id in candidates:
+        if any(start <= submitted_on <= cutoff for start, cutoff in weeks.get((user_id, period), ())):
+            removed.append((pk, root_id))
+    if not removed:
+        return 0
+    with transaction.atomic():
+        for pk, root_id in removed:
+            if root_id is not None:
+                ForecastAdjustment.objects.filter(submission_id=pk).update(submission_id=root_id)
+        ForecastSubmission.objects.filter(pk__in=[pk for pk, _root in removed if _root is not None]).delete()
+    return len([1 for _pk, root_id in removed if root_id is not None])
+
+
 def forecast_remind(*, today: date | None = None) -> int:
     """On the day before the cut-off C: one notification (kind forecast_reminder, fact
     forecast:<C>) to each active rep without a submission of their own this week, when the
