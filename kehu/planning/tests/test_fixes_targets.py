@@ -1,0 +1,45 @@
+"""Review 1 of issue 11 on targets: who may import a target, the targets.csv round trip (weights
+and the manager's export), the admin and the attainment page of a manager without teams."""
+
+import pytest
+
+from factories import UserFactory
+from kehu.dataset.services import dataset_import
+from kehu.dataset.tests.conftest import write_dataset
+from kehu.planning.models import Target
+from kehu.planning.permissions import can_set_target
+
+pytestmark = pytest.mark.django_db
+HEADER = ["scope", "who", "year", "amount", *[f"m{i}" for i in range(1, 13)]]
+
+
+def import_targets(tmp_path, actor, *rows):
+    folder = write_dataset(tmp_path / "t", {"targets.csv": [HEADER, *rows]})
+    return dataset_import(actor=actor, path=folder)
+
+
+def test_manager_imports_own_target_is_refused(manager_a, tmp_path):
+    assert not can_set_target(manager_a, scope="user", rep=manager_a)
+    report = import_targets(tmp_path, manager_a, ["user", "manager_a", "2027", "1", *[""] * 12])
+    assert report.errors, "manager set their own target by import"
+    assert "own target" in report.errors[0].reason or "自己" in report.errors[0].reason
+    assert not Target.objects.exists()
+
+
+def test_manager_imports_non_rep_member_target_is_refused(manager_a, team_a, tmp_path):
+    clerk = UserFactory(username="clerk_a", role="finance", team=team_a)
+    assert not can_set_target(manager_a, scope="user", rep=clerk)
+    report = import_targets(tmp_path, manager_a, ["user", "clerk_a", "2027", "1", *[""] * 12])
+    assert report.errors
+    assert not Target.objects.exists()
+
+
+def test_manager_imports_their_rep_target(manager_a, rep_a, tmp_path):
+    report = import_targets(tmp_path, manager_a, ["user", "rep_a", "2027", "1000", *[""] * 12])
+    assert not report.errors, report.errors
+    assert Target.objects.get().user == rep_a
+
+
+def test_admin_still_imports_any_user_target(admin, manager_a, tmp_path):
+    report = import_targets(tmp_path, admin, ["user", "manager_a", "2027", "1000", *[""] * 12])
+    assert not report.errors, report.errors
