@@ -43,3 +43,30 @@ def test_manager_imports_their_rep_target(manager_a, rep_a, tmp_path):
 def test_admin_still_imports_any_user_target(admin, manager_a, tmp_path):
     report = import_targets(tmp_path, admin, ["user", "manager_a", "2027", "1000", *[""] * 12])
     assert not report.errors, report.errors
+
+
+def test_lonely_manager_attainment_page(client):
+    from conftest import english_client
+
+    m = UserFactory(username="lonely", role="manager")
+    client.force_login(m)
+    response = client.get("/planning/attainment/")
+    assert response.status_code == 200
+    assert "请总监将您设为某个团队的经理" in response.content.decode()
+    for params in ({"scope": "team"}, {"scope": "user"}):
+        assert client.get("/planning/attainment/", params).status_code == 200
+    english_client(client, m)
+    assert "the director makes you a team's manager" in client.get("/planning/attainment/").content.decode().replace("&#x27;", "'")
+
+
+def test_lonely_manager_still_gets_404_for_a_team_or_rep_by_id(client, rep_a):
+    m = UserFactory(username="lonely", role="manager")
+    client.force_login(m)
+    assert client.get("/planning/attainment/", {"scope": "team", "team": rep_a.team_id}).status_code == 404
+    assert client.get("/planning/attainment/", {"scope": "user", "rep": rep_a.pk}).status_code == 404
+
+
+def test_manager_a_attainment_scope_user_defaults_to_a_rep(client, manager_a, rep_a):
+    client.force_login(manager_a)
+    response = client.get("/planning/attainment/", {"scope": "user"})
+    assert response.status_code == 200 and response.context["rep"] == rep_a
