@@ -70,3 +70,30 @@ def test_manager_a_attainment_scope_user_defaults_to_a_rep(client, manager_a, re
     client.force_login(manager_a)
     response = client.get("/planning/attainment/", {"scope": "user"})
     assert response.status_code == 200 and response.context["rep"] == rep_a
+
+
+def test_admin_cannot_add_change_or_delete_targets_in_the_django_admin(client, admin, rep_a):
+    from django.contrib import admin as django_admin
+
+    from kehu.planning.models import PlanningSettings
+
+    target = Target.objects.create(scope="user", user=rep_a, year=2026, measure="won", amount="1000", weights=[])
+    PlanningSettings.load()
+    admin.is_superuser = admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    for model in (Target, PlanningSettings):
+        model_admin = django_admin.site._registry[model]
+        request = type("R", (), {"user": admin})()
+        assert not model_admin.has_add_permission(request)
+        assert not model_admin.has_change_permission(request)
+        assert not model_admin.has_delete_permission(request)
+    response = client.get("/admin/planning/target/", follow=True)
+    assert response.status_code == 200 and "/planning/targets/" in response.content.decode()
+    assert client.get("/admin/planning/target/add/").status_code == 403
+    before = Target.objects.get().amount
+    client.post(f"/admin/planning/target/{target.pk}/change/", {"amount": "1", "year": "2026", "scope": "user", "measure": "won"})
+    assert Target.objects.get().amount == before
+    assert client.post(f"/admin/planning/target/{target.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Target.objects.exists()
+    assert "/planning/forecast/settings/" in client.get("/admin/planning/planningsettings/").content.decode()
