@@ -97,3 +97,61 @@ def test_admin_cannot_add_change_or_delete_targets_in_the_django_admin(client, a
     assert client.post(f"/admin/planning/target/{target.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Target.objects.exists()
     assert "/planning/forecast/settings/" in client.get("/admin/planning/planningsettings/").content.decode()
+
+
+# --- the targets.csv round trip ---------------------------------------------------------------
+
+def test_director_typing_weights_with_more_than_4_decimals_is_refused(admin, rep_a):
+    from kehu.planning.errors import PlanningError
+    from kehu.planning.services.targets import target_spread
+
+    with pytest.raises(PlanningError) as refused:
+        target_spread(actor=admin, year=2027, measure="won", scope="user", user=rep_a, amount="1200", how="weights",
+                      weights=["1.12345", *["1"] * 11])
+    assert "4" in refused.value.message
+    assert not Target.objects.exists()
+    target_spread(actor=admin, year=2027, measure="won", scope="user", user=rep_a, amount="1200", how="weights",
+                  weights=["1.1234", "2.50000", *["1"] * 10])
+    assert Target.objects.get().weights[:2] == ["1.1234", "2.5"]
+
+
+def test_director_spread_form_refuses_5_decimals_with_a_translated_message(client, admin, rep_a):
+    client.force_login(admin)
+    response = client.post("/planning/targets/", {"year": "2027", "action": "spread", "key": f"user-{rep_a.pk}", "amount": "1200",
+                                                  "how": "weights", "w1": "0.00001", "w2": "1"}, follow=True)
+    assert "超过 4 位小数" in response.content.decode()
+    assert not Target.objects.exists()
+
+
+def test_typed_weights_export_and_import_back_unchanged(admin, rep_a, tmp_path):
+    from kehu.planning.selectors.targets import targets_export_rows
+    from kehu.planning.services.targets import target_spread
+
+    target_spread(actor=admin, year=2027, measure="won", scope="user", user=rep_a, amount="1200", how="weights",
+                  weights=["0.0001", "3.3333", *["1"] * 10])
+    rows = [cells for cells, _m in targets_export_rows(user=admin, measure="won")]
+    report = import_targets(tmp_path, admin, *rows)
+    assert not report.errors, report.errors
+    assert report.unchanged.get("targets.csv") == 1 and not report.updated.get("targets.csv")
+
+
+def test_manager_export_holds_only_what_they_may_import(client, admin, manager_a, rep_a, rep_b, team_a, tmp_path):
+    from kehu.planning.selectors.targets import targets_export_rows
+    from kehu.planning.services.targets import target_set
+
+    clerk = UserFactory(username="clerk_a", role="finance", team=team_a)
+    target_set(actor=admin, scope="user", user=rep_a, year=2027, amount="1200")
+    target_set(actor=admin, scope="user", user=manager_a, year=2027, amount="5000")
+    target_set(actor=admin, scope="user", user=clerk, year=2027, amount="7")
+    target_set(actor=admin, scope="user", user=rep_b, year=2027, amount="100")
+    target_set(actor=admin, scope="team", team=team_a, year=2027, amount="9000")
+    target_set(actor=admin, scope="company", year=2027, amount="90000")
+    rows = [cells for cells, _m in targets_export_rows(user=manager_a, measure="won")]
+    assert [(r[0], r[1]) for r in rows] == [("user", "rep_a")]
+    client.force_login(manager_a)
+    body = client.get("/planning/targets/export/").content.decode("utf-8-sig").strip().splitlines()
+    assert [line.split(",")[:2] for line in body[1:]] == [["user", "rep_a"]]
+    report = import_targets(tmp_path, manager_a, *rows)
+    assert not report.errors, report.errors
+    # the director's export still holds everything
+    assert len([1 for _r in targets_export_rows(user=admin, measure="won")]) == 6
