@@ -53,6 +53,7 @@ def test_lonely_manager_attainment_page(client):
     response = client.get("/planning/attainment/")
     assert response.status_code == 200
     assert "请总监将您设为某个团队的经理" in response.content.decode()
+    assert "该范围内没有销售代表" not in response.content.decode()
     for params in ({"scope": "team"}, {"scope": "user"}):
         assert client.get("/planning/attainment/", params).status_code == 200
     english_client(client, m)
