@@ -149,7 +149,7 @@ class ForecastImporter(Importer):
             ))
         insert_rows(ForecastSubmission, objs)  # in file order: ids follow the lines
         # A carried copy of a week the file now gives a real number for was only a stand-in.
-        forecast_carried_replace(submissions=objs)
+        forecast_carried_replace(submissions=objs, actor=self.ctx.actor)
 
 
 def export_forecasts(*, user):

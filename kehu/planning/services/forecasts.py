@@ -153,13 +153,13 @@ def forecast_carry_forward(*, today: date | None = None) -> int:
     return len(new)
 
 
-def forecast_carried_replace(*, submissions) -> int:
+def forecast_carried_replace(*, submissions, actor=None) -> int:
     """A carried copy is only a stand-in: for each real submission in `submissions` (page or
     import, just written), remove the carried copy of the same rep and period dated in the same
     forecast week (C − 6 .. C of `this_week(today=submitted_on)`), re-pointing its adjustments
     to the copy's `carried_from` root so that no manager's note is lost (on a replaced
-    submission they are not applied). Call it inside the transaction that wrote them. How many
-    carried copies were removed."""
+    submission they are not applied), with a `remove` audit event by `actor` (None: the
+    system). Call it inside the transaction that wrote them. How many copies were removed."""
     from kehu.planning.models import ForecastAdjustment
 
     settings = PlanningSettings.load()
@@ -170,25 +170,24 @@ def forecast_carried_replace(*, submissions) -> int:
         weeks.setdefault((s.user_id, s.period), set()).add(this_week(today=s.submitted_on, settings=settings))
     if not weeks:
         return 0
-    user_ids = {user_id for user_id, _period in weeks}
-    periods = {period for _user, period in weeks}
-    removed = []
+    every_week = [pair for pairs in weeks.values() for pair in pairs]
     candidates = ForecastSubmission.objects.filter(
-        source=ForecastSubmission.Source.CARRIED, user_id__in=user_ids, period__in=periods,
-        submitted_on__gte=min(start for pairs in weeks.values() for start, _c in pairs),
-        submitted_on__lte=max(cutoff for pairs in weeks.values() for _s, cutoff in pairs),
-    ).values_list("pk", "user_id", "period", "submitted_on", "carried_from_id")
-    for pk, user_id, period, submitted_on, root_id in candidates:
-        if any(start <= submitted_on <= cutoff for start, cutoff in weeks.get((user_id, period), ())):
-            removed.append((pk, root_id))
+        source=ForecastSubmission.Source.CARRIED, carried_from__isnull=False,
+        user_id__in={user_id for user_id, _period in weeks}, period__in={period for _user, period in weeks},
+        submitted_on__gte=min(start for start, _c in every_week), submitted_on__lte=max(cutoff for _s, cutoff in every_week),
+    ).select_related("user")
+    removed = [c for c in candidates
+               if any(start <= c.submitted_on <= cutoff for start, cutoff in weeks.get((c.user_id, c.period), ()))]
     if not removed:
         return 0
     with transaction.atomic():
-        for pk, root_id in removed:
-            if root_id is not None:
-                ForecastAdjustment.objects.filter(submission_id=pk).update(submission_id=root_id)
-        ForecastSubmission.objects.filter(pk__in=[pk for pk, _root in removed if _root is not None]).delete()
-    return len([1 for _pk, root_id in removed if root_id is not None])
+        for copy in removed:
+            ForecastAdjustment.objects.filter(submission_id=copy.pk).update(submission_id=copy.carried_from_id)
+            audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=copy, changes={
+                "source": [copy.source, None], "commit": [str(copy.commit), None],
+                "carried_from": [copy.carried_from_id, None]})
+        ForecastSubmission.objects.filter(pk__in=[c.pk for c in removed]).delete()
+    return len(removed)
 
 
 def forecast_remind(*, today: date | None = None) -> int:

@@ -74,3 +74,14 @@ def test_dry_run_import_keeps_the_carried_copy(rep_a, tmp_path):
     folder = write_dataset(tmp_path / "d", {"forecasts.csv": [HEADER, ["rep_a", "2026-06", "2026-06-09", "900", ""]]})
     dataset_import(actor=None, path=folder, now=NOW, dry_run=True)
     assert ForecastSubmission.objects.filter(source="carried").count() == 1
+
+
+def test_replacing_a_carried_copy_is_audited(rep_a, admin, tmp_path):
+    from kehu.core.models import AuditEvent
+
+    sub(rep_a, date(2026, 6, 2), "100")
+    forecast_carry_forward(today=date(2026, 6, 12))
+    carried = ForecastSubmission.objects.get(source="carried")
+    import_forecasts(tmp_path, [["rep_a", "2026-06", "2026-06-09", "900", ""]], actor=admin)
+    event = AuditEvent.objects.get(object_type="forecastsubmission", object_id=carried.pk)
+    assert event.verb == "remove" and event.actor == admin
