@@ -18,7 +18,8 @@ def can_edit_targets(user) -> bool:
 
 def can_set_target(user, *, scope: str, team=None, rep=None) -> bool:
     """Setting one target: the director (admin) any — company, team, rep; a manager the reps of
-    the teams they manage (a team's and the company's own targets are the director's)."""
+    the teams they manage — users with the rep role, never their own (a team's and the company's
+    own targets are the director's)."""
     if not active(user):
         return False
     if user.is_admin_role:
@@ -26,7 +27,7 @@ def can_set_target(user, *, scope: str, team=None, rep=None) -> bool:
     if user.is_manager and scope == "user" and rep is not None:
         from kehu.accounts.visibility import managed_user_ids
 
-        return rep.pk in managed_user_ids(user) and rep.pk != user.pk
+        return rep.pk in managed_user_ids(user) and rep.pk != user.pk and rep.is_rep
     return False
 
 

@@ -22,11 +22,15 @@ def planning_user_q(user, *, prefix: str = "") -> Q:
     return NOTHING
 
 
-def planning_users(user):
-    """The active users with the rep role whose numbers `user` sees, by username."""
+def planning_users(user, *, include_inactive: bool = False):
+    """The active users with the rep role whose numbers `user` sees, by username;
+    `include_inactive` adds the deactivated ones (their past forecasts stay readable)."""
     from kehu.accounts.models import User
 
-    return User.objects.filter(planning_user_q(user), role=User.Role.REP, is_active=True).select_related("team").order_by("username")
+    qs = User.objects.filter(planning_user_q(user), role=User.Role.REP)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.select_related("team").order_by("username")
 
 
 def visible_teams(user):

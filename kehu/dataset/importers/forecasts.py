@@ -17,6 +17,9 @@ One row per weekly forecast submission, kept as history (DOMAIN.md §7): each go
   the export writes both).
 - Submissions of one rep, period and date are recorded in the file's order, so the last line
   is the one "recorded last" that counts.
+- A row dated in a forecast week where Kehu carried the rep's number forward replaces the
+  carried copy of that week (removed in the same transaction, its adjustments moved to the
+  submission it was carried from): `kehu.planning.services.forecasts.forecast_carried_replace`.
 """
 
 from collections import Counter, defaultdict
@@ -30,6 +33,7 @@ from kehu.dataset.values import CellError, format_amount, parse_date, parse_mone
 from kehu.planning.errors import PlanningError
 from kehu.planning.models import ForecastSubmission
 from kehu.planning.periods import Period, parse_period
+from kehu.planning.services.forecasts import forecast_carried_replace
 
 KINDS = ("month", "quarter")
 
@@ -144,6 +148,8 @@ class ForecastImporter(Importer):
                 source=ForecastSubmission.Source.IMPORT, created_by_id=actor_id,
             ))
         insert_rows(ForecastSubmission, objs)  # in file order: ids follow the lines
+        # A carried copy of a week the file now gives a real number for was only a stand-in.
+        forecast_carried_replace(submissions=objs, actor=self.ctx.actor)
 
 
 def export_forecasts(*, user):

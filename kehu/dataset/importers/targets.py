@@ -6,12 +6,13 @@ no measure column. Inserted or updated by that key; a key repeated in the file i
 its second line. Weights: all empty = even, otherwise an empty weight is 0 (DATASET.md); none
 negative, not all zero. The scope accepts its Chinese names (公司, 团队, 个人 …). The team must
 be in Kehu already; the user in Kehu or a good row of users.csv. Who may: an administrator any
-target, a manager the targets of the reps of the teams they manage
-(kehu.planning.permissions.can_set_target).
+target, a manager the targets of the reps of the teams they manage — not their own, not a
+non-rep member's (kehu.planning.permissions.can_set_target).
 """
 
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, update_rows
 from kehu.dataset.values import CellError, Choices, parse_int, parse_money, parse_text
 from kehu.planning.breakdown import weights_problem
@@ -93,8 +94,16 @@ class TargetImporter(Importer):
         if user is None and who not in self.ctx.planned.get("users.csv", ()):
             row.error("who", _("No user with the username “%(value)s”.") % {"value": who})
             return None, None
-        if not self.ctx.is_admin and (user is None or user["id"] not in self.ctx.managed_ids):
-            row.error("who", _("You may set the targets of the reps of your teams only."))
+        if not self.ctx.is_admin:
+            # kehu.planning.permissions.can_set_target: a manager sets the targets of the reps of
+            # the teams they manage, not their own (managed_ids holds the manager too).
+            role = self.ctx.user_roles.get(who) or (user or {}).get("role")
+            if user is not None and user["id"] == self.ctx.actor.pk:
+                row.error("who", _("You may not set your own target; the director sets it."))
+            elif user is None or user["id"] not in self.ctx.managed_ids:
+                row.error("who", _("You may set the targets of the reps of your teams only."))
+            elif role != User.Role.REP:
+                row.error("who", _("User %(value)s is not a sales rep; a manager sets the targets of reps only.") % {"value": who})
         return None, (user or {}).get("id")
 
     @staticmethod

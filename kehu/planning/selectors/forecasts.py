@@ -124,9 +124,10 @@ def grid_stages() -> list[OpportunityStage]:
     return list(OpportunityStage.objects.all())
 
 
-def forecast_rep_get_visible_or_404(*, user, pk):
-    """A rep whose forecast `user` sees, or 404."""
-    return get_visible_or_404(planning_users(user), pk=pk)
+def forecast_rep_get_visible_or_404(*, user, pk, include_inactive: bool = False):
+    """A rep whose forecast `user` sees, or 404 (a deactivated rep only with `include_inactive`:
+    their history stays readable)."""
+    return get_visible_or_404(planning_users(user, include_inactive=include_inactive), pk=pk)
 
 
 # --- pre-fill ----------------------------------------------------------------------------------

@@ -188,8 +188,15 @@ def target_grid(*, user, year: int, measure: str = Measure.WON) -> dict:
 
 def targets_export_rows(*, user, measure: str | None = None):
     """(targets.csv cells [scope, who, year, amount, m1 … m12], measure) of the targets `user`
-    sees (None: the system, every target), `measure` only when given."""
-    qs = (Target.objects.all() if user is None else targets_visible_to(user)).select_related("team", "user").order_by("year", "measure", "scope", "team__name", "user__username", "id")
+    sees (None: the system, every target), `measure` only when given. A manager's export holds
+    only what they may import back (`can_set_target`): their reps' targets — not their teams'
+    own, not their own, not a non-rep member's."""
+    qs = Target.objects.all() if user is None else targets_visible_to(user)
+    if user is not None and user.is_manager and not sees_company(user):
+        from kehu.accounts.models import User
+
+        qs = qs.filter(scope=Target.Scope.USER, user__role=User.Role.REP).exclude(user_id=user.pk)
+    qs = qs.select_related("team", "user").order_by("year", "measure", "scope", "team__name", "user__username", "id")
     if measure is not None:
         qs = qs.filter(measure=measure)
     for t in qs:

@@ -153,6 +153,43 @@ def forecast_carry_forward(*, today: date | None = None) -> int:
     return len(new)
 
 
+def forecast_carried_replace(*, submissions, actor=None) -> int:
+    """A carried copy is only a stand-in: for each real submission in `submissions` (page or
+    import, just written), remove the carried copy of the same rep and period dated in the same
+    forecast week (C − 6 .. C of `this_week(today=submitted_on)`), re-pointing its adjustments
+    to the copy's `carried_from` root so that no manager's note is lost (on a replaced
+    submission they are not applied), with a `remove` audit event by `actor` (None: the
+    system). Call it inside the transaction that wrote them. How many copies were removed."""
+    from kehu.planning.models import ForecastAdjustment
+
+    settings = PlanningSettings.load()
+    weeks: dict[tuple[int, str], set[tuple[date, date]]] = {}
+    for s in submissions:
+        if s.source == ForecastSubmission.Source.CARRIED:
+            continue
+        weeks.setdefault((s.user_id, s.period), set()).add(this_week(today=s.submitted_on, settings=settings))
+    if not weeks:
+        return 0
+    every_week = [pair for pairs in weeks.values() for pair in pairs]
+    candidates = ForecastSubmission.objects.filter(
+        source=ForecastSubmission.Source.CARRIED, carried_from__isnull=False,
+        user_id__in={user_id for user_id, _period in weeks}, period__in={period for _user, period in weeks},
+        submitted_on__gte=min(start for start, _c in every_week), submitted_on__lte=max(cutoff for _s, cutoff in every_week),
+    ).select_related("user")
+    removed = [c for c in candidates
+               if any(start <= c.submitted_on <= cutoff for start, cutoff in weeks.get((c.user_id, c.period), ()))]
+    if not removed:
+        return 0
+    with transaction.atomic():
+        for copy in removed:
+            ForecastAdjustment.objects.filter(submission_id=copy.pk).update(submission_id=copy.carried_from_id)
+            audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=copy, changes={
+                "source": [copy.source, None], "commit": [str(copy.commit), None],
+                "carried_from": [copy.carried_from_id, None]})
+        ForecastSubmission.objects.filter(pk__in=[c.pk for c in removed]).delete()
+    return len(removed)
+
+
 def forecast_remind(*, today: date | None = None) -> int:
     """On the day before the cut-off C: one notification (kind forecast_reminder, fact
     forecast:<C>) to each active rep without a submission of their own this week, when the

@@ -22,6 +22,8 @@ from kehu.planning.permissions import can_set_target
 
 YEAR_MIN, YEAR_MAX = 2000, 2099
 HOWS = ("even", "last_year", "weights")
+# Weights have at most 4 decimals, as targets.csv (m1 … m12) accepts them.
+WEIGHT_QUANTUM = Decimal("0.0001")
 
 
 class TargetGridError(PlanningError):
@@ -65,8 +67,9 @@ def clean_amount(amount) -> Decimal:
 
 
 def clean_weights(weights) -> list[str]:
-    """Twelve weights as decimal strings ("" = empty); all empty = even. Refuses text, negative
-    weights, weights that are all zero and more than twelve values."""
+    """Twelve weights as decimal strings ("" = empty); all empty = even. Refuses text, more than
+    4 decimals (targets.csv's limit: what is typed here exports and imports back unchanged),
+    negative weights, weights that are all zero and more than twelve values."""
     values = list(weights or [])
     if len(values) > 12:
         raise PlanningError(_("Give at most twelve monthly weights."))
@@ -83,6 +86,9 @@ def clean_weights(weights) -> list[str]:
             number = None
         if number is None or not number.is_finite() or not within_money_bound(number):
             raise PlanningError(_("“%(value)s” is not a weight: enter a number such as 8 or 12.5.") % {"value": text})
+        if number != number.quantize(WEIGHT_QUANTUM):
+            # targets.csv takes at most 4 decimals: a weight typed here must go through it unchanged.
+            raise PlanningError(_("“%(value)s” has more than 4 decimals: a monthly weight has at most 4.") % {"value": text[:40]})
         cleaned.append(format(number.normalize(), "f"))
     problem = weights_problem(cleaned)
     if problem == "negative":

@@ -51,12 +51,13 @@ def _check_view(user) -> None:
         raise PermissionDenied
 
 
-def _rep(request, data):
-    """The rep whose forecast is shown: `?rep=` among those the user sees (else 404), the user
-    themself for a rep, else the first rep they see (None when they see none)."""
+def _rep(request, data, *, include_inactive: bool = False):
+    """The rep whose forecast is shown: `?rep=` among those the user sees (else 404; a
+    deactivated rep only with `include_inactive`), the user themself for a rep, else the first
+    active rep they see (None when they see none)."""
     wanted = data.get("rep")
     if wanted:
-        return forecast_rep_get_visible_or_404(user=request.user, pk=wanted)
+        return forecast_rep_get_visible_or_404(user=request.user, pk=wanted, include_inactive=include_inactive)
     if request.user.is_rep:
         return request.user
     return planning_users(request.user).first()
@@ -208,10 +209,12 @@ def submission_detail_view(request, pk):
 @require_GET
 def forecast_history_view(request):
     _check_view(request.user)
-    rep = _rep(request, request.GET)
+    # A deactivated rep's past submissions stay readable to whoever sees their numbers.
+    rep = _rep(request, request.GET, include_inactive=True)
     page = paginate(submission_history(user=request.user, rep=rep), params=request.GET) if rep is not None else None
     return render(request, "planning/forecast_history.html", {
-        "nav": "forecast", "rep": rep, "page": page, "reps": planning_users(request.user) if not request.user.is_rep else [],
+        "nav": "forecast", "rep": rep, "page": page,
+        "reps": planning_users(request.user, include_inactive=True) if not request.user.is_rep else [],
     })
 
 

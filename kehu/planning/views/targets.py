@@ -133,12 +133,9 @@ def _attainment_scope(request):
     if scope == "team":
         teams = visible_teams(user) if not user.is_rep else visible_teams(user).none()
         team = get_visible_or_404(teams, pk=params["team"]) if params.get("team") else teams.order_by("name").first()
-        if team is None:
-            raise Http404
     elif scope == "user":
-        rep = get_visible_or_404(planning_users(user), pk=params["rep"]) if params.get("rep") else (user if user.is_rep else None)
-        if rep is None:
-            raise Http404
+        rep = get_visible_or_404(planning_users(user), pk=params["rep"]) if params.get("rep") else (
+            user if user.is_rep else planning_users(user).first())
     return scope, team, rep
 
 
@@ -155,10 +152,13 @@ def attainment_view(request):
         period, problem = period_of("quarter", today), exc.message
     _year, measure = _year_and_measure(request.GET)
     scope, team, rep = _attainment_scope(request)
-    table = attainment_table(user=request.user, scope=scope, period=period, measure=measure, team=team, rep=rep, today=today)
+    # Nothing to show (a manager without a team, asked for no team or rep): the page says so.
+    nothing = (scope == "team" and team is None) or (scope == "user" and rep is None)
+    table = None if nothing else attainment_table(user=request.user, scope=scope, period=period, measure=measure, team=team,
+                                                  rep=rep, today=today)
     context = {
         "nav": "attainment", "period": period, "measure": measure, "measures": Measure.choices, "scope": scope, "team": team, "rep": rep,
-        "table": table, "problem": problem, "teams": visible_teams(request.user).order_by("name") if not request.user.is_rep else [],
+        "table": table, "nothing": nothing, "problem": problem, "teams": visible_teams(request.user).order_by("name") if not request.user.is_rep else [],
         "reps": planning_users(request.user), "sees_company": sees_company(request.user), "today": today,
         "quick": [period_of(kind, today) for kind in ("week", "month", "quarter", "half", "year")],
     }

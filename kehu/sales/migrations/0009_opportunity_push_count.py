@@ -1,6 +1,7 @@
 """`Opportunity.push_count`: how many times the expected close date moved to a later month
 (a deal pushed out twice or more is slipping, issue 11). Backfilled from the audit trail: each
-change of expected_close_on [old, new] with both dates set and new in a later month than old."""
+change of expected_close_on [old, new] with both dates set and new in a later month than old,
+except the changes an import made (verb "import"), which the live count does not count either."""
 
 from datetime import date
 
@@ -19,7 +20,9 @@ def backfill(apps, schema_editor):
     Opportunity = apps.get_model("sales", "Opportunity")
     AuditEvent = apps.get_model("core", "AuditEvent")
     counts: dict[int, int] = {}
+    # Imports (verb "import") are not pushes: the live count (opportunity_update) skips them too.
     events = (AuditEvent.objects.filter(object_type="opportunity", changes__has_key="expected_close_on")
+              .exclude(verb="import")
               .values_list("object_id", "changes").iterator(chunk_size=2000))
     for object_id, changes in events:
         pair = (changes or {}).get("expected_close_on")
