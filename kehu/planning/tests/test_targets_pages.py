@@ -215,3 +215,22 @@ def test_pages_render_in_chinese_and_english(client, login, cast, url):
     assert ("目标" in zh) or ("达成" in zh)
     en = english_client(client, cast["admin"]).get(url).content.decode()
     assert ("Targets" in en) or ("Attainment" in en)
+
+
+def test_admin_spreading_by_a_thin_last_year_is_warned(login_en, cast):
+    """Last year's shape with empty months gives those months no target: the page says so."""
+    from datetime import date as _date
+
+    from kehu.sales.models import Opportunity, OpportunityStage
+
+    client = login_en(cast["admin"])
+    rep = cast["rep_a"]
+    Opportunity.objects.create(code="OTHIN", customer=cast["customer_a"], owner=rep, title="x", stage=OpportunityStage.objects.get(code="won"),
+                               amount="100.00", closed_on=_date(2025, 3, 3))
+    response = client.post("/planning/targets/?year=2026", {"action": "spread", "key": f"user-{rep.pk}", "year": "2026", "measure": "won",
+                                                            "amount": "1200", "how": "last_year"}, follow=True)
+    body = response.content.decode()
+    assert "Last year had nothing in months 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12" in body
+    response = client.post("/planning/targets/?year=2026", {"action": "spread", "key": f"user-{cast['rep_b'].pk}", "year": "2026",
+                                                            "measure": "won", "amount": "1200", "how": "last_year"}, follow=True)
+    assert "it was spread evenly" in response.content.decode()

@@ -3,6 +3,7 @@ and the company's own targets beside the sums of their members', the spread tool
 attainment of any period, and targets.csv."""
 
 import csv
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -109,7 +110,7 @@ def _spread(request, rows, *, year, measure, here):
     if row is None:
         raise Http404
     try:
-        target_spread(
+        target = target_spread(
             actor=request.user, year=year, measure=measure, scope=row["scope"], team=row["team"] if row["scope"] == Target.Scope.TEAM else None,
             user=row["user"], amount=request.POST.get("amount", ""), how=request.POST.get("how", "even"),
             weights=[request.POST.get(f"w{m}", "") for m in MONTHS],
@@ -119,7 +120,22 @@ def _spread(request, rows, *, year, measure, here):
     except PermissionDenied:
         return refuse(request, _("You may not set this target."), here)
     messages.success(request, _("Target of %(who)s spread over the months.") % {"who": row["user"] or row["team"] or _("the company")})
+    if request.POST.get("how") == "last_year":
+        _warn_thin_history(request, target)
     return redirect(here)
+
+
+def _warn_thin_history(request, target) -> None:
+    """Last year's shape from a year with empty months (a firm new to Kehu, a rep who joined
+    mid-year) puts no target in those months: say so, so the director can spread evenly instead."""
+    raw = list(target.weights or [])
+    weights = [Decimal(str(w)) if w not in ("", None) else Decimal(0) for w in raw]
+    empty = [str(m) for m, w in enumerate(weights, start=1) if not w]
+    if all(w in ("", None) for w in raw) or all(w == 1 for w in weights):  # no history at all: stored even
+        messages.info(request, _("Last year had nothing to shape the target by: it was spread evenly."))
+    elif empty:
+        messages.warning(request, _("Last year had nothing in months %(months)s, so they get no target. If last year is not "
+                                    "a fair shape, spread evenly or type the weights.") % {"months": ", ".join(empty)})
 
 
 def _attainment_scope(request):
