@@ -430,7 +430,6 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
     """The Friday review of `period` for `user`'s scope: the company (director, finance), the
     teams a manager manages, or one `team` (from `resolve_team`). A user who may not read the
     review: PermissionDenied. A fixed number of queries (about a dozen)."""
-    from kehu.customers.models import Customer
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline
 
@@ -449,14 +448,15 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
     total = summary.total
     # The scope's won, pipeline and waterfall are every deal its people own — reps who left, a
     # manager's own deals — not only the active reps listed (the attainment page counts the same).
-    if scope == "company":
-        owned = Opportunity.objects.all()
-    else:
+    owners = Q()
+    if scope != "company":
         from kehu.accounts.models import User
 
-        owned = Opportunity.objects.filter(owner_id__in=User.objects.filter(team__in=[t.pk for t in teams]).values("pk"))
+        owners = Q(owner_id__in=User.objects.filter(team__in=[t.pk for t in teams]).values("pk"))
+    owned = Opportunity.objects.filter(owners)
     scope_sums = weighted_pipeline(opportunities=owned, date_from=period.start, date_to=period.end)
-    slipping_qs = owned.filter(customer__in=Customer.objects.visible_to(user)).filter(
+    # The slipping deals are listed one by one (with links): only those the reader may open.
+    slipping_qs = Opportunity.objects.visible_to(user).filter(owners).filter(
         stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end, push_count__gte=2)
     slipping = list(slipping_qs.select_related("customer", "owner", "stage").order_by("-push_count", "expected_close_on", "pk")[:SLIPPING_SHOWN + 1])
     slipping_count = len(slipping) if len(slipping) <= SLIPPING_SHOWN else slipping_qs.count()

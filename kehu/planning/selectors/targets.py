@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import pgettext
 
-from kehu.core.money import CENT, quantize_cents
-from kehu.planning.breakdown import breakdown, period_share
+from kehu.core.money import CENT, from_minor, quantize_cents
+from kehu.planning.breakdown import breakdown, month_cents, period_share
 from kehu.planning.models import Measure, Target
 from kehu.planning.periods import Period
 from kehu.planning.querysets import planning_users, sees_company, targets_visible_to, visible_teams
@@ -37,11 +37,10 @@ def target_period_amount(target: Target, period: Period) -> Decimal:
         return Decimal("0.00")
     if period.kind == "year":
         return target.amount if period.start.year == year else Decimal("0.00")
-    if period.kind in ("half", "quarter", "month"):
-        rows = breakdown(year, target.amount, target.weights, weeks=False)
-        for p, amount in (*rows.halves, *rows.quarters, *rows.months):
-            if p == period:
-                return amount
+    if period.kind in ("half", "quarter", "month") and period.start.year == year:
+        # The months' cents of the breakdown (integer, cached), summed over the period's months.
+        cents = month_cents(target.amount, target.weights)
+        return from_minor(sum(cents[period.start.month - 1:period.end.month]))
     if period.kind == "week":
         rows = breakdown(year, target.amount, target.weights)
         for p, amount in rows.weeks:
