@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from kehu.accounts.models import User
 from kehu.planning.accuracy import Submitted, accuracy_of, bias_of, cutoff_of, forecast_at, mean
@@ -74,10 +74,20 @@ def _rep_q(user, *, prefix: str, rep_ids=None) -> Q:
 
 def _rows(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[str, list[AccuracyRow]]:
     """{period label: rows by username} for each of `periods` (`rep_ids`: only these reps)."""
+    # Per period, in SQL: who submitted for it (listed) and the commit of each one's latest
+    # submission on or before the cut-off (the rule of kehu.planning.accuracy.forecast_at:
+    # submitted_on, then recorded_at, then id) — a row per rep, not every weekly submission.
     submitted: dict[tuple[str, int], list[Submitted]] = defaultdict(list)
-    subs = ForecastSubmission.objects.filter(_rep_q(user, prefix="user", rep_ids=rep_ids), period__in=[p.label for p in periods]).order_by()
-    for user_id, label, on, recorded_at, pk, commit in subs.values_list("user_id", "period", "submitted_on", "recorded_at", "id", "commit"):
-        submitted[(label, user_id)].append(Submitted(on, recorded_at, pk, commit))
+    mine = ForecastSubmission.objects.filter(_rep_q(user, prefix="user", rep_ids=rep_ids))
+    for p in periods:
+        cutoff = cutoff_of(p.end, lead_days)
+        latest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=p.label, submitted_on__lte=cutoff)
+                  .order_by("-submitted_on", "-recorded_at", "-id"))
+        reps = (User.objects.filter(pk__in=mine.filter(period=p.label).values("user_id"))
+                .annotate(on=Subquery(latest.values("submitted_on")[:1]), commit=Subquery(latest.values("commit")[:1])))
+        for user_id, on, commit in reps.values_list("pk", "on", "commit"):
+            # A rep with submissions for P only after the cut-off is listed, without a forecast.
+            submitted[(p.label, user_id)] = [] if on is None else [Submitted(on, None, 0, commit)]
     opportunities = Opportunity.objects.filter(_rep_q(user, prefix="owner", rep_ids=rep_ids))
     won: dict[str, dict[int, Decimal]] = {}
     for p in periods:
