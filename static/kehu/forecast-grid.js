@@ -62,10 +62,23 @@
 
   document.addEventListener("htmx:afterSettle", function () { refreshPrefill(); recompute(); });
 
-  document.addEventListener("input", function (event) {
-    if (event.target.closest && event.target.closest("[data-forecast-grid]")) { recompute(); }
-  });
-  document.addEventListener("change", function (event) {
-    if (event.target.closest && event.target.closest("[data-forecast-grid]")) { recompute(); }
+  /* A line changed and not saved yet: its Save button is lit, and leaving the page asks first
+     (a saved row comes back from the server without the mark). */
+  function markDirty(target) {
+    var row = target.closest && target.closest("tr[data-line]");
+    if (!row || row.hasAttribute("data-dirty")) { return; }
+    row.setAttribute("data-dirty", "");
+    var save = row.querySelector("button.btn-outline-primary");
+    if (save) { save.classList.replace("btn-outline-primary", "btn-primary"); }
+  }
+
+  function edited(event) {
+    if (event.target.closest && event.target.closest("[data-forecast-grid]")) { markDirty(event.target); recompute(); }
+  }
+
+  document.addEventListener("input", edited);
+  document.addEventListener("change", edited);
+  window.addEventListener("beforeunload", function (event) {
+    if (document.querySelector("tr[data-line][data-dirty]")) { event.preventDefault(); event.returnValue = ""; }
   });
 })();

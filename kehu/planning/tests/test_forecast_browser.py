@@ -3,6 +3,7 @@ the totals follow what the rep types (static/kehu/forecast-grid.js), a line save
 comes back with the server's totals and the pre-fill follows, the rep submits. Chinese and
 English."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ def test_rep_updates_a_line_sees_the_totals_and_submits(browser, live_server, re
         row = page.locator(f"#line-{opp.pk}")
         row.locator("select[name=forecast_category]").select_option("commit")
         row.locator("input[name=amount]").fill(amount)
+        expect(row.locator(f"[data-testid=save-{opp.code}]")).to_have_class(re.compile(r"(^| )btn-primary( |$)"))  # unsaved: lit
         row.locator("input[name=expected_close_on]").fill("")
         expect(page.get_by_test_id("total-commit")).to_have_text("¥0.00")  # no close date: does not count
         row.locator("input[name=expected_close_on]").fill((month.start + timedelta(days=3)).isoformat())
