@@ -122,7 +122,12 @@ def parse_period(text: str, *, kinds: tuple[str, ...] = ("year", "half", "quarte
             return week_period(year, number)
         except ValueError:
             break
-    raise PlanningError(_("“%(value)s” is not a period. Write a month as 2026-06, a quarter as 2026-Q2.") % {"value": (text or "")[:40]},
+    if set(kinds) <= {"month", "quarter"}:
+        message = _("“%(value)s” is not a period. Write a month as 2026-06, a quarter as 2026-Q2.")
+    else:
+        message = _("“%(value)s” is not a period. Write a year as 2026, a half as 2026-H1, a quarter as 2026-Q2, a month as "
+                    "2026-06, an ISO week as 2026-W05.")
+    raise PlanningError(message % {"value": (text or "")[:40]},
                         code="period")
 
 

@@ -163,7 +163,15 @@ def targets_grid_save(*, actor, year, measure: str, rows) -> list[Target]:
             try:
                 if len(months) > 12:
                     raise PlanningError(_("Give at most twelve monthly weights."))
-                amounts = [clean_amount(m) if str(m if m is not None else "").strip() else Decimal("0.00") for m in months]
+                amounts = []
+                for month, typed in enumerate(months, start=1):
+                    if not str(typed if typed is not None else "").strip():
+                        amounts.append(Decimal("0.00"))
+                        continue
+                    try:
+                        amounts.append(clean_amount(typed))
+                    except PlanningError as exc:
+                        raise PlanningError(_("Month %(month)d: %(reason)s") % {"month": month, "reason": exc.message}) from None
                 total = sum(amounts, Decimal("0.00"))
                 if total == 0:
                     weights = []  # all zero: a zero target, spread evenly

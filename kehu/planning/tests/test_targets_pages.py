@@ -234,3 +234,16 @@ def test_admin_spreading_by_a_thin_last_year_is_warned(login_en, cast):
     response = client.post("/planning/targets/?year=2026", {"action": "spread", "key": f"user-{cast['rep_b'].pk}", "year": "2026",
                                                             "measure": "won", "amount": "1200", "how": "last_year"}, follow=True)
     assert "it was spread evenly" in response.content.decode()
+
+
+def test_admin_grid_error_names_the_month_keeps_what_was_typed_and_marks_the_cell(login_en, cast):
+    from kehu.planning.models import Target
+
+    rep = cast["rep_a"]
+    data = {"year": "2026", "measure": "won", "action": "save", **{f"m-user-{rep.pk}-{m}": "100" for m in range(1, 13)}}
+    data[f"m-user-{rep.pk}-5"] = "-7"
+    response = login_en(cast["admin"]).post("/planning/targets/", data)
+    body = response.content.decode()
+    assert response.status_code == 400 and not Target.objects.exists()
+    assert "Month 5: A target cannot be negative." in body
+    assert 'is-invalid" style="min-width:7rem;max-width:8.5rem" form="target-grid-form" name="m-user-%d-5" value="-7"' % rep.pk in body

@@ -23,7 +23,7 @@ from kehu.planning.periods import parse_period, period_of
 from kehu.planning.permissions import can_edit_targets, can_view_planning
 from kehu.planning.querysets import planning_users, sees_company, visible_teams
 from kehu.planning.selectors.targets import attainment_table, target_grid, targets_export_rows
-from kehu.planning.services.targets import HOWS, TargetGridError, clean_year, target_spread, targets_grid_save
+from kehu.planning.services.targets import HOWS, TargetGridError, clean_amount, clean_year, target_spread, targets_grid_save
 
 MONTHS = range(1, 13)
 
@@ -75,6 +75,19 @@ def _posted_rows(request, rows: list[dict]) -> list[dict]:
     return changed
 
 
+def _mark_bad_cells(rows: list[dict]) -> None:
+    """The months typed wrong in each row (`row["bad"]`), to mark their inputs."""
+    for row in rows:
+        bad = set()
+        for month, typed in enumerate(row.get("values") or [], start=1):
+            if str(typed).strip():
+                try:
+                    clean_amount(typed)
+                except PlanningError:
+                    bad.add(month)
+        row["bad"] = bad
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def targets_view(request):
@@ -94,6 +107,7 @@ def targets_view(request):
             saved = targets_grid_save(actor=request.user, year=year, measure=measure, rows=_posted_rows(request, rows))
         except TargetGridError as exc:
             problems = exc.problems
+            _mark_bad_cells(rows)
         else:
             messages.success(request, _("Targets saved: %(count)d changed.") % {"count": len(saved)})
             return redirect(here)
