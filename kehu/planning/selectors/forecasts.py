@@ -275,6 +275,7 @@ class SnapshotLine:
     probability: int | None  # the rep's, else None (the stage's default then)
     expected_close_on: date | None
     forecast_category: str
+    in_period: bool = False  # expected to close in the submission's period
 
     @property
     def category_label(self) -> str:
@@ -303,5 +304,9 @@ def snapshot_lines(*, user, submission) -> list[SnapshotLine]:
             opportunity_id=opp_id, opportunity=opportunities.get(opp_id), stage=stages.get(stage_id),
             amount=from_minor(int(cents)), probability=probability,
             expected_close_on=date.fromisoformat(close) if close else None, forecast_category=category,
+            in_period=bool(close) and submission.period_start.isoformat() <= close <= submission.period_end.isoformat(),
         ))
+    # The snapshot keeps all the rep's open deals (one row for the periods submitted together):
+    # the submission's own period first.
+    lines.sort(key=lambda line: (not line.in_period, line.expected_close_on or date.max))
     return lines

@@ -330,3 +330,20 @@ def test_rep_grid_with_today_lists_overdue_lines_flagged_not_counted(rep_a, cust
     line = next(line for line in grid.lines if line.opportunity.pk == late.pk)
     assert line.is_overdue and not line.counts and grid.totals.commit == Decimal("0.00")
     assert late.pk not in [line.opportunity.pk for line in forecast_grid(user=rep_a, rep=rep_a, period=JUNE).lines]
+
+
+def test_rep_submission_page_lists_its_periods_deals_first(rep_a):
+    from datetime import date as _date
+
+    from kehu.planning.models import ForecastSnapshot, ForecastSubmission
+    from kehu.planning.selectors.forecasts import snapshot_lines
+
+    from django.utils import timezone
+
+    snapshot = ForecastSnapshot.objects.create(user=rep_a, taken_at=timezone.now(), lines=[
+        [1, None, 100, None, "2026-07-03", "commit"], [2, None, 200, None, "2026-06-20", "commit"], [3, None, 300, None, "", "pipeline"],
+    ])
+    submission = ForecastSubmission.objects.create(user=rep_a, period="2026-06", period_start=_date(2026, 6, 1), period_end=_date(2026, 6, 30),
+                                                   submitted_on=_date(2026, 6, 4), commit="200.00", snapshot=snapshot)
+    lines = snapshot_lines(user=rep_a, submission=submission)
+    assert [(line.opportunity_id, line.in_period) for line in lines] == [(2, True), (1, False), (3, False)]
