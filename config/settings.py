@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kehu.finance",
     "kehu.ranking",
     "kehu.planning",
+    "kehu.reports",
     "kehu.dataset",
     "kehu.api",
 ]
