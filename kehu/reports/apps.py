@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "kehu.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from kehu.reports import wiring
+
+        wiring.register()

@@ -83,3 +83,27 @@ def test_system_anomalies_command_gives_the_examples_expected_answers():
 def test_system_anomalies_command_refuses_bad_arguments(args):
     with pytest.raises(CommandError):
         call_command("anomalies", *args, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_manager_is_told_of_a_reps_revenue_drop_once_in_words(rep_a, manager_a, customer_a):
+    from datetime import datetime, timezone as dt_timezone
+
+    from django.utils import translation
+
+    from kehu.activities.models import Notification
+    from kehu.activities.notifications import notification_message
+    from kehu.reports.wiring import notify_anomalies
+    from kehu.sales.models import OrderLine, Product, SalesOrder
+
+    product = Product.objects.create(code="PA", name="A", list_price="1", unit_cost="0")
+    for i, (day, revenue) in enumerate([(date(2026, m, 10), "100000.00") for m in range(1, 7)] + [(date(2026, 7, 3), "8000.00")]):
+        o = SalesOrder.objects.create(code=f"S{i}", customer=customer_a, owner=rep_a, order_date=day)
+        OrderLine.objects.create(order=o, product=product, quantity="1", unit_price=revenue, unit_cost="0", revenue=revenue, cost="0")
+    now = datetime(2026, 8, 2, 9, tzinfo=dt_timezone.utc)  # the month just ended: July
+    assert notify_anomalies(now=now) == 1
+    assert notify_anomalies(now=now) == 0  # idempotent
+    note = Notification.objects.get(user=manager_a, kind="anomaly")
+    assert not Notification.objects.filter(user=rep_a, kind="anomaly").exists()
+    with translation.override("en"):
+        assert notification_message(note) == "rep_a: usually ~¥100,000.00 a month, 2026-07 ¥8,000.00 (8.00% of usual)"
