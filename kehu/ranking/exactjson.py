@@ -1,24 +1,4 @@
-"""JSON that keeps exact decimals: indicator values are written as JSON numbers straight from
-their Decimal (simplejson's use_decimal) and read back as Decimals, never through a float."""
+"""The exact JSON of kehu.core.exactjson under the path the ranking migrations (0002, 0003) name
+for their JSONField encoder and decoder."""
 
-import json
-from decimal import Decimal
-
-import simplejson
-
-
-class ExactEncoder(simplejson.JSONEncoder):
-    """A Decimal becomes the JSON number with exactly its digits (use_decimal is on by default)."""
-
-
-class ExactDecoder(json.JSONDecoder):
-    """A JSON number with a fraction or exponent becomes a Decimal."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("parse_float", Decimal)
-        super().__init__(*args, **kwargs)
-
-
-def dumps(document) -> str:
-    """JSON with every Decimal written as an exact number (`kehu evaluate --json`, `kehu compare --json`)."""
-    return ExactEncoder(ensure_ascii=False).encode(document)
+from kehu.core.exactjson import ExactDecoder, ExactEncoder, dumps  # noqa: F401

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField, PercentField
-from kehu.ranking.exactjson import ExactDecoder, ExactEncoder
+from kehu.core.exactjson import ExactDecoder, ExactEncoder
 
 
 class EvaluationRun(models.Model):

@@ -8,7 +8,7 @@ to the cent and revenue ÷ the unrounded median rounded half-up to 4 decimals.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 HISTORY_MONTHS = 6

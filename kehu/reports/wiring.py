@@ -38,6 +38,8 @@ def notify_anomalies(*, now) -> int:
 
 def render_anomaly(notification) -> str:
     """"李芳: usually ~¥100,000.00 a month, 2026-06 ¥8,000.00 (8.00% of usual)"."""
+    from decimal import Decimal
+
     from kehu.core.money import format_money
 
     p = notification.params or {}
@@ -46,8 +48,8 @@ def render_anomaly(notification) -> str:
         customer = notification.customer.name if notification.customer_id and notification.customer else ""
         return (_("%(kind)s: %(customer)s") % {"kind": kind, "customer": customer}) if customer else str(kind)
     try:
-        ratio = f"{float(p.get('ratio', 0)) * 100:.2f}%"
-    except (TypeError, ValueError):
+        ratio = f"{(Decimal(str(p.get('ratio', '0'))) * 100).quantize(Decimal('0.01'))}%"
+    except (ArithmeticError, ValueError):
         ratio = ""
     return _("%(rep)s: usually ~%(median)s a month, %(month)s %(revenue)s (%(ratio)s of usual)") % {
         "rep": p.get("rep", ""), "median": format_money(p.get("median", "0")), "month": p.get("month", ""),

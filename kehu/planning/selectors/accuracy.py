@@ -54,8 +54,8 @@ class AccuracyRow:
             "user": self.username,
             "forecast": None if self.forecast is None else str(self.forecast),
             "actual": str(self.actual),
-            "accuracy": None if self.accuracy is None else float(self.accuracy),
-            "bias": None if self.bias is None else float(self.bias),
+            "accuracy": self.accuracy,  # a Decimal: written as an exact JSON number (kehu.core.exactjson)
+            "bias": self.bias,
         }
 
 

@@ -1,12 +1,12 @@
 """kehu forecast accuracy PERIOD [--lead-days 28] [--json] (DATASET.md): DOMAIN.md §7 forecast
 accuracy per rep, as the system (every rep)."""
 
-import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from kehu.core.exactjson import dumps
 from kehu.core.money import format_money, format_percent
 from kehu.planning.accuracy import cutoff_of
 from kehu.planning.errors import PlanningError
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         rows = forecast_accuracy(period=period, lead_days=lead)
         if opts["json"]:
             doc = {"period": period.label, "lead_days": lead, "reps": [r.as_json() for r in rows]}
-            self.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1))
+            self.stdout.write(dumps(doc, indent=1))
             return
         self.stdout.write(_("Forecast accuracy %(period)s, forecasts submitted by %(cutoff)s (%(days)d days before the end)") % {
             "period": period.label, "cutoff": cutoff_of(period.end, lead).isoformat(), "days": lead,

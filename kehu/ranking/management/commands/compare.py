@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from kehu.ranking.errors import RankingError
-from kehu.ranking.exactjson import dumps
+from kehu.core.exactjson import dumps
 from kehu.ranking.models import EvaluationRun
 from kehu.ranking.selectors import runs_compare
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from kehu.ranking.errors import RankingError
-from kehu.ranking.exactjson import dumps
+from kehu.core.exactjson import dumps
 from kehu.ranking.scoring import DEFAULTS
 from kehu.ranking.selectors import run_payload
 from kehu.ranking.services import evaluation_run

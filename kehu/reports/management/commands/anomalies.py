@@ -1,7 +1,6 @@
 """kehu anomalies MONTH [--share 20] [--json] (DATASET.md): DOMAIN.md §7's revenue anomalies of a
 month — each rep whose revenue fell under `share` % of the median of the six months before."""
 
-import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from kehu.core.dates import DATE_MAX, DATE_MIN
+from kehu.core.exactjson import dumps
 from kehu.core.money import format_money
 from kehu.reports.anomalies import DEFAULT_SHARE
 from kehu.reports.selectors import revenue_anomalies
@@ -32,11 +32,6 @@ def _share(text: str) -> Decimal:
     return share
 
 
-def _number(value: Decimal):
-    """A JSON number: 20 for a whole percentage, 12.5 otherwise."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 class Command(BaseCommand):
     help = "Revenue anomalies of a month (DOMAIN.md §7): reps whose revenue fell under a share of their usual month."
 
@@ -50,10 +45,11 @@ class Command(BaseCommand):
         alerts = revenue_anomalies(month=month, share=share)
         label = f"{month:%Y-%m}"
         if opts["json"]:
-            self.stdout.write(json.dumps({
-                "month": label, "share": _number(share),
-                "alerts": [{"user": rep.username, "revenue": str(a.revenue), "median": str(a.median), "ratio": float(a.ratio)} for rep, a in alerts],
-            }, ensure_ascii=False, indent=1))
+            # Share and ratio are exact JSON numbers straight from their Decimals (20, 0.1920).
+            self.stdout.write(dumps({
+                "month": label, "share": share,
+                "alerts": [{"user": rep.username, "revenue": str(a.revenue), "median": str(a.median), "ratio": a.ratio} for rep, a in alerts],
+            }, indent=1))
             return
         if not alerts:
             self.stdout.write(_("%(month)s: no rep under %(share)s%% of their usual month.") % {"month": label, "share": share})
@@ -61,5 +57,5 @@ class Command(BaseCommand):
         for rep, a in alerts:
             self.stdout.write(_("%(rep)s: usually ~%(median)s a month, %(month)s %(revenue)s (%(ratio)s of usual)") % {
                 "rep": rep.username, "median": format_money(a.median), "month": label, "revenue": format_money(a.revenue),
-                "ratio": f"{a.ratio * 100:.2f}%",
+                "ratio": f"{(a.ratio * 100).quantize(Decimal('0.01'))}%",
             })
