@@ -129,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "reports:workbench"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sessions: a new key at login (Django's login() cycles it), gone at logout, and at most

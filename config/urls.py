@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 urlpatterns = [
-    path("", lambda request: redirect("customers:list"), name="home"),
+    path("", lambda request: redirect("reports:workbench"), name="home"),
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("activities/", include("kehu.activities.urls")),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("ranking/", include("kehu.ranking.urls")),
     path("planning/", include("kehu.planning.urls")),
     path("api/", include("kehu.api.urls")),
+    path("", include("kehu.reports.urls")),
     path("admin/", admin.site.urls),
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.
     path("favicon.ico", lambda request: redirect(static("kehu/favicon.svg"), permanent=True), name="favicon"),

@@ -15,7 +15,7 @@ def notify_anomalies(*, now) -> int:
     from kehu.activities.models import Notification
     from kehu.activities.notifications import notify_bulk
     from kehu.core.dates import add_months
-    from kehu.reports.selectors import revenue_anomalies
+    from kehu.reports.selectors.anomalies import revenue_anomalies
 
     month = add_months(timezone.localdate(now).replace(day=1), -1)
     label = f"{month:%Y-%m}"

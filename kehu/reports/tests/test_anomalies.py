@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kehu.reports.anomalies import anomaly, median_of_six
-from kehu.reports.selectors import revenue_anomalies
+from kehu.reports.selectors.anomalies import revenue_anomalies
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dataset" / "examples" / "small"
 D = Decimal

@@ -12,7 +12,7 @@ from kehu.core.dates import DATE_MAX, DATE_MIN
 from kehu.core.exactjson import dumps
 from kehu.core.money import format_money
 from kehu.reports.anomalies import DEFAULT_SHARE
-from kehu.reports.selectors import revenue_anomalies
+from kehu.reports.selectors.anomalies import revenue_anomalies
 
 
 def _month(text: str) -> date:

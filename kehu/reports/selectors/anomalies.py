@@ -1,5 +1,5 @@
-"""Read-only report selectors (STYLE.md "Reports"): each aggregates in SQL and starts from the
-visibility scope of the user asking (`user=None`: the system, for commands and `kehu daily`)."""
+"""The anomaly report (DOMAIN.md §7): each rep's month revenue in SQL, the pure rule of
+`kehu.reports.anomalies` over it."""
 
 from datetime import date
 from decimal import Decimal
