@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -65,16 +65,32 @@ def local_day(moment):
 
 # -- scope -----------------------------------------------------------------------------------------
 
-def customer_scope(flt):
-    """The customers whose lifecycle counts: those the reader may open (`flt.customers()`, the
+def customer_q(flt, prefix: str = "") -> Q:
+    """The customers whose lifecycle counts (at `prefix`, e.g. "customer"), as one Q that joins
+    rather than a `pk IN (…)` list: those the reader may open (`flt.customers()`: visibility, the
     team / rep / source chosen), owned by someone in the reader's scope — the pool only when the
     reader sees the whole company and chose no team or rep."""
+    from kehu.accounts.visibility import customer_scope
     from kehu.planning.querysets import sees_company
 
-    qs = flt.customers()
+    p = f"{prefix}__" if prefix else ""
+    q = customer_scope(flt.reader, prefix=prefix)
+    if flt.rep is not None:
+        q &= Q(**{f"{p}owner_id": flt.rep.pk})
+    elif flt.team is not None:
+        q &= Q(**{f"{p}owner__team_id": flt.team.pk})
+    if flt.lead_source:
+        q &= Q(**{f"{p}lead_source": flt.lead_source})
     if not (sees_company(flt.reader) and flt.team is None and flt.rep is None):
-        qs = qs.filter(flt.user_q("owner"))
-    return qs
+        q &= flt.user_q(f"{p}owner")
+    return q
+
+
+def customer_scope(flt):
+    """`customer_q` as a queryset of customers."""
+    from kehu.customers.models import Customer
+
+    return Customer.objects.filter(customer_q(flt))
 
 
 def opportunity_scope(flt):
@@ -150,7 +166,7 @@ def funnel_report(flt) -> FunnelReport:
     now = {r["stage"]: r["n"] for r in now_rows}
 
     # 2. customers who reached each stage in the period (a change into it or a later stage)
-    changes = CustomerStageChange.objects.filter(at__gte=start, at__lt=end, customer__in=customers.values("pk"))
+    changes = CustomerStageChange.objects.filter(customer_q(flt, "customer"), at__gte=start, at__lt=end)
     reached_aggs = {f"r{i}": Count("customer_id", distinct=True, filter=Q(to_stage__in=[s.value for s in lifecycle[i:]]))
                     for i in range(len(lifecycle))}
     life_rows = list(changes.order_by().values(*LIFECYCLE_GROUP).annotate(**reached_aggs))
@@ -177,15 +193,19 @@ def funnel_report(flt) -> FunnelReport:
     opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
     _chain(opp_rows)
 
-    # 4. velocity: stays that ended in the period (the change that left the stage is in it)
-    previous = OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id")).filter(
-        Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk"))).order_by("-at", "-pk")
-    stays = (opp_changes.order_by()
-             .annotate(entered_at=Subquery(previous.values("at")[:1]), stay_stage=Subquery(previous.values("to_stage_id")[:1]))
-             .filter(entered_at__isnull=False).values_list("stay_stage", "entered_at", "at"))
+    # 4. velocity: stays that ended in the period — a change in the period leaves its `from_stage`,
+    # entered at the latest change into that stage before it; the elapsed time computed in SQL
+    entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
+                                                     at__lte=OuterRef("at"))
+               .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
+    stays = (opp_changes.filter(from_stage__isnull=False).order_by()
+             .annotate(stay=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()), output_field=DurationField()))
+             .values_list("from_stage_id", "stay"))
     days_by_stage: dict[int, list[int]] = {}
-    for stage_id, entered_at, left_at in stays:
-        days_by_stage.setdefault(stage_id, []).append((local_day(left_at) - local_day(entered_at)).days)
+    for stage_id, stay in stays:
+        if stay is None:  # the stage it left was never entered in the history (an import without it)
+            continue
+        days_by_stage.setdefault(stage_id, []).append(stay.days)  # whole days elapsed, rounded down
     for row in opp_rows:
         values = days_by_stage.get(row.key, [])
         row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)
