@@ -227,3 +227,20 @@ def test_export_opens_with_openpyxl_and_has_the_rows(world, login):
     # a rep's export has only their own rows
     rep_book = openpyxl.load_workbook(io.BytesIO(login(world["rep_a"]).get(reverse("reports:funnel-export"), {"period": Q2}).content))
     assert {r[0] for r in list(rep_book.worksheets[3].iter_rows(values_only=True))[1:]} == {"rep_a"}
+
+
+@pytest.mark.django_db
+def test_the_customer_scope_is_the_filters_customers_owned_in_scope(world):
+    """customer_q (a join) selects exactly flt.customers() ∩ owner in scope (the pool only for a
+    reader who sees the company, with no team or rep chosen)."""
+    from kehu.planning.querysets import sees_company
+    from kehu.reports.selectors.funnel import customer_scope
+
+    team_a = world["rep_a"].team
+    for name in ("rep_a", "manager_a", "director", "finance", "admin"):
+        for kw in ({}, {"team": team_a}, {"rep": world["rep_a"]}, {"lead_source": "referral"}):
+            flt = ReportFilter(reader=world[name], period=parse_period(Q2), **kw)
+            expected = flt.customers()
+            if not (sees_company(flt.reader) and not kw.get("team") and not kw.get("rep")):
+                expected = expected.filter(flt.user_q("owner"))
+            assert set(customer_scope(flt).values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True)), (name, kw)
