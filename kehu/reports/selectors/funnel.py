@@ -63,6 +63,12 @@ def local_day(moment):
     return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
 
 
+def cycle_length(created_at, closed_on) -> int:
+    """Days from the local day an opportunity was recorded to the day it closed (0 when it was
+    recorded on or after that day, e.g. entered once won)."""
+    return max(0, (closed_on - local_day(created_at)).days)
+
+
 # -- scope -----------------------------------------------------------------------------------------
 
 def customer_q(flt, prefix: str = "") -> Q:
@@ -221,7 +227,7 @@ def funnel_report(flt) -> FunnelReport:
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    cycle_days = [(closed_on - local_day(created)).days for *_g, created, closed_on in cycles]
+    cycle_days = [cycle_length(created, closed_on) for *_g, created, closed_on in cycles]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
     return FunnelReport(
@@ -262,7 +268,7 @@ def _groups(life_rows, closed, cycles):
             g.won_amount += Decimal(r["won_amount"] or 0)
     for owner_id, team_id, source, created, closed_on in cycles:
         for g in rows_for(owner_id, team_id, source):
-            g.cycles.append((closed_on - local_day(created)).days)
+            g.cycles.append(cycle_length(created, closed_on))
 
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None])}
     teams = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in tables[1] if k is not None])}

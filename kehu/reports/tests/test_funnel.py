@@ -244,3 +244,20 @@ def test_the_customer_scope_is_the_filters_customers_owned_in_scope(world):
             if not (sees_company(flt.reader) and not kw.get("team") and not kw.get("rep")):
                 expected = expected.filter(flt.user_q("owner"))
             assert set(customer_scope(flt).values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True)), (name, kw)
+
+
+def test_system_cycle_length_counts_local_days_and_never_below_zero():
+    from kehu.reports.selectors.funnel import cycle_length
+
+    assert cycle_length(at(4, 1, 23), date(2026, 5, 11)) == 40  # 23:00 Shanghai is still 04-01 locally
+    assert cycle_length(at(5, 12), date(2026, 5, 11)) == 0  # recorded the day after it was won
+
+
+@pytest.mark.django_db
+def test_a_zero_median_is_shown_as_zero_not_as_empty(world, login):
+    from kehu.sales.models import Opportunity
+
+    Opportunity.objects.filter(code__in=["O1", "O3"]).update(created_at=at(7, 1))  # recorded after being won: 0 days
+    response = login(world["director"]).get(reverse("reports:funnel"), {"period": Q2})
+    assert response.context["report"].cycle_median == 0
+    assert 'data-testid="funnel-cycle">0<' in response.content.decode()

@@ -13,6 +13,7 @@ from kehu.reports.permissions import can_view_reports
 from kehu.reports.selectors.funnel import funnel_report
 
 DEFAULT_PERIOD = "quarter"
+GROUP_ROWS = 30  # rows of each group table on the page (by won amount); the export has them all
 
 
 def _report(request):
@@ -33,8 +34,9 @@ def funnel_view(request):
         "velocity_chart": charts.bar([r.label for r in report.stages],
                                      [(_("Median days"), [r.median_days for r in report.stages]),
                                       (_("75th percentile days"), [r.p75_days for r in report.stages])]),
-        "groups": [(_("By rep"), "rep", report.by_rep), (_("By team"), "team", report.by_team),
-                   (_("By lead source"), "source", report.by_source)],
+        "groups": [(title, key, rows[:GROUP_ROWS], len(rows) - GROUP_ROWS)
+                   for title, key, rows in ((_("By rep"), "rep", report.by_rep), (_("By team"), "team", report.by_team),
+                                            (_("By lead source"), "source", report.by_source))],
     }
     return render(request, "reports/funnel.html", context)
 
