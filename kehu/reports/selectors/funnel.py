@@ -1,0 +1,294 @@
+"""The funnel report (DOMAIN.md §7, docs/rules.md "### Funnel"): lifecycle and opportunity stage
+counts and conversion, stage velocity, win rate, average deal size and sales-cycle length, for the
+scope of a `ReportFilter`, in total and by rep, team and lead source.
+
+Every count is one SQL aggregate grouped by (owner, owner's team, lead source) and rolled up in
+Python (the groups are disjoint: a customer or an opportunity has one owner and one source), so
+the page costs a fixed number of queries whatever the data. Durations (velocity, sales cycle) are
+fetched as bare values of the period only (values_list), never per row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from kehu.core.money import quantize_cents
+
+RATIO_PLACES = Decimal("0.0001")
+ZERO = Decimal(0)
+
+
+# -- small exact helpers ---------------------------------------------------------------------------
+
+def ratio(part, whole) -> Decimal | None:
+    """part ÷ whole, half-up to 4 decimals (a fraction: 0.2500 = 25%); None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def median(values: list[int]) -> Decimal | None:
+    """The median of whole days: the middle value, or the mean of the two middle ones (so x.5)."""
+    if not values:
+        return None
+    s = sorted(values)
+    n = len(s)
+    if n % 2:
+        return Decimal(s[n // 2])
+    return (Decimal(s[n // 2 - 1]) + Decimal(s[n // 2])) / 2
+
+
+def p75(values: list[int]) -> Decimal | None:
+    """The 75th percentile by nearest rank: the ⌈0.75·n⌉-th smallest value."""
+    if not values:
+        return None
+    s = sorted(values)
+    return Decimal(s[math.ceil(Decimal(3) * len(s) / 4) - 1])
+
+
+def period_bounds(period) -> tuple[datetime, datetime]:
+    """[start, end) of a period's days as aware datetimes in the site's time zone."""
+    start = timezone.make_aware(datetime.combine(period.start, time.min))
+    end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min))
+    return start, end
+
+
+def local_day(moment):
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
+def cycle_length(created_at, closed_on) -> int:
+    """Days from the local day an opportunity was recorded to the day it closed (0 when it was
+    recorded on or after that day, e.g. entered once won)."""
+    return max(0, (closed_on - local_day(created_at)).days)
+
+
+# -- scope -----------------------------------------------------------------------------------------
+
+def customer_q(flt, prefix: str = "") -> Q:
+    """The customers whose lifecycle counts (at `prefix`, e.g. "customer"), as one Q that joins
+    rather than a `pk IN (…)` list: those the reader may open (`flt.customers()`: visibility, the
+    team / rep / source chosen), owned by someone in the reader's scope — the pool only when the
+    reader sees the whole company and chose no team or rep."""
+    from kehu.accounts.visibility import customer_scope
+    from kehu.planning.querysets import sees_company
+
+    p = f"{prefix}__" if prefix else ""
+    q = customer_scope(flt.reader, prefix=prefix)
+    if flt.rep is not None:
+        q &= Q(**{f"{p}owner_id": flt.rep.pk})
+    elif flt.team is not None:
+        q &= Q(**{f"{p}owner__team_id": flt.team.pk})
+    if flt.lead_source:
+        q &= Q(**{f"{p}lead_source": flt.lead_source})
+    if not (sees_company(flt.reader) and flt.team is None and flt.rep is None):
+        q &= flt.user_q(f"{p}owner")
+    return q
+
+
+def customer_scope(flt):
+    """`customer_q` as a queryset of customers."""
+    from kehu.customers.models import Customer
+
+    return Customer.objects.filter(customer_q(flt))
+
+
+def opportunity_scope(flt):
+    """Opportunities owned by someone in scope (`flt.owned`), of customers not in the recycle bin
+    nor merged away, narrowed to the lead source chosen (the customer's)."""
+    from kehu.sales.models import Opportunity
+
+    qs = Opportunity.objects.filter(customer__is_deleted=False, customer__merged_into__isnull=True)
+    return flt.owned(qs, "owner", lead_source_path="customer__lead_source")
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+@dataclass
+class StageRow:
+    key: object
+    label: str
+    now: int | None = None  # lifecycle only: customers in the stage today
+    reached: int = 0
+    conversion: Decimal | None = None  # reached(next) ÷ reached(this)
+    median_days: Decimal | None = None
+    p75_days: Decimal | None = None
+    stays: int = 0
+
+
+@dataclass
+class GroupRow:
+    key: object
+    label: str
+    prospects: int = 0  # customers who reached prospect (or later) in the period
+    signed: int = 0  # … who reached signed (or later)
+    conversion: Decimal | None = None  # signed ÷ prospects
+    won: int = 0
+    lost: int = 0
+    win_rate: Decimal | None = None
+    won_amount: Decimal = ZERO
+    deal_size: Decimal | None = None
+    cycles: list = field(default_factory=list)
+    cycle_median: Decimal | None = None
+
+
+@dataclass
+class FunnelReport:
+    lifecycle: list[StageRow]
+    stages: list[StageRow]
+    lost: int
+    won: int
+    closed_lost: int
+    win_rate: Decimal | None
+    won_amount: Decimal
+    deal_size: Decimal | None
+    cycle_median: Decimal | None
+    cycle_count: int
+    by_rep: list[GroupRow]
+    by_team: list[GroupRow]
+    by_source: list[GroupRow]
+
+
+LIFECYCLE_GROUP = ("customer__owner_id", "customer__owner__team_id", "customer__lead_source")
+OPP_GROUP = ("owner_id", "owner__team_id", "customer__lead_source")
+
+
+def funnel_report(flt) -> FunnelReport:
+    from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.sales.models import OpportunityStage, OpportunityStageChange
+
+    start, end = period_bounds(flt.period)
+    customers = customer_scope(flt)
+    lifecycle = list(Customer.Stage)
+
+    # 1. customers per stage today
+    now_rows = customers.order_by().values("stage").annotate(n=Count("pk"))
+    now = {r["stage"]: r["n"] for r in now_rows}
+
+    # 2. customers who reached each stage in the period (a change into it or a later stage)
+    changes = CustomerStageChange.objects.filter(customer_q(flt, "customer"), at__gte=start, at__lt=end)
+    reached_aggs = {f"r{i}": Count("customer_id", distinct=True, filter=Q(to_stage__in=[s.value for s in lifecycle[i:]]))
+                    for i in range(len(lifecycle))}
+    life_rows = list(changes.order_by().values(*LIFECYCLE_GROUP).annotate(**reached_aggs))
+    life_rows = [dict(r, owner_id=r["customer__owner_id"], team_id=r["customer__owner__team_id"], source=r["customer__lead_source"])
+                 for r in life_rows]
+
+    life = [StageRow(key=s.value, label=str(s.label), now=now.get(s.value, 0),
+                     reached=sum(r[f"r{i}"] for r in life_rows)) for i, s in enumerate(lifecycle)]
+    _chain(life)
+
+    # 3. opportunity stages: the sequence is the open stages then won, by position; lost apart
+    stages = list(OpportunityStage.objects.order_by("position", "pk"))
+    sequence = [s for s in stages if not s.is_closed or s.is_won]
+    lost_ids = [s.pk for s in stages if s.is_closed and not s.is_won]
+    opps = opportunity_scope(flt)
+    opp_changes = flt.owned(
+        OpportunityStageChange.objects.filter(at__gte=start, at__lt=end, opportunity__customer__is_deleted=False,
+                                              opportunity__customer__merged_into__isnull=True),
+        "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
+    aggs = {f"s{i}": Count("opportunity_id", distinct=True, filter=Q(to_stage_id__in=[s.pk for s in sequence[i:]]))
+            for i in range(len(sequence))}
+    aggs["lost"] = Count("opportunity_id", distinct=True, filter=Q(to_stage_id__in=lost_ids))
+    reached = opp_changes.order_by().aggregate(**aggs)
+    opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
+    _chain(opp_rows)
+
+    # 4. velocity: stays that ended in the period — a change in the period leaves its `from_stage`,
+    # entered at the latest change into that stage before it; the elapsed time computed in SQL
+    entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
+                                                     at__lte=OuterRef("at"))
+               .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
+    stays = (opp_changes.filter(from_stage__isnull=False).order_by()
+             .annotate(stay=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()), output_field=DurationField()))
+             .values_list("from_stage_id", "stay"))
+    days_by_stage: dict[int, list[int]] = {}
+    for stage_id, stay in stays:
+        if stay is None:  # the stage it left was never entered in the history (an import without it)
+            continue
+        days_by_stage.setdefault(stage_id, []).append(stay.days)  # whole days elapsed, rounded down
+    for row in opp_rows:
+        values = days_by_stage.get(row.key, [])
+        row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)
+
+    # 5. closed in the period: win rate, deal size; 6. sales cycle of the won ones
+    closed = list(opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
+                  .order_by().values(*OPP_GROUP)
+                  .annotate(won=Count("pk", filter=Q(stage__is_won=True)), lost=Count("pk", filter=Q(stage__is_won=False)),
+                            won_amount=Sum("amount", filter=Q(stage__is_won=True))))
+    cycles = list(opps.filter(stage__is_won=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
+                  .order_by().values_list(*OPP_GROUP, "created_at", "closed_on"))
+
+    won = sum(r["won"] for r in closed)
+    closed_lost = sum(r["lost"] for r in closed)
+    won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
+    cycle_days = [cycle_length(created, closed_on) for *_g, created, closed_on in cycles]
+
+    by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
+    return FunnelReport(
+        lifecycle=life, stages=opp_rows, lost=reached["lost"] or 0, won=won, closed_lost=closed_lost,
+        win_rate=ratio(won, won + closed_lost), won_amount=won_amount,
+        deal_size=quantize_cents(won_amount / won) if won else None,
+        cycle_median=median(cycle_days), cycle_count=len(cycle_days),
+        by_rep=by_rep, by_team=by_team, by_source=by_source,
+    )
+
+
+def _chain(rows: list[StageRow]) -> None:
+    for row, nxt in zip(rows, rows[1:]):
+        row.conversion = ratio(nxt.reached, row.reached)
+
+
+def _groups(life_rows, closed, cycles):
+    """(by rep, by team, by source) rows from the grouped aggregates, labelled in 2 queries."""
+    from kehu.accounts.models import Team, User
+    from kehu.customers.models import Customer
+
+    prospect_i = list(Customer.Stage.values).index(Customer.Stage.PROSPECT)
+    signed_i = list(Customer.Stage.values).index(Customer.Stage.SIGNED)
+    tables: list[dict] = [{}, {}, {}]
+
+    def rows_for(owner_id, team_id, source):
+        return [tables[0].setdefault(owner_id, GroupRow(owner_id, "")), tables[1].setdefault(team_id, GroupRow(team_id, "")),
+                tables[2].setdefault(source or "", GroupRow(source or "", ""))]
+
+    for r in life_rows:
+        for g in rows_for(r["owner_id"], r["team_id"], r["source"]):
+            g.prospects += r[f"r{prospect_i}"]
+            g.signed += r[f"r{signed_i}"]
+    for r in closed:
+        for g in rows_for(r["owner_id"], r["owner__team_id"], r["customer__lead_source"]):
+            g.won += r["won"]
+            g.lost += r["lost"]
+            g.won_amount += Decimal(r["won_amount"] or 0)
+    for owner_id, team_id, source, created, closed_on in cycles:
+        for g in rows_for(owner_id, team_id, source):
+            g.cycles.append(cycle_length(created, closed_on))
+
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None])}
+    teams = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in tables[1] if k is not None])}
+    sources = dict(Customer.LeadSource.choices)
+    from django.utils.translation import gettext as _
+
+    labels = [lambda k: users.get(k, _("Pool")) if k is not None else _("Pool"),
+              lambda k: teams.get(k, "") if k is not None else _("No team"),
+              lambda k: str(sources.get(k, "")) if k else _("No source")]
+    out = []
+    for table, label in zip(tables, labels):
+        rows = []
+        for g in table.values():
+            g.label = label(g.key)
+            g.conversion = ratio(g.signed, g.prospects)
+            g.win_rate = ratio(g.won, g.won + g.lost)
+            g.won_amount = quantize_cents(g.won_amount)
+            g.deal_size = quantize_cents(g.won_amount / g.won) if g.won else None
+            g.cycle_median = median(g.cycles)
+            rows.append(g)
+        rows.sort(key=lambda g: (-g.won_amount, g.label))
+        out.append(rows)
+    return out
