@@ -112,7 +112,7 @@ def export_sheets(flt, report, ranked, measure):
     rows.append(cells(report["totals"], _("Total"), ""))
     board = [[r.rank, r.rep.username, (r.measure(measure), measure in ("won", "revenue", "collections")) if r.measure(measure) is not None else ""]
              for r in ranked]
-    return [(_("Rep activity"), header, rows), (_("Leaderboard"), [_("Rank"), _("Rep"), str(dict(RANK_MEASURES)[measure])], board)]
+    return [(_("Rep activity and leaderboard"), header, rows), (_("Leaderboard"), [_("Rank"), _("Rep"), str(dict(RANK_MEASURES)[measure])], board)]
 
 
 @login_required
