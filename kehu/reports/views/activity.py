@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -91,6 +92,8 @@ def activity_view(request):
         "kind_labels": kind_labels,
         "level_labels": level_labels,
         "missed": missed,
+        # the filter bar keeps the leaderboard's measure when it is submitted
+        "extra_fields": format_html('<input type="hidden" name="rank" value="{}">', measure),
     })
 
 
