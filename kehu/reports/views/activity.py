@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from kehu.reports import charts
@@ -103,7 +104,7 @@ def export_sheets(flt, report, ranked, measure):
     kind_labels, level_labels = _headers()
     header = [_("Rep"), _("Team"), _("New customers"), *kind_labels, _("Follow-ups"), *[_("Visits: %(level)s") % {"level": lv} for lv in level_labels],
               _("Prospects"), _("Qualified customers"), _("Quotes"), _("Deals won"), _("Won amount"), _("Revenue"), _("Collections"),
-              _("Planned follow-ups missed"), _("Won target"), _("Attainment")]
+              _("Planned follow-ups missed"), _("Won target"), pgettext("targets", "Attained")]
 
     def cells(r, name, team):
         return [name, team, r.new_customers, *[r.kinds[k] for k in Activity.Kind.values], r.followups,
