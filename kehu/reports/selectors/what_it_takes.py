@@ -111,10 +111,9 @@ def needs(*, gap: Decimal, deal_size: Rate, win_rate: Rate, qualify_rate: Rate) 
     return deals, qualified, ceil_fraction(qualified / qualify_rate.value)
 
 
-def histories(*, start) -> dict[int, History]:
-    """{rep id: History} over the 12 months before `start` for every user with the rep role
-    (two queries: won deals, stage changes)."""
-    from kehu.accounts.models import User
+def histories(*, start, rep_ids) -> dict[int, History]:
+    """{rep id: History} over the 12 months before `start` of the reps `rep_ids` (every user with
+    the rep role, for the team and company rates; two queries: won deals, stage changes)."""
     from kehu.customers.models import Customer, CustomerStageChange
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
@@ -122,11 +121,11 @@ def histories(*, start) -> dict[int, History]:
     first = add_months(start, -HISTORY_MONTHS)
     last = start.fromordinal(start.toordinal() - 1)
     result: dict[int, History] = {}
-    opportunities = Opportunity.objects.filter(owner__role=User.Role.REP)
+    opportunities = Opportunity.objects.filter(owner_id__in=rep_ids)
     for owner_id, sums in weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=first, date_to=last).items():
         h = result.setdefault(owner_id, History())
         h.won_count, h.won_amount = sums.won_count, sums.won
-    rows = (CustomerStageChange.objects.filter(_not_gone("customer"), customer__owner__role=User.Role.REP,
+    rows = (CustomerStageChange.objects.filter(_not_gone("customer"), customer__owner_id__in=rep_ids,
                                                to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
                                                at__gte=day_start(first), at__lt=day_start(start))
             .order_by().values("customer__owner_id").annotate(
@@ -154,10 +153,11 @@ def what_it_takes(flt) -> list[Need]:
     targets = user_target_amounts(user_ids=ids, period=period)
     won = {k: v.won for k, v in weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
                                                     date_from=period.start, date_to=period.end).items()}
-    by_rep = histories(start=period.start)
+    everyone = list(User.objects.filter(role=User.Role.REP).values_list("pk", "team_id"))
+    by_rep = histories(start=period.start, rep_ids=[pk for pk, _team in everyone])
     teams: dict[int, History] = {}
     company = History()
-    for rep_id, team_id in User.objects.filter(role=User.Role.REP).values_list("pk", "team_id"):
+    for rep_id, team_id in everyone:
         h = by_rep.get(rep_id)
         if h is None:
             continue
