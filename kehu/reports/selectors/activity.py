@@ -1,0 +1,241 @@
+"""Rep activity (DOMAIN.md §7, issue 12): per rep in the filter's scope and period — new
+customers, follow-ups by type, visits by level, prospects, qualified customers, quotes, deals won,
+revenue, collections, planned follow-ups missed — and the leaderboard over the same rows.
+
+Every column is one SQL GROUP BY over its source table, whatever the number of reps (a fixed
+number of queries: `ACTIVITY_QUERIES`). Exactly what each column counts: docs/rules.md
+"### Rep activity and leaderboard". The figures belong to the rep who owns them (the rows are
+`flt.reps()`), the same for every reader; the lead source, when chosen, narrows every column to
+the customers of that source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.money import CENT
+
+MISSED_LIMIT = 100  # rows of one rep's missed follow-ups listed (the count is exact)
+
+# The leaderboard's measures: (key, label). The first is the default.
+RANK_MEASURES = [
+    ("won", _("Won amount")),
+    ("revenue", _("Revenue")),
+    ("collections", _("Collections")),
+    ("followups", _("Follow-ups")),
+    ("attainment", _("Attainment of the won target")),
+]
+RANK_DEFAULT = "won"
+
+
+def day_start(day: date) -> datetime:
+    """Local midnight at the start of `day`, aware."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def moments(period) -> tuple[datetime, datetime]:
+    """[start, end) of the period's days as aware moments (an index-friendly range)."""
+    return day_start(period.start), day_start(period.end + timedelta(days=1))
+
+
+@dataclass
+class RepRow:
+    rep: object
+    new_customers: int = 0
+    kinds: dict = field(default_factory=dict)  # {Activity.Kind value: count}
+    followups: int = 0
+    levels: dict = field(default_factory=dict)  # {VisitLevel value: count}
+    visits_unlevelled: int = 0
+    prospects: int = 0
+    qualified: int = 0
+    quotes: int = 0
+    won_count: int = 0
+    won_amount: Decimal = Decimal("0.00")
+    revenue: Decimal = Decimal("0.00")
+    collected: Decimal = Decimal("0.00")
+    missed: int = 0
+    target_amount: Decimal | None = None
+    rank: int | None = None
+
+    @property
+    def attained(self) -> Decimal | None:
+        """won ÷ the won target of the period (4 decimals half-up); None without a positive target."""
+        if not self.target_amount:
+            return None
+        return (self.won_amount / self.target_amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    def measure(self, key: str):
+        return {"won": self.won_amount, "revenue": self.revenue, "collections": self.collected,
+                "followups": self.followups, "attainment": self.attained}[key]
+
+
+def _not_gone(prefix: str = "") -> Q:
+    """Customers in the recycle bin or merged away count for nobody."""
+    p = f"{prefix}__" if prefix else ""
+    return Q(**{f"{p}is_deleted": False, f"{p}merged_into__isnull": True})
+
+
+def _source(flt, path: str) -> Q:
+    return Q(**{path: flt.lead_source}) if flt.lead_source else Q()
+
+
+def kinds():
+    from kehu.activities.models import Activity
+
+    return [value for value, _label in Activity.Kind.choices]
+
+
+def levels():
+    from kehu.activities.models import Activity
+
+    return [value for value, _label in Activity.VisitLevel.choices]
+
+
+def missed_q(period, today: date) -> Q:
+    """Planned follow-ups missed in `period`, on Activity: due on a day of the period that is
+    already past (before today), and not fulfilled or cancelled by the end of their due day —
+    still planned, or closed (done or cancelled) on a later day."""
+    last = min(period.end, today - timedelta(days=1))
+    return (Q(due_on__isnull=False, due_on__gte=period.start, due_on__lte=last)
+            & (Q(status="planned") | Q(status__in=["done", "cancelled"], closed_at__date__gt=F("due_on"))))
+
+
+def rep_activity(flt) -> dict:
+    """{"rows": [RepRow] by username, "totals": RepRow (rep None)} for the filter `flt`."""
+    from kehu.activities.models import Activity
+    from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.planning.selectors.targets import collection_lines, user_target_amounts
+    from kehu.sales.models import Opportunity, OrderLine, Quote
+    from kehu.sales.selectors import weighted_pipeline_by
+
+    period = flt.period
+    today = flt.today or timezone.localdate()
+    reps = list(flt.reps())
+    ids = [r.pk for r in reps]
+    rows = {r.pk: RepRow(rep=r, kinds={k: 0 for k in kinds()}, levels={lv: 0 for lv in levels()}) for r in reps}
+    if not ids:
+        return {"rows": [], "totals": _totals([])}
+    begin, end = moments(period)
+
+    # 1. new customers: created in the period, owned by the rep now.
+    for row in (Customer.objects.filter(_not_gone(), _source(flt, "lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
+                .order_by().values("owner_id").annotate(n=Count("pk"))):
+        rows[row["owner_id"]].new_customers = row["n"]
+
+    # 2. follow-ups logged (status done with a time) by type, visits by level; 3. missed ones.
+    logged_q = Q(status="done", at__isnull=False, at__gte=begin, at__lt=end)
+    aggregates = {f"k_{k}": Count("pk", filter=Q(kind=k)) for k in kinds()}
+    aggregates.update({f"l_{lv}": Count("pk", filter=Q(kind="visit", visit_level=lv)) for lv in levels()})
+    aggregates["l_none"] = Count("pk", filter=Q(kind="visit", visit_level=""))
+    for row in (Activity.objects.filter(logged_q, _not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids)
+                .order_by().values("owner_id").annotate(**aggregates)):
+        target = rows[row["owner_id"]]
+        target.kinds = {k: row[f"k_{k}"] for k in kinds()}
+        target.followups = sum(target.kinds.values())
+        target.levels = {lv: row[f"l_{lv}"] for lv in levels()}
+        target.visits_unlevelled = row["l_none"]
+    for row in (Activity.objects.filter(missed_q(period, today), _not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids)
+                .order_by().values("owner_id").annotate(n=Count("pk"))):
+        rows[row["owner_id"]].missed = row["n"]
+
+    # 4. prospects and qualified customers: distinct customers moved into the stage in the period,
+    # counted for the customer's owner now.
+    for row in (CustomerStageChange.objects.filter(_not_gone("customer"), _source(flt, "customer__lead_source"), customer__owner_id__in=ids,
+                                                   to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED], at__gte=begin, at__lt=end)
+                .order_by().values("customer__owner_id").annotate(
+                    p=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.PROSPECT)),
+                    q=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.QUALIFIED)))):
+        target = rows[row["customer__owner_id"]]
+        target.prospects, target.qualified = row["p"], row["q"]
+
+    # 5. quotes created in the period, by their owner.
+    for row in (Quote.objects.filter(_not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
+                .order_by().values("owner_id").annotate(n=Count("pk"))):
+        rows[row["owner_id"]].quotes = row["n"]
+
+    # 6. deals won: §7's won of the weighted pipeline (closed_on in the period), by owner.
+    opportunities = Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids)
+    for owner_id, sums in weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=period.start, date_to=period.end).items():
+        rows[owner_id].won_count, rows[owner_id].won_amount = sums.won_count, sums.won
+
+    # 7. revenue: Σ line revenue of the orders the rep owns dated in the period (the anomaly
+    # report's rep_month_revenue rule: customers in the recycle bin or merged away left out).
+    for row in (OrderLine.objects.filter(_not_gone("order__customer"), _source(flt, "order__customer__lead_source"), order__owner_id__in=ids,
+                                         order__order_date__gte=period.start, order__order_date__lte=period.end)
+                .order_by().values("order__owner_id").annotate(s=Sum("revenue"))):
+        rows[row["order__owner_id"]].revenue = Decimal(row["s"] or 0).quantize(CENT)
+
+    # 8. collections: as the planning attainment credits them (collection_lines).
+    lines = collection_lines(date_from=period.start, date_to=period.end).filter(rep_id__in=ids)
+    if flt.lead_source:
+        lines = lines.filter(payment__customer__lead_source=flt.lead_source)
+    for row in lines.order_by().values("rep_id").annotate(s=Sum("amount")):
+        rows[row["rep_id"]].collected = Decimal(row["s"] or 0).quantize(CENT)
+
+    # 9. the won target of the period (for the attainment column and ranking).
+    for rep_id, amount in user_target_amounts(user_ids=ids, period=period).items():
+        rows[rep_id].target_amount = amount
+
+    ordered = [rows[r.pk] for r in reps]
+    return {"rows": ordered, "totals": _totals(ordered)}
+
+
+ACTIVITY_QUERIES = 11  # the reader's teams, reps, customers, logged, missed, stage changes, quotes, won, revenue, collections, targets
+
+
+def _totals(rows: list[RepRow]) -> RepRow:
+    total = RepRow(rep=None, kinds={k: 0 for k in kinds()}, levels={lv: 0 for lv in levels()})
+    for r in rows:
+        total.new_customers += r.new_customers
+        for k, n in r.kinds.items():
+            total.kinds[k] += n
+        for lv, n in r.levels.items():
+            total.levels[lv] += n
+        total.followups += r.followups
+        total.visits_unlevelled += r.visits_unlevelled
+        total.prospects += r.prospects
+        total.qualified += r.qualified
+        total.quotes += r.quotes
+        total.won_count += r.won_count
+        total.won_amount += r.won_amount
+        total.revenue += r.revenue
+        total.collected += r.collected
+        total.missed += r.missed
+    targets = [r.target_amount for r in rows if r.target_amount is not None]
+    total.target_amount = sum(targets, Decimal("0.00")) if targets else None
+    return total
+
+
+def leaderboard(rows: list[RepRow], measure: str) -> list[RepRow]:
+    """The rows ranked by `measure`, highest first, ties by username; a rep without a value
+    (attainment without a target) after every rep with one. Sets `rank` (1, 2, 3 … — a tie
+    still gets the next number: the username decides)."""
+    with_value = [r for r in rows if r.measure(measure) is not None]
+    without = [r for r in rows if r.measure(measure) is None]
+    ranked = sorted(with_value, key=lambda r: r.rep.username)
+    ranked.sort(key=lambda r: r.measure(measure), reverse=True)  # stable: username order within a tie
+    ranked += sorted(without, key=lambda r: r.rep.username)
+    for position, r in enumerate(ranked, start=1):
+        r.rank = position
+    return ranked
+
+
+def missed_list(flt, rep) -> dict:
+    """One rep's missed planned follow-ups in the period (the rule of `missed_q`), the ones the
+    reader may open, oldest due first: {"rows" (at most MISSED_LIMIT), "count"}. Two queries."""
+    from kehu.activities.models import Activity
+
+    today = flt.today or timezone.localdate()
+    qs = (Activity.objects.visible_to(flt.reader).filter(missed_q(flt.period, today), _not_gone("customer"), _source(flt, "customer__lead_source"),
+                                                         owner_id=rep.pk))
+    count = qs.count()
+    rows = list(qs.select_related("customer", "contact").order_by("due_on", "id")[:MISSED_LIMIT])
+    for row in rows:
+        row.closed_on = timezone.localdate(row.closed_at) if row.closed_at else None
+    return {"rows": rows, "count": count, "capped": count > len(rows)}
