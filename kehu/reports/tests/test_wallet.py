@@ -237,3 +237,20 @@ def test_rep_may_not_name_another_teams_rep(world, login_en):
     response = login_en(world["rep_a"]).get(URL, {"period": "2025", "rep": world["rep_b"].pk})
     assert response.status_code == 200
     assert set(_rows(response)) <= {("C00001", "设备"), ("C00001", "耗材"), ("C00001", "服务"), ("C00004", "服务")}
+
+
+def test_director_sees_the_demo_filled_and_a_second_load_changes_nothing(db, client):
+    from kehu.accounts.models import User
+    from kehu.dataset.services import demo_company_load
+
+    demo_company_load()
+    rows = sorted(CategorySpend.objects.values_list("customer_id", "category", "year", "annual_spend", "growth_pct"))
+    assert len(rows) >= 24
+    demo_company_load()
+    assert sorted(CategorySpend.objects.values_list("customer_id", "category", "year", "annual_spend", "growth_pct")) == rows
+    boss = User.objects.get(username="boss")
+    client.force_login(boss)
+    response = client.get(URL)  # this year, the default
+    wallet = response.context["wallet"]
+    assert response.status_code == 200 and wallet.customers == 12 and wallet.opportunity_count >= 3
+    assert response.context["chart"]["series"][0]["data"]
