@@ -38,12 +38,31 @@ from django.db.models import Q, Sum
 from kehu.customers.archive.selectors import category_key, normalize_category, spend_growth
 
 DEFAULT_THRESHOLD = Decimal(20)  # percent
+
+
+class _ValueClasses:
+    """Customer.ValueClass labels (lazy: read in the active language), looked up per row."""
+
+    labels: dict | None = None
+
+    def get(self, value, default=""):
+        if not value:
+            return default
+        if self.labels is None:
+            from kehu.customers.models import Customer
+
+            self.labels = dict(Customer.ValueClass.choices)
+        label = self.labels.get(value)
+        return str(label) if label is not None else default
+
+
+VALUE_CLASSES = _ValueClasses()
 MAX_CHART_POINTS = 300
 ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
 
 
-@dataclass
+@dataclass(slots=True)
 class WalletRow:
     customer_id: int
     code: str
@@ -58,33 +77,23 @@ class WalletRow:
     their_growth: Decimal | None = None  # percent, to 0.1 (the archive's)
     their_growth_source: str = ""  # "computed", "stated" or ""
     is_opportunity: bool = False
+    share: Decimal | None = None  # our revenue ÷ their spend, exact (a fraction)
+    our_growth: Decimal | None = None  # (ours − ours last year) ÷ ours last year, exact (a fraction)
+    room: Decimal | None = None  # their spend − ours, at least 0: what they buy elsewhere
 
-    @property
-    def share(self) -> Decimal | None:
-        """Our revenue ÷ their spend, exact (a fraction)."""
-        if not self.spend:
-            return None
-        return self.ours / self.spend
-
-    @property
-    def our_growth(self) -> Decimal | None:
-        """(ours − ours last year) ÷ ours last year, exact (a fraction)."""
-        if not self.ours_previous:
-            return None
-        return (self.ours - self.ours_previous) / self.ours_previous
-
-    @property
-    def room(self) -> Decimal | None:
-        """What the customer spends on the category elsewhere: their spend − ours (at least 0)."""
-        if self.spend is None:
-            return None
-        return max(self.spend - self.ours, ZERO)
+    def finish(self, threshold: Decimal) -> None:
+        """The share, growth, room and opportunity flag from the amounts (once, when all are in)."""
+        if self.spend:
+            self.share = self.ours / self.spend
+        if self.ours_previous:
+            self.our_growth = (self.ours - self.ours_previous) / self.ours_previous
+        if self.spend is not None:
+            self.room = max(self.spend - self.ours, ZERO)
+        self.is_opportunity = is_opportunity(self, threshold)
 
     @property
     def value_class_label(self) -> str:
-        from kehu.customers.models import Customer
-
-        return str(Customer.ValueClass(self.value_class).label) if self.value_class in Customer.ValueClass.values else ""
+        return VALUE_CLASSES.get(self.value_class, "")
 
 
 @dataclass
@@ -141,62 +150,51 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     customers = flt.customers()
     with_archive = CategorySpend.objects.filter(year=year, customer__in=customers).values("customer_id")
 
-    spends = list(
+    spends = (
         CategorySpend.objects.filter(year__in=[year, year - 1], customer_id__in=with_archive)
-        .order_by()
-        .values("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
-                "year", "annual_spend", "growth_pct")
+        .order_by("-year")  # this year's rows first: last year's find their row
+        .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
+                     "year", "annual_spend", "growth_pct")
     )
     lines = (
         OrderLine.objects.filter(order__customer_id__in=with_archive, order__order_date__gte=previous_first,
                                  order__order_date__lte=last)
         .order_by()
-        .values("order__customer_id", "product__category", "order__currency")
+        .values_list("order__customer_id", "product__category", "order__currency")
         .annotate(ours=Sum("revenue", filter=Q(order__order_date__gte=first)),
                   ours_previous=Sum("revenue", filter=Q(order__order_date__lt=first)))
     )
 
     rows: dict[tuple, WalletRow] = {}
     people: dict[int, tuple[str, str, str]] = {}
-    previous_spend: dict[tuple, Decimal] = {}
-    for s in spends:
-        key = (s["customer_id"], category_key(s["category"]), s["currency"])
-        if s["year"] != year:
-            previous_spend[key] = Decimal(s["annual_spend"])
+    for customer_id, code, name, value_class, category, currency, spend_year, amount, growth_pct in spends:
+        key = (customer_id, category_key(category), currency)
+        if spend_year != year:
+            row = rows.get(key)
+            if row is not None:
+                row.spend_previous = amount
+                computed = spend_growth(row.spend, amount)
+                if computed is not None:
+                    row.their_growth, row.their_growth_source = computed, "computed"
             continue
-        people[s["customer_id"]] = (s["customer__code"], s["customer__name"], s["customer__value_class"])
-        row = WalletRow(s["customer_id"], s["customer__code"], s["customer__name"], s["customer__value_class"],
-                        normalize_category(s["category"]), s["currency"], spend=Decimal(s["annual_spend"]))
-        row.their_growth_source = "stated" if s["growth_pct"] is not None else ""
-        row.their_growth = Decimal(s["growth_pct"]) if s["growth_pct"] is not None else None
-        rows[key] = row
-    for key, amount in previous_spend.items():
-        row = rows.get(key)
-        if row is None:
-            continue
-        row.spend_previous = amount
-        computed = spend_growth(row.spend, amount)
-        if computed is not None:
-            row.their_growth, row.their_growth_source = computed, "computed"
+        people[customer_id] = (code, name, value_class)
+        rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category), currency, spend=amount,
+                              their_growth=growth_pct, their_growth_source="stated" if growth_pct is not None else "")
 
-    for line in lines:
-        ours = Decimal(line["ours"] or 0)
-        ours_previous = Decimal(line["ours_previous"] or 0)
+    for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
-        customer_id = line["order__customer_id"]
-        key = (customer_id, category_key(line["product__category"] or ""), line["order__currency"])
+        key = (customer_id, category_key(category or ""), currency)
         row = rows.get(key)
         if row is None:
             code, name, value_class = people[customer_id]
-            row = rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(line["product__category"] or ""),
-                                        line["order__currency"])
-        row.ours += ours
-        row.ours_previous += ours_previous
+            row = rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category or ""), currency)
+        row.ours += ours or ZERO
+        row.ours_previous += ours_previous or ZERO
 
     totals: dict[str, WalletTotal] = {}
     for row in rows.values():
-        row.is_opportunity = is_opportunity(row, threshold)
+        row.finish(threshold)
         if row.spend is not None:
             total = totals.setdefault(row.currency, WalletTotal(row.currency, ZERO, ZERO))
             total.ours += row.ours
