@@ -254,3 +254,9 @@ def test_director_sees_the_demo_filled_and_a_second_load_changes_nothing(db, cli
     wallet = response.context["wallet"]
     assert response.status_code == 200 and wallet.customers == 12 and wallet.opportunity_count >= 3
     assert response.context["chart"]["series"][0]["data"]
+
+
+def test_director_is_offered_only_years(world, login):
+    response = login(world["director"]).get(URL)
+    assert [p.kind for p in response.context["filter_quick"]] == ["year", "year", "year"]
+    assert response.context["wallet"].year == response.context["filter"].today.year

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from kehu.core.pagination import MAX_PAGE, Page
+from kehu.planning.periods import period_of
 from kehu.reports.exports import report_workbook
 from kehu.reports.filters import filter_context, report_filter
 from kehu.reports.permissions import can_view_reports
@@ -64,6 +65,8 @@ def wallet_view(request):
     flt, threshold, wallet = _wallet(request)
     threshold_text = format(threshold, "f")
     context = filter_context(flt)
+    this_year = period_of("year", flt.today)
+    context["filter_quick"] = [this_year, this_year.previous(), this_year.previous().previous()]  # only years here
     context.update({
         "nav": "report-wallet",
         "wallet": wallet,
