@@ -174,6 +174,7 @@ def measure(client, url, repeat, connection, capture):
     """(median ms, queries of one request) of GET `url`, the body read completely."""
     timings = []
     queries = 0
+    connection.queries_log.clear()  # a full log (9,000 queries) would count 0 below
     for _ in range(max(1, repeat)):
         with capture(connection) as ctx:
             start = time.perf_counter()
@@ -364,7 +365,8 @@ def seed_reports(*, activities: int, opportunities: int, seed: int = 12) -> None
 
         # key-account spend: 2 % of the customers, 3 categories, this year and last
         spends = []
-        for k, cid in enumerate(ids[::50]):
+        archive = [cid + (cid * 7919) % 37 for cid in ids[::50]]  # 2 %, shifted so that no rep gets them all
+        for k, cid in enumerate(c for c in archive if c in owner_of):
             for j in range(3):
                 category = CATEGORIES[(k + j) % len(CATEGORIES)]
                 last = Decimal(rng.randint(10, 5000) * 1000)

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, Q, Sum
+from django.db.models.functions import Cast
 
 from kehu.customers.archive.selectors import category_key, normalize_category, spend_growth
 
@@ -62,34 +63,91 @@ ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
 
 
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
 @dataclass(slots=True)
 class WalletRow:
+    """One customer and category. Amounts are kept in integer cents (as stored) while the whole
+    scope is ranked, and read as exact Decimals (`ours`, `spend`, `share`, ...) for the rows shown."""
+
     customer_id: int
     code: str
     name: str
     value_class: str
     category: str
     currency: str
-    ours: Decimal = ZERO
-    ours_previous: Decimal = ZERO
-    spend: Decimal | None = None
-    spend_previous: Decimal | None = None
-    their_growth: Decimal | None = None  # percent, to 0.1 (the archive's)
-    their_growth_source: str = ""  # "computed", "stated" or ""
+    ours_cents: int = 0
+    ours_previous_cents: int = 0
+    spend_cents: int | None = None
+    spend_previous_cents: int | None = None
+    stated_growth: Decimal | None = None  # growth_pct of the year's row
     is_opportunity: bool = False
-    share: Decimal | None = None  # our revenue ÷ their spend, exact (a fraction)
-    our_growth: Decimal | None = None  # (ours − ours last year) ÷ ours last year, exact (a fraction)
-    room: Decimal | None = None  # their spend − ours, at least 0: what they buy elsewhere
+
+    # -- exact values ----------------------------------------------------------------------
+    @property
+    def ours(self) -> Decimal:
+        return _money(self.ours_cents)
+
+    @property
+    def ours_previous(self) -> Decimal:
+        return _money(self.ours_previous_cents)
+
+    @property
+    def spend(self) -> Decimal | None:
+        return _money(self.spend_cents)
+
+    @property
+    def spend_previous(self) -> Decimal | None:
+        return _money(self.spend_previous_cents)
+
+    @property
+    def share(self) -> Decimal | None:
+        """Our revenue ÷ their spend, exact (a fraction); None without a spend above 0."""
+        if not self.spend_cents:
+            return None
+        return Decimal(self.ours_cents) / Decimal(self.spend_cents)
+
+    @property
+    def our_growth(self) -> Decimal | None:
+        """(ours − ours last year) ÷ ours last year, exact (a fraction); None when last year is 0."""
+        if not self.ours_previous_cents:
+            return None
+        return Decimal(self.ours_cents - self.ours_previous_cents) / Decimal(self.ours_previous_cents)
+
+    @property
+    def their_growth(self) -> Decimal | None:
+        """The archive's growth in percent (to 0.1): computed from last year's row when it has a
+        spend above 0, else the stated one."""
+        if self.spend_cents is not None:
+            computed = spend_growth(self.spend, self.spend_previous)
+            if computed is not None:
+                return computed
+        return self.stated_growth
+
+    @property
+    def their_growth_source(self) -> str:
+        if self.spend_cents is not None and self.spend_previous_cents:
+            return "computed"
+        return "stated" if self.stated_growth is not None else ""
+
+    @property
+    def room(self) -> Decimal | None:
+        """Their spend − ours, at least 0: what they buy elsewhere."""
+        return None if self.spend_cents is None else _money(max(self.spend_cents - self.ours_cents, 0))
+
+    def _grows(self) -> bool:
+        """their_growth > 0, decided in integers: the growth computed from last year's row is
+        above 0 once rounded half-up to 0.1 % when 2000 × (spend − previous) ≥ previous."""
+        if self.spend_cents is not None and self.spend_previous_cents:
+            return 2000 * (self.spend_cents - self.spend_previous_cents) >= self.spend_previous_cents
+        return self.stated_growth is not None and self.stated_growth > 0
 
     def finish(self, threshold: Decimal) -> None:
-        """The share, growth, room and opportunity flag from the amounts (once, when all are in)."""
-        if self.spend:
-            self.share = self.ours / self.spend
-        if self.ours_previous:
-            self.our_growth = (self.ours - self.ours_previous) / self.ours_previous
-        if self.spend is not None:
-            self.room = max(self.spend - self.ours, ZERO)
-        self.is_opportunity = is_opportunity(self, threshold)
+        """The opportunity flag: a share below `threshold` % (ours × 100 < threshold × spend,
+        exactly) and their spend growing."""
+        self.is_opportunity = bool(self.spend_cents) and self._grows() and self.ours_cents * 100 < threshold * self.spend_cents
 
     @property
     def value_class_label(self) -> str:
@@ -126,17 +184,17 @@ class Wallet:
 
 def is_opportunity(row: WalletRow, threshold: Decimal) -> bool:
     """Our share is below `threshold` percent (exactly) and their spend grows."""
-    if not row.spend or row.their_growth is None:
-        return False
-    return row.their_growth > 0 and row.ours * 100 < threshold * row.spend
+    row.finish(threshold)
+    return row.is_opportunity
 
 
 def _sort_key(row: WalletRow):
+    key = (row.code, row.category, row.currency)
     if row.is_opportunity:
-        return (0, -row.room, row.code, category_key(row.category), row.currency)
-    if row.spend is not None:
-        return (1, -row.spend, row.code, category_key(row.category), row.currency)
-    return (2, -row.ours, row.code, category_key(row.category), row.currency)
+        return (0, row.ours_cents - row.spend_cents, *key)  # the largest room first
+    if row.spend_cents is not None:
+        return (1, -row.spend_cents, *key)
+    return (2, -row.ours_cents, *key)
 
 
 def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
@@ -147,60 +205,72 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     year = flt.period.start.year
     first, last = date(year, 1, 1), date(year, 12, 31)
     previous_first = date(year - 1, 1, 1)
-    customers = flt.customers()
-    with_archive = CategorySpend.objects.filter(year=year, customer__in=customers).values("customer_id")
-
-    spends = (
-        CategorySpend.objects.filter(year__in=[year, year - 1], customer_id__in=with_archive)
-        .order_by("-year")  # this year's rows first: last year's find their row
+    # The customers in scope, as flt.customers() chooses them, joined rather than IN (SELECT …):
+    # the spend rows of the year of the customers the reader may open, narrowed like the filter.
+    spend_scope = CategorySpend.objects.visible_to(flt.reader)
+    if flt.rep is not None:
+        spend_scope = spend_scope.filter(customer__owner_id=flt.rep.pk)
+    elif flt.team is not None:
+        spend_scope = spend_scope.filter(customer__owner__team_id=flt.team.pk)
+    if flt.lead_source:
+        spend_scope = spend_scope.filter(customer__lead_source=flt.lead_source)
+    cents = {"spend": Cast("annual_spend", BigIntegerField())}  # integer cents as stored, no Decimal per row
+    current = list(
+        spend_scope.filter(year=year).order_by()
         .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
-                     "year", "annual_spend", "growth_pct")
+                     "growth_pct").annotate(**cents)
     )
+    ids = sorted({r[0] for r in current})
+    previous = (
+        CategorySpend.objects.filter(year=year - 1, customer_id__in=ids).order_by()
+        .values_list("customer_id", "category", "currency").annotate(**cents)
+    ) if ids else []
     lines = (
-        OrderLine.objects.filter(order__customer_id__in=with_archive, order__order_date__gte=previous_first,
-                                 order__order_date__lte=last)
+        OrderLine.objects.filter(order__customer_id__in=ids, order__order_date__gte=previous_first, order__order_date__lte=last)
         .order_by()
         .values_list("order__customer_id", "product__category", "order__currency")
-        .annotate(ours=Sum("revenue", filter=Q(order__order_date__gte=first)),
-                  ours_previous=Sum("revenue", filter=Q(order__order_date__lt=first)))
-    )
+        .annotate(ours=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__gte=first)),
+                  ours_previous=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__lt=first)))
+    ) if ids else []
+
+    keys: dict[str, str] = {}  # category text → its key (few distinct texts)
+
+    def key_of(text):
+        found = keys.get(text)
+        if found is None:
+            found = keys[text] = category_key(text or "")
+        return found
 
     rows: dict[tuple, WalletRow] = {}
     people: dict[int, tuple[str, str, str]] = {}
-    for customer_id, code, name, value_class, category, currency, spend_year, amount, growth_pct in spends:
-        key = (customer_id, category_key(category), currency)
-        if spend_year != year:
-            row = rows.get(key)
-            if row is not None:
-                row.spend_previous = amount
-                computed = spend_growth(row.spend, amount)
-                if computed is not None:
-                    row.their_growth, row.their_growth_source = computed, "computed"
-            continue
+    for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
         people[customer_id] = (code, name, value_class)
-        rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category), currency, spend=amount,
-                              their_growth=growth_pct, their_growth_source="stated" if growth_pct is not None else "")
-
+        rows[(customer_id, key_of(category), currency)] = WalletRow(
+            customer_id, code, name, value_class, normalize_category(category), currency, spend_cents=spend, stated_growth=growth_pct)
+    for customer_id, category, currency, spend in previous:
+        row = rows.get((customer_id, key_of(category), currency))
+        if row is not None:
+            row.spend_previous_cents = spend
     for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
-        key = (customer_id, category_key(category or ""), currency)
+        key = (customer_id, key_of(category), currency)
         row = rows.get(key)
         if row is None:
             code, name, value_class = people[customer_id]
             row = rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category or ""), currency)
-        row.ours += ours or ZERO
-        row.ours_previous += ours_previous or ZERO
+        row.ours_cents += ours or 0
+        row.ours_previous_cents += ours_previous or 0
 
-    totals: dict[str, WalletTotal] = {}
+    totals: dict[str, list[int]] = {}
     for row in rows.values():
         row.finish(threshold)
-        if row.spend is not None:
-            total = totals.setdefault(row.currency, WalletTotal(row.currency, ZERO, ZERO))
-            total.ours += row.ours
-            total.spend += row.spend
+        if row.spend_cents is not None:
+            total = totals.setdefault(row.currency, [0, 0])
+            total[0] += row.ours_cents
+            total[1] += row.spend_cents
     return Wallet(year=year, threshold=threshold, rows=sorted(rows.values(), key=_sort_key), customers=len(people),
-                  totals=sorted(totals.values(), key=lambda t: t.currency))
+                  totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
 
 
 def _tenth(value: Decimal) -> str:

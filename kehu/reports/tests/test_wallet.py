@@ -213,7 +213,7 @@ def test_system_pages_the_rows(world, login, monkeypatch):
 
 def test_director_page_and_export_take_a_fixed_number_of_queries(world, login, django_assert_max_num_queries):
     client = login(world["director"])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         client.get(URL, {"period": "2025"})
     with django_assert_max_num_queries(6):
         client.get(EXPORT, {"period": "2025"})
@@ -226,7 +226,7 @@ def test_director_page_and_export_take_a_fixed_number_of_queries(world, login, d
         _spend(customer, "设备", 2025, "1000.00", "3.0")
         _spend(customer, "耗材", 2025, "1000.00")
         _order(customer, date(2025, 2, 2), (equipment, "10.00"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(URL, {"period": "2025"})
     assert response.context["wallet"].customers == 18
     with django_assert_max_num_queries(6):
