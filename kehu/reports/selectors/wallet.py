@@ -23,8 +23,9 @@ The rules, exactly (docs/rules.md "### Share of wallet and growth"):
 - opportunity: share < threshold (default 20 %, compared exactly: ours × 100 < threshold ×
   spend) and their growth > 0. Opportunities come first, the largest room (spend − ours) first.
 
-Two queries whatever the number of rows: the spend rows (with the customer's code, name and
-value class) and one grouped sum of the order lines over integer cents.
+Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
+code, name and value class), last year's rows of those customers, and one grouped sum of their
+order lines over integer cents.
 """
 
 from __future__ import annotations

@@ -260,3 +260,18 @@ def test_director_is_offered_only_years(world, login):
     response = login(world["director"]).get(URL)
     assert [p.kind for p in response.context["filter_quick"]] == ["year", "year", "year"]
     assert response.context["wallet"].year == response.context["filter"].today.year
+
+
+@pytest.mark.parametrize("previous, current, grows", [
+    ("100000.00", "100049.99", False),  # +0.04999 % reads 0.0 %: not growing
+    ("100000.00", "100050.00", True),   # +0.05 % reads 0.1 %
+    ("100000.00", "100000.00", False),
+    ("100000.00", "90000.00", False),
+])
+def test_system_their_growth_above_zero_is_the_rounded_figure(cast, login, previous, current, grows):
+    customer = cast["customer_b"]
+    _spend(customer, "设备", 2024, previous)
+    _spend(customer, "设备", 2025, current, "50.0")  # a stated growth never overrides two recorded years
+    [row] = login(cast["director"]).get(URL, {"period": "2025"}).context["wallet"].rows
+    assert row.their_growth_source == "computed"
+    assert (row.their_growth > 0) is grows and row.is_opportunity is grows
