@@ -1,0 +1,307 @@
+"""Share of wallet and growth (DOMAIN.md §7, article 002 绝招三): per customer and product
+category, our revenue of the year against what the customer itself spends on the category (the
+key-account archive, `CategorySpend`), our growth against theirs, and the opportunities — the
+accounts where our share is small and their spend grows.
+
+The rules, exactly (docs/rules.md "### Share of wallet and growth"):
+- rows: the customers the reader may open (`flt.customers()`: visibility, team/rep by the
+  customer's owner, lead source) that have at least one spend row of the year in the archive;
+  for each, every category with a spend row of the year or with our revenue in the year or the
+  year before (a customer without an archive for the year has nothing to compare against);
+- our revenue = Σ line revenue (§5.0) of the customer's orders dated in the year, whatever the
+  order's status or owner, by the product's category; last year's the same;
+- categories match the archive's rule (`kehu.customers.archive.selectors.category_key`): the
+  product's category and the spend row's category are the same when they are equal after
+  trimming, making inner runs of spaces one and ignoring case; amounts are compared in the same
+  currency only (the order's currency against the spend row's);
+- share = our revenue ÷ their spend, exact; empty when there is no spend row of the year or its
+  spend is 0;
+- our growth = (ours − ours last year) ÷ ours last year, exact; empty when last year is 0;
+- their growth = the archive's growth (`spend_growth`): computed from last year's spend row of
+  the same category and currency when it exists with a spend above 0, else the growth the
+  customer stated (`growth_pct`), in percent to 0.1; empty when neither;
+- opportunity: share < threshold (default 20 %, compared exactly: ours × 100 < threshold ×
+  spend) and their growth > 0. Opportunities come first, the largest room (spend − ours) first.
+
+Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
+code, name and value class), last year's rows of those customers, and one grouped sum of their
+order lines over integer cents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import BigIntegerField, Q, Sum
+from django.db.models.functions import Cast
+
+from kehu.customers.archive.selectors import category_key, normalize_category, spend_growth
+
+DEFAULT_THRESHOLD = Decimal(20)  # percent
+
+
+class _ValueClasses:
+    """Customer.ValueClass labels (lazy: read in the active language), looked up per row."""
+
+    labels: dict | None = None
+
+    def get(self, value, default=""):
+        if not value:
+            return default
+        if self.labels is None:
+            from kehu.customers.models import Customer
+
+            self.labels = dict(Customer.ValueClass.choices)
+        label = self.labels.get(value)
+        return str(label) if label is not None else default
+
+
+VALUE_CLASSES = _ValueClasses()
+MAX_CHART_POINTS = 300
+ZERO = Decimal("0.00")
+TENTH = Decimal("0.1")
+
+
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+@dataclass(slots=True)
+class WalletRow:
+    """One customer and category. Amounts are kept in integer cents (as stored) while the whole
+    scope is ranked, and read as exact Decimals (`ours`, `spend`, `share`, ...) for the rows shown."""
+
+    customer_id: int
+    code: str
+    name: str
+    value_class: str
+    category: str
+    currency: str
+    ours_cents: int = 0
+    ours_previous_cents: int = 0
+    spend_cents: int | None = None
+    spend_previous_cents: int | None = None
+    stated_growth: Decimal | None = None  # growth_pct of the year's row
+    is_opportunity: bool = False
+
+    # -- exact values ----------------------------------------------------------------------
+    @property
+    def ours(self) -> Decimal:
+        return _money(self.ours_cents)
+
+    @property
+    def ours_previous(self) -> Decimal:
+        return _money(self.ours_previous_cents)
+
+    @property
+    def spend(self) -> Decimal | None:
+        return _money(self.spend_cents)
+
+    @property
+    def spend_previous(self) -> Decimal | None:
+        return _money(self.spend_previous_cents)
+
+    @property
+    def share(self) -> Decimal | None:
+        """Our revenue ÷ their spend, exact (a fraction); None without a spend above 0."""
+        if not self.spend_cents:
+            return None
+        return Decimal(self.ours_cents) / Decimal(self.spend_cents)
+
+    @property
+    def our_growth(self) -> Decimal | None:
+        """(ours − ours last year) ÷ ours last year, exact (a fraction); None when last year is 0."""
+        if not self.ours_previous_cents:
+            return None
+        return Decimal(self.ours_cents - self.ours_previous_cents) / Decimal(self.ours_previous_cents)
+
+    @property
+    def their_growth(self) -> Decimal | None:
+        """The archive's growth in percent (to 0.1): computed from last year's row when it has a
+        spend above 0, else the stated one."""
+        if self.spend_cents is not None:
+            computed = spend_growth(self.spend, self.spend_previous)
+            if computed is not None:
+                return computed
+        return self.stated_growth
+
+    @property
+    def their_growth_source(self) -> str:
+        if self.spend_cents is not None and self.spend_previous_cents:
+            return "computed"
+        return "stated" if self.stated_growth is not None else ""
+
+    @property
+    def room(self) -> Decimal | None:
+        """Their spend − ours, at least 0: what they buy elsewhere."""
+        return None if self.spend_cents is None else _money(max(self.spend_cents - self.ours_cents, 0))
+
+    def _grows(self) -> bool:
+        """their_growth > 0, decided in integers: the growth computed from last year's row is
+        above 0 once rounded half-up to 0.1 % when 2000 × (spend − previous) ≥ previous."""
+        if self.spend_cents is not None and self.spend_previous_cents:
+            return 2000 * (self.spend_cents - self.spend_previous_cents) >= self.spend_previous_cents
+        return self.stated_growth is not None and self.stated_growth > 0
+
+    def finish(self, threshold: Decimal) -> None:
+        """The opportunity flag: a share below `threshold` % (ours × 100 < threshold × spend,
+        exactly) and their spend growing."""
+        self.is_opportunity = bool(self.spend_cents) and self._grows() and self.ours_cents * 100 < threshold * self.spend_cents
+
+    @property
+    def value_class_label(self) -> str:
+        return VALUE_CLASSES.get(self.value_class, "")
+
+
+@dataclass
+class WalletTotal:
+    currency: str
+    ours: Decimal  # our revenue in the categories that have a spend row
+    spend: Decimal
+
+    @property
+    def share(self) -> Decimal | None:
+        return self.ours / self.spend if self.spend else None
+
+
+@dataclass
+class Wallet:
+    year: int
+    threshold: Decimal
+    rows: list[WalletRow] = field(default_factory=list)
+    customers: int = 0
+    totals: list[WalletTotal] = field(default_factory=list)
+
+    @property
+    def opportunities(self) -> list[WalletRow]:
+        return [r for r in self.rows if r.is_opportunity]
+
+    @property
+    def opportunity_count(self) -> int:
+        return sum(1 for r in self.rows if r.is_opportunity)
+
+
+def is_opportunity(row: WalletRow, threshold: Decimal) -> bool:
+    """Our share is below `threshold` percent (exactly) and their spend grows."""
+    row.finish(threshold)
+    return row.is_opportunity
+
+
+def _sort_key(row: WalletRow):
+    key = (row.code, row.category, row.currency)
+    if row.is_opportunity:
+        return (0, row.ours_cents - row.spend_cents, *key)  # the largest room first
+    if row.spend_cents is not None:
+        return (1, -row.spend_cents, *key)
+    return (2, -row.ours_cents, *key)
+
+
+def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
+    """The report of the year of `flt.period` (a year) within the reader's scope (module doc)."""
+    from kehu.customers.models import CategorySpend
+    from kehu.sales.models import OrderLine
+
+    year = flt.period.start.year
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    previous_first = date(year - 1, 1, 1)
+    # The customers in scope, as flt.customers() chooses them, joined rather than IN (SELECT …):
+    # the spend rows of the year of the customers the reader may open, narrowed like the filter.
+    spend_scope = CategorySpend.objects.visible_to(flt.reader)
+    if flt.rep is not None:
+        spend_scope = spend_scope.filter(customer__owner_id=flt.rep.pk)
+    elif flt.team is not None:
+        spend_scope = spend_scope.filter(customer__owner__team_id=flt.team.pk)
+    if flt.lead_source:
+        spend_scope = spend_scope.filter(customer__lead_source=flt.lead_source)
+    cents = {"spend": Cast("annual_spend", BigIntegerField())}  # integer cents as stored, no Decimal per row
+    current = list(
+        spend_scope.filter(year=year).order_by()
+        .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
+                     "growth_pct").annotate(**cents)
+    )
+    ids = sorted({r[0] for r in current})
+    previous = (
+        CategorySpend.objects.filter(year=year - 1, customer_id__in=ids).order_by()
+        .values_list("customer_id", "category", "currency").annotate(**cents)
+    ) if ids else []
+    lines = (
+        OrderLine.objects.filter(order__customer_id__in=ids, order__order_date__gte=previous_first, order__order_date__lte=last)
+        .order_by()
+        .values_list("order__customer_id", "product__category", "order__currency")
+        .annotate(ours=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__gte=first)),
+                  ours_previous=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__lt=first)))
+    ) if ids else []
+
+    keys: dict[str, str] = {}  # category text → its key (few distinct texts)
+
+    def key_of(text):
+        found = keys.get(text)
+        if found is None:
+            found = keys[text] = category_key(text or "")
+        return found
+
+    rows: dict[tuple, WalletRow] = {}
+    people: dict[int, tuple[str, str, str]] = {}
+    for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
+        people[customer_id] = (code, name, value_class)
+        rows[(customer_id, key_of(category), currency)] = WalletRow(
+            customer_id, code, name, value_class, normalize_category(category), currency, spend_cents=spend, stated_growth=growth_pct)
+    for customer_id, category, currency, spend in previous:
+        row = rows.get((customer_id, key_of(category), currency))
+        if row is not None:
+            row.spend_previous_cents = spend
+    for customer_id, category, currency, ours, ours_previous in lines:
+        if not ours and not ours_previous:
+            continue
+        key = (customer_id, key_of(category), currency)
+        row = rows.get(key)
+        if row is None:
+            code, name, value_class = people[customer_id]
+            row = rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category or ""), currency)
+        row.ours_cents += ours or 0
+        row.ours_previous_cents += ours_previous or 0
+
+    totals: dict[str, list[int]] = {}
+    for row in rows.values():
+        row.finish(threshold)
+        if row.spend_cents is not None:
+            total = totals.setdefault(row.currency, [0, 0])
+            total[0] += row.ours_cents
+            total[1] += row.spend_cents
+    return Wallet(year=year, threshold=threshold, rows=sorted(rows.values(), key=_sort_key), customers=len(people),
+                  totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
+
+
+def _tenth(value: Decimal) -> str:
+    return str(value.quantize(TENTH, rounding=ROUND_HALF_UP))
+
+
+def scatter_option(wallet: Wallet, *, names: tuple[str, str, str, str]) -> dict:
+    """An ECharts scatter: x = our share (%), y = their growth (%), the opportunities a series of
+    their own; the first MAX_CHART_POINTS rows with both numbers (in the table's order). Values
+    are decimal strings (report-charts.js makes them numbers for drawing); names: (x axis,
+    y axis, opportunities, others)."""
+    x_name, y_name, opportunities, others = names
+    points: dict[bool, list] = {True: [], False: []}
+    shown = 0
+    for row in wallet.rows:
+        if shown >= MAX_CHART_POINTS:
+            break
+        if row.share is None or row.their_growth is None:
+            continue
+        shown += 1
+        points[row.is_opportunity].append({"name": f"{row.name} · {row.category}",
+                                           "value": [_tenth(row.share * 100), _tenth(row.their_growth)]})
+    return {
+        "tooltip": {"trigger": "item"},
+        "legend": {"top": 0},
+        "grid": {"left": 50, "right": 30, "bottom": 40, "top": 40, "containLabel": True},
+        "xAxis": {"type": "value", "name": str(x_name), "nameLocation": "middle", "nameGap": 28, "min": 0},
+        "yAxis": {"type": "value", "name": str(y_name)},
+        "series": [
+            {"type": "scatter", "name": str(opportunities), "symbolSize": 12, "data": points[True]},
+            {"type": "scatter", "name": str(others), "symbolSize": 8, "data": points[False]},
+        ],
+    }
