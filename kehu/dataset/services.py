@@ -10,6 +10,7 @@ from kehu.accounts import permissions
 from kehu.core.db import refresh_statistics
 from kehu.core.models import AuditEvent
 from kehu.dataset.demo_targets import _demo_targets
+from kehu.dataset.demo_anomaly import demo_anomaly
 from kehu.dataset.demo_forecasts import demo_forecasts
 from kehu.dataset.files import DATASET_FILES, Dataset, DatasetError, open_dataset
 from kehu.dataset.importers import REGISTRY, importers_in_order
@@ -142,6 +143,7 @@ def demo_company_load() -> list[ImportReport]:
         _demo_ranking()
         _demo_targets()
         demo_forecasts()
+        demo_anomaly()
     return reports
 
 
