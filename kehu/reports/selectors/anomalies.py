@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, Q, Sum
 
 from kehu.core.dates import add_months
 from kehu.reports.anomalies import DEFAULT_SHARE, HISTORY_MONTHS, Anomaly, FollowupDrop, anomaly, followup_drop
@@ -33,50 +32,68 @@ def month_keys(month: date) -> list[tuple[int, int]]:
     return [_month_key(add_months(start, -k)) for k in range(HISTORY_MONTHS, -1, -1)]
 
 
+def _months(first: date, last: date) -> list[tuple[tuple[int, int], date, date]]:
+    """((year, month), from, to) of each month first..last touches, clipped to first..last."""
+    out = []
+    day = first.replace(day=1)
+    while day <= last:
+        end = add_months(day, 1) - timedelta(days=1)
+        out.append((_month_key(day), max(day, first), min(end, last)))
+        day = add_months(day, 1)
+    return out
+
+
 def rep_month_revenue(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[int, int], Decimal]]:
     """{rep id: {(year, month): Σ line revenue}} of the orders each rep owns dated first..last
-    (both inclusive), one SQL query over integer cents. An order with no owner counts for
-    nobody; only users with the rep role; customers in the recycle bin or merged away are left
-    out (the rule of the ranking's facts)."""
+    (both inclusive), one SQL query: GROUP BY the owner with one conditional sum per month (a
+    date range on the indexed order date, no per-row date function). An order with no owner
+    counts for nobody; only users with the rep role; customers in the recycle bin or merged away
+    are left out (the rule of the ranking's facts). A month without orders is absent."""
     from kehu.accounts.models import User
     from kehu.sales.models import OrderLine
 
+    months = _months(first, last)
     lines = OrderLine.objects.filter(
         order__order_date__gte=first, order__order_date__lte=last, order__owner__role=User.Role.REP,
         order__customer__is_deleted=False, order__customer__merged_into__isnull=True,
     )
     if rep_ids is not None:
         lines = lines.filter(order__owner_id__in=list(rep_ids))
-    rows = (lines.order_by().annotate(y=ExtractYear("order__order_date"), m=ExtractMonth("order__order_date"))
-            .values("order__owner_id", "y", "m").annotate(total=Sum("revenue")))
+    sums = {f"m{i}": Sum("revenue", filter=Q(order__order_date__gte=start, order__order_date__lte=end)) for i, (_k, start, end) in enumerate(months)}
     result: dict[int, dict[tuple[int, int], Decimal]] = {}
-    for row in rows:
-        result.setdefault(row["order__owner_id"], {})[(row["y"], row["m"])] = Decimal(row["total"] or 0)
+    for row in lines.order_by().values("order__owner_id").annotate(**sums):
+        for i, (key, _s, _e) in enumerate(months):
+            if row[f"m{i}"] is not None:
+                result.setdefault(row["order__owner_id"], {})[key] = Decimal(row[f"m{i}"])
     return result
 
 
 def rep_month_followups(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[str, tuple[int, int]], int]]:
     """{rep id: {(kind, (year, month)): count}} of the follow-ups each rep logged first..last
-    (both inclusive, company time zone), one SQL query GROUP BY (owner, kind, year, month).
-    A logged follow-up is Kehu's one definition (kehu.activities.models.Activity): status done
-    with its time `at` set — a planned follow-up closed by a log is not counted twice; its owner
-    is the rep. Only users with the rep role; customers in the recycle bin or merged away are
-    left out (as for revenue)."""
+    (both inclusive, days and months in the company's time zone), one SQL query: GROUP BY
+    (owner, kind) with one conditional count per month (a range on the indexed time `at`). A
+    logged follow-up is Kehu's one definition (kehu.activities.models.Activity): status done with
+    its time `at` set — a planned follow-up closed by a log is not counted twice; its owner is the
+    rep. Only users with the rep role; customers in the recycle bin or merged away are left out
+    (as for revenue). Months without one are absent."""
     from kehu.accounts.models import User
     from kehu.activities.agenda import day_start
     from kehu.activities.models import Activity
 
+    months = _months(first, last)
     logged = Activity.objects.filter(
         status=Activity.Status.DONE, at__isnull=False, at__gte=day_start(first), at__lt=day_start(last + timedelta(days=1)),
         owner__role=User.Role.REP, customer__is_deleted=False, customer__merged_into__isnull=True,
     )
     if rep_ids is not None:
         logged = logged.filter(owner_id__in=list(rep_ids))
-    rows = (logged.order_by().annotate(y=ExtractYear("at"), m=ExtractMonth("at"))
-            .values("owner_id", "kind", "y", "m").annotate(n=Count("id")))
+    counts = {f"m{i}": Count("id", filter=Q(at__gte=day_start(start), at__lt=day_start(end + timedelta(days=1))))
+              for i, (_k, start, end) in enumerate(months)}
     result: dict[int, dict[tuple[str, tuple[int, int]], int]] = {}
-    for row in rows:
-        result.setdefault(row["owner_id"], {})[(row["kind"], (row["y"], row["m"]))] = row["n"]
+    for row in logged.order_by().values("owner_id", "kind").annotate(**counts):
+        for i, (key, _s, _e) in enumerate(months):
+            if row[f"m{i}"]:
+                result.setdefault(row["owner_id"], {})[(row["kind"], key)] = row[f"m{i}"]
     return result
 
 
