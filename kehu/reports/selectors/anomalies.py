@@ -128,6 +128,12 @@ class FollowupAlert:
 
         return str(dict(Activity.Kind.choices).get(self.kind, self.kind))
 
+    @property
+    def usual(self) -> str:
+        """The median as read: 8, 7.5."""
+        m = self.drop.median
+        return str(int(m)) if m == m.to_integral_value() else str(m)
+
 
 def revenue_alerts(*, month: date, share: Decimal = DEFAULT_SHARE, reps) -> list[RevenueAlert]:
     """The revenue anomalies of `month` among `reps` (in their order), with their seven months."""

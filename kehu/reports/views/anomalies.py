@@ -64,7 +64,7 @@ def _label(key) -> str:
 def _chart(title: str, months: list, median: Decimal) -> dict:
     option = charts.line([_label(k) for k, _v in months], [(title, [v for _k, v in months])])
     option["series"][0]["markLine"] = {
-        "symbol": "none", "label": {"formatter": pgettext("anomaly chart", "usual")},
+        "symbol": "none", "label": {"formatter": pgettext("anomaly chart", "usual"), "position": "insideEndTop"},
         "data": [{"name": pgettext("anomaly chart", "usual"), "yAxis": str(median)}],
     }
     return option
