@@ -5,6 +5,9 @@ take the rep's revenue in each of the 6 months before M (a month without orders 
 sorted; the median is the mean of the 3rd and 4th. An alert is raised when median > 0 and
 revenue(M) < share × median, compared exactly; it shows the revenue, the median rounded half-up
 to the cent and revenue ÷ the unrounded median rounded half-up to 4 decimals.
+
+The follow-up drop of one kind is the same rule over counts: a rep's count of logged follow-ups
+of one kind in month M against the median of the 6 months before (`followup_drop`).
 """
 
 from dataclasses import dataclass
@@ -38,6 +41,22 @@ def anomaly(revenue: Decimal, history, share: Decimal = DEFAULT_SHARE) -> Anomal
         return None
     ratio = Fraction(revenue) / median
     return Anomaly(revenue=Decimal(revenue).quantize(Decimal("0.01")), median=_exact_round(median, 2), ratio=_exact_round(ratio, 4))
+
+
+@dataclass(frozen=True)
+class FollowupDrop:
+    count: int  # logged follow-ups of the kind this month
+    median: Decimal  # of the 6 months before: a whole or half count, exact (one decimal)
+    ratio: Decimal  # count ÷ median, half-up to 4 decimals
+
+
+def followup_drop(count: int, history, share: Decimal = DEFAULT_SHARE) -> FollowupDrop | None:
+    """The follow-up drop of one kind (DOMAIN.md §7, "same rule"): `anomaly` over counts. The
+    median of six whole counts is a whole or half number, shown exactly."""
+    found = anomaly(Decimal(int(count)), [Decimal(int(h)) for h in history], share)
+    if found is None:
+        return None
+    return FollowupDrop(count=int(count), median=found.median.quantize(Decimal("0.1")), ratio=found.ratio)
 
 
 def _exact_round(value: Fraction, places: int) -> Decimal:

@@ -9,31 +9,72 @@ ANOMALY_KEY = "anomaly_alerts"
 
 
 def notify_anomalies(*, now) -> int:
-    """DOMAIN.md §7 revenue anomalies of the month just ended, each sent to the rep's managers
-    (the managers of the rep's team) once: (manager, "anomaly", revenue:<rep>:<month>) is unique,
-    so running `kehu daily` again writes nothing. How many notifications were new."""
+    """DOMAIN.md §7 anomalies of the month just ended — revenue anomalies and follow-up drops of
+    one kind — each sent to the rep's managers (the active managers of the rep's team) once:
+    (manager, "anomaly", fact) is unique with fact `revenue:<rep>:<YYYY-MM>` or
+    `followups:<rep>:<kind>:<YYYY-MM>`, so running `kehu daily` again writes nothing. How many
+    notifications were new. Four queries and the insert."""
+    from django.urls import reverse
+
+    from kehu.accounts.models import Team
     from kehu.activities.models import Notification
     from kehu.activities.notifications import notify_bulk
     from kehu.core.dates import add_months
-    from kehu.reports.selectors.anomalies import revenue_anomalies
+    from kehu.reports.selectors.anomalies import _reps, followup_alerts, revenue_alerts
 
     month = add_months(timezone.localdate(now).replace(day=1), -1)
     label = f"{month:%Y-%m}"
-    alerts = revenue_anomalies(month=month)
-    if not alerts:
+    reps = [r for r in _reps(None) if r.team_id]  # a rep without a team alerts nobody
+    revenue = revenue_alerts(month=month, reps=reps)
+    followups = followup_alerts(month=month, reps=reps)
+    if not revenue and not followups:
         return 0
-    from kehu.accounts.models import Team
-
     managers = {}
-    for team in Team.objects.filter(pk__in={rep.team_id for rep, _a in alerts if rep.team_id}).prefetch_related("managers"):
+    for team in Team.objects.filter(pk__in={a.rep.team_id for a in [*revenue, *followups]}).prefetch_related("managers"):
         managers[team.pk] = [m for m in team.managers.all() if m.is_active]
+    page = reverse("reports:anomalies")
+
+    def told(rep):
+        return [m for m in managers.get(rep.team_id, []) if m.pk != rep.pk]
+
     notifications = [
-        Notification(user=manager, kind=Notification.Kind.ANOMALY, fact_key=f"revenue:{rep.pk}:{label}", params={
-            "rep": str(rep), "month": label, "revenue": str(a.revenue), "median": str(a.median), "ratio": str(a.ratio),
-        })
-        for rep, a in alerts for manager in managers.get(rep.team_id, []) if manager.pk != rep.pk
+        Notification(user=manager, kind=Notification.Kind.ANOMALY, fact_key=f"revenue:{a.rep.pk}:{label}",
+                     url=f"{page}?period={label}&rep={a.rep.pk}", params={
+                         "rep": str(a.rep), "month": label, "revenue": str(a.anomaly.revenue), "median": str(a.anomaly.median),
+                         "ratio": str(a.anomaly.ratio),
+                     })
+        for a in revenue for manager in told(a.rep)
+    ] + [
+        Notification(user=manager, kind=Notification.Kind.ANOMALY, fact_key=f"followups:{a.rep.pk}:{a.kind}:{label}",
+                     url=f"{page}?period={label}&rep={a.rep.pk}", params={
+                         "measure": "followups", "rep": str(a.rep), "kind": a.kind, "month": label, "count": a.drop.count,
+                         "median": str(a.drop.median), "ratio": str(a.drop.ratio),
+                     })
+        for a in followups for manager in told(a.rep)
     ]
     return notify_bulk(notifications)
+
+
+def _count(text) -> str:
+    """A count or a median of counts as written: 8, 7.5."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        return str(text)
+    return str(int(value)) if value == value.to_integral_value() else str(value)
+
+
+def render_followup_drop(p: dict) -> str:
+    """"李芳: follow-ups of type “Visit” usually ~8 a month, 2026-06: 1"."""
+    from kehu.activities.models import Activity
+
+    kind = dict(Activity.Kind.choices).get(p.get("kind"), p.get("kind", ""))
+    return _("%(rep)s: follow-ups of type “%(kind)s” usually ~%(median)s a month, %(month)s: %(count)s") % {
+        "rep": p.get("rep", ""), "kind": kind, "median": _count(p.get("median", "0")), "month": p.get("month", ""),
+        "count": _count(p.get("count", "0")),
+    }
 
 
 def render_anomaly(notification) -> str:
@@ -47,6 +88,8 @@ def render_anomaly(notification) -> str:
         kind = notification.get_kind_display()
         customer = notification.customer.name if notification.customer_id and notification.customer else ""
         return (_("%(kind)s: %(customer)s") % {"kind": kind, "customer": customer}) if customer else str(kind)
+    if p.get("measure") == "followups":
+        return render_followup_drop(p)
     try:
         ratio = f"{(Decimal(str(p.get('ratio', '0'))) * 100).quantize(Decimal('0.01'))}%"
     except (ArithmeticError, ValueError):
@@ -61,5 +104,5 @@ def register() -> None:
     from kehu.activities.hooks import NOTIFICATION_RENDERERS
     from kehu.core.hooks import DailyStep, daily_step_register
 
-    daily_step_register(DailyStep(ANOMALY_KEY, gettext_lazy("Revenue anomalies: managers told"), notify_anomalies, order=60))
+    daily_step_register(DailyStep(ANOMALY_KEY, gettext_lazy("Anomalies (revenue, follow-ups): managers told"), notify_anomalies, order=60))
     NOTIFICATION_RENDERERS.register(render_anomaly, key="anomaly")

@@ -1,63 +1,180 @@
-"""The anomaly report (DOMAIN.md §7): each rep's month revenue in SQL, the pure rule of
-`kehu.reports.anomalies` over it."""
+"""The anomaly report (DOMAIN.md §7): each rep's month revenue and month follow-up counts by kind
+in SQL (one GROUP BY each), the pure rules of `kehu.reports.anomalies` over them.
 
-from datetime import date
+`revenue_anomalies` / `followup_anomalies` answer for every rep (or the reps a user sees): the
+command and `kehu daily`. `anomaly_report` answers for a list of reps (the page's filter) with the
+seven months behind each alert, for its chart. Three queries whatever the number of reps."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, Q, Sum
 
 from kehu.core.dates import add_months
-from kehu.reports.anomalies import DEFAULT_SHARE, HISTORY_MONTHS, Anomaly, anomaly
+from kehu.reports.anomalies import DEFAULT_SHARE, HISTORY_MONTHS, Anomaly, FollowupDrop, anomaly, followup_drop
 
 
 def _month_key(day: date) -> tuple[int, int]:
     return day.year, day.month
 
 
+def _bounds(month: date) -> tuple[date, date, date]:
+    """(first day of M, first day of the 6 months before, last day of M)."""
+    start = month.replace(day=1)
+    last = add_months(start, 1).replace(day=1) - timedelta(days=1)
+    return start, add_months(start, -HISTORY_MONTHS), last
+
+
+def month_keys(month: date) -> list[tuple[int, int]]:
+    """The 6 months before `month` and `month`, oldest first, as (year, month)."""
+    start = month.replace(day=1)
+    return [_month_key(add_months(start, -k)) for k in range(HISTORY_MONTHS, -1, -1)]
+
+
+def _months(first: date, last: date) -> list[tuple[tuple[int, int], date, date]]:
+    """((year, month), from, to) of each month first..last touches, clipped to first..last."""
+    out = []
+    day = first.replace(day=1)
+    while day <= last:
+        end = add_months(day, 1) - timedelta(days=1)
+        out.append((_month_key(day), max(day, first), min(end, last)))
+        day = add_months(day, 1)
+    return out
+
+
 def rep_month_revenue(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[int, int], Decimal]]:
     """{rep id: {(year, month): Σ line revenue}} of the orders each rep owns dated first..last
-    (both inclusive), one SQL query over integer cents. An order with no owner counts for
-    nobody; only users with the rep role; customers in the recycle bin or merged away are left
-    out (the rule of the ranking's facts)."""
+    (both inclusive), one SQL query: GROUP BY the owner with one conditional sum per month (a
+    date range on the indexed order date, no per-row date function). An order with no owner
+    counts for nobody; only users with the rep role; customers in the recycle bin or merged away
+    are left out (the rule of the ranking's facts). A month without orders is absent."""
     from kehu.accounts.models import User
     from kehu.sales.models import OrderLine
 
+    months = _months(first, last)
     lines = OrderLine.objects.filter(
         order__order_date__gte=first, order__order_date__lte=last, order__owner__role=User.Role.REP,
         order__customer__is_deleted=False, order__customer__merged_into__isnull=True,
     )
     if rep_ids is not None:
         lines = lines.filter(order__owner_id__in=list(rep_ids))
-    rows = (lines.order_by().annotate(y=ExtractYear("order__order_date"), m=ExtractMonth("order__order_date"))
-            .values("order__owner_id", "y", "m").annotate(total=Sum("revenue")))
+    sums = {f"m{i}": Sum("revenue", filter=Q(order__order_date__gte=start, order__order_date__lte=end)) for i, (_k, start, end) in enumerate(months)}
     result: dict[int, dict[tuple[int, int], Decimal]] = {}
-    for row in rows:
-        result.setdefault(row["order__owner_id"], {})[(row["y"], row["m"])] = Decimal(row["total"] or 0)
+    for row in lines.order_by().values("order__owner_id").annotate(**sums):
+        for i, (key, _s, _e) in enumerate(months):
+            if row[f"m{i}"] is not None:
+                result.setdefault(row["order__owner_id"], {})[key] = Decimal(row[f"m{i}"])
     return result
 
 
-def revenue_anomalies(*, month: date, share: Decimal = DEFAULT_SHARE, user=None) -> list[tuple[object, Anomaly]]:
-    """DOMAIN.md §7's revenue anomalies of `month` (any day of it): [(rep, Anomaly)] by
-    username, for every user with the rep role (`user` given: only the reps they see)."""
+def rep_month_followups(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[str, tuple[int, int]], int]]:
+    """{rep id: {(kind, (year, month)): count}} of the follow-ups each rep logged first..last
+    (both inclusive, days and months in the company's time zone), one SQL query: GROUP BY
+    (owner, kind) with one conditional count per month (a range on the indexed time `at`). A
+    logged follow-up is Kehu's one definition (kehu.activities.models.Activity): status done with
+    its time `at` set — a planned follow-up closed by a log is not counted twice; its owner is the
+    rep. Only users with the rep role; customers in the recycle bin or merged away are left out
+    (as for revenue). Months without one are absent."""
+    from kehu.accounts.models import User
+    from kehu.activities.agenda import day_start
+    from kehu.activities.models import Activity
+
+    months = _months(first, last)
+    logged = Activity.objects.filter(
+        status=Activity.Status.DONE, at__isnull=False, at__gte=day_start(first), at__lt=day_start(last + timedelta(days=1)),
+        owner__role=User.Role.REP, customer__is_deleted=False, customer__merged_into__isnull=True,
+    )
+    if rep_ids is not None:
+        logged = logged.filter(owner_id__in=list(rep_ids))
+    counts = {f"m{i}": Count("id", filter=Q(at__gte=day_start(start), at__lt=day_start(end + timedelta(days=1))))
+              for i, (_k, start, end) in enumerate(months)}
+    result: dict[int, dict[tuple[str, tuple[int, int]], int]] = {}
+    for row in logged.order_by().values("owner_id", "kind").annotate(**counts):
+        for i, (key, _s, _e) in enumerate(months):
+            if row[f"m{i}"]:
+                result.setdefault(row["owner_id"], {})[(row["kind"], key)] = row[f"m{i}"]
+    return result
+
+
+def _reps(user):
     from kehu.accounts.models import User
 
-    start = month.replace(day=1)
-    first = add_months(start, -HISTORY_MONTHS)
-    last = add_months(start, 1).replace(day=1)
-    last = date.fromordinal(last.toordinal() - 1)
     reps = User.objects.filter(role=User.Role.REP)
     if user is not None:
         from kehu.planning.querysets import planning_user_q
 
         reps = reps.filter(planning_user_q(user))
-    reps = list(reps.order_by("username"))
+    return list(reps.select_related("team").order_by("username"))
+
+
+@dataclass
+class RevenueAlert:
+    rep: object
+    anomaly: Anomaly
+    months: list = field(default_factory=list)  # [((year, month), revenue)] the 6 before and M
+
+
+@dataclass
+class FollowupAlert:
+    rep: object
+    kind: str
+    drop: FollowupDrop
+    months: list = field(default_factory=list)  # [((year, month), count)] the 6 before and M
+
+    @property
+    def kind_label(self) -> str:
+        from kehu.activities.models import Activity
+
+        return str(dict(Activity.Kind.choices).get(self.kind, self.kind))
+
+    @property
+    def usual(self) -> str:
+        """The median as read: 8, 7.5."""
+        m = self.drop.median
+        return str(int(m)) if m == m.to_integral_value() else str(m)
+
+
+def revenue_alerts(*, month: date, share: Decimal = DEFAULT_SHARE, reps) -> list[RevenueAlert]:
+    """The revenue anomalies of `month` among `reps` (in their order), with their seven months."""
+    start, first, last = _bounds(month)
+    keys = month_keys(start)
     revenue = rep_month_revenue(first=first, last=last, rep_ids=[r.pk for r in reps])
-    months = [_month_key(add_months(start, -k)) for k in range(HISTORY_MONTHS, 0, -1)]
     alerts = []
     for rep in reps:
         by_month = revenue.get(rep.pk, {})
-        found = anomaly(by_month.get(_month_key(start), Decimal(0)), [by_month.get(m, Decimal(0)) for m in months], share)
+        found = anomaly(by_month.get(keys[-1], Decimal(0)), [by_month.get(m, Decimal(0)) for m in keys[:-1]], share)
         if found is not None:
-            alerts.append((rep, found))
+            alerts.append(RevenueAlert(rep=rep, anomaly=found, months=[(m, by_month.get(m, Decimal(0))) for m in keys]))
     return alerts
+
+
+def followup_alerts(*, month: date, share: Decimal = DEFAULT_SHARE, reps) -> list[FollowupAlert]:
+    """The follow-up drops of `month` among `reps` (in their order; kinds in Activity.Kind's
+    order), with their seven months."""
+    from kehu.activities.models import Activity
+
+    start, first, last = _bounds(month)
+    keys = month_keys(start)
+    counts = rep_month_followups(first=first, last=last, rep_ids=[r.pk for r in reps])
+    alerts = []
+    for rep in reps:
+        by_key = counts.get(rep.pk, {})
+        for kind in Activity.Kind.values:
+            series = [by_key.get((kind, m), 0) for m in keys]
+            found = followup_drop(series[-1], series[:-1], share)
+            if found is not None:
+                alerts.append(FollowupAlert(rep=rep, kind=kind, drop=found, months=list(zip(keys, series))))
+    return alerts
+
+
+def revenue_anomalies(*, month: date, share: Decimal = DEFAULT_SHARE, user=None) -> list[tuple[object, Anomaly]]:
+    """DOMAIN.md §7's revenue anomalies of `month` (any day of it): [(rep, Anomaly)] by
+    username, for every user with the rep role (`user` given: only the reps they see)."""
+    return [(a.rep, a.anomaly) for a in revenue_alerts(month=month, share=share, reps=_reps(user))]
+
+
+def followup_anomalies(*, month: date, share: Decimal = DEFAULT_SHARE, user=None) -> list[tuple[object, str, FollowupDrop]]:
+    """DOMAIN.md §7's follow-up drops of one kind in `month`: [(rep, kind, FollowupDrop)] by
+    username then kind, for every user with the rep role (`user` given: only the reps they see)."""
+    return [(a.rep, a.kind, a.drop) for a in followup_alerts(month=month, share=share, reps=_reps(user))]

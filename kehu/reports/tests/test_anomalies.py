@@ -107,3 +107,41 @@ def test_manager_is_told_of_a_reps_revenue_drop_once_in_words(rep_a, manager_a, 
     assert not Notification.objects.filter(user=rep_a, kind="anomaly").exists()
     with translation.override("en"):
         assert notification_message(note) == "rep_a: usually ~¥100,000.00 a month, 2026-07 ¥8,000.00 (8.00% of usual)"
+
+
+@pytest.mark.django_db
+def test_demo_has_a_rep_whose_revenue_and_visits_collapsed_and_mgr1_is_told_once():
+    from django.utils import timezone, translation
+
+    from kehu.activities.models import Activity, Notification
+    from kehu.activities.notifications import notification_message
+    from kehu.core.dates import add_months
+    from kehu.dataset.services import demo_company_load
+    from kehu.reports.selectors.anomalies import followup_anomalies
+
+    demo_company_load()
+    last = add_months(timezone.localdate().replace(day=1), -1)
+    label = f"{last:%Y-%m}"
+    alerts = revenue_anomalies(month=last)
+    assert "rep2" in [rep.username for rep, _a in alerts]
+    rep2 = next(a for rep, a in alerts if rep.username == "rep2")
+    assert rep2.revenue * 10 <= rep2.median  # far under 20 %: at most a tenth
+    assert ("rep2", "visit") in [(rep.username, kind) for rep, kind, _d in followup_anomalies(month=last)]
+    notes = Notification.objects.filter(user__username="mgr1", kind="anomaly", fact_key__endswith=label)
+    keys = set(notes.values_list("fact_key", flat=True))
+    rep_id = alerts[[r.username for r, _a in alerts].index("rep2")][0].pk
+    assert {f"revenue:{rep_id}:{label}", f"followups:{rep_id}:visit:{label}"} <= keys
+    with translation.override("en"):
+        texts = [notification_message(n) for n in notes]
+    assert any(t.startswith("李芳: usually ~¥") for t in texts), texts
+    assert any(t.startswith("李芳: follow-ups of type “Visit” usually ~8 a month") for t in texts), texts
+
+    counts = (Notification.objects.count(), Activity.objects.count(), _order_lines())
+    demo_company_load()  # a second load changes nothing
+    assert (Notification.objects.count(), Activity.objects.count(), _order_lines()) == counts
+
+
+def _order_lines():
+    from kehu.sales.models import OrderLine
+
+    return OrderLine.objects.count()
