@@ -142,6 +142,7 @@ def demo_company_load() -> list[ImportReport]:
         _demo_ranking()
         _demo_targets()
         demo_forecasts()
+        __import__("kehu.dataset.demo_factors", fromlist=["demo_factors"]).demo_factors()
     return reports
 
 

@@ -313,3 +313,49 @@ def test_system_answers_in_a_fixed_number_of_queries(world, login, django_assert
         client.get(url)
     with django_assert_max_num_queries(5):  # the director's teams, then one GROUP BY per dimension
         factors_report(_flt(world["director"]))
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+def test_system_demo_pick_is_deterministic_and_never_repeats_the_first():
+    from kehu.dataset.demo_factors import BY_TIER, _pair
+
+    for code in ("C00001", "C00002", "O000020", "X"):
+        first, second = _pair(code, BY_TIER["important"], "", "")
+        assert first != second and (first, second) == _pair(code, BY_TIER["important"], "", "")
+        assert _pair(code, BY_TIER["small"], "price", "")[0] == "price"
+        assert _pair(code, BY_TIER["small"], "price", "")[1] != "price"
+
+
+@pytest.mark.django_db
+def test_system_demo_fills_the_report_and_a_second_load_changes_nothing():
+    from kehu.accounts.models import User
+    from kehu.dataset.demo_factors import demo_factors
+    from kehu.dataset.services import demo_company_load
+
+    demo_company_load()
+    customers = Customer.objects.filter(is_deleted=False)
+    assert customers.exclude(buying_factor="").count() > customers.count() // 2
+    assert customers.filter(buying_factor="").exists()  # some not known
+    assert not Opportunity.objects.filter(buying_factor="").exists()
+    assert not Opportunity.objects.filter(buying_factor_second="").exists()
+    boss = User.objects.get(username="boss")
+    today = date.today()
+    reports = [factors_report(ReportFilter(reader=boss, period=parse_period(str(year)), today=today)) for year in (today.year, today.year - 1)]
+    assert any(r.deals.segments[0].rows and r.winner is not None for r in reports)  # the demo's deals closed in the last quarter
+    report = reports[0]
+    assert len({s.key for s in report.dimensions[0].segments if s.rows}) >= 2
+    state = list(Opportunity.objects.order_by("pk").values_list("buying_factor", "buying_factor_second", "updated_at"))
+    assert demo_factors() == 0
+    demo_company_load()
+    assert list(Opportunity.objects.order_by("pk").values_list("buying_factor", "buying_factor_second", "updated_at")) == state
+
+
+def test_system_import_keeps_the_second_factor_unless_the_files_first_takes_its_place():
+    from kehu.dataset.importers.opportunities import OpportunityImporter
+
+    keep = OpportunityImporter._keep_ranked
+    assert keep({"buying_factor_second": "value"}, {"buying_factor": "price"}) == {"buying_factor": "price"}
+    assert keep({"buying_factor_second": "value"}, {"buying_factor": "value"}) == {"buying_factor": "value", "buying_factor_second": ""}
+    assert keep({"buying_factor_second": "value"}, {"buying_factor": ""}) == {"buying_factor": "", "buying_factor_second": ""}
+    assert keep({"buying_factor_second": ""}, {"buying_factor": ""}) == {"buying_factor": ""}
