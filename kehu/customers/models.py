@@ -194,6 +194,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["is_deleted", "-created_at"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["lead_source"]),
+            # The buying-factors report: its one grouped query reads this index only.
+            models.Index(fields=["pyramid_tier", "value_class", "industry", "buying_factor", "buying_factor_second",
+                                 "is_deleted", "owner"], name="customer_factors_idx"),
         ]
         constraints = [
             models.CheckConstraint(
