@@ -359,3 +359,31 @@ def test_system_import_keeps_the_second_factor_unless_the_files_first_takes_its_
     assert keep({"buying_factor_second": "value"}, {"buying_factor": "value"}) == {"buying_factor": "value", "buying_factor_second": ""}
     assert keep({"buying_factor_second": "value"}, {"buying_factor": ""}) == {"buying_factor": "", "buying_factor_second": ""}
     assert keep({"buying_factor_second": ""}, {"buying_factor": ""}) == {"buying_factor": ""}
+
+
+@pytest.mark.django_db
+def test_user_reads_the_factor_change_in_the_customer_history(login, customer_a, rep_a):
+    from kehu.customers.services import customer_update
+
+    customer_update(actor=rep_a, customer=customer_a, data={"buying_factor": "value", "buying_factor_second": "price"})
+    page = login(rep_a).get(reverse("customers:detail", args=[customer_a.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "次要购买因素" in body and "主要购买因素" in body
+
+
+@pytest.mark.django_db
+def test_api_reads_and_writes_the_pair_and_refuses_a_repeat(client, customer_a, rep_a):
+    client.force_login(rep_a)
+    url = reverse("api:customer-detail", args=[customer_a.pk])
+    got = client.get(url)
+    assert got.json()["buying_factor_second"] == ""
+    bad = client.patch(url, {"buying_factor": "price", "buying_factor_second": "price"}, content_type="application/json")
+    assert bad.status_code == 400
+    ok = client.patch(url, {"buying_factor": "price", "buying_factor_second": "value"}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["buying_factor_second"] == "value"
+    opp = _opp(customer_a, rep_a, "first_contact", None, "O-API", "price")
+    url = reverse("api:opportunity-detail", args=[opp.pk])
+    bad = client.patch(url, {"buying_factor_second": "price"}, content_type="application/json")
+    assert bad.status_code == 400
+    ok = client.patch(url, {"buying_factor_second": "innovation"}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["buying_factor_second"] == "innovation"
