@@ -387,3 +387,13 @@ def test_api_reads_and_writes_the_pair_and_refuses_a_repeat(client, customer_a, 
     assert bad.status_code == 400
     ok = client.patch(url, {"buying_factor_second": "innovation"}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["buying_factor_second"] == "innovation"
+
+
+@pytest.mark.django_db
+def test_system_migrations_match_the_models_and_apply():
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("makemigrations", "customers", "sales", "--check", "--dry-run", stdout=io.StringIO())  # SystemExit if not
+    names = {c["name"] if isinstance(c, dict) else c for c in connection.introspection.get_constraints(connection.cursor(), "customers_customer")}
+    assert {"customer_buying_factors_ranked", "customer_factors_idx"} <= names
