@@ -397,3 +397,18 @@ def test_system_migrations_match_the_models_and_apply():
     call_command("makemigrations", "customers", "sales", "--check", "--dry-run", stdout=io.StringIO())  # SystemExit if not
     names = {c["name"] if isinstance(c, dict) else c for c in connection.introspection.get_constraints(connection.cursor(), "customers_customer")}
     assert {"customer_buying_factors_ranked", "customer_factors_idx"} <= names
+
+
+@pytest.mark.django_db
+def test_user_edits_the_opportunitys_pair_on_its_edit_page(login_en, customer_a, rep_a):
+    opp = _opp(customer_a, rep_a, "first_contact", None, "O-E", "price")
+    client = login_en(rep_a)
+    url = reverse("sales:opportunity-edit", args=[opp.pk])
+    form = client.get(url).context["form"]
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    response = client.post(url, {**data, "buying_factor_second": "price"})
+    assert response.status_code == 200 and "The second buying factor must differ from the primary one." in response.content.decode()
+    response = client.post(url, {**data, "buying_factor_second": "relationship"})
+    assert response.status_code == 302
+    opp.refresh_from_db()
+    assert (opp.buying_factor, opp.buying_factor_second) == ("price", "relationship")
