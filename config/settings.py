@@ -201,7 +201,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False,
+    # one choice set, first and second buying factor of customers and opportunities
+    "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor"},
+}
 
 # The address users open Kehu at, for links in e-mails (e.g. https://crm.example.com).
 KEHU_SITE_URL = env("KEHU_SITE_URL", "").rstrip("/")

@@ -86,7 +86,7 @@ class OpportunitySerializer(CustomerRefMixin, serializers.ModelSerializer):
         read_only = ["id", "code", "customer", "customer_code", "customer_name", "owner", "stage", "stage_name",
                      "is_closed", "is_won", "closed_on", "created_at", "updated_at"]
         editable = ["title", "amount", "currency", "probability", "expected_close_on", "forecast_category",
-                    "buying_factor", "competitors", "product_lines", "lost_reason"]
+                    "buying_factor", "buying_factor_second", "competitors", "product_lines", "lost_reason"]
         fields = read_only + editable
         read_only_fields = read_only
 
@@ -102,7 +102,7 @@ class OpportunityCreateSerializer(OpportunitySerializer):
 
 
 CREATE_ARGUMENTS = ("customer", "title", "amount", "stage", "probability", "expected_close_on", "forecast_category",
-                    "buying_factor", "competitors", "product_lines", "lost_reason")
+                    "buying_factor", "buying_factor_second", "competitors", "product_lines", "lost_reason")
 
 
 def opportunity_create_arguments(validated_data: dict) -> dict:

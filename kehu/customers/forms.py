@@ -25,6 +25,7 @@ from kehu.core.money import CURRENCIES
 from kehu.core.text import CleanCharField
 from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
+from kehu.customers.factors import buying_factors_problem
 from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile
 from kehu.customers.selectors import mask
 from kehu.customers.services.records import (
@@ -174,7 +175,7 @@ class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
         (_("Customer"), ["kind", "name", "stage", "uscc", "lead_source", "tag_names"]),
         (_("Contact details and region"), ["phone", "email", "website", "province", "city", "address", "industry"]),
         (_("Referrer"), ["referrer_code", "referrer_contact", "referrer_agent"]),
-        (_("Standing"), ["influence", "reputation", "notes"]),
+        (_("Standing"), ["influence", "reputation", "buying_factor", "buying_factor_second", "notes"]),
         (_("Data card"), [
             "fund_status", "payment_attitude", "credit_limit", "currency", "bank_name", "bank_account",
             "past_bankruptcy", "past_credibility", "card_notes",
@@ -312,6 +313,10 @@ class CustomerForm(RecordSeenMixin, SectionedFormMixin, forms.ModelForm):
         if not self.keep_referrer_contact and contact is not None and contact.customer_id != getattr(cleaned.get("referrer_code"), "pk", None):
             self.add_error("referrer_contact", _("Choose a contact of the referring customer."))
         self._clean_region(cleaned)
+        if "buying_factor" not in self.errors and "buying_factor_second" not in self.errors:
+            problem = buying_factors_problem(cleaned.get("buying_factor", ""), cleaned.get("buying_factor_second", ""))
+            if problem:
+                self.add_error(problem[0], ValidationError(problem[1], code="buying_factor"))
         return cleaned
 
     def service_arguments(self) -> dict:

@@ -10,6 +10,23 @@ from kehu.core.models import TimeStampedModel
 from kehu.customers.querysets import ContactQuerySet, CustomerQuerySet, CustomerScopedQuerySet
 
 
+class BuyingFactor(models.TextChoices):
+    """The factors a customer buys on (002: value, price and relationship decide; innovation for
+    the partners who buy novelty), ranked first and second on a customer and on an opportunity.
+    Defined here (customers is below sales) and used by both: `Opportunity.BuyingFactor` is this."""
+
+    VALUE = "value", _("Value")
+    PRICE = "price", _("Price")
+    RELATIONSHIP = "relationship", _("Relationship")
+    INNOVATION = "innovation", _("Innovation")
+
+
+def buying_factors_q(first: str = "buying_factor", second: str = "buying_factor_second") -> models.Q:
+    """The rule of a ranked pair (a CheckConstraint on Customer and Opportunity): a second factor
+    only after a first one, and never the same as the first."""
+    return models.Q(**{second: ""}) | (~models.Q(**{first: ""}) & ~models.Q(**{second: models.F(first)}))
+
+
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
 
@@ -162,6 +179,10 @@ class Customer(TimeStampedModel):
         verbose_name=_("merged into"),
     )
 
+    # The buying factors (002), ranked: first and second (blank: not known).
+    buying_factor = models.CharField(_("primary buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
+    buying_factor_second = models.CharField(_("second buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
+
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -173,6 +194,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["is_deleted", "-created_at"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["lead_source"]),
+            # The buying-factors report: its one grouped query reads this index only.
+            models.Index(fields=["pyramid_tier", "value_class", "industry", "buying_factor", "buying_factor_second",
+                                 "is_deleted", "owner"], name="customer_factors_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -183,6 +207,7 @@ class Customer(TimeStampedModel):
                 condition=models.Q(reputation__isnull=True) | models.Q(reputation__gte=1, reputation__lte=5),
                 name="customer_reputation_1_5",
             ),
+            models.CheckConstraint(condition=buying_factors_q(), name="customer_buying_factors_ranked"),
         ]
 
     def __str__(self) -> str:

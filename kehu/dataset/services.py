@@ -11,6 +11,7 @@ from kehu.core.db import refresh_statistics
 from kehu.core.models import AuditEvent
 from kehu.dataset.demo_targets import _demo_targets
 from kehu.dataset.demo_anomaly import demo_anomaly
+from kehu.dataset.demo_factors import demo_factors
 from kehu.dataset.demo_forecasts import demo_forecasts
 from kehu.dataset.demo_wallet import demo_wallet
 from kehu.dataset.files import DATASET_FILES, Dataset, DatasetError, open_dataset
@@ -146,6 +147,7 @@ def demo_company_load() -> list[ImportReport]:
         demo_forecasts()
         demo_anomaly()
         demo_wallet()  # after the anomaly's orders: it picks the customers with most revenue
+        demo_factors()
     return reports
 
 

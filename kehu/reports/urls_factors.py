@@ -1,8 +1,8 @@
 from django.urls import path
 
-from kehu.reports.views.placeholder import placeholder_view
+from kehu.reports.views.factors import factors_export, factors_view
 
 urlpatterns = [
-    path("factors/", placeholder_view, name="factors"),
-    path("factors/export/", placeholder_view, name="factors-export"),
+    path("factors/", factors_view, name="factors"),
+    path("factors/export/", factors_export, name="factors-export"),
 ]

@@ -17,6 +17,7 @@ from kehu.accounts.visibility import visible_users
 from kehu.core.fields import MoneyFormField
 from kehu.core.forms import DateField, SeenFormMixin, StyledFormMixin, seen_sign, seen_values
 from kehu.core.money import CURRENCIES, format_unit_price
+from kehu.customers.factors import buying_factors_problem
 from kehu.customers.models import Customer
 from kehu.sales.errors import LineError
 from kehu.sales.lines import clean_line
@@ -56,6 +57,15 @@ class KeepOthersChangesMixin(SeenFormMixin):
                 self.data[self.add_prefix(name)] = "" if now[name] is None else str(now[name])
 
 
+def clean_buying_factors(form, cleaned) -> None:
+    """The ranked pair (kehu.customers.factors): the error on the field that breaks it."""
+    if "buying_factor" in form.errors or "buying_factor_second" in form.errors:
+        return
+    problem = buying_factors_problem(cleaned.get("buying_factor", ""), cleaned.get("buying_factor_second", ""))
+    if problem:
+        form.add_error(problem[0], forms.ValidationError(problem[1], code="buying_factor"))
+
+
 # --- opportunities ------------------------------------------------------------------------------
 
 class OpportunityForm(StyledFormMixin, forms.Form):
@@ -70,6 +80,8 @@ class OpportunityForm(StyledFormMixin, forms.Form):
                                           choices=[("", _("(the stage's default)"))] + OPEN_FORECAST_CATEGORIES)
     buying_factor = forms.ChoiceField(label=_("Primary buying factor"), required=False,
                                       choices=[("", "—")] + list(Opportunity.BuyingFactor.choices))
+    buying_factor_second = forms.ChoiceField(label=_("Second buying factor"), required=False,
+                                             choices=[("", "—")] + list(Opportunity.BuyingFactor.choices))
     competitors = forms.CharField(label=_("Competitors"), max_length=255, required=False)
     product_lines = forms.CharField(label=_("Product lines"), max_length=255, required=False)
 
@@ -85,6 +97,11 @@ class OpportunityForm(StyledFormMixin, forms.Form):
         self.fields["stage"].empty_label = _("(first stage)")
         self.fields["forecast_category"].choices = [("", _("(the stage's default)"))] + OPEN_FORECAST_CATEGORIES
 
+    def clean(self):
+        cleaned = super().clean()
+        clean_buying_factors(self, cleaned)
+        return cleaned
+
     def clean_customer(self):
         customer = self.cleaned_data["customer"]
         if not can_create_opportunity(self.user, customer):
@@ -94,7 +111,7 @@ class OpportunityForm(StyledFormMixin, forms.Form):
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         return {k: data[k] for k in ("customer", "title", "amount", "stage", "probability", "expected_close_on",
-                                     "forecast_category", "buying_factor", "competitors", "product_lines")}
+                                     "forecast_category", "buying_factor", "buying_factor_second", "competitors", "product_lines")}
 
 
 class OpportunityEditForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
@@ -110,6 +127,8 @@ class OpportunityEditForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
     forecast_category = forms.ChoiceField(label=_("Forecast category"), required=False)
     buying_factor = forms.ChoiceField(label=_("Primary buying factor"), required=False,
                                       choices=[("", "—")] + list(Opportunity.BuyingFactor.choices))
+    buying_factor_second = forms.ChoiceField(label=_("Second buying factor"), required=False,
+                                             choices=[("", "—")] + list(Opportunity.BuyingFactor.choices))
     competitors = forms.CharField(label=_("Competitors"), max_length=255, required=False)
     product_lines = forms.CharField(label=_("Product lines"), max_length=255, required=False)
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -134,6 +153,11 @@ class OpportunityEditForm(KeepOthersChangesMixin, StyledFormMixin, forms.Form):
             for name in self.seen_field_names():
                 self.initial[name] = getattr(opportunity, name)
             self.initial["seen"] = seen_sign(seen_values(opportunity, self.seen_field_names()))
+
+    def clean(self):
+        cleaned = super().clean()
+        clean_buying_factors(self, cleaned)
+        return cleaned
 
     def service_arguments(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "seen"}

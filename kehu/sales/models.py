@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from kehu.core.fields import MoneyField, PercentField, QuantityField, UnitPriceField
 from kehu.core.models import TimeStampedModel
+from kehu.customers.models import BuyingFactor, buying_factors_q
 from kehu.customers.querysets import CustomerScopedQuerySet
 
 
@@ -65,11 +66,7 @@ class Opportunity(TimeStampedModel):
         CLOSED = "closed", _("Closed")
         OMITTED = "omitted", _("Omitted")
 
-    class BuyingFactor(models.TextChoices):
-        VALUE = "value", _("Value")
-        PRICE = "price", _("Price")
-        RELATIONSHIP = "relationship", _("Relationship")
-        INNOVATION = "innovation", _("Innovation")
+    BuyingFactor = BuyingFactor  # one list of factors, shared with the customer (kehu.customers.models)
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="opportunities", verbose_name=_("customer"))
@@ -84,6 +81,7 @@ class Opportunity(TimeStampedModel):
     product_lines = models.CharField(_("product lines"), max_length=255, blank=True)
     forecast_category = models.CharField(_("forecast category"), max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE)
     buying_factor = models.CharField(_("primary buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
+    buying_factor_second = models.CharField(_("second buying factor"), max_length=16, choices=BuyingFactor.choices, blank=True)
     competitors = models.CharField(_("competitors"), max_length=255, blank=True)
     lost_reason = models.TextField(_("lost reason"), blank=True)
     # How many times the expected close moved to a later month (a slipping deal at 2 or more).
@@ -103,6 +101,7 @@ class Opportunity(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__isnull=True) | models.Q(probability__lte=100), name="opportunity_probability_max_100"),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"),
+            models.CheckConstraint(condition=buying_factors_q(), name="opportunity_buying_factors_ranked"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,9 @@ from kehu.customers.models import Contact, Customer, CustomerMerge, PoolEvent
 from kehu.customers.services.records import CUSTOMER_EDITABLE, customer_derive_fields
 from kehu.customers import permissions
 
-FILLABLE = [f for f in CUSTOMER_EDITABLE if f not in ("name", "kind")] + ["credit_limit"]
+# The buying factors are a ranked pair: taken together, when the kept record has none.
+FACTORS = ("buying_factor", "buying_factor_second")
+FILLABLE = [f for f in CUSTOMER_EDITABLE if f not in ("name", "kind", *FACTORS)] + ["credit_limit"]
 
 
 def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
@@ -36,6 +38,11 @@ def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
             if getattr(kept, field) in ("", None) and getattr(merged, field) not in ("", None):
                 setattr(kept, field, getattr(merged, field))
                 filled[field] = [None, str(getattr(merged, field))]
+        if not kept.buying_factor and merged.buying_factor:
+            for field in FACTORS:
+                if getattr(merged, field) != getattr(kept, field):
+                    filled[field] = [getattr(kept, field) or None, getattr(merged, field)]
+                setattr(kept, field, getattr(merged, field))
         if merged.uscc and kept.uscc == merged.uscc:
             merged.uscc = ""
         counts = {

@@ -17,6 +17,7 @@ from kehu.core.models import AuditEvent
 from kehu.core.sequences import next_code
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.models import CompanyProfile, Contact, Customer, CustomerStageChange, PersonProfile, Tag
+from kehu.customers.factors import buying_factors_problem
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
 from kehu.customers import permissions
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,7 @@ CUSTOMER_EDITABLE = [
     "province", "city", "industry", "phone", "address", "email", "website", "uscc",
     "influence", "reputation", "notes", "fund_status", "payment_attitude", "bank_name",
     "bank_account", "past_bankruptcy", "past_credibility", "card_notes",
+    "buying_factor", "buying_factor_second",
 ]
 CREDIT_FIELDS = ["credit_limit", "currency"]
 # The data-card fields finance may change besides the credit fields (sales may change them too).
@@ -190,6 +192,10 @@ def _validate(customer: Customer) -> None:
         value = getattr(customer, field)
         if value is not None and not 1 <= int(value) <= 5:
             raise CustomerError(_("Influence and reputation are numbers from 1 to 5."))
+    customer.buying_factor, customer.buying_factor_second = customer.buying_factor or "", customer.buying_factor_second or ""
+    problem = buying_factors_problem(customer.buying_factor, customer.buying_factor_second)
+    if problem:
+        raise CustomerError(problem[1])
 
 
 def _ensure_profile(customer: Customer) -> None:

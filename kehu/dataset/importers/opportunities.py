@@ -176,7 +176,7 @@ class OpportunityImporter(CodedImporter):
     def _existing(self, codes) -> dict[str, dict]:
         found = {}
         for batch in chunked(set(codes)):
-            for o in Opportunity.objects.filter(code__in=batch).values("id", "code", "customer__owner_id", *FIELDS):
+            for o in Opportunity.objects.filter(code__in=batch).values("id", "code", "customer__owner_id", "buying_factor_second", *FIELDS):
                 found[o["code"]] = o
         return found
 
@@ -190,6 +190,15 @@ class OpportunityImporter(CodedImporter):
         }
         if v["created_at"] is not None:
             values["created_at"] = v["created_at"]
+        return values
+
+    @staticmethod
+    def _keep_ranked(old: dict, values: dict) -> dict:
+        """The file has the first buying factor only: the second (set in Kehu) stays, unless the
+        file's first is now blank or the same factor — then the second is cleared (the pair's rule)."""
+        second = old.get("buying_factor_second") or ""
+        if second and values["buying_factor"] in ("", second):
+            return {**values, "buying_factor_second": ""}
         return values
 
     @staticmethod
@@ -216,7 +225,7 @@ class OpportunityImporter(CodedImporter):
                 continue
             cid = customers.get(v["customer"], (None, None))[0]
             uid = (users.get(v["owner"]) or {}).get("id")
-            values = self._values(v, cid, uid)
+            values = self._keep_ranked(old, self._values(v, cid, uid))
             row.action = UPDATE if self._changes(old, values) else UNCHANGED
 
     def write(self, rows: list[Row]) -> None:
@@ -235,6 +244,7 @@ class OpportunityImporter(CodedImporter):
             if old is None:
                 created.append((Opportunity(code=v["code"], updated_at=now, **{"created_at": now, **values}), v))
                 continue
+            values = self._keep_ranked(old, values)
             changes = self._changes(old, values)
             fields.update(changes)
             opp = Opportunity(id=old["id"], code=v["code"], updated_at=now, **{"created_at": old["created_at"], **values})

@@ -16,6 +16,7 @@ from kehu.core.forms import check_not_stale, etag_for, seen_values
 from kehu.core.models import AuditEvent
 from kehu.core.money import to_decimal
 from kehu.core.sequences import next_code
+from kehu.customers.factors import buying_factors_problem
 from kehu.customers.models import Customer
 from kehu.sales.errors import SalesError
 from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange
@@ -60,10 +61,16 @@ def _check_probability(probability) -> None:
         raise SalesError(_("The probability is a whole number from 0 to 100."))
 
 
+def _check_buying_factors(first: str, second: str) -> None:
+    problem = buying_factors_problem(first, second)
+    if problem:
+        raise SalesError(problem[1])
+
+
 def opportunity_create(
     *, actor, customer: Customer, title: str, amount, stage: OpportunityStage | None = None, probability: int | None = None,
-    expected_close_on: date | None = None, forecast_category: str = "", buying_factor: str = "", competitors: str = "",
-    product_lines: str = "", lost_reason: str = "", now=None,
+    expected_close_on: date | None = None, forecast_category: str = "", buying_factor: str = "", buying_factor_second: str = "",
+    competitors: str = "", product_lines: str = "", lost_reason: str = "", now=None,
 ) -> Opportunity:
     """A new opportunity of `customer`, owned by the customer's owner (or the actor for a pool customer)."""
     if not can_create_opportunity(actor, customer):
@@ -75,6 +82,8 @@ def opportunity_create(
     if amount < 0:
         raise SalesError(_("The amount cannot be negative."))
     _check_probability(probability)
+    buying_factor, buying_factor_second = buying_factor or "", buying_factor_second or ""
+    _check_buying_factors(buying_factor, buying_factor_second)
     expected_close_on = clean_close_date(expected_close_on)
     now = now or timezone.now()
     with transaction.atomic():
@@ -85,7 +94,7 @@ def opportunity_create(
             code=next_opportunity_code(), customer=customer, owner=customer.owner or actor, title=title, stage=stage,
             probability=None if stage.is_closed else probability, amount=amount, expected_close_on=expected_close_on,
             forecast_category=closed_forecast(stage) if stage.is_closed else (forecast_category or stage.forecast_category),
-            buying_factor=buying_factor, competitors=competitors, product_lines=product_lines,
+            buying_factor=buying_factor, buying_factor_second=buying_factor_second, competitors=competitors, product_lines=product_lines,
             lost_reason=(lost_reason or "").strip() if stage.is_closed and not stage.is_won else "",
             closed_on=timezone.localdate(now) if stage.is_closed else None,
         )
@@ -142,8 +151,8 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: OpportunityStage
 # --- editing an opportunity (its page) ----------------------------------------------------
 
 EDITABLE = ("title", "amount", "currency", "probability", "expected_close_on", "forecast_category", "buying_factor",
-            "competitors", "product_lines", "lost_reason")
-EDIT_AUDITED = ["title", "amount", "currency", "expected_close_on", "buying_factor", "competitors", "product_lines", *AUDITED]
+            "buying_factor_second", "competitors", "product_lines", "lost_reason")
+EDIT_AUDITED = ["title", "amount", "currency", "expected_close_on", "buying_factor", "buying_factor_second", "competitors", "product_lines", *AUDITED]
 
 
 # The API's ETag of an opportunity: what its edit changes, and its stage and owner.
@@ -196,11 +205,11 @@ def opportunity_update(*, actor, opportunity: Opportunity, seen: dict | None = N
             if category not in Opportunity.ForecastCategory.values:
                 raise SalesError(_("Unknown forecast category."))
             opp.forecast_category = category
-        if "buying_factor" in fields:
-            factor = fields["buying_factor"] or ""
-            if factor and factor not in Opportunity.BuyingFactor.values:
-                raise SalesError(_("Unknown buying factor."))
-            opp.buying_factor = factor
+        for name in ("buying_factor", "buying_factor_second"):
+            if name in fields:
+                setattr(opp, name, fields[name] or "")
+        if "buying_factor" in fields or "buying_factor_second" in fields:
+            _check_buying_factors(opp.buying_factor, opp.buying_factor_second)
         if "expected_close_on" in fields:
             old_close = opp.expected_close_on
             opp.expected_close_on = clean_close_date(fields["expected_close_on"])
