@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from kehu.core.dates import add_months
+from kehu.core.fields import MoneyField
 
 LIST_LIMIT = 5
 CHANGES_DAYS = 7
@@ -98,9 +99,10 @@ def credit_holds(*, user) -> dict:
     return {"count": count, "rows": rows}
 
 
-def anomaly_alerts(*, user, today: date) -> dict:
-    """DOMAIN.md §7's revenue anomalies of last month for the reps `user` sees, and `user`'s unread
-    anomaly notifications (those `kehu daily` sent). Three queries."""
+def anomaly_alerts(*, user, today: date, notifications: bool = True) -> dict:
+    """DOMAIN.md §7's revenue anomalies of last month for the reps `user` sees, and (`notifications`)
+    `user`'s unread anomaly notifications (those `kehu daily` sends to the reps' team managers).
+    Three queries."""
     from kehu.activities.models import Notification
     from kehu.activities.notifications import notifications_decorate
     from kehu.reports.selectors.anomalies import revenue_anomalies
@@ -108,7 +110,7 @@ def anomaly_alerts(*, user, today: date) -> dict:
     month = add_months(today.replace(day=1), -1)
     alerts = [{"rep": rep, "anomaly": found} for rep, found in revenue_anomalies(month=month, user=user)]
     unread = list(Notification.objects.for_user(user).unread().filter(kind=Notification.Kind.ANOMALY)
-                  .select_related("customer").order_by("-created_at", "-id")[:LIST_LIMIT])
+                  .select_related("customer").order_by("-created_at", "-id")[:LIST_LIMIT]) if notifications else []
     notifications_decorate(unread)
     return {"month": month, "alerts": alerts, "unread": unread}
 
@@ -290,7 +292,8 @@ def director_part(*, user, today: date) -> dict:
         "pyramid": pyramid_summary(user=user),
         "aging": aging,
         "holds": credit_holds(user=user),
-        "anomalies": anomaly_alerts(user=user, today=today),
+        # `kehu daily` tells team managers; a director who manages no team gets the manager's part instead
+        "anomalies": anomaly_alerts(user=user, today=today, notifications=False),
     }
 
 
@@ -302,7 +305,7 @@ def finance_part(*, user, today: date, aging=None, holds=None) -> dict:
     week_end = today + timedelta(days=6)
     due = defaultdict(lambda: {"amount": ZERO, "count": 0})
     for r in (Instalment.objects.visible_to(user).filter(due_on__gte=today, due_on__lte=week_end, applied__lt=F("amount"))
-              .order_by().values("contract__currency").annotate(n=Count("pk"), amount=Sum(F("amount") - F("applied")))):
+              .order_by().values("contract__currency").annotate(n=Count("pk"), amount=Sum(F("amount") - F("applied"), output_field=MoneyField()))):
         due[r["contract__currency"]]["amount"] += _money(r["amount"])
         due[r["contract__currency"]]["count"] += r["n"]
     for r in (Receivable.objects.visible_to(user).filter(due_on__gte=today, due_on__lte=week_end, open_amount__gt=0)
