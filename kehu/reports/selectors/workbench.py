@@ -158,7 +158,7 @@ def rep_part(*, user, today: date, now, stages) -> dict:
     changes.sort(key=lambda c: c["at"], reverse=True)
 
     return {
-        "followups": {"overdue": counts["overdue"], "today": counts["today"], "rows": followups},
+        "followups": {"n_overdue": counts["overdue"], "n_today": counts["today"], "rows": followups},
         "returning": {"rows": returning[:LIST_LIMIT], "more": len(returning) > LIST_LIMIT},
         "attainment": [{"key": "month", "period": month, "a": targets[0]}, {"key": "quarter", "period": quarter, "a": targets[1]}],
         "has_target": any(t.target is not None for t in targets),

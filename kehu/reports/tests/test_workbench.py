@@ -106,7 +106,7 @@ def test_rep_sees_their_cards_with_exact_numbers(world, login_en):
     response, wb = _wb(login_en(world["rep_a"]))
     rep = wb["rep"]
     assert wb["manager"] is None and wb["director"] is None and wb["finance"] is None
-    assert (rep["followups"]["overdue"], rep["followups"]["today"]) == (1, 1)
+    assert (rep["followups"]["n_overdue"], rep["followups"]["n_today"]) == (1, 1)
     assert [r.due_on for r in rep["followups"]["rows"]] == [world["today"] - timedelta(days=2), world["today"]]
     assert [c.code for c in rep["returning"]["rows"]] == ["C00010"]
     assert rep["returning"]["rows"][0].return_on == world["today"] + timedelta(days=5)
@@ -135,7 +135,7 @@ def test_rep_never_sees_another_reps_items(world, login_en):
         assert foreign not in html, foreign
     response, wb = _wb(login_en(world["rep_b"]))
     html = response.content.decode()
-    assert wb["rep"]["followups"]["today"] == 1 and wb["rep"]["followups"]["overdue"] == 0
+    assert wb["rep"]["followups"]["n_today"] == 1 and wb["rep"]["followups"]["n_overdue"] == 0
     assert {(c["kind"], c["obj"].code) for c in wb["rep"]["changes"]} == {("quote", "QB1"), ("order", "SO3")}
     for foreign in ("华为技术有限公司", "QA1", "SO1", "SO2", "闲置贸易有限公司"):
         assert foreign not in html, foreign
