@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from factories import ContactFactory
+from kehu.customers.tests.test_browser import browser  # noqa: F401 (the Chromium fixture)
 from kehu.sales.models import Contract, Opportunity, OpportunityStage, Quote, SalesOrder
 
 SEARCH = reverse("reports:search")
@@ -125,3 +126,31 @@ def test_log_a_follow_up_hint(records, login_en):
 def test_search_in_chinese(records, login):
     html = login(records["rep_a"]).get(SEARCH, {"q": "华"}).content.decode()
     assert "至少" in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_rep_lands_on_the_workbench_and_searches_from_the_top_bar(browser, live_server, cast):  # noqa: F811
+    from conftest import seed_flushed_defaults
+    from kehu.customers.tests.test_browser import SHOTS, _login
+
+    seed_flushed_defaults()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, live_server.url, "rep_a")
+    page.wait_for_url("**/workbench/")
+    page.wait_for_selector("[data-testid=wb-followups]")
+    assert "工作台" in page.inner_text("main")
+    box = page.locator("[data-testid=global-search] input[name=q]")
+    box.fill("hwjs")
+    page.wait_for_selector("[data-testid=search-dropdown]")
+    assert "华为技术有限公司" in page.inner_text("[data-testid=search-dropdown]")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "workbench-search-zh.png"), full_page=True)
+    box.press("Enter")
+    page.wait_for_url("**/search/?q=hwjs")
+    assert "华为技术有限公司" in page.inner_text("main")
+    box = page.locator("[data-testid=global-search] input[name=q]")
+    box.fill("信疗")  # rep_b's customer: never shown
+    box.press("Enter")
+    page.wait_for_selector("[data-testid=search-empty]")
+    page.close()
