@@ -30,7 +30,12 @@ def clean_query(raw) -> str:
 
 
 def _code_q(text: str) -> Q:
-    return Q(code__iexact=text) | Q(code__istartswith=text)
+    """Codes starting with `text` as typed or in capitals (codes are written in capitals), as a
+    range on the code's unique index: no scan of the table, whatever its size."""
+    q = Q()
+    for prefix in dict.fromkeys([text, text.upper()]):
+        q |= Q(code__gte=prefix, code__lt=prefix + "\U0010ffff")
+    return q
 
 
 def _more(name: str, text: str | None) -> str:
@@ -56,7 +61,7 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
             groups.append(Group(key=key, title=title, rows=[row(o) for o in found[:limit]], more=len(found) > limit, more_url=more_url))
 
     run("customers", _("Customers"),
-        Customer.objects.visible_to(user).filter(customer_search_q(text)).select_related("owner").order_by("name", "pk"),
+        Customer.objects.visible_to(user).filter(customer_search_q(text)).order_by("-pk"),
         lambda c: {"label": c.name, "detail": c.code, "url": reverse("customers:detail", args=[c.pk])},
         _more("customers:list", text))
 
@@ -65,28 +70,28 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
     if len(digits) >= 4:
         contact_q |= Q(phone_normalized__contains=digits)
     run("contacts", _("Contacts"),
-        Contact.objects.visible_to(user).filter(contact_q).select_related("customer").order_by("name", "pk"),
+        Contact.objects.visible_to(user).filter(contact_q).select_related("customer").order_by("-pk"),
         lambda c: {"label": c.name, "detail": c.customer.name, "url": reverse("customers:detail", args=[c.customer_id])},
         _more("customers:list", text))
 
     run("opportunities", _("Opportunities"),
         Opportunity.objects.visible_to(user).filter(Q(title__icontains=text) | _code_q(text)).select_related("customer")
-        .order_by("-created_at", "-pk"),
+        .order_by("-pk"),
         lambda o: {"label": o.title, "detail": f"{o.code} · {o.customer.name}", "url": reverse("sales:opportunity-detail", args=[o.pk])},
         _more("sales:opportunity-list", text))
 
     run("quotes", _("Quotes"),
-        Quote.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("-created_at", "-pk"),
+        Quote.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("sales:quote-detail", args=[o.pk])},
         _more("sales:quote-list", None))
 
     run("contracts", _("Contracts"),
-        Contract.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("-signed_on", "-pk"),
+        Contract.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:contract-detail", args=[o.pk])},
         "")
 
     run("orders", _("Orders"),
-        SalesOrder.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("-order_date", "-pk"),
+        SalesOrder.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:order-detail", args=[o.pk])},
         _more("finance:order-list", None))
     return groups
