@@ -273,3 +273,20 @@ def test_quick_create_shows_only_what_the_role_may_do(world, login_en):
 def test_dates_are_today_in_the_company_time_zone(world):
     assert world["today"] == timezone.localdate() and isinstance(world["today"], date)
 
+
+
+def test_director_pyramid_card_counts_the_latest_runs_classes(world, login_en):
+    from kehu.ranking.models import EvaluationResult, EvaluationRun
+
+    old = EvaluationRun.objects.create(model="pyramid", as_of=date(2025, 12, 31), result_count=1)
+    EvaluationResult.objects.create(run=old, customer=world["customer_a"], position=1, klass="important")
+    run = EvaluationRun.objects.create(model="pyramid", as_of=date(2026, 6, 30), result_count=3)
+    for i, (customer, klass) in enumerate([("customer_a", "important"), ("customer_a2", "important"), ("customer_b", "ordinary")], 1):
+        EvaluationResult.objects.create(run=run, customer=world[customer], position=i, klass=klass)
+    response, wb = _wb(login_en(world["admin"]))
+    pyramid = wb["director"]["pyramid"]
+    assert pyramid["run"] == run and pyramid["table"]["count"] == 3
+    counts = {row["klass"]: (row["count"], row["count_share"]) for row in pyramid["table"]["rows"] if row["count"]}
+    assert counts == {"important": (2, D("0.6667")), "ordinary": (1, D("0.3333"))}
+    html = response.content.decode()
+    assert "Run as of 2026-06-30" in html and "66.67%" in html
