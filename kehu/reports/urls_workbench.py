@@ -1,8 +1,9 @@
 from django.urls import path
 
-from kehu.reports.views.placeholder import placeholder_view
+from kehu.reports.views.search import search_view
+from kehu.reports.views.workbench import workbench_view
 
 urlpatterns = [
-    path("workbench/", placeholder_view, name="workbench"),
-    path("search/", placeholder_view, name="search"),
+    path("workbench/", workbench_view, name="workbench"),
+    path("search/", search_view, name="search"),
 ]

@@ -56,6 +56,11 @@ def test_rep_logs_in_finds_by_pinyin_and_creates_a_customer(browser, live_server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _login(page, live_server.url, "rep_a")
 
+    # Log-in lands on the 工作台; the customer list is one click away.
+    page.wait_for_url("**/workbench/")
+    page.wait_for_selector("[data-testid=wb-rep]")
+    page.goto(f"{live_server.url}/customers/")
+
     # The UI is Chinese by default.
     page.wait_for_selector("[data-testid=customer-table]")
     assert "客户" in page.inner_text("nav")

@@ -1,0 +1,97 @@
+"""The top bar's global search (issue 12): customers, contacts, opportunities, quotes, contracts
+and orders matching a text, each kind ONLY among the rows the user may open (`visible_to`), at most
+`limit` per kind. One query per kind (LIMIT + 1 rows tells whether there are more); nothing runs
+for a text shorter than MIN_LENGTH. docs/rules.md, "Global search", says what matches."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+MIN_LENGTH = 2
+MAX_LENGTH = 100
+PAGE_LIMIT = 10
+DROPDOWN_LIMIT = 3
+
+
+@dataclass
+class Group:
+    key: str
+    title: str
+    rows: list = field(default_factory=list)  # [{"label", "detail", "url"}]
+    more: bool = False
+    more_url: str = ""
+
+
+def clean_query(raw) -> str:
+    return " ".join(str(raw or "").split())[:MAX_LENGTH]
+
+
+def _code_q(text: str) -> Q:
+    """Codes starting with `text` as typed or in capitals (codes are written in capitals), as a
+    range on the code's unique index: no scan of the table, whatever its size."""
+    q = Q()
+    for prefix in dict.fromkeys([text, text.upper()]):
+        q |= Q(code__gte=prefix, code__lt=prefix + "\U0010ffff")
+    return q
+
+
+def _more(name: str, text: str | None) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode({'q': text})}" if text else url
+
+
+def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
+    """The groups that have at least one result, in a fixed order. Six queries at most."""
+    from kehu.customers.models import Contact, Customer
+    from kehu.customers.normalize import normalize_phone
+    from kehu.customers.selectors import customer_search_q
+    from kehu.sales.models import Contract, Opportunity, Quote, SalesOrder
+
+    text = clean_query(text)
+    if len(text) < MIN_LENGTH:
+        return []
+    groups = []
+
+    def run(key, title, qs, row, more_url):
+        found = list(qs[: limit + 1])
+        if found:
+            groups.append(Group(key=key, title=title, rows=[row(o) for o in found[:limit]], more=len(found) > limit, more_url=more_url))
+
+    run("customers", _("Customers"),
+        Customer.objects.visible_to(user).filter(customer_search_q(text)).order_by("-pk"),
+        lambda c: {"label": c.name, "detail": c.code, "url": reverse("customers:detail", args=[c.pk])},
+        _more("customers:list", text))
+
+    digits = normalize_phone(text)
+    contact_q = Q(name__icontains=text)
+    if len(digits) >= 4:
+        contact_q |= Q(phone_normalized__contains=digits)
+    run("contacts", _("Contacts"),
+        Contact.objects.visible_to(user).filter(contact_q).select_related("customer").order_by("-pk"),
+        lambda c: {"label": c.name, "detail": c.customer.name, "url": reverse("customers:detail", args=[c.customer_id])},
+        _more("customers:list", text))
+
+    run("opportunities", _("Opportunities"),
+        Opportunity.objects.visible_to(user).filter(Q(title__icontains=text) | _code_q(text)).select_related("customer")
+        .order_by("-pk"),
+        lambda o: {"label": o.title, "detail": f"{o.code} · {o.customer.name}", "url": reverse("sales:opportunity-detail", args=[o.pk])},
+        _more("sales:opportunity-list", text))
+
+    run("quotes", _("Quotes"),
+        Quote.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("sales:quote-detail", args=[o.pk])},
+        _more("sales:quote-list", None))
+
+    run("contracts", _("Contracts"),
+        Contract.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:contract-detail", args=[o.pk])},
+        "")
+
+    run("orders", _("Orders"),
+        SalesOrder.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:order-detail", args=[o.pk])},
+        _more("finance:order-list", None))
+    return groups

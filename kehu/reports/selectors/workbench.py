@@ -1,0 +1,349 @@
+"""The 工作台 (issue 12): the landing page's cards, per role. Read-only; every number comes from
+the selector that owns it (agenda, pool, planning, sales, finance, ranking, anomalies), scoped by
+`visible_to` / `kehu.planning.querysets`; counts and sums in SQL, lists capped at LIST_LIMIT.
+
+`workbench(user=…)` returns {"rep": {...} | None, "manager": …, "director": …, "finance": …}: the
+parts of the user's role(s) (an admin who is also a manager gets both). A fixed number of queries
+per role whatever the number of rows (kehu/reports/tests/test_workbench.py pins it).
+docs/rules.md, "工作台 (landing page)", says what each card counts.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from kehu.core.dates import add_months
+from kehu.core.fields import MoneyField
+
+LIST_LIMIT = 5
+CHANGES_DAYS = 7
+ZERO = Decimal("0.00")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _money(value) -> Decimal:
+    """A Sum over a MoneyField comes back as a Decimal already (integer cents underneath)."""
+    return (value if isinstance(value, Decimal) else Decimal(value or 0)).quantize(Decimal("0.01"))
+
+
+def _periods(today: date):
+    from kehu.planning.periods import period_of
+
+    return period_of("month", today), period_of("quarter", today)
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+def _stages():
+    from kehu.sales.selectors import stage_list
+
+    return stage_list()
+
+
+def pipeline_by_stage(*, user, owner_ids, stages) -> list[dict]:
+    """Open opportunities `user` sees, owned by `owner_ids`, per open stage: count and Σ amount
+    (one GROUP BY). Every open stage is listed (0 when empty)."""
+    from kehu.sales.models import Opportunity
+
+    rows = {
+        r["stage_id"]: r
+        for r in Opportunity.objects.visible_to(user).filter(owner_id__in=list(owner_ids), stage__is_closed=False)
+        .order_by().values("stage_id").annotate(n=Count("pk"), amount=Sum("amount"))
+    }
+    return [{"stage": s, "count": rows.get(s.pk, {}).get("n", 0), "amount": _money(rows.get(s.pk, {}).get("amount"))}
+            for s in stages if not s.is_closed]
+
+
+@dataclass
+class AgingSummary:
+    """Open receivables and due instalments per currency, in the aging buckets of kehu.finance.aging."""
+
+    as_of: date
+    currencies: list = field(default_factory=list)  # [(currency, Buckets)]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(b.total for _c, b in self.currencies)
+
+
+def aging_summary(*, user, as_of: date) -> AgingSummary:
+    """The aging page's company totals (kehu.finance.aging: the same rows, the same buckets) summed
+    per currency in SQL: two queries, no per-customer rows."""
+    from kehu.finance.aging import Buckets, _bucket_sums, open_instalments, open_receivables
+
+    totals: dict[str, Buckets] = defaultdict(Buckets)
+    for r in open_receivables(user=user).order_by().values("currency").annotate(**_bucket_sums(F("open_amount"), "due_on", as_of)):
+        totals[r["currency"]].add({k: _money(v) for k, v in r.items() if k != "currency"})
+    for r in (open_instalments(user=user, as_of=as_of).order_by().values("contract__currency")
+              .annotate(**_bucket_sums(F("amount") - F("applied"), "due_on", as_of))):
+        totals[r["contract__currency"]].add({k: _money(v) for k, v in r.items() if k != "contract__currency"})
+    return AgingSummary(as_of=as_of, currencies=sorted(totals.items()))
+
+
+def credit_holds(*, user) -> dict:
+    """Orders `user` sees that credit control blocked (status blocked): count and the oldest
+    LIST_LIMIT with their total. Two queries."""
+    from kehu.finance.selectors import order_list
+    from kehu.sales.models import SalesOrder
+
+    qs = order_list(user=user, status=SalesOrder.Status.BLOCKED)
+    rows = list(qs.order_by("order_date", "id")[:LIST_LIMIT])
+    count = len(rows) if len(rows) < LIST_LIMIT else qs.order_by().values("pk").count()
+    return {"count": count, "rows": rows}
+
+
+def anomaly_alerts(*, user, today: date, notifications: bool = True) -> dict:
+    """DOMAIN.md §7's revenue anomalies of last month for the reps `user` sees, and (`notifications`)
+    `user`'s unread anomaly notifications (those `kehu daily` sends to the reps' team managers).
+    Three queries."""
+    from kehu.activities.models import Notification
+    from kehu.activities.notifications import notifications_decorate
+    from kehu.reports.selectors.anomalies import revenue_anomalies
+
+    month = add_months(today.replace(day=1), -1)
+    alerts = [{"rep": rep, "anomaly": found} for rep, found in revenue_anomalies(month=month, user=user)]
+    unread = list(Notification.objects.for_user(user).unread().filter(kind=Notification.Kind.ANOMALY)
+                  .select_related("customer").order_by("-created_at", "-id")[:LIST_LIMIT]) if notifications else []
+    notifications_decorate(unread)
+    return {"month": month, "alerts": alerts, "unread": unread}
+
+
+# --- the rep --------------------------------------------------------------------------------
+
+def rep_part(*, user, today: date, now, stages) -> dict:
+    from kehu.activities.models import Activity
+    from kehu.customers.services.pool import pool_returning_soon
+    from kehu.finance.models import CreditEvent
+    from kehu.planning.models import Measure, Target
+    from kehu.planning.selectors.forecasts import submission_status, this_week
+    from kehu.planning.selectors.targets import attainment
+    from kehu.sales.models import Quote
+
+    # today's and overdue planned follow-ups (the agenda's first two sections)
+    planned = Activity.objects.visible_to(user).planned().filter(owner=user, due_on__lte=today)
+    counts = planned.order_by().aggregate(overdue=Count("pk", filter=Q(due_on__lt=today)), today=Count("pk", filter=Q(due_on=today)))
+    followups = list(planned.select_related("customer").order_by("due_on", "id")[:LIST_LIMIT])
+    for row in followups:
+        row.days_late = (today - row.due_on).days
+
+    returning = pool_returning_soon(user=user, now=now, limit=LIST_LIMIT + 1)
+
+    month, quarter = _periods(today)
+    targets = [attainment(user=user, scope=Target.Scope.USER, period=p, measure=Measure.WON, rep=user, today=today)
+               for p in (month, quarter)]
+
+    from kehu.planning.models import PlanningSettings
+
+    settings = PlanningSettings.load()
+    start, cutoff = this_week(today=today, settings=settings)
+    status = submission_status(reps=[user.pk], today=today, settings=settings)[user.pk]
+
+    # what changed on their quotes and orders in the last CHANGES_DAYS days
+    since = now - timedelta(days=CHANGES_DAYS)
+    changes = []
+    for q in (Quote.objects.visible_to(user).filter(owner=user, decided_at__gte=since,
+                                                     status__in=[Quote.Status.APPROVED, Quote.Status.REJECTED])
+              .select_related("customer").order_by("-decided_at", "-id")[:LIST_LIMIT * 2]):
+        changes.append({"kind": "quote", "what": q.status, "at": q.decided_at, "obj": q})
+    for e in (CreditEvent.objects.filter(order__in=_visible_orders(user).filter(owner=user), at__gte=since)
+              .select_related("order", "order__customer").order_by("-at", "-id")[:LIST_LIMIT * 2]):
+        changes.append({"kind": "order", "what": e.kind, "at": e.at, "obj": e.order})
+    changes.sort(key=lambda c: c["at"], reverse=True)
+
+    return {
+        "followups": {"n_overdue": counts["overdue"], "n_today": counts["today"], "rows": followups},
+        "returning": {"rows": returning[:LIST_LIMIT], "more": len(returning) > LIST_LIMIT},
+        "attainment": [{"key": "month", "period": month, "a": targets[0]}, {"key": "quarter", "period": quarter, "a": targets[1]}],
+        "has_target": any(t.target is not None for t in targets),
+        "forecast": {"status": status, "start": start, "cutoff": cutoff},
+        "pipeline": pipeline_by_stage(user=user, owner_ids=[user.pk], stages=stages),
+        "changes": changes[:LIST_LIMIT * 2],
+    }
+
+
+def _visible_orders(user):
+    from kehu.sales.models import SalesOrder
+
+    return SalesOrder.objects.visible_to(user).values("pk")
+
+
+# --- the manager ----------------------------------------------------------------------------
+
+def rep_attainments(*, reps, period, today: date) -> list:
+    """Attainment (kehu.planning.selectors.targets.Attainment) of each rep for `period`, measure
+    won: the targets and won amounts attainment_table reads (two queries)."""
+    from kehu.planning.selectors.targets import Attainment, user_target_amounts
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipeline_by
+
+    ids = [r.pk for r in reps]
+    if not ids:
+        return []
+    targets = user_target_amounts(user_ids=ids, period=period)
+    sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
+                                date_from=period.start, date_to=period.end)
+    rows = []
+    for r in reps:
+        row = Attainment(label=str(r), target=targets.get(r.pk), actual=sums[r.pk].won if r.pk in sums else ZERO,
+                         days=period.days, days_gone=period.days_gone(today), user=r)
+        row.gap = None if row.target is None else row.target - row.actual
+        rows.append(row)
+    return rows
+
+
+def manager_part(*, user, today: date, stages) -> dict:
+    from kehu.accounts.visibility import managed_user_ids
+    from kehu.activities.models import Activity
+    from kehu.customers.models import Customer
+    from kehu.planning.querysets import planning_users
+    from kehu.planning.selectors.forecasts import submission_status
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import quote_approval_queue
+
+    queue = quote_approval_queue(user=user)
+    approvals = list(queue[:LIST_LIMIT])
+    approvals_count = len(approvals) if len(approvals) < LIST_LIMIT else queue.order_by().values("pk").count()
+
+    reps = list(planning_users(user))
+    month, _quarter = _periods(today)
+    attainments = rep_attainments(reps=reps, period=month, today=today)
+    leaderboard = sorted(attainments, key=lambda a: (-a.actual, a.label))
+
+    status = submission_status(reps=reps, today=today)
+    missing = [r for r in reps if status[r.pk].is_missing]
+
+    team_ids = managed_user_ids(user) if not user.is_admin_role else None
+    customers = Customer.objects.visible_to(user).filter(owner__isnull=False)
+    opps = Opportunity.objects.visible_to(user).filter(stage__is_closed=False)
+    if team_ids is not None:
+        customers = customers.filter(owner_id__in=team_ids)
+        opps = opps.filter(owner_id__in=team_ids)
+    by_stage = dict(customers.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    lifecycle = [{"stage": value, "label": label, "count": by_stage.get(value, 0)} for value, label in Customer.Stage.choices]
+    opp_counts = dict(opps.order_by().values("stage_id").annotate(n=Count("pk")).values_list("stage_id", "n"))
+    opp_stages = [{"stage": s, "count": opp_counts.get(s.pk, 0)} for s in stages if not s.is_closed]
+
+    missed_counts = dict(
+        Activity.objects.visible_to(user).planned().filter(owner_id__in=[r.pk for r in reps], due_on__lt=today)
+        .order_by().values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
+    )
+    missed = [{"rep": r, "count": missed_counts[r.pk]} for r in reps if missed_counts.get(r.pk)]
+    missed.sort(key=lambda m: (-m["count"], m["rep"].username))
+
+    return {
+        "approvals": {"count": approvals_count, "rows": approvals},
+        "attainments": attainments,
+        "month": month,
+        "missing": missing,
+        "reps_count": len(reps),
+        "funnel": {"lifecycle": lifecycle, "opportunities": opp_stages},
+        "missed": missed,
+        "anomalies": anomaly_alerts(user=user, today=today),
+        "leaderboard": leaderboard[:10],
+    }
+
+
+# --- the director ---------------------------------------------------------------------------
+
+def company_review(*, user, period, today: date):
+    """The Friday review's headline for the company and `period` (kehu.planning.selectors.review:
+    its own Review, so gap and coverage are its formulas): the company's target (else Σ the reps'),
+    won, commit with the managers' adjustments, open weighted pipeline."""
+    from kehu.planning.models import Target
+    from kehu.planning.selectors.review import Review, rollup
+    from kehu.planning.selectors.targets import target_amount
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipeline
+
+    summary = rollup(user=user, period=period, today=today)
+    sums = weighted_pipeline(opportunities=Opportunity.objects.all(), date_from=period.start, date_to=period.end)
+    total = summary.total
+    return Review(
+        period=period, since=today, scope="company", team=None, teams=[],
+        target=target_amount(scope=Target.Scope.COMPANY, period=period), members_target=total.target,
+        won=sums.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
+        adjusted_best_case=total.adjusted_best_case, open_weighted=sums.open_weighted, weighted=sums.total,
+        rows=[], rollup=summary, waterfall=None, slipping=[],
+    )
+
+
+def pyramid_summary(*, user) -> dict | None:
+    from kehu.ranking.models import EvaluationRun
+    from kehu.ranking.selectors import class_table, latest_run
+
+    run = latest_run(EvaluationRun.Model.PYRAMID)
+    if run is None:
+        return None
+    return {"run": run, "table": class_table(run, user)}
+
+
+def director_part(*, user, today: date) -> dict:
+    month, quarter = _periods(today)
+    aging = aging_summary(user=user, as_of=today)
+    return {
+        "reviews": [company_review(user=user, period=p, today=today) for p in (month, quarter)],
+        "pyramid": pyramid_summary(user=user),
+        "aging": aging,
+        "holds": credit_holds(user=user),
+        # `kehu daily` tells team managers; a director who manages no team gets the manager's part instead
+        "anomalies": anomaly_alerts(user=user, today=today, notifications=False),
+    }
+
+
+# --- finance --------------------------------------------------------------------------------
+
+def finance_part(*, user, today: date, aging=None, holds=None) -> dict:
+    from kehu.finance.models import Instalment, Payment, Receivable
+
+    week_end = today + timedelta(days=6)
+    due = defaultdict(lambda: {"amount": ZERO, "count": 0})
+    for r in (Instalment.objects.visible_to(user).filter(due_on__gte=today, due_on__lte=week_end, applied__lt=F("amount"))
+              .order_by().values("contract__currency").annotate(n=Count("pk"), amount=Sum(F("amount") - F("applied"), output_field=MoneyField()))):
+        due[r["contract__currency"]]["amount"] += _money(r["amount"])
+        due[r["contract__currency"]]["count"] += r["n"]
+    for r in (Receivable.objects.visible_to(user).filter(due_on__gte=today, due_on__lte=week_end, open_amount__gt=0)
+              .order_by().values("currency").annotate(n=Count("pk"), amount=Sum("open_amount"))):
+        due[r["currency"]]["amount"] += _money(r["amount"])
+        due[r["currency"]]["count"] += r["n"]
+    unapplied = [
+        {"currency": r["currency"], "count": r["n"], "amount": _money(r["amount"])}
+        for r in Payment.objects.visible_to(user).not_reversed().filter(on_account__gt=0)
+        .order_by().values("currency").annotate(n=Count("pk"), amount=Sum("on_account")).order_by("currency")
+    ]
+    return {
+        "holds": holds if holds is not None else credit_holds(user=user),
+        "aging": aging if aging is not None else aging_summary(user=user, as_of=today),
+        "due": {"start": today, "end": week_end, "currencies": sorted((c, v) for c, v in due.items())},
+        "unapplied": unapplied,
+    }
+
+
+# --- the page -------------------------------------------------------------------------------
+
+def workbench(*, user, today: date | None = None, now=None) -> dict:
+    """The parts of the workbench `user` sees (see the module docstring)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    parts = {"rep": None, "manager": None, "director": None, "finance": None, "today": today}
+    if not (user.is_authenticated and user.is_active):
+        return parts
+    stages = _stages() if (user.is_rep or user.is_manager) else []
+    if user.is_rep:
+        parts["rep"] = rep_part(user=user, today=today, now=now, stages=stages)
+    if user.is_manager:
+        parts["manager"] = manager_part(user=user, today=today, stages=stages)
+    if user.is_admin_role:
+        parts["director"] = director_part(user=user, today=today)
+        if parts["manager"] is not None:
+            parts["director"]["anomalies"] = None  # shown once, in the manager's card
+    if user.is_finance:
+        parts["finance"] = finance_part(user=user, today=today)
+    return parts
+
