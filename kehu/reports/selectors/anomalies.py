@@ -4,9 +4,6 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
-
 from kehu.core.dates import add_months
 from kehu.reports.anomalies import DEFAULT_SHARE, HISTORY_MONTHS, Anomaly, anomaly
 
@@ -17,23 +14,23 @@ def _month_key(day: date) -> tuple[int, int]:
 
 def rep_month_revenue(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[int, int], Decimal]]:
     """{rep id: {(year, month): Σ line revenue}} of the orders each rep owns dated first..last
-    (both inclusive), one SQL query over integer cents. An order with no owner counts for
-    nobody; only users with the rep role; customers in the recycle bin or merged away are left
-    out (the rule of the ranking's facts)."""
+    (both inclusive), exact, over integer cents: whole months from the monthly revenue summary,
+    partial months from the lines (`kehu.sales.summaries.revenue_by`). An order with no owner
+    counts for nobody; only users with the rep role; customers in the recycle bin or merged
+    away are left out (the rule of the ranking's facts)."""
     from kehu.accounts.models import User
-    from kehu.sales.models import OrderLine
+    from kehu.sales.summaries import revenue_by
 
-    lines = OrderLine.objects.filter(
-        order__order_date__gte=first, order__order_date__lte=last, order__owner__role=User.Role.REP,
-        order__customer__is_deleted=False, order__customer__merged_into__isnull=True,
-    )
-    if rep_ids is not None:
-        lines = lines.filter(order__owner_id__in=list(rep_ids))
-    rows = (lines.order_by().annotate(y=ExtractYear("order__order_date"), m=ExtractMonth("order__order_date"))
-            .values("order__owner_id", "y", "m").annotate(total=Sum("revenue")))
+    ids = None if rep_ids is None else list(rep_ids)
+
+    def narrow(qs, prefix):
+        qs = qs.filter(**{f"{prefix}owner__role": User.Role.REP})
+        return qs if ids is None else qs.filter(**{f"{prefix}owner_id__in": ids})
+
     result: dict[int, dict[tuple[int, int], Decimal]] = {}
-    for row in rows:
-        result.setdefault(row["order__owner_id"], {})[(row["y"], row["m"])] = Decimal(row["total"] or 0)
+    for row in revenue_by(first=first, last=last, group=("owner_id", "month"), narrow=narrow):
+        if row["lines"]:
+            result.setdefault(row["owner_id"], {})[_month_key(row["month"])] = row["revenue"]
     return result
 
 
