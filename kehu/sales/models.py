@@ -290,15 +290,15 @@ class RevenueMonth(models.Model):
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner"))
-    month = models.DateField(_("month"))  # its first day
+    month = models.DateField(_("month (its first day)"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     revenue = MoneyField(_("revenue"))
     cost = MoneyField(_("cost"))
     lines = models.PositiveIntegerField(_("order lines"), default=0)
 
     class Meta:
-        verbose_name = _("monthly revenue")
-        verbose_name_plural = _("monthly revenue")
+        verbose_name = _("monthly revenue summary")
+        verbose_name_plural = _("monthly revenue summary")
         constraints = [
             # One row per cell; NULL owners are made unique by a partial index of their own
             # (portable: SQLite and PostgreSQL 15 without NULLS NOT DISTINCT).

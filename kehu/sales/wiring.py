@@ -18,9 +18,9 @@ def register() -> None:
     from kehu.core.hooks import DailyStep, daily_step_register
     from kehu.sales.summaries import daily_revenue_months
 
-    # After the other steps, before the digest (90): a safety net only — every write keeps the
-    # summary exact — so nothing before it depends on it having run.
-    daily_step_register(DailyStep(REVENUE_MONTHS_KEY, gettext_lazy("Revenue summary checked: customers corrected"), daily_revenue_months, order=85))
+    # After the reminders and forecasts, just before the revenue anomaly alerts (60), which read
+    # the summary: a safety net only — every write keeps the summary exact.
+    daily_step_register(DailyStep(REVENUE_MONTHS_KEY, gettext_lazy("Revenue summary checked: customers corrected"), daily_revenue_months, order=59))
 
     from kehu.sales import wiring_deals
 

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             name='RevenueMonth',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
+                ('month', models.DateField(verbose_name='month (its first day)')),
                 ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
                 ('revenue', kehu.core.fields.MoneyField(verbose_name='revenue')),
                 ('cost', kehu.core.fields.MoneyField(verbose_name='cost')),
@@ -51,8 +51,8 @@ class Migration(migrations.Migration):
                 ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
             ],
             options={
-                'verbose_name': 'monthly revenue',
-                'verbose_name_plural': 'monthly revenue',
+                'verbose_name': 'monthly revenue summary',
+                'verbose_name_plural': 'monthly revenue summary',
                 'indexes': [models.Index(fields=['month', 'owner'], name='revenuemonth_month_owner'), models.Index(fields=['customer', 'month'], name='revenuemonth_customer_month')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('owner__isnull', False)), fields=('customer', 'owner', 'month', 'currency'), name='revenuemonth_cell'), models.UniqueConstraint(condition=models.Q(('owner__isnull', True)), fields=('customer', 'month', 'currency'), name='revenuemonth_cell_no_owner')],
             },

@@ -137,11 +137,11 @@ def test_system_rebuild_corrects_a_wrong_missing_or_extra_cell(rep_a, customer_a
     assert stored() == right
 
 
-def test_system_daily_runs_the_check_before_the_digest():
+def test_system_daily_checks_the_summary_just_before_the_anomaly_alerts_read_it():
     from kehu.core.hooks import daily_steps
 
     keys = [step.key for step in daily_steps()]
-    assert keys.index("revenue_months") == len(keys) - 2 and keys[-1] == "digests"
+    assert keys.index("revenue_months") == keys.index("anomaly_alerts") - 1 and keys[-1] == "digests"
 
 
 # --- random orders, random ranges ------------------------------------------------------------
