@@ -139,9 +139,22 @@ def revenue_months_rebuild(*, now=None) -> int:
     return corrected
 
 
+CHECKED = "revenue_months_checked"  # kehu.core Sequence row: the ordinal of the last day checked
+
+
 def daily_revenue_months(*, now) -> int:
-    """The `kehu daily` step: the summary checked against the lines (customers corrected)."""
-    return revenue_months_rebuild(now=now)
+    """The `kehu daily` step: once a day (cron runs `kehu daily` every few minutes), the summary
+    checked against the lines; returns the customers corrected."""
+    from django.utils import timezone
+
+    from kehu.core.models import Sequence
+
+    today = timezone.localdate(now).toordinal()
+    if Sequence.objects.filter(name=CHECKED, last__gte=today).exists():
+        return 0
+    corrected = revenue_months_rebuild(now=now)
+    Sequence.objects.update_or_create(name=CHECKED, defaults={"last": today})
+    return corrected
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -241,3 +241,19 @@ def test_system_two_cells_for_one_ownerless_month_are_refused(customer_a):
     RevenueMonth.objects.create(customer=customer_a, owner=None, month=date(2026, 1, 1), revenue=D("1"), cost=D("0"), lines=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         RevenueMonth.objects.create(customer=customer_a, owner=None, month=date(2026, 1, 1), revenue=D("1"), cost=D("0"), lines=1)
+
+
+def test_system_daily_step_checks_once_a_day(rep_a, customer_a, product):
+    from datetime import datetime, timezone as dt_timezone
+
+    from kehu.finance.services import order_create
+    from kehu.sales.summaries import daily_revenue_months
+
+    order_create(actor=rep_a, customer=customer_a, order_date=date(2026, 2, 3), lines=[{"product": product, "quantity": D("1")}])
+    RevenueMonth.objects.update(revenue=D("0.01"))
+    now = datetime(2026, 8, 2, 9, tzinfo=dt_timezone.utc)
+    assert daily_revenue_months(now=now) == 1
+    RevenueMonth.objects.update(revenue=D("0.02"))
+    assert daily_revenue_months(now=now) == 0  # checked today already
+    assert daily_revenue_months(now=now.replace(day=3)) == 1
+    assert_exact()
