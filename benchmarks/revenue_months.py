@@ -13,7 +13,8 @@ the same Decimals, and prints ms and the ratio:
 - a rep's month revenue over the 7 months of the anomaly rule (`rep_month_revenue`), for all reps;
 - revenue by lead source over a quarter (the sources report's revenue query);
 - revenue by referrer over a quarter;
-- the same by lead source over a period with partial months (the 15th to the 14th).
+- the same by lead source over a period with partial months (the 15th to the 14th), and over an
+  ISO week (no whole month: the lines only, through the orders of those days).
 
 PostgreSQL: `--database postgres` with DATABASE_URL. Not part of the test run.
 """
@@ -155,6 +156,8 @@ def main() -> None:
         ("revenue by lead source, a quarter", old_sources, new_sources),
         ("revenue by referrer, a quarter", old_referrers, new_referrers),
         ("by lead source, 15 Mar – 14 Jun (partial edges)", lambda: old_sources(p_first, p_last), lambda: new_sources(p_first, p_last)),
+        ("by lead source, ISO week 2026-W23 (lines only)", lambda: old_sources(date(2026, 6, 1), date(2026, 6, 7)),
+         lambda: new_sources(date(2026, 6, 1), date(2026, 6, 7))),
     ]
     print(f"Kehu revenue summary benchmark: {Customer.objects.count()} customers, {OrderLine.objects.count()} order lines, "
           f"{RevenueMonth.objects.count()} summary rows, {connection.vendor}; summary check (kehu daily) {check_s:.1f} s")

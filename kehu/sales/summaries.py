@@ -188,11 +188,13 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
     Whole months are read from the summary, the partial months at the edges from the lines: at
     most two queries, and the sums equal the line-level sums exactly. `live` (the default)
     leaves out customers in the recycle bin or merged away."""
-    from kehu.sales.models import OrderLine, RevenueMonth
+    from kehu.customers.models import Customer
+    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
 
     whole = whole_months(first, last)
     totals: dict[tuple, dict] = {}
     names = list(group) + list((keys("") if keys else {}).keys())
+    joins_customer = keys is not None or any(name.startswith("customer__") for name in group)
 
     def add(qs, prefix: str) -> None:
         alias = {}
@@ -204,8 +206,14 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
         if keys:
             for j, (name, expr) in enumerate(keys(prefix).items()):
                 alias[f"k{len(group) + j}"] = expr
-        if live:
+        if live and (prefix or joins_customer):
             qs = qs.filter(**{f"{prefix}customer__is_deleted": False, f"{prefix}customer__merged_into__isnull": True})
+        elif live:
+            # No customer column is read: leave out the few dead customers by two uncorrelated
+            # NOT IN lists, each read from its index (`IN (true)` rather than a bare boolean, which
+            # SQLite answers by scanning the whole index) — a join per summary row costs more.
+            qs = (qs.exclude(customer_id__in=Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk"))
+                  .exclude(customer_id__in=Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")))
         if narrow:
             qs = narrow(qs, prefix)
         count = Sum("lines") if not prefix else Count("pk")
@@ -221,11 +229,13 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
         add(RevenueMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]), "")
         edges = Q()
         if first < whole[0]:
-            edges |= Q(order__order_date__gte=first, order__order_date__lt=whole[0])
+            edges |= Q(order_date__gte=first, order_date__lt=whole[0])
         if last > whole[1]:
-            edges |= Q(order__order_date__gt=whole[1], order__order_date__lte=last)
+            edges |= Q(order_date__gt=whole[1], order_date__lte=last)
         if edges:
-            add(OrderLine.objects.filter(edges), "order__")
+            # The orders of the edge days first (the order_date index), then their lines.
+            add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(edges).order_by().values("pk")), "order__")
     elif first <= last:
-        add(OrderLine.objects.filter(order__order_date__gte=first, order__order_date__lte=last), "order__")
+        add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(order_date__gte=first, order_date__lte=last)
+                                     .order_by().values("pk")), "order__")
     return [{**dict(zip(names, key)), **row} for key, row in totals.items()]

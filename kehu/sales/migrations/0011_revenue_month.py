@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'monthly revenue summary',
                 'verbose_name_plural': 'monthly revenue summary',
-                'indexes': [models.Index(fields=['month', 'owner'], name='revenuemonth_month_owner'), models.Index(fields=['customer', 'month'], name='revenuemonth_customer_month')],
+                'indexes': [models.Index(fields=['month', 'owner', 'customer', 'currency', 'revenue', 'cost', 'lines'], name='revenuemonth_month_owner'), models.Index(fields=['customer', 'month'], name='revenuemonth_customer_month')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('owner__isnull', False)), fields=('customer', 'owner', 'month', 'currency'), name='revenuemonth_cell'), models.UniqueConstraint(condition=models.Q(('owner__isnull', True)), fields=('customer', 'month', 'currency'), name='revenuemonth_cell_no_owner')],
             },
         ),
