@@ -7,7 +7,8 @@ SQLite (default) uses a throw-away file, or PATH with --keep: an existing file i
 is, so reruns skip the seeding. PostgreSQL uses DATABASE_URL (an empty database, or one this
 script seeded before). Seeds customers (a few % prospects with open opportunities), products,
 orders and order lines over 24 months (revenue and cost exactly as DOMAIN.md §5.0), contracts
-with instalments and payments, write-offs, quality losses, influence/reputation — all in bulk.
+with instalments and payments, write-offs, quality losses, influence/reputation — all in bulk,
+then the monthly revenue summary (kehu.sales.summaries) is rebuilt from the lines.
 
 Then times, in one process: the bare aggregate (SELECT customer, SUM(revenue), SUM(cost) over
 the order lines of the 12-month window, GROUP BY customer, fetched completely; best of 3),
@@ -254,6 +255,10 @@ def seed(n_customers: int, n_lines: int) -> None:
              for cid in rng.sample(buyers, len(buyers) // 20)],
             batch_size=BATCH,
         )
+        # The orders were bulk-inserted past order_create: fill the monthly revenue summary.
+        from kehu.sales.summaries import revenue_months_rebuild
+
+        revenue_months_rebuild()
 
 
 if __name__ == "__main__":

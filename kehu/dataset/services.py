@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts import permissions
 from kehu.core.db import refresh_statistics
+from kehu.sales.summaries import revenue_months_refresh
 from kehu.core.models import AuditEvent
 from kehu.dataset.demo_targets import _demo_targets
 from kehu.dataset.demo_anomaly import demo_anomaly
@@ -58,6 +59,8 @@ def dataset_import(
                 return _nothing_written(report)
             for importer in importers:
                 importer.run_write()
+            if ctx.revenue_customers:
+                revenue_months_refresh(customer_ids=ctx.revenue_customers)
             _record(ctx, dataset)
             report.written = True
     except IntegrityError:

@@ -278,3 +278,35 @@ class OrderLine(models.Model):
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         constraints = [models.CheckConstraint(condition=models.Q(discount_pct__gte=0, discount_pct__lte=100), name="orderline_discount_0_100")]
+
+
+class RevenueMonth(models.Model):
+    """Σ of the order lines of one customer's orders owned by one user (none: `owner` null)
+    dated in one month, in one currency: revenue, cost and the number of lines. A summary kept
+    exactly equal to the lines by `kehu.sales.summaries` on every write of orders and lines,
+    for the reports that sum months of revenue (docs/rules.md "### The revenue summary").
+    Customers in the recycle bin or merged away keep their rows: readers join the customer."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner"))
+    month = models.DateField(_("month (its first day)"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    revenue = MoneyField(_("revenue"))
+    cost = MoneyField(_("cost"))
+    lines = models.PositiveIntegerField(_("order lines"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly revenue summary")
+        verbose_name_plural = _("monthly revenue summary")
+        constraints = [
+            # One row per cell; NULL owners are made unique by a partial index of their own
+            # (portable: SQLite and PostgreSQL 15 without NULLS NOT DISTINCT).
+            models.UniqueConstraint(fields=["customer", "owner", "month", "currency"], condition=models.Q(owner__isnull=False),
+                                    name="revenuemonth_cell"),
+            models.UniqueConstraint(fields=["customer", "month", "currency"], condition=models.Q(owner__isnull=True),
+                                    name="revenuemonth_cell_no_owner"),
+        ]
+        # (month, owner) first, then every column the reads sum: a period's rows are read from
+        # the index alone (SQLite: 10 ms instead of 100 for 7 months at 100,000 customers).
+        indexes = [models.Index(fields=["month", "owner", "customer", "currency", "revenue", "cost", "lines"], name="revenuemonth_month_owner"),
+                   models.Index(fields=["customer", "month"], name="revenuemonth_customer_month")]

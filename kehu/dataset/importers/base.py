@@ -93,6 +93,9 @@ class ImportContext:
         self.user_roles: dict[str, str] = {}
         self._users: dict[str, dict] | None = None
         self._managed_ids: set[int] | None = None
+        # Customers whose orders or order lines were written: their revenue summary is
+        # refreshed once, at the end of the import (kehu.sales.summaries).
+        self.revenue_customers: set[int] = set()
 
     # --- who may import what -------------------------------------------------------
     @property

@@ -96,6 +96,9 @@ class OrderImporter(CodedImporter):
             cid = customers[v["customer"]][0]
             values = self._values(v, cid, users[v["owner"]]["id"] if v["owner"] else None)
             old = existing.get(v["code"])
+            self.ctx.revenue_customers.add(cid)  # its revenue summary, refreshed at the end of the import
+            if old is not None:
+                self.ctx.revenue_customers.add(old["customer_id"])  # the order may move to another customer
             if old is None:
                 created.append(SalesOrder(code=v["code"], created_at=now, updated_at=now, **values))
                 continue
@@ -231,7 +234,9 @@ class OrderLineImporter(Importer):
         products = self.products()
         order_ids = {}
         for batch in chunked({v["order"] for v in parsed}):
-            order_ids.update(SalesOrder.objects.filter(code__in=batch).values_list("code", "id"))
+            for code, pk, customer_id in SalesOrder.objects.filter(code__in=batch).values_list("code", "id", "customer_id"):
+                order_ids[code] = pk
+                self.ctx.revenue_customers.add(customer_id)  # its revenue summary, refreshed at the end of the import
         to_clear = [order_ids[c] for c in {v["order"] for v in parsed} - self.cleared]
         for batch in chunked(to_clear):
             OrderLine.objects.filter(order_id__in=batch).delete()

@@ -48,6 +48,7 @@ from kehu.sales.errors import LineError
 from kehu.sales.lines import CleanLine
 from kehu.sales.models import OrderLine, SalesOrder
 from kehu.sales.policy import customer_policy
+from kehu.sales.summaries import revenue_months_refresh
 
 ZERO = Decimal("0.00")
 KIND_BLOCKED = "order_blocked"
@@ -106,6 +107,7 @@ def order_create(*, actor, customer, contract=None, order_date: date, currency: 
                       unit_cost=li.unit_cost, revenue=li.revenue, cost=li.cost)
             for li in cleaned
         ])
+        revenue_months_refresh(customer_ids=[customer.pk], months=[order_date])  # the summary, in this transaction
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=order, customer=customer,
             changes={

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
 from kehu.core.dates import add_months
 from kehu.reports.anomalies import DEFAULT_SHARE, HISTORY_MONTHS, Anomaly, FollowupDrop, anomaly, followup_drop
@@ -45,26 +45,23 @@ def _months(first: date, last: date) -> list[tuple[tuple[int, int], date, date]]
 
 def rep_month_revenue(*, first: date, last: date, rep_ids=None) -> dict[int, dict[tuple[int, int], Decimal]]:
     """{rep id: {(year, month): Σ line revenue}} of the orders each rep owns dated first..last
-    (both inclusive), one SQL query: GROUP BY the owner with one conditional sum per month (a
-    date range on the indexed order date, no per-row date function). An order with no owner
-    counts for nobody; only users with the rep role; customers in the recycle bin or merged away
-    are left out (the rule of the ranking's facts). A month without orders is absent."""
+    (both inclusive), exact, over integer cents: whole months from the monthly revenue summary,
+    partial months from the lines (`kehu.sales.summaries.revenue_by`). An order with no owner
+    counts for nobody; only users with the rep role; customers in the recycle bin or merged
+    away are left out (the rule of the ranking's facts)."""
     from kehu.accounts.models import User
-    from kehu.sales.models import OrderLine
+    from kehu.sales.summaries import revenue_by
 
-    months = _months(first, last)
-    lines = OrderLine.objects.filter(
-        order__order_date__gte=first, order__order_date__lte=last, order__owner__role=User.Role.REP,
-        order__customer__is_deleted=False, order__customer__merged_into__isnull=True,
-    )
-    if rep_ids is not None:
-        lines = lines.filter(order__owner_id__in=list(rep_ids))
-    sums = {f"m{i}": Sum("revenue", filter=Q(order__order_date__gte=start, order__order_date__lte=end)) for i, (_k, start, end) in enumerate(months)}
+    ids = None if rep_ids is None else list(rep_ids)
+
+    def narrow(qs, prefix):
+        qs = qs.filter(**{f"{prefix}owner__role": User.Role.REP})
+        return qs if ids is None else qs.filter(**{f"{prefix}owner_id__in": ids})
+
     result: dict[int, dict[tuple[int, int], Decimal]] = {}
-    for row in lines.order_by().values("order__owner_id").annotate(**sums):
-        for i, (key, _s, _e) in enumerate(months):
-            if row[f"m{i}"] is not None:
-                result.setdefault(row["order__owner_id"], {})[key] = Decimal(row[f"m{i}"])
+    for row in revenue_by(first=first, last=last, group=("owner_id", "month"), narrow=narrow):
+        if row["lines"]:
+            result.setdefault(row["owner_id"], {})[_month_key(row["month"])] = row["revenue"]
     return result
 
 

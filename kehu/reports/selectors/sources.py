@@ -118,14 +118,16 @@ def _won(flt):
     return opportunity_scope(flt).filter(stage__is_won=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
 
 
-def _lines(flt):
-    """Order lines of orders dated in the period owned by someone in scope (customers not in the
-    recycle bin nor merged away)."""
-    from kehu.sales.models import OrderLine
+def _revenue(flt, *, group=(), keys=None) -> list[dict]:
+    """Σ line revenue of the orders dated in the period owned by someone in scope (customers not
+    in the recycle bin nor merged away), grouped: whole months from the monthly revenue summary,
+    the partial edges from the lines (`kehu.sales.summaries.revenue_by`, exact)."""
+    from kehu.sales.summaries import revenue_by
 
-    qs = OrderLine.objects.filter(order__order_date__gte=flt.period.start, order__order_date__lte=flt.period.end,
-                                  order__customer__is_deleted=False, order__customer__merged_into__isnull=True)
-    return flt.owned(qs, "order__owner", lead_source_path="order__customer__lead_source")
+    def narrow(qs, prefix):
+        return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
+
+    return revenue_by(first=flt.period.start, last=flt.period.end, group=group, keys=keys, narrow=narrow)
 
 
 def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
@@ -152,8 +154,8 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
         row = source_row(r["customer__lead_source"])
         row.won += r["n"]
         row.won_amount += Decimal(r["amount"] or 0)
-    for r in _lines(flt).order_by().values("order__customer__lead_source").annotate(revenue=Sum("revenue")):
-        source_row(r["order__customer__lead_source"]).revenue += Decimal(r["revenue"] or 0)
+    for r in _revenue(flt, group=("customer__lead_source",)):
+        source_row(r["customer__lead_source"]).revenue += r["revenue"]
 
     order = {code: i for i, code in enumerate([*Customer.LeadSource.values, ""])}
     sources = [_finish(rows[k]) for k in sorted(rows, key=lambda k: order.get(k, 99))]
@@ -202,9 +204,9 @@ def _referrers(flt, customers, aggs, top):
         row = row_for(r)
         row.won += r["n"]
         row.won_amount += Decimal(r["amount"] or 0)
-    lines = _lines(flt).order_by().annotate(**_referrer_key("order__customer__")).exclude(ref_kind="")
-    for r in lines.values("ref_kind", "ref_id", "ref_agent").annotate(revenue=Sum("revenue")):
-        row_for(r).revenue += Decimal(r["revenue"] or 0)
+    for r in _revenue(flt, keys=lambda prefix: _referrer_key(f"{prefix}customer__")):
+        if r["ref_kind"]:
+            row_for(r).revenue += r["revenue"]
 
     ranked = sorted(rows.values(), key=lambda r: (-r.revenue, -r.customers, -r.won_amount, str(r.key)))[:top]
     customer_ids = [r.key[1] for r in ranked if r.key[0] == "customer"]

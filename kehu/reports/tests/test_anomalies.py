@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from kehu.reports.anomalies import anomaly, median_of_six
 from kehu.reports.selectors.anomalies import revenue_anomalies
+from kehu.sales.summaries import revenue_months_refresh
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dataset" / "examples" / "small"
 D = Decimal
@@ -51,6 +52,7 @@ def test_system_counts_the_reps_orders_by_month_and_nobody_for_an_ownerless_orde
     def order(owner, day, revenue, code):
         o = SalesOrder.objects.create(code=code, customer=customer_a, owner=owner, order_date=day)
         OrderLine.objects.create(order=o, product=product, quantity="1", unit_price=revenue, unit_cost="0", revenue=revenue, cost="0")
+        revenue_months_refresh(order_ids=[o.pk])  # written past order_create: the summary follows
 
     for i, month in enumerate(range(1, 7)):  # Jan..Jun 2026: 1000 a month for rep_a
         order(rep_a, date(2026, month, 10), "1000.00", f"S{i}")
@@ -100,6 +102,7 @@ def test_manager_is_told_of_a_reps_revenue_drop_once_in_words(rep_a, manager_a, 
     for i, (day, revenue) in enumerate([(date(2026, m, 10), "100000.00") for m in range(1, 7)] + [(date(2026, 7, 3), "8000.00")]):
         o = SalesOrder.objects.create(code=f"S{i}", customer=customer_a, owner=rep_a, order_date=day)
         OrderLine.objects.create(order=o, product=product, quantity="1", unit_price=revenue, unit_cost="0", revenue=revenue, cost="0")
+    revenue_months_refresh(customer_ids=[customer_a.pk])  # written past order_create: the summary follows
     now = datetime(2026, 8, 2, 9, tzinfo=dt_timezone.utc)  # the month just ended: July
     assert notify_anomalies(now=now) == 1
     assert notify_anomalies(now=now) == 0  # idempotent

@@ -25,6 +25,7 @@ from kehu.reports.filters import ReportFilter
 from kehu.reports.selectors.sources import sources_report
 from kehu.reports.tests.test_funnel import Q2, at, world  # noqa: F401  (the fixture)
 from kehu.sales.models import OrderLine, Product, SalesOrder
+from kehu.sales.summaries import revenue_months_refresh
 
 D = Decimal
 
@@ -50,6 +51,7 @@ def sources_world(world):
         order = SalesOrder.objects.create(code=f"SO{i}", customer=customer, owner=owner, order_date=day)
         for r in revenues:
             OrderLine.objects.create(order=order, product=product, quantity="1", unit_price=r, unit_cost="0", revenue=r, cost="0")
+    revenue_months_refresh(customer_ids=[c.pk for c in (c1, c2, c3, c4, c5)])  # written past order_create: the summary follows
     return {**world, "contact": contact}
 
 

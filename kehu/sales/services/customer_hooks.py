@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from kehu.customers.models import Customer
 from kehu.sales.models import Contract, Opportunity, Quote, SalesOrder
 from kehu.sales.services.quotes import ask_approvers
+from kehu.sales.summaries import revenue_months_refresh
 
 
 # --- opportunities ----------------------------------------------------------------------------
@@ -53,6 +54,8 @@ def sales_merge(*, actor, kept: Customer, merged: Customer) -> dict:
         moved = model.objects.filter(customer=merged).update(customer=kept, updated_at=now)
         if moved:
             result[label] = moved
+            if model is SalesOrder:  # their lines now count for the kept customer: the summary follows
+                revenue_months_refresh(customer_ids=[kept.pk, merged.pk])
     return result
 
 

@@ -1,0 +1,26 @@
+"""kehu summaries rebuild [--all]: the monthly revenue summary (kehu.sales.summaries) checked
+against the order lines and corrected where it differs — what `kehu daily` does every day;
+`--all` recomputes every customer's rows (after restoring a backup of the lines alone, say)."""
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from kehu.sales.summaries import revenue_months_rebuild, revenue_months_refresh
+
+
+class Command(BaseCommand):
+    help = "Rebuild the monthly revenue summary from the order lines."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["rebuild"])
+        parser.add_argument("--all", action="store_true", help="recompute every customer's rows, not only those that differ")
+
+    def handle(self, *args, **opts):
+        if opts["all"]:
+            from kehu.customers.models import Customer
+
+            cells = revenue_months_refresh(customer_ids=Customer.objects.values_list("pk", flat=True))
+            self.stdout.write(_("Revenue summary rebuilt: %(count)d rows.") % {"count": cells})
+            return
+        corrected = revenue_months_rebuild()
+        self.stdout.write(_("Revenue summary checked: %(count)d customers corrected.") % {"count": corrected})

@@ -1,0 +1,241 @@
+"""The monthly revenue summary (`RevenueMonth`, docs/rules.md "### The revenue summary").
+
+One row per (customer, the order's owner — none for an ownerless order —, month of the order
+date, currency): Σ line revenue, Σ line cost and the number of lines. It is exactly the sum of
+the order lines grouped that way, kept so by every write of orders and lines, in the writer's
+transaction:
+
+- `revenue_months_refresh(customer_ids=…, order_ids=…, months=…)` recomputes the cells of the
+  customers given (or of the orders' customers), optionally only some months, from the lines
+  with one GROUP BY, and replaces them (delete + bulk insert). Called by `order_create`, the
+  orders importer (once per import, for every customer whose orders or lines it wrote), the
+  merge of two customers (the orders move) and the bulk seeders.
+- `revenue_months_rebuild()` compares every customer's cells with the lines, in batches, and
+  rewrites those that differ: the safety net of `kehu daily` and `kehu summaries rebuild`.
+
+Reads: `revenue_by(first=…, last=…, group=…)` sums whole months from the summary and the
+partial months at the edges of the period (an ISO week, a period from the 15th) from the lines,
+so a caller gives any date range and gets the exact line sums. Customers in the recycle bin or
+merged away are left out at read time (joined), so deleting or restoring a customer needs no
+refresh; a handover changes the customer's owner, never an order's, so it needs none either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from kehu.core.dates import add_months
+
+BATCH = 500  # customers per refresh statement (well under SQLite's variable limit)
+REBUILD_BATCH = 5000  # customers per rebuild comparison (an id range, no variables)
+ZERO = Decimal("0.00")
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return add_months(day.replace(day=1), 1) - timedelta(days=1)
+
+
+def _chunks(values: list, size: int) -> Iterable[list]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _months_q(months: Iterable[date], path: str) -> Q:
+    q = Q()
+    for m in sorted({month_start(d) for d in months}):
+        q |= Q(**{f"{path}__gte": m, f"{path}__lte": month_end(m)})
+    return q
+
+
+def _cells_from_lines(lines_qs) -> list:
+    """RevenueMonth instances (unsaved) of the lines in `lines_qs`: one GROUP BY."""
+    from kehu.sales.models import RevenueMonth
+
+    rows = (lines_qs.order_by()
+            .annotate(c=F("order__customer_id"), o=F("order__owner_id"), m=TruncMonth("order__order_date"), cur=F("order__currency"))
+            .values("c", "o", "m", "cur").annotate(revenue=Sum("revenue"), cost=Sum("cost"), n=Count("pk")))
+    return [RevenueMonth(customer_id=r["c"], owner_id=r["o"], month=_as_date(r["m"]), currency=r["cur"],
+                         revenue=r["revenue"] or ZERO, cost=r["cost"] or ZERO, lines=r["n"]) for r in rows]
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _cell_key(cell) -> tuple:
+    return (cell.customer_id, cell.owner_id, cell.month, cell.currency)
+
+
+def revenue_months_refresh(*, customer_ids: Iterable[int] | None = None, order_ids: Iterable[int] | None = None,
+                           months: Iterable[date] | None = None) -> int:
+    """Recompute the summary cells of the customers given and of the customers of the orders
+    given (all their months, or only `months` — any day of each), from the lines, and replace
+    them. Nothing given: everything (`revenue_months_rebuild`). The customers' rows are locked
+    first, so two writers for one customer refresh one after the other. Returns the cells
+    written. Call it inside the transaction that wrote the orders or lines."""
+    from kehu.customers.models import Customer
+    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
+
+    if customer_ids is None and order_ids is None:
+        return revenue_months_rebuild()
+    ids = {int(pk) for pk in customer_ids or ()}
+    if order_ids is not None:
+        for batch in _chunks(sorted({int(pk) for pk in order_ids}), BATCH):
+            ids.update(SalesOrder.objects.filter(pk__in=batch).values_list("customer_id", flat=True))
+    months = None if months is None else sorted({month_start(d) for d in months})
+    if months is not None and not months:
+        return 0
+    written = 0
+    with transaction.atomic():
+        for batch in _chunks(sorted(ids), BATCH):
+            list(Customer.objects.select_for_update().filter(pk__in=batch).order_by("pk").values_list("pk", flat=True))
+            cells = RevenueMonth.objects.filter(customer_id__in=batch)
+            lines = OrderLine.objects.filter(order__customer_id__in=batch)
+            if months is not None:
+                cells = cells.filter(month__in=months)
+                lines = lines.filter(_months_q(months, "order__order_date"))
+            fresh = _cells_from_lines(lines)
+            cells.delete()
+            RevenueMonth.objects.bulk_create(fresh, batch_size=1000)
+            written += len(fresh)
+    return written
+
+
+def revenue_months_rebuild(*, now=None) -> int:
+    """Compare every customer's cells with its lines, a range of customer ids at a time, and
+    rewrite the cells of each customer whose cells differ (missing, extra or wrong). Returns
+    the number of customers corrected: 0 when the summary was right, as it should be. The
+    `kehu daily` step and `kehu summaries rebuild`."""
+    from kehu.customers.models import Customer
+    from kehu.sales.models import OrderLine, RevenueMonth
+
+    bounds = Customer.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = bounds.first(), bounds.last()
+    if first is None:
+        return 0
+    corrected = 0
+    lo = first
+    while lo <= last:
+        hi = lo + REBUILD_BATCH
+        expected = {_cell_key(c): (c.revenue, c.cost, c.lines)
+                    for c in _cells_from_lines(OrderLine.objects.filter(order__customer_id__gte=lo, order__customer_id__lt=hi))}
+        stored = {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6]) for r in RevenueMonth.objects.filter(customer_id__gte=lo, customer_id__lt=hi)
+                  .values_list("customer_id", "owner_id", "month", "currency", "revenue", "cost", "lines")}
+        wrong = {key[0] for key in expected.keys() | stored.keys() if expected.get(key) != stored.get(key)}
+        if wrong:
+            revenue_months_refresh(customer_ids=wrong)
+            corrected += len(wrong)
+        lo = hi
+    return corrected
+
+
+CHECKED = "revenue_months_checked"  # kehu.core Sequence row: the ordinal of the last day checked
+
+
+def daily_revenue_months(*, now) -> int:
+    """The `kehu daily` step: once a day (cron runs `kehu daily` every few minutes), the summary
+    checked against the lines; returns the customers corrected."""
+    from django.utils import timezone
+
+    from kehu.core.models import Sequence
+
+    today = timezone.localdate(now).toordinal()
+    if Sequence.objects.filter(name=CHECKED, last__gte=today).exists():
+        return 0
+    corrected = revenue_months_rebuild(now=now)
+    Sequence.objects.update_or_create(name=CHECKED, defaults={"last": today})
+    return corrected
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def whole_months(first: date, last: date) -> tuple[date, date] | None:
+    """The first day of the first whole month in first..last and the last day of the last one
+    (None when the range holds no whole month)."""
+    start = first if first.day == 1 else add_months(month_start(first), 1)
+    end = last if last == month_end(last) else month_start(last) - timedelta(days=1)
+    return (start, end) if start <= end else None
+
+
+def _line_path(name: str) -> str:
+    return "order__" + name
+
+
+def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
+               keys: Callable[[str], dict] | None = None,
+               narrow: Callable[[object, str], object] | None = None,
+               live: bool = True) -> list[dict]:
+    """Σ revenue, Σ cost (exact Decimals) and the count of order lines of the orders dated
+    first..last (both inclusive), grouped: one dict per group with the `group` names, the
+    `keys` names, "revenue", "cost" and "lines".
+
+    Names are written from the order's point of view: "owner_id", "customer_id", "currency",
+    "customer__lead_source", …, and "month" (the first day of the order's month). `keys(prefix)`
+    returns more group keys as expressions over paths starting at `prefix` + "customer__…"
+    (`prefix` is "" on summary rows, "order__" on lines); `narrow(qs, prefix)` filters either
+    queryset the same way (an owner in scope: `Q(**{prefix + "owner__team": …})`).
+
+    Whole months are read from the summary, the partial months at the edges from the lines: at
+    most two queries, and the sums equal the line-level sums exactly. `live` (the default)
+    leaves out customers in the recycle bin or merged away."""
+    from kehu.customers.models import Customer
+    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
+
+    whole = whole_months(first, last)
+    totals: dict[tuple, dict] = {}
+    names = list(group) + list((keys("") if keys else {}).keys())
+    joins_customer = keys is not None or any(name.startswith("customer__") for name in group)
+
+    def add(qs, prefix: str) -> None:
+        alias = {}
+        for i, name in enumerate(group):
+            if name == "month":
+                alias[f"k{i}"] = F("month") if not prefix else TruncMonth("order__order_date")
+            else:
+                alias[f"k{i}"] = F(prefix + name)
+        if keys:
+            for j, (name, expr) in enumerate(keys(prefix).items()):
+                alias[f"k{len(group) + j}"] = expr
+        if live and (prefix or joins_customer):
+            qs = qs.filter(**{f"{prefix}customer__is_deleted": False, f"{prefix}customer__merged_into__isnull": True})
+        elif live:
+            # No customer column is read: leave out the few dead customers by two uncorrelated
+            # NOT IN lists, each read from its index (`IN (true)` rather than a bare boolean, which
+            # SQLite answers by scanning the whole index) — a join per summary row costs more.
+            qs = (qs.exclude(customer_id__in=Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk"))
+                  .exclude(customer_id__in=Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")))
+        if narrow:
+            qs = narrow(qs, prefix)
+        count = Sum("lines") if not prefix else Count("pk")
+        rows = qs.order_by().annotate(**alias).values(*alias).annotate(revenue=Sum("revenue"), cost=Sum("cost"), n=count)
+        for r in rows:
+            key = tuple(_as_date(r[f"k{i}"]) if names[i] == "month" else r[f"k{i}"] for i in range(len(names)))
+            row = totals.setdefault(key, {"revenue": ZERO, "cost": ZERO, "lines": 0})
+            row["revenue"] += Decimal(r["revenue"] or 0)
+            row["cost"] += Decimal(r["cost"] or 0)
+            row["lines"] += r["n"] or 0
+
+    if whole is not None:
+        add(RevenueMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]), "")
+        edges = Q()
+        if first < whole[0]:
+            edges |= Q(order_date__gte=first, order_date__lt=whole[0])
+        if last > whole[1]:
+            edges |= Q(order_date__gt=whole[1], order_date__lte=last)
+        if edges:
+            # The orders of the edge days first (the order_date index), then their lines.
+            add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(edges).order_by().values("pk")), "order__")
+    elif first <= last:
+        add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(order_date__gte=first, order_date__lte=last)
+                                     .order_by().values("pk")), "order__")
+    return [{**dict(zip(names, key)), **row} for key, row in totals.items()]
