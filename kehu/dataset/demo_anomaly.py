@@ -45,6 +45,9 @@ def _order(customer, day: date, product, quantity) -> None:
                   unit_cost=li.unit_cost, revenue=li.revenue, cost=li.cost)
         for li in cleaned
     ])
+    from kehu.sales.summaries import revenue_months_refresh
+
+    revenue_months_refresh(order_ids=[order.pk])
 
 
 def demo_anomaly() -> None:
