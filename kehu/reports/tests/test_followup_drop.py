@@ -31,10 +31,14 @@ def _at(y, m, d, hour=10):
 
 
 def log(customer, owner, kind, at, status="done"):
+    """A row written by hand, keeping the follow-up summary as every write path does."""
     from kehu.activities.models import Activity
+    from kehu.activities.summaries import activity_months_refresh, cell_of
 
-    return Activity.objects.create(customer=customer, owner=owner, kind=kind, status=status, at=at,
-                                   due_on=at.date() if status == "planned" else None)
+    activity = Activity.objects.create(customer=customer, owner=owner, kind=kind, status=status, at=at,
+                                       due_on=at.date() if status == "planned" else None)
+    activity_months_refresh(cells=[cell_of(activity)])
+    return activity
 
 
 def _visits(customer, rep, per_month, july):
@@ -74,6 +78,22 @@ def test_system_followup_anomalies_per_rep_and_kind_and_in_the_readers_scope(rep
     assert [r.username for r, _k, _d in followup_anomalies(month=date(2026, 7, 1), share=D(25), user=manager_a)] == ["rep_a"]
     assert len(followup_anomalies(month=date(2026, 7, 1), share=D(25), user=director)) == 2
     assert len(followup_anomalies(month=date(2026, 7, 1), share=D(25), user=finance)) == 2
+
+
+@pytest.mark.django_db
+def test_system_followups_count_whatever_became_of_the_customer(rep_a, customer_a, customer_b):
+    """docs/rules.md "### The follow-up summary": follow-ups on a customer later put in the
+    recycle bin or merged away still count for the rep who logged them (revenue keeps its
+    exclusion)."""
+    from kehu.customers.models import Customer
+
+    _visits(customer_a, rep_a, 8, 1)
+    log(customer_b, rep_a, "visit", _at(2026, 7, 20))
+    Customer.objects.filter(pk=customer_a.pk).update(is_deleted=True)
+    Customer.objects.filter(pk=customer_b.pk).update(merged_into=customer_a)
+    counts = rep_month_followups(first=date(2026, 1, 1), last=date(2026, 7, 31))
+    assert counts[rep_a.pk][("visit", (2026, 7))] == 2 and counts[rep_a.pk][("visit", (2026, 1))] == 8
+    assert [(r.username, k, d.count) for r, k, d in followup_anomalies(month=date(2026, 7, 1), share=D(30))] == [("rep_a", "visit", 2)]
 
 
 @pytest.mark.django_db
