@@ -26,6 +26,24 @@ def test_system_followup_drop_is_the_revenue_rule_over_counts():
     assert followup_drop(3, [7, 7, 7, 8, 8, 8], share=D("40")) is None  # 0.4 × 7.5 = 3: equal, not under
 
 
+def test_system_followup_drop_decides_on_whole_counts_as_the_exact_rule():
+    """The whole-number shortcut (no fractions for the common "no alert") answers as `anomaly`."""
+    import random
+
+    from kehu.reports.anomalies import anomaly
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        history = [rng.choice([0, 0, 1, 2, 3, 5, 8, 9, 10, 40]) for _m in range(6)]
+        count = rng.randint(0, 12)
+        share = rng.choice([D(20), D(25), D("33.3"), D(50), D(100), D("0.5")])
+        exact = anomaly(D(count), [D(h) for h in history], share)
+        found = followup_drop(count, history, share)
+        assert (found is None) == (exact is None), (count, history, share)
+        if found is not None:
+            assert (found.count, found.median, found.ratio) == (count, exact.median.quantize(D("0.1")), exact.ratio)
+
+
 def _at(y, m, d, hour=10):
     return timezone.make_aware(datetime(y, m, d, hour))
 
