@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, Max, Min, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
+from kehu.accounts.models import User
 from kehu.activities.models import Activity, ActivityMonth
 from kehu.core.dates import add_months
 
@@ -86,6 +87,10 @@ def activity_months_refresh(*, cells) -> int:
     owners = {owner for owner, _m in cells}
     months = {m for _o, m in cells}
     with transaction.atomic():
+        # Serialise refreshes per owner (PostgreSQL, READ COMMITTED): a concurrent write of the same
+        # owner waits for this commit, then counts the rows with ours in them. SQLite writes one
+        # transaction at a time anyway.
+        list(User.objects.select_for_update().filter(pk__in=sorted(owners)).order_by("pk").values_list("pk", flat=True))
         counts = {k: n for k, n in _count_months(owner_ids=owners, months=list(months)).items() if (k[0], k[1]) in cells}
         cell_q = Q()
         for owner, month in cells:
