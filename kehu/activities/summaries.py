@@ -21,12 +21,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.activities.models import Activity, ActivityMonth
-from kehu.core.dates import add_months
+from kehu.core.dates import DATE_MAX, DATE_MIN, add_months, in_range
 
 REBUILD_KEY = "activity_months"
 GROUPS = ("owner", "kind", "visit_level", "month")
@@ -37,9 +37,15 @@ def _start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def month_of(at: datetime) -> date:
-    """The first day of the month of `at` in the company's time zone."""
-    return timezone.localtime(at).date().replace(day=1)
+def month_of(at: datetime) -> date | None:
+    """The first day of the month of `at` in the company's time zone; None for a time outside the
+    days Kehu accepts (kehu.core.dates: DATE_MIN..DATE_MAX) — only a row stored by hand has one,
+    and the summary leaves it out."""
+    try:
+        day = timezone.localtime(at).date()
+    except OverflowError:
+        return None
+    return day.replace(day=1) if in_range(day) else None
 
 
 def _next_month(month: date) -> date:
@@ -55,7 +61,8 @@ def cell_of(activity: Activity) -> tuple[int, date] | None:
     """The (owner id, month) an activity counts in, None when it is not a logged follow-up."""
     if activity.status != Activity.Status.DONE or activity.at is None:
         return None
-    return activity.owner_id, month_of(activity.at)
+    month = month_of(activity.at)
+    return (activity.owner_id, month) if month is not None else None
 
 
 def _count_months(*, owner_ids, months: list[date]) -> dict[tuple[int, date, str, str], int]:
@@ -81,7 +88,7 @@ def activity_months_refresh(*, cells) -> int:
     """Recompute the summary of the (owner id, month) `cells` (month: any day of it; None cells
     are ignored) from the rows: one GROUP BY, then delete + bulk_create. Run it inside the
     transaction of the write that touched them. Returns the number of rows written."""
-    cells = {(owner, day.replace(day=1)) for owner, day in (c for c in cells if c is not None) if owner is not None}
+    cells = {(owner, day.replace(day=1)) for owner, day in (c for c in cells if c is not None) if owner is not None and day is not None}
     if not cells:
         return 0
     owners = {owner for owner, _m in cells}
@@ -106,13 +113,13 @@ def activity_months_rebuild(*, now=None) -> int:
     """Recompute the whole summary from the rows (one GROUP BY per month, on the covering index)
     and fix the cells that differ — normally none. The `kehu daily` safety net and the end of a
     bulk load. Returns the number of summary rows written or removed."""
-    span = logged().aggregate(first=Min("at"), last=Max("at"))
     fresh: dict[tuple[int, date, str, str], int] = {}
-    if span["first"] is not None:
-        month, last = month_of(span["first"]), month_of(span["last"])
-        while month <= last:
-            fresh.update(_count_months(owner_ids=None, months=[month]))
-            month = _next_month(month)
+    rows = logged().filter(at__gte=_start(DATE_MIN), at__lt=_start(DATE_MAX + timedelta(days=1))).order_by("at")
+    following = rows.values_list("at", flat=True).first()
+    while following is not None:  # month by month, jumping over the months without a row
+        month = month_of(following)
+        fresh.update(_count_months(owner_ids=None, months=[month]))
+        following = rows.filter(at__gte=_start(_next_month(month))).values_list("at", flat=True).first() if month < DATE_MAX.replace(day=1) else None
     with transaction.atomic():
         kept = {(r.owner_id, r.month, r.kind, r.visit_level): (r.pk, r.count) for r in ActivityMonth.objects.select_for_update().all()}
         stale = [pk for key, (pk, n) in kept.items() if fresh.get(key) != n]
@@ -157,6 +164,7 @@ def followup_counts(*, date_from: date, date_to: date, owner_ids=None, by=("owne
     lead-source filter here: a caller that narrows to a source counts the rows itself. Cells
     without follow-ups are absent."""
     by = tuple(by)
+    date_from, date_to = max(date_from, DATE_MIN), min(date_to, DATE_MAX)  # the days Kehu accepts, as the summary
     if not by:
         raise ValueError("followup_counts: group by at least one of " + ", ".join(GROUPS))
     unknown = set(by) - set(GROUPS)

@@ -7,32 +7,32 @@ from django.db import migrations, models
 
 def fill_summary(apps, schema_editor):
     """The follow-up summary of the activities already logged (kehu.activities.summaries'
-    rebuild, with the historical models): one GROUP BY per month of the company's time zone."""
-    from datetime import datetime, time
+    rebuild, with the historical models): one GROUP BY per month of the company's time zone that
+    has rows, within the days Kehu accepts."""
+    from datetime import datetime, time, timedelta
 
-    from django.db.models import Count, Max, Min
+    from django.db.models import Count
     from django.utils import timezone
 
-    from kehu.core.dates import add_months
+    from kehu.core.dates import DATE_MAX, DATE_MIN, add_months
+
+    def start(day):
+        return timezone.make_aware(datetime.combine(day, time.min))
 
     Activity = apps.get_model("activities", "Activity")
     ActivityMonth = apps.get_model("activities", "ActivityMonth")
-    logged = Activity.objects.filter(status="done", at__isnull=False)
-    span = logged.aggregate(first=Min("at"), last=Max("at"))
-    if span["first"] is None:
-        return
-    month = timezone.localtime(span["first"]).date().replace(day=1)
-    last = timezone.localtime(span["last"]).date().replace(day=1)
-    while month <= last:
-        following = add_months(month, 1).replace(day=1)
-        rows = (logged.filter(at__gte=timezone.make_aware(datetime.combine(month, time.min)),
-                              at__lt=timezone.make_aware(datetime.combine(following, time.min)))
+    logged = Activity.objects.filter(status="done", at__gte=start(DATE_MIN), at__lt=start(DATE_MAX + timedelta(days=1))).order_by("at")
+    following = logged.values_list("at", flat=True).first()
+    while following is not None:
+        month = timezone.localtime(following).date().replace(day=1)
+        after = add_months(month, 1).replace(day=1)
+        rows = (logged.filter(at__gte=start(month), at__lt=start(after))
                 .order_by().values("owner_id", "kind", "visit_level").annotate(n=Count("id")))
         ActivityMonth.objects.bulk_create(
             [ActivityMonth(owner_id=r["owner_id"], month=month, kind=r["kind"], visit_level=r["visit_level"], count=r["n"]) for r in rows],
             batch_size=500,
         )
-        month = following
+        following = logged.filter(at__gte=start(after)).values_list("at", flat=True).first() if after <= DATE_MAX else None
 
 
 class Migration(migrations.Migration):

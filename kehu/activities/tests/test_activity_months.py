@@ -218,3 +218,18 @@ def test_refresh_ignores_what_is_not_a_cell(rep_a, customer_a):
     log(rep_a, customer_a, local(2026, 1, 5))
     assert activity_months_refresh(cells=[(rep_a.pk, date(2026, 1, 17))]) == 1  # any day of the month names it
     assert_equal()
+
+
+def test_rows_outside_the_days_kehu_accepts_are_left_out(rep_a, customer_a):
+    """Only a row stored by hand can have such a time (the services refuse it): the summary, its
+    rebuild and the read leave it out instead of failing."""
+    from datetime import timezone as dt_timezone
+
+    log(rep_a, customer_a, local(2026, 1, 5))
+    for moment in (datetime(9999, 12, 31, 23, 0, tzinfo=dt_timezone.utc), datetime(1, 1, 1, tzinfo=dt_timezone.utc),
+                   local(1999, 12, 31, 23, 59)):
+        Activity.objects.create(customer=customer_a, owner=rep_a, status="done", at=moment, kind="phone")
+    assert month_of(datetime(9999, 12, 31, 23, 0, tzinfo=dt_timezone.utc)) is None
+    assert activity_months_rebuild() == 0
+    assert summary() == {(rep_a.pk, date(2026, 1, 1), "phone", ""): 1}
+    assert followup_counts(date_from=date(1, 1, 1), date_to=date(9999, 12, 31), by=("owner",)) == {(rep_a.pk,): 1}

@@ -289,7 +289,7 @@ class ActivityImporter(Importer):
         insert_rows(Activity, plans)
         insert_rows(AuditEvent, events)
         self._move_clocks(parsed, customers)
-        self.summary_cells.update((users[v["owner"]]["id"], month_of(v["at"])) for v in parsed)
+        self.summary_cells.update((users[v["owner"]]["id"], month_of(v["at"])) for v in parsed)  # refresh skips a None month
 
     def finish_write(self) -> None:
         """The follow-up summary of every (owner, month) the file touched, once, in bulk (in the
