@@ -30,6 +30,7 @@ from kehu.core.dates import DATE_MAX, DATE_MIN, add_months, in_range
 
 REBUILD_KEY = "activity_months"
 GROUPS = ("owner", "kind", "visit_level", "month")
+MONTHS_PER_QUERY = 120
 
 
 def _start(day: date) -> datetime:
@@ -72,6 +73,11 @@ def _count_months(*, owner_ids, months: list[date]) -> dict[tuple[int, date, str
     if not months:
         return {}
     months = sorted(set(months))
+    if len(months) > MONTHS_PER_QUERY:  # a long import: a query per 10 years of months, not thousands of columns
+        out = {}
+        for start in range(0, len(months), MONTHS_PER_QUERY):
+            out.update(_count_months(owner_ids=owner_ids, months=months[start:start + MONTHS_PER_QUERY]))
+        return out
     qs = logged().filter(at__gte=_start(months[0]), at__lt=_start(_next_month(months[-1])))
     if owner_ids is not None:
         qs = qs.filter(owner_id__in=list(owner_ids))
@@ -99,10 +105,12 @@ def activity_months_refresh(*, cells) -> int:
         # transaction at a time anyway.
         list(User.objects.select_for_update().filter(pk__in=sorted(owners)).order_by("pk").values_list("pk", flat=True))
         counts = {k: n for k, n in _count_months(owner_ids=owners, months=list(months)).items() if (k[0], k[1]) in cells}
-        cell_q = Q()
+        by_month: dict[date, list[int]] = {}
         for owner, month in cells:
-            cell_q |= Q(owner_id=owner, month=month)
-        ActivityMonth.objects.filter(cell_q).delete()
+            by_month.setdefault(month, []).append(owner)
+        for month, month_owners in by_month.items():  # a delete per month (an import touches thousands of cells)
+            for start in range(0, len(month_owners), 500):
+                ActivityMonth.objects.filter(month=month, owner_id__in=month_owners[start:start + 500]).delete()
         ActivityMonth.objects.bulk_create(
             [ActivityMonth(owner_id=o, month=m, kind=k, visit_level=lv, count=n) for (o, m, k, lv), n in counts.items()], batch_size=500,
         )
@@ -110,26 +118,34 @@ def activity_months_refresh(*, cells) -> int:
 
 
 def activity_months_rebuild(*, now=None) -> int:
-    """Recompute the whole summary from the rows (one GROUP BY per month, on the covering index)
-    and fix the cells that differ — normally none. The `kehu daily` safety net and the end of a
-    bulk load. Returns the number of summary rows written or removed."""
-    fresh: dict[tuple[int, date, str, str], int] = {}
+    """Recompute the whole summary from the rows and fix the cells that differ — normally none.
+    Month by month (the months with rows, found by jumping over the empty ones on the index, and
+    the months the summary has), each in its own short transaction: the users' rows locked first
+    (PostgreSQL: the writes' refreshes wait; SQLite: the transaction takes the write lock), then
+    one GROUP BY on the covering index, compared with the month's summary rows. The `kehu daily`
+    safety net and the end of a bulk load. Returns the number of summary rows written or removed."""
     rows = logged().filter(at__gte=_start(DATE_MIN), at__lt=_start(DATE_MAX + timedelta(days=1))).order_by("at")
+    months = set(ActivityMonth.objects.order_by().values_list("month", flat=True).distinct())
     following = rows.values_list("at", flat=True).first()
-    while following is not None:  # month by month, jumping over the months without a row
+    while following is not None:
         month = month_of(following)
-        fresh.update(_count_months(owner_ids=None, months=[month]))
+        months.add(month)
         following = rows.filter(at__gte=_start(_next_month(month))).values_list("at", flat=True).first() if month < DATE_MAX.replace(day=1) else None
-    with transaction.atomic():
-        kept = {(r.owner_id, r.month, r.kind, r.visit_level): (r.pk, r.count) for r in ActivityMonth.objects.select_for_update().all()}
-        stale = [pk for key, (pk, n) in kept.items() if fresh.get(key) != n]
-        missing = [key for key, n in fresh.items() if key not in kept or kept[key][1] != n]
-        for start in range(0, len(stale), 500):
-            ActivityMonth.objects.filter(pk__in=stale[start:start + 500]).delete()
-        ActivityMonth.objects.bulk_create(
-            [ActivityMonth(owner_id=o, month=m, kind=k, visit_level=lv, count=fresh[(o, m, k, lv)]) for o, m, k, lv in missing], batch_size=500,
-        )
-    return len(stale) + len(missing)
+    fixed = 0
+    for month in sorted(months):
+        with transaction.atomic():
+            list(User.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+            fresh = _count_months(owner_ids=None, months=[month]) if DATE_MIN <= month <= DATE_MAX else {}
+            kept = {(r.owner_id, r.month, r.kind, r.visit_level): (r.pk, r.count) for r in ActivityMonth.objects.filter(month=month)}
+            stale = [pk for key, (pk, n) in kept.items() if fresh.get(key) != n]
+            missing = [key for key, n in fresh.items() if key not in kept or kept[key][1] != n]
+            for start in range(0, len(stale), 500):
+                ActivityMonth.objects.filter(pk__in=stale[start:start + 500]).delete()
+            ActivityMonth.objects.bulk_create(
+                [ActivityMonth(owner_id=o, month=m, kind=k, visit_level=lv, count=fresh[(o, m, k, lv)]) for o, m, k, lv in missing], batch_size=500,
+            )
+            fixed += len(stale) + len(missing)
+    return fixed
 
 
 def daily_rebuild(*, now) -> int:

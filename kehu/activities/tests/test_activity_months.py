@@ -233,3 +233,13 @@ def test_rows_outside_the_days_kehu_accepts_are_left_out(rep_a, customer_a):
     assert activity_months_rebuild() == 0
     assert summary() == {(rep_a.pk, date(2026, 1, 1), "phone", ""): 1}
     assert followup_counts(date_from=date(1, 1, 1), date_to=date(9999, 12, 31), by=("owner",)) == {(rep_a.pk,): 1}
+
+
+def test_refresh_of_thousands_of_cells_as_a_long_import(rep_a, rep_b, customer_a):
+    """An import touches every (owner, month) of its file: 2 owners × 100 years of months."""
+    log(rep_a, customer_a, local(2000, 1, 1, 0, 5))
+    log(rep_a, customer_a, local(2026, 1, 1))
+    ActivityMonth.objects.all().delete()
+    months = [date(2000 + i // 12, i % 12 + 1, 1) for i in range(1200)]
+    assert activity_months_refresh(cells=[(owner.pk, m) for owner in (rep_a, rep_b) for m in months]) == 2
+    assert_equal()
