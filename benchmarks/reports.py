@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000, help="only when seeding")
     parser.add_argument("--activities", type=int, default=1_000_000, help="only when seeding")
     parser.add_argument("--opportunities", type=int, default=20_000, help="only when seeding")
+    parser.add_argument("--rebuild-summaries", action="store_true", help="recompute the follow-up summary of a reused file first")
     args = parser.parse_args()
 
     if args.fresh:
@@ -120,6 +121,10 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
     else:
         print("reusing the seeded database", flush=True)
+        if args.rebuild_summaries:
+            from kehu.activities.summaries import activity_months_rebuild
+
+            print(f"follow-up summary rebuilt: {activity_months_rebuild()} cells fixed", flush=True)
     from kehu.core.db import refresh_statistics
 
     refresh_statistics()  # as `kehu import` and `kehu daily` do
@@ -313,6 +318,9 @@ def seed_reports(*, activities: int, opportunities: int, seed: int = 12) -> None
                 Activity.objects.bulk_create(batch, batch_size=BATCH)
                 made += len(batch)
         step(f"activities ({made})")
+        from kehu.activities.summaries import activity_months_rebuild
+
+        step(f"follow-up summary ({activity_months_rebuild()} cells)")  # bulk_create bypasses the services
 
         # opportunities with their stage history, quotes
         stages = {s.code: s for s in OpportunityStage.objects.all()}

@@ -79,6 +79,9 @@ class Activity(TimeStampedModel):
             models.Index(fields=["customer", "status", "-at"]),
             models.Index(fields=["owner", "status", "due_on"]),
             models.Index(fields=["owner", "status", "-at"]),
+            # Covering index of the follow-up counts (kehu.activities.summaries): the live edges
+            # of a period and the summary's refresh read only the index.
+            models.Index(fields=["status", "at", "owner", "kind", "visit_level"], name="activity_logged_cover"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -104,6 +107,32 @@ class Activity(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.PLANNED
+
+
+class ActivityMonth(models.Model):
+    """The follow-up summary (issue 12): how many follow-ups `owner` logged in `month` (its first
+    day, months of the company's time zone) of `kind` at `visit_level` ("" for none) — Kehu's
+    one definition of a logged follow-up (Activity: status done with `at` set), whatever later
+    became of the customer. Kept exactly equal to the rows by `summaries.activity_months_refresh`
+    in the transaction of every write, and checked by `kehu daily` (`activity_months_rebuild`).
+    A cell without follow-ups has no row."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner"))
+    month = models.DateField(_("month"))
+    kind = models.CharField(_("type"), max_length=16, choices=Activity.Kind.choices)
+    visit_level = models.CharField(_("visit level"), max_length=16, choices=Activity.VisitLevel.choices, blank=True)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("follow-ups in a month")
+        verbose_name_plural = _("follow-ups in a month")
+        indexes = [models.Index(fields=["month", "owner"])]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "month", "kind", "visit_level"], name="activity_month_once_per_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.month:%Y-%m} {self.kind} {self.visit_level}: {self.count}"
 
 
 class Notification(models.Model):

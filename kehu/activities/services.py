@@ -31,6 +31,7 @@ from kehu.accounts import permissions
 from kehu.activities.errors import ActivityError
 from kehu.activities.models import Activity
 from kehu.activities.permissions import activity_change_problem, can_log_activity
+from kehu.activities.summaries import activity_months_refresh, cell_of
 from kehu.core.audit import audit_note, audit_record, typed_note
 from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.models import AuditEvent
@@ -227,6 +228,7 @@ def activity_log(
             )
             changes["next_due_on"] = [None, next_due_on.isoformat()]
         _clock_forward(customer, at)
+        activity_months_refresh(cells=[cell_of(activity)])
         audit_record(
             actor=actor, verb=AuditEvent.Verb.CREATE, obj=activity, customer=customer, changes=changes,
             note=audit_note(NOTE_LOGGED, kind=activity.kind),
@@ -304,6 +306,7 @@ def activity_update(*, actor, activity: Activity, data: dict, now=None) -> Activ
         logged = activity.is_logged
         editable = LOGGED_EDITABLE if logged else PLANNED_EDITABLE
         before = _plain(activity, editable)
+        cell_before = cell_of(activity)
         old_due = activity.due_on
         for name in editable:
             if name in data:
@@ -328,6 +331,8 @@ def activity_update(*, actor, activity: Activity, data: dict, now=None) -> Activ
         activity.save(update_fields=[*editable, "updated_at"])
         if logged and "at" in changes:
             _clock_refresh(customer)
+        if logged:
+            activity_months_refresh(cells=[cell_before, cell_of(activity)])
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=activity, customer=customer, changes=changes)
     return activity
 
@@ -345,8 +350,10 @@ def activity_delete(*, actor, activity: Activity, now=None) -> None:
         )
         snapshot = {k: [v, None] for k, v in _plain(activity, LOGGED_EDITABLE).items() if v not in (None, "")}
         audit_record(actor=actor, verb=AuditEvent.Verb.REMOVE, obj=activity, customer=customer, changes=snapshot)
+        cell = cell_of(activity)
         activity.delete()
         _clock_refresh(customer)
+        activity_months_refresh(cells=[cell])
 
 
 # --- handover and merge (registered in wiring.register) ---------------------------------------

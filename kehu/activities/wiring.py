@@ -17,12 +17,18 @@ def register_handover_and_merge() -> None:
 
 
 def register_daily_steps() -> None:
-    """Reminders, alerts and the digest in `kehu daily` (activities.notifications)."""
-    from kehu.activities import notifications
-    from kehu.core.hooks import daily_step_register
+    """Reminders, alerts and the digest in `kehu daily` (activities.notifications), and the
+    follow-up summary's safety net (activities.summaries)."""
+    from django.utils.translation import gettext_lazy
+
+    from kehu.activities import notifications, summaries
+    from kehu.core.hooks import DailyStep, daily_step_register
 
     for step in notifications.DAILY_STEPS:
         daily_step_register(step)
+    # The follow-up summary checked against the rows before anything reads it (the anomaly
+    # alerts at 60): rows fixed, normally 0.
+    daily_step_register(DailyStep(summaries.REBUILD_KEY, gettext_lazy("Follow-up summary checked: cells fixed"), summaries.daily_rebuild, order=40))
 
 
 def register_audit_notes() -> None:

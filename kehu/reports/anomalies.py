@@ -53,6 +53,12 @@ class FollowupDrop:
 def followup_drop(count: int, history, share: Decimal = DEFAULT_SHARE) -> FollowupDrop | None:
     """The follow-up drop of one kind (DOMAIN.md §7, "same rule"): `anomaly` over counts. The
     median of six whole counts is a whole or half number, shown exactly."""
+    ordered = sorted(int(h) for h in history)
+    if len(ordered) != HISTORY_MONTHS:
+        raise ValueError("six months of history")
+    twice_median = ordered[2] + ordered[3]  # whole numbers: decide without fractions (the common "no alert")
+    if twice_median <= 0 or not Decimal(int(count) * 200) < Decimal(share) * twice_median:
+        return None
     found = anomaly(Decimal(int(count)), [Decimal(int(h)) for h in history], share)
     if found is None:
         return None

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.activities.models import Activity
+from kehu.activities.summaries import activity_months_refresh, month_of
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
@@ -75,6 +76,7 @@ class ActivityImporter(Importer):
         super().__init__(ctx, table)
         self.first_key: dict[tuple, int] = {}
         self.latest: dict[str, object] = {}  # customer code -> its latest `at` among the good rows
+        self.summary_cells: set[tuple[int, object]] = set()  # (owner id, month) written
 
     # --- pass 0 ----------------------------------------------------------------------
     def scan(self, row: Row) -> None:
@@ -287,6 +289,13 @@ class ActivityImporter(Importer):
         insert_rows(Activity, plans)
         insert_rows(AuditEvent, events)
         self._move_clocks(parsed, customers)
+        self.summary_cells.update((users[v["owner"]]["id"], month_of(v["at"])) for v in parsed)  # refresh skips a None month
+
+    def finish_write(self) -> None:
+        """The follow-up summary of every (owner, month) the file touched, once, in bulk (in the
+        import's transaction)."""
+        super().finish_write()
+        activity_months_refresh(cells=self.summary_cells)
 
     def _plan(self, v: dict, customer: Customer, planned_by: int, contact_id, actor_id) -> Activity:
         return Activity(

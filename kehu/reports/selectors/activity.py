@@ -109,6 +109,7 @@ def missed_q(period, today: date) -> Q:
 def rep_activity(flt) -> dict:
     """{"rows": [RepRow] by username, "totals": RepRow (rep None)} for the filter `flt`."""
     from kehu.activities.models import Activity
+    from kehu.activities.summaries import followup_counts
     from kehu.customers.models import Customer, CustomerStageChange
     from kehu.planning.selectors.targets import collection_lines, user_target_amounts
     from kehu.sales.models import Opportunity, OrderLine, Quote
@@ -128,18 +129,27 @@ def rep_activity(flt) -> dict:
                 .order_by().values("owner_id").annotate(n=Count("pk"))):
         rows[row["owner_id"]].new_customers = row["n"]
 
-    # 2. follow-ups logged (status done with a time) by type, visits by level; 3. missed ones.
-    logged_q = Q(status="done", at__isnull=False, at__gte=begin, at__lt=end)
-    aggregates = {f"k_{k}": Count("pk", filter=Q(kind=k)) for k in kinds()}
-    aggregates.update({f"l_{lv}": Count("pk", filter=Q(kind="visit", visit_level=lv)) for lv in levels()})
-    aggregates["l_none"] = Count("pk", filter=Q(kind="visit", visit_level=""))
-    for row in (Activity.objects.filter(logged_q, _not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids)
-                .order_by().values("owner_id").annotate(**aggregates)):
-        target = rows[row["owner_id"]]
-        target.kinds = {k: row[f"k_{k}"] for k in kinds()}
-        target.followups = sum(target.kinds.values())
-        target.levels = {lv: row[f"l_{lv}"] for lv in levels()}
-        target.visits_unlevelled = row["l_none"]
+    # 2. follow-ups logged (status done with a time) by type, visits by level, whatever later
+    # became of the customer: from the follow-up summary (whole months) and the rows at the edges
+    # (`followup_counts`); with a lead source chosen, from the rows of that source's customers.
+    if flt.lead_source:
+        counts = {}
+        for row in (Activity.objects.filter(status="done", at__isnull=False, at__gte=begin, at__lt=end, customer__lead_source=flt.lead_source,
+                                            owner_id__in=ids)
+                    .order_by().values("owner_id", "kind", "visit_level").annotate(n=Count("pk"))):
+            counts[(row["owner_id"], row["kind"], row["visit_level"])] = row["n"]
+    else:
+        counts = followup_counts(date_from=period.start, date_to=period.end, owner_ids=ids, by=("owner", "kind", "visit_level"))
+    for (owner_id, kind, level), n in counts.items():
+        target = rows[owner_id]
+        target.kinds[kind] = target.kinds.get(kind, 0) + n
+        target.followups += n
+        if kind == "visit":
+            if level:
+                target.levels[level] = target.levels.get(level, 0) + n
+            else:
+                target.visits_unlevelled += n
+    # 3. planned follow-ups missed.
     for row in (Activity.objects.filter(missed_q(period, today), _not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids)
                 .order_by().values("owner_id").annotate(n=Count("pk"))):
         rows[row["owner_id"]].missed = row["n"]
@@ -186,7 +196,9 @@ def rep_activity(flt) -> dict:
     return {"rows": ordered, "totals": _totals(ordered)}
 
 
-ACTIVITY_QUERIES = 11  # the reader's teams, reps, customers, logged, missed, stage changes, quotes, won, revenue, collections, targets
+# the reader's teams, reps, customers, logged (2: the summary's whole months, the rows at the
+# edges; 1 with a lead source), missed, stage changes, quotes, won, revenue, collections, targets
+ACTIVITY_QUERIES = 12
 
 
 def _totals(rows: list[RepRow]) -> RepRow:

@@ -53,7 +53,7 @@ def world(cast):
     customer(rep_b, "N5", at(2026, 3, 10))
 
     def act(kind, when, owner=rep_a, cust=ca, **extra):
-        return Activity.objects.create(customer=cust, owner=owner, kind=kind, status="done", at=when, **extra)
+        return logged(Activity.objects.create(customer=cust, owner=owner, kind=kind, status="done", at=when, **extra))
 
     act("phone", at(2026, 3, 3))
     act("visit", at(2026, 3, 4), visit_level="leadership")
@@ -123,6 +123,14 @@ def world(cast):
     return cast
 
 
+def logged(activity):
+    """A row written by hand keeps the follow-up summary as every write path does."""
+    from kehu.activities.summaries import activity_months_refresh, cell_of
+
+    activity_months_refresh(cells=[cell_of(activity)])
+    return activity
+
+
 def flt_for(reader, **kw):
     return ReportFilter(reader=reader, period=parse_period("2026-03"), today=date(2026, 3, 20), **kw)
 
@@ -176,6 +184,34 @@ def test_the_lead_source_narrows_every_column_to_its_customers(world):
     rows = by_name(rep_activity(flt_for(world["director"], lead_source="referral")))
     a = rows["rep_a"]
     assert (a.new_customers, a.prospects, a.followups, a.won_count, a.revenue) == (1, 1, 0, 0, D("0.00"))
+
+
+@pytest.mark.django_db
+def test_followups_count_whatever_became_of_the_customer(world):
+    """docs/rules.md "### The follow-up summary": a follow-up is the rep's work — a customer in
+    the recycle bin or merged away still counts in follow-ups by type and visits by level (and
+    nowhere else in the report), with or without a lead source; the summary and the rows agree."""
+    from kehu.activities.models import Activity
+    from factories import CustomerFactory
+
+    rep_b = world["rep_b"]
+    gone = CustomerFactory(owner=rep_b, name="回收站客户", code="G1", is_deleted=True, lead_source="referral")
+    kept = CustomerFactory(owner=rep_b, name="保留客户", code="G2")
+    merged = CustomerFactory(owner=rep_b, name="被合并客户", code="G3", merged_into=kept, is_deleted=True, lead_source="referral")
+    logged(Activity.objects.create(customer=gone, owner=rep_b, kind="visit", visit_level="business", status="done", at=at(2026, 3, 1, 8)))
+    logged(Activity.objects.create(customer=merged, owner=rep_b, kind="phone", status="done", at=at(2026, 3, 31, 23, 30)))
+    b = by_name(rep_activity(flt_for(world["director"])))["rep_b"]
+    assert (b.followups, b.kinds["meeting"], b.kinds["visit"], b.kinds["phone"], b.levels["business"]) == (3, 1, 1, 1, 1)
+    assert b.new_customers == 1  # the gone customers count for nobody in the other columns
+    referral = by_name(rep_activity(flt_for(world["director"], lead_source="referral")))["rep_b"]
+    assert (referral.followups, referral.kinds["visit"], referral.kinds["phone"]) == (2, 1, 1)
+    # periods of part of a month (the rows) count the same follow-ups as whole months (the summary)
+    from kehu.planning.periods import Period
+
+    for start, end, expected in [(date(2026, 3, 1), date(2026, 3, 8), 2), (date(2026, 3, 9), date(2026, 3, 31), 1),
+                                 (date(2026, 2, 15), date(2026, 4, 2), 3), (date(2026, 1, 1), date(2026, 3, 31), 3)]:
+        part = ReportFilter(reader=world["director"], period=Period(start, end, "week", "x"), today=date(2026, 3, 20))
+        assert by_name(rep_activity(part))["rep_b"].followups == expected, (start, end)
 
 
 @pytest.mark.django_db
@@ -284,7 +320,7 @@ def test_query_count_does_not_grow_with_the_reps(world, login, django_assert_max
     with django_assert_max_num_queries(30):
         assert client.get(URL, {"period": "2026-03"}).status_code == 200
     flt = flt_for(world["director"])
-    with django_assert_max_num_queries(ACTIVITY_QUERIES):  # 11: a GROUP BY per source table
+    with django_assert_max_num_queries(ACTIVITY_QUERIES):  # 12: a GROUP BY per source table, 2 for the follow-ups
         rep_activity(flt)
 
 

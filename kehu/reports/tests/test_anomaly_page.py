@@ -25,9 +25,11 @@ def _order(customer, owner, day, revenue, code):
 
 def _visit(customer, owner, day):
     from kehu.activities.models import Activity
+    from kehu.activities.summaries import activity_months_refresh, cell_of
 
-    Activity.objects.create(customer=customer, owner=owner, kind="visit", status="done",
-                            at=timezone.make_aware(datetime(day.year, day.month, day.day, 10)))
+    activity = Activity.objects.create(customer=customer, owner=owner, kind="visit", status="done",
+                                       at=timezone.make_aware(datetime(day.year, day.month, day.day, 10)))
+    activity_months_refresh(cells=[cell_of(activity)])  # as every write path keeps the follow-up summary
 
 
 @pytest.fixture

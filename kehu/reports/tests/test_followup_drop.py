@@ -26,15 +26,37 @@ def test_system_followup_drop_is_the_revenue_rule_over_counts():
     assert followup_drop(3, [7, 7, 7, 8, 8, 8], share=D("40")) is None  # 0.4 × 7.5 = 3: equal, not under
 
 
+def test_system_followup_drop_decides_on_whole_counts_as_the_exact_rule():
+    """The whole-number shortcut (no fractions for the common "no alert") answers as `anomaly`."""
+    import random
+
+    from kehu.reports.anomalies import anomaly
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        history = [rng.choice([0, 0, 1, 2, 3, 5, 8, 9, 10, 40]) for _m in range(6)]
+        count = rng.randint(0, 12)
+        share = rng.choice([D(20), D(25), D("33.3"), D(50), D(100), D("0.5")])
+        exact = anomaly(D(count), [D(h) for h in history], share)
+        found = followup_drop(count, history, share)
+        assert (found is None) == (exact is None), (count, history, share)
+        if found is not None:
+            assert (found.count, found.median, found.ratio) == (count, exact.median.quantize(D("0.1")), exact.ratio)
+
+
 def _at(y, m, d, hour=10):
     return timezone.make_aware(datetime(y, m, d, hour))
 
 
 def log(customer, owner, kind, at, status="done"):
+    """A row written by hand, keeping the follow-up summary as every write path does."""
     from kehu.activities.models import Activity
+    from kehu.activities.summaries import activity_months_refresh, cell_of
 
-    return Activity.objects.create(customer=customer, owner=owner, kind=kind, status=status, at=at,
-                                   due_on=at.date() if status == "planned" else None)
+    activity = Activity.objects.create(customer=customer, owner=owner, kind=kind, status=status, at=at,
+                                       due_on=at.date() if status == "planned" else None)
+    activity_months_refresh(cells=[cell_of(activity)])
+    return activity
 
 
 def _visits(customer, rep, per_month, july):
@@ -74,6 +96,22 @@ def test_system_followup_anomalies_per_rep_and_kind_and_in_the_readers_scope(rep
     assert [r.username for r, _k, _d in followup_anomalies(month=date(2026, 7, 1), share=D(25), user=manager_a)] == ["rep_a"]
     assert len(followup_anomalies(month=date(2026, 7, 1), share=D(25), user=director)) == 2
     assert len(followup_anomalies(month=date(2026, 7, 1), share=D(25), user=finance)) == 2
+
+
+@pytest.mark.django_db
+def test_system_followups_count_whatever_became_of_the_customer(rep_a, customer_a, customer_b):
+    """docs/rules.md "### The follow-up summary": follow-ups on a customer later put in the
+    recycle bin or merged away still count for the rep who logged them (revenue keeps its
+    exclusion)."""
+    from kehu.customers.models import Customer
+
+    _visits(customer_a, rep_a, 8, 1)
+    log(customer_b, rep_a, "visit", _at(2026, 7, 20))
+    Customer.objects.filter(pk=customer_a.pk).update(is_deleted=True)
+    Customer.objects.filter(pk=customer_b.pk).update(merged_into=customer_a)
+    counts = rep_month_followups(first=date(2026, 1, 1), last=date(2026, 7, 31))
+    assert counts[rep_a.pk][("visit", (2026, 7))] == 2 and counts[rep_a.pk][("visit", (2026, 1))] == 8
+    assert [(r.username, k, d.count) for r, k, d in followup_anomalies(month=date(2026, 7, 1), share=D(30))] == [("rep_a", "visit", 2)]
 
 
 @pytest.mark.django_db
