@@ -112,7 +112,8 @@ def rep_activity(flt) -> dict:
     from kehu.activities.summaries import followup_counts
     from kehu.customers.models import Customer, CustomerStageChange
     from kehu.planning.selectors.targets import collection_lines, user_target_amounts
-    from kehu.sales.models import Opportunity, OrderLine, Quote
+    from kehu.sales.models import Opportunity, Quote
+    from kehu.sales.summaries import revenue_by
     from kehu.sales.selectors import weighted_pipeline_by
 
     period = flt.period
@@ -176,10 +177,14 @@ def rep_activity(flt) -> dict:
 
     # 7. revenue: Σ line revenue of the orders the rep owns dated in the period (the anomaly
     # report's rep_month_revenue rule: customers in the recycle bin or merged away left out).
-    for row in (OrderLine.objects.filter(_not_gone("order__customer"), _source(flt, "order__customer__lead_source"), order__owner_id__in=ids,
-                                         order__order_date__gte=period.start, order__order_date__lte=period.end)
-                .order_by().values("order__owner_id").annotate(s=Sum("revenue"))):
-        rows[row["order__owner_id"]].revenue = Decimal(row["s"] or 0).quantize(CENT)
+    # Whole months from the monthly revenue summary, the edges from the lines (revenue_by).
+    def narrow(qs, prefix):
+        qs = qs.filter(**{f"{prefix}owner_id__in": ids})
+        return qs.filter(**{f"{prefix}customer__lead_source": flt.lead_source}) if flt.lead_source else qs
+
+    for row in revenue_by(first=period.start, last=period.end, group=("owner_id",), narrow=narrow):
+        if row["owner_id"] in rows:
+            rows[row["owner_id"]].revenue = Decimal(row["revenue"]).quantize(CENT)
 
     # 8. collections: as the planning attainment credits them (collection_lines).
     lines = collection_lines(date_from=period.start, date_to=period.end).filter(rep_id__in=ids)
