@@ -224,7 +224,9 @@ def manager_part(*, user, today: date, stages) -> dict:
     customers = Customer.objects.visible_to(user).filter(owner__isnull=False)
     opps = Opportunity.objects.visible_to(user).filter(stage__is_closed=False)
     if team_ids is not None:
-        customers = customers.filter(owner_id__in=team_ids)
+        # `is_deleted IN (false)` besides the scope's `NOT is_deleted` (the same rows): the planner then
+        # reads the team's customers from the (owner, is_deleted) index instead of every customer
+        customers = customers.filter(owner_id__in=team_ids, is_deleted__in=[False])
         opps = opps.filter(owner_id__in=team_ids)
     by_stage = dict(customers.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
     lifecycle = [{"stage": value, "label": label, "count": by_stage.get(value, 0)} for value, label in Customer.Stage.choices]
