@@ -38,6 +38,10 @@ class Instalment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_amount_positive"),
             models.CheckConstraint(condition=Q(applied__gte=0) & Q(applied__lte=F("amount")), name="instalment_applied_within_amount"),
         ]
+        indexes = [
+            # the aging's due, unpaid instalments summed without reading the table (kehu.finance.aging.instalment_totals)
+            models.Index(fields=["due_on", "contract", "amount", "applied"], condition=Q(applied__lt=F("amount")), name="instalment_open_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id}#{self.seq}"
@@ -64,6 +68,10 @@ class Receivable(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="receivable_amount_positive"),
             models.CheckConstraint(condition=Q(open_amount__gte=0) & Q(open_amount__lte=F("amount")), name="receivable_open_within_amount"),
+        ]
+        indexes = [
+            # the aging's open receivables summed without reading the table (kehu.finance.aging.company_totals)
+            models.Index(fields=["due_on", "currency", "open_amount", "customer"], condition=Q(open_amount__gt=0), name="receivable_open_due_idx"),
         ]
 
 
