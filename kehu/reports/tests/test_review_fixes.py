@@ -1,0 +1,127 @@
+"""The review of issue 12 in a real browser (Chinese and English, each role): what was wrong on
+the 工作台 and the reports, pinned. The world is test_workbench.py's (hand-made, small)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.urls import reverse
+
+from conftest import make_customer
+from kehu.activities.models import Notification
+from kehu.core.dates import add_months
+from kehu.customers.models import Customer
+from kehu.reports.tests.test_workbench import opportunity, world  # noqa: F401  (the fixture)
+
+D = Decimal
+WORKBENCH = reverse("reports:workbench")
+
+
+def login_zh(client, user):
+    user.language = "zh-hans"
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    return client
+
+
+def _last_month(world):
+    return add_months(world["today"].replace(day=1), -1).strftime("%Y-%m")
+
+
+def test_manager_reads_the_anomaly_of_last_month_named_by_its_month_once(world, login_en):
+    """The alert is last month's: "now" (本月仅, "this month only") was wrong on the 1st of the
+    next month. Each revenue anomaly shows once (its notification is not listed again), links to
+    the anomalies page of that rep, and the unread notifications are counted with a link."""
+    m = world["manager_a"]
+    Notification.objects.create(user=m, kind=Notification.Kind.ANOMALY, fact_key=f"revenue:{world['rep_a'].pk}:{_last_month(world)}",
+                                params={"rep": "rep_a", "month": _last_month(world), "revenue": "100.00", "median": "1000.00", "ratio": "0.1000"})
+    html = login_en(m).get(WORKBENCH).content.decode()
+    sentence = f"rep_a: usually ~¥1,000.00 a month, {_last_month(world)} ¥100.00 (10.00% of usual)"
+    assert html.count(sentence) == 1
+    assert "now ¥100.00" not in html
+    assert f'{reverse("reports:anomalies")}?period={_last_month(world)}&amp;rep={world["rep_a"].pk}' in html
+    assert "2 unread alerts in your notifications" in html  # the test world's one and this one
+
+
+def test_manager_reads_the_anomaly_in_chinese_with_its_month(world, client):
+    html = login_zh(client, world["manager_a"]).get(WORKBENCH).content.decode()
+    assert f"rep_a：平时每月约 ¥1,000.00，{_last_month(world)} 为 ¥100.00（平时的 10.00%）" in html
+    assert "本月仅" not in html
+    assert "通知中有 1 条未读预警" in html
+
+
+def test_director_reads_the_anomaly_with_its_month(world, login_en):
+    html = login_en(world["admin"]).get(WORKBENCH).content.decode()
+    assert f"rep_a: usually ~¥1,000.00 a month, {_last_month(world)} ¥100.00 (10.00% of usual)" in html
+    assert "now ¥100.00" not in html
+
+
+def test_a_rep_ahead_of_target_reads_on_target_not_a_negative_gap(world, login_en):
+    """rep_a: target 10,000 this month, won 2,500 + 20,000 = 22,500: the gap is −12,500, shown as
+    "On target" (as What it takes does), not "-¥12,500.00"."""
+    t = world["today"]
+    opportunity("O99", world["customer_a"], world["rep_a"], "won", "20000.00", close=t, closed=t)
+    html = login_en(world["manager_a"]).get(WORKBENCH).content.decode()
+    row = html.split(f'data-testid="wb-att-{world["rep_a"].pk}"')[1].split("</tr>")[0]
+    assert "On target" in row and "-¥" not in row and "¥22,500.00" in row
+
+
+def test_director_ahead_of_the_target_reads_so(world, login_en):
+    """Company month: target 20,000, won 8,500 + 20,000, commit 3,000 → gap −11,500 in green with
+    the review page's sentence; the quarter (gap 31,500) stays red."""
+    t = world["today"]
+    opportunity("O99", world["customer_a"], world["rep_a"], "won", "20000.00", close=t, closed=t)
+    html = login_en(world["admin"]).get(WORKBENCH).content.decode()
+    month = html.split('data-testid="wb-review-month"')[1].split("</tr>")[0]
+    assert 'text-success" data-col="gap">-¥11,500.00' in month
+    quarter = html.split('data-testid="wb-review-quarter"')[1].split("</tr>")[0]
+    assert 'text-danger" data-col="gap">¥31,500.00' in quarter
+    assert html.count("Won + commit are ahead of the target.") == 1
+
+
+def test_director_behind_the_target_reads_no_ahead_sentence(world, login_en):
+    html = login_en(world["admin"]).get(WORKBENCH).content.decode()
+    assert "Won + commit are ahead of the target." not in html
+
+
+def test_workbench_tables_scroll_on_a_phone(world, login_en):
+    html = login_en(world["manager_a"]).get(WORKBENCH).content.decode()
+    assert html.count('<div class="table-responsive"><table') == html.count("<table")
+
+
+def test_search_box_keeps_its_width_in_a_crowded_top_bar(world, login_en):
+    """In English the director's top bar squeezed the search box to 18 px: typed Chinese came out
+    reversed (the caret stayed at 0). The box keeps a minimum width."""
+    html = login_en(world["admin"]).get(WORKBENCH).content.decode()
+    form = html.split('data-testid="global-search"')[0].rsplit("<form", 1)[1]
+    assert "flex-shrink-0" in form
+    assert 'style="min-width:10rem"' in html.split('data-testid="global-search"')[1].split("</form>")[0]
+
+
+def test_buying_factors_industries_read_in_english(world, login_en):
+    """Customers store the GB/T 4754 Chinese name; an English reader reads the English name, on
+    the page, in the chart and in the export."""
+    import io
+
+    import openpyxl
+
+    Customer.objects.filter(pk=world["customer_a"].pk).update(industry="建筑业")
+    make_customer(world["rep_a"], "建筑二号有限公司", "C00091", industry="建筑业")
+    client = login_en(world["admin"])
+    html = client.get(reverse("reports:factors")).content.decode()
+    assert '<th scope="row" class="fw-normal">Construction</th>' in html and ">建筑业<" not in html
+    assert '"Construction"' in html  # the chart's category (json_script)
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(reverse("reports:factors-export")).content))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert "Construction" in cells and "建筑业" not in cells
+
+
+def test_buying_factors_industries_read_in_chinese(world, client):
+    Customer.objects.filter(pk=world["customer_a"].pk).update(industry="建筑业")
+    html = login_zh(client, world["admin"]).get(reverse("reports:factors")).content.decode()
+    assert '<th scope="row" class="fw-normal">建筑业</th>' in html and "Construction" not in html
+
+
+def test_funnel_tables_scroll_on_a_phone(world, login_en):
+    html = login_en(world["admin"]).get(reverse("reports:funnel")).content.decode()
+    for testid in ("funnel-lifecycle", "funnel-stages"):
+        assert f'<div class="table-responsive"><table class="table table-sm" data-testid="{testid}">' in html
