@@ -124,3 +124,20 @@ def test_funnel_tables_scroll_on_a_phone(world, login_en):
     html = login_en(world["admin"]).get(reverse("reports:funnel")).content.decode()
     for testid in ("funnel-lifecycle", "funnel-stages"):
         assert f'<div class="table-responsive"><table class="table table-sm" data-testid="{testid}">' in html
+
+
+def test_a_bad_period_names_only_the_kinds_the_report_takes(world, login_en, client):
+    """Planning's message offered a quarter to the anomalies (months only) and weeks, halves,
+    quarters and months to share of wallet (years only)."""
+    c = login_en(world["admin"])
+    for url, value, sentence in ((reverse("reports:anomalies"), "2026-Q2", "“2026-Q2” is not a period here. This report takes months: write 2026-06."),
+                                 (reverse("reports:wallet"), "2026-11", "“2026-11” is not a period here. This report takes years: write 2026.")):
+        response = c.get(url, {"period": value})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert sentence in html and "a quarter as 2026-Q2" not in html and "an ISO week" not in html
+    # a report taking every kind keeps planning's full sentence
+    html = c.get(reverse("reports:funnel"), {"period": "2026-13"}).content.decode()
+    assert "“2026-13” is not a period. Write a year as 2026" in html
+    html = login_zh(client, world["manager_a"]).get(reverse("reports:wallet"), {"period": "2026-W49"}).content.decode()
+    assert "“2026-W49”不是有效的期间。本报表按年份，写作 2026。" in html
