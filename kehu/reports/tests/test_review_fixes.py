@@ -141,3 +141,21 @@ def test_a_bad_period_names_only_the_kinds_the_report_takes(world, login_en, cli
     assert "“2026-13” is not a period. Write a year as 2026" in html
     html = login_zh(client, world["manager_a"]).get(reverse("reports:wallet"), {"period": "2026-W49"}).content.decode()
     assert "“2026-W49”不是有效的期间。本报表按年份，写作 2026。" in html
+
+
+def test_wallet_chart_leaves_room_for_the_legend_above_the_axis_name(world, login_en):
+    response = login_en(world["admin"]).get(reverse("reports:wallet"))
+    assert response.context["chart"]["grid"]["top"] == 64
+
+
+def test_what_it_takes_table_scrolls_on_a_phone_instead_of_wrapping_each_character(world, login_en):
+    html = login_en(world["admin"]).get(reverse("reports:what-it-takes")).content.decode()
+    assert 'data-testid="wit-table" style="min-width:56rem"' in html
+
+
+def test_search_button_and_director_periods_do_not_wrap(world, login_en):
+    c = login_en(world["admin"])
+    assert '<button class="btn btn-primary text-nowrap">' in c.get(reverse("reports:search"), {"q": "信疗"}).content.decode()
+    html = c.get(WORKBENCH).content.decode()
+    assert '<tr data-testid="wb-review-month"><td class="text-nowrap">' in html
+    assert '<tr data-testid="wb-coverage-month"><td class="text-nowrap">' in html
