@@ -159,3 +159,21 @@ def test_search_button_and_director_periods_do_not_wrap(world, login_en):
     html = c.get(WORKBENCH).content.decode()
     assert '<tr data-testid="wb-review-month"><td class="text-nowrap">' in html
     assert '<tr data-testid="wb-coverage-month"><td class="text-nowrap">' in html
+
+
+def test_activity_export_names_the_rep_as_the_page_does(world, login_en):
+    """The export wrote the login ("rep2") where the page shows the name (李芳)."""
+    import io
+
+    import openpyxl
+
+    from kehu.accounts.models import User
+
+    User.objects.filter(pk=world["rep_a"].pk).update(name="王伟")
+    User.objects.filter(pk=world["rep_a2"].pk).update(name="刘洋")
+    client = login_en(world["manager_a"])
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("reports:activity-export")).content))
+    activity, board = book.worksheets[0], book.worksheets[1]
+    assert sorted(r[0] for r in list(activity.iter_rows(values_only=True))[1:-1]) == ["刘洋", "王伟"]
+    assert sorted(r[1] for r in list(board.iter_rows(values_only=True))[1:]) == ["刘洋", "王伟"]
+    assert "rep_a" not in [c for ws in (activity, board) for row in ws.iter_rows(values_only=True) for c in row]
