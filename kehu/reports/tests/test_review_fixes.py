@@ -177,3 +177,9 @@ def test_activity_export_names_the_rep_as_the_page_does(world, login_en):
     assert sorted(r[0] for r in list(activity.iter_rows(values_only=True))[1:-1]) == ["刘洋", "王伟"]
     assert sorted(r[1] for r in list(board.iter_rows(values_only=True))[1:]) == ["刘洋", "王伟"]
     assert "rep_a" not in [c for ws in (activity, board) for row in ws.iter_rows(values_only=True) for c in row]
+
+
+def test_quick_add_menu_opens_under_its_button_on_a_phone_and_right_aligned_on_a_desktop(world, login_en):
+    html = login_en(world["rep_a"]).get(WORKBENCH).content.decode()
+    quick = html.split('data-testid="quick-create"')[1].split("</ul>")[0]
+    assert 'data-bs-display="static"' in quick and 'class="dropdown-menu dropdown-menu-lg-end"' in quick
