@@ -183,3 +183,9 @@ def test_quick_add_menu_opens_under_its_button_on_a_phone_and_right_aligned_on_a
     html = login_en(world["rep_a"]).get(WORKBENCH).content.decode()
     quick = html.split('data-testid="quick-create"')[1].split("</ul>")[0]
     assert 'data-bs-display="static"' in quick and 'class="dropdown-menu dropdown-menu-lg-end"' in quick
+
+
+def test_funnel_group_tables_scroll_on_a_phone_instead_of_wrapping_names(world, login_en):
+    html = login_en(world["admin"]).get(reverse("reports:funnel")).content.decode()
+    for key in ("rep", "team"):
+        assert f'data-testid="funnel-by-{key}" style="min-width:48rem"' in html
