@@ -189,3 +189,21 @@ def test_funnel_group_tables_scroll_on_a_phone_instead_of_wrapping_names(world, 
     html = login_en(world["admin"]).get(reverse("reports:funnel")).content.decode()
     for key in ("rep", "team"):
         assert f'data-testid="funnel-by-{key}" style="min-width:48rem"' in html
+    assert '<tr><td class="text-nowrap">' in html.split('data-testid="funnel-by-rep"')[1]
+
+
+def test_charts_show_the_funnel_counts_and_hide_overlapping_value_labels():
+    from kehu.reports import charts
+
+    option = charts.funnel([("Target", 3), ("Prospect", 2)])
+    assert option["series"][0]["label"]["formatter"] == "{b} {c}"
+    bar = charts.bar(["a"], [("x", [D("1.50")])], horizontal=True)
+    assert bar["xAxis"]["axisLabel"] == {"hideOverlap": True} and bar["series"][0]["data"] == ["1.50"]
+    assert charts.bar(["a"], [("x", [1])])["yAxis"]["axisLabel"] == {"hideOverlap": True}
+
+
+def test_quick_period_links_do_not_break_inside_a_label(world, login_en):
+    html = login_en(world["admin"]).get(reverse("reports:funnel")).content.decode()
+    assert 'class="mb-2 small d-flex flex-wrap" data-testid="report-quick-periods"' in html  # links wrap between each other
+    quick = html.split('data-testid="report-quick-periods"')[1].split("</div>")[0]
+    assert quick.count('class="me-2 text-nowrap') == quick.count("<a ")
