@@ -207,3 +207,19 @@ def test_quick_period_links_do_not_break_inside_a_label(world, login_en):
     assert 'class="mb-2 small d-flex flex-wrap" data-testid="report-quick-periods"' in html  # links wrap between each other
     quick = html.split('data-testid="report-quick-periods"')[1].split("</div>")[0]
     assert quick.count('class="me-2 text-nowrap') == quick.count("<a ")
+
+
+def test_quick_period_links_and_export_keep_the_reports_own_setting(world, login_en):
+    """Switching the period reset the leaderboard's measure, the anomalies' share and the wallet's
+    threshold to their defaults."""
+    c = login_en(world["admin"])
+    html = c.get(reverse("reports:activity"), {"rank": "revenue"}).content.decode()
+    quick = html.split('data-testid="report-quick-periods"')[1].split("</div>")[0]
+    assert quick.count("&amp;rank=revenue&amp;period=") == quick.count("<a ")
+    assert f'{reverse("reports:activity-export")}?period=' in html and "&amp;rank=revenue\" data-testid=\"report-export\"" in html
+    html = c.get(reverse("reports:anomalies"), {"share": "30"}).content.decode()
+    quick = html.split('data-testid="report-quick-periods"')[1].split("</div>")[0]
+    assert quick.count("&amp;share=30&amp;period=") == quick.count("<a ")
+    html = c.get(reverse("reports:wallet"), {"threshold": "15"}).content.decode()
+    quick = html.split('data-testid="report-quick-periods"')[1].split("</div>")[0]
+    assert quick.count("&amp;threshold=15&amp;period=") == quick.count("<a ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -95,6 +97,8 @@ def activity_view(request):
         "missed": missed,
         # the filter bar keeps the leaderboard's measure when it is submitted
         "extra_fields": format_html('<input type="hidden" name="rank" value="{}">', measure),
+        # … and so do the quick period links and the export
+        "filter_keep": urlencode({"rank": measure}),
     })
 
 

@@ -4,6 +4,7 @@ year at a time (kehu/reports/selectors/wallet.py has the rules). `?threshold=` i
 default and says why."""
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -81,6 +82,7 @@ def wallet_view(request):
         "page": _page(wallet.rows, request.GET),
         "call_to_action": wallet.opportunities[:CALL_TO_ACTION],
         "export_query": flt.query(threshold=threshold_text),
+        "filter_keep": urlencode({"threshold": threshold_text}),  # the quick period links keep the threshold
         "chart": _scatter(wallet),
         "extra_fields": format_html(
             '<div><label class="form-label small mb-0" for="id_threshold">{}</label>'
