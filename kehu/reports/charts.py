@@ -18,7 +18,7 @@ def _value(v):
 def bar(categories: list[str], series: list[tuple[str, list]], *, horizontal: bool = False, stack: bool = False) -> dict:
     """A bar chart: one bar per category for each (name, values) series."""
     cat_axis = {"type": "category", "data": [str(c) for c in categories], "axisLabel": {"interval": 0, "rotate": 0 if horizontal else 30}}
-    val_axis = {"type": "value"}
+    val_axis = {"type": "value", "axisLabel": {"hideOverlap": True}}  # a phone's narrow chart: no labels over each other
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"show": len(series) > 1, "top": 0},
@@ -42,7 +42,7 @@ def funnel(items: list[tuple[str, object]]) -> dict:
     return {
         "tooltip": {"trigger": "item"},
         "series": [{"type": "funnel", "sort": "none", "left": "10%", "width": "80%", "gap": 2, "minSize": "10%",
-                    "label": {"show": True, "position": "inside"},
+                    "label": {"show": True, "position": "inside", "formatter": "{b} {c}"},  # the stage and its count
                     "data": [{"name": str(name), "value": _value(value)} for name, value in items]}],
     }
 

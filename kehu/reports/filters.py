@@ -104,6 +104,18 @@ class ReportFilterForm(forms.Form):
     source = forms.CharField(label=gettext_lazy("Lead source"), required=False, max_length=32)
 
 
+def _period_problem(text: str, kinds, exc: PlanningError) -> str:
+    """What to write instead, naming only the kinds of period this report takes (planning's
+    message offers a quarter to the anomalies, which take months only, and every kind to share
+    of wallet, which takes years only)."""
+    value = (text or "")[:40]
+    if set(kinds) == {"month"}:
+        return _("“%(value)s” is not a period here. This report takes months: write 2026-06.") % {"value": value}
+    if set(kinds) == {"year"}:
+        return _("“%(value)s” is not a period here. This report takes years: write 2026.") % {"value": value}
+    return exc.message
+
+
 def report_filter(request, *, default: str = "month", period_kinds=PERIOD_KINDS) -> ReportFilter:
     """The filter of a report page from `request.GET` (see the module's doc)."""
     from kehu.customers.models import Customer
@@ -120,7 +132,7 @@ def report_filter(request, *, default: str = "month", period_kinds=PERIOD_KINDS)
         try:
             result.period = parse_period(data["period"], kinds=period_kinds)
         except PlanningError as exc:
-            problems.append(exc.message)
+            problems.append(_period_problem(data["period"], period_kinds, exc))
     if data.get("team"):
         team = visible_teams(reader).filter(pk=data["team"]).first() if not reader.is_rep else None
         if team is None:

@@ -162,7 +162,7 @@ def test_manager_sees_their_teams_cards(world, login_en):
     assert len(m["anomalies"]["unread"]) == 1
     html = response.content.decode()
     for text in ("Approvals waiting", "¥7,500.00", "Forecast not submitted this week", "The team's funnel", "Missed follow-ups",
-                 "rep_a: usually ~¥1,000.00 a month, now ¥100.00", "Leaderboard"):
+                 "rep_a: usually ~¥1,000.00 a month, ", " ¥100.00 (10.00% of usual)", "Leaderboard"):
         assert text in html, text
     assert f'href="{reverse("sales:quote-approvals")}"' in html and f'href="{reverse("activities:team")}"' in html
     for foreign in ("rep_b", "信疗医疗器械有限公司", "QB1", "SO3"):

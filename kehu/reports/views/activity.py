@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -95,6 +97,8 @@ def activity_view(request):
         "missed": missed,
         # the filter bar keeps the leaderboard's measure when it is submitted
         "extra_fields": format_html('<input type="hidden" name="rank" value="{}">', measure),
+        # … and so do the quick period links and the export
+        "filter_keep": urlencode({"rank": measure}),
     })
 
 
@@ -112,9 +116,9 @@ def export_sheets(flt, report, ranked, measure):
                 (r.won_amount, True), (r.revenue, True), (r.collected, True), r.missed,
                 (r.target_amount, True) if r.target_amount is not None else "", r.attained if r.attained is not None else ""]
 
-    rows = [cells(r, r.rep.username, r.rep.team.name if r.rep.team else "") for r in report["rows"]]
+    rows = [cells(r, str(r.rep), r.rep.team.name if r.rep.team else "") for r in report["rows"]]
     rows.append(cells(report["totals"], _("Total"), ""))
-    board = [[r.rank, r.rep.username, (r.measure(measure), measure in ("won", "revenue", "collections")) if r.measure(measure) is not None else ""]
+    board = [[r.rank, str(r.rep), (r.measure(measure), measure in ("won", "revenue", "collections")) if r.measure(measure) is not None else ""]
              for r in ranked]
     return [(_("Rep activity and leaderboard"), header, rows), (_("Leaderboard"), [_("Rank"), _("Rep"), str(dict(RANK_MEASURES)[measure])], board)]
 

@@ -6,6 +6,7 @@ teams', the director and finance everyone. Three queries for the numbers, whatev
 of reps."""
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -110,7 +111,7 @@ def anomalies(request):
         "month": flt.period.label, "extra_fields": format_html(
             '<div><label class="form-label small mb-0" for="id_share">{}</label>'
             '<input class="form-control form-control-sm" name="share" id="id_share" value="{}" size="4" inputmode="decimal"></div>',
-            _("Share (%)"), share), "export_href": f"{reverse('reports:anomalies-export')}?{_query(flt, share)}",
+            _("Share (%)"), share), "filter_keep": urlencode({"share": share}), "export_href": f"{reverse('reports:anomalies-export')}?{_query(flt, share)}",
     }
     return render(request, "reports/anomalies.html", context)
 

@@ -4,6 +4,7 @@ year at a time (kehu/reports/selectors/wallet.py has the rules). `?threshold=` i
 default and says why."""
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -60,6 +61,13 @@ def _page(rows: list, params, page_size: int | None = None) -> Page:
     return Page(shown, number, page_size, len(rows) > start + page_size, len(rows), False, query)
 
 
+def _scatter(wallet) -> dict:
+    """The scatter of the page, the y axis' name below the legend (at 40 px they overlapped)."""
+    option = scatter_option(wallet, names=(_("Our share (%)"), _("Their growth (%)"), pgettext("wallet", "Opportunities"), _("Other accounts")))
+    option["grid"] = {**option.get("grid", {}), "top": 64}
+    return option
+
+
 @login_required
 def wallet_view(request):
     flt, threshold, wallet = _wallet(request)
@@ -74,7 +82,8 @@ def wallet_view(request):
         "page": _page(wallet.rows, request.GET),
         "call_to_action": wallet.opportunities[:CALL_TO_ACTION],
         "export_query": flt.query(threshold=threshold_text),
-        "chart": scatter_option(wallet, names=(_("Our share (%)"), _("Their growth (%)"), pgettext("wallet", "Opportunities"), _("Other accounts"))),
+        "filter_keep": urlencode({"threshold": threshold_text}),  # the quick period links keep the threshold
+        "chart": _scatter(wallet),
         "extra_fields": format_html(
             '<div><label class="form-label small mb-0" for="id_threshold">{}</label>'
             '<input class="form-control form-control-sm" name="threshold" id="id_threshold" value="{}" size="5" inputmode="decimal"></div>',
