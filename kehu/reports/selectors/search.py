@@ -5,7 +5,7 @@ for a text shorter than MIN_LENGTH. docs/rules.md, "Global search", says what ma
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -55,13 +55,17 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
         return []
     groups = []
 
+    def starts(field: str):
+        """A name that begins with what was typed first (精科科技 before 科精科技), then the newest."""
+        return Case(When(**{f"{field}__istartswith": text}, then=Value(0)), default=Value(1), output_field=IntegerField())
+
     def run(key, title, qs, row, more_url):
         found = list(qs[: limit + 1])
         if found:
             groups.append(Group(key=key, title=title, rows=[row(o) for o in found[:limit]], more=len(found) > limit, more_url=more_url))
 
     run("customers", _("Customers"),
-        Customer.objects.visible_to(user).filter(customer_search_q(text)).order_by("-pk"),
+        Customer.objects.visible_to(user).filter(customer_search_q(text)).order_by(starts("name"), "-pk"),
         lambda c: {"label": c.name, "detail": c.code, "url": reverse("customers:detail", args=[c.pk])},
         _more("customers:list", text))
 
@@ -70,13 +74,13 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
     if len(digits) >= 4:
         contact_q |= Q(phone_normalized__contains=digits)
     run("contacts", _("Contacts"),
-        Contact.objects.visible_to(user).filter(contact_q).select_related("customer").order_by("-pk"),
+        Contact.objects.visible_to(user).filter(contact_q).select_related("customer").order_by(starts("name"), "-pk"),
         lambda c: {"label": c.name, "detail": c.customer.name, "url": reverse("customers:detail", args=[c.customer_id])},
         _more("customers:list", text))
 
     run("opportunities", _("Opportunities"),
         Opportunity.objects.visible_to(user).filter(Q(title__icontains=text) | _code_q(text)).select_related("customer")
-        .order_by("-pk"),
+        .order_by(starts("title"), "-pk"),
         lambda o: {"label": o.title, "detail": f"{o.code} · {o.customer.name}", "url": reverse("sales:opportunity-detail", args=[o.pk])},
         _more("sales:opportunity-list", text))
 

@@ -215,7 +215,8 @@ def manager_part(*, user, today: date, stages) -> dict:
     reps = list(planning_users(user))
     month, _quarter = _periods(today)
     attainments = rep_attainments(reps=reps, period=month, today=today)
-    leaderboard = sorted(attainments, key=lambda a: (-a.actual, a.label))
+    # ties by username, as the rep activity report ranks them
+    leaderboard = sorted(attainments, key=lambda a: (-a.actual, a.user.username if a.user is not None else ""))
 
     status = submission_status(reps=reps, today=today)
     missing = [r for r in reps if status[r.pk].is_missing]

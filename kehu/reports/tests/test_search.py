@@ -154,3 +154,16 @@ def test_rep_lands_on_the_workbench_and_searches_from_the_top_bar(browser, live_
     box.press("Enter")
     page.wait_for_selector("[data-testid=search-empty]")
     page.close()
+
+
+@pytest.mark.django_db
+def test_names_that_begin_with_the_words_typed_come_first(cast):
+    from kehu.reports.selectors.search import global_search
+
+    from conftest import make_customer
+
+    first = make_customer(cast["rep_a"], "精科科技", "C-JK1")
+    make_customer(cast["rep_a"], "科精科技", "C-JK2")  # newer, but the words are inside
+    make_customer(cast["rep_a"], "材精科技", "C-JK3")
+    groups = {g.key: g for g in global_search(user=cast["rep_a"], text="精科")}
+    assert groups["customers"].rows[0]["label"] == first.name
