@@ -556,4 +556,6 @@ class CustomerStageChange(models.Model):
         verbose_name = _("customer stage change")
         verbose_name_plural = _("customer stage changes")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"])]
+        indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"]),
+                   # covers the reports' "moved into a stage in a period" counts (rep activity, what it takes)
+                   models.Index(fields=["to_stage", "at", "customer"], name="stagechange_stage_at_cust")]

@@ -81,6 +81,17 @@ def _not_gone(prefix: str = "") -> Q:
     return Q(**{f"{p}is_deleted": False, f"{p}merged_into__isnull": True})
 
 
+def _alive_customer() -> Q:
+    """On a row with a customer: the same rows as joining `_not_gone("customer")` (a row without a
+    customer left out too), by a NOT IN of the few customers in the recycle bin or merged away
+    instead of a join to the customers (as `revenue_by` does)."""
+    from kehu.customers.models import Customer
+
+    deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")  # IN: the index on is_deleted
+    merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
+    return Q(customer_id__isnull=False) & ~Q(customer_id__in=deleted) & ~Q(customer_id__in=merged)
+
+
 def _source(flt, path: str) -> Q:
     return Q(**{path: flt.lead_source}) if flt.lead_source else Q()
 
@@ -106,11 +117,39 @@ def missed_q(period, today: date) -> Q:
             & (Q(status="planned") | Q(status__in=["done", "cancelled"], closed_at__date__gt=F("due_on"))))
 
 
+SMALL_SCOPE = 25  # reps: up to this many, the stage changes are read through the scope's customers
+
+
+def stage_entries(*, begin: datetime, end: datetime, owner_ids, lead_source=None) -> dict[int, tuple[int, int]]:
+    """{owner id: (prospects, qualified)}: distinct customers moved into prospect / qualified in
+    [begin, end), counted for the customer's owner now (customers in the recycle bin or merged
+    away left out), for the owners `owner_ids` (with a lead source: its customers only). One query.
+
+    A few reps: through an IN of their customers (their owner index). Many: every owner grouped
+    and the ones outside `owner_ids` dropped here — an IN list on the owner in the join makes
+    SQLite probe the list for every stage change."""
+    from kehu.customers.models import Customer, CustomerStageChange
+
+    wanted = set(owner_ids)
+    if not wanted:
+        return {}
+    qs = CustomerStageChange.objects.filter(_not_gone("customer"), to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
+                                            at__gte=begin, at__lt=end)
+    if lead_source:
+        qs = qs.filter(customer__lead_source=lead_source)
+    if len(wanted) <= SMALL_SCOPE:
+        qs = qs.filter(customer_id__in=Customer.objects.filter(owner_id__in=sorted(wanted)).values("pk"))
+    rows = (qs.order_by().values("customer__owner_id").annotate(
+        p=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.PROSPECT)),
+        q=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.QUALIFIED))))
+    return {row["customer__owner_id"]: (row["p"], row["q"]) for row in rows if row["customer__owner_id"] in wanted}
+
+
 def rep_activity(flt) -> dict:
     """{"rows": [RepRow] by username, "totals": RepRow (rep None)} for the filter `flt`."""
     from kehu.activities.models import Activity
     from kehu.activities.summaries import followup_counts
-    from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.customers.models import Customer
     from kehu.planning.selectors.targets import collection_lines, user_target_amounts
     from kehu.sales.models import Opportunity, Quote
     from kehu.sales.summaries import revenue_by
@@ -125,8 +164,10 @@ def rep_activity(flt) -> dict:
         return {"rows": [], "totals": _totals([])}
     begin, end = moments(period)
 
-    # 1. new customers: created in the period, owned by the rep now.
-    for row in (Customer.objects.filter(_not_gone(), _source(flt, "lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
+    # 1. new customers: created in the period, owned by the rep now. The merged-away ones by a
+    # NOT IN of those few rows, so that (owner, is_deleted, created_at) covers the count.
+    for row in (Customer.objects.filter(_source(flt, "lead_source"), owner_id__in=ids, is_deleted=False, created_at__gte=begin, created_at__lt=end)
+                .exclude(pk__in=Customer.objects.filter(merged_into__isnull=False).values("pk"))
                 .order_by().values("owner_id").annotate(n=Count("pk"))):
         rows[row["owner_id"]].new_customers = row["n"]
 
@@ -151,22 +192,17 @@ def rep_activity(flt) -> dict:
             else:
                 target.visits_unlevelled += n
     # 3. planned follow-ups missed.
-    for row in (Activity.objects.filter(missed_q(period, today), _not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids)
+    for row in (Activity.objects.filter(missed_q(period, today), _alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids)
                 .order_by().values("owner_id").annotate(n=Count("pk"))):
         rows[row["owner_id"]].missed = row["n"]
 
     # 4. prospects and qualified customers: distinct customers moved into the stage in the period,
     # counted for the customer's owner now.
-    for row in (CustomerStageChange.objects.filter(_not_gone("customer"), _source(flt, "customer__lead_source"), customer__owner_id__in=ids,
-                                                   to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED], at__gte=begin, at__lt=end)
-                .order_by().values("customer__owner_id").annotate(
-                    p=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.PROSPECT)),
-                    q=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.QUALIFIED)))):
-        target = rows[row["customer__owner_id"]]
-        target.prospects, target.qualified = row["p"], row["q"]
+    for owner_id, (p, q) in stage_entries(begin=begin, end=end, owner_ids=ids, lead_source=flt.lead_source).items():
+        rows[owner_id].prospects, rows[owner_id].qualified = p, q
 
     # 5. quotes created in the period, by their owner.
-    for row in (Quote.objects.filter(_not_gone("customer"), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
+    for row in (Quote.objects.filter(_alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
                 .order_by().values("owner_id").annotate(n=Count("pk"))):
         rows[row["owner_id"]].quotes = row["n"]
 

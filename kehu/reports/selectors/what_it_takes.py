@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 
 from kehu.core.dates import add_months
 from kehu.core.money import CENT
-from kehu.reports.selectors.activity import _not_gone, day_start
+from kehu.reports.selectors.activity import day_start, stage_entries
 
 HISTORY_MONTHS = 12
 OWN, TEAM, COMPANY, NONE = "own", "team", "company", "none"
@@ -112,34 +112,59 @@ def needs(*, gap: Decimal, deal_size: Rate, win_rate: Rate, qualify_rate: Rate) 
 
 
 def histories(*, start, rep_ids) -> dict[int, History]:
-    """{rep id: History} over the 12 months before `start` of the reps `rep_ids` (every user with
-    the rep role, for the team and company rates; two queries: won deals, stage changes)."""
-    from kehu.customers.models import Customer, CustomerStageChange
+    """{rep id: History} over the 12 months before `start` of the reps `rep_ids` (two queries:
+    won deals, stage changes — `stage_entries`, counted for the customer's owner now)."""
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
 
+    result: dict[int, History] = {}
+    if not rep_ids:
+        return result
     first = add_months(start, -HISTORY_MONTHS)
     last = start.fromordinal(start.toordinal() - 1)
-    result: dict[int, History] = {}
     opportunities = Opportunity.objects.filter(owner_id__in=rep_ids)
     for owner_id, sums in weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=first, date_to=last).items():
         h = result.setdefault(owner_id, History())
         h.won_count, h.won_amount = sums.won_count, sums.won
-    rows = (CustomerStageChange.objects.filter(_not_gone("customer"), customer__owner_id__in=rep_ids,
-                                               to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
-                                               at__gte=day_start(first), at__lt=day_start(start))
-            .order_by().values("customer__owner_id").annotate(
-                p=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.PROSPECT)),
-                q=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.QUALIFIED))))
-    for row in rows:
-        h = result.setdefault(row["customer__owner_id"], History())
-        h.prospects, h.qualified = row["p"], row["q"]
+    for owner_id, (p, q) in stage_entries(begin=day_start(first), end=day_start(start), owner_ids=rep_ids).items():
+        h = result.setdefault(owner_id, History())
+        h.prospects, h.qualified = p, q
     return result
+
+
+def company_history(*, start) -> History:
+    """The company's History: the sum over every user with the rep role of `histories`, from two
+    aggregates without a per-rep join — a customer has one owner, so Σ over the reps of the
+    distinct customers each owns = the distinct customers whose owner has the rep role (customers
+    with another owner, none, in the recycle bin or merged away: a NOT IN of those few rows)."""
+    from kehu.accounts.models import User
+    from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipeline
+
+    first = add_months(start, -HISTORY_MONTHS)
+    last = start.fromordinal(start.toordinal() - 1)
+    reps = User.objects.filter(role=User.Role.REP).values("pk")
+    sums = weighted_pipeline(opportunities=Opportunity.objects.filter(owner_id__in=reps), date_from=first, date_to=last)
+    others = User.objects.exclude(role=User.Role.REP).values("pk")
+    outside = Customer.objects.filter(Q(owner__isnull=True) | Q(owner_id__in=others) | Q(is_deleted=True) | Q(merged_into__isnull=False)).values("pk")
+    counts = (CustomerStageChange.objects.filter(to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
+                                                 at__gte=day_start(first), at__lt=day_start(start))
+              .exclude(customer_id__in=outside).order_by()
+              .aggregate(p=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.PROSPECT)),
+                         q=Count("customer_id", distinct=True, filter=Q(to_stage=Customer.Stage.QUALIFIED))))
+    return History(won_count=sums.won_count, won_amount=sums.won, qualified=counts["q"] or 0, prospects=counts["p"] or 0)
+
+
+def _complete(h: History | None) -> bool:
+    """Every rate has its own history: no fallback needed."""
+    return h is not None and h.won_count > 0 and h.won_amount > 0 and h.qualified > 0 and h.prospects > 0
 
 
 def what_it_takes(flt) -> list[Need]:
     """One Need per rep in the filter's scope, by username. Six queries whatever the number of
-    reps: reps, targets, won this period, two of history, the reps' teams."""
+    reps (reps, targets, won this period, the users with the rep role, two of history), two more
+    when a rep in scope needs a team or company rate and the scope is not every rep."""
     from kehu.accounts.models import User
     from kehu.planning.selectors.targets import user_target_amounts
     from kehu.sales.models import Opportunity
@@ -153,17 +178,34 @@ def what_it_takes(flt) -> list[Need]:
     targets = user_target_amounts(user_ids=ids, period=period)
     won = {k: v.won for k, v in weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
                                                     date_from=period.start, date_to=period.end).items()}
+    # Every user with the rep role (the team and company rates). The reps in scope first; a team's
+    # and the company's only when a rep in scope lacks one of their own rates (a fallback): the
+    # team's from its members' histories, the company's from `company_history` (or the sum when
+    # every rep's history is at hand).
     everyone = list(User.objects.filter(role=User.Role.REP).values_list("pk", "team_id"))
-    by_rep = histories(start=period.start, rep_ids=[pk for pk, _team in everyone])
+    team_of = dict(everyone)
+    own_ids = [pk for pk in ids if pk in team_of]
+    by_rep = histories(start=period.start, rep_ids=own_ids)
+    lacking = [r for r in reps if not _complete(by_rep.get(r.pk))]
     teams: dict[int, History] = {}
-    company = History()
-    for rep_id, team_id in everyone:
-        h = by_rep.get(rep_id)
-        if h is None:
-            continue
-        company.add(h)
-        if team_id is not None:
-            teams.setdefault(team_id, History()).add(h)
+    company = None
+    if lacking:
+        wanted_teams = {r.team_id for r in lacking if r.team_id}
+        done = set(own_ids)
+        members = [pk for pk, team_id in everyone if team_id in wanted_teams and pk not in done]
+        if members:
+            by_rep.update(histories(start=period.start, rep_ids=members))
+        for rep_id, team_id in everyone:
+            if team_id in wanted_teams and rep_id in by_rep:
+                teams.setdefault(team_id, History()).add(by_rep[rep_id])
+        if not all(_complete(teams.get(r.team_id)) for r in lacking):
+            if done | set(members) >= set(team_of):
+                company = History()
+                for rep_id in team_of:
+                    if rep_id in by_rep:
+                        company.add(by_rep[rep_id])
+            else:
+                company = company_history(start=period.start)
     result = []
     for rep in reps:
         own = by_rep.get(rep.pk, History())

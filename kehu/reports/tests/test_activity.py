@@ -331,3 +331,36 @@ def test_a_user_without_a_role_gets_404(world, login):
     nobody = UserFactory(username="nobody", role="", name="nobody")
     assert login(nobody).get(URL).status_code == 404
     assert reverse("reports:activity") == URL
+
+
+@pytest.mark.django_db
+def test_gone_customers_count_for_nobody_without_a_join(world):
+    """New customers, prospects / qualified, missed and quotes leave out the customers in the
+    recycle bin and the merged-away ones (merged, not deleted too) — read by a NOT IN of those
+    rows, not a join (docs/rules.md "### Rep activity and What it takes: how they are read")."""
+    from factories import CustomerFactory
+    from kehu.activities.models import Activity
+    from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.sales.models import Quote
+
+    rep_b = world["rep_b"]
+
+    def columns():
+        b = by_name(rep_activity(flt_for(world["director"])))["rep_b"]
+        return (b.new_customers, b.prospects, b.qualified, b.missed, b.quotes)
+
+    before = columns()
+    kept = CustomerFactory(owner=rep_b, name="保留", code="K9")
+    Customer.objects.filter(pk=kept.pk).update(created_at=at(2025, 1, 1))
+    gone = [CustomerFactory(owner=rep_b, name="回收", code="D9", is_deleted=True),
+            CustomerFactory(owner=rep_b, name="合并", code="M9", merged_into=kept),
+            CustomerFactory(owner=rep_b, name="活的", code="L9")]
+    for i, c in enumerate(gone):
+        Customer.objects.filter(pk=c.pk).update(created_at=at(2026, 3, 3))
+        CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2026, 3, 4))
+        CustomerStageChange.objects.create(customer=c, to_stage="qualified", at=at(2026, 3, 5))
+        Activity.objects.create(customer=c, owner=rep_b, kind="phone", status="planned", due_on=date(2026, 3, 6))
+        q = Quote.objects.create(code=f"QG{i}", customer=c, owner=rep_b)
+        Quote.objects.filter(pk=q.pk).update(created_at=at(2026, 3, 7))
+    # only the living one counts, in every column
+    assert columns() == tuple(n + 1 for n in before)

@@ -158,3 +158,52 @@ def test_quarter_and_query_count(world, login, django_assert_max_num_queries):
     assert client.get(URL, {"period": "2026-Q2"}).status_code == 200
     with django_assert_max_num_queries(8):
         what_it_takes(flt_for(world["admin"]))
+
+
+def _key(n):
+    rates = tuple((r.source, r.num, r.den) for r in (n.deal_size, n.win_rate, n.qualify_rate))
+    h = n.history
+    return (n.target_amount, n.won, (h.won_count, h.won_amount, h.qualified, h.prospects), rates, n.deals, n.qualified, n.prospects)
+
+
+@pytest.mark.django_db
+def test_a_reps_rates_do_not_depend_on_the_readers_scope(world):
+    """The fallbacks are computed only when needed (a team's from its members, the company's from
+    one aggregate when not every rep is in scope): the same Need as from the whole company's."""
+    whole = {u: _key(n) for u, n in table(world["admin"]).items()}
+    for reader in ("rep_a", "rep_a2", "rep_b", "rep_c", "rep_d", "manager_a", "director"):
+        for username, n in table(world[reader]).items():
+            assert _key(n) == whole[username], (reader, username)
+    for username in whole:
+        rows = what_it_takes(flt_for(world["admin"], rep=world[username]))
+        assert [_key(n) for n in rows] == [whole[username]]
+
+
+@pytest.mark.django_db
+def test_company_history_is_the_sum_over_the_reps(world):
+    """`company_history` (one aggregate) = Σ `histories` over every user with the rep role: the
+    customers in the recycle bin, merged away, in the public pool or owned by a manager left out."""
+    from factories import CustomerFactory
+    from kehu.accounts.models import User
+    from kehu.customers.models import CustomerStageChange
+    from kehu.reports.selectors.what_it_takes import History, company_history, histories
+
+    start = date(2026, 6, 1)
+    gone = CustomerFactory(owner=world["rep_b"], name="G", code="G1")
+    gone.is_deleted = True
+    gone.save()
+    merged = CustomerFactory(owner=world["rep_b"], name="M", code="M1")
+    merged.merged_into = CustomerFactory(owner=world["rep_b"], name="M2", code="M2")
+    merged.save()
+    pool = CustomerFactory(owner=None, name="Pool", code="PL1")
+    managed = CustomerFactory(owner=world["manager_a"], name="Mgr", code="MG1")
+    kept = CustomerFactory(owner=world["rep_b"], name="K", code="K1")
+    for c in (gone, merged, pool, managed, kept):
+        CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2025, 12, 1))
+        CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2025, 12, 2))  # twice: one customer
+    total = History()
+    for h in histories(start=start, rep_ids=list(User.objects.filter(role="rep").values_list("pk", flat=True))).values():
+        total.add(h)
+    company = company_history(start=start)
+    assert company == total
+    assert (company.won_count, company.won_amount, company.qualified, company.prospects) == (3, D("12000.00"), 3, 5)
