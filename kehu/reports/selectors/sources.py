@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
 
 from kehu.core.money import quantize_cents
-from kehu.reports.selectors.funnel import customer_scope, period_bounds, ratio
+from kehu.reports.selectors.funnel import customer_scope, narrowed_by_owner, period_bounds, ratio
 
 ZERO = Decimal(0)
 TOP_REFERRERS = 20
@@ -62,13 +62,6 @@ def _customer_aggregates(flt) -> dict:
     alone; signed, tiers and classes are added up from the cells in Python."""
     start, end = period_bounds(flt.period)
     return {"n": Count("pk"), "acquired": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))}
-
-
-def _narrowed_by_owner(flt) -> bool:
-    """Whether the funnel's customer scope narrows by owner (`customer_q`)."""
-    from kehu.planning.querysets import sees_company
-
-    return not (sees_company(flt.reader) and flt.team is None and flt.rep is None)
 
 
 def _referrer_key(prefix: str = "") -> dict:
@@ -186,7 +179,7 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
     # A reader whose scope is some owners (a manager, a rep, a team or rep chosen): grouped by
     # owner first, so their customers are sought in `customer_sources_owner_idx`; the whole
     # company: scanned in `customer_sources_idx`, in its order.
-    by_owner = ("owner_id",) if _narrowed_by_owner(flt) else ()
+    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
     for r in customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL):
         _fill(source_row(r["lead_source"]), r, codes)
     # won deals by source and referrer in one grouping (the referrers' rows are those with a kind)
