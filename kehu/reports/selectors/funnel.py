@@ -255,7 +255,10 @@ def funnel_report(flt) -> FunnelReport:
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    cycle_days = [cycle_length(created, closed_on) for *_g, created, closed_on in cycles]
+    tz = timezone.get_current_timezone()  # each cycle's length computed once (the local day of its record)
+    cycles = [(owner_id, team_id, source, max(0, (closed_on - (created.astimezone(tz).date() if timezone.is_aware(created) else created.date())).days))
+              for owner_id, team_id, source, created, closed_on in cycles]
+    cycle_days = [days for *_g, days in cycles]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
     return FunnelReport(
@@ -294,9 +297,9 @@ def _groups(life_rows, closed, cycles):
             g.won += r["won"]
             g.lost += r["lost"]
             g.won_amount += Decimal(r["won_amount"] or 0)
-    for owner_id, team_id, source, created, closed_on in cycles:
+    for owner_id, team_id, source, days in cycles:
         for g in rows_for(owner_id, team_id, source):
-            g.cycles.append(cycle_length(created, closed_on))
+            g.cycles.append(days)
 
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None])}
     teams = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in tables[1] if k is not None])}
