@@ -255,9 +255,8 @@ def funnel_report(flt) -> FunnelReport:
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    tz = timezone.get_current_timezone()  # each cycle's length computed once (the local day of its record)
-    cycles = [(owner_id, team_id, source, max(0, (closed_on - (created.astimezone(tz).date() if timezone.is_aware(created) else created.date())).days))
-              for owner_id, team_id, source, created, closed_on in cycles]
+    # each won deal's cycle length computed once, then shared by the total and the groupings
+    cycles = [(owner_id, team_id, source, cycle_length(created, closed_on)) for owner_id, team_id, source, created, closed_on in cycles]
     cycle_days = [days for *_g, days in cycles]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
