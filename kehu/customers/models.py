@@ -197,6 +197,17 @@ class Customer(TimeStampedModel):
             # The buying-factors report: its one grouped query reads this index only.
             models.Index(fields=["pyramid_tier", "value_class", "industry", "buying_factor", "buying_factor_second",
                                  "is_deleted", "owner"], name="customer_factors_idx"),
+            # The lead-sources report: its per-source counts read one of these only — the
+            # director's scans the first in source order, a manager's or a rep's seeks its owners.
+            models.Index(fields=["lead_source", "stage", "pyramid_tier", "value_class", "is_deleted", "owner", "created_at"],
+                         name="customer_sources_idx"),
+            models.Index(fields=["owner", "lead_source", "stage", "pyramid_tier", "value_class", "is_deleted", "created_at"],
+                         name="customer_sources_owner_idx"),
+            # … and the few customers somebody referred (its referrers table), found here.
+            models.Index(fields=["owner", "is_deleted", "referrer_customer", "referrer_contact", "referrer_agent", "lead_source", "stage",
+                                 "pyramid_tier", "value_class", "created_at"], name="customer_referred_idx",
+                         condition=models.Q(referrer_customer__isnull=False) | models.Q(referrer_contact__isnull=False)
+                         | ~models.Q(referrer_agent="")),
         ]
         constraints = [
             models.CheckConstraint(

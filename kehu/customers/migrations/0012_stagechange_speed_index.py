@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0010_customer_buying_factors"),
+        ("customers", "0011_reports_speed_indexes"),
     ]
 
     operations = [

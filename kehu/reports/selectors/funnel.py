@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -90,6 +90,14 @@ def customer_q(flt, prefix: str = "") -> Q:
     if not (sees_company(flt.reader) and flt.team is None and flt.rep is None):
         q &= flt.user_q(f"{p}owner")
     return q
+
+
+def narrowed_by_owner(flt) -> bool:
+    """Whether `customer_q` narrows by owner (every reader but one who sees the whole company
+    with no team or rep chosen)."""
+    from kehu.planning.querysets import sees_company
+
+    return not (sees_company(flt.reader) and flt.team is None and flt.rep is None)
 
 
 def customer_scope(flt):
@@ -167,9 +175,14 @@ def funnel_report(flt) -> FunnelReport:
     customers = customer_scope(flt)
     lifecycle = list(Customer.Stage)
 
-    # 1. customers per stage today
-    now_rows = customers.order_by().values("stage").annotate(n=Count("pk"))
-    now = {r["stage"]: r["n"] for r in now_rows}
+    # 1. customers per stage today, grouped in the order of a covering index of customers
+    # (`customer_sources_idx`, or `customer_sources_owner_idx` when the scope is some owners) so
+    # the count reads that index alone; the groups are added up per stage here
+    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    now: dict[str, int] = {}
+    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("pk"))
+                     .order_by(*by_owner, "lead_source", "stage").values_list("stage", "n")):
+        now[stage] = now.get(stage, 0) + n
 
     # 2. customers who reached each stage in the period (a change into it or a later stage)
     changes = CustomerStageChange.objects.filter(customer_q(flt, "customer"), at__gte=start, at__lt=end)
@@ -192,23 +205,38 @@ def funnel_report(flt) -> FunnelReport:
         OpportunityStageChange.objects.filter(at__gte=start, at__lt=end, opportunity__customer__is_deleted=False,
                                               opportunity__customer__merged_into__isnull=True),
         "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
-    aggs = {f"s{i}": Count("opportunity_id", distinct=True, filter=Q(to_stage_id__in=[s.pk for s in sequence[i:]]))
-            for i in range(len(sequence))}
-    aggs["lost"] = Count("opportunity_id", distinct=True, filter=Q(to_stage_id__in=lost_ids))
-    reached = opp_changes.order_by().aggregate(**aggs)
-    opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
-    _chain(opp_rows)
-
-    # 4. velocity: stays that ended in the period — a change in the period leaves its `from_stage`,
-    # entered at the latest change into that stage before it; the elapsed time computed in SQL
+    # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
+    # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
+    # and 4. velocity: a change in the period leaves its `from_stage`, entered at the latest
+    # change into that stage before it
     entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
                                                      at__lte=OuterRef("at"))
                .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
-    stays = (opp_changes.filter(from_stage__isnull=False).order_by()
-             .annotate(stay=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()), output_field=DurationField()))
-             .values_list("from_stage_id", "stay"))
+    period_changes = list(
+        opp_changes.order_by()
+        .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                 then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()), output_field=DurationField())),
+                            default=Value(None), output_field=DurationField()))
+        .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
+    position = {s.pk: i for i, s in enumerate(sequence)}
+    reached_by: list[set] = [set() for _s in sequence]
+    lost_set: set = set()
+    lost_id_set = set(lost_ids)
+    for opp_id, _from, to_id, _stay in period_changes:
+        if to_id in position:  # reached this stage of the sequence and every earlier one
+            for i in range(position[to_id] + 1):
+                reached_by[i].add(opp_id)
+        elif to_id in lost_id_set:
+            lost_set.add(opp_id)
+    reached = {f"s{i}": len(ids) for i, ids in enumerate(reached_by)}
+    reached["lost"] = len(lost_set)
+    opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
+    _chain(opp_rows)
+
     days_by_stage: dict[int, list[int]] = {}
-    for stage_id, stay in stays:
+    for _opp, stage_id, _to, stay in period_changes:
+        if stage_id is None:
+            continue
         if stay is None:  # the stage it left was never entered in the history (an import without it)
             continue
         days_by_stage.setdefault(stage_id, []).append(stay.days)  # whole days elapsed, rounded down
@@ -227,7 +255,9 @@ def funnel_report(flt) -> FunnelReport:
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    cycle_days = [cycle_length(created, closed_on) for *_g, created, closed_on in cycles]
+    # each won deal's cycle length computed once, then shared by the total and the groupings
+    cycles = [(owner_id, team_id, source, cycle_length(created, closed_on)) for owner_id, team_id, source, created, closed_on in cycles]
+    cycle_days = [days for *_g, days in cycles]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
     return FunnelReport(
@@ -266,9 +296,9 @@ def _groups(life_rows, closed, cycles):
             g.won += r["won"]
             g.lost += r["lost"]
             g.won_amount += Decimal(r["won_amount"] or 0)
-    for owner_id, team_id, source, created, closed_on in cycles:
+    for owner_id, team_id, source, days in cycles:
         for g in rows_for(owner_id, team_id, source):
-            g.cycles.append(cycle_length(created, closed_on))
+            g.cycles.append(days)
 
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None])}
     teams = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in tables[1] if k is not None])}

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
 
 from kehu.core.money import quantize_cents
-from kehu.reports.selectors.funnel import customer_scope, period_bounds, ratio
+from kehu.reports.selectors.funnel import customer_scope, narrowed_by_owner, period_bounds, ratio
 
 ZERO = Decimal(0)
 TOP_REFERRERS = 20
@@ -53,20 +53,15 @@ class SourcesReport:
     classes: list
 
 
-def _customer_aggregates(flt) -> dict:
-    from kehu.customers.models import Customer
+CELL = ("stage", "pyramid_tier", "value_class")  # the customers' counts are grouped by these too
 
+
+def _customer_aggregates(flt) -> dict:
+    """Per group of (key…, stage, tier, class): the customers and those created in the period.
+    Few aggregates over a grouping in the order of `customer_sources_idx`, read from that index
+    alone; signed, tiers and classes are added up from the cells in Python."""
     start, end = period_bounds(flt.period)
-    aggs = {
-        "n": Count("pk"),
-        "acquired": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
-        "signed": Count("pk", filter=Q(stage__in=[Customer.Stage.SIGNED, Customer.Stage.VIP])),
-    }
-    for code in [*Customer.PyramidTier.values, ""]:
-        aggs[f"t_{code}"] = Count("pk", filter=Q(pyramid_tier=code))
-    for code in [*Customer.ValueClass.values, ""]:
-        aggs[f"v_{code}"] = Count("pk", filter=Q(value_class=code))
-    return aggs
+    return {"n": Count("pk"), "acquired": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))}
 
 
 def _referrer_key(prefix: str = "") -> dict:
@@ -85,16 +80,28 @@ def _referrer_key(prefix: str = "") -> dict:
     }
 
 
-def _fill(row: SourceRow, r: dict) -> None:
+def _codes():
     from kehu.customers.models import Customer
 
-    row.customers += r["n"]
+    return ([*Customer.PyramidTier.values, ""], [*Customer.ValueClass.values, ""],
+            {Customer.Stage.SIGNED.value, Customer.Stage.VIP.value})
+
+
+def _fill(row: SourceRow, r: dict, codes) -> None:
+    """Add one cell (a group of customers of one stage, tier and class) to `row`."""
+    tiers, classes, signed = codes
+    if not row.tiers:
+        row.tiers = dict.fromkeys(tiers, 0)
+        row.classes = dict.fromkeys(classes, 0)
+    n = r["n"]
+    row.customers += n
     row.acquired += r["acquired"]
-    row.signed += r["signed"]
-    for code in [*Customer.PyramidTier.values, ""]:
-        row.tiers[code] = row.tiers.get(code, 0) + r[f"t_{code}"]
-    for code in [*Customer.ValueClass.values, ""]:
-        row.classes[code] = row.classes.get(code, 0) + r[f"v_{code}"]
+    if r["stage"] in signed:
+        row.signed += n
+    if r["pyramid_tier"] in row.tiers:
+        row.tiers[r["pyramid_tier"]] += n
+    if r["value_class"] in row.classes:
+        row.classes[r["value_class"]] += n
 
 
 def _finish(row: SourceRow) -> SourceRow:
@@ -118,16 +125,36 @@ def _won(flt):
     return opportunity_scope(flt).filter(stage__is_won=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
 
 
-def _revenue(flt, *, group=(), keys=None) -> list[dict]:
+REFERRED_Q = Q(referrer_customer__isnull=False) | Q(referrer_contact__isnull=False) | ~Q(referrer_agent="")
+
+
+def _referred(qs):
+    """`qs` (customers) narrowed to those somebody referred, written as the condition of the
+    partial index `customer_referred_idx` so the few referred customers are read from it."""
+    return qs.filter(REFERRED_Q)
+
+
+def _revenue(flt) -> list[dict]:
     """Σ line revenue of the orders dated in the period owned by someone in scope (customers not
-    in the recycle bin nor merged away), grouped: whole months from the monthly revenue summary,
-    the partial edges from the lines (`kehu.sales.summaries.revenue_by`, exact)."""
+    in the recycle bin nor merged away), by the customer's source and referrer in one pass: whole
+    months from the monthly revenue summary, the partial edges from the lines
+    (`kehu.sales.summaries.revenue_by`, exact). The dead customers are left out by two NOT IN
+    lists of their few ids rather than by conditions on the joined customer, so the summary rows
+    of the period (its (month, owner) index) drive the join and each reads one customer by id."""
+    from kehu.customers.models import Customer
     from kehu.sales.summaries import revenue_by
 
+    dead_deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")
+    dead_merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
+
     def narrow(qs, prefix):
+        qs = qs.exclude(**{f"{prefix}customer_id__in": dead_deleted}).exclude(**{f"{prefix}customer_id__in": dead_merged})
         return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
 
-    return revenue_by(first=flt.period.start, last=flt.period.end, group=group, keys=keys, narrow=narrow)
+    def keys(prefix):
+        return {"lead_source": F(f"{prefix}customer__lead_source"), **_referrer_key(f"{prefix}customer__")}
+
+    return revenue_by(first=flt.period.start, last=flt.period.end, keys=keys, narrow=narrow, live=False)
 
 
 def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
@@ -139,7 +166,7 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
     aggs = _customer_aggregates(flt)
     labels = dict(Customer.LeadSource.choices)
 
-    # by source: customers (1 query), won deals (1), revenue (1)
+    # customers by source (1 query); won deals (1) and revenue (1), each by source and referrer at once
     rows: dict[str, SourceRow] = {}
 
     def source_row(code):
@@ -148,14 +175,23 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
             rows[code] = SourceRow(key=code, label=str(labels.get(code, "")) if code else _("No source"))
         return rows[code]
 
-    for r in customers.values("lead_source").annotate(**aggs):
-        _fill(source_row(r["lead_source"]), r)
-    for r in _won(flt).order_by().values("customer__lead_source").annotate(n=Count("pk"), amount=Sum("amount")):
+    codes = _codes()
+    # A reader whose scope is some owners (a manager, a rep, a team or rep chosen): grouped by
+    # owner first, so their customers are sought in `customer_sources_owner_idx`; the whole
+    # company: scanned in `customer_sources_idx`, in its order.
+    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    for r in customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL):
+        _fill(source_row(r["lead_source"]), r, codes)
+    # won deals by source and referrer in one grouping (the referrers' rows are those with a kind)
+    won = list(_won(flt).order_by().annotate(**_referrer_key("customer__"))
+               .values("customer__lead_source", "ref_kind", "ref_id", "ref_agent").annotate(n=Count("pk"), amount=Sum("amount")))
+    for r in won:
         row = source_row(r["customer__lead_source"])
         row.won += r["n"]
         row.won_amount += Decimal(r["amount"] or 0)
-    for r in _revenue(flt, group=("customer__lead_source",)):
-        source_row(r["customer__lead_source"]).revenue += r["revenue"]
+    revenue = _revenue(flt)
+    for r in revenue:
+        source_row(r["lead_source"]).revenue += r["revenue"]
 
     order = {code: i for i, code in enumerate([*Customer.LeadSource.values, ""])}
     sources = [_finish(rows[k]) for k in sorted(rows, key=lambda k: order.get(k, 99))]
@@ -173,7 +209,7 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
             total.classes[code] = total.classes.get(code, 0) + n
     _finish(total)
 
-    referrers, referrer_count = _referrers(flt, customers, aggs, top)
+    referrers, referrer_count = _referrers(flt, customers, aggs, top, won, revenue)
     return SourcesReport(
         sources=sources, total=total, referrers=referrers, referrer_count=referrer_count,
         tiers=[*Customer.PyramidTier.choices, ("", _("Not ranked"))],
@@ -181,8 +217,10 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
     )
 
 
-def _referrers(flt, customers, aggs, top):
-    """The top referrers by revenue in the period (then by customers): 3 aggregates + 2 name look-ups."""
+def _referrers(flt, customers, aggs, top, won, revenue):
+    """The top referrers by revenue in the period (then by customers): the referred customers' counts
+    (1 query, the few referred customers from their partial index), the won deals and revenue
+    already grouped by referrer, then 2 name look-ups."""
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
@@ -196,15 +234,17 @@ def _referrers(flt, customers, aggs, top):
             rows[key] = SourceRow(key=key)
         return rows[key]
 
-    referred = customers.annotate(**_referrer_key()).exclude(ref_kind="")
-    for r in referred.values("ref_kind", "ref_id", "ref_agent").annotate(**aggs):
-        _fill(row_for(r), r)
-    won = _won(flt).order_by().annotate(**_referrer_key("customer__")).exclude(ref_kind="")
-    for r in won.values("ref_kind", "ref_id", "ref_agent").annotate(n=Count("pk"), amount=Sum("amount")):
+    referred = _referred(customers).annotate(**_referrer_key())
+    codes = _codes()
+    for r in referred.values("ref_kind", "ref_id", "ref_agent", *CELL).annotate(**aggs):
+        _fill(row_for(r), r, codes)
+    for r in won:
+        if not r["ref_kind"]:
+            continue
         row = row_for(r)
         row.won += r["n"]
         row.won_amount += Decimal(r["amount"] or 0)
-    for r in _revenue(flt, keys=lambda prefix: _referrer_key(f"{prefix}customer__")):
+    for r in revenue:
         if r["ref_kind"]:
             row_for(r).revenue += r["revenue"]
 
