@@ -62,22 +62,26 @@ def _columns(n: int) -> list[str]:
 
 def _sheet_xml(header: list, rows: list) -> str:
     width = max([len(header), *(len(r) for r in rows)]) if rows else len(header)
-    names = _columns(width)
+    names = _columns(max(width, 1))
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<dimension ref="A1:{names[-1]}{len(rows) + 1}"/><sheetData>']
     append = parts.append
     for number, row in enumerate([[str(h) for h in header], *rows], start=1):
         append(f'<row r="{number}">')
         for column, item in zip(names, row):
             value, money = item if isinstance(item, tuple) else (item, False)
             value = _cell(value, money=money)
-            if value is None:
+            if value is None or value == "":  # openpyxl's empty text reads back as no value too
                 continue
             ref = f"{column}{number}"
             if isinstance(value, bool):
                 append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, (int, Decimal)):
+            elif isinstance(value, int):
                 append(f'<c r="{ref}"><v>{value}</v></c>')
+            elif isinstance(value, Decimal):
+                # no trailing zeros (openpyxl writes 15000.00 as 15000: read back as the integer), exact
+                append(f'<c r="{ref}"><v>{format(value.normalize(), "f")}</v></c>')
             elif isinstance(value, str):
                 append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
             else:
