@@ -5,9 +5,9 @@ spreadsheet never runs it as a formula.
 
 Speed (issue 12): openpyxl spends ~0.1 ms a cell (the share-of-wallet export has ~100,000 cells:
 over a second), so the workbook is written here directly — the few XML parts of a workbook of
-plain cells (numbers, booleans, inline strings; no styles beyond the default), zipped. The cell
-values are openpyxl's exactly (`kehu.ranking.exports._cell` makes them); a value of any other
-type (none today) falls back to openpyxl."""
+plain cells (numbers, booleans, inline strings; no styles beyond the default), zipped. A cell
+reads back as the one openpyxl writes (kehu/reports/tests/test_exports.py compares them); money
+Decimals are written exactly (openpyxl goes through a float: 16 digits)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from xml.sax.saxutils import escape, quoteattr
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from kehu.ranking.exports import XLSX, _cell, workbook_response
+from kehu.core.cells import escape_cell
+from kehu.ranking.exports import CENT, XLSX
 
 
 def filter_sheet(flt) -> tuple[str, list, list]:
@@ -36,16 +37,9 @@ def filter_sheet(flt) -> tuple[str, list, list]:
 def report_workbook(filename: str, flt, sheets: list[tuple[str, list, list]]):
     """sheets: (title, header, rows); a row is a list of (value, is_money) or plain values."""
     sheets = [*sheets, filter_sheet(flt)]
-    data = xlsx_bytes(sheets)
-    if data is None:
-        return workbook_response(filename, sheets)
-    response = HttpResponse(data, content_type=XLSX)
+    response = HttpResponse(xlsx_bytes(sheets), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-class _Unsupported(Exception):
-    pass
 
 
 def _columns(n: int) -> list[str]:
@@ -60,32 +54,56 @@ def _columns(n: int) -> list[str]:
     return out
 
 
+def _text_xml(value, cache: dict) -> str:
+    """The inline-string cell of a text (openpyxl's cleaning and the formula escape), '' for no
+    cell; cached per distinct text (currencies, categories, labels repeat)."""
+    found = cache.get(value)
+    if found is None:
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        text = ILLEGAL_CHARACTERS_RE.sub("", escape_cell(str(value)))
+        found = cache[value] = f' t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>' if text else ""
+    return found
+
+
 def _sheet_xml(header: list, rows: list) -> str:
+    """One worksheet; each value as `kehu.ranking.exports._cell` makes it (None and empty text: no
+    cell; bool; int; Decimal — money to the cent — written exactly without trailing zeros, as
+    openpyxl writes it; anything else as escaped text)."""
     width = max([len(header), *(len(r) for r in rows)]) if rows else len(header)
     names = _columns(max(width, 1))
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              f'<dimension ref="A1:{names[-1]}{len(rows) + 1}"/><sheetData>']
     append = parts.append
+    texts: dict = {}
     for number, row in enumerate([[str(h) for h in header], *rows], start=1):
         append(f'<row r="{number}">')
         for column, item in zip(names, row):
-            value, money = item if isinstance(item, tuple) else (item, False)
-            value = _cell(value, money=money)
-            if value is None or value == "":  # openpyxl's empty text reads back as no value too
-                continue
-            ref = f"{column}{number}"
-            if isinstance(value, bool):
-                append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int):
-                append(f'<c r="{ref}"><v>{value}</v></c>')
-            elif isinstance(value, Decimal):
-                # no trailing zeros (openpyxl writes 15000.00 as 15000: read back as the integer), exact
-                append(f'<c r="{ref}"><v>{format(value.normalize(), "f")}</v></c>')
-            elif isinstance(value, str):
-                append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
+            if type(item) is tuple:
+                value, money = item
             else:
-                raise _Unsupported
+                value, money = item, False
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                body = _text_xml(value, texts)
+                if body:
+                    append(f'<c r="{column}{number}"{body}')
+            elif kind is Decimal or isinstance(value, Decimal):
+                if money:
+                    value = value.quantize(CENT)
+                # exact, no trailing zeros (openpyxl writes 15000.00 as 15000: read back as an integer)
+                append(f'<c r="{column}{number}"><v>{format(value.normalize(), "f")}</v></c>')
+            elif kind is bool:
+                append(f'<c r="{column}{number}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, int):
+                append(f'<c r="{column}{number}"><v>{int(value)}</v></c>')
+            else:  # dates, lazy translations, ...: text, as openpyxl gets them
+                body = _text_xml(str(value), texts)
+                if body:
+                    append(f'<c r="{column}{number}"{body}')
         append("</row>")
     append("</sheetData></worksheet>")
     return "".join(parts)
@@ -104,12 +122,9 @@ _STYLES = (
 )
 
 
-def xlsx_bytes(sheets: list[tuple[str, list, list]]) -> bytes | None:
-    """The workbook of `sheets` as XLSX bytes, or None when a cell is of a type not written here."""
-    try:
-        bodies = [_sheet_xml(header, rows) for _title, header, rows in sheets]
-    except _Unsupported:
-        return None
+def xlsx_bytes(sheets: list[tuple[str, list, list]]) -> bytes:
+    """The workbook of `sheets` (title, header, rows) as XLSX bytes."""
+    bodies = [_sheet_xml(header, rows) for _title, header, rows in sheets]
     titles, seen = [], set()
     for title, _header, _rows in sheets:
         name = str(title)[:31] or "Sheet"
