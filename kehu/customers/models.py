@@ -508,6 +508,8 @@ class CategorySpend(models.Model):
             models.UniqueConstraint(fields=["customer", "category", "year"], name="category_spend_once_per_year"),
             models.CheckConstraint(condition=models.Q(annual_spend__gte=0), name="category_spend_not_negative"),
         ]
+        # the share-of-wallet report reads a year's rows (and their customers) first
+        indexes = [models.Index(fields=["year", "customer"], name="category_spend_year_customer")]
 
     def __str__(self) -> str:
         return f"{self.category} {self.year}"

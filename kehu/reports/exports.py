@@ -6,8 +6,15 @@ escaped so a spreadsheet never runs it as a formula."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.ranking.exports import workbook_response
+
+
+def _lead_source_label(code: str) -> str:
+    from kehu.customers.models import Customer
+
+    return str(Customer.LeadSource(code).label) if code in Customer.LeadSource.values else code
 
 
 def filter_sheet(flt) -> tuple[str, list, list]:
@@ -15,10 +22,10 @@ def filter_sheet(flt) -> tuple[str, list, list]:
         [_("Period"), flt.period.label, flt.period.start.isoformat(), flt.period.end.isoformat()],
         [_("Team"), flt.team.name if flt.team else _("All")],
         [_("Rep"), str(flt.rep) if flt.rep else _("All")],
-        [_("Lead source"), flt.lead_source or _("All")],
+        [_("Lead source"), _lead_source_label(flt.lead_source) if flt.lead_source else _("All")],
         [_("Exported by"), str(flt.reader)],
     ]
-    return _("Filter"), [_("Filter"), _("Value")], rows
+    return _("Filter"), [_("Filter"), pgettext("a filter's setting", "Value")], rows
 
 
 def report_workbook(filename: str, flt, sheets: list[tuple[str, list, list]]):

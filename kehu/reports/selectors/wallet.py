@@ -25,7 +25,9 @@ The rules, exactly (docs/rules.md "### Share of wallet and growth"):
 
 Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
 code, name and value class), last year's rows of those customers, and one grouped sum of their
-order lines over integer cents.
+order lines over integer cents. The last two take the customers as a subquery of the first
+(through the CategorySpend (year, customer) index; the lines through SalesOrder's (customer,
+order_date) index) and are fetched as plain tuples, without Django's per-value converters.
 """
 
 from __future__ import annotations
@@ -198,6 +200,18 @@ def _sort_key(row: WalletRow):
     return (2, -row.ours_cents, *key)
 
 
+def _tuples(queryset) -> list[tuple]:
+    """The rows of a values_list queryset as the database returns them (no field converters):
+    for columns that are integers and texts only (a SUM may come back as a Decimal on
+    PostgreSQL: the caller makes it an int)."""
+    from django.db import connections
+
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     """The report of the year of `flt.period` (a year) within the reader's scope (module doc)."""
     from kehu.customers.models import CategorySpend
@@ -221,20 +235,24 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
         .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
                      "growth_pct").annotate(**cents)
     )
-    ids = sorted({r[0] for r in current})
-    previous = (
-        CategorySpend.objects.filter(year=year - 1, customer_id__in=ids).order_by()
+    # the same customers, as a subquery (SQLite runs it once, through the (year, customer) index)
+    in_scope = spend_scope.filter(year=year).order_by().values("customer_id")
+    # The two big reads return integer cents and texts only: fetched as plain tuples (no
+    # per-value converter over ~20,000 rows); the SQL is the ORM's.
+    previous = _tuples(
+        CategorySpend.objects.filter(year=year - 1, customer_id__in=in_scope).order_by()
         .values_list("customer_id", "category", "currency").annotate(**cents)
-    ) if ids else []
-    lines = (
-        OrderLine.objects.filter(order__customer_id__in=ids, order__order_date__gte=previous_first, order__order_date__lte=last)
+    ) if current else []
+    lines = _tuples(
+        OrderLine.objects.filter(order__customer_id__in=in_scope, order__order_date__gte=previous_first, order__order_date__lte=last)
         .order_by()
         .values_list("order__customer_id", "product__category", "order__currency")
         .annotate(ours=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__gte=first)),
                   ours_previous=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__lt=first)))
-    ) if ids else []
+    ) if current else []
 
     keys: dict[str, str] = {}  # category text → its key (few distinct texts)
+    shown: dict[str, str] = {}  # category text → as shown
 
     def key_of(text):
         found = keys.get(text)
@@ -242,16 +260,22 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
             found = keys[text] = category_key(text or "")
         return found
 
+    def shown_as(text):
+        found = shown.get(text)
+        if found is None:
+            found = shown[text] = normalize_category(text or "")
+        return found
+
     rows: dict[tuple, WalletRow] = {}
     people: dict[int, tuple[str, str, str]] = {}
     for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
         people[customer_id] = (code, name, value_class)
         rows[(customer_id, key_of(category), currency)] = WalletRow(
-            customer_id, code, name, value_class, normalize_category(category), currency, spend_cents=spend, stated_growth=growth_pct)
+            customer_id, code, name, value_class, shown_as(category), currency, spend_cents=spend, stated_growth=growth_pct)
     for customer_id, category, currency, spend in previous:
         row = rows.get((customer_id, key_of(category), currency))
         if row is not None:
-            row.spend_previous_cents = spend
+            row.spend_previous_cents = int(spend)
     for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
@@ -259,9 +283,11 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
         row = rows.get(key)
         if row is None:
             code, name, value_class = people[customer_id]
-            row = rows[key] = WalletRow(customer_id, code, name, value_class, normalize_category(category or ""), currency)
-        row.ours_cents += ours or 0
-        row.ours_previous_cents += ours_previous or 0
+            row = rows[key] = WalletRow(customer_id, code, name, value_class, shown_as(category), currency)
+        if ours:
+            row.ours_cents += int(ours)
+        if ours_previous:
+            row.ours_previous_cents += int(ours_previous)
 
     totals: dict[str, list[int]] = {}
     for row in rows.values():

@@ -104,10 +104,11 @@ def wallet_export_view(request):
               _("Our revenue last year"), _("Their spend"), _("Our share"), _("Our growth"), _("Their growth (%)"),
               _("Their growth from"), pgettext("wallet", "Opportunity")]
     sources = {"computed": _("last year's spend"), "stated": _("stated by the customer"), "": ""}
+    yes = pgettext("wallet", "Yes")
     rows = [
         [r.code, r.name, r.value_class_label, r.category, r.currency, (r.ours, True), (r.ours_previous, True),
          (r.spend, True), _cell_ratio(r.share), _cell_ratio(r.our_growth), r.their_growth, sources[r.their_growth_source],
-         pgettext("wallet", "Yes") if r.is_opportunity else ""]
+         yes if r.is_opportunity else ""]
         for r in wallet.rows
     ]
     sheet = (_("Share of wallet"), header, rows)
