@@ -64,3 +64,16 @@ def paginate(queryset, *, params, page_size: int = 50) -> Page:
     query = {k: params.getlist(k) if hasattr(params, "getlist") else params[k] for k in params}
     query = {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in query.items()}
     return Page(rows, number, page_size, has_next, min(total, COUNT_CAP), capped, query)
+
+
+def paginate_list(rows: list, *, params, page_size: int = 50) -> Page:
+    """`paginate` for a list already computed in Python (aging rows, commission lines, a report's
+    ranked rows)."""
+    try:
+        number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * page_size
+    shown = rows[start : start + page_size]
+    query = {k: params.get(k) for k in params}
+    return Page(shown, number, page_size, len(rows) > start + page_size, len(rows), False, query)

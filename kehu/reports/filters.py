@@ -75,16 +75,23 @@ class ReportFilter:
         chosen (by the customer's owner) and the lead source."""
         from kehu.customers.models import Customer
 
-        visible = Customer.objects.visible_to(self.reader)
-        if self.rep is not None:
-            visible = visible.filter(owner_id=self.rep.pk)
-        elif self.team is not None:
-            visible = visible.filter(owner__team_id=self.team.pk)
-        if self.lead_source:
-            visible = visible.filter(lead_source=self.lead_source)
+        visible = self.narrow_customers(Customer.objects.visible_to(self.reader))
         if qs is None:
             return visible
         return qs.filter(**{f"{path}__in" if path else "pk__in": visible.values("pk")})
+
+    def narrow_customers(self, qs, path: str = ""):
+        """`qs` (customers, or rows of customers at `path`) narrowed to the team / rep chosen (by
+        the customer's owner) and the lead source — no visibility: the caller starts from a
+        `visible_to` queryset."""
+        p = f"{path}__" if path else ""
+        if self.rep is not None:
+            qs = qs.filter(**{f"{p}owner_id": self.rep.pk})
+        elif self.team is not None:
+            qs = qs.filter(**{f"{p}owner__team_id": self.team.pk})
+        if self.lead_source:
+            qs = qs.filter(**{f"{p}lead_source": self.lead_source})
+        return qs
 
     # -- links -----------------------------------------------------------------------------
     def query(self, **overrides) -> str:

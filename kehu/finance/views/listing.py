@@ -1,17 +1,7 @@
-"""Paging a list that was computed in Python (aging rows, commission lines)."""
+"""Paging a list that was computed in Python (aging rows, commission lines): the core pager's."""
 
-from kehu.core.pagination import Page
+from kehu.core.pagination import paginate_list
 
 PAGE_SIZE = 50
 
-
-def paginate_list(rows: list, *, params, page_size: int = PAGE_SIZE) -> Page:
-    """`core.pagination.paginate` for a list already computed."""
-    try:
-        number = max(1, int(params.get("page", 1)))
-    except (TypeError, ValueError):
-        number = 1
-    start = (number - 1) * page_size
-    shown = rows[start : start + page_size]
-    query = {k: params.get(k) for k in params}
-    return Page(shown, number, page_size, len(rows) > start + page_size, len(rows), False, query)
+__all__ = ["PAGE_SIZE", "paginate_list"]

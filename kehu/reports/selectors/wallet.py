@@ -222,13 +222,7 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     previous_first = date(year - 1, 1, 1)
     # The customers in scope, as flt.customers() chooses them, joined rather than IN (SELECT …):
     # the spend rows of the year of the customers the reader may open, narrowed like the filter.
-    spend_scope = CategorySpend.objects.visible_to(flt.reader)
-    if flt.rep is not None:
-        spend_scope = spend_scope.filter(customer__owner_id=flt.rep.pk)
-    elif flt.team is not None:
-        spend_scope = spend_scope.filter(customer__owner__team_id=flt.team.pk)
-    if flt.lead_source:
-        spend_scope = spend_scope.filter(customer__lead_source=flt.lead_source)
+    spend_scope = flt.narrow_customers(CategorySpend.objects.visible_to(flt.reader), "customer")
     cents = {"spend": Cast("annual_spend", BigIntegerField())}  # integer cents as stored, no Decimal per row
     current = list(
         spend_scope.filter(year=year).order_by()

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from kehu.core.pagination import MAX_PAGE, Page
+from kehu.core.pagination import paginate_list
 from kehu.planning.periods import period_of
 from kehu.reports.exports import report_workbook
 from kehu.reports.filters import filter_context, report_filter
@@ -48,17 +48,6 @@ def _wallet(request):
     return flt, threshold, wallet_rows(flt=flt, threshold=threshold)
 
 
-def _page(rows: list, params, page_size: int | None = None) -> Page:
-    """The pager of kehu.core.pagination over rows already in memory."""
-    page_size = page_size or PAGE_SIZE
-    try:
-        number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
-    except (TypeError, ValueError):
-        number = 1
-    start = (number - 1) * page_size
-    shown = rows[start : start + page_size]
-    query = {k: params.get(k) for k in params}
-    return Page(shown, number, page_size, len(rows) > start + page_size, len(rows), False, query)
 
 
 def _scatter(wallet) -> dict:
@@ -79,7 +68,7 @@ def wallet_view(request):
         "nav": "report-wallet",
         "wallet": wallet,
         "threshold": threshold_text,
-        "page": _page(wallet.rows, request.GET),
+        "page": paginate_list(wallet.rows, params=request.GET, page_size=PAGE_SIZE),
         "call_to_action": wallet.opportunities[:CALL_TO_ACTION],
         "export_query": flt.query(threshold=threshold_text),
         "filter_keep": urlencode({"threshold": threshold_text}),  # the quick period links keep the threshold
