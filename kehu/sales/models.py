@@ -97,6 +97,10 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["owner", "stage"]), models.Index(fields=["customer", "stage"]),
             # The Friday review's slipping deals: few rows, found without reading the period's others.
             models.Index(fields=["expected_close_on"], condition=models.Q(push_count__gte=2), name="opportunity_slipping_idx"),
+            # The pipeline board: a column's cards in card order (stage, expected close, larger amount first)
+            # stop after a page; the column sums read only this index (covering), not the rows.
+            models.Index(fields=["stage", "expected_close_on", "-amount", "customer", "closed_on", "probability"],
+                         name="opportunity_board_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__isnull=True) | models.Q(probability__lte=100), name="opportunity_probability_max_100"),
