@@ -293,6 +293,26 @@ def quote_list(*, user, status: str = ""):
     return qs
 
 
+RECENT_QUOTES_READ = 30  # the customer page's timeline panel shows 30; its deals panel the first 10 of the same
+
+
+def customer_recent_quotes(*, customer, user, limit: int) -> list[Quote]:
+    """The customer's latest `limit` quotes `user` sees, newest first, with their owner: read once
+    per page and remembered on the customer object, which the customer page's deals panel and
+    its timeline share (one query for both)."""
+    cached = getattr(customer, "_recent_quotes", None)
+    if cached is not None and cached[0] == user.pk and (cached[1] >= limit or len(cached[2]) < cached[1]):
+        return cached[2][:limit]
+    read = max(limit, RECENT_QUOTES_READ)
+    rows = list(Quote.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
+                .order_by("-created_at", "-id")[:read])
+    try:
+        customer._recent_quotes = (user.pk, read, rows)
+    except AttributeError:
+        pass
+    return rows[:limit]
+
+
 def quote_get_visible_or_404(*, user, pk) -> Quote:
     return get_visible_or_404(Quote.objects.visible_to(user).select_related("customer", "owner", "opportunity", "decided_by"), pk=pk)
 
