@@ -297,19 +297,19 @@ RECENT_QUOTES_READ = 30  # the customer page's timeline panel shows 30; its deal
 
 
 def customer_recent_quotes(*, customer, user, limit: int) -> list[Quote]:
-    """The customer's latest `limit` quotes `user` sees, newest first, with their owner: read once
-    per page and remembered on the customer object, which the customer page's deals panel and
-    its timeline share (one query for both)."""
-    cached = getattr(customer, "_recent_quotes", None)
+    """The customer's latest `limit` quotes `user` sees, newest first, with their owner. On the
+    customer page (its `page_memo`) read once: the deals panel and the timeline share it."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    cached = memo.get("recent_quotes") if memo is not None else None
     if cached is not None and cached[0] == user.pk and (cached[1] >= limit or len(cached[2]) < cached[1]):
         return cached[2][:limit]
-    read = max(limit, RECENT_QUOTES_READ)
+    read = max(limit, RECENT_QUOTES_READ) if memo is not None else limit
     rows = list(Quote.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
                 .order_by("-created_at", "-id")[:read])
-    try:
-        customer._recent_quotes = (user.pk, read, rows)
-    except AttributeError:
-        pass
+    if memo is not None:
+        memo["recent_quotes"] = (user.pk, read, rows)
     return rows[:limit]
 
 
