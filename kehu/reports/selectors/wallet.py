@@ -216,6 +216,33 @@ def _tuples(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _growth_converter(alias: str):
+    """A function giving `CategorySpend.growth_pct` from its raw database value exactly as the
+    ORM's converters would (SQLite keeps it as a number: a Decimal to 0.1), cached per value:
+    the year's spend rows are fetched as plain tuples and few growths are distinct."""
+    from django.db import connections
+
+    from kehu.customers.models import CategorySpend
+
+    connection = connections[alias]
+    field = CategorySpend._meta.get_field("growth_pct")
+    col = field.get_col(CategorySpend._meta.db_table)
+    converters = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+    cache: dict = {None: None}
+
+    def convert(raw):
+        try:
+            return cache[raw]
+        except KeyError:
+            value = raw
+            for converter in converters:
+                value = converter(value, col, connection)
+            cache[raw] = value
+            return value
+
+    return convert
+
+
 def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     """The report of the year of `flt.period` (a year) within the reader's scope (module doc)."""
     from kehu.customers.models import CategorySpend
@@ -227,11 +254,12 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     # the spend rows of the year of the customers the reader may open, narrowed like the filter.
     spend_scope = flt.narrow_customers(CategorySpend.objects.visible_to(flt.reader), "customer")
     cents = {"spend": Cast("annual_spend", BigIntegerField())}  # integer cents as stored, no Decimal per row
-    current = list(
+    current = _tuples(
         spend_scope.filter(year=year).order_by()
         .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
                      "growth_pct").annotate(**cents)
     )
+    growth_of = _growth_converter(spend_scope.db)  # the stated growth as the ORM reads it, once per distinct value
     # the same customers, as a subquery (SQLite runs it once, through the (year, customer) index)
     in_scope = spend_scope.filter(year=year).order_by().values("customer_id")
     # The two big reads return integer cents and texts only: fetched as plain tuples (no
@@ -254,7 +282,7 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
         people[customer_id] = (code, name, value_class)
         rows[(customer_id, keys[category], currency)] = WalletRow(
-            customer_id, code, name, value_class, shown[category], currency, spend_cents=spend, stated_growth=growth_pct)
+            customer_id, code, name, value_class, shown[category], currency, spend_cents=int(spend), stated_growth=growth_of(growth_pct))
     get = rows.get
     for customer_id, category, currency, spend in previous:
         row = get((customer_id, keys[category], currency))
@@ -271,15 +299,33 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
         row.ours_cents += ours
         row.ours_previous_cents += ours_previous
 
+    # The opportunity flag, the totals and the sort key of every row in one pass (what
+    # WalletRow.finish and _sort_key decide, inlined: this loop runs over the whole scope).
     totals: dict[str, list[int]] = {}
+    ranked = []
     for row in rows.values():
-        row.finish(threshold)
-        if row.spend_cents is not None:
-            total = totals.setdefault(row.currency, [0, 0])
-            total[0] += row.ours_cents
-            total[1] += row.spend_cents
-    return Wallet(year=year, threshold=threshold, rows=sorted(rows.values(), key=_sort_key), customers=len(people),
+        spend = row.spend_cents
+        ours = row.ours_cents
+        if spend is None:
+            ranked.append((2, -ours, row.code, row.category, row.currency, row))
+            continue
+        total = totals.get(row.currency)
+        if total is None:
+            total = totals[row.currency] = [0, 0]
+        total[0] += ours
+        total[1] += spend
+        if spend and ours * 100 < threshold * spend and row._grows():
+            row.is_opportunity = True
+            ranked.append((0, ours - spend, row.code, row.category, row.currency, row))
+        else:
+            ranked.append((1, -spend, row.code, row.category, row.currency, row))
+    ranked.sort(key=_first_five)
+    return Wallet(year=year, threshold=threshold, rows=[r[5] for r in ranked], customers=len(people),
                   totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
+
+
+def _first_five(item: tuple):
+    return item[:5]
 
 
 def _tenth(value: Decimal) -> str:
