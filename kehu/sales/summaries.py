@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from kehu.core.dates import add_months
@@ -326,20 +326,23 @@ def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tup
     """Σ line revenue in integer cents of the orders of `customers` (customer ids: a queryset,
     used as a subquery, or a list) dated in each of `periods` ((first, last), both inclusive),
     by the customer, the product's category (as stored) and the order's currency: tuples
-    (customer_id, category, currency, [cents of each period]), sorted by those three — the
-    groups with at least one line in one of the periods.
+    (customer_id, category, currency, cents of periods[0], cents of periods[1], …), sorted by
+    the first three — the groups with at least one line in one of the periods (0 for a period
+    without any).
 
     Whole months come from CategoryRevenueMonth, the partial months at a period's edges from the
     lines (as `revenue_by`): at most two queries, and the sums equal the line-level sums exactly.
     Customers are taken as given (no recycle-bin or merge filter: the caller's set decides)."""
     from django.db.models import BigIntegerField
-    from django.db.models.functions import Cast
+    from django.db.models.functions import Cast, Coalesce
 
     from kehu.sales.models import CategoryRevenueMonth, OrderLine
 
-    cents = Cast("revenue", BigIntegerField())
+    def total(condition):  # Σ cents under `condition`, 0 when none, an int on both databases
+        return Cast(Coalesce(Sum(Cast("revenue", BigIntegerField()), filter=condition), 0), BigIntegerField())
+
     months, edges = {}, {}
-    month_span, edge_span = [], Q()
+    month_span, edge_span = Q(), Q()
     for i, (first, last) in enumerate(periods):
         whole = whole_months(first, last)
         edge = Q()
@@ -347,45 +350,33 @@ def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tup
             if first <= last:
                 edge = Q(order__order_date__gte=first, order__order_date__lte=last)
         else:
-            months[f"p{i}"] = Sum(cents, filter=Q(month__gte=whole[0], month__lte=whole[1]))
-            month_span += list(whole)
+            span = Q(month__gte=whole[0], month__lte=whole[1])
+            months[f"p{i}"] = total(span)
+            month_span |= span
             if first < whole[0]:
                 edge |= Q(order__order_date__gte=first, order__order_date__lt=whole[0])
             if last > whole[1]:
                 edge |= Q(order__order_date__gt=whole[1], order__order_date__lte=last)
         if edge:
-            edges[f"p{i}"] = Sum(cents, filter=edge)
+            edges[f"p{i}"] = total(edge)
             edge_span |= edge
+    zero = Value(0, output_field=BigIntegerField())
     keys = ("customer_id", "category", "currency")
-    month_rows = _fetch(CategoryRevenueMonth.objects.filter(customer_id__in=customers, month__gte=min(month_span), month__lte=max(month_span))
-                        .order_by().values_list(*keys).annotate(**months)) if months else []
-    n = len(periods)
-    if not edges:  # whole months only (a year, say): one query, already grouped
-        index = [int(name[1:]) for name in months]
-        out = []
-        for customer_id, category, currency, *sums in month_rows:
-            cents = [0] * n
-            seen = False
-            for i, value in zip(index, sums):
-                if value is not None:
-                    cents[i] = int(value)
-                    seen = True
-            if seen:
-                out.append((customer_id, category, currency, cents))
-        out.sort()  # (SQLite's groups come in this order already: a linear pass)
-        return out
+    # every period a column (0 where a period reads nothing here), in the periods' order
+    month_rows = _fetch(CategoryRevenueMonth.objects.filter(month_span, customer_id__in=customers).order_by().values_list(*keys)
+                        .annotate(**{f"p{i}": months.get(f"p{i}", zero) for i in range(len(periods))})) if months else []
+    if not edges:  # whole months only (a year, say): one query, already grouped; every group has a cell
+        month_rows.sort()  # (SQLite's groups come in this order already: a linear pass)
+        return month_rows
+    line_rows = _fetch(OrderLine.objects.filter(edge_span, order__customer_id__in=customers).order_by()
+                       .values_list("order__customer_id", "product__category", "order__currency")
+                       .annotate(**{f"p{i}": edges.get(f"p{i}", zero) for i in range(len(periods))}))
     totals: dict[tuple, list[int]] = {}
-
-    def add(rows, names):
-        for customer_id, category, currency, *sums in rows:
-            if all(v is None for v in sums):
-                continue
-            row = totals.setdefault((customer_id, category, currency), [0] * n)
-            for name, value in zip(names, sums):
-                if value is not None:
-                    row[int(name[1:])] += int(value)
-
-    add(month_rows, list(months))
-    add(_fetch(OrderLine.objects.filter(edge_span, order__customer_id__in=customers).order_by()
-               .values_list("order__customer_id", "product__category", "order__currency").annotate(**edges)), list(edges))
-    return [(*key, sums) for key, sums in sorted(totals.items())]
+    for customer_id, category, currency, *sums in month_rows + line_rows:
+        row = totals.get((customer_id, category, currency))
+        if row is None:
+            totals[(customer_id, category, currency)] = list(sums)
+        else:
+            for i, value in enumerate(sums):
+                row[i] += value
+    return [(*key, *sums) for key, sums in sorted(totals.items())]

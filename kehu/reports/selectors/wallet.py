@@ -288,7 +288,7 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
         row = get((customer_id, keys[category], currency))
         if row is not None:
             row.spend_previous_cents = int(spend)
-    for customer_id, category, currency, (ours, ours_previous) in lines:
+    for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
         key = (customer_id, keys[category], currency)
@@ -319,13 +319,9 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
             ranked.append((0, ours - spend, row.code, row.category, row.currency, row))
         else:
             ranked.append((1, -spend, row.code, row.category, row.currency, row))
-    ranked.sort(key=_first_five)
+    ranked.sort()  # never reaches the row: (code, category, currency) is unique
     return Wallet(year=year, threshold=threshold, rows=[r[5] for r in ranked], customers=len(people),
                   totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
-
-
-def _first_five(item: tuple):
-    return item[:5]
 
 
 def _tenth(value: Decimal) -> str:
