@@ -342,7 +342,7 @@ def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tup
         return Cast(Coalesce(Sum(Cast("revenue", BigIntegerField()), filter=condition), 0), BigIntegerField())
 
     months, edges = {}, {}
-    month_span, edge_span = Q(), Q()
+    month_span, edge_span, bounds = Q(), Q(), []
     for i, (first, last) in enumerate(periods):
         whole = whole_months(first, last)
         edge = Q()
@@ -353,6 +353,7 @@ def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tup
             span = Q(month__gte=whole[0], month__lte=whole[1])
             months[f"p{i}"] = total(span)
             month_span |= span
+            bounds += whole
             if first < whole[0]:
                 edge |= Q(order__order_date__gte=first, order__order_date__lt=whole[0])
             if last > whole[1]:
@@ -363,7 +364,10 @@ def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tup
     zero = Value(0, output_field=BigIntegerField())
     keys = ("customer_id", "category", "currency")
     # every period a column (0 where a period reads nothing here), in the periods' order
-    month_rows = _fetch(CategoryRevenueMonth.objects.filter(month_span, customer_id__in=customers).order_by().values_list(*keys)
+    # the range lets the (customer, month, …) index be read alone; the OR keeps only the periods' months
+    month_rows = _fetch(CategoryRevenueMonth.objects.filter(month_span, customer_id__in=customers, month__gte=min(bounds, default=None),
+                                                            month__lte=max(bounds, default=None))
+                        .order_by().values_list(*keys)
                         .annotate(**{f"p{i}": months.get(f"p{i}", zero) for i in range(len(periods))})) if months else []
     if not edges:  # whole months only (a year, say): one query, already grouped; every group has a cell
         month_rows.sort()  # (SQLite's groups come in this order already: a linear pass)
