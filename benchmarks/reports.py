@@ -274,6 +274,9 @@ def seed_reports(*, activities: int, opportunities: int, seed: int = 12) -> None
             cursor.execute(f"UPDATE {order_table} SET owner_id = (SELECT c.owner_id FROM {table} c WHERE c.id = {order_table}.customer_id)")
         for k, name in enumerate(CATEGORIES):
             Product.objects.filter(pk__in=[p for p in Product.objects.values_list("id", flat=True) if p % len(CATEGORIES) == k]).update(category=name)
+        from kehu.sales.summaries import revenue_months_rebuild
+
+        revenue_months_rebuild()  # orders' owners and products' categories written past the services: the summaries follow
         step("people, customers, orders' owners, categories")
 
         # lifecycle history: a chain from target up to the stage each customer is in now
