@@ -57,7 +57,7 @@ def evaluation_run(
     if not isinstance(window_months, int) or not (1 <= window_months <= MAX_WINDOW_MONTHS):
         raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
     _check_as_of(as_of, today)
-    facts = load_facts(as_of, window_months)
+    facts = load_facts(as_of, window_months, list_value=model == "key_account")  # only its price level reads it
     results = MODELS[model](facts, full)
     with transaction.atomic():
         # One run of a model stored at a time: the "is it the latest?" check below must see a
