@@ -51,8 +51,10 @@ def test_system_cli_writes_every_result_of_the_run_with_progress(example, tmp_pa
     call_command("evaluate", "key_account", "--as-of", "2026-06-30", "--xlsx", str(path), stdout=out, stderr=err)
     run = EvaluationRun.objects.get()
     payload = run_payload(run)
-    assert "XLSX written to" in err.getvalue() and "rows" in err.getvalue()
     book = openpyxl.load_workbook(path)
+    n = sum(sheet.max_row - 1 for sheet in book.worksheets)  # every row but the headers
+    assert f"XLSX: {n} of {n} rows" in err.getvalue()  # the last progress line: all written
+    assert f"XLSX written to {path}: {n} rows in" in err.getvalue()
     rows = list(book["Results"].iter_rows(values_only=True))
     assert rows[0][:5] == ("Code", "Customer", "Class", "Rank", "Score")
     assert [r[0] for r in rows[1:]] == [r["customer"] for r in payload["results"]]

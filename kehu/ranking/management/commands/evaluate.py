@@ -70,17 +70,16 @@ class Command(BaseCommand):
         from kehu.ranking import exports, selectors
 
         started = time.monotonic()
-        total = run.result_count + len(selectors.CLASS_ORDER[run.model]) + 12
-
-        def progress(done):
-            self.stderr.write(_("XLSX: %(done)d of about %(total)d rows") % {"done": done, "total": total}, ending="\r")
-            self.stderr.flush()
-
         table = selectors.class_table(run, selectors.SYSTEM)
         rows = selectors.result_rows(run, selectors.SYSTEM)
-        written = exports.workbook_write(
-            path, [exports.class_sheet(run, table), exports.results_sheet(run, rows), exports.params_sheet(run)], progress=progress
-        )
+        sheets = [exports.class_sheet(run, table), exports.results_sheet(run, rows), exports.params_sheet(run)]
+        total = len(sheets[0][2]) + rows.count() + len(sheets[2][2])
+
+        def progress(done):
+            self.stderr.write(_("XLSX: %(done)d of %(total)d rows") % {"done": done, "total": total}, ending="\r")
+            self.stderr.flush()
+
+        written = exports.workbook_write(path, sheets, progress=progress)
         self.stderr.write("")
         self.stderr.write(
             _("XLSX written to %(path)s: %(rows)d rows in %(seconds)s s.")
