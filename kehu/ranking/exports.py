@@ -18,34 +18,54 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CENT = Decimal("0.01")
 
 
-def _cell(value, *, money: bool = False):
+def _cell(value, money: bool = False):
     if value is None:
         return None
     if isinstance(value, Decimal):
         return value.quantize(CENT) if money else value
     if isinstance(value, int):
         return value
+    return _text(value)
+
+
+def _text(value) -> str:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     return ILLEGAL_CHARACTERS_RE.sub("", escape_cell(str(value)))
 
 
-def workbook_response(filename: str, sheets: list[tuple[str, list, list]]) -> HttpResponse:
-    """sheets: (title, header, rows); a row is a list of (value, is_money) or plain values."""
+PROGRESS_EVERY = 5000  # rows between two calls of a `workbook_write` progress callback
+
+
+def workbook_write(out, sheets: list[tuple[str, list, object]], *, progress=None) -> int:
+    """Write the sheets to `out` (a path or a binary file) in openpyxl's write-only mode: each
+    row is converted and streamed to the sheet's file as it comes (`rows` may be a generator),
+    never held as cells. sheets: (title, header, rows); a row is a list of (value, is_money) or
+    plain values. `progress(rows_written)` is called every PROGRESS_EVERY rows and at the end.
+    Returns the number of rows written (headers not counted)."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
+    done = 0
     for title, header, rows in sheets:
         sheet = book.create_sheet(title[:31])
         sheet.append([str(h) for h in header])
+        append = sheet.append
         for row in rows:
-            cells = []
-            for item in row:
-                value, money = item if isinstance(item, tuple) else (item, False)
-                cells.append(_cell(value, money=money))
-            sheet.append(cells)
-    out = io.BytesIO()
+            append([_cell(*item) if isinstance(item, tuple) else _cell(item) for item in row])
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
     book.save(out)
+    if progress is not None:
+        progress(done)
+    return done
+
+
+def workbook_response(filename: str, sheets: list[tuple[str, list, object]]) -> HttpResponse:
+    """sheets: (title, header, rows); a row is a list of (value, is_money) or plain values."""
+    out = io.BytesIO()
+    workbook_write(out, sheets)
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -65,17 +85,25 @@ def class_sheet(run, table) -> tuple[str, list, list]:
     return _("Classes"), header, rows
 
 
-def results_sheet(run, rows) -> tuple[str, list, list]:
+def results_sheet(run, rows) -> tuple[str, list, object]:
+    """The run's results in the run's order; `rows` is `selectors.result_rows` (a queryset).
+    Rows are read in chunks as plain values (no model instances) and made as they are written."""
     names = selectors.INDICATORS[run.model]
     header = [_("Code"), _("Customer"), _("Class"), _("Rank"), _("Score")] + [selectors.indicator_label(n) for n in names]
-    out = []
-    for r in selectors.decorate(rows, run.model):
-        res = r["result"]
-        out.append(
-            [r["customer"].code, r["customer"].name, r["label"], res.rank, res.score]
-            + [(v["value"], v["money"]) for v in r["indicators"]]
-        )
-    return _("Results"), header, out
+    return _("Results"), header, _result_rows(run, rows, names)
+
+
+def _result_rows(run, rows, names):
+    money = [n in selectors.MONEY_INDICATORS for n in names]
+    labels: dict = {}
+    as_decimal = selectors.decimal_or_none
+    values = rows.values_list("customer__code", "customer__name", "klass", "rank", "score", "indicators")
+    for code, name, klass, rank, score, indicators in values.iterator(chunk_size=5000):
+        label = labels.get(klass)
+        if label is None:
+            label = labels[klass] = str(selectors.class_label(run.model, klass))
+        indicators = indicators or {}
+        yield [code, name, label, rank, score] + [(as_decimal(indicators.get(n)), m) for n, m in zip(names, money)]
 
 
 def params_sheet(run) -> tuple[str, list, list]:

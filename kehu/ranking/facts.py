@@ -6,19 +6,21 @@ number of queries whatever the number of customers. The models themselves
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, Sum
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, Sum
 
+from kehu.core.dates import DATE_MIN
 from kehu.customers.models import Customer
 from kehu.finance.models import Instalment, Payment, QualityLoss, WriteOff
 from kehu.finance.services import apply_in_memory
 from kehu.ranking.scoring.inputs import ZERO, CustomerFacts, Facts
 from kehu.ranking.scoring.windows import previous_window, window
-from kehu.sales.models import Contract, Opportunity, OrderLine
+from kehu.sales.models import Contract, Opportunity, OrderLine, RevenueMonth, SalesOrder
+from kehu.sales.summaries import whole_months
 
-QUERIES = 8
+QUERIES = 10  # at most: customers, summary, edge lines, list value and the six below
 
 
 def _from_cents(value) -> Decimal:
@@ -26,40 +28,119 @@ def _from_cents(value) -> Decimal:
     return Decimal(int(value)).scaleb(-2)
 
 
-def load_facts(as_of: date, months: int = 12) -> Facts:
-    """Everything §5.1–§5.3 need, in a fixed number of queries (QUERIES), whatever the number of customers."""
+def _ranges(first: date, last: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """first..last (inclusive) as its whole months (read from the monthly summary) and the
+    partial months at its edges (read from the lines)."""
+    if first > last:
+        return None, []
+    whole = whole_months(first, last)
+    if whole is None:
+        return None, [(first, last)]
+    edges = []
+    if first < whole[0]:
+        edges.append((first, whole[0] - timedelta(days=1)))
+    if last > whole[1]:
+        edges.append((whole[1] + timedelta(days=1), last))
+    return whole, edges
+
+
+def _months(whole, path: str) -> Q:
+    return Q(**{f"{path}__gte": whole[0], f"{path}__lte": whole[1]}) if whole else Q(pk__in=[])
+
+
+def _days(edges, path: str) -> Q:
+    q = Q(pk__in=[])
+    for first, last in edges:
+        q |= Q(**{f"{path}__gte": first, f"{path}__lte": last})
+    return q
+
+
+def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Facts:
+    """Everything §5.1–§5.3 need, in a fixed number of queries (QUERIES), whatever the number of customers.
+
+    Revenue, cost and the number of lines come from the monthly revenue summary
+    (`kehu.sales.models.RevenueMonth`) for the whole months of W, W′ and "to date", and from
+    the order lines for the partial months at their edges, so the sums are exactly the line
+    sums. `list_value` (Σ quantity × list price in W, only the key-account model's price
+    level reads it) is summed from the lines of W; False leaves it 0 and saves that query."""
     start, end = window(as_of, months)
     prev_start, _ = previous_window(as_of, months)
-    in_w = Q(order__order_date__gt=start, order__order_date__lte=end)
-    in_prev = Q(order__order_date__gt=prev_start, order__order_date__lte=start)
+    day = timedelta(days=1)
+    w_whole, w_edges = _ranges(start + day, end)  # W = (start, end]
+    p_whole, p_edges = _ranges(prev_start + day, start)  # W′ = (prev_start, start]
+    t_whole, t_edges = _ranges(DATE_MIN, end)  # to date
 
+    queries = 1
     customers = {
         row["id"]: CustomerFacts(id=row["id"], code=row["code"], influence=row["influence"], reputation=row["reputation"])
         for row in Customer.objects.filter(is_deleted=False, merged_into__isnull=True).values("id", "code", "influence", "reputation")
     }  # 1
 
-    list_product = ExpressionWrapper(F("quantity") * F("product__list_price"), output_field=BigIntegerField())
     cents = BigIntegerField()  # sums of money as the stored integer cents: no per-value converter
-    lines = (
-        OrderLine.objects.filter(order__order_date__lte=end, order__customer__is_deleted=False, order__customer__merged_into__isnull=True)
-        .values("order__customer_id")
-        .annotate(
-            sales=Sum("revenue", filter=in_w, output_field=cents),
-            cost=Sum("cost", filter=in_w, output_field=cents),
-            sales_prev=Sum("revenue", filter=in_prev, output_field=cents),
-            list_value=Sum(list_product, filter=in_w),
-        )
-        .order_by()
-        .values_list("order__customer_id", "sales", "cost", "sales_prev", "list_value")
-    )  # 2: one row per customer with any line up to D
-    for customer_id, sales, cost, sales_prev, list_value in lines:
-        c = customers[customer_id]
-        c.has_lines_to_date = True
-        if sales is not None:
-            c.has_lines_in_window = True
-            c.sales, c.cost = _from_cents(sales), _from_cents(cost)
-            c.list_value = int(list_value or 0)
-        c.sales_prev = _from_cents(sales_prev) if sales_prev is not None else ZERO
+    # totals[customer] = [sales W, cost W, lines W, sales W′, lines to date] (cents, counts)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    if t_whole is not None:
+        in_w, in_p = _months(w_whole, "month"), _months(p_whole, "month")
+        cells = (
+            RevenueMonth.objects.filter(month__lte=t_whole[1])
+            .values("customer_id")
+            .annotate(
+                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
+                n=Sum("lines", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Sum("lines"),
+            )
+            .order_by()
+            .values_list("customer_id", "s", "c", "n", "sp", "t")
+        )  # the summary's whole months, one row per customer with lines to date (dead customers: dropped below)
+        queries += 1
+        for cid, s, c, n, sp, t in cells:
+            row = totals[cid]
+            row[0] += s or 0
+            row[1] += c or 0
+            row[2] += n or 0
+            row[3] += sp or 0
+            row[4] += t or 0
+    edges = w_edges + p_edges + t_edges
+    if edges:
+        in_w, in_p, in_t = _days(w_edges, "order__order_date"), _days(p_edges, "order__order_date"), _days(t_edges, "order__order_date")
+        orders = SalesOrder.objects.filter(_days(edges, "order_date")).order_by().values("pk")
+        lines = (
+            OrderLine.objects.filter(order_id__in=orders)
+            .values("order__customer_id")
+            .annotate(
+                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
+                n=Count("pk", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Count("pk", filter=in_t),
+            )
+            .order_by()
+            .values_list("order__customer_id", "s", "c", "n", "sp", "t")
+        )  # the lines of the partial months at the edges (the orders' date index first)
+        queries += 1
+        for cid, s, c, n, sp, t in lines:
+            row = totals[cid]
+            row[0] += s or 0
+            row[1] += c or 0
+            row[2] += n or 0
+            row[3] += sp or 0
+            row[4] += t or 0
+    for cid, (s, c, n, sp, t) in totals.items():
+        cf = customers.get(cid)
+        if cf is None:
+            continue
+        cf.has_lines_to_date = t > 0
+        if n:
+            cf.has_lines_in_window = True
+            cf.sales, cf.cost = _from_cents(s), _from_cents(c)
+        cf.sales_prev = _from_cents(sp)
+    if list_value:
+        list_product = ExpressionWrapper(F("quantity") * F("product__list_price"), output_field=BigIntegerField())
+        orders = SalesOrder.objects.filter(order_date__gt=start, order_date__lte=end).order_by().values("pk")
+        for cid, lv in (
+            OrderLine.objects.filter(order_id__in=orders)
+            .values("order__customer_id").annotate(lv=Sum(list_product)).order_by().values_list("order__customer_id", "lv")
+        ):  # Σ quantity × list price (the product's current list price) over the lines of W
+            cf = customers.get(cid)
+            if cf is not None and cf.has_lines_in_window:
+                cf.list_value = int(lv or 0)
+        queries += 1
 
     def grouped(queryset, date_field, amount_field="amount"):
         return (
@@ -69,17 +150,17 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
             .order_by()
         )
 
-    for row in grouped(WriteOff.objects.all(), "written_on"):  # 3
+    for row in grouped(WriteOff.objects.all(), "written_on"):  # +1
         if row["customer_id"] in customers:
             customers[row["customer_id"]].write_offs = row["total"]
-    for row in grouped(Contract.objects.all(), "signed_on"):  # 4
+    for row in grouped(Contract.objects.all(), "signed_on"):  # +2
         if row["customer_id"] in customers:
             customers[row["customer_id"]].contract_volume = row["total"]
-    for row in grouped(QualityLoss.objects.all(), "occurred_on"):  # 5
+    for row in grouped(QualityLoss.objects.all(), "occurred_on"):  # +3
         if row["customer_id"] in customers:
             customers[row["customer_id"]].quality_losses = row["total"]
     open_opps = Opportunity.objects.filter(stage__is_closed=False).values("customer_id").annotate(total=Sum("amount")).order_by()
-    for row in open_opps:  # 6
+    for row in open_opps:  # +4
         if row["customer_id"] in customers:
             customers[row["customer_id"]].open_pipeline = row["total"]
 
@@ -89,13 +170,13 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
     owner = {}
     for row in Instalment.objects.filter(contract_id__in=contracts_due).values(
         "id", "seq", "due_on", "amount", "contract_id", "contract__customer_id"
-    ):  # 7
+    ):  # +5
         instalments[row["contract_id"]].append(row)
         owner[row["contract_id"]] = row["contract__customer_id"]
     payments = defaultdict(list)
     for row in Payment.objects.not_reversed().filter(contract_id__in=contracts_due, paid_on__lte=end).values(
         "id", "seq", "paid_on", "amount", "code", "contract_id"
-    ):  # 8
+    ):  # +6
         payments[row["contract_id"]].append(row)
     for contract_id, rows in instalments.items():
         c = customers.get(owner[contract_id])
@@ -111,4 +192,4 @@ def load_facts(as_of: date, months: int = 12) -> Facts:
             days = max(((full_on or end) - i["due_on"]).days, 0)
             c.due.append((i["amount"], collected, on_time, days))
 
-    return Facts(as_of=as_of, months=months, start=start, customers=customers, queries=QUERIES)
+    return Facts(as_of=as_of, months=months, start=start, customers=customers, queries=queries + 6)

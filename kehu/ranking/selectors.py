@@ -180,7 +180,7 @@ def results_scope(user, run: EvaluationRun | None = None) -> Q:
       (visible customers)` through the owner index;
     - a broad one walks the run in its order and checks each row's customer (a join)."""
     deleted = ~Q(customer_id__in=Customer.objects.filter(is_deleted=True).values("id"))
-    if sees_all(user):
+    if user is SYSTEM or sees_all(user):
         return deleted
     visible = Customer.objects.filter(customer_scope(user))
     cache = getattr(user, "_ranking_scope_counts", None)
@@ -193,6 +193,9 @@ def results_scope(user, run: EvaluationRun | None = None) -> Q:
     if run is not None and n_visible * 5 >= run.result_count:
         return customer_scope(user, prefix="customer")
     return Q(customer_id__in=visible.values("id"))
+
+
+SYSTEM = object()  # the reader of `kehu evaluate --xlsx`: the command line sees every customer, as the director does
 
 
 def visible_results(run: EvaluationRun, user):

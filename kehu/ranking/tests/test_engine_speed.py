@@ -168,6 +168,9 @@ def _seed_orders(rep, n, prefix):
             order=order, product=product, quantity=Decimal(1 + i), unit_price=Decimal("10.0000"), unit_cost=Decimal("6.0000"),
             revenue=Decimal(10 * (1 + i)), cost=Decimal(6 * (1 + i)),
         )
+    from kehu.sales.summaries import revenue_months_refresh
+
+    revenue_months_refresh(customer_ids=SalesOrder.objects.filter(code__startswith=f"{prefix}-").values_list("customer_id", flat=True))
 
 
 def _load_facts_queries():

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--window-months", type=int, default=None, help="length of the window in months (default: the scoring settings, 12 unless changed)")
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a model parameter")
         parser.add_argument("--json", action="store_true", help="print the run as JSON")
+        parser.add_argument("--xlsx", metavar="PATH", help="also write the run's XLSX (every customer, as the director's export) to PATH, with progress")
 
     def handle(self, *args, **opts):
         try:
@@ -37,6 +38,8 @@ class Command(BaseCommand):
             run = evaluation_run(actor=None, model=opts["model"], as_of=as_of, window_months=opts["window_months"], params=params)
         except RankingError as e:
             raise CommandError(str(e), returncode=2) from None
+        if opts["xlsx"]:
+            self._xlsx(run, opts["xlsx"])
         payload = run_payload(run)
         if opts["json"]:
             self.stdout.write(dumps(payload))
@@ -59,3 +62,26 @@ class Command(BaseCommand):
         changed = {k: v for k, v in payload["params"].items() if str(DEFAULTS[run.model][k]) != str(v)}
         if changed:
             self.stdout.write(_("Parameters changed: %(params)s") % {"params": ", ".join(f"{k}={v}" for k, v in changed.items())})
+
+    def _xlsx(self, run, path):
+        """The run's workbook (classes, results, parameters) streamed to `path`; progress on stderr."""
+        import time
+
+        from kehu.ranking import exports, selectors
+
+        started = time.monotonic()
+        table = selectors.class_table(run, selectors.SYSTEM)
+        rows = selectors.result_rows(run, selectors.SYSTEM)
+        sheets = [exports.class_sheet(run, table), exports.results_sheet(run, rows), exports.params_sheet(run)]
+        total = len(sheets[0][2]) + rows.count() + len(sheets[2][2])
+
+        def progress(done):
+            self.stderr.write(_("XLSX: %(done)d of %(total)d rows") % {"done": done, "total": total}, ending="\r")
+            self.stderr.flush()
+
+        written = exports.workbook_write(path, sheets, progress=progress)
+        self.stderr.write("")
+        self.stderr.write(
+            _("XLSX written to %(path)s: %(rows)d rows in %(seconds)s s.")
+            % {"path": path, "rows": written, "seconds": f"{time.monotonic() - started:.1f}"}
+        )
