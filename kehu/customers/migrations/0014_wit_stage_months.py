@@ -5,6 +5,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def fill_summary(apps, schema_editor):
+    """The stage-entry summary of the stage changes already there (kehu.customers.summaries'
+    rebuild with the historical models): 5,000 customers at a time."""
+    from kehu.customers.summaries import REBUILD_BATCH, _expected
+
+    Customer = apps.get_model("customers", "Customer")
+    CustomerStageChange = apps.get_model("customers", "CustomerStageChange")
+    CustomerStageMonth = apps.get_model("customers", "CustomerStageMonth")
+    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first(), ids.last()
+    lo = first
+    while first is not None and lo <= last:
+        hi = lo + REBUILD_BATCH
+        alive = dict(Customer.objects.filter(pk__gte=lo, pk__lt=hi, is_deleted=False, merged_into__isnull=True).values_list("pk", "owner_id"))
+        changes = CustomerStageChange.objects.filter(customer_id__gte=lo, customer_id__lt=hi).values_list("customer_id", "to_stage", "at")
+        CustomerStageMonth.objects.bulk_create(
+            [CustomerStageMonth(customer_id=c, stage=st, month=m, owner_id=o, previous=p) for (c, st, m), (o, p) in _expected(alive, changes).items()],
+            batch_size=1000)
+        lo = hi
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,4 +51,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('customer', 'stage', 'month'), name='stagemonth_once')],
             },
         ),
+        migrations.RunPython(fill_summary, migrations.RunPython.noop),
     ]

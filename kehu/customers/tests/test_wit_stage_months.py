@@ -177,3 +177,19 @@ def test_kehu_summaries_rebuild_and_daily_step(cast):
     assert daily_stage_months(now=timezone.now()) == 1
     CustomerStageMonth.objects.all().delete()
     assert daily_stage_months(now=timezone.now()) == 0  # once a day
+
+
+def test_the_migration_fills_it_from_the_stage_changes(cast):
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("kehu.customers.migrations.0014_wit_stage_months").fill_summary
+    for c in (cast["customer_a"], cast["customer_b"]):
+        CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2026, 2, 3))
+        CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2026, 4, 3))
+    Customer.objects.filter(pk=cast["customer_b"].pk).update(is_deleted=True)
+    CustomerStageMonth.objects.all().delete()
+    fill(apps, None)
+    assert CustomerStageMonth.objects.count() == 2
+    assert stage_months_rebuild() == 0
