@@ -208,14 +208,17 @@ def funnel_report(flt) -> FunnelReport:
     sequence = [s for s in stages if not s.is_closed or s.is_won]
     lost_ids = [s.pk for s in stages if s.is_closed and not s.is_won]
     opps = opportunity_scope(flt)
-    # the opportunities of customers in the recycle bin or merged away left out by a NOT IN of those
-    # few opportunities (the same rows as joining each change to its customer, without the two
-    # look-ups per change)
-    gone = Customer.objects.filter(Q(is_deleted__in=[True]) | Q(merged_into__isnull=False)).order_by().values("pk")
-    gone_opps = Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk")
-    opp_changes = flt.owned(
-        OpportunityStageChange.objects.filter(at__gte=start, at__lt=end).exclude(opportunity_id__in=gone_opps),
-        "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
+    if narrowed_by_owner(flt):  # some owners: their opportunities drive, each joined to its customer
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end, opportunity__customer__is_deleted=False,
+                                                      opportunity__customer__merged_into__isnull=True)
+    else:
+        # the whole company: the opportunities of customers in the recycle bin or merged away left
+        # out by a NOT IN of those few opportunities (the same rows as joining each change to its
+        # customer, without the two look-ups per change)
+        gone = Customer.objects.filter(Q(is_deleted__in=[True]) | Q(merged_into__isnull=False)).order_by().values("pk")
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end).exclude(
+            opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
+    opp_changes = flt.owned(alive, "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
     # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
     # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
     # and 4. velocity: a change in the period leaves its `from_stage`, entered at the latest
