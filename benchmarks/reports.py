@@ -125,6 +125,9 @@ def main() -> None:
             from kehu.activities.summaries import activity_months_rebuild
 
             print(f"follow-up summary rebuilt: {activity_months_rebuild()} cells fixed", flush=True)
+            from kehu.customers.summaries import stage_months_rebuild
+
+            print(f"stage-entry summary rebuilt: {stage_months_rebuild()} customers fixed", flush=True)
     from kehu.core.db import refresh_statistics
 
     refresh_statistics()  # as `kehu import` and `kehu daily` do
@@ -395,6 +398,9 @@ def seed_reports(*, activities: int, opportunities: int, seed: int = 12) -> None
         targets += [Target(scope="user", user=rep, year=today.year, amount=Decimal(rng.randint(3, 9) * 1_000_000), weights=[""] * 12) for rep in reps]
         Target.objects.bulk_create(targets, batch_size=BATCH)
         step(f"spend rows ({len(spends)}), targets ({len(targets)})")
+        from kehu.customers.summaries import stage_months_rebuild
+
+        step(f"stage-entry summary ({stage_months_rebuild()} customers)")  # bulk_create bypasses the services
 
 
 def _sql_scramble(column: str, n: int, salt: int = 13) -> str:

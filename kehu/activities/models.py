@@ -77,7 +77,9 @@ class Activity(TimeStampedModel):
         verbose_name_plural = _("activities")
         indexes = [
             models.Index(fields=["customer", "status", "-at"]),
-            models.Index(fields=["owner", "status", "due_on"]),
+            # with the customer: the 工作台's missed follow-ups per rep read the index alone (no
+            # activity row) before the customer's visibility check
+            models.Index(fields=["owner", "status", "due_on", "customer"], name="activity_owner_due_cust"),
             models.Index(fields=["owner", "status", "-at"]),
             # Covering index of the follow-up counts (kehu.activities.summaries): the live edges
             # of a period and the summary's refresh read only the index.

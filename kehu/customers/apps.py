@@ -15,6 +15,11 @@ class CustomersConfig(AppConfig):
         # later than the return.
         daily_step_register(DailyStep("pool_warnings", _("Owners warned of a coming return to the pool"), pool_run_warnings, order=20))
         daily_step_register(DailyStep("pool_returns", _("Customers returned to the pool"), pool_run_returns, order=30))
+        from kehu.customers.summaries import REBUILD_KEY, daily_stage_months
+
+        # The stage-entry summary checked against the stage changes after the pool's returns (a
+        # safety net only: every write keeps it exact).
+        daily_step_register(DailyStep(REBUILD_KEY, _("Stage-entry summary checked: customers corrected"), daily_stage_months, order=58))
 
         from kehu.customers import panels
 

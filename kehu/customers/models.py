@@ -574,3 +574,30 @@ class CustomerStageChange(models.Model):
         indexes = [models.Index(fields=["to_stage", "at"]), models.Index(fields=["customer", "at"]),
                    # covers the reports' "moved into a stage in a period" counts (rep activity, what it takes)
                    models.Index(fields=["to_stage", "at", "customer"], name="stagechange_stage_at_cust")]
+
+
+class CustomerStageMonth(models.Model):
+    """The stage-entry summary (issue 12, kehu.customers.summaries): one row per customer (alive:
+    not in the recycle bin, not merged away) × stage × month (its first day, in the company's time
+    zone) in which the customer moved into that stage, with the customer's owner now and the
+    previous month in which it moved into the same stage (None: never before). The distinct
+    customers who moved into a stage in whole months [A, B) are the rows of those months whose
+    `previous` is None or before A. Kept exactly equal to the stage changes, the owners and the
+    recycle bin by `summaries.stage_months_refresh` in every writer's transaction; `kehu daily`
+    and `kehu summaries rebuild` check it (`stage_months_rebuild`)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("owner"))
+    stage = models.CharField(_("to"), max_length=16, choices=Customer.Stage.choices)
+    month = models.DateField(_("month"))
+    previous = models.DateField(_("previous month"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stage entries in a month")
+        verbose_name_plural = _("stage entries in a month")
+        indexes = [models.Index(fields=["stage", "owner", "month", "previous"], name="stagemonth_read")]
+        constraints = [models.UniqueConstraint(fields=["customer", "stage", "month"], name="stagemonth_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.stage} {self.month:%Y-%m}"

@@ -11,6 +11,7 @@ from kehu.core.models import AuditEvent
 from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import Customer, Handover
+from kehu.customers.summaries import stage_months_refresh
 from kehu.customers import permissions
 
 
@@ -53,6 +54,7 @@ def customer_handover(*, actor, from_user, to_user, customer_ids=None, note: str
         Customer.objects.filter(pk__in=ids).update(
             owner=to_user, owned_since=now, pool_clock_at=now, return_warned_at=None, updated_at=now,
         )
+        stage_months_refresh(customer_ids=ids)
         related = {}
         for mover in hooks.HANDOVER_MOVERS:
             related.update(mover(actor=actor, from_user=from_user, to_user=to_user, customer_ids=ids))

@@ -12,6 +12,7 @@ from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
 from kehu.customers.services.archive import archive_merge
 from kehu.customers.models import Contact, Customer, CustomerMerge, PoolEvent
+from kehu.customers.summaries import stage_months_refresh
 from kehu.customers.services.records import CUSTOMER_EDITABLE, customer_derive_fields
 from kehu.customers import permissions
 
@@ -61,6 +62,7 @@ def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
         merged.deleted_by = actor
         merged.merged_into = kept
         merged.save()
+        stage_months_refresh(customer_ids=[kept.pk, merged.pk])
         record = CustomerMerge.objects.create(actor=actor, kept=kept, merged=merged, moved_counts=counts)
         note = audit_note(gettext_noop("%(merged)s merged into %(kept)s"), merged=merged.code, kept=kept.code)
         audit_record(actor=actor, verb=AuditEvent.Verb.MERGE, obj=kept, customer=kept, changes=filled, note=note)

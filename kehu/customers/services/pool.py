@@ -22,6 +22,7 @@ from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers import hooks
 from kehu.customers.errors import PoolError
 from kehu.customers.models import Customer, PoolEvent
+from kehu.customers.summaries import stage_months_refresh
 from kehu.customers import permissions
 
 RETURNED_FROM_DAYS = 30
@@ -121,6 +122,7 @@ def customer_claim(*, actor, customer: Customer, now=None) -> Customer:
         customer.pool_clock_at = now
         customer.return_warned_at = None
         customer.save(update_fields=["owner", "owned_since", "pool_clock_at", "return_warned_at", "updated_at"])
+        stage_months_refresh(customer_ids=[customer.pk])
         PoolEvent.objects.create(customer=customer, kind=PoolEvent.Kind.CLAIM, user=actor, on_date=today)
         audit_record(actor=actor, verb=AuditEvent.Verb.CLAIM, obj=customer, customer=customer, changes={"owner": [None, actor.pk]})
     return customer
@@ -155,6 +157,7 @@ def _to_pool(customer: Customer, now) -> None:
     customer.pool_clock_at = None
     customer.return_warned_at = None
     customer.save(update_fields=["previous_owner", "owner", "returned_to_pool_at", "owned_since", "pool_clock_at", "return_warned_at", "updated_at"])
+    stage_months_refresh(customer_ids=[customer.pk])
     for handler in hooks.POOL_EXIT_HANDLERS:
         handler(customer_ids=[customer.pk], now=now)
 

@@ -18,6 +18,7 @@ from kehu.core.sequences import next_code
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.models import CompanyProfile, Contact, Customer, CustomerStageChange, PersonProfile, Tag
 from kehu.customers.factors import buying_factors_problem
+from kehu.customers.summaries import stage_months_refresh
 from kehu.customers.normalize import normalize_name, normalize_phone, pinyin_full, pinyin_initials
 from kehu.customers import permissions
 from django.utils.translation import gettext_lazy as _
@@ -338,6 +339,7 @@ def _stage_changed(customer: Customer, old: str, actor) -> None:
         customer=customer, from_stage=old or "", to_stage=customer.stage, at=customer.stage_changed_at,
         user=actor if getattr(actor, "pk", None) else None,
     )
+    stage_months_refresh(customer_ids=[customer.pk])
 
 
 def _check_manual_stage(old: str, new: str) -> None:
@@ -395,6 +397,7 @@ def customers_set_derived_stage(*, actor, customer_ids, from_stage: str, stage: 
             CustomerStageChange.objects.bulk_create(
                 [CustomerStageChange(customer_id=pk, from_stage=from_stage, to_stage=stage, at=now, user=user) for pk, _n in chunk]
             )
+            stage_months_refresh(customer_ids=[pk for pk, _n in chunk])
             AuditEvent.objects.bulk_create(
                 [
                     AuditEvent(
@@ -417,6 +420,7 @@ def customer_delete(*, actor, customer: Customer) -> None:
         customer.deleted_at = timezone.now()
         customer.deleted_by = actor
         customer.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+        stage_months_refresh(customer_ids=[customer.pk])
         audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, obj=customer, customer=customer)
 
 
@@ -433,6 +437,7 @@ def customer_restore(*, actor, customer: Customer) -> None:
         customer.deleted_at = None
         customer.deleted_by = None
         customer.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+        stage_months_refresh(customer_ids=[customer.pk])
         audit_record(actor=actor, verb=AuditEvent.Verb.RESTORE, obj=customer, customer=customer)
 
 

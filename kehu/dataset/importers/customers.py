@@ -21,6 +21,7 @@ from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
 from kehu.customers.normalize import normalize_name, normalize_phone
+from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
 from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
 from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
@@ -440,6 +441,12 @@ class CustomerImporter(Importer):
         insert_rows(PersonProfile, new_profiles_person)
         insert_rows(AuditEvent, events)
         insert_rows(CustomerStageChange, stage_changes)
+        # The stage-entry summary (kehu.customers.summaries): the new customers' one row each, and
+        # the changed ones whose owner or stage this import wrote recomputed.
+        stage_months_add_new((c.pk, c.owner_id, c.stage, now) for c in created)
+        moved = [instances[code].pk for code, (_v, changes) in changed.items() if "owner" in changes or "stage" in changes]
+        if moved:
+            stage_months_refresh(customer_ids=moved)
 
     def finish_write(self) -> None:
         """Referrers that are rows further down the file, now that every row is written."""

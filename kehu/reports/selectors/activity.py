@@ -130,6 +130,24 @@ def stage_entries(*, begin: datetime, end: datetime, owner_ids, lead_source=None
     SQLite probe the list for every stage change."""
     from kehu.customers.models import Customer, CustomerStageChange
 
+    from kehu.customers.summaries import stage_entry_counts, whole_months
+
+    wanted = set(owner_ids)
+    if not wanted:
+        return {}
+    months = whole_months(begin, end)
+    if months is not None and not lead_source:  # whole months: the stage-entry summary (exact, no join)
+        counts = stage_entry_counts(first=months[0], after=months[1], stages=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
+                                    owner_ids=wanted if len(wanted) <= SMALL_SCOPE else None)
+        return {owner_id: (c.get(Customer.Stage.PROSPECT, 0), c.get(Customer.Stage.QUALIFIED, 0))
+                for owner_id, c in counts.items() if owner_id in wanted}
+    return stage_entries_live(begin=begin, end=end, owner_ids=wanted, lead_source=lead_source)
+
+
+def stage_entries_live(*, begin: datetime, end: datetime, owner_ids, lead_source=None) -> dict[int, tuple[int, int]]:
+    """`stage_entries` counted from the stage changes (any window; the summary's reference)."""
+    from kehu.customers.models import Customer, CustomerStageChange
+
     wanted = set(owner_ids)
     if not wanted:
         return {}

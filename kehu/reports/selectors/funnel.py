@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -61,6 +61,13 @@ def period_bounds(period) -> tuple[datetime, datetime]:
 
 def local_day(moment):
     return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
+def _moment(value) -> datetime:
+    """A moment read without its converter: a datetime already (PostgreSQL) or SQLite's stored
+    text (UTC, ISO format), parsed as the converter would (naive UTC; both sides of a
+    subtraction alike)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def cycle_length(created_at, closed_on) -> int:
@@ -169,7 +176,7 @@ OPP_GROUP = ("owner_id", "owner__team_id", "customer__lead_source")
 
 def funnel_report(flt) -> FunnelReport:
     from kehu.customers.models import Customer, CustomerStageChange
-    from kehu.sales.models import OpportunityStage, OpportunityStageChange
+    from kehu.sales.models import Opportunity, OpportunityStage, OpportunityStageChange
 
     start, end = period_bounds(flt.period)
     customers = customer_scope(flt)
@@ -201,10 +208,17 @@ def funnel_report(flt) -> FunnelReport:
     sequence = [s for s in stages if not s.is_closed or s.is_won]
     lost_ids = [s.pk for s in stages if s.is_closed and not s.is_won]
     opps = opportunity_scope(flt)
-    opp_changes = flt.owned(
-        OpportunityStageChange.objects.filter(at__gte=start, at__lt=end, opportunity__customer__is_deleted=False,
-                                              opportunity__customer__merged_into__isnull=True),
-        "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
+    if narrowed_by_owner(flt):  # some owners: their opportunities drive, each joined to its customer
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end, opportunity__customer__is_deleted=False,
+                                                      opportunity__customer__merged_into__isnull=True)
+    else:
+        # the whole company: the opportunities of customers in the recycle bin or merged away left
+        # out by a NOT IN of those few opportunities (the same rows as joining each change to its
+        # customer, without the two look-ups per change)
+        gone = Customer.objects.filter(Q(is_deleted__in=[True]) | Q(merged_into__isnull=False)).order_by().values("pk")
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end).exclude(
+            opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
+    opp_changes = flt.owned(alive, "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
     # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
     # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
     # and 4. velocity: a change in the period leaves its `from_stage`, entered at the latest
@@ -212,12 +226,19 @@ def funnel_report(flt) -> FunnelReport:
     entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
                                                      at__lte=OuterRef("at"))
                .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
-    period_changes = list(
+    # The two moments are read as the driver gives them (no per-value converter: SQLite's stored
+    # text, parsed once here by `_moment`; PostgreSQL's datetimes) and the stay is `at − entered`
+    # computed here — the same timedelta the database's subtraction gave, without a Python
+    # function called from SQL for every row.
+    period_changes = [
+        (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
+        for opp_id, from_id, to_id, at, since in
         opp_changes.order_by()
-        .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
-                                 then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()), output_field=DurationField())),
-                            default=Value(None), output_field=DurationField()))
-        .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
+        .annotate(at_raw=ExpressionWrapper(F("at"), output_field=CharField()),
+                  entered_raw=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                        then=Subquery(entered, output_field=CharField())),
+                                   default=Value(None), output_field=CharField()))
+        .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
     position = {s.pk: i for i, s in enumerate(sequence)}
     reached_by: list[set] = [set() for _s in sequence]
     lost_set: set = set()

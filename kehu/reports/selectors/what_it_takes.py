@@ -139,6 +139,7 @@ def company_history(*, start) -> History:
     with another owner, none, in the recycle bin or merged away: a NOT IN of those few rows)."""
     from kehu.accounts.models import User
     from kehu.customers.models import Customer, CustomerStageChange
+    from kehu.customers.summaries import stage_entry_counts, whole_months
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline
 
@@ -146,6 +147,13 @@ def company_history(*, start) -> History:
     last = start.fromordinal(start.toordinal() - 1)
     reps = User.objects.filter(role=User.Role.REP).values("pk")
     sums = weighted_pipeline(opportunities=Opportunity.objects.filter(owner_id__in=reps), date_from=first, date_to=last)
+    months = whole_months(day_start(first), day_start(start))
+    if months is not None:  # whole months: the stage-entry summary, summed over the owners with the rep role
+        rep_ids = set(User.objects.filter(role=User.Role.REP).values_list("pk", flat=True))
+        counts = stage_entry_counts(first=months[0], after=months[1], stages=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED])
+        p = sum(c.get(Customer.Stage.PROSPECT, 0) for owner_id, c in counts.items() if owner_id in rep_ids)
+        q = sum(c.get(Customer.Stage.QUALIFIED, 0) for owner_id, c in counts.items() if owner_id in rep_ids)
+        return History(won_count=sums.won_count, won_amount=sums.won, qualified=q, prospects=p)
     others = User.objects.exclude(role=User.Role.REP).values("pk")
     outside = Customer.objects.filter(Q(owner__isnull=True) | Q(owner_id__in=others) | Q(is_deleted=True) | Q(merged_into__isnull=False)).values("pk")
     counts = (CustomerStageChange.objects.filter(to_stage__in=[Customer.Stage.PROSPECT, Customer.Stage.QUALIFIED],
