@@ -41,6 +41,8 @@ class Instalment(models.Model):
         indexes = [
             # the aging's due, unpaid instalments summed without reading the table (kehu.finance.aging.instalment_totals)
             models.Index(fields=["due_on", "contract", "amount", "applied"], condition=Q(applied__lt=F("amount")), name="instalment_open_due_idx"),
+            # the aging page's per-contract sums read in contract order, no sort (kehu.finance.aging._customer_rows_sql)
+            models.Index(fields=["contract", "due_on", "amount", "applied"], condition=Q(applied__lt=F("amount")), name="instalment_open_contract_idx"),
         ]
 
     def __str__(self) -> str:
@@ -72,6 +74,8 @@ class Receivable(TimeStampedModel):
         indexes = [
             # the aging's open receivables summed without reading the table (kehu.finance.aging.company_totals)
             models.Index(fields=["due_on", "currency", "open_amount", "customer"], condition=Q(open_amount__gt=0), name="receivable_open_due_idx"),
+            # the aging page's per-customer sums read in customer order, no sort (kehu.finance.aging._customer_rows_sql)
+            models.Index(fields=["customer", "currency", "due_on", "open_amount"], condition=Q(open_amount__gt=0), name="receivable_open_customer_idx"),
         ]
 
 

@@ -13,15 +13,18 @@ from kehu.finance import aging, selectors, services
 from kehu.finance.errors import FinanceError
 from kehu.finance.forms import AsOfForm, WriteOffForm
 from kehu.finance.permissions import can_record_payment, can_write_off
-from kehu.finance.views.listing import paginate_list
+from kehu.finance.views.listing import PAGE_SIZE, Page, page_number, query_of
 
 
 @login_required
 @require_GET
 def aging_view(request):
+    """One page of customers (the shared pager), the per-rep and company sums over all rows: one
+    SQL query for all three (`aging.aging_page`), one for the reps' names, one for the page's customers."""
     form = AsOfForm(request.GET or None)
-    report = aging.aging_report(user=request.user, as_of=form.as_of_day())
-    page = paginate_list(report.customers, params=request.GET)
+    number = page_number(request.GET)
+    report = aging.aging_page(user=request.user, as_of=form.as_of_day(), offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    page = Page(report.rows, number, PAGE_SIZE, report.has_next, report.total, False, query_of(request.GET))
     aging.fill_customers(page.rows, user=request.user)
     return render(request, "finance/aging.html", {"nav": "receivables", "form": form, "report": report, "page": page})
 
