@@ -142,9 +142,10 @@ def totals_by_currency(per_rep: list[RepCommission]) -> list[tuple[str, Decimal,
 # collected × rate ÷ 100 per line is (cents × rate in hundredths + 5000) DIV 10000, every amount
 # and rate being ≥ 0 (integer division truncates, the same on SQLite and PostgreSQL). The
 # per-rep totals are one query: the lines of the period are first summed per customer, currency,
-# contract and the owners of the rule (without reading the customers, per line, for every rate the
-# customers may have — a handful), then each of those rows reads its customer once for the owner
-# and the rate, and the rows are summed per rep.
+# contract and receivable of the payment (reading only the payments and allocations, through
+# covering indexes; per line, for every rate the customers may have — a handful), then each of
+# those rows reads its customer, contract and receivable's order once for the rep and the rate
+# of the rule, and the rows are summed per rep.
 
 
 def _prefixed(q, path: str):
@@ -207,7 +208,7 @@ def _rep_totals(*, user, date_from: date, date_to: date, rates) -> list[tuple]:
     inner = (
         _period_lines(date_from, date_to).order_by()
         .values(g_customer=F("payment__customer_id"), g_currency=F("payment__currency"), g_contract=F("payment__contract_id"),
-                g_contract_owner=F("payment__contract__owner_id"), g_order_owner=F("receivable__order__owner_id"))
+                g_receivable=F("receivable_id"))
         .annotate(g_collected=Sum("amount", output_field=cents), g_lines=Count("pk"),
                   **{column[r]: Sum(_line_commission(r), output_field=cents) for r in distinct})
     )
@@ -227,10 +228,13 @@ def _rep_totals(*, user, date_from: date, date_to: date, rates) -> list[tuple]:
         scope, scope_params = f"WHERE x.rep IN ({', '.join(['%s'] * len(ids))})", list(ids)
     sql = f"""
 SELECT x.rep, x.currency, SUM(x.collected), SUM(x.commission), SUM(x.lines) FROM (
-  SELECT CASE WHEN g.g_contract IS NOT NULL THEN COALESCE(g.g_contract_owner, {owner})
-              WHEN g.g_order_owner IS NOT NULL THEN g.g_order_owner ELSE {owner} END AS rep,
+  SELECT CASE WHEN g.g_contract IS NOT NULL THEN COALESCE(k.owner_id, {owner})
+              WHEN o.owner_id IS NOT NULL THEN o.owner_id ELSE {owner} END AS rep,
          g.g_currency AS currency, g.g_collected AS collected, g.g_lines AS lines, {commission_sql} AS commission
   FROM ({inner_sql}) g INNER JOIN customers_customer ON customers_customer.id = g.g_customer
+  LEFT OUTER JOIN sales_contract k ON k.id = g.g_contract
+  LEFT OUTER JOIN finance_receivable r ON r.id = g.g_receivable
+  LEFT OUTER JOIN sales_salesorder o ON o.id = r.order_id
 ) x {scope}
 GROUP BY x.rep, x.currency"""
     with connection.cursor() as cursor:

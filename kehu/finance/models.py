@@ -117,6 +117,10 @@ class Payment(TimeStampedModel):
             models.CheckConstraint(condition=Q(on_account__gte=0) & Q(on_account__lte=F("amount")), name="payment_on_account_within_amount"),
             models.CheckConstraint(condition=Q(reversed_at__isnull=True) | Q(on_account=0), name="payment_reversed_applies_nothing"),
         ]
+        indexes = [
+            # the commission's payments of a period read without the table (kehu.finance.commission._rep_totals)
+            models.Index(fields=["paid_on", "currency", "contract", "customer"], name="payment_paid_cover_idx"),
+        ]
 
     @property
     def is_reversed(self) -> bool:
@@ -140,6 +144,10 @@ class PaymentAllocation(models.Model):
                 condition=(Q(instalment__isnull=False) & Q(receivable__isnull=True)) | (Q(instalment__isnull=True) & Q(receivable__isnull=False)),
                 name="allocation_one_target",
             ),
+        ]
+        indexes = [
+            # the commission's lines of a payment read without the table (kehu.finance.commission._rep_totals)
+            models.Index(fields=["payment", "amount", "receivable"], name="allocation_payment_cover_idx"),
         ]
 
 
