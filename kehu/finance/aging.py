@@ -260,6 +260,20 @@ def _sql_of(qs) -> tuple[str, list]:
     return sql, list(params)
 
 
+def _where_on_customers(qs) -> tuple[str, list]:
+    """The WHERE of a queryset of Customer as SQL on the table "customers_customer" (not aliased):
+    the reader's scope applied to the joined customer row, no subquery."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    query = qs.query
+    try:
+        sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+    except EmptyResultSet:  # a reader who sees no customer
+        return "1 = 0", []
+    return sql or "1 = 1", list(params)
+
+
 def _customer_rows_sql(*, user, as_of: date) -> tuple[str, list]:
     """`WITH … rows AS (…)`: one row per (customer, currency) that owes something, for the
     customers `user` sees — customer_id, currency, owner_id, integer-cent sums cur (not yet due),
@@ -290,17 +304,13 @@ def _customer_rows_sql(*, user, as_of: date) -> tuple[str, list]:
                   s=Sum(F("open_amount"), output_field=cents),
                   a30=below(F("open_amount"), t30), a60=below(F("open_amount"), t60), a90=below(F("open_amount"), t90))
     )
-    if not sees_all(user):  # a part of the customers: read only their contracts' and receivables' rows
+    if not sees_all(user) and not user.is_manager:  # a rep: read only the rows of their customers and the pool
         visible = Customer.objects.visible_to(user).order_by().values("pk")
         inst = inst.filter(contract_id__in=Contract.objects.filter(customer_id__in=visible).order_by().values("pk"))
         rec = rec.filter(customer_id__in=visible)
     inst_sql, inst_params = _sql_of(inst)
     rec_sql, rec_params = _sql_of(rec)
-    if sees_all(user):
-        scope_sql, scope_params = "c.is_deleted = %s", [False]
-    else:
-        visible_sql, visible_params = _sql_of(Customer.objects.visible_to(user).order_by().values("pk"))
-        scope_sql, scope_params = f"pc.customer_id IN ({visible_sql})", visible_params
+    scope_sql, scope_params = _where_on_customers(Customer.objects.visible_to(user).order_by())
     risky = sorted(RISKY_ATTITUDES)
     sql = f"""
 WITH inst AS ({inst_sql}),
@@ -317,10 +327,10 @@ pc AS (
   FROM parts p GROUP BY p.customer_id, p.currency
 ),
 rows AS (
-  SELECT pc.customer_id AS customer_id, pc.currency AS currency, c.owner_id AS owner_id, pc.cur AS cur, pc.s AS s,
+  SELECT pc.customer_id AS customer_id, pc.currency AS currency, customers_customer.owner_id AS owner_id, pc.cur AS cur, pc.s AS s,
          pc.a30 AS a30, pc.a60 AS a60, pc.a90 AS a90, pc.s - pc.cur AS overdue,
-         CASE WHEN pc.a90 > 0 OR (pc.a60 > 0 AND c.payment_attitude IN ({", ".join(["%s"] * len(risky))})) THEN 1 ELSE 0 END AS risk
-  FROM pc INNER JOIN customers_customer c ON c.id = pc.customer_id
+         CASE WHEN pc.a90 > 0 OR (pc.a60 > 0 AND customers_customer.payment_attitude IN ({", ".join(["%s"] * len(risky))})) THEN 1 ELSE 0 END AS risk
+  FROM pc INNER JOIN customers_customer ON customers_customer.id = pc.customer_id
   WHERE {scope_sql}
 )"""
     return sql, [*inst_params, *rec_params, *risky, *scope_params]
