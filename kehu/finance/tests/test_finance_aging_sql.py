@@ -168,3 +168,40 @@ def test_finance_aging_page_shows_the_sums_of_all_rows_not_of_the_page(client, w
         receivable(make_customer(world["rep_a"], f"客户{i}", f"AT{i:04d}"), "1.00", days_overdue=100)
     body = english_client(client, world["finance"]).get(reverse("finance:aging"), {"as_of": AS_OF.isoformat()}).content.decode()
     assert "¥217.01" in body  # 157.01 + 60 × 1.00 more than 90 days overdue, in the company row
+
+
+def _sheet_rows(response):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return list(book.active.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("who", ["finance", "rep_a"])
+def test_finance_aging_export_has_every_row_of_the_reader(client, world, who, django_assert_max_num_queries):
+    for i in range(70):
+        receivable(make_customer(world["rep_a"], f"导出{i}", f"EX{i:04d}"), f"{i + 1}.00", days_overdue=i)
+    report = aging.aging_report(user=world[who], as_of=AS_OF)
+    client = english_client(client, world[who])
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("finance:aging-export"), {"as_of": AS_OF.isoformat()})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = _sheet_rows(response)
+    assert rows[0] == ("As of", "2026-06-30", *[None] * 10)
+    assert rows[1][:5] == ("Code", "Customer", "Owner", "Currency", "Bad-debt risk")
+    data = rows[2:]
+    assert len(data) == len(report.customers) > 50  # not only the first page
+    codes = dict(Customer.objects.values_list("pk", "code"))
+    assert [(r[0], r[3]) for r in data] == [(codes[c.customer_id], c.currency) for c in report.customers]
+    assert [tuple(D(str(v)).quantize(D("0.01")) for v in r[5:]) for r in data] == [
+        (*plain(c.buckets), c.buckets.overdue, c.buckets.total) for c in report.customers]
+    assert {r[4] for r in data if r[4]} == {"Bad-debt risk"}
+    if who == "rep_a":
+        assert world["customer_b"].code not in {r[0] for r in data}
+
+
+def test_finance_aging_page_links_the_export(client, world):
+    body = english_client(client, world["finance"]).get(reverse("finance:aging"), {"as_of": AS_OF.isoformat()}).content.decode()
+    assert f'{reverse("finance:aging-export")}?as_of=2026-06-30' in body

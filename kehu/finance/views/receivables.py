@@ -83,3 +83,47 @@ def receivable_writeoff_view(request, pk):
         form = WriteOffForm(initial={"amount": receivable.open_amount})
     template = "finance/writeoff_confirm.html" if confirming else "finance/writeoff_form.html"
     return render(request, template, {"nav": "receivables", "receivable": receivable, "customer": receivable.customer, "form": form})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _text(value) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from kehu.core.cells import escape_cell
+
+    return ILLEGAL_CHARACTERS_RE.sub("", escape_cell(str(value or "")))
+
+
+@login_required
+@require_GET
+def aging_export_view(request):
+    """Every row of the aging page (not only the page shown), in its order, as XLSX: openpyxl's
+    write-only mode fed chunk by chunk (`aging.aging_rows`: one SQL query, plus one per 2,000 rows
+    for the customers' names), written to a temporary file and streamed from it."""
+    import tempfile
+
+    import openpyxl
+    from django.http import FileResponse
+
+    form = AsOfForm(request.GET or None)
+    as_of = form.as_of_day()
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(_("Receivables aging")[:31])
+    sheet.append([_("As of"), as_of.isoformat()])
+    sheet.append([_("Code"), _("Customer"), _("Owner"), _("Currency"), _("Bad-debt risk"), _("Not due"), _("0–30"), _("31–60"),
+                  _("61–90"), _(">90"), _("Overdue"), _("Total open")])
+    for chunk in aging.aging_rows(user=request.user, as_of=as_of):
+        aging.fill_customers(chunk, user=request.user)
+        for r in chunk:
+            b = r.buckets
+            sheet.append([
+                _text(r.customer.code if r.customer else ""), _text(r.customer.name if r.customer else ""), _text(r.owner or ""),
+                r.currency, _("Bad-debt risk") if r.is_at_risk else "",
+                b.current, b.d0_30, b.d31_60, b.d61_90, b.d90_plus, b.overdue, b.total,
+            ])
+    out = tempfile.TemporaryFile()
+    book.save(out)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"aging-{as_of.isoformat()}.xlsx", content_type=XLSX)
