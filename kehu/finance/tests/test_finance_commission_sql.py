@@ -90,6 +90,9 @@ def test_finance_sql_commission_equals_the_python_rule(world, who):
 
 
 def test_finance_sql_commission_exact_figures(world):
+    from kehu.finance import commission
+
+    assert commission._rate_cases() is not None  # the SQL path, not the fallback
     page = commission_page(user=world["finance"], date_from=MAY[0], date_to=MAY[1], offset=0, limit=1000)
     rates = {l.payment_code: (l.rate_pct, l.commission) for l in page.lines}
     assert rates["P0-0"] == (D("2.50"), D("0.01"))    # 0.0125 → 0.01
@@ -145,3 +148,16 @@ def test_finance_commission_page_shows_the_total_of_every_line(client, world):
     per_rep, _lines = commission_report(user=world["finance"], date_from=MAY[0], date_to=MAY[1])
     (_c, _collected, earned), _usd = totals_by_currency(per_rep)
     assert f'data-testid="commission-total-CNY">¥{earned:,}' in body
+
+
+def test_finance_commission_page_falls_back_to_the_python_rule_without_an_sql_rate(world, monkeypatch):
+    """A policy provider without an SQL form of its rate: the page asks `customer_policies`."""
+    from kehu.sales import policy
+
+    tier = policy.Policy(max_discount_pct=D("5"), payment_term_days=30, commission_rate_pct=D("4.50"), tier="A")
+    a = world["customer_a"]
+    monkeypatch.setattr(policy, "POLICY_PROVIDERS", [lambda ids: {i: tier for i in ids if i == a.pk}])
+    per_rep, lines = commission_report(user=world["finance"], date_from=MAY[0], date_to=MAY[1])
+    page = commission_page(user=world["finance"], date_from=MAY[0], date_to=MAY[1], offset=0, limit=1000)
+    assert per_rep_of(page.per_rep) == per_rep_of(per_rep) and lines_of(page.lines) == lines_of(lines)
+    assert {l.rate_pct for l in page.lines if l.customer_id == a.pk} == {D("4.50")}
