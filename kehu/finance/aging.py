@@ -241,38 +241,200 @@ class AgingReport:
     customers: list  # [CustomerAging], largest overdue first; `customer` / `owner` filled
 
 
-def aging_report(*, user, as_of: date | None = None) -> AgingReport:
-    """Company totals per currency, per rep (the customer's owner) and per customer; a fixed number of queries.
+def _cents(value) -> Decimal:
+    """Integer cents from a raw SQL sum -> Decimal to the cent (as MoneyField reads them)."""
+    return Decimal(int(value or 0)).scaleb(-2).quantize(Decimal("0.01"))
 
-    `customers` is the full sorted list without the Customer objects; call `fill_customers`
-    on the page of it you show.
-    """
+
+def _buckets_from_cents(cur, total, a30, a60, a90) -> Buckets:
+    """The five buckets from the cumulative sums of `_customer_rows_sql`: `cur` = not yet due,
+    `total` = everything open, `aN` = due before as_of − N days (more than N days overdue)."""
+    return Buckets(
+        current=_cents(cur), d0_30=_cents(total - cur - a30), d31_60=_cents(a30 - a60),
+        d61_90=_cents(a60 - a90), d90_plus=_cents(a90),
+    )
+
+
+def _sql_of(qs) -> tuple[str, list]:
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def _where_on_customers(qs) -> tuple[str, list]:
+    """The WHERE of a queryset of Customer as SQL on the table "customers_customer" (not aliased):
+    the reader's scope applied to the joined customer row, no subquery."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    query = qs.query
+    try:
+        sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+    except EmptyResultSet:  # a reader who sees no customer
+        return "1 = 0", []
+    return sql or "1 = 1", list(params)
+
+
+def _customer_rows_sql(*, user, as_of: date) -> tuple[str, list]:
+    """`WITH … rows AS (…)`: one row per (customer, currency) that owes something, for the
+    customers `user` sees — customer_id, currency, owner_id, integer-cent sums cur (not yet due),
+    total, a30/a60/a90 (due more than 30/60/90 days ago), overdue (= total − cur) and risk (0/1,
+    `is_at_risk`). Sums are over the same rows as `aging_by_customer` (open receivables, due
+    unpaid instalments); three single-comparison sums per row instead of five CASE chains (the
+    buckets are their differences, `_buckets_from_cents`). Instalments are summed per contract
+    first (partial covering index `instalment_open_contract_idx`), then per customer."""
+    from django.db.models import IntegerField
+
+    from kehu.accounts.visibility import sees_all
+    from kehu.sales.models import Contract
+
+    t30, t60, t90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
+    cents = IntegerField()
+
+    def below(amount, threshold):
+        return Sum(Case(When(due_on__lt=threshold, then=amount), default=Value(0), output_field=cents), output_field=cents)
+
+    open_inst = F("amount") - F("applied")
+    inst = (
+        Instalment.objects.filter(due_on__lte=as_of, applied__lt=F("amount")).order_by().values("contract_id")
+        .annotate(s=Sum(open_inst, output_field=cents), a30=below(open_inst, t30), a60=below(open_inst, t60), a90=below(open_inst, t90))
+    )
+    rec = (
+        Receivable.objects.filter(open_amount__gt=0).order_by().values("customer_id", "currency")
+        .annotate(cur=Sum(Case(When(due_on__gt=as_of, then=F("open_amount")), default=Value(0), output_field=cents), output_field=cents),
+                  s=Sum(F("open_amount"), output_field=cents),
+                  a30=below(F("open_amount"), t30), a60=below(F("open_amount"), t60), a90=below(F("open_amount"), t90))
+    )
+    if not sees_all(user) and not user.is_manager:  # a rep: read only the rows of their customers and the pool
+        visible = Customer.objects.visible_to(user).order_by().values("pk")
+        inst = inst.filter(contract_id__in=Contract.objects.filter(customer_id__in=visible).order_by().values("pk"))
+        rec = rec.filter(customer_id__in=visible)
+    inst_sql, inst_params = _sql_of(inst)
+    rec_sql, rec_params = _sql_of(rec)
+    scope_sql, scope_params = _where_on_customers(Customer.objects.visible_to(user).order_by())
+    risky = sorted(RISKY_ATTITUDES)
+    sql = f"""
+WITH inst AS ({inst_sql}),
+rec AS ({rec_sql}),
+parts AS (
+  SELECT k.customer_id AS customer_id, k.currency AS currency, 0 AS cur, i.s AS s, i.a30 AS a30, i.a60 AS a60, i.a90 AS a90
+  FROM inst i INNER JOIN sales_contract k ON k.id = i.contract_id
+  UNION ALL
+  SELECT r.customer_id, r.currency, r.cur, r.s, r.a30, r.a60, r.a90 FROM rec r
+),
+pc AS (
+  SELECT p.customer_id AS customer_id, p.currency AS currency, SUM(p.cur) AS cur, SUM(p.s) AS s,
+         SUM(p.a30) AS a30, SUM(p.a60) AS a60, SUM(p.a90) AS a90
+  FROM parts p GROUP BY p.customer_id, p.currency
+),
+rows AS (
+  SELECT pc.customer_id AS customer_id, pc.currency AS currency, customers_customer.owner_id AS owner_id, pc.cur AS cur, pc.s AS s,
+         pc.a30 AS a30, pc.a60 AS a60, pc.a90 AS a90, pc.s - pc.cur AS overdue,
+         CASE WHEN pc.a90 > 0 OR (pc.a60 > 0 AND customers_customer.payment_attitude IN ({", ".join(["%s"] * len(risky))})) THEN 1 ELSE 0 END AS risk
+  FROM pc INNER JOIN customers_customer ON customers_customer.id = pc.customer_id
+  WHERE {scope_sql}
+)"""
+    return sql, [*inst_params, *rec_params, *risky, *scope_params]
+
+
+_ROW_ORDER = "overdue DESC, s DESC, customer_id ASC, currency ASC"  # = sorted(key=(-overdue, -total, customer id))
+
+
+def _customer_from_row(row) -> CustomerAging:
+    customer_id, currency, owner_id, cur, total, a30, a60, a90, risk = row
+    return CustomerAging(customer_id=customer_id, currency=currency, owner_id=owner_id,
+                         buckets=_buckets_from_cents(cur, total, a30, a60, a90), is_at_risk=bool(risk))
+
+
+def _run(sql: str, params: list) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _reps_and_company(rep_rows) -> tuple[list, list]:
+    """(company [(currency, Buckets)], reps [RepAging] sorted) from the per-(owner, currency) rows."""
     from kehu.accounts.models import User
 
-    as_of = as_of or timezone.localdate()
-    by_customer = aging_by_customer(user=user, as_of=as_of)
-    attitudes = dict(
-        Customer.objects.filter(pk__in={cid for cid, _c in by_customer}).values_list("pk", "payment_attitude")
-    ) if by_customer else {}
     company: dict[str, Buckets] = defaultdict(Buckets)
-    reps: dict[tuple, RepAging] = {}
-    for entry in by_customer.values():
-        entry.is_at_risk = is_at_risk(entry.buckets, attitudes.get(entry.customer_id, ""))
-        company[entry.currency].add(entry.buckets)
-        rep = reps.setdefault((entry.owner_id, entry.currency), RepAging(owner_id=entry.owner_id, currency=entry.currency))
-        rep.buckets.add(entry.buckets)
-        rep.customers += 1
-        rep.at_risk += entry.is_at_risk
-    owners = User.objects.in_bulk({k[0] for k in reps if k[0] is not None}) if reps else {}
-    for rep in reps.values():
+    reps = []
+    for owner_id, currency, cur, total, a30, a60, a90, customers, at_risk in rep_rows:
+        buckets = _buckets_from_cents(cur, total, a30, a60, a90)
+        company[currency].add(buckets)
+        reps.append(RepAging(owner_id=owner_id, currency=currency, buckets=buckets, customers=int(customers), at_risk=int(at_risk or 0)))
+    owners = User.objects.in_bulk({r.owner_id for r in reps if r.owner_id is not None}) if reps else {}
+    for rep in reps:
         rep.owner = owners.get(rep.owner_id)
-    customers = sorted(by_customer.values(), key=lambda e: (-e.buckets.overdue, -e.buckets.total, e.customer_id))
-    return AgingReport(
-        as_of=as_of,
-        company=sorted(company.items()),
-        reps=sorted(reps.values(), key=lambda r: (-r.buckets.overdue, r.currency, r.owner_id or 0)),
-        customers=customers,
-    )
+    reps.sort(key=lambda r: (-r.buckets.overdue, r.currency, r.owner_id or 0))
+    return sorted(company.items()), reps
+
+
+_REP_SELECT = ("SELECT 0, owner_id, currency, NULL, SUM(cur), SUM(s), SUM(a30), SUM(a60), SUM(a90), COUNT(*), SUM(risk) "
+               "FROM rows GROUP BY owner_id, currency")
+
+
+def _rep_tuple(r) -> tuple:
+    """A row of `_REP_SELECT` as (owner_id, currency, cur, total, a30, a60, a90, customers, at_risk)."""
+    return (r[1], r[2], *r[4:11])
+
+
+_CUSTOMER_COLUMNS = "customer_id, currency, owner_id, cur, s, a30, a60, a90, risk"
+
+
+@dataclass
+class AgingPage:
+    as_of: date
+    company: list  # [(currency, Buckets)]
+    reps: list  # [RepAging]
+    rows: list  # [CustomerAging] of the page (not filled)
+    total: int  # rows (customer, currency) under the filter
+    has_next: bool
+
+
+def aging_page(*, user, as_of: date | None = None, offset: int = 0, limit: int = 50) -> AgingPage:
+    """The aging page in ONE query: the per-rep sums (the company's are their sum: every row has
+    one owner or none) and `limit` customer rows from `offset`, largest overdue first, all from
+    the same per-customer rows (`_customer_rows_sql`, materialised once), plus one for the reps'
+    names. Same figures as `aging_report`."""
+    as_of = as_of or timezone.localdate()
+    head, params = _customer_rows_sql(user=user, as_of=as_of)
+    sql = (f"{head}\n{_REP_SELECT}\nUNION ALL\nSELECT * FROM (SELECT 1, owner_id, currency, customer_id, cur, s, a30, a60, a90, 1, risk "
+           f"FROM rows ORDER BY {_ROW_ORDER} LIMIT %s OFFSET %s) page")
+    result = _run(sql, [*params, limit + 1, offset])
+    page = [_customer_from_row((r[3], r[2], r[1], *r[4:9], r[10])) for r in result if r[0] == 1]
+    company, reps = _reps_and_company([_rep_tuple(r) for r in result if r[0] == 0])
+    return AgingPage(as_of=as_of, company=company, reps=reps, rows=page[:limit],
+                     total=sum(r.customers for r in reps), has_next=len(page) > limit)
+
+
+def aging_rows(*, user, as_of: date, chunk_size: int = 2000):
+    """Every (customer, currency) row, in the page's order, as CustomerAging with `customer`
+    filled — fetched in chunks for the export (one query per chunk, constant memory)."""
+    head, params = _customer_rows_sql(user=user, as_of=as_of)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"{head}\nSELECT {_CUSTOMER_COLUMNS} FROM rows ORDER BY {_ROW_ORDER}", params)
+        while True:
+            chunk = cursor.fetchmany(chunk_size)
+            if not chunk:
+                return
+            yield [_customer_from_row(r) for r in chunk]
+
+
+def aging_report(*, user, as_of: date | None = None) -> AgingReport:
+    """Company totals per currency, per rep (the customer's owner) and per customer; two queries
+    in SQL (`_customer_rows_sql`) and one for the reps' names.
+
+    `customers` is the full sorted list without the Customer objects; call `fill_customers`
+    on the page of it you show (the page itself uses `aging_page`, which reads one page).
+    """
+    as_of = as_of or timezone.localdate()
+    head, params = _customer_rows_sql(user=user, as_of=as_of)
+    company, reps = _reps_and_company([_rep_tuple(r) for r in _run(f"{head}\n{_REP_SELECT}", params)])
+    customers = [_customer_from_row(r) for r in _run(f"{head}\nSELECT {_CUSTOMER_COLUMNS} FROM rows ORDER BY {_ROW_ORDER}", params)]
+    return AgingReport(as_of=as_of, company=company, reps=reps, customers=customers)
 
 
 def fill_customers(rows: list[CustomerAging], *, user) -> list[CustomerAging]:

@@ -131,3 +131,168 @@ def totals_by_currency(per_rep: list[RepCommission]) -> list[tuple[str, Decimal,
         sums[t.currency][0] += t.collected
         sums[t.currency][1] += t.commission
     return [(c, v[0], v[1]) for c, v in sorted(sums.items())]
+
+
+# --- the page, aggregated in SQL (issue 13) ------------------------------------------------------
+#
+# The same lines, rates and figures as `commission_report`, without building every line in
+# Python. The rate is the SQL form of `customer_policies` (`kehu.sales.policy.
+# commission_rate_cases`: conditions on the customer, the first that holds wins, else the company
+# default). Each line's commission is computed in integer cents: round half-up of
+# collected × rate ÷ 100 per line is (cents × rate in hundredths + 5000) DIV 10000, every amount
+# and rate being ≥ 0 (integer division truncates, the same on SQLite and PostgreSQL). The
+# per-rep totals are one query: the lines of the period are first summed per customer, currency,
+# contract and receivable of the payment (reading only the payments and allocations, through
+# covering indexes; per line, for every rate the customers may have — a handful), then each of
+# those rows reads its customer, contract and receivable's order once for the rep and the rate
+# of the rule, and the rows are summed per rep.
+
+
+def _prefixed(q, path: str):
+    """A Q on Customer re-rooted at `path` (a Q on the model that reaches the customer by `path`)."""
+    from django.db.models import Q
+
+    out = Q(*[_prefixed(c, path) if isinstance(c, Q) else (f"{path}__{c[0]}", c[1]) for c in q.children],
+            _connector=q.connector, _negated=q.negated)
+    return out
+
+
+def _hundredths(rate) -> int:
+    return int(Decimal(rate).scaleb(2))
+
+
+def _rate_cases():
+    """([(Q on Customer, rate × 100)], default × 100), or None without an SQL form of the rate."""
+    from kehu.sales.policy import commission_rate_cases
+
+    cases = commission_rate_cases("")
+    if cases is None:
+        return None
+    rules, default = cases
+    return [(q, _hundredths(rate)) for q, rate in rules], _hundredths(default)
+
+
+def _line_commission(rate_h):
+    """Per line, in SQL: round half-up (cents × rate_h ÷ 10000) — integer cents."""
+    from django.db.models import ExpressionWrapper, Value
+
+    cents = IntegerField()
+    product = ExpressionWrapper(F("amount") * (rate_h if hasattr(rate_h, "resolve_expression") else Value(rate_h)), output_field=cents)
+    return ExpressionWrapper((product + Value(5000)) / Value(10000), output_field=cents)
+
+
+def _period_lines(date_from: date, date_to: date):
+    return PaymentAllocation.objects.filter(payment__paid_on__gte=date_from, payment__paid_on__lte=date_to)
+
+
+def _where_on_customers(q) -> tuple[str, list]:
+    """The SQL condition of a Q on Customer, on the table "customers_customer" (not aliased)."""
+    from django.db import connection
+
+    query = Customer.objects.filter(q).query
+    sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+    return sql, list(params)
+
+
+def _rep_totals(*, user, date_from: date, date_to: date, rates) -> list[tuple]:
+    """[(rep_id, currency, collected cents, commission cents, lines)] of the lines `user` may see."""
+    from django.db import connection
+    from django.db.models import Count, Sum
+
+    if not (user and user.is_authenticated and user.is_active):
+        return []
+    rules, default = rates
+    distinct = sorted({default, *(r for _q, r in rules)})
+    column = {r: f"k{i}" for i, r in enumerate(distinct)}
+    cents = IntegerField()
+    inner = (
+        _period_lines(date_from, date_to).order_by()
+        .values(g_customer=F("payment__customer_id"), g_currency=F("payment__currency"), g_contract=F("payment__contract_id"),
+                g_receivable=F("receivable_id"))
+        .annotate(g_collected=Sum("amount", output_field=cents), g_lines=Count("pk"),
+                  **{column[r]: Sum(_line_commission(r), output_field=cents) for r in distinct})
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    params = []  # in the order of the text: the rate's conditions, the inner query, the scope
+    rate_sql = ["CASE"]
+    for q, r in rules:
+        cond, cond_params = _where_on_customers(q)
+        rate_sql.append(f"WHEN {cond} THEN g.{column[r]}")
+        params += cond_params
+    rate_sql.append(f"ELSE g.{column[default]} END")
+    commission_sql = " ".join(rate_sql) if rules else f"g.{column[default]}"
+    owner = "customers_customer.owner_id"
+    scope, scope_params = "", []
+    if not sees_all(user):
+        ids = managed_user_ids(user) if user.is_manager else [user.pk]
+        scope, scope_params = f"WHERE x.rep IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    sql = f"""
+SELECT x.rep, x.currency, SUM(x.collected), SUM(x.commission), SUM(x.lines) FROM (
+  SELECT CASE WHEN g.g_contract IS NOT NULL THEN COALESCE(k.owner_id, {owner})
+              WHEN o.owner_id IS NOT NULL THEN o.owner_id ELSE {owner} END AS rep,
+         g.g_currency AS currency, g.g_collected AS collected, g.g_lines AS lines, {commission_sql} AS commission
+  FROM ({inner_sql}) g INNER JOIN customers_customer ON customers_customer.id = g.g_customer
+  LEFT OUTER JOIN sales_contract k ON k.id = g.g_contract
+  LEFT OUTER JOIN finance_receivable r ON r.id = g.g_receivable
+  LEFT OUTER JOIN sales_salesorder o ON o.id = r.order_id
+) x {scope}
+GROUP BY x.rep, x.currency"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params, *scope_params])
+        return cursor.fetchall()
+
+
+def _cents(value) -> Decimal:
+    return Decimal(int(value or 0)).scaleb(-2).quantize(Decimal("0.01"))
+
+
+@dataclass
+class CommissionPage:
+    per_rep: list  # [RepCommission], largest commission first
+    totals: list  # [(currency, collected, commission)]
+    lines: list  # [CommissionLine] of the page
+    total: int  # lines in the period (for the pager)
+    has_next: bool
+
+
+def commission_page(*, user, date_from: date, date_to: date, offset: int = 0, limit: int = 50) -> CommissionPage:
+    """The commission page: per-rep totals over every line of the period (`_rep_totals`, one
+    query) and `limit` lines from `offset`, newest first (one query), plus the reps' names and the
+    rate's policy rows and company settings: five queries whatever the number of lines.
+    Falls back to `commission_report` when the rate has no SQL form."""
+    from django.db.models import Q, Value
+
+    from kehu.accounts.models import User
+
+    rates = _rate_cases()
+    if rates is None:
+        per_rep, lines = commission_report(user=user, date_from=date_from, date_to=date_to)
+        return CommissionPage(per_rep, totals_by_currency(per_rep), lines[offset:offset + limit], len(lines), len(lines) > offset + limit)
+    grouped = _rep_totals(user=user, date_from=date_from, date_to=date_to, rates=rates)
+    rules, default = rates
+    rate_h = Case(*[When(_prefixed(Q(q), "payment__customer"), then=Value(r)) for q, r in rules], default=Value(default),
+                  output_field=IntegerField()) if rules else Value(default, output_field=IntegerField())
+    rows = list(
+        commission_lines_queryset(user=user, date_from=date_from, date_to=date_to)
+        .annotate(rate_h=rate_h).annotate(commission_cents=_line_commission(F("rate_h")))
+        .order_by("-payment__paid_on", "-payment_id", "pk")
+        .annotate(customer_visible=Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("payment__customer_id"))))
+        .values("customer_visible", "rep_id", "amount", "rate_h", "commission_cents", "payment__code", "payment__paid_on",
+                "payment__currency", "payment__customer_id", "payment__customer__name")[offset:offset + limit + 1]
+    ) if grouped else []
+    reps = User.objects.in_bulk({g[0] for g in grouped if g[0] is not None}) if grouped else {}
+    per_rep = sorted(
+        (RepCommission(rep_id=rep_id, currency=currency, rep=reps.get(rep_id), collected=_cents(c), commission=_cents(k), lines=int(n))
+         for rep_id, currency, c, k, n in grouped),
+        key=lambda t: (-t.commission, t.currency, t.rep_id or 0),
+    )
+    lines = [
+        CommissionLine(
+            payment_code=r["payment__code"], paid_on=r["payment__paid_on"], customer_id=r["payment__customer_id"],
+            customer_name=r["payment__customer__name"], currency=r["payment__currency"], collected=r["amount"],
+            rate_pct=_cents(r["rate_h"]), commission=_cents(r["commission_cents"]),
+            rep_id=r["rep_id"], rep=reps.get(r["rep_id"]), customer_visible=bool(r["customer_visible"]),
+        )
+        for r in rows[:limit]
+    ]
+    return CommissionPage(per_rep, totals_by_currency(per_rep), lines, sum(t.lines for t in per_rep), len(rows) > limit)

@@ -41,6 +41,8 @@ class Instalment(models.Model):
         indexes = [
             # the aging's due, unpaid instalments summed without reading the table (kehu.finance.aging.instalment_totals)
             models.Index(fields=["due_on", "contract", "amount", "applied"], condition=Q(applied__lt=F("amount")), name="instalment_open_due_idx"),
+            # the aging page's per-contract sums read in contract order, no sort (kehu.finance.aging._customer_rows_sql)
+            models.Index(fields=["contract", "due_on", "amount", "applied"], condition=Q(applied__lt=F("amount")), name="instalment_open_contract_idx"),
         ]
 
     def __str__(self) -> str:
@@ -72,6 +74,8 @@ class Receivable(TimeStampedModel):
         indexes = [
             # the aging's open receivables summed without reading the table (kehu.finance.aging.company_totals)
             models.Index(fields=["due_on", "currency", "open_amount", "customer"], condition=Q(open_amount__gt=0), name="receivable_open_due_idx"),
+            # the aging page's per-customer sums read in customer order, no sort (kehu.finance.aging._customer_rows_sql)
+            models.Index(fields=["customer", "currency", "due_on", "open_amount"], condition=Q(open_amount__gt=0), name="receivable_open_customer_idx"),
         ]
 
 
@@ -113,6 +117,10 @@ class Payment(TimeStampedModel):
             models.CheckConstraint(condition=Q(on_account__gte=0) & Q(on_account__lte=F("amount")), name="payment_on_account_within_amount"),
             models.CheckConstraint(condition=Q(reversed_at__isnull=True) | Q(on_account=0), name="payment_reversed_applies_nothing"),
         ]
+        indexes = [
+            # the commission's payments of a period read without the table (kehu.finance.commission._rep_totals)
+            models.Index(fields=["paid_on", "currency", "contract", "customer"], name="payment_paid_cover_idx"),
+        ]
 
     @property
     def is_reversed(self) -> bool:
@@ -136,6 +144,10 @@ class PaymentAllocation(models.Model):
                 condition=(Q(instalment__isnull=False) & Q(receivable__isnull=True)) | (Q(instalment__isnull=True) & Q(receivable__isnull=False)),
                 name="allocation_one_target",
             ),
+        ]
+        indexes = [
+            # the commission's lines of a payment read without the table (kehu.finance.commission._rep_totals)
+            models.Index(fields=["payment", "amount", "receivable"], name="allocation_payment_cover_idx"),
         ]
 
 

@@ -27,6 +27,7 @@ urlpatterns: list = [
     path("payments/<int:pk>/reverse/", payments.payment_reverse_view, name="payment-reverse"),
     # receivables, write-offs
     path("receivables/", receivables.aging_view, name="aging"),
+    path("receivables/export/", receivables.aging_export_view, name="aging-export"),
     path("receivables/<int:pk>/", receivables.receivable_detail_view, name="receivable-detail"),
     path("receivables/<int:pk>/write-off/", receivables.receivable_writeoff_view, name="receivable-writeoff"),
     # commission

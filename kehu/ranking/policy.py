@@ -156,6 +156,38 @@ def tier_policies(customer_ids) -> dict[int, Policy]:
     return {pk: r.policy for pk, r in resolve_many(customer_ids).items()}
 
 
+def tier_commission_rate_cases(customer_path: str) -> list:
+    """COMMISSION_RATE_SQL entry of `tier_policies`: [(Q on the customer at `customer_path`, rate %)]
+    in the order of the rule (key account → value class → pyramid tier, the first policy that sets
+    the rate), then every customer this provider answers for (an applicable policy row) at the
+    company default (rate None). One query (the policy rows)."""
+    from django.db.models import Q as _Q
+
+    p = f"{customer_path}__" if customer_path else ""
+    rows = _rows()
+    if not rows:
+        return []
+    field_of = {"key_account": "is_key_account", "value": "value_class", "pyramid": "pyramid_tier"}
+
+    def placed_in(model, klass):
+        if model == "key_account":
+            return _Q(**{f"{p}is_key_account": True}) if klass == KEY else None
+        return _Q(**{f"{p}{field_of[model]}": klass}) if klass else None
+
+    cases, answered = [], None
+    for model in MODELS:
+        for (m, klass), row in sorted(rows.items()):
+            q = placed_in(m, klass) if m == model else None
+            if q is None:
+                continue
+            answered = q if answered is None else answered | q
+            if row.commission_rate_pct is not None:
+                cases.append((q, row.commission_rate_pct))
+    if answered is not None:
+        cases.append((answered, None))  # None: the company default
+    return cases
+
+
 def tier_visit_intervals(*, customer_ids) -> dict[int, int]:
     """VISIT_INTERVAL_PROVIDERS entry: {id: days} where a tier policy sets the visit interval
     (first in the order key account → value class → pyramid tier). One or two queries."""

@@ -19,8 +19,9 @@ def register() -> None:
 def register_policies() -> None:
     """The tier policies answer before the company default (idempotent)."""
     from kehu.activities import hooks
-    from kehu.ranking.policy import tier_policies, tier_visit_intervals
+    from kehu.ranking.policy import tier_commission_rate_cases, tier_policies, tier_visit_intervals
     from kehu.sales import policy
 
     policy.POLICY_PROVIDERS.register(tier_policies)
+    policy.COMMISSION_RATE_SQL.register(tier_commission_rate_cases, key=tier_policies)
     hooks.VISIT_INTERVAL_PROVIDERS.register(tier_visit_intervals)

@@ -29,6 +29,28 @@ class Policy:
 POLICY_PROVIDERS: Hook[Callable[[list[int]], dict[int, Policy]]] = Hook("sales.policy_providers")
 
 
+# fn(customer_path: str) -> [(Q, commission rate %)] in the order they win: the SQL form of one
+# POLICY_PROVIDERS entry's commission rate (registered with key=that entry), a Q on the customer at
+# `customer_path` for each rate it gives (None: the company default), the last covering every
+# customer it answers for.
+# `commission_rate_cases` reads them so that a report can compute a rate per row in SQL.
+COMMISSION_RATE_SQL: Hook[Callable[[str], list]] = Hook("sales.commission_rate_sql")
+
+
+def commission_rate_cases(customer_path: str):
+    """([(Q, rate %)], default rate %): the commission rate of `customer_policies` as conditions on
+    the customer at `customer_path` (the first that holds wins, else the company default), or None
+    when a registered policy provider has no SQL form (then ask `customer_policies`)."""
+    cases = []
+    for provider in POLICY_PROVIDERS:
+        sql_form = COMMISSION_RATE_SQL.get(provider)
+        if sql_form is None:
+            return None
+        cases += sql_form(customer_path)
+    default = default_policy().commission_rate_pct
+    return [(q, default if rate is None else rate) for q, rate in cases], default
+
+
 def default_policy() -> Policy:
     settings = CompanySettings.load()
     return Policy(
