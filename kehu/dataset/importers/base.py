@@ -82,8 +82,10 @@ class ImportReport:
 class ImportContext:
     """What the importers of one run share: who imports, when, and the keys each file brings."""
 
-    def __init__(self, *, actor, now: datetime, report: ImportReport):
+    def __init__(self, *, actor, now: datetime, report: ImportReport, progress=None):
         self.actor = actor
+        # progress(file, phase, done, total): phase "check" or "write", counted in rows.
+        self.progress = progress or (lambda file, phase, done, total: None)
         self.now = now
         self.report = report
         # Keys of the good rows of each file already checked: {"customers.csv": {"C00001", …}}.
@@ -236,6 +238,8 @@ class Importer:
         through the text rule of kehu.core.text: zero-width characters are dropped, and a cell
         with a direction or control character (NUL …) makes the row bad in the check pass."""
         columns = None
+        keep: list[tuple[int, str]] = []
+        width = 0
         for line, cells in self.table.rows():
             problems: list[tuple[int, str]] = []
             if not "".join(cells).isprintable():
@@ -243,18 +247,22 @@ class Importer:
             cells = [clean_text(c) for c in cells]
             if columns is None:
                 columns = [c.lower() for c in cells]
+                keep = [(i, name) for i, name in enumerate(columns) if name in self.header_set]
+                width = len(columns)
                 continue
             if not any(cells):
                 continue
-            values = {}
-            for i, text in enumerate(cells):
-                if i < len(columns):
-                    if columns[i] in self.header_set:
-                        values[columns[i]] = text
-                elif text:
-                    values[f"#{i + 1}"] = text
+            if len(cells) <= width:
+                count = len(cells)
+                values = {name: cells[i] for i, name in keep if i < count}
+            else:
+                values = {name: cells[i] for i, name in keep}
+                for i in range(width, len(cells)):
+                    if cells[i]:
+                        values[f"#{i + 1}"] = cells[i]
             row = Row(self, line, values)
-            row.cell_problems = [(columns[i], reason) for i, reason in problems if i < len(columns) and columns[i] in self.header_set]
+            if problems:
+                row.cell_problems = [(columns[i], reason) for i, reason in problems if i < len(columns) and columns[i] in self.header_set]
             yield row
 
     def _chunks(self, rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
@@ -333,11 +341,17 @@ class Importer:
             self.ctx.planned[self.file] = set()
             return
         try:
+            total = 0
             for row in self._rows():
                 self.scan(row)
+                total += 1
+            done = 0
+            self.ctx.progress(self.file, "check", 0, total)
             for chunk in self._chunks(self._rows_checked()):
                 self.check(chunk)
                 reset_queries()
+                done += len(chunk)
+                self.ctx.progress(self.file, "check", done, total)
                 for row in chunk:
                     if not row.bad and not self.is_bad(row.line):
                         self.actions[row.line] = row.action or UNCHANGED
@@ -363,11 +377,24 @@ class Importer:
             return
         self.writing = True
         bad = self.ctx.bad_lines.get(self.file, set())
+        total = sum(1 for line, action in self.actions.items() if line not in bad and action != UNCHANGED)
+        self.ctx.progress(self.file, "write", 0, total)
+        done = 0
         good = (row for row in self._rows() if row.line not in bad and self.actions.get(row.line) not in (None, UNCHANGED))
         for chunk in self._chunks(good):
             self.write(chunk)
             reset_queries()  # with DEBUG on, Django would keep every statement of the import
+            done += len(chunk)
+            self.ctx.progress(self.file, "write", done, total)
         self.finish_write()
+
+
+def customers_written(customer_ids) -> None:
+    """THE hook for what is kept over customers and their contacts (the search index of
+    kehu.customers.search): called in the import's transaction right after each batch of
+    customers (customers.csv) or contacts (contacts.csv) is inserted or updated, with the ids
+    of the customers whose own fields or contacts were written. It does nothing yet: the
+    lead wires the index's refresh in here, so every bulk import keeps it exact."""
 
 
 def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:
@@ -422,7 +449,8 @@ def update_rows(model, objs, fields: list[str]) -> None:
 
 
 def insert_rows(model, objs) -> None:
-    """INSERT the objects as one executemany per 1,000 rows (primary keys are not set on them).
+    """INSERT the objects in batches (primary keys are not set on them): one executemany per
+    1,000 rows, or COPY on PostgreSQL.
 
     Django's bulk_create builds SQL of at most 999 parameters on SQLite — 24 customers a
     statement — and spends most of a large import compiling them. A value already set on
@@ -431,25 +459,93 @@ def insert_rows(model, objs) -> None:
     objs = list(objs)
     if not objs:
         return
-    from django.db import connections, router
+    writer = _RowWriter(model)
+    writer.write([writer.from_object(o) for o in objs])
 
-    connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        qn(meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields)),
-    )
 
-    def value(field, obj):
-        current = getattr(obj, field.attname)
-        if getattr(field, "auto_now_add", False) and current is not None:
-            return field.get_db_prep_save(current, connection)
-        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+def insert_values(model, rows: list[dict]) -> None:
+    """INSERT rows given as {attname: value} dicts, without building model instances: a
+    field left out gets its default (an `auto_now`/`auto_now_add` field the time now), as
+    `insert_rows` would give it. One executemany per 1,000 rows, or COPY on PostgreSQL."""
+    if not rows:
+        return
+    writer = _RowWriter(model)
+    writer.write([writer.from_dict(r) for r in rows])
 
-    with connection.cursor() as cursor:
-        for batch in chunked(objs, 1000):
-            cursor.executemany(sql, [[value(f, o) for f in fields] for o in batch])
+
+class _RowWriter:
+    """How each concrete field of a model turns into a database value, worked out once per
+    batch: text on a text field is passed as it is (what get_db_prep_save would return),
+    anything else goes through the field."""
+
+    def __init__(self, model):
+        from django.db import connections, router
+        from django.db.models import CharField, JSONField, TextField
+        from django.utils import timezone
+
+        self.model = model
+        self.connection = connections[router.db_for_write(model)]
+        meta = model._meta
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        self.now = timezone.now()
+        self.today = date.today()  # what DateField.pre_save gives
+        self.plan = []
+        for f in self.fields:
+            auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+            text = isinstance(f, (CharField, TextField)) and not isinstance(f, JSONField)
+            default = None if auto or f.has_default() and callable(f.default) else self._prep(f, f.get_default())
+            self.plan.append((f, f.attname, text, auto, getattr(f, "auto_now_add", False), default))
+
+    def _auto(self, field):
+        return self.today if field.get_internal_type() == "DateField" else self.now
+
+    def _prep(self, field, value):
+        return field.get_db_prep_save(value, self.connection)
+
+    def _value(self, field, text, value):
+        if value is None or text and type(value) is str:
+            return value
+        return field.get_db_prep_save(value, self.connection)
+
+    def from_object(self, obj) -> tuple:
+        out = []
+        for f, attname, text, auto, auto_add, _default in self.plan:
+            current = getattr(obj, attname)
+            if auto and not (auto_add and current is not None):
+                current = self._auto(f)
+                setattr(obj, attname, current)
+            out.append(self._value(f, text, current))
+        return tuple(out)
+
+    def from_dict(self, row: dict) -> tuple:
+        out = []
+        for f, attname, text, auto, auto_add, default in self.plan:
+            if attname in row and not (auto and not auto_add):
+                value = row[attname]
+                if auto and value is None:
+                    value = self._auto(f)
+                out.append(self._value(f, text, value))
+            elif auto:
+                out.append(self._value(f, False, self._auto(f)))
+            elif f.has_default() and callable(f.default):
+                out.append(self._prep(f, f.get_default()))
+            else:
+                out.append(default)
+        return tuple(out)
+
+    def write(self, rows: list[tuple]) -> None:
+        qn = self.connection.ops.quote_name
+        table = qn(self.model._meta.db_table)
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            sql = "INSERT INTO {} ({}) VALUES ({})".format(table, columns, ", ".join(["%s"] * len(self.fields)))
+            for batch in chunked(rows, 1000):
+                cursor.executemany(sql, batch)
 
 
 class CodedImporter(Importer):
