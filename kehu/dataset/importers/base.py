@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 
 from django.db import reset_queries
 from django.utils.translation import gettext as _
@@ -244,7 +245,9 @@ class Importer:
             problems: list[tuple[int, str]] = []
             if not "".join(cells).isprintable():
                 cells = [_clean_cell(i, c, problems) for i, c in enumerate(cells)]
-            cells = [clean_text(c) for c in cells]
+            cells = [c.strip() for c in cells]  # clean_text, whose formula rule is rarely needed:
+            if any(c[:1] == "'" for c in cells):
+                cells = [clean_text(c) for c in cells]
             if columns is None:
                 columns = [c.lower() for c in cells]
                 keep = [(i, name) for i, name in enumerate(columns) if name in self.header_set]
@@ -409,6 +412,8 @@ def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:
 
 def plain(value):
     """A value as the JSON of an audit event's changes."""
+    if type(value) is str or value is None:
+        return value
     if isinstance(value, (Decimal, date, datetime)):
         return str(value)
     return value
@@ -473,10 +478,15 @@ def insert_values(model, rows: list[dict]) -> None:
     writer.write([writer.from_dict(r) for r in rows])
 
 
+_MEMO_TYPES = {datetime, date, Decimal, int, bool}
+_NOTHING = object()
+
+
 class _RowWriter:
     """How each concrete field of a model turns into a database value, worked out once per
-    batch: text on a text field is passed as it is (what get_db_prep_save would return),
-    anything else goes through the field."""
+    batch: text on a text field is passed as it is (what get_db_prep_save would return), a
+    time, amount or choice is converted once per distinct value, anything else goes through
+    the field."""
 
     def __init__(self, model):
         from django.db import connections, router
@@ -489,12 +499,26 @@ class _RowWriter:
         self.fields = [f for f in meta.concrete_fields if not f.primary_key]
         self.now = timezone.now()
         self.today = date.today()  # what DateField.pre_save gives
+        self.memo: dict = {}
+        # Per field: (field, attname, is text, auto_now, auto_now_add).
         self.plan = []
-        for f in self.fields:
-            auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        defaults = []
+        self.per_row_defaults: list[int] = []  # fields whose default is a callable (dict, now …)
+        self.index: dict[str, tuple[int, object, bool, bool, bool]] = {}
+        for i, f in enumerate(self.fields):
+            auto_add = bool(getattr(f, "auto_now_add", False))
+            auto = bool(getattr(f, "auto_now", False)) or auto_add
             text = isinstance(f, (CharField, TextField)) and not isinstance(f, JSONField)
-            default = None if auto or f.has_default() and callable(f.default) else self._prep(f, f.get_default())
-            self.plan.append((f, f.attname, text, auto, getattr(f, "auto_now_add", False), default))
+            self.plan.append((f, f.attname, text, auto, auto_add))
+            self.index[f.attname] = (i, f, text, auto, auto_add)
+            if auto:
+                defaults.append(self._value(f, False, self._auto(f)))
+            elif f.has_default() and callable(f.default):
+                defaults.append(None)
+                self.per_row_defaults.append(i)
+            else:
+                defaults.append(self._prep(f, f.get_default()))
+        self.defaults = defaults
 
     def _auto(self, field):
         return self.today if field.get_internal_type() == "DateField" else self.now
@@ -502,35 +526,43 @@ class _RowWriter:
     def _prep(self, field, value):
         return field.get_db_prep_save(value, self.connection)
 
-    def _value(self, field, text, value):
+    def _value(self, field, text, value, i=-1):
         if value is None or text and type(value) is str:
             return value
+        kind = type(value)
+        if kind in _MEMO_TYPES or isinstance(value, Enum):
+            # The same time, amount or choice recurs on most rows: convert it once.
+            key = (i if i >= 0 else field.attname, kind, value)
+            found = self.memo.get(key, _NOTHING)
+            if found is _NOTHING:
+                found = self.memo[key] = field.get_db_prep_save(value, self.connection)
+            return found
         return field.get_db_prep_save(value, self.connection)
 
     def from_object(self, obj) -> tuple:
         out = []
-        for f, attname, text, auto, auto_add, _default in self.plan:
+        for i, (f, attname, text, auto, auto_add) in enumerate(self.plan):
             current = getattr(obj, attname)
             if auto and not (auto_add and current is not None):
                 current = self._auto(f)
                 setattr(obj, attname, current)
-            out.append(self._value(f, text, current))
+            out.append(self._value(f, text, current, i))
         return tuple(out)
 
     def from_dict(self, row: dict) -> tuple:
-        out = []
-        for f, attname, text, auto, auto_add, default in self.plan:
-            if attname in row and not (auto and not auto_add):
-                value = row[attname]
-                if auto and value is None:
-                    value = self._auto(f)
-                out.append(self._value(f, text, value))
-            elif auto:
-                out.append(self._value(f, False, self._auto(f)))
-            elif f.has_default() and callable(f.default):
-                out.append(self._prep(f, f.get_default()))
-            else:
-                out.append(default)
+        out = self.defaults.copy()
+        given = set()
+        index, value_of = self.index, self._value
+        for attname, value in row.items():
+            i, f, text, auto, auto_add = index[attname]
+            if auto and (not auto_add or value is None):
+                continue  # auto_now: always the time now; auto_now_add: unless a time is given
+            out[i] = value_of(f, text, value, i)
+            given.add(i)
+        for i in self.per_row_defaults:
+            if i not in given:
+                f = self.fields[i]
+                out[i] = self._prep(f, f.get_default())
         return tuple(out)
 
     def write(self, rows: list[tuple]) -> None:

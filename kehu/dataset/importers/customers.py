@@ -59,6 +59,9 @@ NEW_COLUMNS = ("lead_source", "province", "city", "industry", "phone", "uscc", "
 # Customers written per batch of the write pass.
 WRITE_CHUNK = 5000
 _MISSING = object()
+CHOICE = {"stage": STAGE, "lead_source": LEAD_SOURCE, "fund_status": FUND_STATUS, "payment_attitude": PAYMENT_ATTITUDE}
+# Columns whose empty (or bad) cell reads as "" rather than None.
+EMPTY_TEXT = set(TEXT) | {"lead_source", "fund_status", "payment_attitude", "uscc"}
 
 
 def parse_code(value: str) -> str:
@@ -69,10 +72,38 @@ def parse_code(value: str) -> str:
 
 
 def parse_uscc(value: str) -> str:
+    fast = _valid_plain_uscc(value)
+    if fast:
+        return fast
     try:
         return clean_uscc(value)
     except CustomerError as exc:
         raise CellError(str(exc.message)) from None
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _valid_plain_uscc(value: str) -> str:
+    """clean_uscc(value) for a USCC of ASCII letters and digits only, the usual cell, without
+    stdnum's character-by-character clean-ups (which change nothing in such a text); "" when
+    the text is not such a valid USCC (clean_uscc then decides, and words the error)."""
+    text = value.strip().upper()
+    if len(text) != 18 or not text.isascii() or not text.isalnum() or not text[:8].isdigit():
+        return ""
+    alphabet = _USCC_ALPHABET
+    if any(c not in alphabet for c in text[8:]):
+        return ""
+    total = sum(alphabet.index(c) * w for c, w in zip(text, _USCC_WEIGHTS))
+    return text if text[-1] == alphabet[(31 - total) % 31] else ""
+
+
+def compact_uscc(value: str) -> str:
+    """uscc_std.compact(value), at once for plain letters and digits."""
+    if value.isascii() and value.isalnum():
+        return value.upper()
+    return uscc_std.compact(value)
 
 
 def _normalize_region(v: dict) -> None:
@@ -123,12 +154,13 @@ class CustomerImporter(Importer):
         self._cells: dict[tuple[str, str], object] = {}
         self._regions: dict[tuple, tuple] = {}
         self._owner_problems: dict[str, str | None] = {}
+        self._parse_plan: list | None = None
 
     # --- pass 0 --------------------------------------------------------------------
     def scan(self, row: Row) -> None:
         code = row.get("code")
         self.first_code.setdefault(code, row.line)
-        uscc = uscc_std.compact(row.get("uscc"))
+        uscc = compact_uscc(row.get("uscc"))
         if uscc:
             self.first_uscc.setdefault(uscc, (row.line, code))
         name = self.derive.normalized_name(row.get("name"))
@@ -156,6 +188,30 @@ class CustomerImporter(Importer):
                 self._cells[key] = found
         return found
 
+    def _plan(self) -> list[tuple[str, int, object, dict]]:
+        """How each column of the header after code, name and kind is read, in header order:
+        (column, how, parser, its arguments); how 0 = parse, 1 = parse a remembered text,
+        2 = the text as it is."""
+        plan = []
+        for column in self.header_set:
+            if column in ("code", "name", "kind"):
+                continue
+            if column in TEXT:
+                plan.append((column, 0, parse_text, {"max_length": TEXT[column]}))
+            elif column in ("owner", "referrer"):
+                plan.append((column, 2, None, {}))
+            elif column in CHOICE:
+                plan.append((column, 1, CHOICE[column].parse, {}))
+            elif column == "uscc":
+                plan.append((column, 0, parse_uscc, {}))
+            elif column in ("influence", "reputation"):
+                plan.append((column, 1, parse_int, {"low": 1, "high": 5}))
+            elif column == "credit_limit":
+                plan.append((column, 1, parse_money, {}))
+            elif column == "created_at":
+                plan.append((column, 0, parse_datetime, {}))
+        return plan
+
     def parse(self, row: Row) -> dict:
         cell = self._cell
         v: dict = {
@@ -163,29 +219,14 @@ class CustomerImporter(Importer):
             "name": row.parse("name", parse_text, max_length=200),
             "kind": cell(row, "kind", KIND.parse),
         }
-        for column in self.header_set:
-            if column in v:
-                continue
-            if column in TEXT:
-                v[column] = row.parse(column, parse_text, max_length=TEXT[column]) or ""
-            elif column in ("owner", "referrer"):
+        if self._parse_plan is None:
+            self._parse_plan = self._plan()
+        for column, how, parser, kwargs in self._parse_plan:
+            if how == 2:
                 v[column] = row.get(column)
-            elif column == "stage":
-                v[column] = cell(row, column, STAGE.parse)
-            elif column == "lead_source":
-                v[column] = cell(row, column, LEAD_SOURCE.parse) or ""
-            elif column == "fund_status":
-                v[column] = cell(row, column, FUND_STATUS.parse) or ""
-            elif column == "payment_attitude":
-                v[column] = cell(row, column, PAYMENT_ATTITUDE.parse) or ""
-            elif column == "uscc":
-                v[column] = row.parse(column, parse_uscc) or ""
-            elif column in ("influence", "reputation"):
-                v[column] = cell(row, column, parse_int, low=1, high=5)
-            elif column == "credit_limit":
-                v[column] = cell(row, column, parse_money)
-            elif column == "created_at":
-                v[column] = row.parse(column, parse_datetime)
+                continue
+            value = cell(row, column, parser, **kwargs) if how == 1 else row.parse(column, parser, **kwargs)
+            v[column] = ("" if value is None else value) if column in EMPTY_TEXT else value
         key = (v.get("province"), v.get("city"), v.get("industry"))
         found = self._regions.get(key)
         if found is None:
@@ -438,7 +479,7 @@ class CustomerImporter(Importer):
             events.append({
                 "actor_id": actor_id, "verb": verb, "object_type": "customer", "object_id": c["id"],
                 "object_label": f"{c['name']} ({c['code']})"[:255], "customer_id": c["id"],
-                "changes": {k: [None, plain(val)] for k, val in v.items() if val not in ("", None)},
+                "changes": {k: [None, val if type(val) is str else plain(val)] for k, val in v.items() if val not in ("", None)},
                 "note": self.file,
             })
         written = [c["id"] for c in created]
