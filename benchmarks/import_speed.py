@@ -21,6 +21,7 @@ import csv
 import os
 import pstats
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -225,10 +226,17 @@ def generate(folder: Path, args) -> dict[str, int]:
     return counts
 
 
+CPU: list[float] = []  # the CPU seconds (user + system) of each `kehu` run, in order
+
+
 def kehu(env: dict, *args) -> tuple[float, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "kehu.cli", *args], env=env, capture_output=True, text=True)
-    return time.perf_counter() - start, done
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return seconds, done
 
 
 def fresh_database(env: dict, tmp: Path, run: int) -> dict:
@@ -287,6 +295,7 @@ def main() -> None:
 
     order = ["customers.csv", "contacts.csv", "products.csv", "orders.csv", "order_lines.csv", "activities.csv"]
     timings: dict[str, list[float]] = {name: [] for name in order if name in counts}
+    cpu: dict[str, list[float]] = {name: [] for name in timings}
     for run in range(args.repeat):
         db = fresh_database(env, tmp, run)
         single = tmp / f"users-{run}"
@@ -306,12 +315,16 @@ def main() -> None:
             if done.returncode:
                 sys.exit(f"{name}: exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
             timings[name].append(seconds)
+            cpu[name].append(CPU[-1])
     vendor = "postgresql" if args.database_url else "sqlite"
-    print(f"kehu import speed, {vendor}, median of {args.repeat} fresh database(s), end to end (process start to exit)")
-    print(f"{'file':18} {'rows':>9} {'seconds':>9} {'rows/s':>9}")
+    print(f"kehu import speed, {vendor}, median of {args.repeat} fresh database(s), end to end (process start to exit);")
+    print("CPU: the import process's user + system seconds (the database server's not counted), what a")
+    print("machine with a free core would take when the wall clock is stretched by other work")
+    print(f"{'file':18} {'rows':>9} {'seconds':>9} {'rows/s':>9} {'CPU s':>9} {'rows/CPU s':>11}")
     for name, values in timings.items():
         seconds = statistics.median(values)
-        print(f"{name:18} {counts[name]:9d} {seconds:9.2f} {counts[name] / seconds:9.0f}")
+        used = statistics.median(cpu[name])
+        print(f"{name:18} {counts[name]:9d} {seconds:9.2f} {counts[name] / seconds:9.0f} {used:9.2f} {counts[name] / used:11.0f}")
 
 
 def profile(env: dict, folder: Path) -> None:

@@ -12,7 +12,9 @@ from kehu.core.models import AuditEvent
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
+from kehu.dataset.importers.base import (
+    CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, customers_written, insert_rows, plain, update_rows,
+)
 from kehu.dataset.values import CellError, parse_date, parse_text
 
 TEXT = {"title": 100, "department": 100, "phone": 50, "wechat": 64}
@@ -160,3 +162,4 @@ class ContactImporter(Importer):
                 note=self.file,
             ))
         insert_rows(AuditEvent, events)
+        customers_written({c.customer_id for c, _v in created} | {c.customer_id for c in updates})
