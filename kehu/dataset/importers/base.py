@@ -11,6 +11,12 @@ in chunks, so that 100,000 rows never sit in memory together:
 3. `write`: parse the good rows again and write them in batches (bulk_create, and
    `update_rows`: one executemany per 1,000 changed rows).
 
+customers.csv, the largest file, skips the third read: its check keeps the parsed values of
+the rows to write (`CustomerImporter.prepared`) and its write inserts them without building
+model instances (`insert_values`; COPY on PostgreSQL). After each batch of customers or
+contacts is written, `customers_written(ids)` is called in the import's transaction: the one
+place where what is kept over customers (the search index) is refreshed.
+
 The checks of step 2 decide which rows are good; step 3 never re-judges them. Later
 issues add a file by writing one `Importer` subclass and registering it (see
 `kehu.dataset.importers`).
