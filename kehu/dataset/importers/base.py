@@ -11,6 +11,12 @@ in chunks, so that 100,000 rows never sit in memory together:
 3. `write`: parse the good rows again and write them in batches (bulk_create, and
    `update_rows`: one executemany per 1,000 changed rows).
 
+customers.csv, the largest file, skips the third read: its check keeps the parsed values of
+the rows to write (`CustomerImporter.prepared`) and its write inserts them without building
+model instances (`insert_values`; COPY on PostgreSQL). After each batch of customers or
+contacts is written, `customers_written(ids)` is called in the import's transaction: the one
+place where what is kept over customers (the search index) is refreshed.
+
 The checks of step 2 decide which rows are good; step 3 never re-judges them. Later
 issues add a file by writing one `Importer` subclass and registering it (see
 `kehu.dataset.importers`).
@@ -20,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 
 from django.db import reset_queries
 from django.utils.translation import gettext as _
@@ -82,8 +89,10 @@ class ImportReport:
 class ImportContext:
     """What the importers of one run share: who imports, when, and the keys each file brings."""
 
-    def __init__(self, *, actor, now: datetime, report: ImportReport):
+    def __init__(self, *, actor, now: datetime, report: ImportReport, progress=None):
         self.actor = actor
+        # progress(file, phase, done, total): phase "check" or "write", counted in rows.
+        self.progress = progress or (lambda file, phase, done, total: None)
         self.now = now
         self.report = report
         # Keys of the good rows of each file already checked: {"customers.csv": {"C00001", …}}.
@@ -236,25 +245,33 @@ class Importer:
         through the text rule of kehu.core.text: zero-width characters are dropped, and a cell
         with a direction or control character (NUL …) makes the row bad in the check pass."""
         columns = None
+        keep: list[tuple[int, str]] = []
+        width = 0
         for line, cells in self.table.rows():
             problems: list[tuple[int, str]] = []
             if not "".join(cells).isprintable():
                 cells = [_clean_cell(i, c, problems) for i, c in enumerate(cells)]
-            cells = [clean_text(c) for c in cells]
+            cells = [c.strip() for c in cells]  # clean_text, whose formula rule is rarely needed:
+            if any(c[:1] == "'" for c in cells):
+                cells = [clean_text(c) for c in cells]
             if columns is None:
                 columns = [c.lower() for c in cells]
+                keep = [(i, name) for i, name in enumerate(columns) if name in self.header_set]
+                width = len(columns)
                 continue
             if not any(cells):
                 continue
-            values = {}
-            for i, text in enumerate(cells):
-                if i < len(columns):
-                    if columns[i] in self.header_set:
-                        values[columns[i]] = text
-                elif text:
-                    values[f"#{i + 1}"] = text
+            if len(cells) <= width:
+                count = len(cells)
+                values = {name: cells[i] for i, name in keep if i < count}
+            else:
+                values = {name: cells[i] for i, name in keep}
+                for i in range(width, len(cells)):
+                    if cells[i]:
+                        values[f"#{i + 1}"] = cells[i]
             row = Row(self, line, values)
-            row.cell_problems = [(columns[i], reason) for i, reason in problems if i < len(columns) and columns[i] in self.header_set]
+            if problems:
+                row.cell_problems = [(columns[i], reason) for i, reason in problems if i < len(columns) and columns[i] in self.header_set]
             yield row
 
     def _chunks(self, rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
@@ -333,11 +350,17 @@ class Importer:
             self.ctx.planned[self.file] = set()
             return
         try:
+            total = 0
             for row in self._rows():
                 self.scan(row)
+                total += 1
+            done = 0
+            self.ctx.progress(self.file, "check", 0, total)
             for chunk in self._chunks(self._rows_checked()):
                 self.check(chunk)
                 reset_queries()
+                done += len(chunk)
+                self.ctx.progress(self.file, "check", done, total)
                 for row in chunk:
                     if not row.bad and not self.is_bad(row.line):
                         self.actions[row.line] = row.action or UNCHANGED
@@ -363,11 +386,24 @@ class Importer:
             return
         self.writing = True
         bad = self.ctx.bad_lines.get(self.file, set())
+        total = sum(1 for line, action in self.actions.items() if line not in bad and action != UNCHANGED)
+        self.ctx.progress(self.file, "write", 0, total)
+        done = 0
         good = (row for row in self._rows() if row.line not in bad and self.actions.get(row.line) not in (None, UNCHANGED))
         for chunk in self._chunks(good):
             self.write(chunk)
             reset_queries()  # with DEBUG on, Django would keep every statement of the import
+            done += len(chunk)
+            self.ctx.progress(self.file, "write", done, total)
         self.finish_write()
+
+
+def customers_written(customer_ids) -> None:
+    """THE hook for what is kept over customers and their contacts (the search index of
+    kehu.customers.search): called in the import's transaction right after each batch of
+    customers (customers.csv) or contacts (contacts.csv) is inserted or updated, with the ids
+    of the customers whose own fields or contacts were written. It does nothing yet: the
+    lead wires the index's refresh in here, so every bulk import keeps it exact."""
 
 
 def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:
@@ -382,6 +418,8 @@ def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:
 
 def plain(value):
     """A value as the JSON of an audit event's changes."""
+    if type(value) is str or value is None:
+        return value
     if isinstance(value, (Decimal, date, datetime)):
         return str(value)
     return value
@@ -422,7 +460,8 @@ def update_rows(model, objs, fields: list[str]) -> None:
 
 
 def insert_rows(model, objs) -> None:
-    """INSERT the objects as one executemany per 1,000 rows (primary keys are not set on them).
+    """INSERT the objects in batches (primary keys are not set on them): one executemany per
+    1,000 rows, or COPY on PostgreSQL.
 
     Django's bulk_create builds SQL of at most 999 parameters on SQLite — 24 customers a
     statement — and spends most of a large import compiling them. A value already set on
@@ -431,25 +470,120 @@ def insert_rows(model, objs) -> None:
     objs = list(objs)
     if not objs:
         return
-    from django.db import connections, router
+    writer = _RowWriter(model)
+    writer.write([writer.from_object(o) for o in objs])
 
-    connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        qn(meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields)),
-    )
 
-    def value(field, obj):
-        current = getattr(obj, field.attname)
-        if getattr(field, "auto_now_add", False) and current is not None:
-            return field.get_db_prep_save(current, connection)
-        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+def insert_values(model, rows: list[dict]) -> None:
+    """INSERT rows given as {attname: value} dicts, without building model instances: a
+    field left out gets its default (an `auto_now`/`auto_now_add` field the time now), as
+    `insert_rows` would give it. One executemany per 1,000 rows, or COPY on PostgreSQL."""
+    if not rows:
+        return
+    writer = _RowWriter(model)
+    writer.write([writer.from_dict(r) for r in rows])
 
-    with connection.cursor() as cursor:
-        for batch in chunked(objs, 1000):
-            cursor.executemany(sql, [[value(f, o) for f in fields] for o in batch])
+
+_MEMO_TYPES = {datetime, date, Decimal, int, bool}
+_NOTHING = object()
+
+
+class _RowWriter:
+    """How each concrete field of a model turns into a database value, worked out once per
+    batch: text on a text field is passed as it is (what get_db_prep_save would return), a
+    time, amount or choice is converted once per distinct value, anything else goes through
+    the field."""
+
+    def __init__(self, model):
+        from django.db import connections, router
+        from django.db.models import CharField, JSONField, TextField
+        from django.utils import timezone
+
+        self.model = model
+        self.connection = connections[router.db_for_write(model)]
+        meta = model._meta
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        self.now = timezone.now()
+        self.today = date.today()  # what DateField.pre_save gives
+        self.memo: dict = {}
+        # Per field: (field, attname, is text, auto_now, auto_now_add).
+        self.plan = []
+        defaults = []
+        self.per_row_defaults: list[int] = []  # fields whose default is a callable (dict, now …)
+        self.index: dict[str, tuple[int, object, bool, bool, bool]] = {}
+        for i, f in enumerate(self.fields):
+            auto_add = bool(getattr(f, "auto_now_add", False))
+            auto = bool(getattr(f, "auto_now", False)) or auto_add
+            text = isinstance(f, (CharField, TextField)) and not isinstance(f, JSONField)
+            self.plan.append((f, f.attname, text, auto, auto_add))
+            self.index[f.attname] = (i, f, text, auto, auto_add)
+            if auto:
+                defaults.append(self._value(f, False, self._auto(f)))
+            elif f.has_default() and callable(f.default):
+                defaults.append(None)
+                self.per_row_defaults.append(i)
+            else:
+                defaults.append(self._prep(f, f.get_default()))
+        self.defaults = defaults
+
+    def _auto(self, field):
+        return self.today if field.get_internal_type() == "DateField" else self.now
+
+    def _prep(self, field, value):
+        return field.get_db_prep_save(value, self.connection)
+
+    def _value(self, field, text, value, i=-1):
+        if value is None or text and type(value) is str:
+            return value
+        kind = type(value)
+        if kind in _MEMO_TYPES or isinstance(value, Enum):
+            # The same time, amount or choice recurs on most rows: convert it once.
+            key = (i if i >= 0 else field.attname, kind, value)
+            found = self.memo.get(key, _NOTHING)
+            if found is _NOTHING:
+                found = self.memo[key] = field.get_db_prep_save(value, self.connection)
+            return found
+        return field.get_db_prep_save(value, self.connection)
+
+    def from_object(self, obj) -> tuple:
+        out = []
+        for i, (f, attname, text, auto, auto_add) in enumerate(self.plan):
+            current = getattr(obj, attname)
+            if auto and not (auto_add and current is not None):
+                current = self._auto(f)
+                setattr(obj, attname, current)
+            out.append(self._value(f, text, current, i))
+        return tuple(out)
+
+    def from_dict(self, row: dict) -> tuple:
+        out = self.defaults.copy()
+        given = set()
+        index, value_of = self.index, self._value
+        for attname, value in row.items():
+            i, f, text, auto, auto_add = index[attname]
+            if auto and (not auto_add or value is None):
+                continue  # auto_now: always the time now; auto_now_add: unless a time is given
+            out[i] = value_of(f, text, value, i)
+            given.add(i)
+        for i in self.per_row_defaults:
+            if i not in given:
+                f = self.fields[i]
+                out[i] = self._prep(f, f.get_default())
+        return tuple(out)
+
+    def write(self, rows: list[tuple]) -> None:
+        qn = self.connection.ops.quote_name
+        table = qn(self.model._meta.db_table)
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            sql = "INSERT INTO {} ({}) VALUES ({})".format(table, columns, ", ".join(["%s"] * len(self.fields)))
+            for batch in chunked(rows, 1000):
+                cursor.executemany(sql, batch)
 
 
 class CodedImporter(Importer):

@@ -11,6 +11,7 @@ legal entities: a warning). The same phone is only a warning. Managers import cu
 their own teams and of the pool only.
 """
 
+from django.db import reset_queries
 from django.db.models import F
 from stdnum.cn import uscc as uscc_std
 from django.utils.translation import gettext as _
@@ -20,11 +21,13 @@ from kehu.core.models import AuditEvent
 from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
-from kehu.customers.normalize import normalize_name, normalize_phone
 from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
 from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
-from kehu.dataset.importers.base import CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows
+from kehu.dataset.importers.base import (
+    CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, customers_written, insert_values, plain, update_rows,
+)
+from kehu.dataset.importers.derive import NameDeriver
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
 
 TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
@@ -51,6 +54,15 @@ ALSO = {
     "owner": ["owned_since", "pool_clock_at", "previous_owner", "returned_to_pool_at", "return_warned_at"],
 }
 FIELD = {"owner": "owner", "referrer": "referrer_customer"}
+# The columns a new customer takes as they are (besides code, name, kind, stage, owner, referrer).
+NEW_COLUMNS = ("lead_source", "province", "city", "industry", "phone", "uscc", "influence", "reputation",
+               "credit_limit", "fund_status", "payment_attitude")
+# Customers written per batch of the write pass.
+WRITE_CHUNK = 5000
+_MISSING = object()
+CHOICE = {"stage": STAGE, "lead_source": LEAD_SOURCE, "fund_status": FUND_STATUS, "payment_attitude": PAYMENT_ATTITUDE}
+# Columns whose empty (or bad) cell reads as "" rather than None.
+EMPTY_TEXT = set(TEXT) | {"lead_source", "fund_status", "payment_attitude", "uscc"}
 
 
 def parse_code(value: str) -> str:
@@ -61,10 +73,38 @@ def parse_code(value: str) -> str:
 
 
 def parse_uscc(value: str) -> str:
+    fast = _valid_plain_uscc(value)
+    if fast:
+        return fast
     try:
         return clean_uscc(value)
     except CustomerError as exc:
         raise CellError(str(exc.message)) from None
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _valid_plain_uscc(value: str) -> str:
+    """clean_uscc(value) for a USCC of ASCII letters and digits only, the usual cell, without
+    stdnum's character-by-character clean-ups (which change nothing in such a text); "" when
+    the text is not such a valid USCC (clean_uscc then decides, and words the error)."""
+    text = value.strip().upper()
+    if len(text) != 18 or not text.isascii() or not text.isalnum() or not text[:8].isdigit():
+        return ""
+    alphabet = _USCC_ALPHABET
+    if any(c not in alphabet for c in text[8:]):
+        return ""
+    total = sum(alphabet.index(c) * w for c, w in zip(text, _USCC_WEIGHTS))
+    return text if text[-1] == alphabet[(31 - total) % 31] else ""
+
+
+def compact_uscc(value: str) -> str:
+    """uscc_std.compact(value), at once for plain letters and digits."""
+    if value.isascii() and value.isalnum():
+        return value.upper()
+    return uscc_std.compact(value)
 
 
 def _normalize_region(v: dict) -> None:
@@ -107,18 +147,27 @@ class CustomerImporter(Importer):
         self.first_phone: dict[str, tuple[int, str]] = {}
         self.in_file_referrers: list[tuple[int, str]] = []
         self.deferred_referrers: list[tuple[str, str]] = []
+        self.derive = NameDeriver()
+        # The parsed values (and changes) of each row to write, kept by the check pass so
+        # the write pass neither reads nor parses the file again: {line: (values, changes)}.
+        self.prepared: dict[int, tuple[dict, dict | None]] = {}
+        # Pure functions of a cell's text, remembered for the import (most cells repeat).
+        self._cells: dict[tuple[str, str], object] = {}
+        self._regions: dict[tuple, tuple] = {}
+        self._owner_problems: dict[str, str | None] = {}
+        self._parse_plan: list | None = None
 
     # --- pass 0 --------------------------------------------------------------------
     def scan(self, row: Row) -> None:
         code = row.get("code")
         self.first_code.setdefault(code, row.line)
-        uscc = uscc_std.compact(row.get("uscc"))
+        uscc = compact_uscc(row.get("uscc"))
         if uscc:
             self.first_uscc.setdefault(uscc, (row.line, code))
-        name = normalize_name(row.get("name"))
+        name = self.derive.normalized_name(row.get("name"))
         if name:
             self.first_name.setdefault(name, (row.line, code, uscc))
-        phone = normalize_phone(row.get("phone"))
+        phone = self.derive.normalized_phone(row.get("phone"))
         if len(phone) >= 7:
             self.first_phone.setdefault(phone, (row.line, code))
 
@@ -126,36 +175,67 @@ class CustomerImporter(Importer):
         return row.get("code")
 
     # --- parsing (pure: the same in both passes) -----------------------------------
+    def _cell(self, row: Row, column: str, parser, **kwargs):
+        """row.parse(column, parser, …) for a parser that depends on the text only: a text seen
+        before is not parsed again (a bad one is, so that its error is reported on each row)."""
+        text = row.get(column)
+        if not text:
+            return None
+        key = (column, text)
+        found = self._cells.get(key, _MISSING)
+        if found is _MISSING:
+            found = row.parse(column, parser, **kwargs)
+            if not row.bad or found is not None:
+                self._cells[key] = found
+        return found
+
+    def _plan(self) -> list[tuple[str, int, object, dict]]:
+        """How each column of the header after code, name and kind is read, in header order:
+        (column, how, parser, its arguments); how 0 = parse, 1 = parse a remembered text,
+        2 = the text as it is."""
+        plan = []
+        for column in self.header_set:
+            if column in ("code", "name", "kind"):
+                continue
+            if column in TEXT:
+                plan.append((column, 0, parse_text, {"max_length": TEXT[column]}))
+            elif column in ("owner", "referrer"):
+                plan.append((column, 2, None, {}))
+            elif column in CHOICE:
+                plan.append((column, 1, CHOICE[column].parse, {}))
+            elif column == "uscc":
+                plan.append((column, 0, parse_uscc, {}))
+            elif column in ("influence", "reputation"):
+                plan.append((column, 1, parse_int, {"low": 1, "high": 5}))
+            elif column == "credit_limit":
+                plan.append((column, 1, parse_money, {}))
+            elif column == "created_at":
+                plan.append((column, 0, parse_datetime, {}))
+        return plan
+
     def parse(self, row: Row) -> dict:
+        cell = self._cell
         v: dict = {
             "code": row.parse("code", parse_code),
             "name": row.parse("name", parse_text, max_length=200),
-            "kind": row.parse("kind", KIND.parse),
+            "kind": cell(row, "kind", KIND.parse),
         }
-        for column in self.header_set:
-            if column in v:
-                continue
-            if column in TEXT:
-                v[column] = row.parse(column, parse_text, max_length=TEXT[column]) or ""
-            elif column in ("owner", "referrer"):
+        if self._parse_plan is None:
+            self._parse_plan = self._plan()
+        for column, how, parser, kwargs in self._parse_plan:
+            if how == 2:
                 v[column] = row.get(column)
-            elif column == "stage":
-                v[column] = row.parse(column, STAGE.parse)
-            elif column == "lead_source":
-                v[column] = row.parse(column, LEAD_SOURCE.parse) or ""
-            elif column == "fund_status":
-                v[column] = row.parse(column, FUND_STATUS.parse) or ""
-            elif column == "payment_attitude":
-                v[column] = row.parse(column, PAYMENT_ATTITUDE.parse) or ""
-            elif column == "uscc":
-                v[column] = row.parse(column, parse_uscc) or ""
-            elif column in ("influence", "reputation"):
-                v[column] = row.parse(column, parse_int, low=1, high=5)
-            elif column == "credit_limit":
-                v[column] = row.parse(column, parse_money)
-            elif column == "created_at":
-                v[column] = row.parse(column, parse_datetime)
-        _normalize_region(v)
+                continue
+            value = cell(row, column, parser, **kwargs) if how == 1 else row.parse(column, parser, **kwargs)
+            v[column] = ("" if value is None else value) if column in EMPTY_TEXT else value
+        key = (v.get("province"), v.get("city"), v.get("industry"))
+        found = self._regions.get(key)
+        if found is None:
+            regions_of = {k: val for k, val in zip(("province", "city", "industry"), key) if val is not None}
+            _normalize_region(regions_of)
+            found = self._regions[key] = (regions_of, _region_warnings(regions_of))
+        v.update(found[0])
+        row.region_warnings = found[1]
         if v.get("uscc") and v["kind"] == Customer.Kind.PERSON:
             row.error("uscc", _("A person customer has no unified social credit code."))
         if v.get("referrer") and v["referrer"] == v["code"]:
@@ -219,12 +299,12 @@ class CustomerImporter(Importer):
         for batch in chunked(usccs):
             for uscc, code in Customer.objects.alive().filter(uscc__in=batch).values_list("uscc", "code"):
                 uscc_owners.setdefault(uscc, set()).add(code)
-        new_names = {normalize_name(v["name"]) for _r, v in parsed if v["name"] and v["code"] not in existing}
+        new_names = {self.derive.normalized_name(v["name"]) for _r, v in parsed if v["name"] and v["code"] not in existing}
         name_owners: dict[str, dict[str, str]] = {}
         for batch in chunked(n for n in new_names if n):
             for name, code, uscc in Customer.objects.alive().filter(name_normalized__in=batch).values_list("name_normalized", "code", "uscc"):
                 name_owners.setdefault(name, {})[code] = uscc
-        phones = {normalize_phone(v.get("phone", "")) for _r, v in parsed}
+        phones = {self.derive.normalized_phone(v.get("phone", "")) for _r, v in parsed}
         phone_owners: dict[str, set[str]] = {}
         for batch in chunked(p for p in phones if len(p) >= 7):
             for phone, code in Customer.objects.alive().filter(phone_normalized__in=batch).values_list("phone_normalized", "code"):
@@ -250,7 +330,9 @@ class CustomerImporter(Importer):
             if old is not None and v["kind"] == Customer.Kind.PERSON and old["uscc"] and "uscc" not in v:
                 row.error("kind", _("A person customer has no unified social credit code; add an empty uscc column to remove it."))
             if v.get("owner"):
-                problem = self._owner_problem(v["owner"])
+                if v["owner"] not in self._owner_problems:
+                    self._owner_problems[v["owner"]] = self._owner_problem(v["owner"])
+                problem = self._owner_problems[v["owner"]]
                 if problem:
                     row.error("owner", problem)
             uscc = v.get("uscc")
@@ -261,7 +343,7 @@ class CustomerImporter(Importer):
                     row.error("uscc", _("Customer %(code)s already has this unified social credit code.") % {"code": others[0]})
                 elif first_line != row.line and first_code != code:
                     row.error("uscc", _("Line %(line)d (customer %(code)s) has the same unified social credit code.") % {"line": first_line, "code": first_code})
-            name = normalize_name(v["name"] or "")
+            name = self.derive.normalized_name(v["name"] or "")
             name_warning = None
             if old is None and name:
                 others = {c: u for c, u in name_owners.get(name, {}).items() if c != code}
@@ -286,10 +368,10 @@ class CustomerImporter(Importer):
                 continue
             if name_warning:
                 row.warning("name", name_warning)
-            for column, reason in _region_warnings(v):
+            for column, reason in row.region_warnings:
                 row.warning(column, reason)
             changes = {} if old is None else self._changes(old, v)
-            phone = normalize_phone(v.get("phone", ""))
+            phone = self.derive.normalized_phone(v.get("phone", ""))
             if len(phone) >= 7 and (old is None or "phone" in changes):
                 others = sorted(phone_owners.get(phone, set()) - {code})
                 first_line, first_code = self.first_phone.get(phone, (row.line, code))
@@ -298,6 +380,8 @@ class CustomerImporter(Importer):
                 elif first_line < row.line and first_code != code:
                     row.warning("phone", _("Line %(line)d (customer %(code)s) has the same phone; check that they are not the same customer.") % {"line": first_line, "code": first_code})
             row.action = CREATE if old is None else (UPDATE if changes else UNCHANGED)
+            if row.action != UNCHANGED and not self.ctx.report.dry_run:
+                self.prepared[row.line] = (v, changes if old is not None else None)
 
     def finish_check(self) -> None:
         """A referrer given by a row of this file must be a good row itself (cascading)."""
@@ -319,69 +403,90 @@ class CustomerImporter(Importer):
             ids.update(Customer.objects.filter(code__in=batch).values_list("code", "id"))
         return ids
 
+    def run_write(self) -> None:
+        """Write the rows the check pass kept (`prepared`), in file order and in batches,
+        without reading or parsing the file again."""
+        if not self.readable:
+            return
+        self.writing = True
+        bad = self.ctx.bad_lines.get(self.file, set())
+        lines = [line for line in self.prepared if line not in bad]
+        total = len(lines)
+        self.ctx.progress(self.file, "write", 0, total)
+        for start in range(0, total, WRITE_CHUNK):
+            batch = lines[start:start + WRITE_CHUNK]
+            self.write_values([self.prepared.pop(line) for line in batch])
+            reset_queries()  # with DEBUG on, Django would keep every statement of the import
+            self.ctx.progress(self.file, "write", start + len(batch), total)
+        self.prepared = {}
+        self.finish_write()
+
     def write(self, rows: list[Row]) -> None:
-        ctx, now = self.ctx, self.ctx.now
+        """Write rows read again from the file (the check pass must have judged them good)."""
         parsed = [self.parse(row) for row in rows]
         existing = self._existing([v["code"] for v in parsed])
+        self.write_values([(v, self._changes(existing[v["code"]], v) if v["code"] in existing else None) for v in parsed])
+
+    def write_values(self, items: list[tuple[dict, dict | None]]) -> None:
+        """Write a batch of (parsed values, changes): changes None creates the customer."""
+        ctx, now = self.ctx, self.ctx.now
         users = ctx.users()
         owner_id = lambda username: users[username]["id"] if username else None  # noqa: E731
         actor_id = ctx.actor.pk if ctx.actor is not None else None
-        events: list[AuditEvent] = []
+        events: list[dict] = []
 
         # New customers (with created_at and referrers known before the insert).
-        new = [v for v in parsed if v["code"] not in existing]
+        new = [v for v, changes in items if changes is None]
         created, later = [], []
         for v in new:
-            c = Customer(code=v["code"], name=v["name"], kind=v["kind"], stage=v.get("stage") or Customer.Stage.TARGET)
-            for column in ("lead_source", "province", "city", "industry", "phone", "uscc", "influence",
-                           "reputation", "credit_limit", "fund_status", "payment_attitude"):
+            c = {"code": v["code"], "kind": v["kind"], "stage": v.get("stage") or Customer.Stage.TARGET}
+            for column in NEW_COLUMNS:
                 if column in v:
-                    setattr(c, column, v[column])
-            c.owner_id = owner_id(v.get("owner"))
-            c.stage_changed_at = now
-            if c.owner_id is not None:
-                c.owned_since = c.pool_clock_at = now
+                    c[column] = v[column]
+            c["owner_id"] = owner = owner_id(v.get("owner"))
+            c["stage_changed_at"] = now
+            if owner is not None:
+                c["owned_since"] = c["pool_clock_at"] = now
             else:
-                c.returned_to_pool_at = now  # imported into the pool: it entered it now
-            customer_derive_fields(c)
+                c["returned_to_pool_at"] = now  # imported into the pool: it entered it now
+            c.update(self.derive.customer_fields(v["name"], c.get("phone", "")))
+            if v.get("created_at"):
+                c["created_at"] = v["created_at"]
             created.append(c)
-        ref_ids = self._resolve_codes(v["referrer"] for v in parsed if v.get("referrer"))
+        ref_ids = self._resolve_codes(v["referrer"] for v, _c in items if v.get("referrer"))
         new_codes = {v["code"] for v in new}
         for c, v in zip(created, new):
-            if v.get("created_at"):
-                c.created_at = v["created_at"]
             if v.get("referrer"):
                 if v["referrer"] in ref_ids:
-                    c.referrer_customer_id = ref_ids[v["referrer"]]
+                    c["referrer_customer_id"] = ref_ids[v["referrer"]]
                 elif v["referrer"] in new_codes:
                     later.append((c, v["referrer"]))
                 else:
-                    self.deferred_referrers.append((c.code, v["referrer"]))
-        insert_rows(Customer, created)
-        ids = self._resolve_codes(c.code for c in created)
+                    self.deferred_referrers.append((c["code"], v["referrer"]))
+        insert_values(Customer, created)
+        ids = self._resolve_codes(c["code"] for c in created)
         for c in created:
-            c.pk = c.id = ids[c.code]
-        # Referrers to rows of this chunk, now that they exist.
-        for c, referrer in later:
-            c.referrer_customer_id = ids[referrer]
-        update_rows(Customer, [c for c, _r in later], ["referrer_customer"])
+            c["id"] = ids[c["code"]]
+        # Referrers to rows of this batch, now that they exist.
+        update_rows(Customer, [Customer(pk=c["id"], referrer_customer_id=ids[referrer]) for c, referrer in later], ["referrer_customer"])
         ref_ids.update(ids)
-        new_profiles_company = [CompanyProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.COMPANY]
-        new_profiles_person = [PersonProfile(customer_id=c.pk) for c in created if c.kind == Customer.Kind.PERSON]
+        new_profiles_company = [{"customer_id": c["id"]} for c in created if c["kind"] == Customer.Kind.COMPANY]
+        new_profiles_person = [{"customer_id": c["id"]} for c in created if c["kind"] == Customer.Kind.PERSON]
         stage_changes = [
-            CustomerStageChange(customer_id=c.pk, from_stage="", to_stage=c.stage, at=now, user_id=actor_id) for c in created
+            {"customer_id": c["id"], "from_stage": "", "to_stage": c["stage"], "at": now, "user_id": actor_id} for c in created
         ]
+        verb = AuditEvent.Verb.IMPORT
         for c, v in zip(created, new):
-            events.append(AuditEvent(
-                actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
-                object_label=str(c)[:255], customer_id=c.pk,
-                changes={k: [None, plain(val)] for k, val in v.items() if val not in ("", None)},
-                note=self.file,
-            ))
+            events.append({
+                "actor_id": actor_id, "verb": verb, "object_type": "customer", "object_id": c["id"],
+                "object_label": f"{c['name']} ({c['code']})"[:255], "customer_id": c["id"],
+                "changes": {k: [None, val if type(val) is str else plain(val)] for k, val in v.items() if val not in ("", None)},
+                "note": self.file,
+            })
+        written = [c["id"] for c in created]
 
         # Changed customers.
-        changed = {v["code"]: (v, self._changes(existing[v["code"]], v)) for v in parsed if v["code"] in existing}
-        changed = {code: vc for code, vc in changed.items() if vc[1]}
+        changed = {v["code"]: (v, changes) for v, changes in items if changes}
         instances = {}
         for batch in chunked(list(changed)):
             for c in Customer.objects.filter(code__in=batch).only(*LOADED):
@@ -412,7 +517,7 @@ class CustomerImporter(Importer):
                     else:
                         self.deferred_referrers.append((code, new_value))
                 elif column == "stage":
-                    stage_changes.append(CustomerStageChange(customer_id=c.pk, from_stage=c.stage, to_stage=new_value, at=now, user_id=actor_id))
+                    stage_changes.append({"customer_id": c.pk, "from_stage": c.stage, "to_stage": new_value, "at": now, "user_id": actor_id})
                     c.stage = new_value
                     c.stage_changed_at = now
                 else:
@@ -422,31 +527,33 @@ class CustomerImporter(Importer):
             if "name" in changes or "phone" in changes:
                 customer_derive_fields(c)
             c.updated_at = now
-            events.append(AuditEvent(
-                actor_id=actor_id, verb=AuditEvent.Verb.IMPORT, object_type="customer", object_id=c.pk,
-                object_label=str(c)[:255], customer_id=c.pk,
-                changes={k: [plain(a), plain(b)] for k, (a, b) in changes.items()}, note=self.file,
-            ))
+            events.append({
+                "actor_id": actor_id, "verb": verb, "object_type": "customer", "object_id": c.pk,
+                "object_label": str(c)[:255], "customer_id": c.pk,
+                "changes": {k: [plain(a), plain(b)] for k, (a, b) in changes.items()}, "note": self.file,
+            })
+            written.append(c.pk)
         if changed:
             update_rows(Customer, [instances[code] for code in changed], sorted(fields | {"updated_at"}))
         if kind_changed:
             ids = [c.pk for c in kind_changed]
             has_company = set(CompanyProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
             has_person = set(PersonProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
-            new_profiles_company += [CompanyProfile(customer_id=c.pk) for c in kind_changed
+            new_profiles_company += [{"customer_id": c.pk} for c in kind_changed
                                      if c.kind == Customer.Kind.COMPANY and c.pk not in has_company]
-            new_profiles_person += [PersonProfile(customer_id=c.pk) for c in kind_changed
+            new_profiles_person += [{"customer_id": c.pk} for c in kind_changed
                                     if c.kind == Customer.Kind.PERSON and c.pk not in has_person]
-        insert_rows(CompanyProfile, new_profiles_company)
-        insert_rows(PersonProfile, new_profiles_person)
-        insert_rows(AuditEvent, events)
-        insert_rows(CustomerStageChange, stage_changes)
+        insert_values(CompanyProfile, new_profiles_company)
+        insert_values(PersonProfile, new_profiles_person)
+        insert_values(AuditEvent, events)
+        insert_values(CustomerStageChange, stage_changes)
         # The stage-entry summary (kehu.customers.summaries): the new customers' one row each, and
         # the changed ones whose owner or stage this import wrote recomputed.
-        stage_months_add_new((c.pk, c.owner_id, c.stage, now) for c in created)
+        stage_months_add_new((c["id"], c["owner_id"], c["stage"], now) for c in created)
         moved = [instances[code].pk for code, (_v, changes) in changed.items() if "owner" in changes or "stage" in changes]
         if moved:
             stage_months_refresh(customer_ids=moved)
+        customers_written(written)
 
     def finish_write(self) -> None:
         """Referrers that are rows further down the file, now that every row is written."""

@@ -1,6 +1,8 @@
 """kehu import PATH [--dry-run] [--skip-bad] [--json] [--user USERNAME] (DATASET.md)."""
 
 import json
+import sys
+import time
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
@@ -20,11 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--skip-bad", action="store_true", help="write the good rows even when some rows are bad")
         parser.add_argument("--json", action="store_true", help="print one JSON document on standard output")
         parser.add_argument("--user", help="import as this user (default: the system, as an administrator)")
+        parser.add_argument(
+            "--progress", action="store_true",
+            help="show the progress on standard error even when it is not a terminal (one line per step)",
+        )
 
     def handle(self, *args, **opts):
         actor = acting_user(opts["user"])
         try:
-            report = dataset_import(actor=actor, path=opts["path"], dry_run=opts["dry_run"], skip_bad=opts["skip_bad"])
+            bar = ProgressBar(sys.stderr, lines=not sys.stderr.isatty()) if opts["progress"] or sys.stderr.isatty() else None
+            report = dataset_import(
+                actor=actor, path=opts["path"], dry_run=opts["dry_run"], skip_bad=opts["skip_bad"], progress=bar,
+            )
+            if bar is not None:
+                bar.close()
         except DatasetError as exc:
             raise CommandError(exc.message, returncode=2) from None
         except PermissionDenied:
@@ -69,3 +80,49 @@ class Command(BaseCommand):
             ))
         elif not report.errors:
             self.stdout.write(_("Nothing to change: the data is already in Kehu."))
+
+
+class ProgressBar:
+    """`kehu import`'s progress on standard error (never on standard output, which --json keeps
+    for the JSON document): a bar redrawn in place on a terminal; otherwise, with --progress,
+    one line when a file's step starts, at every tenth and when it ends."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, *, lines: bool):
+        self.stream = stream
+        self.lines = lines
+        self.step = None
+        self.started = time.monotonic()
+        self.shown_tenth = -1
+        self.drawn = False
+
+    def __call__(self, file: str, phase: str, done: int, total: int) -> None:
+        if (file, phase) != self.step:
+            self.close()
+            self.step = (file, phase)
+            self.started = time.monotonic()
+            self.shown_tenth = -1
+        label = _("checking") if phase == "check" else _("writing")
+        seconds = time.monotonic() - self.started
+        rate = done / seconds if seconds > 0 else 0
+        share = done / total if total else 1
+        if self.lines:
+            tenth = int(share * 10)
+            if tenth == self.shown_tenth:
+                return
+            self.shown_tenth = tenth
+            self.stream.write(f"{file}: {label} {done}/{total} ({share:.0%}, {seconds:.1f} s, {rate:,.0f}/s)\n")
+            self.stream.flush()
+            return
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r{file} {label} [{bar}] {share:4.0%} {done:,}/{total:,} {rate:,.0f}/s ")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
