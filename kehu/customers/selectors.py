@@ -35,26 +35,49 @@ def customer_get_visible_or_404(*, user, pk, include_deleted: bool = False) -> C
     )
 
 
-def customer_search_q(text: str) -> Q:
-    """Name, code, phone, contact name, pinyin initials (hwjs) or full pinyin (huawei)."""
-    text = (text or "").strip()
-    if not text:
-        return Q()
+def customer_search_parts(text: str) -> tuple[Q, Q, str | None, str]:
+    """The search rule, in parts: (what a customer's own fields must match, what one of its
+    live contacts must match, the ASCII form compared with initials and pinyin or None, the
+    phone digits compared or "")."""
     q = Q(name__icontains=text) | Q(code__iexact=text) | Q(code__istartswith=text)
     lowered = text.lower().replace(" ", "")
     if lowered.isascii() and lowered.isalnum():
         q |= Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
         if len(lowered) >= 2:
             q |= Q(name_initials__contains=lowered)
+    else:
+        lowered = None
     digits = normalize_phone(text)
     if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 1:
         q |= Q(phone_normalized__contains=digits)
         contacts = Q(phone_normalized__contains=digits) | Q(name__icontains=text)
     else:
+        digits = ""
         contacts = Q(name__icontains=text)
-    # One uncorrelated subquery over contacts (evaluated once), not one per customer row.
-    q |= Q(pk__in=Contact.objects.filter(contacts, is_deleted=False).values("customer_id"))
-    return q
+    return q, contacts, lowered, digits
+
+
+def customer_search_like_q(text: str) -> Q:
+    """The search rule as plain LIKE comparisons (reads every customer): the reference the
+    index-backed `customer_search_q` is tested against."""
+    text = (text or "").strip()
+    if not text:
+        return Q()
+    q, contacts, _lowered, _digits = customer_search_parts(text)
+    return q | Q(pk__in=Contact.objects.filter(contacts, is_deleted=False).values("customer_id"))
+
+
+def customer_search_q(text: str) -> Q:
+    """Name, code, phone, contact name, pinyin initials (hwjs) or full pinyin (huawei): exactly
+    the customers `customer_search_like_q` matches, found through the search index
+    (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL)."""
+    from kehu.customers import search
+
+    text = (text or "").strip()
+    if not text:
+        return Q()
+    q, contacts, lowered, digits = customer_search_parts(text)
+    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts))
 
 
 def customer_list(*, user, params=None, pool: bool = False):

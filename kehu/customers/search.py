@@ -1,0 +1,312 @@
+"""The customer search through an index (issue 13): the same matches as the LIKE rule of
+`kehu.customers.selectors.customer_search_like_q`, found without reading every customer.
+
+How: the index gives a small set of CANDIDATE ids — a superset of what the rule matches — and
+the rule itself is then checked on those candidates only, so the result is exactly the LIKE
+rule's whatever the index returns in excess.
+
+- SQLite: two FTS5 tables with the trigram tokenizer (`customers_search_fts`: name, code,
+  initials, pinyin, phone of each customer, rowid = customer id; `customers_contact_search_fts`:
+  name, phone of each contact, rowid = contact id) answer texts of three characters or more.
+  Trigrams cannot answer one or two characters (华为), so `customers_search_gram` holds every
+  one- and two-character piece (ASCII lowered, as SQLite's LIKE folds) of customer names (kind
+  1), pinyin initials (kind 2) and contact names (kind 3); short code and pinyin prefixes are
+  ranges on their B-tree indexes. Triggers (migration 0014) keep all of it on every write,
+  bulk ones included; `kehu search rebuild` rebuilds it from the tables.
+- PostgreSQL: expression indexes, always exact, nothing to keep: pg_trgm GIN on UPPER(name)
+  (what `icontains` compares), initials, phone, contact name and phone; for one or two
+  characters a GIN index on the array of one- and two-character pieces of UPPER(name)
+  (`kehu_search_grams`); pattern B-trees for code and pinyin prefixes.
+"""
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+KIND_NAME, KIND_INITIALS, KIND_CONTACT = 1, 2, 3
+TRIGRAM = 3  # the shortest text a trigram index answers
+MAX_GRAM_SOURCE = 4000  # the longest value the SQLite triggers cut into pieces (names are ≤ 200)
+
+
+def ascii_lower(text: str) -> str:
+    """Lower case as SQLite's LIKE and lower() fold: ASCII letters only."""
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text)
+
+
+def _case_variants(text: str, limit: int = 16) -> list[str] | None:
+    """Every ASCII-case spelling of `text` (SQLite's LIKE ignores ASCII case), None past `limit`."""
+    variants = [""]
+    for ch in text:
+        forms = {ch.lower(), ch.upper()} if ch.isascii() and ch.isalpha() else {ch}
+        variants = [v + f for v in variants for f in sorted(forms)]
+        if len(variants) > limit:
+            return None
+    return variants
+
+
+def _phrase(column: str, text: str) -> str:
+    return f'{column} : "{text.replace(chr(34), chr(34) * 2)}"'
+
+
+def _like_contains(text: str) -> str:
+    return "%" + _escape(text) + "%"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- candidates ---------------------------------------------------------------------------------
+# terms: what the rule looks for — `text` (name, code), `lowered` (initials, pinyin, or None when
+# the text is not ASCII letters and digits), `digits` (phones, or "" when not a phone number).
+
+
+def _sqlite_ranges(column: str, prefix: str, sql: list, params: list) -> bool:
+    variants = _case_variants(prefix)
+    if variants is None:
+        return False
+    for v in variants:
+        sql.append(f"SELECT id FROM customers_customer WHERE {column} >= %s AND {column} < %s")
+        params += [v, v + "\U0010ffff"]
+    return True
+
+
+def _sqlite_gram(kind: int, text: str, sql: list, params: list) -> None:
+    gram = ascii_lower(text)
+    if len(text) == 2:
+        sql.append("SELECT ref_id FROM customers_search_gram WHERE gram = %s AND kind = %s")
+        params += [gram, kind]
+    else:  # one character: every piece that starts with it
+        sql.append("SELECT ref_id FROM customers_search_gram WHERE gram >= %s AND gram < %s AND kind = %s")
+        params += [gram, gram + "\U0010ffff", kind]
+
+
+def _sqlite_customer_candidates(text, lowered, digits):
+    sql, params, match = [], [], []
+    if len(text) >= TRIGRAM:
+        match.append(_phrase("name", text))
+        match.append(_phrase("code", text))  # contains ⊇ starts with ⊇ equals
+    else:
+        _sqlite_gram(KIND_NAME, text, sql, params)
+        _sqlite_ranges("code", text, sql, params)
+    if lowered:
+        if len(lowered) >= TRIGRAM:
+            match.append(_phrase("initials", lowered))
+            match.append(_phrase("pinyin", lowered))
+        else:
+            if len(lowered) == 2:
+                _sqlite_gram(KIND_INITIALS, lowered, sql, params)
+            else:
+                _sqlite_ranges("name_initials", lowered, sql, params)
+            _sqlite_ranges("name_pinyin", lowered, sql, params)
+    if digits:
+        match.append(_phrase("phone", digits))
+    if match:
+        sql.insert(0, "SELECT rowid FROM customers_search_fts WHERE customers_search_fts MATCH %s")
+        params.insert(0, " OR ".join(match))
+    return " UNION ".join(sql), params
+
+
+def _sqlite_contact_candidates(text, digits):
+    sql, params, match = [], [], []
+    if len(text) >= TRIGRAM:
+        match.append(_phrase("name", text))
+    else:
+        _sqlite_gram(KIND_CONTACT, text, sql, params)
+    if digits:
+        match.append(_phrase("phone", digits))
+    if match:
+        sql.insert(0, "SELECT rowid FROM customers_contact_search_fts WHERE customers_contact_search_fts MATCH %s")
+        params.insert(0, " OR ".join(match))
+    return " UNION ".join(sql), params
+
+
+def _pg_customer_candidates(text, lowered, digits):
+    where, params = [], []
+    if len(text) >= TRIGRAM:
+        where.append("UPPER(name::text) LIKE UPPER(%s)")
+        params.append(_like_contains(text))
+    else:
+        where.append("kehu_search_grams(UPPER(name::text)) @> ARRAY[UPPER(%s)]")
+        params.append(text)
+    where.append("UPPER(code::text) LIKE UPPER(%s)")
+    params.append(_escape(text) + "%")
+    if lowered:
+        where.append("name_initials::text LIKE %s")
+        params.append(_escape(lowered) + "%")
+        if len(lowered) >= TRIGRAM:
+            where.append("name_initials::text LIKE %s")
+            params.append(_like_contains(lowered))
+        elif len(lowered) == 2:
+            where.append("kehu_search_grams(name_initials::text) @> ARRAY[%s]::text[]")
+            params.append(lowered)
+        where.append("name_pinyin::text LIKE %s")
+        params.append(_escape(lowered) + "%")
+    if digits:
+        where.append("phone_normalized::text LIKE %s")
+        params.append(_like_contains(digits))
+    return "SELECT id FROM customers_customer WHERE " + " OR ".join(where), params
+
+
+def _pg_contact_candidates(text, digits):
+    if len(text) >= TRIGRAM:
+        where, params = ["UPPER(name::text) LIKE UPPER(%s)"], [_like_contains(text)]
+    else:
+        where, params = ["kehu_search_grams(UPPER(name::text)) @> ARRAY[UPPER(%s)]"], [text]
+    if digits:
+        where.append("phone_normalized::text LIKE %s")
+        params.append(_like_contains(digits))
+    return "SELECT id FROM customers_contact WHERE " + " OR ".join(where), params
+
+
+def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, contact_q: Q):
+    """A subquery of the ids of the customers whose fields match `customer_q` or that have a live
+    contact matching `contact_q` — the rule — answered through the index. `text` is stripped
+    and not empty; `lowered` / `digits` are the rule's ASCII and phone forms (None / "" when
+    the rule does not compare initials, pinyin or phones)."""
+    from kehu.customers.models import Contact, Customer
+
+    if connection.vendor == "postgresql":
+        customer_sql, customer_params = _pg_customer_candidates(text, lowered, digits)
+        contact_sql, contact_params = _pg_contact_candidates(text, digits)
+    else:
+        customer_sql, customer_params = _sqlite_customer_candidates(text, lowered, digits)
+        contact_sql, contact_params = _sqlite_contact_candidates(text, digits)
+    customers = (Customer.objects.order_by()
+                 .filter(Q(pk__in=RawSQL(customer_sql, customer_params)) & customer_q).values("pk"))
+    contacts = (Contact.objects.order_by()
+                .filter(Q(pk__in=RawSQL(contact_sql, contact_params)) & contact_q, is_deleted=False)
+                .values("customer_id"))
+    return customers.union(contacts)
+
+
+# --- keeping and rebuilding the SQLite index ------------------------------------------------------
+
+def _gram_insert(kind: int, source: str, table: str, ref: str = "id", where: str = "") -> str:
+    return (
+        "INSERT OR IGNORE INTO customers_search_gram (gram, kind, ref_id) "
+        f"SELECT lower(substr(t.{source}, n.n, 2)), {kind}, t.{ref} FROM {table} t "
+        f"JOIN customers_search_number n ON n.n <= length(t.{source}) {where}"
+    )
+
+
+def _row_gram_insert(kind: int, value: str, ref: str) -> str:
+    return (
+        "INSERT OR IGNORE INTO customers_search_gram (gram, kind, ref_id) "
+        f"SELECT lower(substr({value}, n, 2)), {kind}, {ref} FROM customers_search_number WHERE n <= length({value});"
+    )
+
+
+CUSTOMER_FTS_INSERT = (
+    "INSERT INTO customers_search_fts (rowid, name, code, initials, pinyin, phone) "
+    "VALUES (NEW.id, NEW.name, NEW.code, NEW.name_initials, NEW.name_pinyin, NEW.phone_normalized);"
+)
+CONTACT_FTS_INSERT = (
+    "INSERT INTO customers_contact_search_fts (rowid, name, phone) VALUES (NEW.id, NEW.name, NEW.phone_normalized);"
+)
+CUSTOMER_FTS_DELETE = (
+    "DELETE FROM customers_search_fts WHERE rowid = OLD.id;"
+    " DELETE FROM customers_search_gram WHERE ref_id = OLD.id AND kind IN (1, 2);"
+)
+CONTACT_FTS_DELETE = (
+    "DELETE FROM customers_contact_search_fts WHERE rowid = OLD.id;"
+    " DELETE FROM customers_search_gram WHERE ref_id = OLD.id AND kind = 3;"
+)
+CUSTOMER_NEW = CUSTOMER_FTS_INSERT + " " + _row_gram_insert(KIND_NAME, "NEW.name", "NEW.id") + " " + _row_gram_insert(
+    KIND_INITIALS, "NEW.name_initials", "NEW.id")
+CONTACT_NEW = CONTACT_FTS_INSERT + " " + _row_gram_insert(KIND_CONTACT, "NEW.name", "NEW.id")
+
+SQLITE_CREATE = [
+    "CREATE VIRTUAL TABLE customers_search_fts USING fts5(name, code, initials, pinyin, phone, tokenize='trigram case_sensitive 0')",
+    "CREATE VIRTUAL TABLE customers_contact_search_fts USING fts5(name, phone, tokenize='trigram case_sensitive 0')",
+    "CREATE TABLE customers_search_gram (gram TEXT NOT NULL, kind INTEGER NOT NULL, ref_id INTEGER NOT NULL,"
+    " PRIMARY KEY (gram, kind, ref_id)) WITHOUT ROWID",
+    "CREATE INDEX customers_search_gram_ref ON customers_search_gram (ref_id, kind)",
+    "CREATE TABLE customers_search_number (n INTEGER PRIMARY KEY)",
+    f"INSERT INTO customers_search_number (n) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {MAX_GRAM_SOURCE}) SELECT n FROM s",
+    f"CREATE TRIGGER customers_search_ai AFTER INSERT ON customers_customer BEGIN {CUSTOMER_NEW} END",
+    f"CREATE TRIGGER customers_search_ad AFTER DELETE ON customers_customer BEGIN {CUSTOMER_FTS_DELETE} END",
+    "CREATE TRIGGER customers_search_au AFTER UPDATE OF id, name, code, name_initials, name_pinyin, phone_normalized"
+    f" ON customers_customer BEGIN {CUSTOMER_FTS_DELETE} {CUSTOMER_NEW} END",
+    f"CREATE TRIGGER customers_contact_search_ai AFTER INSERT ON customers_contact BEGIN {CONTACT_NEW} END",
+    f"CREATE TRIGGER customers_contact_search_ad AFTER DELETE ON customers_contact BEGIN {CONTACT_FTS_DELETE} END",
+    "CREATE TRIGGER customers_contact_search_au AFTER UPDATE OF id, name, phone_normalized"
+    f" ON customers_contact BEGIN {CONTACT_FTS_DELETE} {CONTACT_NEW} END",
+    "CREATE INDEX customers_customer_name_pinyin_search ON customers_customer (name_pinyin)",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS customers_search_ai", "DROP TRIGGER IF EXISTS customers_search_ad",
+    "DROP TRIGGER IF EXISTS customers_search_au", "DROP TRIGGER IF EXISTS customers_contact_search_ai",
+    "DROP TRIGGER IF EXISTS customers_contact_search_ad", "DROP TRIGGER IF EXISTS customers_contact_search_au",
+    "DROP TABLE IF EXISTS customers_search_fts", "DROP TABLE IF EXISTS customers_contact_search_fts",
+    "DROP TABLE IF EXISTS customers_search_gram", "DROP TABLE IF EXISTS customers_search_number",
+    "DROP INDEX IF EXISTS customers_customer_name_pinyin_search",
+]
+SQLITE_FILL = [
+    "DELETE FROM customers_search_fts",
+    "DELETE FROM customers_contact_search_fts",
+    "DELETE FROM customers_search_gram",
+    "INSERT INTO customers_search_fts (rowid, name, code, initials, pinyin, phone)"
+    " SELECT id, name, code, name_initials, name_pinyin, phone_normalized FROM customers_customer",
+    "INSERT INTO customers_contact_search_fts (rowid, name, phone) SELECT id, name, phone_normalized FROM customers_contact",
+    _gram_insert(KIND_NAME, "name", "customers_customer"),
+    _gram_insert(KIND_INITIALS, "name_initials", "customers_customer"),
+    _gram_insert(KIND_CONTACT, "name", "customers_contact"),
+]
+
+PG_CREATE = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    # One- and two-character pieces of a text: what a trigram index cannot answer.
+    "CREATE OR REPLACE FUNCTION kehu_search_grams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+    " SELECT coalesce(array_agg(DISTINCT g), '{}') FROM ("
+    " SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) AS i"
+    " UNION ALL SELECT substr(t, i, 2) FROM generate_series(1, length(t)) AS i) AS pieces $$",
+    "CREATE INDEX customers_customer_name_trgm ON customers_customer USING gin (UPPER(name::text) gin_trgm_ops)",
+    "CREATE INDEX customers_customer_name_grams ON customers_customer USING gin (kehu_search_grams(UPPER(name::text)))",
+    "CREATE INDEX customers_customer_code_upper ON customers_customer (UPPER(code::text) text_pattern_ops)",
+    "CREATE INDEX customers_customer_initials_trgm ON customers_customer USING gin (name_initials gin_trgm_ops)",
+    "CREATE INDEX customers_customer_initials_grams ON customers_customer USING gin (kehu_search_grams(name_initials::text))",
+    "CREATE INDEX customers_customer_pinyin_prefix ON customers_customer (name_pinyin varchar_pattern_ops)",
+    "CREATE INDEX customers_customer_phone_trgm ON customers_customer USING gin (phone_normalized gin_trgm_ops)",
+    "CREATE INDEX customers_contact_name_trgm ON customers_contact USING gin (UPPER(name::text) gin_trgm_ops)",
+    "CREATE INDEX customers_contact_name_grams ON customers_contact USING gin (kehu_search_grams(UPPER(name::text)))",
+    "CREATE INDEX customers_contact_phone_trgm ON customers_contact USING gin (phone_normalized gin_trgm_ops)",
+]
+PG_INDEXES = ["customers_customer_name_trgm", "customers_customer_name_grams", "customers_customer_code_upper",
+              "customers_customer_initials_trgm", "customers_customer_initials_grams", "customers_customer_pinyin_prefix",
+              "customers_customer_phone_trgm", "customers_contact_name_trgm", "customers_contact_name_grams",
+              "customers_contact_phone_trgm"]
+PG_DROP = [f"DROP INDEX IF EXISTS {name}" for name in PG_INDEXES] + ["DROP FUNCTION IF EXISTS kehu_search_grams(text)"]
+
+
+def install(schema_editor=None) -> None:
+    """Create the index (migration 0014) and fill it from the tables."""
+    cursor_owner = schema_editor.connection if schema_editor else connection
+    statements = PG_CREATE if cursor_owner.vendor == "postgresql" else SQLITE_CREATE + SQLITE_FILL
+    with cursor_owner.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def uninstall(schema_editor=None) -> None:
+    cursor_owner = schema_editor.connection if schema_editor else connection
+    statements = PG_DROP if cursor_owner.vendor == "postgresql" else SQLITE_DROP
+    with cursor_owner.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def rebuild() -> dict:
+    """Rebuild the search index from the customer and contact tables (`kehu search rebuild`).
+    SQLite: the FTS5 and piece tables refilled in one transaction; PostgreSQL: REINDEX of the
+    expression indexes (they are never out of date; this only compacts them)."""
+    from kehu.customers.models import Contact, Customer
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for name in PG_INDEXES:
+                cursor.execute(f"REINDEX INDEX {name}")
+        else:
+            for sql in SQLITE_FILL:
+                cursor.execute(sql)
+    return {"customers": Customer.objects.count(), "contacts": Contact.objects.count()}
