@@ -159,6 +159,16 @@ def _pg_contact_candidates(text, digits):
     return "SELECT id FROM customers_contact WHERE " + " OR ".join(where), params
 
 
+def contact_candidates_q(*, text: str, digits: str) -> Q:
+    """Contacts that may have `text` in their name or `digits` in their phone, through the
+    index: a superset; filter with the LIKE rule on top (the global search's contact group)."""
+    if connection.vendor == "postgresql":
+        sql, params = _pg_contact_candidates(text, digits)
+    else:
+        sql, params = _sqlite_contact_candidates(text, digits)
+    return Q(pk__in=RawSQL(sql, params))
+
+
 def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, contact_q: Q):
     """A subquery of the ids of the customers whose fields match `customer_q` or that have a live
     contact matching `contact_q` — the rule — answered through the index. `text` is stripped
