@@ -33,17 +33,6 @@ def ascii_lower(text: str) -> str:
     return "".join(ch.lower() if ch.isascii() else ch for ch in text)
 
 
-def _case_variants(text: str, limit: int = 16) -> list[str] | None:
-    """Every ASCII-case spelling of `text` (SQLite's LIKE ignores ASCII case), None past `limit`."""
-    variants = [""]
-    for ch in text:
-        forms = {ch.lower(), ch.upper()} if ch.isascii() and ch.isalpha() else {ch}
-        variants = [v + f for v in variants for f in sorted(forms)]
-        if len(variants) > limit:
-            return None
-    return variants
-
-
 def _phrase(column: str, text: str) -> str:
     return f'{column} : "{text.replace(chr(34), chr(34) * 2)}"'
 
@@ -61,63 +50,79 @@ def _escape(text: str) -> str:
 # the text is not ASCII letters and digits), `digits` (phones, or "" when not a phone number).
 
 
-def _sqlite_ranges(column: str, prefix: str, sql: list, params: list) -> bool:
-    variants = _case_variants(prefix)
-    if variants is None:
-        return False
-    for v in variants:
-        sql.append(f"SELECT id FROM customers_customer WHERE {column} >= %s AND {column} < %s")
-        params += [v, v + "\U0010ffff"]
-    return True
+def _next_prefix(prefix: str) -> str:
+    """The smallest string after every string that starts with `prefix` (code-point order)."""
+    last = ord(prefix[-1])
+    if last < 0x10FFFF:
+        return prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)  # (no lone surrogates)
+    return prefix + "\U0010ffff"
+
+
+def _prefix_range(column: str, prefix: str, sql: list, params: list, table: str = "customers_customer") -> None:
+    """Rows whose lower(`column`) starts with `prefix` (ASCII-lowered), as a range on the
+    lower(`column`) index: exactly `column LIKE 'prefix%'` (SQLite's LIKE folds ASCII only)."""
+    low = ascii_lower(prefix)
+    sql.append(f"SELECT id FROM {table} WHERE lower({column}) >= %s AND lower({column}) < %s")
+    params += [low, _next_prefix(low)]
 
 
 def _sqlite_gram(kind: int, text: str, sql: list, params: list) -> None:
+    """Exactly the rows whose value contains `text` (one or two characters, LIKE's folding)."""
     gram = ascii_lower(text)
     if len(text) == 2:
         sql.append("SELECT ref_id FROM customers_search_gram WHERE gram = %s AND kind = %s")
         params += [gram, kind]
     else:  # one character: every piece that starts with it
         sql.append("SELECT ref_id FROM customers_search_gram WHERE gram >= %s AND gram < %s AND kind = %s")
-        params += [gram, gram + "\U0010ffff", kind]
+        params += [gram, _next_prefix(gram), kind]
 
 
-def _sqlite_customer_candidates(text, lowered, digits):
-    sql, params, match = [], [], []
+def _fts(table: str, checks: list, sql: list, params: list) -> None:
+    """Rows of the FTS5 `table` matching every (column, needle, pattern) of `checks` by trigram,
+    then checked with LIKE on the stored copy (trigrams fold more than LIKE does): exact."""
+    if not checks:
+        return
+    match = " OR ".join(_phrase(column, needle) for column, needle, _pattern in checks)
+    like = " OR ".join(f"({column} || '') LIKE %s ESCAPE '\\'" for column, _needle, _pattern in checks)
+    sql.insert(0, f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND ({like})")
+    params[:0] = [match] + [pattern for _column, _needle, pattern in checks]
+
+
+def _sqlite_customer_ids(text, lowered, digits):
+    """SQL selecting exactly the ids of the customers the rule matches (their own fields and
+    their live contacts)."""
+    sql, params, checks = [], [], []
     if len(text) >= TRIGRAM:
-        match.append(_phrase("name", text))
-        match.append(_phrase("code", text))  # contains ⊇ starts with ⊇ equals
+        checks.append(("name", text, _like_contains(text)))
     else:
         _sqlite_gram(KIND_NAME, text, sql, params)
-        _sqlite_ranges("code", text, sql, params)
+    _prefix_range("code", text, sql, params)  # code = text or starts with it
     if lowered:
+        _prefix_range("name_initials", lowered, sql, params)
+        _prefix_range("name_pinyin", lowered, sql, params)
         if len(lowered) >= TRIGRAM:
-            match.append(_phrase("initials", lowered))
-            match.append(_phrase("pinyin", lowered))
-        else:
-            if len(lowered) == 2:
-                _sqlite_gram(KIND_INITIALS, lowered, sql, params)
-            else:
-                _sqlite_ranges("name_initials", lowered, sql, params)
-            _sqlite_ranges("name_pinyin", lowered, sql, params)
+            checks.append(("initials", lowered, _like_contains(lowered)))
+        elif len(lowered) == 2:
+            _sqlite_gram(KIND_INITIALS, lowered, sql, params)
     if digits:
-        match.append(_phrase("phone", digits))
-    if match:
-        sql.insert(0, "SELECT rowid FROM customers_search_fts WHERE customers_search_fts MATCH %s")
-        params.insert(0, " OR ".join(match))
-    return " UNION ".join(sql), params
+        checks.append(("phone", digits, _like_contains(digits)))
+    _fts("customers_search_fts", checks, sql, params)
+    contact_sql, contact_params = _sqlite_contact_ids(text, digits)
+    sql.append(f"SELECT customer_id FROM customers_contact WHERE NOT is_deleted AND id IN ({contact_sql})")
+    return " UNION ".join(sql), params + contact_params
 
 
-def _sqlite_contact_candidates(text, digits):
-    sql, params, match = [], [], []
+def _sqlite_contact_ids(text, digits):
+    """SQL selecting exactly the ids of the contacts (deleted or not) whose name contains
+    `text` or whose phone contains `digits`."""
+    sql, params, checks = [], [], []
     if len(text) >= TRIGRAM:
-        match.append(_phrase("name", text))
+        checks.append(("name", text, _like_contains(text)))
     else:
         _sqlite_gram(KIND_CONTACT, text, sql, params)
     if digits:
-        match.append(_phrase("phone", digits))
-    if match:
-        sql.insert(0, "SELECT rowid FROM customers_contact_search_fts WHERE customers_contact_search_fts MATCH %s")
-        params.insert(0, " OR ".join(match))
+        checks.append(("phone", digits, _like_contains(digits)))
+    _fts("customers_contact_search_fts", checks, sql, params)
     return " UNION ".join(sql), params
 
 
@@ -165,8 +170,21 @@ def contact_candidates_q(*, text: str, digits: str) -> Q:
     if connection.vendor == "postgresql":
         sql, params = _pg_contact_candidates(text, digits)
     else:
-        sql, params = _sqlite_contact_candidates(text, digits)
+        sql, params = _sqlite_contact_ids(text, digits)
     return Q(pk__in=RawSQL(sql, params))
+
+
+BROAD = 1000  # from this many matches on, a newest-first page walks the created_at index
+
+
+def is_broad(ids) -> bool:
+    """Whether the SQLite subquery `ids` selects BROAD rows or more (one short query: at most
+    BROAD rows read). Few matches: the page reads them through the index and sorts them; many
+    (华为 in a firm full of 华为 resellers): the page walks its sort index and stops at a page."""
+    sql, params = ids.sql, ids.params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) LIMIT {BROAD})", params)
+        return cursor.fetchone()[0] >= BROAD
 
 
 def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, contact_q: Q):
@@ -176,12 +194,11 @@ def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, 
     the rule does not compare initials, pinyin or phones)."""
     from kehu.customers.models import Contact, Customer
 
-    if connection.vendor == "postgresql":
-        customer_sql, customer_params = _pg_customer_candidates(text, lowered, digits)
-        contact_sql, contact_params = _pg_contact_candidates(text, digits)
-    else:
-        customer_sql, customer_params = _sqlite_customer_candidates(text, lowered, digits)
-        contact_sql, contact_params = _sqlite_contact_candidates(text, digits)
+    if connection.vendor != "postgresql":
+        # Exact by construction (pieces, prefix ranges, trigram matches checked with LIKE).
+        return RawSQL(*_sqlite_customer_ids(text, lowered, digits))
+    customer_sql, customer_params = _pg_customer_candidates(text, lowered, digits)
+    contact_sql, contact_params = _pg_contact_candidates(text, digits)
     customers = (Customer.objects.order_by()
                  .filter(Q(pk__in=RawSQL(customer_sql, customer_params)) & customer_q).values("pk"))
     contacts = (Contact.objects.order_by()
@@ -242,7 +259,10 @@ SQLITE_CREATE = [
     f"CREATE TRIGGER customers_contact_search_ad AFTER DELETE ON customers_contact BEGIN {CONTACT_FTS_DELETE} END",
     "CREATE TRIGGER customers_contact_search_au AFTER UPDATE OF id, name, phone_normalized"
     f" ON customers_contact BEGIN {CONTACT_FTS_DELETE} {CONTACT_NEW} END",
-    "CREATE INDEX customers_customer_name_pinyin_search ON customers_customer (name_pinyin)",
+    # Prefixes as exact ranges (lower() folds ASCII only, as LIKE does).
+    "CREATE INDEX customers_customer_code_lower ON customers_customer (lower(code))",
+    "CREATE INDEX customers_customer_initials_lower ON customers_customer (lower(name_initials))",
+    "CREATE INDEX customers_customer_pinyin_lower ON customers_customer (lower(name_pinyin))",
 ]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS customers_search_ai", "DROP TRIGGER IF EXISTS customers_search_ad",
@@ -250,7 +270,8 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS customers_contact_search_ad", "DROP TRIGGER IF EXISTS customers_contact_search_au",
     "DROP TABLE IF EXISTS customers_search_fts", "DROP TABLE IF EXISTS customers_contact_search_fts",
     "DROP TABLE IF EXISTS customers_search_gram", "DROP TABLE IF EXISTS customers_search_number",
-    "DROP INDEX IF EXISTS customers_customer_name_pinyin_search",
+    "DROP INDEX IF EXISTS customers_customer_code_lower", "DROP INDEX IF EXISTS customers_customer_initials_lower",
+    "DROP INDEX IF EXISTS customers_customer_pinyin_lower",
 ]
 SQLITE_FILL = [
     "DELETE FROM customers_search_fts",

@@ -1,6 +1,8 @@
 """Reads on customers: every one starts from the visibility scope."""
 
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import ExpressionWrapper, F, IntegerField, Prefetch, Q
+from django.db.models.lookups import In
 
 from kehu.accounts import permissions as account_permissions
 from kehu.core.views import get_visible_or_404
@@ -67,17 +69,23 @@ def customer_search_like_q(text: str) -> Q:
     return q | Q(pk__in=Contact.objects.filter(contacts, is_deleted=False).values("customer_id"))
 
 
-def customer_search_q(text: str) -> Q:
+def customer_search_q(text: str, *, paged: bool = False) -> Q:
     """Name, code, phone, contact name, pinyin initials (hwjs) or full pinyin (huawei): exactly
     the customers `customer_search_like_q` matches, found through the search index
-    (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL)."""
+    (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL). `paged`: the
+    caller shows a page in index order (the list); on SQLite a text matching thousands of
+    customers then lets the page walk its sort index instead of sorting every match."""
     from kehu.customers import search
 
     text = (text or "").strip()
     if not text:
         return Q()
     q, contacts, lowered, digits = customer_search_parts(text)
-    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts))
+    ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
+    if paged and connection.vendor == "sqlite" and search.is_broad(ids):
+        # pk + 0: the same ids, but SQLite no longer drives the query from them.
+        return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids))
+    return Q(pk__in=ids)
 
 
 def customer_list(*, user, params=None, pool: bool = False):
@@ -86,7 +94,7 @@ def customer_list(*, user, params=None, pool: bool = False):
     qs = Customer.objects.visible_to(user)
     if pool:
         qs = qs.filter(owner__isnull=True)
-    qs = qs.filter(customer_search_q(params.get("q", "")))
+    qs = qs.filter(customer_search_q(params.get("q", ""), paged=True))
     owner = params.get("owner")
     if owner == "pool":
         qs = qs.filter(owner__isnull=True)

@@ -164,7 +164,23 @@ def test_the_scope_still_applies(world, rep_a, rep_b):
 def test_list_and_global_search_query_counts(world, login, director, rep_a, q, django_assert_max_num_queries):
     for user in (director, rep_a):
         client = login(user)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):  # the list's 12 + the index's probe (search.is_broad)
             assert client.get(reverse("customers:list"), {"q": q}).status_code == 200
         with django_assert_max_num_queries(12):
             assert client.get(reverse("reports:search"), {"q": q}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("broad", [1, 1000])
+def test_list_is_the_same_when_a_text_matches_many(world, director, rep_a, monkeypatch, broad):
+    """A text matching BROAD customers or more lets the list walk its sort index: same rows,
+    same order, same count as the LIKE rule."""
+    from kehu.customers import search
+
+    monkeypatch.setattr(search, "BROAD", broad)
+    for user in (director, rep_a):
+        for text in ["华为", "有限", "为", "hw", "c0", "王芳", "13", "acme"]:
+            got = list(customer_list(user=user, params={"q": text}).values_list("pk", flat=True))
+            want = list(Customer.objects.visible_to(user).filter(customer_search_like_q(text))
+                        .order_by("-created_at", "-id").values_list("pk", flat=True))
+            assert got == want, (user, text)
