@@ -38,6 +38,12 @@ def _code_q(text: str) -> Q:
     return q
 
 
+def _by_code(model, text: str) -> Q:
+    """Rows of `model` whose code starts with `text`, as `pk IN (code range)`: the code index
+    drives the query (else a rep's scope would read all their customers' rows first)."""
+    return Q(pk__in=model.objects.order_by().filter(_code_q(text)).values("pk"))
+
+
 def _more(name: str, text: str | None) -> str:
     url = reverse(name)
     return f"{url}?{urlencode({'q': text})}" if text else url
@@ -88,17 +94,17 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
         _more("sales:opportunity-list", text))
 
     run("quotes", _("Quotes"),
-        Quote.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        Quote.objects.visible_to(user).filter(_by_code(Quote, text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("sales:quote-detail", args=[o.pk])},
         _more("sales:quote-list", None))
 
     run("contracts", _("Contracts"),
-        Contract.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        Contract.objects.visible_to(user).filter(_by_code(Contract, text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:contract-detail", args=[o.pk])},
         "")
 
     run("orders", _("Orders"),
-        SalesOrder.objects.visible_to(user).filter(_code_q(text)).select_related("customer").order_by("code"),
+        SalesOrder.objects.visible_to(user).filter(_by_code(SalesOrder, text)).select_related("customer").order_by("code"),
         lambda o: {"label": o.code, "detail": o.customer.name, "url": reverse("finance:order-detail", args=[o.pk])},
         _more("finance:order-list", None))
     return groups
