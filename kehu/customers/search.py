@@ -183,13 +183,19 @@ def contact_candidates_q(*, text: str, digits: str) -> Q:
 BROAD = 1000  # from this many matches on, a newest-first page walks the created_at index
 
 
-def is_broad(ids) -> bool:
-    """Whether the SQLite subquery `ids` selects BROAD rows or more (one short query: at most
-    BROAD rows read). Few matches: the page reads them through the index and sorts them; many
-    (华为 in a firm full of 华为 resellers): the page walks its sort index and stops at a page."""
-    sql, params = ids.sql, ids.params
+def is_broad(*, text: str, lowered: str | None, digits: str, ids=None) -> bool:
+    """Whether the text matches BROAD customers or more (one short query reading at most BROAD
+    rows). Few matches: the page reads them through the index and sorts them; many (科技 in a
+    firm of 科技 companies): the page is better found walking its sort order. SQLite counts the
+    exact ids (`ids`, from matching_ids); PostgreSQL the customers' own candidates, UNION ALL
+    (a UNION would be computed whole before the LIMIT)."""
+    if connection.vendor == "postgresql":
+        sql, params = _pg_customer_candidates(text, lowered, digits)
+        sql = sql.replace(" UNION ", " UNION ALL ")
+    else:
+        sql, params = ids.sql, ids.params
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) LIMIT {BROAD})", params)
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) AS ids LIMIT {BROAD}) AS probe", params)
         return cursor.fetchone()[0] >= BROAD
 
 

@@ -73,8 +73,8 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     """Name, code, phone, contact name, pinyin initials (hwjs) or full pinyin (huawei): exactly
     the customers `customer_search_like_q` matches, found through the search index
     (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL). `paged`: the
-    caller shows a page in index order (the list); on SQLite a text matching thousands of
-    customers then lets the page walk its sort index instead of sorting every match."""
+    caller shows a page in index order (the list); a text matching thousands of customers then
+    lets the page walk its sort index instead of sorting every match."""
     from kehu.customers import search
 
     text = (text or "").strip()
@@ -82,7 +82,10 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
         return Q()
     q, contacts, lowered, digits = customer_search_parts(text)
     ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
-    if paged and connection.vendor == "sqlite" and search.is_broad(ids):
+    if paged and search.is_broad(text=text, lowered=lowered, digits=digits, ids=ids):
+        if connection.vendor == "postgresql":
+            # The LIKE rule itself: the page walks created_at and meets matches often.
+            return customer_search_like_q(text)
         # pk + 0: the same ids, but SQLite no longer drives the query from them.
         return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids))
     return Q(pk__in=ids)
