@@ -1,22 +1,21 @@
 """The customer search through an index (issue 13): the same matches as the LIKE rule of
 `kehu.customers.selectors.customer_search_like_q`, found without reading every customer.
 
-How: the index gives a small set of CANDIDATE ids — a superset of what the rule matches — and
-the rule itself is then checked on those candidates only, so the result is exactly the LIKE
-rule's whatever the index returns in excess.
-
 - SQLite: two FTS5 tables with the trigram tokenizer (`customers_search_fts`: name, code,
   initials, pinyin, phone of each customer, rowid = customer id; `customers_contact_search_fts`:
-  name, phone of each contact, rowid = contact id) answer texts of three characters or more.
-  Trigrams cannot answer one or two characters (华为), so `customers_search_gram` holds every
-  one- and two-character piece (ASCII lowered, as SQLite's LIKE folds) of customer names (kind
-  1), pinyin initials (kind 2) and contact names (kind 3); short code and pinyin prefixes are
-  ranges on their B-tree indexes. Triggers (migration 0014) keep all of it on every write,
-  bulk ones included; `kehu search rebuild` rebuilds it from the tables.
+  name, phone of each contact, rowid = contact id) answer texts of three characters or more;
+  each trigram match is checked with the rule's LIKE on the FTS copy (trigrams fold case more
+  widely than LIKE). Trigrams cannot answer one or two characters (华为), so
+  `customers_search_gram` holds every one- and two-character piece (ASCII lowered, as SQLite's
+  LIKE folds) of customer names (kind 1), pinyin initials (kind 2) and contact names (kind 3);
+  code, initials and pinyin prefixes are ranges on lower(…) indexes. The SQL is exact by
+  construction. Triggers (migration 0014) keep all of it on every write, bulk ones included;
+  `kehu search rebuild` rebuilds it from the tables.
 - PostgreSQL: expression indexes, always exact, nothing to keep: pg_trgm GIN on UPPER(name)
   (what `icontains` compares), initials, phone, contact name and phone; for one or two
   characters a GIN index on the array of one- and two-character pieces of UPPER(name)
-  (`kehu_search_grams`); pattern B-trees for code and pinyin prefixes.
+  (`kehu_search_grams`); pattern B-trees for code and pinyin prefixes. They give CANDIDATES (a
+  UNION of one-index selects) on which the rule itself is checked.
 """
 
 from django.db import connection, transaction
