@@ -73,8 +73,10 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     """Name, code, phone, contact name, pinyin initials (hwjs) or full pinyin (huawei): exactly
     the customers `customer_search_like_q` matches, found through the search index
     (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL). `paged`: the
-    caller shows a page in index order (the list); a text matching thousands of customers then
-    lets the page walk its sort index instead of sorting every match."""
+    caller may read the table in its own order (the list: a page newest first); a text
+    matching thousands of customers (one probe query) then lets it walk that order — on SQLite
+    checking the indexed ids, on PostgreSQL with the LIKE rule — instead of going through the
+    index and sorting every match."""
     from kehu.customers import search
 
     text = (text or "").strip()
