@@ -13,9 +13,9 @@ in chunks, so that 100,000 rows never sit in memory together:
 
 customers.csv, the largest file, skips the third read: its check keeps the parsed values of
 the rows to write (`CustomerImporter.prepared`) and its write inserts them without building
-model instances (`insert_values`; COPY on PostgreSQL). After each batch of customers or
-contacts is written, `customers_written(ids)` is called in the import's transaction: the one
-place where what is kept over customers (the search index) is refreshed.
+model instances (`insert_values`; COPY on PostgreSQL). The search index over customers and
+contacts (kehu.customers.search) follows every insert by itself: SQLite triggers, PostgreSQL
+expression indexes.
 
 The checks of step 2 decide which rows are good; step 3 never re-judges them. Later
 issues add a file by writing one `Importer` subclass and registering it (see
@@ -396,14 +396,6 @@ class Importer:
             done += len(chunk)
             self.ctx.progress(self.file, "write", done, total)
         self.finish_write()
-
-
-def customers_written(customer_ids) -> None:
-    """THE hook for what is kept over customers and their contacts (the search index of
-    kehu.customers.search): called in the import's transaction right after each batch of
-    customers (customers.csv) or contacts (contacts.csv) is inserted or updated, with the ids
-    of the customers whose own fields or contacts were written. It does nothing yet: the
-    lead wires the index's refresh in here, so every bulk import keeps it exact."""
 
 
 def _clean_cell(index: int, text: str, problems: list[tuple[int, str]]) -> str:

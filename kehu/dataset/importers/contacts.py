@@ -15,7 +15,7 @@ from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
 
 from kehu.dataset.importers.base import (
-    CHUNK, CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, customers_written, insert_rows, plain, update_rows,
+    CHUNK, CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows,
 )
 from kehu.dataset.values import CellError, parse_date, parse_text
 
@@ -189,4 +189,3 @@ class ContactImporter(Importer):
                 note=self.file,
             ))
         insert_rows(AuditEvent, events)
-        customers_written({c.customer_id for c, _v in created} | {c.customer_id for c in updates})

@@ -25,7 +25,7 @@ from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
 from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
 from kehu.dataset.importers.base import (
-    CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, customers_written, insert_values, plain, update_rows,
+    CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_values, plain, update_rows,
 )
 from kehu.dataset.importers.derive import NameDeriver
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
@@ -483,7 +483,6 @@ class CustomerImporter(Importer):
                 "changes": {k: [None, val if type(val) is str else plain(val)] for k, val in v.items() if val not in ("", None)},
                 "note": self.file,
             })
-        written = [c["id"] for c in created]
 
         # Changed customers.
         changed = {v["code"]: (v, changes) for v, changes in items if changes}
@@ -532,7 +531,6 @@ class CustomerImporter(Importer):
                 "object_label": str(c)[:255], "customer_id": c.pk,
                 "changes": {k: [plain(a), plain(b)] for k, (a, b) in changes.items()}, "note": self.file,
             })
-            written.append(c.pk)
         if changed:
             update_rows(Customer, [instances[code] for code in changed], sorted(fields | {"updated_at"}))
         if kind_changed:
@@ -553,7 +551,6 @@ class CustomerImporter(Importer):
         moved = [instances[code].pk for code, (_v, changes) in changed.items() if "owner" in changes or "stage" in changes]
         if moved:
             stage_months_refresh(customer_ids=moved)
-        customers_written(written)
 
     def finish_write(self) -> None:
         """Referrers that are rows further down the file, now that every row is written."""

@@ -267,29 +267,3 @@ def test_kill_9_while_writing_leaves_the_database_as_it_was(tmp_path):
     done = _kehu(env, "import", str(first))
     assert done.returncode == 0, done.stdout + done.stderr
     assert _snapshot(cursor()) == before
-
-
-# --- the hook for what is kept over customers (the search index) ---------------------------
-@pytest.mark.django_db
-def test_the_search_hook_gets_every_written_customer(tmp_path, monkeypatch):
-    from kehu.dataset.importers import contacts as contacts_importer
-    from kehu.dataset.importers import customers as customers_importer
-
-    calls = []
-    monkeypatch.setattr(customers_importer, "customers_written", lambda ids: calls.append(("customers", set(ids))))
-    monkeypatch.setattr(contacts_importer, "customers_written", lambda ids: calls.append(("contacts", set(ids))))
-    folder = _dataset(tmp_path / "data", 30, contacts=10)
-    assert not dataset_import(actor=None, path=folder).errors
-    all_ids = set(Customer.objects.values_list("id", flat=True))
-    with_contacts = set(Customer.objects.filter(contacts__isnull=False).values_list("id", flat=True))
-    assert calls == [("customers", all_ids), ("contacts", with_contacts)]
-    # An update of one customer's phone: only that customer.
-    calls.clear()
-    with open(folder / "customers.csv", encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
-    rows[1][rows[0].index("phone")] = "13911112222"
-    (tmp_path / "again").mkdir()
-    with open(tmp_path / "again" / "customers.csv", "w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    assert not dataset_import(actor=None, path=tmp_path / "again").errors
-    assert calls == [("customers", {Customer.objects.get(code=rows[1][0]).pk})]
