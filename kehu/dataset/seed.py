@@ -73,8 +73,8 @@ class Sizes:
 
 
 class Progress:
-    """A text progress bar per step on `stream` (a terminal: redrawn in place; else a line
-    every 25 %)."""
+    """A text progress bar per step on `stream`: on a terminal redrawn in place as rows are
+    written; elsewhere (a log) one line per step when it ends, with its rows and seconds."""
 
     def __init__(self, stream=None, *, enabled: bool = True):
         self.stream = stream or sys.stderr
@@ -107,8 +107,8 @@ class Progress:
         if not self.enabled:
             return
         share = min(1.0, self.done / self.total)
-        step = int(share * 30) if self.tty else int(share * 4)
-        if step == self.shown or share >= 1.0:
+        step = int(share * 30)
+        if not self.tty or step == self.shown or share >= 1.0:
             return
         self.shown = step
         if self.tty:
