@@ -248,20 +248,10 @@ def measure(client, url, repeat):
     return statistics.median(timings) * 1000, queries, status
 
 
-def measure_queries(client, url):
-    """The queries of one request, without timing it again: a page slower than 10 s is timed by
-    its first request alone."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-        b"".join(response) if response.streaming else response.content  # noqa: B018
-    return None, len(ctx.captured_queries), response.status_code
-
-
 def pages(args, users, run) -> list[dict]:
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.test.utils import override_settings
     from django.urls import NoReverseMatch, reverse
 
@@ -298,9 +288,10 @@ def pages(args, users, run) -> list[dict]:
                     rows.append({**row, "ms": None, "note": "missing"})
                     continue
                 client = clients[who]
-                first = time.perf_counter()
-                response = client.get(url)
-                b"".join(response) if response.streaming else response.content  # noqa: B018
+                with CaptureQueriesContext(connection) as ctx:
+                    first = time.perf_counter()
+                    response = client.get(url)
+                    b"".join(response) if response.streaming else response.content  # noqa: B018
                 if response.status_code in (403, 404):
                     rows.append({**row, "ms": None, "note": "—"})
                     continue
@@ -309,9 +300,8 @@ def pages(args, users, run) -> list[dict]:
                     continue
                 first = time.perf_counter() - first
                 slow = first > 1.0
-                if first > 10.0:  # a very slow page: the warm-up is its time (queries counted once more)
-                    _ms, queries, status = measure_queries(client, url)
-                    ms = first * 1000
+                if first > 10.0:  # a very slow page: the warm-up is its time
+                    ms, queries = first * 1000, len(ctx.captured_queries)
                 else:
                     ms, queries, status = measure(client, url, 1 if slow else args.repeat)
                     if slow:
