@@ -110,6 +110,11 @@ def _planned(*, user, scope: Scope):
     return scope.narrow(Activity.objects.visible_to(user).planned()).select_related("customer", "contact", "owner")
 
 
+# What an agenda row shows (templates/activities/agenda.html): not the customers' and contacts' whole rows.
+AGENDA_ROW_FIELDS = ("due_on", "kind", "visit_level", "summary", "status", "customer", "contact", "owner",
+                     "customer__name", "contact__name", "owner__username", "owner__name")
+
+
 def agenda_sections(*, user, scope: Scope, today: date | None = None) -> list[dict]:
     """Open planned follow-ups in four sections: overdue, due today, the rest of this ISO week,
     later (up to LATER_DAYS ahead). Each: key, title, total, rows (at most SECTION_LIMIT)."""
@@ -118,7 +123,9 @@ def agenda_sections(*, user, scope: Scope, today: date | None = None) -> list[di
     horizon = today + timedelta(days=LATER_DAYS)
     ranges = [
         ("overdue", _("Overdue"), Q(due_on__lt=today)),
-        ("today", _("Due today"), Q(due_on=today)),
+        # A range, not "= today": SQLite then walks the (owner, status, due_on) index instead of
+        # every follow-up of the owner.
+        ("today", _("Due today"), Q(due_on__gte=today, due_on__lte=today)),
         ("week", _("This week"), Q(due_on__gt=today, due_on__lte=sunday)),
         ("later", _("Later (next %(days)d days)") % {"days": LATER_DAYS}, Q(due_on__gt=sunday, due_on__lte=horizon)),
     ]
@@ -126,7 +133,7 @@ def agenda_sections(*, user, scope: Scope, today: date | None = None) -> list[di
     totals = base.order_by().aggregate(**{key: Count("id", filter=q) for key, _t, q in ranges})
     sections = []
     for key, title, q in ranges:
-        rows = list(base.filter(q).order_by("due_on", "id")[:SECTION_LIMIT])
+        rows = list(base.filter(q).only(*AGENDA_ROW_FIELDS).order_by("due_on", "id")[:SECTION_LIMIT])
         for row in rows:
             row.days_late = (today - row.due_on).days
         sections.append({"key": key, "title": title, "total": totals[key], "rows": rows, "capped": totals[key] > len(rows)})

@@ -191,6 +191,8 @@ class Customer(TimeStampedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["owner", "is_deleted", "-created_at"]),
+            # Who may see a customer, read without its (wide) row: scoped joins from opportunities etc.
+            models.Index(fields=["id", "is_deleted", "owner"], name="customer_scope_idx"),
             models.Index(fields=["is_deleted", "-created_at"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["lead_source"]),

@@ -113,11 +113,40 @@ def customer_profile(*, customer):
     return model.objects.filter(customer=customer).first() or model(customer=customer)
 
 
-def customer_history(*, customer, limit: int = 200):
-    return customer.audit_events.select_related("actor")[:limit]
+HISTORY_LIMIT = 200
 
 
-def customer_history_rows(*, customer, user, limit: int = 200) -> list[dict]:
+def page_memo(customer) -> dict | None:
+    """Reads the customer page's panels share while one page is drawn (the page view starts it
+    with `page_memo_start`); None elsewhere, so that nothing read before a write is reused."""
+    memo = getattr(customer, "_page_memo", None)
+    return memo if isinstance(memo, dict) else None
+
+
+def page_memo_start(customer) -> None:
+    customer._page_memo = {}
+
+
+def customer_recent_events(*, customer, limit: int = HISTORY_LIMIT) -> tuple[list, bool]:
+    """(the customer's latest `limit` audit events with their actor, newest first; whether that
+    is all of them). On the customer page (its `page_memo`) read once: the history panel and the
+    timeline's stage changes, handovers and merges share one query."""
+    memo = page_memo(customer)
+    cached = memo.get("recent_events") if memo is not None else None
+    if cached is None or (cached[0] < limit and len(cached[1]) >= cached[0]):
+        read = max(limit, HISTORY_LIMIT)
+        cached = (read, list(customer.audit_events.select_related("actor").order_by("-at", "-id")[:read]))
+        if memo is not None:
+            memo["recent_events"] = cached
+    read, rows = cached
+    return rows[:limit], len(rows) < read
+
+
+def customer_history(*, customer, limit: int = HISTORY_LIMIT):
+    return customer_recent_events(customer=customer, limit=limit)[0]
+
+
+def customer_history_rows(*, customer, user, limit: int = HISTORY_LIMIT) -> list[dict]:
     """The audit history of a customer as `user` may read it, in the active language
     (kehu.customers.history): per event a sentence naming who did what to which record, the
     system note in the reader's language, and `changes` as (field label, old, new) display

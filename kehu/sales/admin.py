@@ -10,6 +10,13 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["category", "is_active"]
     search_fields = ["code", "name"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "category" in form.changed_data:  # its lines move to another category: the summary follows
+            from kehu.sales.summaries import category_months_refresh_products
+
+            category_months_refresh_products(product_ids=[obj.pk])
+
 
 @admin.register(OpportunityStage)
 class OpportunityStageAdmin(AdminRoleOnly, admin.ModelAdmin):

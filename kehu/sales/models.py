@@ -97,6 +97,10 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["owner", "stage"]), models.Index(fields=["customer", "stage"]),
             # The Friday review's slipping deals: few rows, found without reading the period's others.
             models.Index(fields=["expected_close_on"], condition=models.Q(push_count__gte=2), name="opportunity_slipping_idx"),
+            # The pipeline board: a column's cards in card order (stage, expected close, larger amount first)
+            # stop after a page; the column sums read only this index (covering), not the rows.
+            models.Index(fields=["stage", "expected_close_on", "-amount", "customer", "closed_on", "probability"],
+                         name="opportunity_board_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__isnull=True) | models.Q(probability__lte=100), name="opportunity_probability_max_100"),
@@ -310,3 +314,25 @@ class RevenueMonth(models.Model):
         # the index alone (SQLite: 10 ms instead of 100 for 7 months at 100,000 customers).
         indexes = [models.Index(fields=["month", "owner", "customer", "currency", "revenue", "cost", "lines"], name="revenuemonth_month_owner"),
                    models.Index(fields=["customer", "month"], name="revenuemonth_customer_month")]
+
+
+class CategoryRevenueMonth(models.Model):
+    """Σ line revenue and the number of lines of one customer's orders dated in one month, in one
+    currency, of the products of one category (the product's `category` text as stored, so a
+    category changed on a product moves its lines: `kehu.sales.summaries` refreshes the customers
+    who bought it). Kept exactly equal to the lines by the same calls as `RevenueMonth`, for the
+    share-of-wallet report (docs/rules.md "### The revenue summary")."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    month = models.DateField(_("month (its first day)"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    revenue = MoneyField(_("revenue"))
+    lines = models.PositiveIntegerField(_("order lines"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly revenue summary by category")
+        verbose_name_plural = _("monthly revenue summary by category")
+        constraints = [models.UniqueConstraint(fields=["customer", "category", "month", "currency"], name="categoryrevenuemonth_cell")]
+        # A customer's months with every column the wallet sums: read from the index alone.
+        indexes = [models.Index(fields=["customer", "month", "category", "currency", "revenue"], name="categoryrevenuemonth_read")]

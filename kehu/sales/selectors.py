@@ -84,6 +84,14 @@ def opportunity_quotes(*, user, opportunity, limit: int) -> list[Quote]:
 
 # --- the pipeline board -------------------------------------------------------------------------
 
+BOARD_CARDS = 20  # cards per open column on the board, and per "more" (docs/rules.md, "Pipeline board")
+# At most this many visible open deals under the filter: their sort keys are read in one query and
+# the cards picked in Python; above, each column walks the (stage, expected close, amount) index.
+BOARD_GATHER = 1000
+CARD_FIELDS = ("code", "title", "amount", "currency", "probability", "expected_close_on", "stage", "customer", "owner",
+               "customer__name", "owner__name", "owner__username")
+
+
 @dataclass
 class Column:
     stage: OpportunityStage
@@ -91,6 +99,78 @@ class Column:
     count: int = 0
     total: Decimal = Decimal("0.00")
     weighted: Decimal = Decimal("0.00")
+    dated: int = 0  # how many have an expected close date (they come first)
+
+    @property
+    def remaining(self) -> int:
+        """Open deals of the column not drawn yet (the "more" button)."""
+        return 0 if self.stage.is_closed else max(self.count - len(self.cards), 0)
+
+
+def card_order_key(opportunity_or_row):
+    """The board's card order (docs/rules.md): expected close date, soonest first (an overdue
+    deal before today's), undated deals last; then the larger amount first; then the older id."""
+    pk, close_on, amount = opportunity_or_row
+    return (close_on is None, close_on or date.min, -amount, pk)
+
+
+def _column_slices(qs, columns: list[Column], offset: int, limit: int):
+    """Q of the card ids of `columns` at `offset`..`offset + limit` in card order, one subquery per
+    column and part (dated by the index order; undated, which an index of the dates puts first in
+    SQLite and last in PostgreSQL, apart): each stops after `limit` rows."""
+    q = Q()
+    for column in columns:
+        stage_qs = qs.filter(stage_id=column.stage.pk)
+        if offset < column.dated:
+            q |= Q(pk__in=stage_qs.filter(expected_close_on__isnull=False)
+                   .order_by("expected_close_on", "-amount", "pk").values("pk")[offset:offset + limit])
+        if offset + limit > column.dated and column.count > column.dated:
+            start = max(offset - column.dated, 0)
+            q |= Q(pk__in=stage_qs.filter(expected_close_on__isnull=True).order_by("-amount", "pk")
+                   .values("pk")[start:offset + limit - column.dated])
+    return q
+
+
+def board_cards(*, qs, columns: list[Column], offset: int = 0, limit: int = BOARD_CARDS) -> None:
+    """Fill each open column's `cards` with its deals `offset`..`offset + limit` in card order
+    (`qs`: the board's filtered, visible opportunities; each column's `count` and `dated` known).
+    Two queries at most, whatever the number of deals or stages."""
+    wanted = [c for c in columns if not c.stage.is_closed and c.count > offset]
+    if not wanted:
+        return
+    if sum(c.count for c in wanted) <= BOARD_GATHER:
+        # Few deals in scope (a rep's board): read their keys, pick in Python.
+        keys: dict[int, list] = {c.stage.pk: [] for c in wanted}
+        for pk, stage_id, close_on, amount in qs.filter(stage_id__in=list(keys)).order_by().values_list(
+                "pk", "stage_id", "expected_close_on", "amount"):
+            keys[stage_id].append((pk, close_on, amount))
+        ids = [row[0] for rows in keys.values() for row in sorted(rows, key=card_order_key)[offset:offset + limit]]
+        cards_q = Q(pk__in=ids)
+    else:
+        cards_q = _column_slices(qs, wanted, offset, limit)
+    cards = list(Opportunity.objects.filter(cards_q).select_related("customer", "owner").only(*CARD_FIELDS).order_by())
+    cards.sort(key=lambda o: card_order_key((o.pk, o.expected_close_on, o.amount)))
+    by_stage = {c.stage.pk: c for c in wanted}
+    for card in cards:
+        by_stage[card.stage_id].cards.append(card)
+
+
+def board_sums(*, qs, stages, close_from: date | None = None, close_to: date | None = None) -> list[Column]:
+    """A column per stage with the count, total and weighted total over ALL its deals in `qs`
+    (one grouped SQL query; the weighted total is §7's, `weighted_pipeline_by`'s aggregate)."""
+    columns = {s.pk: Column(stage=s) for s in stages}
+    rows = qs.order_by().values("stage_id").annotate(
+        **_pipeline_aggregates(close_from, close_to), n=Count("pk"), amount_sum=Sum("amount"),
+        n_dated=Count("pk", filter=Q(expected_close_on__isnull=False)),
+    )
+    for row in rows:
+        column = columns.get(row["stage_id"])
+        if column is None:
+            continue
+        column.count, column.dated = row["n"], row["n_dated"]
+        column.total = quantize_cents(row["amount_sum"] or 0)  # Sum of a MoneyField: exact cents, as Decimal
+        column.weighted = _sums(row).total
+    return [columns[s.pk] for s in stages]
 
 
 def effective_probability(opportunity) -> int:
@@ -183,29 +263,25 @@ def weighted_pipeline_by(*, opportunities, group: str, date_from: date | None = 
     return {row[group]: _sums(row) for row in rows}
 
 
-def pipeline_columns(*, user, **filters) -> list[Column]:
-    """Open stages with their cards; closed stages (won, lost) with counts and totals only.
-    `filters` as for `opportunity_list`: in a period, won and lost deals count by the day they
-    were closed, open ones by their expected close date. Each column's weighted sum is the
-    weighted pipeline of §7 (`weighted_pipeline_by`, one query)."""
-    stages = stage_list()
+def pipeline_columns(*, user, limit: int = BOARD_CARDS, **filters) -> list[Column]:
+    """Open stages with their first `limit` cards in card order; closed stages (won, lost) with
+    counts and totals only. Every column's count, total and weighted total are over ALL its deals
+    under the filter. `filters` as for `opportunity_list`: in a period, won and lost deals count by
+    the day they were closed, open ones by their expected close date. The weighted sum is the
+    weighted pipeline of §7. Four queries at most (stages, sums, and two for the cards)."""
     qs = opportunity_list(user=user, **filters)
-    columns = {s.pk: Column(stage=s) for s in stages}
-    for opp in qs.filter(stage__is_closed=False).order_by("expected_close_on", "pk"):
-        columns[opp.stage_id].cards.append(opp)
-    for column in columns.values():
-        if not column.stage.is_closed:
-            column.count = len(column.cards)
-            column.total = quantize_cents(sum((o.amount for o in column.cards), Decimal(0)))
-    closed = qs.filter(stage__is_closed=True).order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"))
-    for row in closed:
-        column = columns[row["stage_id"]]
-        column.count = row["n"]
-        column.total = quantize_cents(row["total"] or 0)  # Sum of a MoneyField: exact cents, handed back as Decimal
-    sums = weighted_pipeline_by(opportunities=qs, group="stage_id", date_from=filters.get("close_from"), date_to=filters.get("close_to"))
-    for stage_id, row in sums.items():
-        columns[stage_id].weighted = row.total
-    return [columns[s.pk] for s in stages]
+    columns = board_sums(qs=qs, stages=stage_list(), close_from=filters.get("close_from"), close_to=filters.get("close_to"))
+    board_cards(qs=qs, columns=columns, limit=limit)
+    return columns
+
+
+def pipeline_column_more(*, user, stage: OpportunityStage, offset: int, limit: int = BOARD_CARDS, **filters) -> Column:
+    """One open column's cards `offset`..`offset + limit` under the board's filter (the "more"
+    of a column), with the column's count and sums."""
+    qs = opportunity_list(user=user, **filters).filter(stage=stage)
+    column = board_sums(qs=qs, stages=[stage], close_from=filters.get("close_from"), close_to=filters.get("close_to"))[0]
+    board_cards(qs=qs, columns=[column], offset=offset, limit=limit)
+    return column
 
 
 # --- quotes ---------------------------------------------------------------------------------------
@@ -215,6 +291,26 @@ def quote_list(*, user, status: str = ""):
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+RECENT_QUOTES_READ = 30  # the customer page's timeline panel shows 30; its deals panel the first 10 of the same
+
+
+def customer_recent_quotes(*, customer, user, limit: int) -> list[Quote]:
+    """The customer's latest `limit` quotes `user` sees, newest first, with their owner. On the
+    customer page (its `page_memo`) read once: the deals panel and the timeline share it."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    cached = memo.get("recent_quotes") if memo is not None else None
+    if cached is not None and cached[0] == user.pk and (cached[1] >= limit or len(cached[2]) < cached[1]):
+        return cached[2][:limit]
+    read = max(limit, RECENT_QUOTES_READ) if memo is not None else limit
+    rows = list(Quote.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
+                .order_by("-created_at", "-id")[:read])
+    if memo is not None:
+        memo["recent_quotes"] = (user.pk, read, rows)
+    return rows[:limit]
 
 
 def quote_get_visible_or_404(*, user, pk) -> Quote:

@@ -13,6 +13,14 @@ transaction:
 - `revenue_months_rebuild()` compares every customer's cells with the lines, in batches, and
   rewrites those that differ: the safety net of `kehu daily` and `kehu summaries rebuild`.
 
+The same calls keep `CategoryRevenueMonth` (customer × product category × month × currency:
+Σ line revenue and the number of lines; the share-of-wallet report reads it): every refresh and
+rebuild above recomputes both summaries of the customers (and months) given, from the lines.
+The category is the product's `category` text as stored, so changing a product's category moves
+its lines from one cell to another: `category_months_refresh_products(product_ids=…)` recomputes
+the cells of every customer who bought those products, in the writer's transaction (the admin's
+product form and the products importer call it when a category changes).
+
 Reads: `revenue_by(first=…, last=…, group=…)` sums whole months from the summary and the
 partial months at the edges of the period (an ISO week, a period from the 15th) from the lines,
 so a caller gives any date range and gets the exact line sums. Customers in the recycle bin or
@@ -27,7 +35,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from kehu.core.dates import add_months
@@ -76,6 +84,21 @@ def _cell_key(cell) -> tuple:
     return (cell.customer_id, cell.owner_id, cell.month, cell.currency)
 
 
+def _category_cells_from_lines(lines_qs) -> list:
+    """CategoryRevenueMonth instances (unsaved) of the lines in `lines_qs`: one GROUP BY."""
+    from kehu.sales.models import CategoryRevenueMonth
+
+    rows = (lines_qs.order_by()
+            .annotate(c=F("order__customer_id"), k=F("product__category"), m=TruncMonth("order__order_date"), cur=F("order__currency"))
+            .values("c", "k", "m", "cur").annotate(revenue=Sum("revenue"), n=Count("pk")))
+    return [CategoryRevenueMonth(customer_id=r["c"], category=r["k"], month=_as_date(r["m"]), currency=r["cur"],
+                                 revenue=r["revenue"] or ZERO, lines=r["n"]) for r in rows]
+
+
+def _category_cell_key(cell) -> tuple:
+    return (cell.customer_id, cell.category, cell.month, cell.currency)
+
+
 def revenue_months_refresh(*, customer_ids: Iterable[int] | None = None, order_ids: Iterable[int] | None = None,
                            months: Iterable[date] | None = None) -> int:
     """Recompute the summary cells of the customers given and of the customers of the orders
@@ -84,7 +107,7 @@ def revenue_months_refresh(*, customer_ids: Iterable[int] | None = None, order_i
     first, so two writers for one customer refresh one after the other. Returns the cells
     written. Call it inside the transaction that wrote the orders or lines."""
     from kehu.customers.models import Customer
-    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
+    from kehu.sales.models import CategoryRevenueMonth, OrderLine, RevenueMonth, SalesOrder
 
     if customer_ids is None and order_ids is None:
         return revenue_months_rebuild()
@@ -108,16 +131,58 @@ def revenue_months_refresh(*, customer_ids: Iterable[int] | None = None, order_i
             cells.delete()
             RevenueMonth.objects.bulk_create(fresh, batch_size=1000)
             written += len(fresh)
+            _category_cells_replace(batch, months, lines)
     return written
 
 
+def _category_cells_replace(batch: list[int], months: list[date] | None, lines) -> int:
+    """The CategoryRevenueMonth cells of the customers in `batch` (of `months` only, when given)
+    recomputed from `lines` (those customers' lines of those months) and replaced."""
+    from kehu.sales.models import CategoryRevenueMonth
+
+    cells = CategoryRevenueMonth.objects.filter(customer_id__in=batch)
+    if months is not None:
+        cells = cells.filter(month__in=months)
+    fresh = _category_cells_from_lines(lines)
+    cells.delete()
+    CategoryRevenueMonth.objects.bulk_create(fresh, batch_size=1000)
+    return len(fresh)
+
+
+def category_months_refresh(*, customer_ids: Iterable[int]) -> int:
+    """Recompute the CategoryRevenueMonth cells (only those) of the customers given, locking the
+    customers' rows first as `revenue_months_refresh` does. Returns the cells written."""
+    from kehu.customers.models import Customer
+    from kehu.sales.models import OrderLine
+
+    written = 0
+    with transaction.atomic():
+        for batch in _chunks(sorted({int(pk) for pk in customer_ids}), BATCH):
+            list(Customer.objects.select_for_update().filter(pk__in=batch).order_by("pk").values_list("pk", flat=True))
+            written += _category_cells_replace(batch, None, OrderLine.objects.filter(order__customer_id__in=batch))
+    return written
+
+
+def category_months_refresh_products(*, product_ids: Iterable[int]) -> int:
+    """A product's category changed (call it after writing the product, in the same transaction):
+    the category cells of every customer who ever bought one of `product_ids` recomputed."""
+    from kehu.sales.models import OrderLine
+
+    ids = sorted({int(pk) for pk in product_ids})
+    customers: set[int] = set()
+    for batch in _chunks(ids, BATCH):
+        customers.update(OrderLine.objects.filter(product_id__in=batch).order_by()
+                         .values_list("order__customer_id", flat=True).distinct())
+    return category_months_refresh(customer_ids=customers) if customers else 0
+
+
 def revenue_months_rebuild(*, now=None) -> int:
-    """Compare every customer's cells with its lines, a range of customer ids at a time, and
-    rewrite the cells of each customer whose cells differ (missing, extra or wrong). Returns
+    """Compare every customer's cells (of both summaries) with its lines, a range of customer ids
+    at a time, and rewrite the cells of each customer whose cells differ (missing, extra or wrong). Returns
     the number of customers corrected: 0 when the summary was right, as it should be. The
     `kehu daily` step and `kehu summaries rebuild`."""
     from kehu.customers.models import Customer
-    from kehu.sales.models import OrderLine, RevenueMonth
+    from kehu.sales.models import CategoryRevenueMonth, OrderLine, RevenueMonth
 
     bounds = Customer.objects.order_by("pk").values_list("pk", flat=True)
     first, last = bounds.first(), bounds.last()
@@ -132,6 +197,11 @@ def revenue_months_rebuild(*, now=None) -> int:
         stored = {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6]) for r in RevenueMonth.objects.filter(customer_id__gte=lo, customer_id__lt=hi)
                   .values_list("customer_id", "owner_id", "month", "currency", "revenue", "cost", "lines")}
         wrong = {key[0] for key in expected.keys() | stored.keys() if expected.get(key) != stored.get(key)}
+        lines = OrderLine.objects.filter(order__customer_id__gte=lo, order__customer_id__lt=hi)
+        expected = {_category_cell_key(c): (c.revenue, c.lines) for c in _category_cells_from_lines(lines)}
+        stored = {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in CategoryRevenueMonth.objects.filter(customer_id__gte=lo, customer_id__lt=hi)
+                  .values_list("customer_id", "category", "month", "currency", "revenue", "lines")}
+        wrong |= {key[0] for key in expected.keys() | stored.keys() if expected.get(key) != stored.get(key)}
         if wrong:
             revenue_months_refresh(customer_ids=wrong)
             corrected += len(wrong)
@@ -239,3 +309,78 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
         add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(order_date__gte=first, order_date__lte=last)
                                      .order_by().values("pk")), "order__")
     return [{**dict(zip(names, key)), **row} for key, row in totals.items()]
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The rows of a values_list queryset as the database returns them (integers and texts; no
+    per-value converters: a SUM may come back as a Decimal on PostgreSQL, callers make it int)."""
+    from django.db import connections
+
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def category_revenue(*, customers, periods: list[tuple[date, date]]) -> list[tuple]:
+    """Σ line revenue in integer cents of the orders of `customers` (customer ids: a queryset,
+    used as a subquery, or a list) dated in each of `periods` ((first, last), both inclusive),
+    by the customer, the product's category (as stored) and the order's currency: tuples
+    (customer_id, category, currency, cents of periods[0], cents of periods[1], …), sorted by
+    the first three — the groups with at least one line in one of the periods (0 for a period
+    without any).
+
+    Whole months come from CategoryRevenueMonth, the partial months at a period's edges from the
+    lines (as `revenue_by`): at most two queries, and the sums equal the line-level sums exactly.
+    Customers are taken as given (no recycle-bin or merge filter: the caller's set decides)."""
+    from django.db.models import BigIntegerField
+    from django.db.models.functions import Cast, Coalesce
+
+    from kehu.sales.models import CategoryRevenueMonth, OrderLine
+
+    def total(condition):  # Σ cents under `condition`, 0 when none, an int on both databases
+        return Cast(Coalesce(Sum(Cast("revenue", BigIntegerField()), filter=condition), 0), BigIntegerField())
+
+    months, edges = {}, {}
+    month_span, edge_span, bounds = Q(), Q(), []
+    for i, (first, last) in enumerate(periods):
+        whole = whole_months(first, last)
+        edge = Q()
+        if whole is None:
+            if first <= last:
+                edge = Q(order__order_date__gte=first, order__order_date__lte=last)
+        else:
+            span = Q(month__gte=whole[0], month__lte=whole[1])
+            months[f"p{i}"] = total(span)
+            month_span |= span
+            bounds += whole
+            if first < whole[0]:
+                edge |= Q(order__order_date__gte=first, order__order_date__lt=whole[0])
+            if last > whole[1]:
+                edge |= Q(order__order_date__gt=whole[1], order__order_date__lte=last)
+        if edge:
+            edges[f"p{i}"] = total(edge)
+            edge_span |= edge
+    zero = Value(0, output_field=BigIntegerField())
+    keys = ("customer_id", "category", "currency")
+    # every period a column (0 where a period reads nothing here), in the periods' order
+    # the range lets the (customer, month, …) index be read alone; the OR keeps only the periods' months
+    month_rows = _fetch(CategoryRevenueMonth.objects.filter(month_span, customer_id__in=customers, month__gte=min(bounds, default=None),
+                                                            month__lte=max(bounds, default=None))
+                        .order_by().values_list(*keys)
+                        .annotate(**{f"p{i}": months.get(f"p{i}", zero) for i in range(len(periods))})) if months else []
+    if not edges:  # whole months only (a year, say): one query, already grouped; every group has a cell
+        month_rows.sort()  # (SQLite's groups come in this order already: a linear pass)
+        return month_rows
+    line_rows = _fetch(OrderLine.objects.filter(edge_span, order__customer_id__in=customers).order_by()
+                       .values_list("order__customer_id", "product__category", "order__currency")
+                       .annotate(**{f"p{i}": edges.get(f"p{i}", zero) for i in range(len(periods))}))
+    totals: dict[tuple, list[int]] = {}
+    for customer_id, category, currency, *sums in month_rows + line_rows:
+        row = totals.get((customer_id, category, currency))
+        if row is None:
+            totals[(customer_id, category, currency)] = list(sums)
+        else:
+            for i, value in enumerate(sums):
+                row[i] += value
+    return [(*key, *sums) for key, sums in sorted(totals.items())]

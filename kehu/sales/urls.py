@@ -9,6 +9,7 @@ from kehu.sales.views import opportunities, pipeline, quotes
 app_name = "sales"
 urlpatterns = [
     path("pipeline/", pipeline.pipeline_view, name="pipeline"),
+    path("pipeline/column/", pipeline.pipeline_column_view, name="pipeline-column"),
     path("opportunities/", opportunities.opportunity_list_view, name="opportunity-list"),
     path("opportunities/new/", opportunities.opportunity_create_view, name="opportunity-create"),
     path("opportunities/<int:pk>/", opportunities.opportunity_detail_view, name="opportunity-detail"),

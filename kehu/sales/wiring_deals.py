@@ -45,9 +45,9 @@ def render_quote_decided(n) -> str:
 def quote_entries(*, customer, user, limit) -> list[TimelineEntry]:
     """The customer's quotes on its timeline (one query)."""
     from kehu.core.money import format_money
-    from kehu.sales.models import Quote
+    from kehu.sales.selectors import customer_recent_quotes
 
-    rows = Quote.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner").order_by("-created_at", "-id")[:limit]
+    rows = customer_recent_quotes(customer=customer, user=user, limit=limit)  # shared with the deals panel
     return [
         TimelineEntry(
             at=q.created_at, kind="quote", icon="📄", label=_("Quote %(code)s") % {"code": q.code},

@@ -59,12 +59,15 @@ class ProductImporter(CodedImporter):
         parsed = [self.parse(row) for row in rows]
         existing = self._existing(v["code"] for v in parsed)
         created, updated, fields = [], [], {"updated_at"}
+        moved = []  # products whose category changed
         for v in parsed:
             old = existing.get(v["code"])
             if old is None:
                 created.append(Product(**v))
                 continue
             changes = self._changes(old, v)
+            if "category" in changes:
+                moved.append(old.pk)
             fields.update(changes)
             for k, (_before, after) in changes.items():
                 setattr(old, k, after)
@@ -72,3 +75,7 @@ class ProductImporter(CodedImporter):
             updated.append(old)
         Product.objects.bulk_create(created, batch_size=500)
         update_rows(Product, updated, sorted(fields))
+        if moved:  # their lines now count for another category: the summary follows, in the import's transaction
+            from kehu.sales.summaries import category_months_refresh_products
+
+            category_months_refresh_products(product_ids=moved)

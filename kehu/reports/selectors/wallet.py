@@ -24,22 +24,26 @@ The rules, exactly (docs/rules.md "### Share of wallet and growth"):
   spend) and their growth > 0. Opportunities come first, the largest room (spend − ours) first.
 
 Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
-code, name and value class), last year's rows of those customers, and one grouped sum of their
-order lines over integer cents. The last two take the customers as a subquery of the first
-(through the CategorySpend (year, customer) index; the lines through SalesOrder's (customer,
-order_date) index) and are fetched as plain tuples, without Django's per-value converters.
+code, name and value class), last year's rows of those customers, and one grouped sum of our
+revenue over integer cents, read from the monthly category summary (`CategoryRevenueMonth`,
+kept equal to the lines by kehu.sales.summaries; a year is whole months, so no line is read —
+a partial month would be read from the lines, a fourth query). The last two take the customers
+as a subquery of the first (through the CategorySpend (year, customer) index; the summary
+through its (customer, month, …) index) and are fetched as plain tuples, without Django's
+per-value converters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BigIntegerField, Q, Sum
+from django.db.models import BigIntegerField
 from django.db.models.functions import Cast
 
 from kehu.customers.archive.selectors import category_key, normalize_category, spend_growth
+from kehu.sales.summaries import category_revenue
 
 DEFAULT_THRESHOLD = Decimal(20)  # percent
 
@@ -212,10 +216,36 @@ def _tuples(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _growth_converter(alias: str):
+    """A function giving `CategorySpend.growth_pct` from its raw database value exactly as the
+    ORM's converters would (SQLite keeps it as a number: a Decimal to 0.1), cached per value:
+    the year's spend rows are fetched as plain tuples and few growths are distinct."""
+    from django.db import connections
+
+    from kehu.customers.models import CategorySpend
+
+    connection = connections[alias]
+    field = CategorySpend._meta.get_field("growth_pct")
+    col = field.get_col(CategorySpend._meta.db_table)
+    converters = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+    cache: dict = {None: None}
+
+    def convert(raw):
+        try:
+            return cache[raw]
+        except KeyError:
+            value = raw
+            for converter in converters:
+                value = converter(value, col, connection)
+            cache[raw] = value
+            return value
+
+    return convert
+
+
 def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     """The report of the year of `flt.period` (a year) within the reader's scope (module doc)."""
     from kehu.customers.models import CategorySpend
-    from kehu.sales.models import OrderLine
 
     year = flt.period.start.year
     first, last = date(year, 1, 1), date(year, 12, 31)
@@ -224,11 +254,12 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     # the spend rows of the year of the customers the reader may open, narrowed like the filter.
     spend_scope = flt.narrow_customers(CategorySpend.objects.visible_to(flt.reader), "customer")
     cents = {"spend": Cast("annual_spend", BigIntegerField())}  # integer cents as stored, no Decimal per row
-    current = list(
+    current = _tuples(
         spend_scope.filter(year=year).order_by()
         .values_list("customer_id", "customer__code", "customer__name", "customer__value_class", "category", "currency",
                      "growth_pct").annotate(**cents)
     )
+    growth_of = _growth_converter(spend_scope.db)  # the stated growth as the ORM reads it, once per distinct value
     # the same customers, as a subquery (SQLite runs it once, through the (year, customer) index)
     in_scope = spend_scope.filter(year=year).order_by().values("customer_id")
     # The two big reads return integer cents and texts only: fetched as plain tuples (no
@@ -237,60 +268,59 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
         CategorySpend.objects.filter(year=year - 1, customer_id__in=in_scope).order_by()
         .values_list("customer_id", "category", "currency").annotate(**cents)
     ) if current else []
-    lines = _tuples(
-        OrderLine.objects.filter(order__customer_id__in=in_scope, order__order_date__gte=previous_first, order__order_date__lte=last)
-        .order_by()
-        .values_list("order__customer_id", "product__category", "order__currency")
-        .annotate(ours=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__gte=first)),
-                  ours_previous=Sum(Cast("revenue", BigIntegerField()), filter=Q(order__order_date__lt=first)))
-    ) if current else []
+    # Our revenue of both years: whole months from the category summary (CategoryRevenueMonth),
+    # partial months — none for calendar years — from the lines (kehu.sales.summaries).
+    lines = category_revenue(customers=in_scope, periods=[(first, last), (previous_first, first - timedelta(days=1))]) if current else []
 
-    keys: dict[str, str] = {}  # category text → its key (few distinct texts)
-    shown: dict[str, str] = {}  # category text → as shown
-
-    def key_of(text):
-        found = keys.get(text)
-        if found is None:
-            found = keys[text] = category_key(text or "")
-        return found
-
-    def shown_as(text):
-        found = shown.get(text)
-        if found is None:
-            found = shown[text] = normalize_category(text or "")
-        return found
+    # category text → its key and → as shown, computed once per distinct text (a few)
+    texts = {r[4] for r in current} | {r[1] for r in previous} | {r[1] for r in lines}
+    keys = {text: category_key(text or "") for text in texts}
+    shown = {text: normalize_category(text or "") for text in texts}
 
     rows: dict[tuple, WalletRow] = {}
     people: dict[int, tuple[str, str, str]] = {}
     for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
         people[customer_id] = (code, name, value_class)
-        rows[(customer_id, key_of(category), currency)] = WalletRow(
-            customer_id, code, name, value_class, shown_as(category), currency, spend_cents=spend, stated_growth=growth_pct)
+        rows[(customer_id, keys[category], currency)] = WalletRow(
+            customer_id, code, name, value_class, shown[category], currency, spend_cents=int(spend), stated_growth=growth_of(growth_pct))
+    get = rows.get
     for customer_id, category, currency, spend in previous:
-        row = rows.get((customer_id, key_of(category), currency))
+        row = get((customer_id, keys[category], currency))
         if row is not None:
             row.spend_previous_cents = int(spend)
     for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
-        key = (customer_id, key_of(category), currency)
-        row = rows.get(key)
+        key = (customer_id, keys[category], currency)
+        row = get(key)
         if row is None:
             code, name, value_class = people[customer_id]
-            row = rows[key] = WalletRow(customer_id, code, name, value_class, shown_as(category), currency)
-        if ours:
-            row.ours_cents += int(ours)
-        if ours_previous:
-            row.ours_previous_cents += int(ours_previous)
+            row = rows[key] = WalletRow(customer_id, code, name, value_class, shown[category], currency)
+        row.ours_cents += ours
+        row.ours_previous_cents += ours_previous
 
+    # The opportunity flag, the totals and the sort key of every row in one pass (what
+    # WalletRow.finish and _sort_key decide, inlined: this loop runs over the whole scope).
     totals: dict[str, list[int]] = {}
+    ranked = []
     for row in rows.values():
-        row.finish(threshold)
-        if row.spend_cents is not None:
-            total = totals.setdefault(row.currency, [0, 0])
-            total[0] += row.ours_cents
-            total[1] += row.spend_cents
-    return Wallet(year=year, threshold=threshold, rows=sorted(rows.values(), key=_sort_key), customers=len(people),
+        spend = row.spend_cents
+        ours = row.ours_cents
+        if spend is None:
+            ranked.append((2, -ours, row.code, row.category, row.currency, row))
+            continue
+        total = totals.get(row.currency)
+        if total is None:
+            total = totals[row.currency] = [0, 0]
+        total[0] += ours
+        total[1] += spend
+        if spend and ours * 100 < threshold * spend and row._grows():
+            row.is_opportunity = True
+            ranked.append((0, ours - spend, row.code, row.category, row.currency, row))
+        else:
+            ranked.append((1, -spend, row.code, row.category, row.currency, row))
+    ranked.sort()  # never reaches the row: (code, category, currency) is unique
+    return Wallet(year=year, threshold=threshold, rows=[r[5] for r in ranked], customers=len(people),
                   totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
 
 

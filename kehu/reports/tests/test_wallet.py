@@ -23,6 +23,7 @@ from django.utils import timezone
 from factories import ProductFactory
 from kehu.customers.models import CategorySpend
 from kehu.sales.models import OrderLine, SalesOrder
+from kehu.sales.summaries import revenue_months_refresh
 
 D = Decimal
 URL = "/reports/wallet/"
@@ -44,6 +45,7 @@ def _order(customer, day, *lines, owner=None):
     for product, revenue in lines:
         OrderLine.objects.create(order=order, product=product, quantity=D(1), unit_price=D(revenue), unit_cost=D(0),
                                  revenue=D(revenue), cost=D(0))
+    revenue_months_refresh(order_ids=[order.pk])  # the summaries, as every write path keeps them
     return order
 
 

@@ -3,11 +3,12 @@ year at a time (kehu/reports/selectors/wallet.py has the rules). `?threshold=` i
 (in percent) below which a growing account is an opportunity; a bad value falls back to the
 default and says why."""
 
+import io
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -15,7 +16,6 @@ from django.utils.translation import pgettext
 
 from kehu.core.pagination import paginate_list
 from kehu.planning.periods import period_of
-from kehu.reports.exports import report_workbook
 from kehu.reports.filters import filter_context, report_filter
 from kehu.reports.permissions import can_view_reports
 from kehu.reports.selectors.wallet import DEFAULT_THRESHOLD, scatter_option, wallet_rows
@@ -86,20 +86,62 @@ def _cell_ratio(value):
     return None if value is None else value.quantize(RATIO_PLACES)
 
 
+def _texts():
+    """Text as an export cell (kehu.ranking.exports' rule: formula-like text escaped, characters
+    a workbook may not hold dropped; empty → no cell), cached per distinct value (categories,
+    value classes, currencies repeat)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from kehu.core.cells import escape_cell
+
+    cache: dict = {None: None}
+
+    def text(value):
+        try:
+            return cache[value]
+        except KeyError:
+            found = cache[value] = ILLEGAL_CHARACTERS_RE.sub("", escape_cell(str(value))) or None
+            return found
+
+    return text
+
+
 @login_required
 def wallet_export_view(request):
+    """Every row of the page (same scope, filter and order) in one write-only workbook, with the
+    threshold and the filter on sheets of their own. The cells are written straight from the
+    rows' integer cents (money to the cent, ratios to 0.0001 as the page computes them), empty
+    values as no cell: this sheet can hold tens of thousands of rows (docs/performance.md)."""
+    import openpyxl
+
+    from kehu.ranking.exports import XLSX
+    from kehu.reports.exports import filter_sheet
+
     flt, threshold, wallet = _wallet(request)
     header = [_("Code"), _("Customer"), _("Value class"), _("Product category"), _("Currency"), _("Our revenue"),
               _("Our revenue last year"), _("Their spend"), _("Our share"), _("Our growth"), _("Their growth (%)"),
               _("Their growth from"), pgettext("wallet", "Opportunity")]
-    sources = {"computed": _("last year's spend"), "stated": _("stated by the customer"), "": ""}
-    yes = pgettext("wallet", "Yes")
-    rows = [
-        [r.code, r.name, r.value_class_label, r.category, r.currency, (r.ours, True), (r.ours_previous, True),
-         (r.spend, True), _cell_ratio(r.share), _cell_ratio(r.our_growth), r.their_growth, sources[r.their_growth_source],
-         yes if r.is_opportunity else ""]
-        for r in wallet.rows
-    ]
-    sheet = (_("Share of wallet"), header, rows)
-    settings_sheet = (_("Threshold"), [_("Share below (%)")], [[threshold]])
-    return report_workbook(f"wallet-{wallet.year}.xlsx", flt, [sheet, settings_sheet])
+    text = _texts()
+    sources = {"computed": text(_("last year's spend")), "stated": text(_("stated by the customer")), "": None}
+    yes = text(pgettext("wallet", "Yes"))
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(_("Share of wallet")[:31])
+    sheet.append([str(h) for h in header])
+    append = sheet.append
+    for r in wallet.rows:
+        append([text(r.code), text(r.name), text(r.value_class_label), text(r.category), text(r.currency), r.ours, r.ours_previous,
+                r.spend, _cell_ratio(r.share), _cell_ratio(r.our_growth), r.their_growth, sources[r.their_growth_source],
+                yes if r.is_opportunity else None])
+    settings_sheet = book.create_sheet(_("Threshold")[:31])
+    settings_sheet.append([str(_("Share below (%)"))])
+    settings_sheet.append([threshold])
+    title, filter_header, filter_rows = filter_sheet(flt)
+    filter_ws = book.create_sheet(title[:31])
+    filter_ws.append([str(h) for h in filter_header])
+    for row in filter_rows:
+        filter_ws.append([text(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="wallet-{wallet.year}.xlsx"'
+    return response

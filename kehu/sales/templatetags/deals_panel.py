@@ -7,7 +7,8 @@ from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 
 from kehu.customers.permissions import can_edit_customer
-from kehu.sales.models import Opportunity, Quote
+from kehu.sales.models import Opportunity
+from kehu.sales.selectors import customer_recent_quotes
 
 register = template.Library()
 
@@ -23,7 +24,7 @@ def deals_panel(context, customer):
         .annotate(closed=Case(When(stage__is_closed=True, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("closed", "expected_close_on", "-id")[: LIMIT + 1]
     )
-    quotes = list(Quote.objects.visible_to(user).filter(customer_id=customer.pk).order_by("-created_at", "-id")[: LIMIT + 1])
+    quotes = customer_recent_quotes(customer=customer, user=user, limit=LIMIT + 1)  # shared with the timeline
     return render_to_string("sales/partials/deals_panel.html", {
         "customer": customer,
         "opportunities": opportunities[:LIMIT], "more_opportunities": len(opportunities) > LIMIT,
