@@ -14,7 +14,7 @@ KEHU_DEBUG ?= 0
 # The demo database (config/settings.py: KEHU_SQLITE_PATH, else KEHU_VAR_DIR/kehu.sqlite3).
 SQLITE ?= $(or $(KEHU_SQLITE_PATH),$(or $(KEHU_VAR_DIR),var)/kehu.sqlite3)
 
-.PHONY: run install messages migrate demo reset test lint clean
+.PHONY: run install messages migrate demo reset test lint clean bench
 
 # Kehu and what it needs to run.
 $(VENV)/.installed-app: pyproject.toml
@@ -61,3 +61,11 @@ lint: $(VENV)/.installed-test
 # Removes what `make` built; the database in var/ is data and stays (`make reset` deletes it).
 clean:
 	rm -rf $(VENV) staticfiles kehu.egg-info
+
+# The pages and jobs at scale on SQLite (var/bench-$(SIZE).sqlite3, seeded once by `kehu seed` and
+# reused) and on PostgreSQL when KEHU_BENCH_DATABASE_URL (or DATABASE_URL) names a database for it:
+# one table (docs/performance.md, "make bench"). SIZE=small checks the harness in a minute or two.
+# Not part of `make test` or CI.
+SIZE ?= full
+bench: messages $(VENV)/.installed-app
+	$(PY) -m benchmarks.bench --size $(SIZE)

@@ -6,7 +6,7 @@
 SQLite (default) uses a throw-away file, or PATH with --keep: an existing file is reused as
 is, so reruns skip the seeding. PostgreSQL uses DATABASE_URL (an empty database, or one this
 script seeded before). Seeds customers (a few % prospects with open opportunities), products,
-orders and order lines over 24 months (revenue and cost exactly as DOMAIN.md §5.0), contracts
+orders and order lines over 24 months (revenue and cost exactly as DOMAIN.md §5.0; `kehu seed`), contracts
 with instalments and payments, write-offs, quality losses, influence/reputation — all in bulk,
 then the monthly revenue summary (kehu.sales.summaries) is rebuilt from the lines.
 
@@ -19,18 +19,16 @@ the aggregate. Not part of the test run.
 
 import argparse
 import os
-import random
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 AS_OF = date(2026, 6, 30)
-BATCH = 5000
 
 
 def main() -> None:
@@ -132,133 +130,15 @@ def main() -> None:
 
 
 def seed(n_customers: int, n_lines: int) -> None:
-    """Bulk seeding with a fixed random seed; amounts are computed as scaled integers, exactly
-    as kehu.sales.lines does (checked on the first lines)."""
-    from decimal import Decimal
+    """`kehu seed` (kehu.dataset.seed, issue 13: this module's bulk seed moved there and grew into
+    the whole company): customers, products, orders and lines over the 24 months before today
+    (revenue and cost exactly as §5.0), contracts, instalments, payments, write-offs, quality
+    losses, opportunities; the monthly revenue summary rebuilt."""
+    from kehu.dataset.seed import Progress, Sizes
+    from kehu.dataset.seed import seed as company_seed
 
-    from django.db import transaction
-    from django.utils import timezone
-
-    from kehu.accounts.models import Team, User
-    from kehu.customers.models import Customer
-    from kehu.customers.services import customer_derive_fields
-    from kehu.finance.models import Instalment, Payment, QualityLoss, WriteOff
-    from kehu.sales.lines import line_cost, line_revenue
-    from kehu.sales.models import Contract, Opportunity, OpportunityStage, OrderLine, Product, SalesOrder
-
-    rng = random.Random(2026)
-    now = timezone.now()
-    with transaction.atomic():
-        User.objects.create_superuser("admin", password="x", name="admin")
-        team = Team.objects.create(name="华东")
-        reps = [User.objects.create_user(f"rep{i}", password="x", role="rep", team=team, name=f"rep{i}") for i in range(20)]
-        batch = []
-        for i in range(1, n_customers + 1):
-            c = Customer(
-                code=f"C{i:06d}", name=f"客户{i}有限公司", owner=reps[i % 20], stage="signed", province="广东",
-                lead_source="referral", owned_since=now, pool_clock_at=now,
-                influence=rng.randint(1, 5) if rng.random() < 0.3 else None,
-                reputation=rng.randint(1, 5) if rng.random() < 0.3 else None,
-            )
-            customer_derive_fields(c)
-            batch.append(c)
-        Customer.objects.bulk_create(batch, batch_size=BATCH)
-        ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
-        n_prospects = max(1, len(ids) * 3 // 100)
-        prospects, buyers = ids[:n_prospects], ids[n_prospects:]
-        Customer.objects.filter(id__in=prospects).update(stage="prospect")
-
-        products = [
-            Product(code=f"P{k:04d}", name=f"产品{k}", list_price=Decimal(rng.randint(500, 2_000_000)) / 100, unit_cost=Decimal(0))
-            for k in range(200)
-        ]
-        for p in products:
-            p.unit_cost = (p.list_price * Decimal(rng.randint(40, 80)) / 100).quantize(Decimal("0.0001"))
-        Product.objects.bulk_create(products)
-        products = list(Product.objects.all())
-        stage = OpportunityStage.objects.filter(is_closed=False).first()
-        Opportunity.objects.bulk_create(
-            [
-                Opportunity(code=f"O{cid}", customer_id=cid, owner=reps[cid % 20], title="deal", stage=stage,
-                            amount=Decimal(rng.randint(1000, 300_000)))
-                for cid in prospects
-            ],
-            batch_size=BATCH,
-        )
-
-        # Orders: ~4 lines each, over 24 months before AS_OF.
-        n_orders = max(1, n_lines // 4)
-        first_day = AS_OF - timedelta(days=730)
-        orders = [
-            SalesOrder(code=f"SO{k:07d}", customer_id=rng.choice(buyers), order_date=first_day + timedelta(days=rng.randint(1, 730)))
-            for k in range(n_orders)
-        ]
-        SalesOrder.objects.bulk_create(orders, batch_size=BATCH)
-        order_ids = list(SalesOrder.objects.order_by("id").values_list("id", flat=True))
-        lines = []
-        for k in range(n_lines):
-            p = products[rng.randrange(len(products))]
-            q = rng.randint(1, 50_000)  # quantity × 10^4 (0.0001 … 5)
-            if rng.random() < 0.7:
-                q = q // 10_000 * 10_000 or 10_000
-            d = rng.choice((0, 0, 0, 500, 1000, 1250))  # discount % × 100
-            lp = int(p.list_price.scaleb(4))
-            uc = int(p.unit_cost.scaleb(4))
-            up = lp if rng.random() < 0.6 else lp * rng.randint(90, 110) // 100
-            # revenue in cents = q·up·(10000 − d) / 10^10, half-up (all positive)
-            revenue = (q * up * (10_000 - d) + 5 * 10**9) // 10**10
-            cost = (q * uc + 5 * 10**5) // 10**6
-            line = OrderLine(
-                order_id=order_ids[k % len(order_ids)], product_id=p.id, quantity=Decimal(q).scaleb(-4),
-                unit_price=Decimal(up).scaleb(-4), discount_pct=Decimal(d).scaleb(-2), unit_cost=Decimal(uc).scaleb(-4),
-                revenue=Decimal(revenue).scaleb(-2), cost=Decimal(cost).scaleb(-2),
-            )
-            if k < 2000:
-                assert line.revenue == line_revenue(quantity=line.quantity, unit_price=line.unit_price, discount_pct=line.discount_pct)
-                assert line.cost == line_cost(quantity=line.quantity, unit_cost=line.unit_cost)
-            lines.append(line)
-            if len(lines) == 50_000:
-                OrderLine.objects.bulk_create(lines, batch_size=BATCH)
-                lines = []
-        OrderLine.objects.bulk_create(lines, batch_size=BATCH)
-
-        # Contracts with 4 quarterly instalments for a fifth of the buyers; payments vary.
-        contracts = []
-        for k, cid in enumerate(buyers[::5]):
-            signed = AS_OF - timedelta(days=rng.randint(30, 600))
-            contracts.append(Contract(code=f"CT{k:07d}", customer_id=cid, signed_on=signed, amount=Decimal(rng.randint(40, 4000) * 100)))
-        Contract.objects.bulk_create(contracts, batch_size=BATCH)
-        instalments, payments = [], []
-        for ct in Contract.objects.values("id", "customer_id", "signed_on", "amount"):
-            part = ct["amount"] / 4
-            behaviour = rng.random()
-            for seq in range(1, 5):
-                due = ct["signed_on"] + timedelta(days=90 * seq)
-                instalments.append(Instalment(contract_id=ct["id"], seq=seq, due_on=due, amount=part))
-                if due > AS_OF or behaviour < 0.1:
-                    continue  # not due yet, or a customer who does not pay
-                late = rng.randint(-10, 5) if behaviour > 0.4 else rng.randint(0, 120)
-                amount = part if behaviour > 0.2 else (part / 2).quantize(Decimal("0.01"))
-                paid_on = due + timedelta(days=late)
-                if paid_on <= AS_OF:
-                    payments.append(Payment(code=f"PY{ct['id']}-{seq}", customer_id=ct["customer_id"], contract_id=ct["id"],
-                                            seq=None if behaviour > 0.7 else seq, paid_on=paid_on, amount=amount))
-        Instalment.objects.bulk_create(instalments, batch_size=BATCH)
-        Payment.objects.bulk_create(payments, batch_size=BATCH)
-        WriteOff.objects.bulk_create(
-            [WriteOff(customer_id=cid, written_on=AS_OF - timedelta(days=rng.randint(1, 360)), amount=Decimal(rng.randint(100, 50_000)), reason="bad debt")
-             for cid in rng.sample(buyers, len(buyers) // 50)],
-            batch_size=BATCH,
-        )
-        QualityLoss.objects.bulk_create(
-            [QualityLoss(customer_id=cid, occurred_on=AS_OF - timedelta(days=rng.randint(1, 360)), amount=Decimal(rng.randint(100, 20_000)))
-             for cid in rng.sample(buyers, len(buyers) // 20)],
-            batch_size=BATCH,
-        )
-        # The orders were bulk-inserted past order_create: fill the monthly revenue summary.
-        from kehu.sales.summaries import revenue_months_rebuild
-
-        revenue_months_rebuild()
+    company_seed(Sizes(customers=n_customers, order_lines=n_lines, activities=0, opportunities=max(1, n_customers * 3 // 100)),
+                 progress=Progress())
 
 
 if __name__ == "__main__":
