@@ -578,6 +578,38 @@ class _RowWriter:
                 cursor.executemany(sql, batch)
 
 
+class PreparedImporter(Importer):
+    """An importer whose check pass keeps the parsed values of the rows to write
+    (`self.prepared`: line → what `write_values` takes), so the write pass neither reads nor
+    parses the file again (customers.csv, contacts.csv: the largest files)."""
+
+    write_chunk = CHUNK
+
+    def __init__(self, ctx: ImportContext, table: Table):
+        super().__init__(ctx, table)
+        self.prepared: dict[int, object] = {}
+
+    def write_values(self, items: list) -> None:
+        raise NotImplementedError
+
+    def run_write(self) -> None:
+        """Write the rows the check pass kept, in file order and in batches."""
+        if not self.readable:
+            return
+        self.writing = True
+        bad = self.ctx.bad_lines.get(self.file, set())
+        lines = [line for line in self.prepared if line not in bad]
+        total = len(lines)
+        self.ctx.progress(self.file, "write", 0, total)
+        for start in range(0, total, self.write_chunk):
+            batch = lines[start:start + self.write_chunk]
+            self.write_values([self.prepared.pop(line) for line in batch])
+            reset_queries()  # with DEBUG on, Django would keep every statement of the import
+            self.ctx.progress(self.file, "write", start + len(batch), total)
+        self.prepared = {}
+        self.finish_write()
+
+
 class CodedImporter(Importer):
     """A file whose rows carry their own unique `code` (products, opportunities, contracts,
     orders, payments): later files refer to a row by it, and a code twice in a file is an error

@@ -6,7 +6,6 @@ Rows are matched by customer code + contact name. The customer is one already in
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import reset_queries
 from django.utils.translation import gettext as _
 
 from kehu.core.models import AuditEvent
@@ -15,7 +14,7 @@ from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
 
 from kehu.dataset.importers.base import (
-    CHUNK, CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_rows, plain, update_rows,
+    CREATE, UNCHANGED, UPDATE, PreparedImporter, Row, chunked, insert_rows, plain, update_rows,
 )
 from kehu.dataset.values import CellError, parse_date, parse_text
 
@@ -32,7 +31,7 @@ def parse_email(value: str) -> str:
     return value
 
 
-class ContactImporter(Importer):
+class ContactImporter(PreparedImporter):
     file = "contacts.csv"
     columns = ["customer", "name", "title", "department", "decision_role", "phone", "email", "wechat", "birthday"]
     required = ["customer", "name"]
@@ -40,8 +39,7 @@ class ContactImporter(Importer):
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
         self.first_key: dict[tuple[str, str], int] = {}
-        # The parsed values of each row to write, kept by the check pass: {line: values}.
-        self.prepared: dict[int, dict] = {}
+        # self.prepared (PreparedImporter): {line: values} of each row to write.
 
     def scan(self, row: Row) -> None:
         self.first_key.setdefault((row.get("customer"), row.get("name")), row.line)
@@ -115,24 +113,6 @@ class ContactImporter(Importer):
             row.action = CREATE if not olds else (UPDATE if self._changes(olds[0], v) else UNCHANGED)
             if row.action != UNCHANGED and not self.ctx.report.dry_run:
                 self.prepared[row.line] = v
-
-    def run_write(self) -> None:
-        """Write the rows the check pass kept (`prepared`), in file order and in batches,
-        without reading or parsing the file again."""
-        if not self.readable:
-            return
-        self.writing = True
-        bad = self.ctx.bad_lines.get(self.file, set())
-        lines = [line for line in self.prepared if line not in bad]
-        total = len(lines)
-        self.ctx.progress(self.file, "write", 0, total)
-        for start in range(0, total, CHUNK):
-            batch = lines[start:start + CHUNK]
-            self.write_values([self.prepared.pop(line) for line in batch])
-            reset_queries()  # with DEBUG on, Django would keep every statement of the import
-            self.ctx.progress(self.file, "write", start + len(batch), total)
-        self.prepared = {}
-        self.finish_write()
 
     def write(self, rows: list[Row]) -> None:
         """Write rows read again from the file (the check pass must have judged them good)."""

@@ -11,7 +11,6 @@ legal entities: a warning). The same phone is only a warning. Managers import cu
 their own teams and of the pool only.
 """
 
-from django.db import reset_queries
 from django.db.models import F
 from stdnum.cn import uscc as uscc_std
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
 from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
 from kehu.dataset.importers.base import (
-    CREATE, UNCHANGED, UPDATE, Importer, Row, chunked, insert_values, plain, update_rows,
+    CREATE, UNCHANGED, UPDATE, PreparedImporter, Row, chunked, insert_values, plain, update_rows,
 )
 from kehu.dataset.importers.derive import NameDeriver
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
@@ -131,13 +130,14 @@ def _region_warnings(v: dict) -> list[tuple[str, str]]:
     return found
 
 
-class CustomerImporter(Importer):
+class CustomerImporter(PreparedImporter):
     file = "customers.csv"
     columns = [
         "code", "name", "kind", "owner", "stage", "lead_source", "referrer", "province", "city", "industry",
         "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude", "created_at",
     ]
     required = ["code", "name", "kind"]
+    write_chunk = WRITE_CHUNK
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
@@ -148,9 +148,7 @@ class CustomerImporter(Importer):
         self.in_file_referrers: list[tuple[int, str]] = []
         self.deferred_referrers: list[tuple[str, str]] = []
         self.derive = NameDeriver()
-        # The parsed values (and changes) of each row to write, kept by the check pass so
-        # the write pass neither reads nor parses the file again: {line: (values, changes)}.
-        self.prepared: dict[int, tuple[dict, dict | None]] = {}
+        # self.prepared (PreparedImporter): {line: (values, changes)} of each row to write.
         # Pure functions of a cell's text, remembered for the import (most cells repeat).
         self._cells: dict[tuple[str, str], object] = {}
         self._regions: dict[tuple, tuple] = {}
@@ -402,24 +400,6 @@ class CustomerImporter(Importer):
         for batch in chunked(set(codes)):
             ids.update(Customer.objects.filter(code__in=batch).values_list("code", "id"))
         return ids
-
-    def run_write(self) -> None:
-        """Write the rows the check pass kept (`prepared`), in file order and in batches,
-        without reading or parsing the file again."""
-        if not self.readable:
-            return
-        self.writing = True
-        bad = self.ctx.bad_lines.get(self.file, set())
-        lines = [line for line in self.prepared if line not in bad]
-        total = len(lines)
-        self.ctx.progress(self.file, "write", 0, total)
-        for start in range(0, total, WRITE_CHUNK):
-            batch = lines[start:start + WRITE_CHUNK]
-            self.write_values([self.prepared.pop(line) for line in batch])
-            reset_queries()  # with DEBUG on, Django would keep every statement of the import
-            self.ctx.progress(self.file, "write", start + len(batch), total)
-        self.prepared = {}
-        self.finish_write()
 
     def write(self, rows: list[Row]) -> None:
         """Write rows read again from the file (the check pass must have judged them good)."""
