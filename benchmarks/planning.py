@@ -150,22 +150,6 @@ def measure(client, url, repeat, connection, capture):
     return statistics.median(timings) * 1000, queries
 
 
-class _no_auto_now:
-    """bulk_create keeps the given times of auto_now_add fields (created_at, at, recorded_at)."""
-
-    def __init__(self, *fields):
-        self.fields = fields
-        self.saved = [(f.auto_now, f.auto_now_add) for f in fields]
-
-    def __enter__(self):
-        for f in self.fields:
-            f.auto_now_add = f.auto_now = False
-
-    def __exit__(self, *exc):
-        for f, (auto_now, auto_now_add) in zip(self.fields, self.saved, strict=True):
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
 def seed_planning(reps: int = 200, opportunities: int = 20_000, weeks: int = 104, *, seed: int = 11) -> None:
     """Bulk seeding of the planning benchmark, relative to today (see the module). Expects an
     empty database (migrated)."""
@@ -175,6 +159,7 @@ def seed_planning(reps: int = 200, opportunities: int = 20_000, weeks: int = 104
     from django.db import transaction
     from django.utils import timezone
 
+    from kehu.dataset.seed import _no_auto_now
     from kehu.accounts.models import Team, User
     from kehu.core.models import AuditEvent
     from kehu.customers.models import Customer
