@@ -26,3 +26,17 @@ def next_code(model, *, prefix: str, sequence: str, width: int) -> str:
         code = f"{prefix}{next_number(sequence, at_least=floor):0{width}d}"
         if not model.objects.filter(code=code).exists():
             return code
+
+
+def once_a_day(name: str, *, now, work) -> int:
+    """Run `work()` at most once per local day under the marker `name` (cron runs `kehu daily`
+    every few minutes; a summary's check is needed once a day). Returns what `work` returned,
+    0 when it already ran today."""
+    from django.utils import timezone
+
+    today = timezone.localdate(now).toordinal()
+    if Sequence.objects.filter(name=name, last__gte=today).exists():
+        return 0
+    result = work()
+    Sequence.objects.update_or_create(name=name, defaults={"last": today})
+    return result

@@ -135,14 +135,9 @@ def stage_months_rebuild(*, now=None) -> int:
 
 def daily_stage_months(*, now) -> int:
     """The `kehu daily` step: once a day, the summary checked; returns the customers corrected."""
-    from kehu.core.models import Sequence
+    from kehu.core.sequences import once_a_day
 
-    today = timezone.localdate(now).toordinal()
-    if Sequence.objects.filter(name=CHECKED, last__gte=today).exists():
-        return 0
-    corrected = stage_months_rebuild(now=now)
-    Sequence.objects.update_or_create(name=CHECKED, defaults={"last": today})
-    return corrected
+    return once_a_day(CHECKED, now=now, work=lambda: stage_months_rebuild(now=now))
 
 
 def whole_months(begin: datetime, end: datetime) -> tuple[date, date] | None:

@@ -107,7 +107,7 @@ def revenue_months_refresh(*, customer_ids: Iterable[int] | None = None, order_i
     first, so two writers for one customer refresh one after the other. Returns the cells
     written. Call it inside the transaction that wrote the orders or lines."""
     from kehu.customers.models import Customer
-    from kehu.sales.models import CategoryRevenueMonth, OrderLine, RevenueMonth, SalesOrder
+    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
 
     if customer_ids is None and order_ids is None:
         return revenue_months_rebuild()
@@ -215,16 +215,9 @@ CHECKED = "revenue_months_checked"  # kehu.core Sequence row: the ordinal of the
 def daily_revenue_months(*, now) -> int:
     """The `kehu daily` step: once a day (cron runs `kehu daily` every few minutes), the summary
     checked against the lines; returns the customers corrected."""
-    from django.utils import timezone
+    from kehu.core.sequences import once_a_day
 
-    from kehu.core.models import Sequence
-
-    today = timezone.localdate(now).toordinal()
-    if Sequence.objects.filter(name=CHECKED, last__gte=today).exists():
-        return 0
-    corrected = revenue_months_rebuild(now=now)
-    Sequence.objects.update_or_create(name=CHECKED, defaults={"last": today})
-    return corrected
+    return once_a_day(CHECKED, now=now, work=lambda: revenue_months_rebuild(now=now))
 
 
 # --- reads ------------------------------------------------------------------------------------
