@@ -193,7 +193,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["owner", "is_deleted", "-created_at"]),
             # Who may see a customer, read without its (wide) row: scoped joins from opportunities etc.
             models.Index(fields=["id", "is_deleted", "owner"], name="customer_scope_idx"),
-            models.Index(fields=["is_deleted", "-created_at"]),
+            # The list's default order (newest first, then id) read straight from the index: no
+            # sort even when many customers share a created_at (an import, a seed).
+            models.Index(fields=["is_deleted", "-created_at", "-id"], name="customer_list_order_idx"),
             models.Index(fields=["stage"]),
             models.Index(fields=["lead_source"]),
             # The buying-factors report: its one grouped query reads this index only.

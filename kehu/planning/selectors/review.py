@@ -172,18 +172,23 @@ def resolve_team(*, user, team_id):
     return get_visible_or_404(visible_teams(user), pk=team_id)
 
 
-def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
+def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True) -> Rollup:
     """Each rep `user` sees (of `team` when given: a team from `resolve_team`), with their
     latest commit and best case for `period`, the effective adjustment beside it, won in the
-    period, target and weighted pipeline; team subtotals and the total. Six queries."""
+    period, target and weighted pipeline; team subtotals and the total. Six queries.
+    `reps`: the list `planning_users(user)` (of `team`) already read, for a caller rolling up
+    several periods (one query fewer each). `pipeline=False`: without each rep's won and
+    weighted pipeline (left at zero; one query fewer) — for a caller that shows only the
+    commits and targets and reads won and pipeline for its whole scope itself (the workbench)."""
     from kehu.planning.permissions import can_adjust_forecast
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
 
-    reps = planning_users(user)
-    if team is not None:
-        reps = reps.filter(team=team)
-    reps = list(reps)
+    if reps is None:
+        reps = planning_users(user)
+        if team is not None:
+            reps = reps.filter(team=team)
+        reps = list(reps)
     ids = [r.pk for r in reps]
     latest = latest_submissions(user_ids=ids, period=period) if ids else {}
     adjustments = _effective_adjustments(latest)
@@ -191,7 +196,7 @@ def rollup(*, user, period: Period, team=None, today: date) -> Rollup:
     # the rep's even when the customer now belongs to somebody the reader does not see), the
     # basis of accuracy and `kehu pipeline` too. Only sums are shown, of reps the reader sees.
     sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
-                                date_from=period.start, date_to=period.end) if ids else {}
+                                date_from=period.start, date_to=period.end) if ids and pipeline else {}
     targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
     week_start, week_end = this_week(today=today)
 

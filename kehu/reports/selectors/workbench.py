@@ -266,17 +266,20 @@ def manager_part(*, user, today: date, stages) -> dict:
 
 # --- the director ---------------------------------------------------------------------------
 
-def company_review(*, user, period, today: date):
+def company_review(*, user, period, today: date, reps=None):
     """The Friday review's headline for the company and `period` (kehu.planning.selectors.review:
     its own Review, so gap and coverage are its formulas): the company's target (else Σ the reps'),
-    won, commit with the managers' adjustments, open weighted pipeline."""
+    won, commit with the managers' adjustments, open weighted pipeline. `reps`: the planning
+    users already read (director_part reads them once for both periods). The roll-up is read
+    without each rep's pipeline: won and pipeline shown here are the company's (one query), so
+    its rows carry commits and targets only."""
     from kehu.planning.models import Target
     from kehu.planning.selectors.review import Review, rollup
     from kehu.planning.selectors.targets import target_amount
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline
 
-    summary = rollup(user=user, period=period, today=today)
+    summary = rollup(user=user, period=period, today=today, reps=reps, pipeline=False)
     sums = weighted_pipeline(opportunities=Opportunity.objects.all(), date_from=period.start, date_to=period.end)
     total = summary.total
     return Review(
@@ -299,10 +302,13 @@ def pyramid_summary(*, user) -> dict | None:
 
 
 def director_part(*, user, today: date) -> dict:
+    from kehu.planning.querysets import planning_users
+
     month, quarter = _periods(today)
     aging = aging_summary(user=user, as_of=today)
+    reps = list(planning_users(user))  # once for both periods
     return {
-        "reviews": [company_review(user=user, period=p, today=today) for p in (month, quarter)],
+        "reviews": [company_review(user=user, period=p, today=today, reps=reps) for p in (month, quarter)],
         "pyramid": pyramid_summary(user=user),
         "aging": aging,
         "holds": credit_holds(user=user),
