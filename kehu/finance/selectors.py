@@ -122,9 +122,15 @@ def contract_allocations(contract) -> list[PaymentAllocation]:
 # --- orders -------------------------------------------------------------------------------------
 
 def order_list(*, user, customer_id: int | None = None, contract_id: int | None = None, status: str | None = None,
-               with_lines: bool = False) -> QuerySet:
-    """The orders `user` sees, newest first, each with `total` (Σ line revenue)."""
-    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner", "contract").annotate(total=Sum("lines__revenue"))
+               with_lines: bool = False, with_total: bool = True) -> QuerySet:
+    """The orders `user` sees, newest first, each with `total` (Σ line revenue).
+
+    `with_total=False` leaves the total out: a paged list then takes one page of orders through
+    the (order_date, id) index and sums only that page's lines with `order_totals` (grouping
+    every visible order's lines before the LIMIT took seconds at 1,000,000 lines)."""
+    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner", "contract")
+    if with_total:
+        qs = qs.annotate(total=Sum("lines__revenue"))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if contract_id is not None:
@@ -134,6 +140,19 @@ def order_list(*, user, customer_id: int | None = None, contract_id: int | None 
     if with_lines:
         qs = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")))
     return qs.order_by("-order_date", "-id")
+
+
+def order_totals(orders) -> list:
+    """Set `total` (Σ line revenue; None without lines, as the annotation gives) on each of
+    `orders` (one page) in one grouped query over their lines."""
+    orders = list(orders)
+    ids = [o.pk for o in orders]
+    sums = dict(
+        OrderLine.objects.filter(order_id__in=ids).order_by().values("order_id").annotate(s=Sum("revenue")).values_list("order_id", "s")
+    ) if ids else {}
+    for o in orders:
+        o.total = sums.get(o.pk)
+    return orders
 
 
 def order_lines(order) -> list[OrderLine]:
