@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from kehu.accounts.visibility import customer_scope, sees_all
 from kehu.finance.models import CreditEvent, Instalment, Payment, PaymentAllocation, Receivable
 from kehu.finance.services.contracts import CONTRACT_QUOTE_STATUSES
 from kehu.finance.services.credit import reason_text
@@ -140,6 +141,30 @@ def order_list(*, user, customer_id: int | None = None, contract_id: int | None 
     if with_lines:
         qs = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")))
     return qs.order_by("-order_date", "-id")
+
+
+def order_page_ids(*, user, status: str | None = None) -> QuerySet:
+    """The ids of the orders `order_list` gives `user` (same rows, same order: newest first), for
+    a pager; `orders_by_ids` then loads one page. Who sees every customer walks the order_date
+    index; a manager or rep reads the orders of their customers (`customer_id IN (…)`), which
+    SQLite and PostgreSQL answer from the (customer, order_date) index and sort by id only."""
+    if sees_all(user):
+        qs = SalesOrder.objects.visible_to(user)
+    else:
+        from kehu.customers.models import Customer
+
+        qs = SalesOrder.objects.filter(customer_id__in=Customer.objects.filter(customer_scope(user)).values("id"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-order_date", "-id").values_list("id", flat=True)
+
+
+def orders_by_ids(ids) -> list:
+    """The orders of `ids` in that order, with customer, owner, contract and `total` (3 queries
+    at most whatever the number)."""
+    ids = list(ids)
+    found = SalesOrder.objects.select_related("customer", "owner", "contract").in_bulk(ids) if ids else {}
+    return order_totals([found[i] for i in ids if i in found])
 
 
 def order_totals(orders) -> list:
