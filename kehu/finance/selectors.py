@@ -26,13 +26,25 @@ def _allocations() -> Prefetch:
     )
 
 
+PAYMENT_JOINS = ("customer", "contract", "receivable", "receivable__order", "recorded_by", "reversed_by")
+
+
+def payments_by_ids(ids) -> list[Payment]:
+    """The payments of `ids` (one page of `payment_list(...).values_list("pk")`), in that order,
+    with `payment_list`'s joins: the page sorts ids only, not every visible payment's joined
+    row (issue 13)."""
+    ids = list(ids)
+    found = Payment.objects.select_related(*PAYMENT_JOINS).in_bulk(ids) if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 def payment_list(
     *, user, customer_id: int | None = None, contract_id: int | None = None, text: str = "",
     date_from: date | None = None, date_to: date | None = None, with_allocations: bool = False,
 ) -> QuerySet:
     """The payments `user` sees, newest first; `text` matches the customer's name or code or the
     payment's code."""
-    qs = Payment.objects.visible_to(user).select_related("customer", "contract", "receivable", "receivable__order", "recorded_by", "reversed_by")
+    qs = Payment.objects.visible_to(user).select_related(*PAYMENT_JOINS)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if contract_id is not None:

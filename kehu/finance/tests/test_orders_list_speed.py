@@ -110,3 +110,25 @@ def test_order_list_query_count_is_fixed(world, login, role, django_assert_max_n
     if role != "rep_a":
         with django_assert_max_num_queries(11):
             assert client.get(reverse("finance:credit-holds")).status_code == 200
+
+
+# --- the payment list: one page of ids, then those payments ---------------------------------------
+
+@pytest.mark.parametrize("role", ["rep_a", "manager_a", "director", "finance"])
+def test_payment_list_pages_the_same_rows_in_the_same_order(cast, login, role, django_assert_max_num_queries):
+    from kehu.finance.services import payment_record
+
+    actor = cast["finance"]
+    for n, customer in enumerate(["customer_a", "customer_a2", "customer_b", "pool_customer"] * 15):
+        payment_record(actor=actor, customer=cast[customer], amount=D("1.00") + n, paid_on=DAY - timedelta(days=n % 4), code=f"PY{n:02d}")
+    user = cast[role]
+    client = login(user)
+    with django_assert_max_num_queries(9):
+        first = client.get(reverse("finance:payment-list")).context["page"]
+    second = client.get(reverse("finance:payment-list") + "?page=2").context["page"]
+    shown = [(p.code, p.amount, p.customer.name) for p in first.rows + second.rows]
+    expected = [(p.code, p.amount, p.customer.name) for p in selectors.payment_list(user=user)]
+    assert shown == expected
+    assert len(expected) == {"rep_a": 30, "manager_a": 45, "director": 60, "finance": 60}[role]
+    assert [p.code for p in client.get(reverse("finance:payment-list") + "?q=PY0").context["page"].rows] == \
+        [p.code for p in selectors.payment_list(user=user, text="PY0")]
