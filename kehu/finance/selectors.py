@@ -135,15 +135,11 @@ def contract_allocations(contract) -> list[PaymentAllocation]:
 # --- orders -------------------------------------------------------------------------------------
 
 def order_list(*, user, customer_id: int | None = None, contract_id: int | None = None, status: str | None = None,
-               with_lines: bool = False, with_total: bool = True) -> QuerySet:
-    """The orders `user` sees, newest first, each with `total` (Σ line revenue).
-
-    `with_total=False` leaves the total out: a paged list then takes one page of orders through
-    the (order_date, id) index and sums only that page's lines with `order_totals` (grouping
-    every visible order's lines before the LIMIT took seconds at 1,000,000 lines)."""
-    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner", "contract")
-    if with_total:
-        qs = qs.annotate(total=Sum("lines__revenue"))
+               with_lines: bool = False) -> QuerySet:
+    """The orders `user` sees, newest first, each with `total` (Σ line revenue). The order list
+    and credit holds page `order_page_ids` instead (the same rows and order) and sum only the
+    page's lines (issue 13)."""
+    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner", "contract").annotate(total=Sum("lines__revenue"))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if contract_id is not None:
