@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from kehu.accounts.visibility import customer_scope, sees_all
 from kehu.finance.models import CreditEvent, Instalment, Payment, PaymentAllocation, Receivable
 from kehu.finance.services.contracts import CONTRACT_QUOTE_STATUSES
 from kehu.finance.services.credit import reason_text
@@ -25,13 +26,25 @@ def _allocations() -> Prefetch:
     )
 
 
+PAYMENT_JOINS = ("customer", "contract", "receivable", "receivable__order", "recorded_by", "reversed_by")
+
+
+def payments_by_ids(ids) -> list[Payment]:
+    """The payments of `ids` (one page of `payment_list(...).values_list("pk")`), in that order,
+    with `payment_list`'s joins: the page sorts ids only, not every visible payment's joined
+    row (issue 13)."""
+    ids = list(ids)
+    found = Payment.objects.select_related(*PAYMENT_JOINS).in_bulk(ids) if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 def payment_list(
     *, user, customer_id: int | None = None, contract_id: int | None = None, text: str = "",
     date_from: date | None = None, date_to: date | None = None, with_allocations: bool = False,
 ) -> QuerySet:
     """The payments `user` sees, newest first; `text` matches the customer's name or code or the
     payment's code."""
-    qs = Payment.objects.visible_to(user).select_related("customer", "contract", "receivable", "receivable__order", "recorded_by", "reversed_by")
+    qs = Payment.objects.visible_to(user).select_related(*PAYMENT_JOINS)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if contract_id is not None:
@@ -123,7 +136,9 @@ def contract_allocations(contract) -> list[PaymentAllocation]:
 
 def order_list(*, user, customer_id: int | None = None, contract_id: int | None = None, status: str | None = None,
                with_lines: bool = False) -> QuerySet:
-    """The orders `user` sees, newest first, each with `total` (Σ line revenue)."""
+    """The orders `user` sees, newest first, each with `total` (Σ line revenue). The order list
+    and credit holds page `order_page_ids` instead (the same rows and order) and sum only the
+    page's lines (issue 13)."""
     qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner", "contract").annotate(total=Sum("lines__revenue"))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
@@ -134,6 +149,47 @@ def order_list(*, user, customer_id: int | None = None, contract_id: int | None 
     if with_lines:
         qs = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")))
     return qs.order_by("-order_date", "-id")
+
+
+def order_page_ids(*, user, status: str | None = None) -> QuerySet:
+    """The ids of the orders `order_list` gives `user` (same rows, same order: newest first), for
+    a pager; `orders_by_ids` then loads one page. Who sees every customer walks the order_date
+    index, skipping the orders of customers in the recycle bin (`NOT IN`, a short list: the join
+    made SQLite build a filter over every customer first); a manager or rep reads the orders of
+    their customers (`customer_id IN (…)`) through the (customer, order_date) and (customer,
+    status, order_date) indexes and sorts only those ids."""
+    from kehu.customers.models import Customer
+
+    if sees_all(user):
+        qs = SalesOrder.objects.exclude(customer_id__in=Customer.objects.filter(is_deleted=True).values("id"))
+    elif status:
+        qs = SalesOrder.objects.visible_to(user)  # one status: the (status, order_date) index, joined to the scope
+    else:
+        qs = SalesOrder.objects.filter(customer_id__in=Customer.objects.filter(customer_scope(user)).values("id"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-order_date", "-id").values_list("id", flat=True)
+
+
+def orders_by_ids(ids) -> list:
+    """The orders of `ids` in that order, with customer, owner, contract and `total` (3 queries
+    at most whatever the number)."""
+    ids = list(ids)
+    found = SalesOrder.objects.select_related("customer", "owner", "contract").in_bulk(ids) if ids else {}
+    return order_totals([found[i] for i in ids if i in found])
+
+
+def order_totals(orders) -> list:
+    """Set `total` (Σ line revenue; None without lines, as the annotation gives) on each of
+    `orders` (one page) in one grouped query over their lines."""
+    orders = list(orders)
+    ids = [o.pk for o in orders]
+    sums = dict(
+        OrderLine.objects.filter(order_id__in=ids).order_by().values("order_id").annotate(s=Sum("revenue")).values_list("order_id", "s")
+    ) if ids else {}
+    for o in orders:
+        o.total = sums.get(o.pk)
+    return orders
 
 
 def order_lines(order) -> list[OrderLine]:

@@ -260,7 +260,12 @@ class SalesOrder(TimeStampedModel):
         ordering = ["-order_date", "-id"]
         verbose_name = _("sales order")
         verbose_name_plural = _("sales orders")
-        indexes = [models.Index(fields=["customer", "order_date"])]
+        indexes = [
+            models.Index(fields=["customer", "order_date"]),
+            # the order list filtered by status (issue 13): a rep's or manager's customers, and everyone's by date
+            models.Index(fields=["customer", "status", "order_date"], name="order_customer_status_idx"),
+            models.Index(fields=["status", "order_date"], name="order_status_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.code

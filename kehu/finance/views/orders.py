@@ -147,7 +147,8 @@ def order_release_view(request, pk):
 def order_list_view(request):
     filters = OrderFilterForm(request.GET or None)
     status = filters.cleaned_data.get("status") if filters.is_valid() else None
-    page = paginate(selectors.order_list(user=request.user, status=status), params=request.GET)
+    page = paginate(selectors.order_page_ids(user=request.user, status=status), params=request.GET)
+    page.rows = selectors.orders_by_ids(page.rows)
     return render(request, "finance/order_list.html", {"nav": "orders", "filters": filters, "page": page})
 
 
@@ -155,5 +156,6 @@ def order_list_view(request):
 @require_GET
 def credit_holds_view(request):
     """Orders held by credit control (finance, managers, admins see what they may release)."""
-    page = paginate(selectors.order_list(user=request.user, status=SalesOrder.Status.BLOCKED), params=request.GET)
+    page = paginate(selectors.order_page_ids(user=request.user, status=SalesOrder.Status.BLOCKED), params=request.GET)
+    page.rows = selectors.orders_by_ids(page.rows)
     return render(request, "finance/credit_holds.html", {"nav": "credit-holds", "page": page})

@@ -73,7 +73,8 @@ def payment_list_view(request):
     form = PaymentFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.payment_list(user=request.user, text=data.get("q") or "", date_from=data.get("date_from"), date_to=data.get("date_to"))
-    page = paginate(qs, params=request.GET, page_size=PAGE_SIZE)
+    page = paginate(qs.values_list("pk", flat=True), params=request.GET, page_size=PAGE_SIZE)
+    page.rows = selectors.payments_by_ids(page.rows)
     return render(request, "finance/payment_list.html", {"nav": "payments", "form": form, "page": page, "totals": selectors.payment_totals(qs)})
 
 
