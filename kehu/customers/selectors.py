@@ -268,7 +268,7 @@ def distinct_values(field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
     among live customers, in order, at most `limit`. SQLite reads them from the column's index
     with DISTINCT; PostgreSQL has no skip scan and would read all 100,000 rows, so there a
     recursive "loose index scan" asks the index for the next value after each one (a few dozen
-    index probes). The same values either way (tests/test_pglist_choices.py)."""
+    index probes). The same values either way (tests/test_list_choices.py)."""
     if field not in ("province", "industry"):
         raise ValueError(field)
     alive = Customer.objects.filter(is_deleted=False)

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     PostgreSQL pg_trgm and piece-array expression indexes. Filled from the existing rows."""
 
     dependencies = [
-        ("customers", "0015_wit_stage_months"),
+        ("customers", "0015_stage_months"),
     ]
 
     operations = [

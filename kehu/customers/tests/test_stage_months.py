@@ -184,7 +184,7 @@ def test_the_migration_fills_it_from_the_stage_changes(cast):
 
     from django.apps import apps
 
-    fill = importlib.import_module("kehu.customers.migrations.0015_wit_stage_months").fill_summary
+    fill = importlib.import_module("kehu.customers.migrations.0015_stage_months").fill_summary
     for c in (cast["customer_a"], cast["customer_b"]):
         CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2026, 2, 3))
         CustomerStageChange.objects.create(customer=c, to_stage="prospect", at=at(2026, 4, 3))
