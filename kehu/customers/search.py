@@ -169,6 +169,15 @@ def _pg_union(table: str, where: list) -> str:
     return " UNION ".join(f"SELECT id FROM {table} WHERE {condition}" for condition in where)
 
 
+def contact_candidates_exact(text: str) -> bool:
+    """Whether the contact candidates are exactly the rule's contacts, so the rule's LIKE need
+    not be checked on them: on PostgreSQL a text shorter than a trigram is matched through the
+    names' pieces, which are every 1- and 2-character piece (and the phone part is the LIKE
+    itself). Checking the LIKE there anyway lets the planner pick the trigram index for it,
+    which cannot narrow a 2-character text (the whole table rechecked: 25 ms at 100,000)."""
+    return connection.vendor == "postgresql" and len(text) < TRIGRAM
+
+
 def contact_candidates_q(*, text: str, digits: str) -> Q:
     """Contacts that may have `text` in their name or `digits` in their phone, through the
     index: a superset; filter with the LIKE rule on top (the global search's contact group)."""
@@ -212,9 +221,10 @@ def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, 
     contact_sql, contact_params = _pg_contact_candidates(text, digits)
     customers = (Customer.objects.order_by()
                  .filter(Q(pk__in=RawSQL(customer_sql, customer_params)) & customer_q).values("pk"))
-    contacts = (Contact.objects.order_by()
-                .filter(Q(pk__in=RawSQL(contact_sql, contact_params)) & contact_q, is_deleted=False)
-                .values("customer_id"))
+    contact_match = Q(pk__in=RawSQL(contact_sql, contact_params))
+    if not contact_candidates_exact(text):
+        contact_match &= contact_q
+    contacts = Contact.objects.order_by().filter(contact_match, is_deleted=False).values("customer_id")
     return customers.union(contacts)
 
 

@@ -54,7 +54,7 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
     """The groups that have at least one result, in a fixed order. Six queries at most."""
     from kehu.customers.models import Contact, Customer
     from kehu.customers.normalize import normalize_phone
-    from kehu.customers.search import contact_candidates_q
+    from kehu.customers.search import contact_candidates_exact, contact_candidates_q
     from kehu.customers.selectors import customer_search_q
     from kehu.sales.models import Contract, Opportunity, Quote, SalesOrder
 
@@ -88,7 +88,8 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT) -> list[Group]:
     else:
         digits = ""
     run("contacts", _("Contacts"),
-        Contact.objects.visible_to(user).filter(contact_candidates_q(text=text, digits=digits)).filter(contact_q).select_related("customer").order_by(starts("name"), "-pk"),
+        Contact.objects.visible_to(user).filter(contact_candidates_q(text=text, digits=digits))
+        .filter(Q() if contact_candidates_exact(text) else contact_q).select_related("customer").order_by(starts("name"), "-pk"),
         lambda c: {"label": c.name, "detail": c.customer.name, "url": reverse("customers:detail", args=[c.customer_id])},
         _more("customers:list", text))
 
