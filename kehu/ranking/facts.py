@@ -55,6 +55,14 @@ def _days(edges, path: str) -> Q:
     return q
 
 
+def _add_sums(totals, rows) -> None:
+    """Add rows of (customer id, five sums — None for none) into `totals` {customer id: [5 ints]}."""
+    for cid, *sums in rows:
+        row = totals[cid]
+        for k, value in enumerate(sums):
+            row[k] += value or 0
+
+
 def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Facts:
     """Everything §5.1–§5.3 need, in a fixed number of queries (QUERIES), whatever the number of customers.
 
@@ -92,13 +100,7 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
             .values_list("customer_id", "s", "c", "n", "sp", "t")
         )  # the summary's whole months, one row per customer with lines to date (dead customers: dropped below)
         queries += 1
-        for cid, s, c, n, sp, t in cells:
-            row = totals[cid]
-            row[0] += s or 0
-            row[1] += c or 0
-            row[2] += n or 0
-            row[3] += sp or 0
-            row[4] += t or 0
+        _add_sums(totals, cells)
     edges = w_edges + p_edges + t_edges
     if edges:
         in_w, in_p, in_t = _days(w_edges, "order__order_date"), _days(p_edges, "order__order_date"), _days(t_edges, "order__order_date")
@@ -114,13 +116,7 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
             .values_list("order__customer_id", "s", "c", "n", "sp", "t")
         )  # the lines of the partial months at the edges (the orders' date index first)
         queries += 1
-        for cid, s, c, n, sp, t in lines:
-            row = totals[cid]
-            row[0] += s or 0
-            row[1] += c or 0
-            row[2] += n or 0
-            row[3] += sp or 0
-            row[4] += t or 0
+        _add_sums(totals, lines)
     for cid, (s, c, n, sp, t) in totals.items():
         cf = customers.get(cid)
         if cf is None:
