@@ -6,7 +6,7 @@ customer in the recycle bin and risky attitudes; one page at a time with the sha
 fixed number of queries whatever the number of rows."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,26 +15,9 @@ from django.urls import reverse
 from conftest import english_client, make_customer
 from kehu.customers.models import Customer
 from kehu.finance import aging
-from kehu.finance.models import Instalment, Receivable
-from kehu.sales.models import Contract
+from kehu.finance.tests.test_aging_totals import AS_OF, contract, instalment, receivable
 
 D = Decimal
-AS_OF = date(2026, 6, 30)
-
-
-def receivable(customer, amount, *, days_overdue, open_amount=None, currency="CNY"):
-    return Receivable.objects.create(
-        customer=customer, amount=D(amount), open_amount=D(open_amount if open_amount is not None else amount),
-        currency=currency, issued_on=AS_OF - timedelta(days=200), due_on=AS_OF - timedelta(days=days_overdue),
-    )
-
-
-def contract(code, customer, currency="CNY"):
-    return Contract.objects.create(code=code, customer=customer, signed_on=date(2026, 1, 1), amount=D("10000.00"), currency=currency)
-
-
-def instalment(k, seq, amount, *, days_overdue, applied="0.00"):
-    return Instalment.objects.create(contract=k, seq=seq, due_on=AS_OF - timedelta(days=days_overdue), amount=D(amount), applied=D(applied))
 
 
 @pytest.fixture
