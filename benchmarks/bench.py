@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int)
     parser.add_argument("--import-rows", type=int)
+    parser.add_argument("--pages", help="only the rows whose label contains one of these comma-separated words "
+                        "(e.g. 'funnel,lead sources'; 'import' and 'evaluation' name the jobs)")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,6 +122,8 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="kehu-bench-")) / "rows.json"
         command = [sys.executable, "-m", "benchmarks.bench", "--child", vendor, "--size", args.size, "--sqlite", args.sqlite,
                    "--repeat", str(args.repeat), "--import-rows", str(args.import_rows), "--json", str(out)]
+        if args.pages:
+            command += ["--pages", args.pages]
         env = dict(os.environ)
         env.pop("DATABASE_URL", None)
         if vendor == "postgresql":
@@ -232,6 +236,11 @@ def child(args, size) -> None:
     Path(args.json).write_text(json.dumps({"header": header, "rows": rows}, ensure_ascii=False))
 
 
+def wanted(args, label: str) -> bool:
+    """Whether --pages (if given) asks for the row with this label."""
+    return not args.pages or any(word.strip() and word.strip() in label for word in args.pages.split(","))
+
+
 def measure(client, url, repeat):
     """(median ms, queries of one request, status) of GET `url`, the body read completely."""
     from django.db import connection
@@ -286,6 +295,8 @@ def pages(args, users, run) -> list[dict]:
             plan.append(("XLSX export of the run", "ranking:run-export", "run", "", ("director",), None))
             kwargs_of["run"] = {"pk": run.pk}
         for label, name, kwargs_key, query, roles, goal in plan:
+            if not wanted(args, label):
+                continue
             for who in roles:
                 row = {"label": label, "who": who, "goal": f"{goal} ms" if goal else ""}
                 try:
@@ -329,7 +340,7 @@ def jobs(args, users, rows):
     from kehu.sales.models import OrderLine
 
     # import of N customers, rolled back
-    if args.import_rows:
+    if args.import_rows and wanted(args, f"import {args.import_rows:,} customers"):
         folder = Path(tempfile.mkdtemp(prefix="kehu-bench-import-"))
         with open(folder / "customers.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -354,6 +365,8 @@ def jobs(args, users, rows):
         print(f"  import: {seconds:.1f} s, {rate:,.0f} rows/s {note}", flush=True)
 
     # an evaluation run against its bare aggregate
+    if not (wanted(args, "evaluation run (value)") or wanted(args, "XLSX export of the run")):
+        return None
     as_of = timezone.localdate()
     start_day, end_day = window(as_of, 12)
     line_t = OrderLine._meta.db_table
