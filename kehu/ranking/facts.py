@@ -57,10 +57,29 @@ def _days(edges, path: str) -> Q:
 
 def _add_sums(totals, rows) -> None:
     """Add rows of (customer id, five sums — None for none) into `totals` {customer id: [5 ints]}."""
-    for cid, *sums in rows:
+    for cid, s, c, n, sp, t in rows:
         row = totals[cid]
-        for k, value in enumerate(sums):
-            row[k] += value or 0
+        row[0] += int(s or 0)
+        row[1] += int(c or 0)
+        row[2] += int(n or 0)
+        row[3] += int(sp or 0)
+        row[4] += int(t or 0)
+
+
+def _raw_rows(queryset):
+    """The rows of `queryset` as the database driver returns them, without Django's per-value
+    converters (a few hundred milliseconds at 100,000 customers): for sums of integer cents and
+    counts only, which the caller turns into ints itself."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Facts:
@@ -80,9 +99,11 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
 
     queries = 1
     customers = {
-        row["id"]: CustomerFacts(id=row["id"], code=row["code"], influence=row["influence"], reputation=row["reputation"])
-        for row in Customer.objects.filter(is_deleted=False, merged_into__isnull=True).values("id", "code", "influence", "reputation")
-    }  # 1
+        cid: CustomerFacts(cid, code, influence, reputation)
+        for cid, code, influence, reputation in _raw_rows(
+            Customer.objects.filter(is_deleted=False, merged_into__isnull=True).order_by().values_list("id", "code", "influence", "reputation")
+        )
+    }  # 1 (plain columns: no converter to skip)
 
     cents = BigIntegerField()  # sums of money as the stored integer cents: no per-value converter
     # totals[customer] = [sales W, cost W, lines W, sales W′, lines to date] (cents, counts)
@@ -100,7 +121,7 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
             .values_list("customer_id", "s", "c", "n", "sp", "t")
         )  # the summary's whole months, one row per customer with lines to date (dead customers: dropped below)
         queries += 1
-        _add_sums(totals, cells)
+        _add_sums(totals, _raw_rows(cells))
     edges = w_edges + p_edges + t_edges
     if edges:
         in_w, in_p, in_t = _days(w_edges, "order__order_date"), _days(p_edges, "order__order_date"), _days(t_edges, "order__order_date")
@@ -116,7 +137,7 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
             .values_list("order__customer_id", "s", "c", "n", "sp", "t")
         )  # the lines of the partial months at the edges (the orders' date index first)
         queries += 1
-        _add_sums(totals, lines)
+        _add_sums(totals, _raw_rows(lines))
     for cid, (s, c, n, sp, t) in totals.items():
         cf = customers.get(cid)
         if cf is None:

@@ -63,6 +63,20 @@ def _rating(x: int) -> Decimal:
     return r
 
 
+def _ratio_memo():
+    """`round_ratio` of a ratio pair, remembered (a Decimal is immutable): for the indicators
+    most customers share a few values of."""
+    seen: dict = {}
+
+    def ratio(pair):
+        value = seen.get(pair)
+        if value is None:
+            value = seen[pair] = round_ratio(*pair)
+        return value
+
+    return ratio
+
+
 class Row:
     """A ranked customer's numbers as integers (cents, ratio pairs), computed once."""
 
@@ -160,6 +174,7 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
     diamond, strategic, potential = top(p["diamond_top"], n), top(p["strategic_top"], n), top(p["potential_growth_top"], n)
     problem_rate = fraction_as_ratio(p["problem_collection_rate"])
     problem_late = fraction_as_ratio(p["problem_mean_days_late"])
+    shared = _ratio_memo()  # the collection, on-time and days-late ratios: mostly 1/1 and 0/1
     results = []
     for sr, r in enumerate(by_score, start=1):
         c = r.c
@@ -181,24 +196,27 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
                 "class": klass,
                 "indicators": {
                     "sales": money_cents(r.sales),
-                    "collection_rate": round_ratio(*r.collection),
-                    "on_time_share": round_ratio(*r.on_time),
+                    "collection_rate": shared(r.collection),
+                    "on_time_share": shared(r.on_time),
                     "margin": round_ratio(*r.margin),
                     "influence": _rating(r.influence),
                     "growth": round_ratio(*r.growth),
-                    "mean_days_late": round_ratio(*r.days_late),
+                    "mean_days_late": shared(r.days_late),
                 },
             }
         )
+    min_influence, min_pipeline = p["opportunity_influence"], p["opportunity_pipeline"]
     for c in sorted(facts.prospects, key=lambda c: c.code):
-        important = c.influence_value >= p["opportunity_influence"] or (c.open_pipeline or ZERO) >= p["opportunity_pipeline"]
+        influence = c.influence_value
+        pipeline = c.open_pipeline
+        important = influence >= min_influence or (pipeline or ZERO) >= min_pipeline
         results.append(
             {
                 "customer": c.code,
                 "rank": None,
                 "score": None,
                 "class": "important_opportunity" if important else "general_opportunity",
-                "indicators": {"influence": c.influence_value, "open_pipeline": money(c.open_pipeline)},
+                "indicators": {"influence": influence, "open_pipeline": "0" if pipeline is None else money(pipeline)},
             }
         )
     return results
