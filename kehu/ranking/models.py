@@ -37,18 +37,9 @@ class EvaluationRun(models.Model):
 
 class EvaluationResult(models.Model):
     # No index of its own: the composite indexes below all start with the run.
-    # No foreign-key constraint in the database (db_constraint=False): a run writes 100,000 rows
-    # at once and PostgreSQL checks each row's run and customer one by one at commit (1–3 s, the
-    # largest part of a run). The rows are written only by `evaluation_run`, with the run made in
-    # the same transaction and the customers it has just read; customers are never deleted from
-    # the database by the application (recycle bin, merges), and a deletion through the ORM
-    # still takes the results with it (on_delete=CASCADE is Django's).
-    run = models.ForeignKey(
-        EvaluationRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run"), db_index=False, db_constraint=False
-    )
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run"), db_index=False)
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"), db_index=False,
-        db_constraint=False,
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"), db_index=False
     )  # indexed by (customer, run) below
     position = models.PositiveIntegerField(_("position"), help_text=_("Order of the result within its run."))
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
