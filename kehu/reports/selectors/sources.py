@@ -61,7 +61,9 @@ def _customer_aggregates(flt) -> dict:
     Few aggregates over a grouping in the order of `customer_sources_idx`, read from that index
     alone; signed, tiers and classes are added up from the cells in Python."""
     start, end = period_bounds(flt.period)
-    return {"n": Count("pk"), "acquired": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))}
+    # COUNT(*) and COUNT(created_at) (never null), not COUNT(id): PostgreSQL's covering indexes
+    # hold no id, and only then are they read alone (an index-only scan, not the table)
+    return {"n": Count("*"), "acquired": Count("created_at", filter=Q(created_at__gte=start, created_at__lt=end))}
 
 
 def _codes():
