@@ -243,6 +243,7 @@ def _referrers(flt, customers, aggs, top, won, revenue):
     from their partial index, read as tuples), the won deals and revenue already grouped by
     referrer columns, then 2 name look-ups."""
     from heapq import nsmallest
+    from operator import itemgetter
 
     from django.urls import reverse
     from django.utils.translation import gettext as _
@@ -282,14 +283,12 @@ def _referrers(flt, customers, aggs, top, won, revenue):
 
     # Ranked by (−revenue, −customers, −won amount, the key as text): the `top` first by the three
     # sums (no text made for ~5,000 keys), then every referrer tied with the last of them, in full.
-    def sums(kv):
-        return (-kv[1][3], -kv[1][0], -kv[1][2])
-
-    first = nsmallest(top, rows.items(), key=sums) if top > 0 else []
-    if first:
-        last = sums(first[-1])
-        first = [kv for kv in rows.items() if sums(kv) <= last]
-    ranked_items = sorted(first, key=lambda kv: (*sums(kv), str(kv[0])))[:top]
+    ranking = [(-v[3], -v[0], -v[2], key) for key, v in rows.items()]
+    cut = nsmallest(top, ranking, key=itemgetter(0, 1, 2)) if top > 0 else []
+    if cut:
+        last = cut[-1][:3]
+        cut = [r for r in ranking if r[0] <= last[0] and r[:3] <= last]
+    ranked_items = [(r[3], rows[r[3]]) for r in sorted(cut, key=lambda r: (r[0], r[1], r[2], str(r[3])))[:top]]
 
     codes = _codes()
     ranked = []
