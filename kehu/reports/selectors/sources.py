@@ -239,9 +239,9 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
 
 def _referrers(flt, customers, aggs, top, won, revenue):
     """The top referrers by revenue in the period (then by customers, won amount, key): the
-    referred customers' counts by referrer columns and cell (1 query, the few referred customers
-    from their partial index, read as tuples), the won deals and revenue already grouped by
-    referrer columns, then 2 name look-ups."""
+    referred customers counted by their referrer columns (1 query, the few referred customers from
+    their partial index, read as tuples), the won deals and revenue already grouped by referrer
+    columns; then the ranked referrers' customers by cell (1 query) and 2 name look-ups."""
     from heapq import nsmallest
     from operator import itemgetter
 
@@ -253,23 +253,20 @@ def _referrers(flt, customers, aggs, top, won, revenue):
     # Every referrer's ranking figures first (customers, won amount and revenue in cents: light
     # sums), the full row (tiers, classes, signed…) only for the `top` ranked — ~5,000 referrers
     # at 100,000 customers.
-    rows: dict[tuple, list] = {}  # key -> [customers, won, won cents, revenue cents, [cells]]
+    rows: dict[tuple, list] = {}  # key -> [customers, won, won cents, revenue cents, (unused)]
 
     def row_for(key):
         row = rows.get(key)
         if row is None:
-            row = rows[key] = [0, 0, 0, 0, []]
+            row = rows[key] = [0, 0, 0, 0, None]
         return row
 
-    referred = (_referred(customers).order_by().values_list(*REFERRER_COLUMNS, *CELL)
-                .annotate(**aggs))
-    for rc, rcon, agent, stage, tier, cls, n, acquired in _fetch(referred):
+    referred = _referred(customers).order_by()
+    for rc, rcon, agent, n in _fetch(referred.values_list(*REFERRER_COLUMNS).annotate(n=aggs["n"])):
         key = referrer_of(rc, rcon, agent)
         if key is None:  # (not for the referred; kept like the SQL's kind "")
             key = ("", None, "")
-        row = row_for(key)
-        row[0] += n
-        row[4].append((stage, tier, cls, n, acquired))
+        row_for(key)[0] += n
     for _source, rc, rcon, agent, n, amount in won:
         key = referrer_of(rc, rcon, agent)
         if key is not None:
@@ -290,13 +287,24 @@ def _referrers(flt, customers, aggs, top, won, revenue):
         cut = [r for r in ranking if r[0] <= last[0] and r[:3] <= last]
     ranked_items = [(r[3], rows[r[3]]) for r in sorted(cut, key=lambda r: (r[0], r[1], r[2], str(r[3])))[:top]]
 
+    # the full rows of the ranked only: their referred customers by cell (1 query)
     codes = _codes()
-    ranked = []
-    for key, (_n, won_n, won_cents, revenue_cents, cells) in ranked_items:
-        row = SourceRow(key=key, won=won_n, won_amount=_cents(won_cents), revenue=_cents(revenue_cents))
-        for stage, tier, cls, n, acquired in cells:
-            _fill(row, {"stage": stage, "pyramid_tier": tier, "value_class": cls, "n": n, "acquired": acquired}, codes)
-        ranked.append(row)
+    ranked = {key: SourceRow(key=key, won=won_n, won_amount=_cents(won_cents), revenue=_cents(revenue_cents))
+              for key, (_n, won_n, won_cents, revenue_cents, _cells) in ranked_items}
+    of = Q()
+    for kind, path in (("customer", "referrer_customer_id__in"), ("contact", "referrer_contact_id__in")):
+        ids = [key[1] for key in ranked if key[0] == kind]
+        if ids:
+            of |= Q(**{path: ids}) if kind == "customer" else Q(referrer_customer__isnull=True, **{path: ids})
+    agents = [key[2] for key in ranked if key[0] == "agent"]
+    if agents:
+        of |= Q(referrer_customer__isnull=True, referrer_contact__isnull=True, referrer_agent__in=agents)
+    if of:
+        for rc, rcon, agent, stage, tier, cls, n, acquired in _fetch(referred.filter(of).values_list(*REFERRER_COLUMNS, *CELL).annotate(**aggs)):
+            row = ranked.get(referrer_of(rc, rcon, agent))
+            if row is not None:
+                _fill(row, {"stage": stage, "pyramid_tier": tier, "value_class": cls, "n": n, "acquired": acquired}, codes)
+    ranked = list(ranked.values())
     customer_ids = [r.key[1] for r in ranked if r.key[0] == "customer"]
     contact_ids = [r.key[1] for r in ranked if r.key[0] == "contact"]
     visible = Customer.objects.visible_to(flt.reader)
