@@ -26,6 +26,9 @@ partial months at the edges of the period (an ISO week, a period from the 15th) 
 so a caller gives any date range and gets the exact line sums. Customers in the recycle bin or
 merged away are left out at read time (joined), so deleting or restoring a customer needs no
 refresh; a handover changes the customer's owner, never an order's, so it needs none either.
+`customer_revenue(first=…, last=…, columns=…)` reads the same cells and edge lines summed per
+customer first, then joined once to the customers and grouped by the customer's columns (integer
+cents, one query; the lead-sources report).
 """
 
 from __future__ import annotations
