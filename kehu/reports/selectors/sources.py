@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Count, Q, Sum
 
 from kehu.core.money import quantize_cents
 from kehu.reports.selectors.funnel import customer_scope, narrowed_by_owner, period_bounds, ratio
@@ -61,23 +61,9 @@ def _customer_aggregates(flt) -> dict:
     Few aggregates over a grouping in the order of `customer_sources_idx`, read from that index
     alone; signed, tiers and classes are added up from the cells in Python."""
     start, end = period_bounds(flt.period)
-    return {"n": Count("pk"), "acquired": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))}
-
-
-def _referrer_key(prefix: str = "") -> dict:
-    """The referrer of a customer as (kind, id, agent): a referring customer first, else a
-    referring contact, else the agent's name; kind "" when nobody referred the customer."""
-    p = prefix
-    return {
-        "ref_kind": Case(When(**{f"{p}referrer_customer__isnull": False}, then=Value("customer")),
-                         When(**{f"{p}referrer_contact__isnull": False}, then=Value("contact")),
-                         When(~Q(**{f"{p}referrer_agent": ""}), then=Value("agent")), default=Value(""), output_field=CharField()),
-        "ref_id": Case(When(**{f"{p}referrer_customer__isnull": False}, then=f"{p}referrer_customer_id"),
-                       When(**{f"{p}referrer_contact__isnull": False}, then=f"{p}referrer_contact_id"),
-                       default=Value(None), output_field=IntegerField()),
-        "ref_agent": Case(When(Q(**{f"{p}referrer_customer__isnull": True, f"{p}referrer_contact__isnull": True}),
-                               then=f"{p}referrer_agent"), default=Value(""), output_field=CharField()),
-    }
+    # COUNT(*) and COUNT(created_at) (never null), not COUNT(id): PostgreSQL's covering indexes
+    # hold no id, and only then are they read alone (an index-only scan, not the table)
+    return {"n": Count("*"), "acquired": Count("created_at", filter=Q(created_at__gte=start, created_at__lt=end))}
 
 
 def _codes():
@@ -134,15 +120,48 @@ def _referred(qs):
     return qs.filter(REFERRED_Q)
 
 
-def _revenue(flt) -> list[dict]:
-    """Σ line revenue of the orders dated in the period owned by someone in scope (customers not
-    in the recycle bin nor merged away), by the customer's source and referrer in one pass: whole
-    months from the monthly revenue summary, the partial edges from the lines
-    (`kehu.sales.summaries.revenue_by`, exact). The dead customers are left out by two NOT IN
-    lists of their few ids rather than by conditions on the joined customer, so the summary rows
-    of the period (its (month, owner) index) drive the join and each reads one customer by id."""
+REFERRER_COLUMNS = ("referrer_customer_id", "referrer_contact_id", "referrer_agent")
+
+
+def referrer_of(customer_id, contact_id, agent) -> tuple | None:
+    """The referrer of a customer as (kind, id, agent) from its three referrer columns (read as
+    they are, grouped by in SQL): a referring customer first, else a referring contact, else the
+    agent's name; None when nobody referred the customer."""
+    if customer_id is not None:
+        return ("customer", customer_id, "")
+    if contact_id is not None:
+        return ("contact", contact_id, "")
+    if agent:
+        return ("agent", None, agent)
+    return None
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The rows of a values_list queryset as the database returns them: integers (money in cents;
+    a SUM may be a Decimal on PostgreSQL, read with int()) and texts, no per-value converters."""
+    from django.db import connections
+
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _cents(value) -> Decimal:
+    return Decimal(int(value or 0)).scaleb(-2)
+
+
+def _revenue(flt) -> list[tuple]:
+    """Σ line revenue (integer cents) of the orders dated in the period owned by someone in scope
+    (customers not in the recycle bin nor merged away), by the customer's source and three
+    referrer columns in one pass: whole months from the monthly revenue summary, the partial edges
+    from the lines, each summed per customer before the one join to the customers
+    (`kehu.sales.summaries.customer_revenue`, exact): tuples (lead source, referrer customer,
+    referrer contact, agent, cents). The dead customers are left out by two NOT IN lists of their
+    few ids rather than by conditions on the joined customer, so the summary rows of the period
+    (its (month, owner) index) drive."""
     from kehu.customers.models import Customer
-    from kehu.sales.summaries import revenue_by
+    from kehu.sales.summaries import customer_revenue
 
     dead_deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")
     dead_merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
@@ -151,10 +170,7 @@ def _revenue(flt) -> list[dict]:
         qs = qs.exclude(**{f"{prefix}customer_id__in": dead_deleted}).exclude(**{f"{prefix}customer_id__in": dead_merged})
         return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
 
-    def keys(prefix):
-        return {"lead_source": F(f"{prefix}customer__lead_source"), **_referrer_key(f"{prefix}customer__")}
-
-    return revenue_by(first=flt.period.start, last=flt.period.end, keys=keys, narrow=narrow, live=False)
+    return customer_revenue(first=flt.period.start, last=flt.period.end, columns=("lead_source", *REFERRER_COLUMNS), narrow=narrow)
 
 
 def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
@@ -183,15 +199,19 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
     for r in customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL):
         _fill(source_row(r["lead_source"]), r, codes)
     # won deals by source and referrer in one grouping (the referrers' rows are those with a kind)
-    won = list(_won(flt).order_by().annotate(**_referrer_key("customer__"))
-               .values("customer__lead_source", "ref_kind", "ref_id", "ref_agent").annotate(n=Count("pk"), amount=Sum("amount")))
-    for r in won:
-        row = source_row(r["customer__lead_source"])
-        row.won += r["n"]
-        row.won_amount += Decimal(r["amount"] or 0)
+    # (grouped by the raw referrer columns, mapped to the referrer in Python: no CASE per row)
+    won = _fetch(_won(flt).order_by().values_list("customer__lead_source", *(f"customer__{c}" for c in REFERRER_COLUMNS))
+                 .annotate(n=Count("pk"), amount=Sum("amount")))
+    for source, *_ref, n, amount in won:
+        row = source_row(source)
+        row.won += n
+        row.won_amount += _cents(amount)
     revenue = _revenue(flt)
-    for r in revenue:
-        source_row(r["lead_source"]).revenue += r["revenue"]
+    cents: dict[str, int] = {}
+    for source, *_ref, value in revenue:
+        cents[source] = cents.get(source, 0) + value
+    for source, value in cents.items():
+        source_row(source).revenue += _cents(value)
 
     order = {code: i for i, code in enumerate([*Customer.LeadSource.values, ""])}
     sources = [_finish(rows[k]) for k in sorted(rows, key=lambda k: order.get(k, 99))]
@@ -218,48 +238,73 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
 
 
 def _referrers(flt, customers, aggs, top, won, revenue):
-    """The top referrers by revenue in the period (then by customers): the referred customers' counts
-    (1 query, the few referred customers from their partial index), the won deals and revenue
-    already grouped by referrer, then 2 name look-ups."""
+    """The top referrers by revenue in the period (then by customers, won amount, key): the
+    referred customers counted by their referrer columns (1 query, the few referred customers from
+    their partial index, read as tuples), the won deals and revenue already grouped by referrer
+    columns; then the ranked referrers' customers by cell (1 query) and 2 name look-ups."""
+    from heapq import nsmallest
+    from operator import itemgetter
+
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
     from kehu.customers.models import Contact, Customer
 
-    # Every referrer's ranking figures first (customers, won amount, revenue: light sums), the full
-    # row (tiers, classes, signed…) only for the `top` ranked — ~5,000 referrers at 100,000
-    # customers, a SourceRow each was ~20 ms.
-    rows: dict[tuple, list] = {}  # key -> [customers, won, won amount, revenue, [cells]]
+    # Every referrer's ranking figures first (customers, won amount and revenue in cents: light
+    # sums), the full row (tiers, classes, signed…) only for the `top` ranked — ~5,000 referrers
+    # at 100,000 customers.
+    rows: dict[tuple, list] = {}  # key -> [customers, won, won cents, revenue cents, (unused)]
 
-    def row_for(r):
-        key = (r["ref_kind"], r["ref_id"], r["ref_agent"] or "")
+    def row_for(key):
         row = rows.get(key)
         if row is None:
-            row = rows[key] = [0, 0, ZERO, ZERO, []]
+            row = rows[key] = [0, 0, 0, 0, None]
         return row
 
-    referred = _referred(customers).annotate(**_referrer_key())
-    codes = _codes()
-    for r in referred.values("ref_kind", "ref_id", "ref_agent", *CELL).annotate(**aggs):
-        row = row_for(r)
-        row[0] += r["n"]
-        row[4].append(r)
-    for r in won:
-        if not r["ref_kind"]:
-            continue
-        row = row_for(r)
-        row[1] += r["n"]
-        row[2] += Decimal(r["amount"] or 0)
-    for r in revenue:
-        if r["ref_kind"]:
-            row_for(r)[3] += r["revenue"]
+    referred = _referred(customers).order_by()
+    for rc, rcon, agent, n in _fetch(referred.values_list(*REFERRER_COLUMNS).annotate(n=aggs["n"])):
+        key = referrer_of(rc, rcon, agent)
+        if key is None:  # (not for the referred; kept like the SQL's kind "")
+            key = ("", None, "")
+        row_for(key)[0] += n
+    for _source, rc, rcon, agent, n, amount in won:
+        key = referrer_of(rc, rcon, agent)
+        if key is not None:
+            row = row_for(key)
+            row[1] += n
+            row[2] += int(amount or 0)
+    for _source, rc, rcon, agent, value in revenue:
+        key = referrer_of(rc, rcon, agent)
+        if key is not None:
+            row_for(key)[3] += value
 
-    ranked = []
-    for key, (_n, won_n, won_amount, revenue_sum, cells) in sorted(rows.items(), key=lambda kv: (-kv[1][3], -kv[1][0], -kv[1][2], str(kv[0])))[:top]:
-        row = SourceRow(key=key, won=won_n, won_amount=won_amount, revenue=revenue_sum)
-        for r in cells:
-            _fill(row, r, codes)
-        ranked.append(row)
+    # Ranked by (−revenue, −customers, −won amount, the key as text): the `top` first by the three
+    # sums (no text made for ~5,000 keys), then every referrer tied with the last of them, in full.
+    ranking = [(-v[3], -v[0], -v[2], key) for key, v in rows.items()]
+    cut = nsmallest(top, ranking, key=itemgetter(0, 1, 2)) if top > 0 else []
+    if cut:
+        last = cut[-1][:3]
+        cut = [r for r in ranking if r[0] <= last[0] and r[:3] <= last]
+    ranked_items = [(r[3], rows[r[3]]) for r in sorted(cut, key=lambda r: (r[0], r[1], r[2], str(r[3])))[:top]]
+
+    # the full rows of the ranked only: their referred customers by cell (1 query)
+    codes = _codes()
+    ranked = {key: SourceRow(key=key, won=won_n, won_amount=_cents(won_cents), revenue=_cents(revenue_cents))
+              for key, (_n, won_n, won_cents, revenue_cents, _cells) in ranked_items}
+    of = Q()
+    for kind, path in (("customer", "referrer_customer_id__in"), ("contact", "referrer_contact_id__in")):
+        ids = [key[1] for key in ranked if key[0] == kind]
+        if ids:
+            of |= Q(**{path: ids}) if kind == "customer" else Q(referrer_customer__isnull=True, **{path: ids})
+    agents = [key[2] for key in ranked if key[0] == "agent"]
+    if agents:
+        of |= Q(referrer_customer__isnull=True, referrer_contact__isnull=True, referrer_agent__in=agents)
+    if of:
+        for rc, rcon, agent, stage, tier, cls, n, acquired in _fetch(referred.filter(of).values_list(*REFERRER_COLUMNS, *CELL).annotate(**aggs)):
+            row = ranked.get(referrer_of(rc, rcon, agent))
+            if row is not None:
+                _fill(row, {"stage": stage, "pyramid_tier": tier, "value_class": cls, "n": n, "acquired": acquired}, codes)
+    ranked = list(ranked.values())
     customer_ids = [r.key[1] for r in ranked if r.key[0] == "customer"]
     contact_ids = [r.key[1] for r in ranked if r.key[0] == "contact"]
     visible = Customer.objects.visible_to(flt.reader)
