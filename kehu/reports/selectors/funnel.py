@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -123,6 +123,15 @@ def opportunity_scope(flt):
     return flt.owned(qs, "owner", lead_source_path="customer__lead_source")
 
 
+def _gone_customers():
+    """The customers in the recycle bin, and those merged away, as two id subqueries: each read from
+    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer."""
+    from kehu.customers.models import Customer
+
+    return (Customer.objects.filter(is_deleted=True).order_by().values("pk"),
+            Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
+
+
 # -- results ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -187,7 +196,7 @@ def funnel_report(flt) -> FunnelReport:
     # the count reads that index alone; the groups are added up per stage here
     by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
     now: dict[str, int] = {}
-    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("pk"))
+    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("*"))
                      .order_by(*by_owner, "lead_source", "stage").values_list("stage", "n")):
         now[stage] = now.get(stage, 0) + n
 
@@ -215,9 +224,9 @@ def funnel_report(flt) -> FunnelReport:
         # the whole company: the opportunities of customers in the recycle bin or merged away left
         # out by a NOT IN of those few opportunities (the same rows as joining each change to its
         # customer, without the two look-ups per change)
-        gone = Customer.objects.filter(Q(is_deleted__in=[True]) | Q(merged_into__isnull=False)).order_by().values("pk")
-        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end).exclude(
-            opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end)
+        for gone in _gone_customers():
+            alive = alive.exclude(opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
     opp_changes = flt.owned(alive, "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
     # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
     # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
@@ -265,19 +274,36 @@ def funnel_report(flt) -> FunnelReport:
         values = days_by_stage.get(row.key, [])
         row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)
 
-    # 5. closed in the period: win rate, deal size; 6. sales cycle of the won ones
-    closed = list(opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
-                  .order_by().values(*OPP_GROUP)
-                  .annotate(won=Count("pk", filter=Q(stage__is_won=True)), lost=Count("pk", filter=Q(stage__is_won=False)),
-                            won_amount=Sum("amount", filter=Q(stage__is_won=True))))
-    cycles = list(opps.filter(stage__is_won=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
-                  .order_by().values_list(*OPP_GROUP, "created_at", "closed_on"))
+    # 5. closed in the period: win rate, deal size; 6. sales cycle of the won ones — ONE read of the
+    # period's closed opportunities grouped by (owner, team, source, won, and for a won one the
+    # moment recorded and the day closed): the counts and the won amount summed in SQL per group,
+    # each won group's cycle length computed here once (the lost ones fold into one group per
+    # owner, team and source)
+    won_q = Q(stage__is_won=True)
+    closed_rows = (opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
+                   .order_by()
+                   .annotate(won_flag=F("stage__is_won"),
+                             won_created=Case(When(won_q, then=F("created_at")), default=None, output_field=DateTimeField()),
+                             won_closed=Case(When(won_q, then=F("closed_on")), default=None, output_field=DateField()))
+                   .values(*OPP_GROUP, "won_flag", "won_created", "won_closed")
+                   .annotate(n=Count("*"), amount=Sum("amount"))
+                   .values_list(*OPP_GROUP, "won_flag", "won_created", "won_closed", "n", "amount"))
+    closed_by: dict[tuple, dict] = {}
+    cycles = []
+    for owner_id, team_id, source, is_won, created, closed_on, n, amount in closed_rows:
+        g = closed_by.setdefault((owner_id, team_id, source), {"owner_id": owner_id, "owner__team_id": team_id, "customer__lead_source": source,
+                                                               "won": 0, "lost": 0, "won_amount": ZERO})
+        if is_won:
+            g["won"] += n
+            g["won_amount"] += Decimal(amount or 0)
+            cycles.extend([(owner_id, team_id, source, cycle_length(created, closed_on))] * n)
+        else:
+            g["lost"] += n
+    closed = list(closed_by.values())
 
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    # each won deal's cycle length computed once, then shared by the total and the groupings
-    cycles = [(owner_id, team_id, source, cycle_length(created, closed_on)) for owner_id, team_id, source, created, closed_on in cycles]
     cycle_days = [days for *_g, days in cycles]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
