@@ -16,7 +16,8 @@ from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BigIntegerField, Case, CharField, Count, DateField, ExpressionWrapper, F, Q, Sum, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -240,30 +241,37 @@ def funnel_report(flt) -> FunnelReport:
         for gone in _gone_customers():
             alive = alive.exclude(opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
     opp_changes = flt.owned(alive, "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
-    # One read of the period's changes (opportunity, from, to, at) serves both the stages reached
-    # (distinct opportunities, counted here) and 4. velocity: a change in the period leaves its
-    # `from_stage`, entered at the latest change into that stage at or before it. Those entries
-    # come from ONE read of the changes into a stage, until the period's end, of the
-    # opportunities that left a stage in the period (from `stagechange_entered_idx` alone), the
-    # latest one picked here — the same moment as a look-up per change (a correlated subquery,
-    # ~4,500 index probes a quarter for the whole company), in one pass.
-    # The moments are read as the driver gives them (no Django converter) and the stay is
-    # `at − entered` computed here — the same timedelta the database's subtraction gave.
-    at_raw = ExpressionWrapper(F("at"), output_field=CharField())
-    rows = list(opp_changes.order_by().annotate(at_raw=at_raw).values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw"))
-    leavers = opp_changes.filter(from_stage__isnull=False).order_by().values("opportunity_id")
-    entries: dict[tuple, list] = {}
-    for opp_id, stage_id, moment in (OpportunityStageChange.objects.filter(opportunity_id__in=leavers, at__lt=end).order_by()
-                                     .annotate(at_raw=at_raw).values_list("opportunity_id", "to_stage_id", "at_raw")):
-        entries.setdefault((opp_id, stage_id), []).append(moment)
-    period_changes = []
-    for opp_id, from_id, to_id, moment in rows:
-        stay = None
-        if from_id is not None:  # the first change of an opportunity left no stage
-            since = max((m for m in entries.get((opp_id, from_id), ()) if m <= moment), default=None)
-            if since is not None:
-                stay = _moment(moment) - _moment(since)
-        period_changes.append((opp_id, from_id, to_id, stay))
+    # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
+    # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
+    # and 4. velocity: a change in the period leaves its `from_stage`, entered at the latest
+    # change into that stage before it
+    entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
+                                                     at__lte=OuterRef("at"))
+               .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
+    # On SQLite the two moments are read as the driver gives them (no per-value converter: SQLite's
+    # stored text, parsed once here by `_moment`) and the stay is `at − entered` computed here — the
+    # same timedelta the database's subtraction gave, without a Python function called from SQL
+    # for every row. PostgreSQL subtracts natively: the stay is read as one interval per change
+    # (half the values to parse of two moments).
+    if connection.vendor == "postgresql":
+        period_changes = list(
+            opp_changes.order_by()
+            .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                     then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
+                                                            output_field=DurationField())),
+                                default=Value(None), output_field=DurationField()))
+            .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
+    else:
+        period_changes = [
+            (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
+            for opp_id, from_id, to_id, at, since in
+            opp_changes.order_by()
+            # `+at` (a no-op on text) so the driver does not convert the column by its declared type
+            .annotate(at_raw=Func(F("at"), template="+%(expressions)s", output_field=CharField()),
+                      entered_raw=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                            then=Subquery(entered, output_field=CharField())),
+                                       default=Value(None), output_field=CharField()))
+            .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
     position = {s.pk: i for i, s in enumerate(sequence)}
     reached_by: list[set] = [set() for _s in sequence]
     lost_set: set = set()
