@@ -5,7 +5,9 @@ scope of a `ReportFilter`, in total and by rep, team and lead source.
 Every count is one SQL aggregate grouped by (owner, owner's team, lead source) and rolled up in
 Python (the groups are disjoint: a customer or an opportunity has one owner and one source), so
 the page costs a fixed number of queries whatever the data. Durations (velocity, sales cycle) are
-fetched as bare values of the period only (values_list), never per row.
+fetched as bare values of the period only (values_list), never per row. What each read costs at
+100,000 customers and how it was made cheap: docs/performance.md "## Funnel (issues 12 and 13,
+second pass)".
 """
 
 from __future__ import annotations
@@ -206,7 +208,8 @@ def funnel_report(flt) -> FunnelReport:
 
     # 1. customers per stage today, grouped in the order of a covering index of customers
     # (`customer_sources_idx`, or `customer_sources_owner_idx` when the scope is some owners) so
-    # the count reads that index alone; the groups are added up per stage here
+    # the count reads that index alone (COUNT(*), not COUNT(id): PostgreSQL's index holds no id);
+    # the groups are added up per stage here
     by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
     now: dict[str, int] = {}
     for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("*"))
