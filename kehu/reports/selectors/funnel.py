@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
@@ -307,20 +308,35 @@ def funnel_report(flt) -> FunnelReport:
     # each won group's cycle length computed here once (the lost ones fold into one group per
     # owner, team and source)
     won_q = Q(stage__is_won=True)
-    closed_rows = (opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
-                   .order_by()
-                   .annotate(won_flag=F("stage__is_won"),
-                             won_created=Case(When(won_q, then=F("created_at")), default=None, output_field=CharField()),
-                             won_closed=Case(When(won_q, then=F("closed_on")), default=None, output_field=DateField()))
-                   .values(*OPP_GROUP, "won_flag", "won_created", "won_closed")
-                   .annotate(n=Count("*"), cents=Sum("amount", output_field=BigIntegerField()))  # MoneyField: integer cents
-                   .values_list(*OPP_GROUP, "won_flag", "won_created", "won_closed", "n", "cents"))
-    # the moment recorded is read as the driver gives it (SQLite's stored UTC text, PostgreSQL's
-    # datetime: no per-value converter) and turned into the local day here (`_local_date`)
+    closed_in_period = (opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
+                        .order_by().annotate(won_flag=F("stage__is_won")))
+    if connection.vendor == "postgresql":
+        # PostgreSQL computes each won deal's days natively: the day closed − the local day
+        # recorded (`AT TIME ZONE`, the same day as `local_day`), grouped by those days
+        closed_rows = (closed_in_period
+                       .annotate(won_days=Case(When(won_q, then=ExpressionWrapper(F("closed_on") - TruncDate("created_at"),
+                                                                                  output_field=DurationField())),
+                                               default=None, output_field=DurationField()))
+                       .values(*OPP_GROUP, "won_flag", "won_days")
+                       .annotate(n=Count("*"), cents=Sum("amount", output_field=BigIntegerField()))  # MoneyField: integer cents
+                       .values_list(*OPP_GROUP, "won_flag", "won_days", "n", "cents"))
+        closed_rows = [(o, t, src, won, None if days is None else days.days, n, cents) for o, t, src, won, days, n, cents in closed_rows]
+    else:
+        # SQLite: the moment recorded read as stored (UTC text, no per-value converter), turned into
+        # the local day here (`_local_date`)
+        tz = timezone.get_current_timezone()
+        closed_rows = [(o, t, src, won, None if created is None else (closed_on - _local_date(created, tz)).days, n, cents)
+                       for o, t, src, won, created, closed_on, n, cents in
+                       closed_in_period
+                       .annotate(won_created=Case(When(won_q, then=F("created_at")), default=None, output_field=CharField()),
+                                 won_closed=Case(When(won_q, then=F("closed_on")), default=None, output_field=DateField()))
+                       .values(*OPP_GROUP, "won_flag", "won_created", "won_closed")
+                       .annotate(n=Count("*"), cents=Sum("amount", output_field=BigIntegerField()))  # MoneyField: integer cents
+                       .values_list(*OPP_GROUP, "won_flag", "won_created", "won_closed", "n", "cents")]
     closed_by: dict[tuple, dict] = {}
     cycle_days_by: dict[tuple, list[int]] = {}
     tz = timezone.get_current_timezone()
-    for owner_id, team_id, source, is_won, created, closed_on, n, cents in closed_rows:
+    for owner_id, team_id, source, is_won, days, n, cents in closed_rows:
         key = (owner_id, team_id, source)
         g = closed_by.get(key)
         if g is None:
@@ -329,7 +345,7 @@ def funnel_report(flt) -> FunnelReport:
         if is_won:
             g["won"] += n
             g["won_cents"] += cents or 0
-            cycle_days_by.setdefault(key, []).extend([max(0, (closed_on - _local_date(created, tz)).days)] * n)
+            cycle_days_by.setdefault(key, []).extend([max(0, days)] * n)  # 0 when recorded on or after the day it closed
         else:
             g["lost"] += n
     for g in closed_by.values():  # integer cents → the amount, exactly as the field reads it
