@@ -125,8 +125,10 @@ class OpportunityStageChange(models.Model):
         verbose_name = _("opportunity stage change")
         verbose_name_plural = _("opportunity stage changes")
         ordering = ["at", "id"]
-        # When a deal entered a stage (the funnel's velocity): read from the index alone.
-        indexes = [models.Index(fields=["opportunity", "to_stage", "at"], name="stagechange_entered_idx")]
+        # When a deal entered a stage (the funnel's velocity), and a period's changes (the funnel):
+        # read from the index alone.
+        indexes = [models.Index(fields=["opportunity", "to_stage", "at"], name="stagechange_entered_idx"),
+                   models.Index(fields=["at", "opportunity", "from_stage", "to_stage"], name="stagechange_period_idx")]
 
 
 class Quote(TimeStampedModel):

@@ -5,7 +5,9 @@ scope of a `ReportFilter`, in total and by rep, team and lead source.
 Every count is one SQL aggregate grouped by (owner, owner's team, lead source) and rolled up in
 Python (the groups are disjoint: a customer or an opportunity has one owner and one source), so
 the page costs a fixed number of queries whatever the data. Durations (velocity, sales cycle) are
-fetched as bare values of the period only (values_list), never per row.
+fetched as bare values of the period only (values_list), never per row. What each read costs at
+100,000 customers and how it was made cheap: docs/performance.md "## Funnel (issues 12 and 13,
+second pass)".
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, Count, DateTimeField, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kehu.core.money import quantize_cents
 
 RATIO_PLACES = Decimal("0.0001")
+CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
@@ -68,6 +74,16 @@ def _moment(value) -> datetime:
     text (UTC, ISO format), parsed as the converter would (naive UTC; both sides of a
     subtraction alike)."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _local_date(value, tz):
+    """The local day (time zone `tz`) of a moment read without its converter: PostgreSQL's aware
+    datetime, or SQLite's stored text (UTC, ISO format) — the same day as `local_day` of the
+    converted value."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    return moment.astimezone(tz).date()
 
 
 def cycle_length(created_at, closed_on) -> int:
@@ -121,6 +137,15 @@ def opportunity_scope(flt):
 
     qs = Opportunity.objects.filter(customer__is_deleted=False, customer__merged_into__isnull=True)
     return flt.owned(qs, "owner", lead_source_path="customer__lead_source")
+
+
+def _gone_customers():
+    """The customers in the recycle bin, and those merged away, as two id subqueries: each read from
+    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer."""
+    from kehu.customers.models import Customer
+
+    return (Customer.objects.filter(is_deleted=True).order_by().values("pk"),
+            Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -184,10 +209,11 @@ def funnel_report(flt) -> FunnelReport:
 
     # 1. customers per stage today, grouped in the order of a covering index of customers
     # (`customer_sources_idx`, or `customer_sources_owner_idx` when the scope is some owners) so
-    # the count reads that index alone; the groups are added up per stage here
+    # the count reads that index alone (COUNT(*), not COUNT(id): PostgreSQL's index holds no id);
+    # the groups are added up per stage here
     by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
     now: dict[str, int] = {}
-    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("pk"))
+    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("*"))
                      .order_by(*by_owner, "lead_source", "stage").values_list("stage", "n")):
         now[stage] = now.get(stage, 0) + n
 
@@ -215,9 +241,9 @@ def funnel_report(flt) -> FunnelReport:
         # the whole company: the opportunities of customers in the recycle bin or merged away left
         # out by a NOT IN of those few opportunities (the same rows as joining each change to its
         # customer, without the two look-ups per change)
-        gone = Customer.objects.filter(Q(is_deleted__in=[True]) | Q(merged_into__isnull=False)).order_by().values("pk")
-        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end).exclude(
-            opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
+        alive = OpportunityStageChange.objects.filter(at__gte=start, at__lt=end)
+        for gone in _gone_customers():
+            alive = alive.exclude(opportunity_id__in=Opportunity.objects.filter(customer_id__in=gone).order_by().values("pk"))
     opp_changes = flt.owned(alive, "opportunity__owner", lead_source_path="opportunity__customer__lead_source")
     # One read of the period's changes (opportunity, from, to, the stay it ended — the elapsed
     # time computed in SQL) serves both the stages reached (distinct opportunities, counted here)
@@ -226,19 +252,30 @@ def funnel_report(flt) -> FunnelReport:
     entered = (OpportunityStageChange.objects.filter(opportunity_id=OuterRef("opportunity_id"), to_stage_id=OuterRef("from_stage_id"),
                                                      at__lte=OuterRef("at"))
                .order_by().values("opportunity_id").annotate(m=Max("at")).values("m"))
-    # The two moments are read as the driver gives them (no per-value converter: SQLite's stored
-    # text, parsed once here by `_moment`; PostgreSQL's datetimes) and the stay is `at − entered`
-    # computed here — the same timedelta the database's subtraction gave, without a Python
-    # function called from SQL for every row.
-    period_changes = [
-        (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
-        for opp_id, from_id, to_id, at, since in
-        opp_changes.order_by()
-        .annotate(at_raw=ExpressionWrapper(F("at"), output_field=CharField()),
-                  entered_raw=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
-                                        then=Subquery(entered, output_field=CharField())),
-                                   default=Value(None), output_field=CharField()))
-        .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
+    # On SQLite the two moments are read as the driver gives them (no per-value converter: SQLite's
+    # stored text, parsed once here by `_moment`) and the stay is `at − entered` computed here — the
+    # same timedelta the database's subtraction gave, without a Python function called from SQL
+    # for every row. PostgreSQL subtracts natively: the stay is read as one interval per change
+    # (half the values to parse of two moments).
+    if connection.vendor == "postgresql":
+        period_changes = list(
+            opp_changes.order_by()
+            .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                     then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
+                                                            output_field=DurationField())),
+                                default=Value(None), output_field=DurationField()))
+            .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
+    else:
+        period_changes = [
+            (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
+            for opp_id, from_id, to_id, at, since in
+            opp_changes.order_by()
+            # `+at` (a no-op on text) so the driver does not convert the column by its declared type
+            .annotate(at_raw=Func(F("at"), template="+%(expressions)s", output_field=CharField()),
+                      entered_raw=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
+                                            then=Subquery(entered, output_field=CharField())),
+                                       default=Value(None), output_field=CharField()))
+            .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
     position = {s.pk: i for i, s in enumerate(sequence)}
     reached_by: list[set] = [set() for _s in sequence]
     lost_set: set = set()
@@ -265,20 +302,61 @@ def funnel_report(flt) -> FunnelReport:
         values = days_by_stage.get(row.key, [])
         row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)
 
-    # 5. closed in the period: win rate, deal size; 6. sales cycle of the won ones
-    closed = list(opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
-                  .order_by().values(*OPP_GROUP)
-                  .annotate(won=Count("pk", filter=Q(stage__is_won=True)), lost=Count("pk", filter=Q(stage__is_won=False)),
-                            won_amount=Sum("amount", filter=Q(stage__is_won=True))))
-    cycles = list(opps.filter(stage__is_won=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
-                  .order_by().values_list(*OPP_GROUP, "created_at", "closed_on"))
+    # 5. closed in the period: win rate, deal size; 6. sales cycle of the won ones — ONE read of the
+    # period's closed opportunities grouped by (owner, team, source, won, and for a won one the
+    # moment recorded and the day closed): the counts and the won amount summed in SQL per group,
+    # each won group's cycle length computed here once (the lost ones fold into one group per
+    # owner, team and source)
+    won_q = Q(stage__is_won=True)
+    closed_in_period = (opps.filter(stage__is_closed=True, closed_on__gte=flt.period.start, closed_on__lte=flt.period.end)
+                        .order_by().annotate(won_flag=F("stage__is_won")))
+    if connection.vendor == "postgresql":
+        # PostgreSQL computes each won deal's days natively: the day closed − the local day
+        # recorded (`AT TIME ZONE`, the same day as `local_day`), grouped by those days
+        closed_rows = (closed_in_period
+                       .annotate(won_days=Case(When(won_q, then=ExpressionWrapper(F("closed_on") - TruncDate("created_at"),
+                                                                                  output_field=DurationField())),
+                                               default=None, output_field=DurationField()))
+                       .values(*OPP_GROUP, "won_flag", "won_days")
+                       .annotate(n=Count("*"), cents=Sum("amount", output_field=BigIntegerField()))  # MoneyField: integer cents
+                       .values_list(*OPP_GROUP, "won_flag", "won_days", "n", "cents"))
+        closed_rows = [(o, t, src, won, None if days is None else days.days, n, cents) for o, t, src, won, days, n, cents in closed_rows]
+    else:
+        # SQLite: the moment recorded read as stored (UTC text, no per-value converter), turned into
+        # the local day here (`_local_date`)
+        tz = timezone.get_current_timezone()
+        closed_rows = [(o, t, src, won, None if created is None else (closed_on - _local_date(created, tz)).days, n, cents)
+                       for o, t, src, won, created, closed_on, n, cents in
+                       closed_in_period
+                       .annotate(won_created=Case(When(won_q, then=F("created_at")), default=None, output_field=CharField()),
+                                 won_closed=Case(When(won_q, then=F("closed_on")), default=None, output_field=DateField()))
+                       .values(*OPP_GROUP, "won_flag", "won_created", "won_closed")
+                       .annotate(n=Count("*"), cents=Sum("amount", output_field=BigIntegerField()))  # MoneyField: integer cents
+                       .values_list(*OPP_GROUP, "won_flag", "won_created", "won_closed", "n", "cents")]
+    closed_by: dict[tuple, dict] = {}
+    cycle_days_by: dict[tuple, list[int]] = {}
+    tz = timezone.get_current_timezone()
+    for owner_id, team_id, source, is_won, days, n, cents in closed_rows:
+        key = (owner_id, team_id, source)
+        g = closed_by.get(key)
+        if g is None:
+            g = closed_by[key] = {"owner_id": owner_id, "owner__team_id": team_id, "customer__lead_source": source,
+                                  "won": 0, "lost": 0, "won_cents": 0}
+        if is_won:
+            g["won"] += n
+            g["won_cents"] += cents or 0
+            cycle_days_by.setdefault(key, []).extend([max(0, days)] * n)  # 0 when recorded on or after the day it closed
+        else:
+            g["lost"] += n
+    for g in closed_by.values():  # integer cents → the amount, exactly as the field reads it
+        g["won_amount"] = Decimal(g.pop("won_cents")).scaleb(-2).quantize(CENT)
+    closed = list(closed_by.values())
+    cycles = [(*key, days) for key, days in cycle_days_by.items()]
 
     won = sum(r["won"] for r in closed)
     closed_lost = sum(r["lost"] for r in closed)
     won_amount = quantize_cents(sum((Decimal(r["won_amount"] or 0) for r in closed), ZERO))
-    # each won deal's cycle length computed once, then shared by the total and the groupings
-    cycles = [(owner_id, team_id, source, cycle_length(created, closed_on)) for owner_id, team_id, source, created, closed_on in cycles]
-    cycle_days = [days for *_g, days in cycles]
+    cycle_days = [d for *_g, days in cycles for d in days]
 
     by_rep, by_team, by_source = _groups(life_rows, closed, cycles)
     return FunnelReport(
@@ -296,17 +374,22 @@ def _chain(rows: list[StageRow]) -> None:
 
 
 def _groups(life_rows, closed, cycles):
-    """(by rep, by team, by source) rows from the grouped aggregates, labelled in 2 queries."""
-    from kehu.accounts.models import Team, User
+    """(by rep, by team, by source) rows from the grouped aggregates, labelled in 1 query."""
+    from kehu.accounts.models import User
     from kehu.customers.models import Customer
 
     prospect_i = list(Customer.Stage.values).index(Customer.Stage.PROSPECT)
     signed_i = list(Customer.Stage.values).index(Customer.Stage.SIGNED)
     tables: list[dict] = [{}, {}, {}]
 
+    def row(table, key):
+        g = table.get(key)
+        if g is None:
+            g = table[key] = GroupRow(key, "")
+        return g
+
     def rows_for(owner_id, team_id, source):
-        return [tables[0].setdefault(owner_id, GroupRow(owner_id, "")), tables[1].setdefault(team_id, GroupRow(team_id, "")),
-                tables[2].setdefault(source or "", GroupRow(source or "", ""))]
+        return [row(tables[0], owner_id), row(tables[1], team_id), row(tables[2], source or "")]
 
     for r in life_rows:
         for g in rows_for(r["owner_id"], r["team_id"], r["source"]):
@@ -319,10 +402,15 @@ def _groups(life_rows, closed, cycles):
             g.won_amount += Decimal(r["won_amount"] or 0)
     for owner_id, team_id, source, days in cycles:
         for g in rows_for(owner_id, team_id, source):
-            g.cycles.append(days)
+            g.cycles.extend(days)
 
-    users = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None])}
-    teams = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in tables[1] if k is not None])}
+    # every team grouped is the team of an owner grouped (the owner's team): one query labels both
+    users: dict = {}
+    teams: dict = {}
+    for u in User.objects.filter(pk__in=[k for k in tables[0] if k is not None]).select_related("team"):
+        users[u.pk] = str(u)
+        if u.team is not None:
+            teams[u.team.pk] = u.team.name
     sources = dict(Customer.LeadSource.choices)
     from django.utils.translation import gettext as _
 
