@@ -207,25 +207,55 @@ def is_broad(*, text: str, lowered: str | None, digits: str, ids=None) -> bool:
         return cursor.fetchone()[0] >= BROAD
 
 
+def matching_id_list(*, text: str, lowered: str | None, digits: str, customer_q: Q, contact_q: Q,
+                     limit: int | None = None) -> list[int] | None:
+    """The ids `matching_ids` selects, read in ONE query, in ascending order — or None when the
+    text matches `limit` customers or more (then the caller walks its own order: `is_broad`).
+    The page then filters on the literal ids, so the index is read once, not again by the page
+    query and again by its count. SQLite: the exact ids (a UNION) under a LIMIT; PostgreSQL: the
+    customers' and the contacts' exact parts as a UNION ALL under the LIMIT (it stops early on a
+    broad text; a customer found twice is counted twice there, which only moves the threshold)."""
+    limit = int(limit or BROAD)
+    if connection.vendor != "postgresql":
+        sql, params = _sqlite_customer_ids(text, lowered, digits)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({sql}) AS ids LIMIT {limit}", params)
+            rows = cursor.fetchall()
+    else:
+        customers, contacts = _pg_matching(text=text, lowered=lowered, digits=digits, customer_q=customer_q,
+                                           contact_q=contact_q)
+        rows = list(customers.values_list("pk").union(contacts.values_list("customer_id"), all=True)[:limit])
+    if len(rows) >= limit:
+        return None
+    return sorted({row[0] for row in rows})
+
+
+def _pg_matching(*, text, lowered, digits, customer_q, contact_q):
+    """(customers, live contacts) querysets of PostgreSQL's exact matches: the candidates of the
+    indexes with the rule checked on them."""
+    from kehu.customers.models import Contact, Customer
+
+    customer_sql, customer_params = _pg_customer_candidates(text, lowered, digits)
+    contact_sql, contact_params = _pg_contact_candidates(text, digits)
+    customers = Customer.objects.order_by().filter(Q(pk__in=RawSQL(customer_sql, customer_params)) & customer_q)
+    contact_match = Q(pk__in=RawSQL(contact_sql, contact_params))
+    if not contact_candidates_exact(text):
+        contact_match &= contact_q
+    contacts = Contact.objects.order_by().filter(contact_match, is_deleted=False)
+    return customers, contacts
+
+
 def matching_ids(*, text: str, lowered: str | None, digits: str, customer_q: Q, contact_q: Q):
     """A subquery of the ids of the customers whose fields match `customer_q` or that have a live
     contact matching `contact_q` — the rule — answered through the index. `text` is stripped
     and not empty; `lowered` / `digits` are the rule's ASCII and phone forms (None / "" when
     the rule does not compare initials, pinyin or phones)."""
-    from kehu.customers.models import Contact, Customer
-
     if connection.vendor != "postgresql":
         # Exact by construction (pieces, prefix ranges, trigram matches checked with LIKE).
         return RawSQL(*_sqlite_customer_ids(text, lowered, digits))
-    customer_sql, customer_params = _pg_customer_candidates(text, lowered, digits)
-    contact_sql, contact_params = _pg_contact_candidates(text, digits)
-    customers = (Customer.objects.order_by()
-                 .filter(Q(pk__in=RawSQL(customer_sql, customer_params)) & customer_q).values("pk"))
-    contact_match = Q(pk__in=RawSQL(contact_sql, contact_params))
-    if not contact_candidates_exact(text):
-        contact_match &= contact_q
-    contacts = Contact.objects.order_by().filter(contact_match, is_deleted=False).values("customer_id")
-    return customers.union(contacts)
+    customers, contacts = _pg_matching(text=text, lowered=lowered, digits=digits, customer_q=customer_q,
+                                       contact_q=contact_q)
+    return customers.values("pk").union(contacts.values("customer_id"))
 
 
 # --- keeping and rebuilding the SQLite index ------------------------------------------------------

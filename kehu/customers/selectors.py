@@ -74,7 +74,7 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     the customers `customer_search_like_q` matches, found through the search index
     (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL). `paged`: the
     caller may read the table in its own order (the list: a page newest first); a text
-    matching thousands of customers (one probe query) then lets it walk that order — on SQLite
+    matching thousands of customers (the one query reading the ids finds BROAD) walks that order — on SQLite
     checking the indexed ids, on PostgreSQL with the LIKE rule — instead of going through the
     index and sorting every match."""
     from kehu.customers import search
@@ -83,14 +83,19 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     if not text:
         return Q()
     q, contacts, lowered, digits = customer_search_parts(text)
-    ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
-    if paged and search.is_broad(text=text, lowered=lowered, digits=digits, ids=ids):
+    if paged:
+        # One query reads the matching ids when they are fewer than search.BROAD: the page and
+        # its count then filter on them (the index is not read again by each).
+        found = search.matching_id_list(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
+        if found is not None:
+            return Q(pk__in=found)
         if connection.vendor == "postgresql":
             # The LIKE rule itself: the page walks created_at and meets matches often.
             return customer_search_like_q(text)
+        ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
         # pk + 0: the same ids, but SQLite no longer drives the query from them.
         return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids))
-    return Q(pk__in=ids)
+    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts))
 
 
 def customer_list(*, user, params=None, pool: bool = False):
