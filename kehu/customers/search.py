@@ -392,3 +392,56 @@ def rebuild() -> dict:
             for sql in SQLITE_FILL:
                 cursor.execute(sql)
     return {"customers": Customer.objects.count(), "contacts": Contact.objects.count()}
+
+
+# --- opportunity titles (the top bar's search, issue 13) -------------------------------------------
+# The global search matches an opportunity by `title icontains text` or a code prefix. Read as a
+# LIKE over every title (20,000 at full size: 5–13 ms under load). SQLite: an index on (title,
+# code) lets the same LIKE read the narrow index instead of the table (no trigger to keep).
+# PostgreSQL: pg_trgm GIN on UPPER(title) for three characters or more, the piece array for one or
+# two (exactly every 1- and 2-character piece), each a select of a UNION with the code ranges.
+
+OPPORTUNITY_SQLITE_CREATE = [
+    "CREATE INDEX IF NOT EXISTS sales_opportunity_title_search ON sales_opportunity (title, code)",
+]
+OPPORTUNITY_SQLITE_DROP = ["DROP INDEX IF EXISTS sales_opportunity_title_search"]
+OPPORTUNITY_PG_CREATE = [
+    "CREATE INDEX IF NOT EXISTS sales_opportunity_title_trgm ON sales_opportunity USING gin (UPPER(title::text) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS sales_opportunity_title_grams ON sales_opportunity USING gin (kehu_search_grams(UPPER(title::text)))",
+]
+OPPORTUNITY_PG_DROP = ["DROP INDEX IF EXISTS sales_opportunity_title_trgm", "DROP INDEX IF EXISTS sales_opportunity_title_grams"]
+
+
+def install_opportunity_titles(schema_editor=None, *, drop: bool = False) -> None:
+    """Create (or with `drop`, remove) the opportunity title index (sales migration 0017)."""
+    owner = schema_editor.connection if schema_editor else connection
+    if owner.vendor == "postgresql":
+        statements = OPPORTUNITY_PG_DROP if drop else OPPORTUNITY_PG_CREATE
+    else:
+        statements = OPPORTUNITY_SQLITE_DROP if drop else OPPORTUNITY_SQLITE_CREATE
+    with owner.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def opportunity_match_q(text: str, code_prefixes: list[str]) -> Q:
+    """Opportunities whose title contains `text` (case-insensitive, as `icontains`) or whose code
+    starts with one of `code_prefixes` — exactly — through the index. `text` is not empty."""
+    title, code = Q(title__icontains=text), Q()
+    for prefix in code_prefixes:
+        code |= Q(code__gte=prefix, code__lt=prefix + "\U0010ffff")
+    if connection.vendor != "postgresql":
+        return title | code  # the LIKE and the ranges read the (title, code) index
+    if len(text) >= TRIGRAM:
+        sql, params = ["SELECT id FROM sales_opportunity WHERE UPPER(title::text) LIKE UPPER(%s)"], [_like_contains(text)]
+    else:
+        sql, params = ["SELECT id FROM sales_opportunity WHERE kehu_search_grams(UPPER(title::text)) @> ARRAY[UPPER(%s)]"], [text]
+    for prefix in code_prefixes:
+        sql.append("SELECT id FROM sales_opportunity WHERE code >= %s AND code < %s")
+        params += [prefix, prefix + "\U0010ffff"]
+    candidates = Q(pk__in=RawSQL(" UNION ".join(sql), params))
+    if len(text) < TRIGRAM:
+        # The pieces are the rule there (every 1- and 2-character piece of UPPER(title)); checking
+        # the LIKE too would let the planner read the trigram index, which cannot narrow it.
+        return candidates
+    return candidates & (title | code)
