@@ -145,3 +145,22 @@ def test_list_with_a_search_query_count(rows_world, login, director, manager_a, 
             assert client.get(reverse("customers:list"), {"q": q}).status_code == 200
         with django_assert_max_num_queries(7):
             assert client.get(reverse("customers:list"), {"q": q}, HTTP_HX_REQUEST="true").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_last_page_counts_its_rows(cast, rep_a, django_assert_max_num_queries):
+    """paginate(count_last_page=True): the same page and total as a count, one query fewer on
+    the page that holds the last rows."""
+    from kehu.core.pagination import paginate
+
+    for i in range(5):
+        make_customer(rep_a, f"分页{i}", f"P{i}")
+    qs = Customer.objects.filter(name__startswith="分页").order_by("code")
+    for size in (2, 5, 7):
+        for number in (1, 2, 3, 4, 9):
+            params = {"page": str(number)}
+            want = paginate(qs, params=params, page_size=size)
+            got = paginate(qs, params=params, page_size=size, count_last_page=True)
+            assert (got.rows, got.total, got.total_capped, got.has_next) == (want.rows, want.total, want.total_capped, want.has_next)
+    with django_assert_max_num_queries(1):
+        assert paginate(qs, params={}, page_size=7, count_last_page=True).total == 5

@@ -56,7 +56,8 @@ def _refuse(request, customer, message=None):
 def customer_list_view(request):
     # Only the columns the rows show (customer_list_tags.customer_rows): fewer dates to convert.
     rows = selectors.customer_list(user=request.user, params=request.GET).only(*LIST_COLUMNS)
-    page = paginate(rows, params=request.GET)
+    # With a search the page often holds every match: its rows are then the count.
+    page = paginate(rows, params=request.GET, count_last_page=bool(request.GET.get("q", "").strip()))
     context = {"page": page, "params": request.GET, "nav": "customers"}
     if is_partial(request):
         return render(request, "customers/customer_list.html#table", context)
