@@ -139,6 +139,22 @@ def customer_list(*, user, params=None, pool: bool = False):
     )
 
 
+def attach_tag_names(rows) -> None:
+    """Set `tag_names` (in name order, as `tags.all()` gives them) on each customer of `rows` in
+    one query — a list page's tags without building a related manager per row, as
+    prefetch_related does (a third of the list's Python time)."""
+    rows = list(rows)
+    for c in rows:
+        c.tag_names = []
+    if not rows:
+        return
+    by_pk = {c.pk: c for c in rows}
+    pairs = (Customer.tags.through.objects.filter(customer_id__in=list(by_pk)).order_by("tag__name")
+             .values_list("customer_id", "tag__name"))
+    for customer_id, name in pairs:
+        by_pk[customer_id].tag_names.append(name)
+
+
 def customer_detail(*, user, pk):
     """A customer with what its page shows: tags, live contacts, profile (history: customer_history_rows)."""
     customer = customer_get_visible_or_404(user=user, pk=pk)

@@ -36,7 +36,8 @@ def _display(labels: dict, name: str, value) -> str:
 
 @register.simple_tag
 def customer_rows(rows):
-    """{% customer_rows page.rows %}: the <tr> of each customer of the page."""
+    """{% customer_rows page.rows %}: the <tr> of each customer of the page (their tags from
+    `tag_names` when the view set them: selectors.attach_tag_names)."""
     e = conditional_escape
     labels = _labels()
     key_badge = f' <span class="badge text-bg-warning text-nowrap">{e(_("Key account"))}</span>'
@@ -57,7 +58,8 @@ def customer_rows(rows):
             value_class = f'<span class="badge {badge} text-nowrap">{e(_display(labels, "value_class", c.value_class))}</span>'
         else:
             value_class = MUTED_DASH
-        tags = "".join(f'<span class="badge text-bg-light border me-1 text-nowrap">{e(t.name)}</span>' for t in c.tags.all())
+        names = c.tag_names if hasattr(c, "tag_names") else [t.name for t in c.tags.all()]
+        tags = "".join(f'<span class="badge text-bg-light border me-1 text-nowrap">{e(name)}</span>' for name in names)
         phone_row = f'<div class="small d-xxl-none" data-testid="row-phone">{phone}</div>' if c.phone else ""
         owner = e(str(c.owner)) if c.owner_id else pool_badge
         city = e(f" {c.city}") if c.city else ""

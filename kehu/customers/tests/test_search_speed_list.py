@@ -11,7 +11,7 @@ from django.utils import translation
 from conftest import make_customer
 from kehu.customers import search
 from kehu.customers.models import Contact, Customer, Tag
-from kehu.customers.selectors import customer_list, customer_search_like_q, customer_search_parts
+from kehu.customers.selectors import attach_tag_names, customer_list, customer_search_like_q, customer_search_parts
 from kehu.customers.templatetags.customer_list_tags import customer_rows, owner_options
 
 # The row loop of templates/customers/customer_list.html before the rows were written in Python.
@@ -68,8 +68,13 @@ def _rows(user):
 def test_rows_are_the_markup_the_template_wrote(rows_world, director, language):
     rows = _rows(director)
     assert len(rows) == 6
+    plain = list(customer_list(user=director, params={}).prefetch_related(None))
+    attach_tag_names(plain)  # what the list view does
+    assert [c.tag_names for c in plain] == [[t.name for t in c.tags.all()] for c in rows]
+    assert ["<本地>", "VIP"] in [sorted(c.tag_names) for c in plain]  # (the order is the database's)
     with translation.override(language):
         assert str(customer_rows(rows)) == OLD_ROWS.render(Context({"rows": rows}))
+        assert str(customer_rows(plain)) == OLD_ROWS.render(Context({"rows": rows}))
 
 
 @pytest.mark.django_db
