@@ -274,7 +274,8 @@ def filter_choices(*, user):
     from kehu.accounts.visibility import visible_users
 
     return {
-        "owners": list(visible_users(user).filter(role__in=["rep", "manager"]).order_by("username")),
+        # (only what an option shows: a hundred users' dates are not converted)
+        "owners": list(visible_users(user).filter(role__in=["rep", "manager"]).only("id", "name", "username").order_by("username")),
         "provinces": distinct_values("province"),
         "industries": distinct_values("industry"),
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:200]),
