@@ -6,6 +6,7 @@ MIN_LENGTH. docs/rules.md, "Global search", says what matches."""
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
@@ -63,10 +64,15 @@ def _by_codes(*, user, text: str, limit: int) -> dict[str, list]:
     for number, (_key, model) in enumerate(kinds):
         qs = (model.objects.visible_to(user).filter(_by_code(model, text)).order_by("code")
               .values_list("pk", "code", "customer__name")[: limit + 1])
-        sql, part_params = qs.query.sql_with_params()
+        try:
+            sql, part_params = qs.query.sql_with_params()
+        except EmptyResultSet:  # a scope that sees nothing (visibility.NOTHING)
+            continue
         parts.append(f"SELECT {number} AS kind, part.* FROM ({sql}) part")
         params += part_params
     found = {key: [] for key, _model in kinds}
+    if not parts:
+        return found
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({' UNION ALL '.join(parts)}) codes ORDER BY 1, 3", params)
         for number, pk, code, customer_name in cursor.fetchall():

@@ -92,3 +92,14 @@ def test_dropdown_shows_at_most_three_per_kind(many, login):
     assert all(len(g.rows) == DROPDOWN_LIMIT and g.more for g in groups.values())
     html = response.content.decode()
     assert 'data-testid="search-dropdown"' in html and "HWQ000" in html
+
+
+@pytest.mark.django_db
+def test_a_user_who_sees_nothing_gets_no_codes(many):
+    """An inactive user's scope is empty: the code kinds' one query is not even sent."""
+    from kehu.reports.selectors.search import global_search
+
+    rep = many["rep_a"]
+    assert {g.key for g in global_search(user=rep, text="HW")} >= {"quotes", "contracts", "orders"}
+    rep.is_active = False
+    assert global_search(user=rep, text="HW") == []
