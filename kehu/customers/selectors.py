@@ -74,7 +74,7 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     the customers `customer_search_like_q` matches, found through the search index
     (kehu.customers.search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL). `paged`: the
     caller may read the table in its own order (the list: a page newest first); a text
-    matching thousands of customers (one probe query) then lets it walk that order — on SQLite
+    matching thousands of customers (the one query reading the ids finds BROAD) walks that order — on SQLite
     checking the indexed ids, on PostgreSQL with the LIKE rule — instead of going through the
     index and sorting every match."""
     from kehu.customers import search
@@ -83,14 +83,19 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     if not text:
         return Q()
     q, contacts, lowered, digits = customer_search_parts(text)
-    ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
-    if paged and search.is_broad(text=text, lowered=lowered, digits=digits, ids=ids):
+    if paged:
+        # One query reads the matching ids when they are fewer than search.BROAD: the page and
+        # its count then filter on them (the index is not read again by each).
+        found = search.matching_id_list(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
+        if found is not None:
+            return Q(pk__in=found)
         if connection.vendor == "postgresql":
             # The LIKE rule itself: the page walks created_at and meets matches often.
             return customer_search_like_q(text)
+        ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
         # pk + 0: the same ids, but SQLite no longer drives the query from them.
         return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids))
-    return Q(pk__in=ids)
+    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts))
 
 
 def customer_list(*, user, params=None, pool: bool = False):
@@ -132,6 +137,22 @@ def customer_list(*, user, params=None, pool: bool = False):
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
         .order_by(order, "-id")
     )
+
+
+def attach_tag_names(rows) -> None:
+    """Set `tag_names` (in name order, as `tags.all()` gives them) on each customer of `rows` in
+    one query — a list page's tags without building a related manager per row, as
+    prefetch_related does (a third of the list's Python time)."""
+    rows = list(rows)
+    for c in rows:
+        c.tag_names = []
+    if not rows:
+        return
+    by_pk = {c.pk: c for c in rows}
+    pairs = (Customer.tags.through.objects.filter(customer_id__in=list(by_pk)).order_by("tag__name")
+             .values_list("customer_id", "tag__name"))
+    for customer_id, name in pairs:
+        by_pk[customer_id].tag_names.append(name)
 
 
 def customer_detail(*, user, pk):
@@ -253,7 +274,8 @@ def filter_choices(*, user):
     from kehu.accounts.visibility import visible_users
 
     return {
-        "owners": list(visible_users(user).filter(role__in=["rep", "manager"]).order_by("username")),
+        # (only what an option shows: a hundred users' dates are not converted)
+        "owners": list(visible_users(user).filter(role__in=["rep", "manager"]).only("id", "name", "username").order_by("username")),
         "provinces": distinct_values("province"),
         "industries": distinct_values("industry"),
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:200]),
