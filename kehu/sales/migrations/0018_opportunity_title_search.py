@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("customers", "0016_search_index"),
-        ("sales", "0016_orders_list_indexes"),
+        ("sales", "0017_stagechange_period_index"),
     ]
 
     operations = [
