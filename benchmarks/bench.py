@@ -50,11 +50,15 @@ RUN_GOAL_RATIO = 3
 
 # (label, URL name, kwargs key or None, query, roles, goal ms or None)
 ALL = ("director", "manager", "rep")
+HTMX = {"HTTP_HX_REQUEST": "true"}
 PAGES = [
     ("customer list", "customers:list", None, "", ALL, PAGE_GOAL_MS),
     ("customer list, search initials", "customers:list", None, "?q={initials}", ALL, SEARCH_GOAL_MS),
     ("customer list, search phone", "customers:list", None, "?q={phone}", ("director",), SEARCH_GOAL_MS),
     ("search (top bar)", "reports:search", None, "?q={part}", ALL, SEARCH_GOAL_MS),
+    # what htmx asks as the user types: the top bar's dropdown, the list's table alone
+    ("search dropdown (htmx)", "reports:search", None, "?q={part}", ALL, SEARCH_GOAL_MS, HTMX),
+    ("customer list, as you type (htmx)", "customers:list", None, "?q={initials}", ALL, SEARCH_GOAL_MS, HTMX),
     ("public pool", "customers:pool", None, "", ("rep",), PAGE_GOAL_MS),
     ("customer page", "customers:detail", "customer", "", ("director", "rep"), PAGE_GOAL_MS),
     ("pipeline board", "sales:pipeline", None, "", ALL, PAGE_GOAL_MS),
@@ -241,7 +245,7 @@ def wanted(args, label: str) -> bool:
     return not args.pages or any(word.strip() and word.strip() in label for word in args.pages.split(","))
 
 
-def measure(client, url, repeat):
+def measure(client, url, repeat, headers=None):
     """(median ms, queries of one request, status) of GET `url`, the body read completely."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -252,7 +256,7 @@ def measure(client, url, repeat):
     for _ in range(n):
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, **(headers or {}))
             b"".join(response) if response.streaming else response.content  # noqa: B018
             timings.append(time.perf_counter() - start)
         status = response.status_code
@@ -294,7 +298,8 @@ def pages(args, users, run) -> list[dict]:
         if run is not None:
             plan.append(("XLSX export of the run", "ranking:run-export", "run", "", ("director",), None))
             kwargs_of["run"] = {"pk": run.pk}
-        for label, name, kwargs_key, query, roles, goal in plan:
+        for label, name, kwargs_key, query, roles, goal, *extra in plan:
+            headers = extra[0] if extra else {}
             if not wanted(args, label):
                 continue
             for who in roles:
@@ -307,7 +312,7 @@ def pages(args, users, run) -> list[dict]:
                 client = clients[who]
                 with CaptureQueriesContext(connection) as ctx:
                     first = time.perf_counter()
-                    response = client.get(url)
+                    response = client.get(url, **headers)
                     b"".join(response) if response.streaming else response.content  # noqa: B018
                 if response.status_code in (403, 404):
                     rows.append({**row, "ms": None, "note": "—"})
@@ -320,7 +325,7 @@ def pages(args, users, run) -> list[dict]:
                 if first > 10.0:  # a very slow page: the warm-up is its time
                     ms, queries = first * 1000, len(ctx.captured_queries)
                 else:
-                    ms, queries, status = measure(client, url, 1 if slow else args.repeat)
+                    ms, queries, status = measure(client, url, 1 if slow else args.repeat, headers)
                     if slow:
                         ms = (ms + first * 1000) / 2  # a slow page: the warm-up counts, the median of two
                 ok = "" if goal is None else ("ok" if ms <= goal else "SLOW")
