@@ -69,7 +69,7 @@ def wallet_view(request):
         "wallet": wallet,
         "threshold": threshold_text,
         "page": paginate_list(wallet.rows, params=request.GET, page_size=PAGE_SIZE),
-        "call_to_action": wallet.opportunities[:CALL_TO_ACTION],
+        "call_to_action": wallet.rows[:min(CALL_TO_ACTION, wallet.opportunity_count)],  # the opportunities come first
         "export_query": flt.query(threshold=threshold_text),
         "filter_keep": urlencode({"threshold": threshold_text}),  # the quick period links keep the threshold
         "chart": _scatter(wallet),
