@@ -26,11 +26,13 @@ The rules, exactly (docs/rules.md "### Share of wallet and growth"):
 Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
 code, name and value class), last year's rows of those customers, and one grouped sum of our
 revenue over integer cents, read from the monthly category summary (`CategoryRevenueMonth`,
-kept equal to the lines by kehu.sales.summaries; a year is whole months, so no line is read —
-a partial month would be read from the lines, a fourth query). The last two take the customers
-as a subquery of the first (through the CategorySpend (year, customer) index; the summary
-through its (customer, month, …) index) and are fetched as plain tuples, without Django's
-per-value converters.
+kept equal to the lines by kehu.sales.summaries; two calendar years are whole months, so no line
+is read: `_category_cents`, the same sums as `category_revenue`). The last two take the customer
+ids of the first (one array parameter on PostgreSQL, `= ANY(...)`, one index scan; a list of
+parameters on SQLite; the scope as a subquery when there are too many for a list) and are
+fetched as plain tuples, without Django's per-value converters. The rows are ranked as plain
+cells; a WalletRow is made only for a row that is read (`RankedRows`): a page reads its 50 rows
+and the chart's first 300, the export all of them.
 """
 
 from __future__ import annotations
@@ -287,7 +289,25 @@ def _growth_converter(alias: str):
     return convert
 
 
-MAX_LISTED_CUSTOMERS = 20_000  # ids passed as parameters up to this many (SQLite allows 32,766 per statement)
+MAX_LISTED_CUSTOMERS = 20_000  # ids passed as a list of parameters up to this many (PostgreSQL: one array, any number)
+
+
+def _listable(alias: str, count: int) -> bool:
+    """Whether `count` customer ids go to the database as parameters (else as the scope's
+    subquery): always on PostgreSQL (one array parameter); elsewhere up to MAX_LISTED_CUSTOMERS
+    and the SQLite library's own limit of parameters per statement (999 before SQLite 3.32)."""
+    from django.db import connections
+
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        return True
+    limit = MAX_LISTED_CUSTOMERS
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        limit = min(limit, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 10)  # a few for the other conditions
+    return count <= limit
 
 
 class InIds(Lookup):
@@ -351,7 +371,7 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     # (one array parameter on PostgreSQL) rather than the scope again as a subquery; a scope too
     # large for a list of parameters keeps the subquery.
     ids = sorted({r[0] for r in current})
-    if len(ids) > MAX_LISTED_CUSTOMERS:
+    if not _listable(spend_scope.db, len(ids)):
         customers = Q(customer_id__in=spend_scope.filter(year=year).order_by().values("customer_id"))
     else:
         customers = InIds(F("customer_id"), ids)
