@@ -130,9 +130,11 @@ def last_year_weights(*, year: int, measure: str = Measure.WON, user_ids=None) -
 # --- the grid: reps × months, teams and the company beside the sum of their members ----------
 
 def _months_of(target: Target | None) -> list[Decimal] | None:
+    """The twelve month amounts of §7's breakdown (`breakdown(...).months`' amounts, from the same
+    cached integer month cents, without building the year's half, quarter and month periods)."""
     if target is None:
         return None
-    return [amount for _p, amount in breakdown(target.year, target.amount, target.weights, weeks=False).months]
+    return [from_minor(c) for c in month_cents(target.amount, target.weights)]
 
 
 def _add(a: list[Decimal] | None, b: list[Decimal] | None) -> list[Decimal] | None:

@@ -26,24 +26,26 @@ The rules, exactly (docs/rules.md "### Share of wallet and growth"):
 Three queries whatever the number of rows: the year's spend rows in scope (with the customer's
 code, name and value class), last year's rows of those customers, and one grouped sum of our
 revenue over integer cents, read from the monthly category summary (`CategoryRevenueMonth`,
-kept equal to the lines by kehu.sales.summaries; a year is whole months, so no line is read —
-a partial month would be read from the lines, a fourth query). The last two take the customers
-as a subquery of the first (through the CategorySpend (year, customer) index; the summary
-through its (customer, month, …) index) and are fetched as plain tuples, without Django's
-per-value converters.
+kept equal to the lines by kehu.sales.summaries; two calendar years are whole months, so no line
+is read: `_category_cents`, the same sums as `category_revenue`). The last two take the customer
+ids of the first (one array parameter on PostgreSQL, `= ANY(...)`, one index scan; a list of
+parameters on SQLite; the scope as a subquery when there are too many for a list) and are
+fetched as plain tuples, without Django's per-value converters. The rows are ranked as plain
+cells; a WalletRow is made only for a row that is read (`RankedRows`): a page reads its 50 rows
+and the chart's first 300, the export all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BigIntegerField
+from django.db.models import BigIntegerField, F, Lookup, Q, Sum
 from django.db.models.functions import Cast
 
 from kehu.customers.archive.selectors import category_key, normalize_category, spend_growth
-from kehu.sales.summaries import category_revenue
 
 DEFAULT_THRESHOLD = Decimal(20)  # percent
 
@@ -172,20 +174,64 @@ class WalletTotal:
         return self.ours / self.spend if self.spend else None
 
 
+class RankedRows(Sequence):
+    """The report's rows in their order, each a WalletRow made when first read: a page reads 50
+    of them (and the chart up to MAX_CHART_POINTS), the export all. Built from the ranked cells
+    (customer id, category as stored, currency, spend, spend last year, ours, ours last year,
+    stated growth as stored, opportunity) and the customers' (code, name, value class)."""
+
+    __slots__ = ("_cells", "_made", "_people", "_shown", "_growth_of")
+
+    def __init__(self, cells: list, *, people: dict, shown: dict, growth_of):
+        self._cells = cells
+        self._made: list[WalletRow | None] = [None] * len(cells)
+        self._people, self._shown, self._growth_of = people, shown, growth_of
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def _row(self, i: int) -> WalletRow:
+        row = self._made[i]
+        if row is None:
+            customer_id, category, currency, spend, spend_previous, ours, ours_previous, growth, opportunity = self._cells[i]
+            code, name, value_class = self._people[customer_id]
+            row = self._made[i] = WalletRow(customer_id, code, name, value_class, self._shown[category], currency, ours, ours_previous,
+                                            spend, spend_previous, self._growth_of(growth), opportunity)
+        return row
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self._cells)))]
+        if index < 0:
+            index += len(self._cells)
+        if not 0 <= index < len(self._cells):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self):
+        for i in range(len(self._cells)):
+            yield self._row(i)
+
+
 @dataclass
 class Wallet:
     year: int
     threshold: Decimal
-    rows: list[WalletRow] = field(default_factory=list)
+    rows: Sequence[WalletRow] = field(default_factory=list)
     customers: int = 0
     totals: list[WalletTotal] = field(default_factory=list)
+    opportunity_total: int | None = None  # the opportunities are the first rows (when known)
 
     @property
     def opportunities(self) -> list[WalletRow]:
+        if self.opportunity_total is not None:
+            return list(self.rows[:self.opportunity_total])
         return [r for r in self.rows if r.is_opportunity]
 
     @property
     def opportunity_count(self) -> int:
+        if self.opportunity_total is not None:
+            return self.opportunity_total
         return sum(1 for r in self.rows if r.is_opportunity)
 
 
@@ -243,13 +289,74 @@ def _growth_converter(alias: str):
     return convert
 
 
+MAX_LISTED_CUSTOMERS = 20_000  # ids passed as a list of parameters up to this many (PostgreSQL: one array, any number)
+
+
+def _listable(alias: str, count: int) -> bool:
+    """Whether `count` customer ids go to the database as parameters (else as the scope's
+    subquery): always on PostgreSQL (one array parameter); elsewhere up to MAX_LISTED_CUSTOMERS
+    and the SQLite library's own limit of parameters per statement (999 before SQLite 3.32)."""
+    from django.db import connections
+
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        return True
+    limit = MAX_LISTED_CUSTOMERS
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        limit = min(limit, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 10)  # a few for the other conditions
+    return count <= limit
+
+
+class InIds(Lookup):
+    """`lhs` is one of the ids `rhs` (a non-empty list of integers): `= ANY(%s)` with one array
+    parameter on PostgreSQL (planned and run as one index scan, where a list of thousands of
+    parameters or a subquery is a loop of index scans), `IN (%s, …)` elsewhere."""
+
+    lookup_name = "wallet_in_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, list(self.rhs)]
+
+
+def _category_cents(customers, year: int) -> list[tuple]:
+    """Our revenue of `year` and of the year before by customer, product category (as stored) and
+    currency, in integer cents: tuples (customer_id, category, currency, cents of the year, cents
+    of the year before), sorted — what `kehu.sales.summaries.category_revenue` gives for the two
+    calendar years, read the same way from the monthly category summary (two calendar years are
+    whole months: no order line is read), with the customers as `customers` (a condition on
+    `customer_id`)."""
+    from django.db.models.functions import Coalesce
+
+    from kehu.sales.models import CategoryRevenueMonth
+
+    first = date(year, 1, 1)
+
+    def total(condition):  # Σ cents under `condition`, 0 when none, an int on both databases
+        return Cast(Coalesce(Sum(Cast("revenue", BigIntegerField()), filter=condition), 0), BigIntegerField())
+
+    rows = _tuples(
+        CategoryRevenueMonth.objects.filter(customers, month__gte=date(year - 1, 1, 1), month__lte=date(year, 12, 31)).order_by()
+        .values_list("customer_id", "category", "currency")
+        .annotate(p0=total(Q(month__gte=first)), p1=total(Q(month__lt=first)))
+    )
+    rows.sort()
+    return rows
+
+
 def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     """The report of the year of `flt.period` (a year) within the reader's scope (module doc)."""
     from kehu.customers.models import CategorySpend
 
     year = flt.period.start.year
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    previous_first = date(year - 1, 1, 1)
     # The customers in scope, as flt.customers() chooses them, joined rather than IN (SELECT …):
     # the spend rows of the year of the customers the reader may open, narrowed like the filter.
     spend_scope = flt.narrow_customers(CategorySpend.objects.visible_to(flt.reader), "customer")
@@ -260,68 +367,87 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
                      "growth_pct").annotate(**cents)
     )
     growth_of = _growth_converter(spend_scope.db)  # the stated growth as the ORM reads it, once per distinct value
-    # the same customers, as a subquery (SQLite runs it once, through the (year, customer) index)
-    in_scope = spend_scope.filter(year=year).order_by().values("customer_id")
+    # The customers in scope are those of the year's rows: the two other reads take their ids
+    # (one array parameter on PostgreSQL) rather than the scope again as a subquery; a scope too
+    # large for a list of parameters keeps the subquery.
+    ids = sorted({r[0] for r in current})
+    if not _listable(spend_scope.db, len(ids)):
+        customers = Q(customer_id__in=spend_scope.filter(year=year).order_by().values("customer_id"))
+    else:
+        customers = InIds(F("customer_id"), ids)
     # The two big reads return integer cents and texts only: fetched as plain tuples (no
     # per-value converter over ~20,000 rows); the SQL is the ORM's.
     previous = _tuples(
-        CategorySpend.objects.filter(year=year - 1, customer_id__in=in_scope).order_by()
+        CategorySpend.objects.filter(customers, year=year - 1).order_by()
         .values_list("customer_id", "category", "currency").annotate(**cents)
     ) if current else []
-    # Our revenue of both years: whole months from the category summary (CategoryRevenueMonth),
-    # partial months — none for calendar years — from the lines (kehu.sales.summaries).
-    lines = category_revenue(customers=in_scope, periods=[(first, last), (previous_first, first - timedelta(days=1))]) if current else []
+    lines = _category_cents(customers, year) if current else []
 
     # category text → its key and → as shown, computed once per distinct text (a few)
     texts = {r[4] for r in current} | {r[1] for r in previous} | {r[1] for r in lines}
     keys = {text: category_key(text or "") for text in texts}
     shown = {text: normalize_category(text or "") for text in texts}
 
-    rows: dict[tuple, WalletRow] = {}
+    # One cell per (customer, category key, currency): [customer id, category as stored, currency,
+    # spend, spend last year, ours, ours last year, stated growth (raw), opportunity]; WalletRows
+    # are made only for the rows read (RankedRows).
+    cells: dict[tuple, list] = {}
     people: dict[int, tuple[str, str, str]] = {}
     for customer_id, code, name, value_class, category, currency, growth_pct, spend in current:
         people[customer_id] = (code, name, value_class)
-        rows[(customer_id, keys[category], currency)] = WalletRow(
-            customer_id, code, name, value_class, shown[category], currency, spend_cents=int(spend), stated_growth=growth_of(growth_pct))
-    get = rows.get
+        key = (customer_id, keys[category], currency)
+        cell = cells.get(key)
+        if cell is None:
+            cells[key] = [customer_id, category, currency, int(spend), None, 0, 0, growth_pct, False]
+        else:  # the later spend row of the same key replaces the earlier, as before
+            cell[1], cell[3], cell[4], cell[5], cell[6], cell[7] = category, int(spend), None, 0, 0, growth_pct
+    get = cells.get
     for customer_id, category, currency, spend in previous:
-        row = get((customer_id, keys[category], currency))
-        if row is not None:
-            row.spend_previous_cents = int(spend)
+        cell = get((customer_id, keys[category], currency))
+        if cell is not None:
+            cell[4] = int(spend)
     for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue
         key = (customer_id, keys[category], currency)
-        row = get(key)
-        if row is None:
-            code, name, value_class = people[customer_id]
-            row = rows[key] = WalletRow(customer_id, code, name, value_class, shown[category], currency)
-        row.ours_cents += ours
-        row.ours_previous_cents += ours_previous
+        cell = get(key)
+        if cell is None:
+            cell = cells[key] = [customer_id, category, currency, None, None, 0, 0, None, False]
+        cell[5] += ours
+        cell[6] += ours_previous
 
-    # The opportunity flag, the totals and the sort key of every row in one pass (what
-    # WalletRow.finish and _sort_key decide, inlined: this loop runs over the whole scope).
+    # The opportunity flag (WalletRow.finish), the totals and the sort key (_sort_key) of every
+    # cell in one pass: this loop runs over the whole scope.
     totals: dict[str, list[int]] = {}
     ranked = []
-    for row in rows.values():
-        spend = row.spend_cents
-        ours = row.ours_cents
+    opportunities = 0
+    hundred = 100
+    for cell in cells.values():
+        customer_id, category, currency, spend, spend_previous, ours, _ours_previous, growth, _flag = cell
+        code = people[customer_id][0]
         if spend is None:
-            ranked.append((2, -ours, row.code, row.category, row.currency, row))
+            ranked.append((2, -ours, code, shown[category], currency, cell))
             continue
-        total = totals.get(row.currency)
+        total = totals.get(currency)
         if total is None:
-            total = totals[row.currency] = [0, 0]
+            total = totals[currency] = [0, 0]
         total[0] += ours
         total[1] += spend
-        if spend and ours * 100 < threshold * spend and row._grows():
-            row.is_opportunity = True
-            ranked.append((0, ours - spend, row.code, row.category, row.currency, row))
+        if spend and ours * hundred < threshold * spend and (
+                2000 * (spend - spend_previous) >= spend_previous if spend_previous else _stated_grows(growth_of(growth))):
+            cell[8] = True
+            opportunities += 1
+            ranked.append((0, ours - spend, code, shown[category], currency, cell))
         else:
-            ranked.append((1, -spend, row.code, row.category, row.currency, row))
-    ranked.sort()  # never reaches the row: (code, category, currency) is unique
-    return Wallet(year=year, threshold=threshold, rows=[r[5] for r in ranked], customers=len(people),
+            ranked.append((1, -spend, code, shown[category], currency, cell))
+    ranked.sort()  # never reaches the cell: (code, category, currency) is unique
+    rows = RankedRows([r[5] for r in ranked], people=people, shown=shown, growth_of=growth_of)
+    return Wallet(year=year, threshold=threshold, rows=rows, customers=len(people), opportunity_total=opportunities,
                   totals=[WalletTotal(c, _money(o), _money(sp)) for c, (o, sp) in sorted(totals.items())])
+
+
+def _stated_grows(growth: Decimal | None) -> bool:
+    return growth is not None and growth > 0
 
 
 def _tenth(value: Decimal) -> str:

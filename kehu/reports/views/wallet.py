@@ -10,11 +10,14 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from kehu.core.pagination import paginate_list
+from kehu.core.templatetags.kehu_core import money, percent
 from kehu.planning.periods import period_of
 from kehu.reports.filters import filter_context, report_filter
 from kehu.reports.permissions import can_view_reports
@@ -57,6 +60,39 @@ def _scatter(wallet) -> dict:
     return option
 
 
+def _table_rows(rows) -> str:
+    """The table's rows of one page as HTML, exactly the markup the template wrote per row (built
+    here: a row has nine cells of money and ratios, and the template engine took ~0.12 ms a row)."""
+    stated = ' <span class="kehu-muted small">%s</span>' % escape(pgettext("growth", "stated"))
+    badge = '<span class="badge text-bg-warning">%s</span>' % escape(pgettext("wallet", "Opportunity"))
+    dash = "—"
+    out = []
+    for n, r in enumerate(rows, start=1):
+        currency, spend, share, our_growth, their_growth = r.currency, r.spend, r.share, r.our_growth, r.their_growth
+        if their_growth is None:
+            growth = dash
+        else:
+            growth = escape(percent(their_growth)) + (stated if r.their_growth_source == "stated" else "")
+        code = escape(r.code)
+        out.append(
+            f'\n  <tr data-testid="row-{code}-{n}"{WARNING if r.is_opportunity else ""}>\n'
+            f'    <td><a href="{escape(reverse("customers:detail", args=[r.customer_id]))}">{escape(r.name)}</a> '
+            f'<span class="kehu-muted small">{code}</span></td>\n'
+            f'    <td>{escape(r.value_class_label)}</td>\n'
+            f'    <td>{escape(r.category or dash)}</td>\n'
+            f'    <td class="text-end">{escape(money(r.ours, currency))}</td>\n'
+            f'    <td class="text-end">{dash if spend is None else escape(money(spend, currency))}</td>\n'
+            f'    <td class="text-end">{dash if share is None else escape(percent(share, "ratio"))}</td>\n'
+            f'    <td class="text-end">{dash if our_growth is None else escape(percent(our_growth, "ratio"))}</td>\n'
+            f'    <td class="text-end">{growth}</td>\n'
+            f'    <td>{badge if r.is_opportunity else ""}</td>\n'
+            f'  </tr>\n  ')
+    return mark_safe("".join(out))
+
+
+WARNING = ' class="table-warning"'
+
+
 @login_required
 def wallet_view(request):
     flt, threshold, wallet = _wallet(request)
@@ -64,12 +100,14 @@ def wallet_view(request):
     context = filter_context(flt)
     this_year = period_of("year", flt.today)
     context["filter_quick"] = [this_year, this_year.previous(), this_year.previous().previous()]  # only years here
+    page = paginate_list(wallet.rows, params=request.GET, page_size=PAGE_SIZE)
     context.update({
         "nav": "report-wallet",
+        "table_rows": _table_rows(page.rows),
         "wallet": wallet,
         "threshold": threshold_text,
-        "page": paginate_list(wallet.rows, params=request.GET, page_size=PAGE_SIZE),
-        "call_to_action": wallet.opportunities[:CALL_TO_ACTION],
+        "page": page,
+        "call_to_action": wallet.rows[:min(CALL_TO_ACTION, wallet.opportunity_count)],  # the opportunities come first
         "export_query": flt.query(threshold=threshold_text),
         "filter_keep": urlencode({"threshold": threshold_text}),  # the quick period links keep the threshold
         "chart": _scatter(wallet),
