@@ -214,6 +214,9 @@ KEHU_SITE_URL = env("KEHU_SITE_URL", "").rstrip("/")
 KEHU_IMPORT_DIR = env("KEHU_IMPORT_DIR")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# The targets grid posts 12 months for every rep and team of the year: 1,300 fields for a firm of
+# 100 reps, over Django's default of 1,000 (a 400 "too many fields" on save).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 if PRODUCTION:
