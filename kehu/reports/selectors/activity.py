@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, IntegerField, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -182,12 +182,26 @@ def rep_activity(flt) -> dict:
         return {"rows": [], "totals": _totals([])}
     begin, end = moments(period)
 
-    # 1. new customers: created in the period, owned by the rep now. The merged-away ones by a
-    # NOT IN of those few rows, so that (owner, is_deleted, created_at) covers the count.
-    for row in (Customer.objects.filter(_source(flt, "lead_source"), owner_id__in=ids, is_deleted=False, created_at__gte=begin, created_at__lt=end)
-                .exclude(pk__in=Customer.objects.filter(merged_into__isnull=False).values("pk"))
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].new_customers = row["n"]
+    # 1. new customers (created in the period, owned by the rep now, neither in the recycle bin
+    # nor merged away: the partial index customer_new_idx (owner, created_at) alone), 3. planned
+    # follow-ups missed and 5. quotes created in the period by their owner: three counts per
+    # rep, one query (UNION ALL: each part keeps its own plan).
+    def counted(qs, part):
+        return qs.order_by().values("owner_id").annotate(n=Count("*"), part=Value(part, output_field=IntegerField())).values_list(
+            "part", "owner_id", "n")
+
+    new = counted(Customer.objects.filter(_source(flt, "lead_source"), owner_id__in=ids, is_deleted=False, merged_into__isnull=True,
+                                          created_at__gte=begin, created_at__lt=end), 1)
+    missed = counted(Activity.objects.filter(missed_q(period, today), _alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids), 3)
+    quotes = counted(Quote.objects.filter(_alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin,
+                                          created_at__lt=end), 5)
+    for part, owner_id, n in new.union(missed, quotes, all=True):
+        if part == 1:
+            rows[owner_id].new_customers = n
+        elif part == 3:
+            rows[owner_id].missed = n
+        else:
+            rows[owner_id].quotes = n
 
     # 2. follow-ups logged (status done with a time) by type, visits by level, whatever later
     # became of the customer: from the follow-up summary (whole months) and the rows at the edges
@@ -209,20 +223,10 @@ def rep_activity(flt) -> dict:
                 target.levels[level] = target.levels.get(level, 0) + n
             else:
                 target.visits_unlevelled += n
-    # 3. planned follow-ups missed.
-    for row in (Activity.objects.filter(missed_q(period, today), _alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids)
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].missed = row["n"]
-
     # 4. prospects and qualified customers: distinct customers moved into the stage in the period,
     # counted for the customer's owner now.
     for owner_id, (p, q) in stage_entries(begin=begin, end=end, owner_ids=ids, lead_source=flt.lead_source).items():
         rows[owner_id].prospects, rows[owner_id].qualified = p, q
-
-    # 5. quotes created in the period, by their owner.
-    for row in (Quote.objects.filter(_alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].quotes = row["n"]
 
     # 6. deals won: §7's won of the weighted pipeline (closed_on in the period), by owner.
     opportunities = Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids)
@@ -255,9 +259,10 @@ def rep_activity(flt) -> dict:
     return {"rows": ordered, "totals": _totals(ordered)}
 
 
-# the reader's teams, reps, customers, logged (2: the summary's whole months, the rows at the
-# edges; 1 with a lead source), missed, stage changes, quotes, won, revenue, collections, targets
-ACTIVITY_QUERIES = 12
+# the reader's teams, reps, new customers + missed + quotes (one UNION ALL), logged (2: the
+# summary's whole months, the rows at the edges; 1 with a lead source), stage changes, won,
+# revenue, collections, targets
+ACTIVITY_QUERIES = 10
 
 
 def _totals(rows: list[RepRow]) -> RepRow:
