@@ -50,7 +50,8 @@ class Page:
 MAX_PAGE = 100_000  # past it an OFFSET overflows the database's integer; nobody pages that far
 
 
-def paginate(queryset, *, params, page_size: int = 50) -> Page:
+def paginate(queryset, *, params, page_size: int = 50, total: int | None = None) -> Page:
+    """`total`: the number of rows when the caller already knows it (no count query)."""
     try:
         number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
     except (TypeError, ValueError):
@@ -59,7 +60,8 @@ def paginate(queryset, *, params, page_size: int = 50) -> Page:
     rows = list(queryset[start : start + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
-    total = queryset.order_by()[: COUNT_CAP + 1].count()
+    if total is None:
+        total = queryset.order_by()[: COUNT_CAP + 1].count()
     capped = total > COUNT_CAP
     query = {k: params.getlist(k) if hasattr(params, "getlist") else params[k] for k in params}
     query = {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in query.items()}
