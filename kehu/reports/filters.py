@@ -159,10 +159,10 @@ def report_filter(request, *, default: str = "month", period_kinds=PERIOD_KINDS)
     return result
 
 
-def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = True, reps=None) -> dict:
-    """What `templates/reports/partials/filters.html` draws. `reps`: the list of `flt.reps()` the
-    report already read — the same rows as the rep picker's when no team or rep is chosen (then
-    not read again)."""
+def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = True, picker_reps=None) -> dict:
+    """What `templates/reports/partials/filters.html` draws. `picker_reps`: the reps the report
+    already read that the picker lists (`planning_users(reader, include_inactive=True)`: every
+    rep the reader sees, by username) — then not read again."""
     from kehu.customers.models import Customer
     from kehu.planning.querysets import planning_users, sees_company, visible_teams
 
@@ -173,7 +173,7 @@ def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = Tr
         "filter_quick": [period_of(kind, today) for kind in ("week", "month", "quarter", "half", "year")]
         + [period_of("month", today).previous(), period_of("quarter", today).previous(), period_of("year", today).previous()],
         "filter_teams": list(visible_teams(reader).order_by("name")) if people and (reader.is_manager or sees_company(reader)) else [],
-        "filter_reps": ([] if not people or reader.is_rep else list(reps) if reps is not None and flt.team is None and flt.rep is None
+        "filter_reps": ([] if not people or reader.is_rep else list(picker_reps) if picker_reps is not None
                         else list(planning_users(reader, include_inactive=True))),
         "filter_sources": Customer.LeadSource.choices if sources else [],
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import CENT
+from kehu.reports.filters import ReportFilter
 
 MISSED_LIMIT = 100  # rows of one rep's missed follow-ups listed (the count is exact)
 
@@ -175,11 +176,19 @@ def rep_activity(flt) -> dict:
 
     period = flt.period
     today = flt.today or timezone.localdate()
-    reps = list(flt.reps())
+    # Every rep the reader sees (the filter's rep picker lists them: read once), then the team or
+    # rep chosen — the rows of `flt.reps()`.
+    visible = list(ReportFilter(reader=flt.reader, period=period).reps())
+    if flt.rep is not None:
+        reps = [r for r in visible if r.pk == flt.rep.pk]
+    elif flt.team is not None:
+        reps = [r for r in visible if r.team_id == flt.team.pk]
+    else:
+        reps = visible
     ids = [r.pk for r in reps]
     rows = {r.pk: RepRow(rep=r, kinds={k: 0 for k in kinds()}, levels={lv: 0 for lv in levels()}) for r in reps}
     if not ids:
-        return {"rows": [], "totals": _totals([])}
+        return {"rows": [], "totals": _totals([]), "visible_reps": visible}
     begin, end = moments(period)
 
     # 1. new customers (created in the period, owned by the rep now, neither in the recycle bin
@@ -256,7 +265,7 @@ def rep_activity(flt) -> dict:
         rows[rep_id].target_amount = amount
 
     ordered = [rows[r.pk] for r in reps]
-    return {"rows": ordered, "totals": _totals(ordered)}
+    return {"rows": ordered, "totals": _totals(ordered), "visible_reps": visible}
 
 
 # the reader's teams, reps, new customers + missed + quotes (one UNION ALL), logged (2: the
@@ -304,14 +313,16 @@ def leaderboard(rows: list[RepRow], measure: str) -> list[RepRow]:
 
 def missed_list(flt, rep) -> dict:
     """One rep's missed planned follow-ups in the period (the rule of `missed_q`), the ones the
-    reader may open, oldest due first: {"rows" (at most MISSED_LIMIT), "count"}. Two queries."""
+    reader may open, oldest due first: {"rows" (at most MISSED_LIMIT), "count"}. One query (two
+    when there are more than MISSED_LIMIT)."""
     from kehu.activities.models import Activity
 
     today = flt.today or timezone.localdate()
     qs = (Activity.objects.visible_to(flt.reader).filter(missed_q(flt.period, today), _not_gone("customer"), _source(flt, "customer__lead_source"),
                                                          owner_id=rep.pk))
-    count = qs.count()
-    rows = list(qs.select_related("customer", "contact").order_by("due_on", "id")[:MISSED_LIMIT])
+    rows = list(qs.select_related("customer", "contact").order_by("due_on", "id")[:MISSED_LIMIT + 1])
+    count = len(rows) if len(rows) <= MISSED_LIMIT else qs.count()  # counted only past the list
+    rows = rows[:MISSED_LIMIT]
     for row in rows:
         row.closed_on = timezone.localdate(row.closed_at) if row.closed_at else None
     return {"rows": rows, "count": count, "capped": count > len(rows)}

@@ -153,7 +153,7 @@ def activity_view(request):
         row.html = mark_safe(_row_html(row, left))  # noqa: S308 — every value escaped in _row_html
     return render(request, "reports/activity.html", {
         "nav": "report-activity",
-        **filter_context(flt, reps=[r.rep for r in rows]),
+        **filter_context(flt, picker_reps=report["visible_reps"]),
         "export_url": reverse("reports:activity-export"),
         "rows": rows,
         "totals": report["totals"],
