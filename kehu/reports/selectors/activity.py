@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, IntegerField, Q, Sum, Value
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -172,7 +172,6 @@ def rep_activity(flt) -> dict:
     from kehu.planning.selectors.targets import collection_lines, user_target_amounts
     from kehu.sales.models import Opportunity, Quote
     from kehu.sales.summaries import revenue_by
-    from kehu.sales.selectors import weighted_pipeline_by
 
     period = flt.period
     today = flt.today or timezone.localdate()
@@ -237,10 +236,15 @@ def rep_activity(flt) -> dict:
     for owner_id, (p, q) in stage_entries(begin=begin, end=end, owner_ids=ids, lead_source=flt.lead_source).items():
         rows[owner_id].prospects, rows[owner_id].qualified = p, q
 
-    # 6. deals won: §7's won of the weighted pipeline (closed_on in the period), by owner.
-    opportunities = Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids)
-    for owner_id, sums in weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=period.start, date_to=period.end).items():
-        rows[owner_id].won_count, rows[owner_id].won_amount = sums.won_count, sums.won
+    # 6. deals won: §7's won of the weighted pipeline (`weighted_pipeline_by(...).won` and
+    # `.won_count`: won deals with closed_on in the period, Σ integer cents), by owner — only the
+    # won deals closed in the period read (the closed_on index), not the open pipeline's sums.
+    cents = ExpressionWrapper(F("amount"), output_field=BigIntegerField())
+    for row in (Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids, stage__is_won=True, closed_on__isnull=False,
+                                           closed_on__gte=period.start, closed_on__lte=period.end)
+                .order_by().values("owner_id").annotate(won=Sum(cents), n=Count("*"))):
+        rows[row["owner_id"]].won_count = row["n"]
+        rows[row["owner_id"]].won_amount = (Decimal(int(row["won"] or 0)) / 100).quantize(Decimal("0.01"))
 
     # 7. revenue: Σ line revenue of the orders the rep owns dated in the period (the anomaly
     # report's rep_month_revenue rule: customers in the recycle bin or merged away left out).
