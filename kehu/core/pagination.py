@@ -50,9 +50,10 @@ class Page:
 MAX_PAGE = 100_000  # past it an OFFSET overflows the database's integer; nobody pages that far
 
 
-def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = False) -> Page:
+def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = False, total: int | None = None) -> Page:
     """`count_last_page`: a page that holds the last rows (no next page) counts them instead of
-    asking the database (exact: the total is the rows before it plus its own)."""
+    asking the database (exact: the total is the rows before it plus its own).
+    `total`: the number of rows when the caller already knows it (no count query)."""
     try:
         number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
     except (TypeError, ValueError):
@@ -61,9 +62,9 @@ def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = F
     rows = list(queryset[start : start + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
-    if count_last_page and not has_next and (rows or start == 0):
+    if total is None and count_last_page and not has_next and (rows or start == 0):
         total = start + len(rows)
-    else:
+    elif total is None:
         total = queryset.order_by()[: COUNT_CAP + 1].count()
     capped = total > COUNT_CAP
     query = {k: params.getlist(k) if hasattr(params, "getlist") else params[k] for k in params}

@@ -212,6 +212,10 @@ class Customer(TimeStampedModel):
                                  "pyramid_tier", "value_class", "created_at"], name="customer_referred_idx",
                          condition=models.Q(referrer_customer__isnull=False) | models.Q(referrer_contact__isnull=False)
                          | ~models.Q(referrer_agent="")),
+            # Rep activity's new customers (created in the period, per owner, neither in the recycle
+            # bin nor merged away): counted from this index alone on both databases.
+            models.Index(fields=["owner", "created_at"], name="customer_new_idx",
+                         condition=models.Q(is_deleted=False, merged_into__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(

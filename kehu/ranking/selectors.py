@@ -185,13 +185,20 @@ def results_scope(user, run: EvaluationRun | None = None) -> Q:
     visible = Customer.objects.filter(customer_scope(user))
     cache = getattr(user, "_ranking_scope_counts", None)
     if cache is None:
-        cache = (visible.count(), Customer.objects.filter(is_deleted=False).count())
-        user._ranking_scope_counts = cache  # once per request: the user object lives as long
-    n_visible, n_alive = cache
-    if n_visible >= n_alive:
+        cache = user._ranking_scope_counts = {}  # once per request: the user object lives as long
+    if "hidden" not in cache:
+        # Does the user see every customer? One customer out of sight answers it (EXISTS stops
+        # there) — not two counts of the whole table.
+        cache["hidden"] = Customer.objects.filter(is_deleted=False).exclude(customer_scope(user)).exists()
+    if not cache["hidden"]:
         return deleted
-    if run is not None and n_visible * 5 >= run.result_count:
-        return customer_scope(user, prefix="customer")
+    if run is not None:
+        # Broad (visible × 5 ≥ the run's size): counted only up to that bound.
+        bound = -(-run.result_count // 5)
+        if bound not in cache:
+            cache[bound] = visible.order_by()[:bound].count() >= bound
+        if cache[bound]:
+            return customer_scope(user, prefix="customer")
     return Q(customer_id__in=visible.values("id"))
 
 

@@ -159,8 +159,10 @@ def report_filter(request, *, default: str = "month", period_kinds=PERIOD_KINDS)
     return result
 
 
-def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = True) -> dict:
-    """What `templates/reports/partials/filters.html` draws."""
+def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = True, picker_reps=None) -> dict:
+    """What `templates/reports/partials/filters.html` draws. `picker_reps`: the reps the report
+    already read that the picker lists (`planning_users(reader, include_inactive=True)`: every
+    rep the reader sees, by username) — then not read again."""
     from kehu.customers.models import Customer
     from kehu.planning.querysets import planning_users, sees_company, visible_teams
 
@@ -171,6 +173,7 @@ def filter_context(flt: ReportFilter, *, sources: bool = True, people: bool = Tr
         "filter_quick": [period_of(kind, today) for kind in ("week", "month", "quarter", "half", "year")]
         + [period_of("month", today).previous(), period_of("quarter", today).previous(), period_of("year", today).previous()],
         "filter_teams": list(visible_teams(reader).order_by("name")) if people and (reader.is_manager or sees_company(reader)) else [],
-        "filter_reps": list(planning_users(reader, include_inactive=True)) if people and not reader.is_rep else [],
+        "filter_reps": ([] if not people or reader.is_rep else list(picker_reps) if picker_reps is not None
+                        else list(planning_users(reader, include_inactive=True))),
         "filter_sources": Customer.LeadSource.choices if sources else [],
     }

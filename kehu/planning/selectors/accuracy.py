@@ -11,8 +11,8 @@ reps whose numbers `user` sees (`kehu.planning.querysets.planning_user_q`) — a
 manager the members of their teams, the director and finance everyone. A visible rep's actual
 is their whole won amount, the number the command prints.
 
-Queries: one for the submissions, one per period for the won amounts, one for the users —
-whatever the number of reps.
+Queries: three — the reps' latest submissions per period, the won amounts of every period, the
+users — whatever the number of reps and periods.
 """
 
 from collections import defaultdict
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from kehu.accounts.models import User
 from kehu.planning.accuracy import Submitted, accuracy_of, bias_of, cutoff_of, forecast_at, mean
@@ -28,7 +29,6 @@ from kehu.planning.models import ForecastSubmission
 from kehu.planning.periods import Period, parse_period, period_of
 from kehu.planning.querysets import planning_user_q
 from kehu.sales.models import Opportunity
-from kehu.sales.selectors import weighted_pipeline_by
 
 DEFAULT_LEAD_DAYS = 28
 MAX_LEAD_DAYS = 366
@@ -64,35 +64,72 @@ def _period(period) -> Period:
 
 
 def _rep_q(user, *, prefix: str, rep_ids=None) -> Q:
-    q = Q(**{f"{prefix}__role": User.Role.REP})
+    """The reps `user` sees (`prefix`: the path to the user; "" on User itself)."""
+    p = f"{prefix}__" if prefix else ""
+    q = Q(**{f"{p}role": User.Role.REP})
     if user is not None:
         q &= planning_user_q(user, prefix=prefix)
     if rep_ids is not None:
-        q &= Q(**{f"{prefix}_id__in": list(rep_ids)})
+        q &= Q(**{f"{prefix}_id__in" if prefix else "pk__in": list(rep_ids)})
     return q
 
 
-def _rows(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[str, list[AccuracyRow]]:
-    """{period label: rows by username} for each of `periods` (`rep_ids`: only these reps)."""
-    # Per period, in SQL: who submitted for it (listed) and the commit of each one's latest
-    # submission on or before the cut-off (the rule of kehu.planning.accuracy.forecast_at:
-    # submitted_on, then recorded_at, then id) — a row per rep, not every weekly submission.
-    submitted: dict[tuple[str, int], list[Submitted]] = defaultdict(list)
-    mine = ForecastSubmission.objects.filter(_rep_q(user, prefix="user", rep_ids=rep_ids))
-    for p in periods:
+def _latest(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[tuple[str, int], list[Submitted]]:
+    """{(period label, rep id): [] or [the submission counted]} for the reps with a submission for
+    each period (listed). One query over the reps whatever the number of periods: per period an
+    EXISTS (submitted for it: listed) and the date and commit of the latest submission on or before
+    its cut-off (the rule of kehu.planning.accuracy.forecast_at: submitted_on, then recorded_at,
+    then id) — a row per rep, not every weekly submission; through the (user, period,
+    submitted_on) index."""
+    annotations = {}
+    for i, p in enumerate(periods):
         cutoff = cutoff_of(p.end, lead_days)
         latest = (ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=p.label, submitted_on__lte=cutoff)
                   .order_by("-submitted_on", "-recorded_at", "-id"))
-        reps = (User.objects.filter(pk__in=mine.filter(period=p.label).values("user_id"))
-                .annotate(on=Subquery(latest.values("submitted_on")[:1]), commit=Subquery(latest.values("commit")[:1])))
-        for user_id, on, commit in reps.values_list("pk", "on", "commit"):
-            # A rep with submissions for P only after the cut-off is listed, without a forecast.
-            submitted[(p.label, user_id)] = [] if on is None else [Submitted(on, None, 0, commit)]
-    opportunities = Opportunity.objects.filter(_rep_q(user, prefix="owner", rep_ids=rep_ids))
-    won: dict[str, dict[int, Decimal]] = {}
-    for p in periods:
-        sums = weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=p.start, date_to=p.end)
-        won[p.label] = {owner: s.won for owner, s in sums.items() if owner is not None and s.won > 0}
+        annotations[f"s{i}"] = Exists(ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=p.label))
+        annotations[f"on{i}"] = Subquery(latest.values("submitted_on")[:1])
+        annotations[f"c{i}"] = Subquery(latest.values("commit")[:1])
+    mine = ForecastSubmission.objects.filter(period__in=[p.label for p in periods]).values("user_id")
+    reps = User.objects.filter(_rep_q(user, prefix="", rep_ids=rep_ids), pk__in=mine).annotate(**annotations).order_by()
+    submitted: dict[tuple[str, int], list[Submitted]] = {}
+    for row in reps.values("pk", *annotations):
+        for i, p in enumerate(periods):
+            if row[f"s{i}"]:
+                # A rep with submissions for P only after the cut-off is listed, without a forecast.
+                on = row[f"on{i}"]
+                submitted[(p.label, row["pk"])] = [] if on is None else [Submitted(on, None, 0, row[f"c{i}"])]
+    return submitted
+
+
+def _won(periods: list[Period], *, user, rep_ids=None) -> dict[str, dict[int, Decimal]]:
+    """{period label: {rep id: won amount > 0}}: §7's won of the weighted pipeline
+    (`kehu.sales.selectors.weighted_pipeline_by(...).won`: won deals with closed_on in the
+    period, Σ integer cents) for every period in one query over the won deals closed in the
+    periods' span (the closed_on index), a conditional sum per period."""
+    cents = ExpressionWrapper(F("amount"), output_field=BigIntegerField())
+    zero = Value(0, output_field=BigIntegerField())
+    sums = {f"w{i}": Coalesce(Sum(Case(When(closed_on__gte=p.start, closed_on__lte=p.end, then=cents), default=zero,
+                                            output_field=BigIntegerField())), zero)
+            for i, p in enumerate(periods)}
+    rows = (Opportunity.objects.filter(_rep_q(user, prefix="owner", rep_ids=rep_ids), stage__is_won=True, closed_on__isnull=False,
+                                       closed_on__gte=min(p.start for p in periods), closed_on__lte=max(p.end for p in periods))
+            .order_by().values("owner_id").annotate(**sums))
+    won: dict[str, dict[int, Decimal]] = {p.label: {} for p in periods}
+    for row in rows:
+        for i, p in enumerate(periods):
+            amount = (Decimal(int(row[f"w{i}"])) / 100).quantize(Decimal("0.01"))
+            if amount > 0:
+                won[p.label][row["owner_id"]] = amount
+    return won
+
+
+def _rows(periods: list[Period], *, lead_days: int, user, rep_ids=None) -> dict[str, list[AccuracyRow]]:
+    """{period label: rows by username} for each of `periods` (`rep_ids`: only these reps).
+    Three queries whatever the number of periods and reps."""
+    if not periods:
+        return {}
+    submitted = _latest(periods, lead_days=lead_days, user=user, rep_ids=rep_ids)
+    won = _won(periods, user=user, rep_ids=rep_ids)
     listed = {p.label: {uid for (label, uid) in submitted if label == p.label} | set(won[p.label]) for p in periods}
     ids = set().union(*listed.values()) if listed else set()
     people = {u["id"]: u for u in User.objects.filter(pk__in=ids).values("id", "username", "name")} if ids else {}
@@ -174,8 +211,8 @@ def accuracy_history(*, user, kind: str = "quarter", count: int = 4, lead_days: 
     """Accuracy of the reps `user` sees over the last `count` closed periods of `kind` (month
     or quarter), oldest first, with each rep's mean accuracy and mean bias over the periods
     that have a value (the mean of the rounded values, rounded half-up to 4 decimals).
-    `rep_ids`: only these reps (already checked visible). Queries: 2 + one per period,
-    whatever the number of reps."""
+    `rep_ids`: only these reps (already checked visible). Queries: 3, whatever the number of
+    reps and periods."""
     if kind not in KINDS:
         raise ValueError(kind)
     periods = closed_periods(kind=kind, count=count, today=today)

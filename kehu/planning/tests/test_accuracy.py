@@ -146,4 +146,4 @@ def test_system_query_count_is_the_same_for_1_and_20_reps(admin):
         ))
         Customer.objects.all().delete()
     assert counts[0] == counts[1]
-    assert counts[0] == (3, 3, 9)  # per period: the latest commits and the won; users
+    assert counts[0] == (3, 3, 3)  # the latest commits of every period, the won of every period, the users

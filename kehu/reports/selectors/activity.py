@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.money import CENT
+from kehu.reports.filters import ReportFilter
 
 MISSED_LIMIT = 100  # rows of one rep's missed follow-ups listed (the count is exact)
 
@@ -171,23 +172,44 @@ def rep_activity(flt) -> dict:
     from kehu.planning.selectors.targets import collection_lines, user_target_amounts
     from kehu.sales.models import Opportunity, Quote
     from kehu.sales.summaries import revenue_by
-    from kehu.sales.selectors import weighted_pipeline_by
 
     period = flt.period
     today = flt.today or timezone.localdate()
-    reps = list(flt.reps())
+    # Every rep the reader sees (the filter's rep picker lists them: read once), then the team or
+    # rep chosen — the rows of `flt.reps()`.
+    visible = list(ReportFilter(reader=flt.reader, period=period).reps())
+    if flt.rep is not None:
+        reps = [r for r in visible if r.pk == flt.rep.pk]
+    elif flt.team is not None:
+        reps = [r for r in visible if r.team_id == flt.team.pk]
+    else:
+        reps = visible
     ids = [r.pk for r in reps]
     rows = {r.pk: RepRow(rep=r, kinds={k: 0 for k in kinds()}, levels={lv: 0 for lv in levels()}) for r in reps}
     if not ids:
-        return {"rows": [], "totals": _totals([])}
+        return {"rows": [], "totals": _totals([]), "visible_reps": visible}
     begin, end = moments(period)
 
-    # 1. new customers: created in the period, owned by the rep now. The merged-away ones by a
-    # NOT IN of those few rows, so that (owner, is_deleted, created_at) covers the count.
-    for row in (Customer.objects.filter(_source(flt, "lead_source"), owner_id__in=ids, is_deleted=False, created_at__gte=begin, created_at__lt=end)
-                .exclude(pk__in=Customer.objects.filter(merged_into__isnull=False).values("pk"))
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].new_customers = row["n"]
+    # 1. new customers (created in the period, owned by the rep now, neither in the recycle bin
+    # nor merged away: the partial index customer_new_idx (owner, created_at) alone), 3. planned
+    # follow-ups missed and 5. quotes created in the period by their owner: three counts per
+    # rep, one query (UNION ALL: each part keeps its own plan).
+    def counted(qs, part):
+        return qs.order_by().values("owner_id").annotate(n=Count("*"), part=Value(part, output_field=IntegerField())).values_list(
+            "part", "owner_id", "n")
+
+    new = counted(Customer.objects.filter(_source(flt, "lead_source"), owner_id__in=ids, is_deleted=False, merged_into__isnull=True,
+                                          created_at__gte=begin, created_at__lt=end), 1)
+    missed = counted(Activity.objects.filter(missed_q(period, today), _alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids), 3)
+    quotes = counted(Quote.objects.filter(_alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin,
+                                          created_at__lt=end), 5)
+    for part, owner_id, n in new.union(missed, quotes, all=True):
+        if part == 1:
+            rows[owner_id].new_customers = n
+        elif part == 3:
+            rows[owner_id].missed = n
+        else:
+            rows[owner_id].quotes = n
 
     # 2. follow-ups logged (status done with a time) by type, visits by level, whatever later
     # became of the customer: from the follow-up summary (whole months) and the rows at the edges
@@ -209,25 +231,20 @@ def rep_activity(flt) -> dict:
                 target.levels[level] = target.levels.get(level, 0) + n
             else:
                 target.visits_unlevelled += n
-    # 3. planned follow-ups missed.
-    for row in (Activity.objects.filter(missed_q(period, today), _alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids)
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].missed = row["n"]
-
     # 4. prospects and qualified customers: distinct customers moved into the stage in the period,
     # counted for the customer's owner now.
     for owner_id, (p, q) in stage_entries(begin=begin, end=end, owner_ids=ids, lead_source=flt.lead_source).items():
         rows[owner_id].prospects, rows[owner_id].qualified = p, q
 
-    # 5. quotes created in the period, by their owner.
-    for row in (Quote.objects.filter(_alive_customer(), _source(flt, "customer__lead_source"), owner_id__in=ids, created_at__gte=begin, created_at__lt=end)
-                .order_by().values("owner_id").annotate(n=Count("pk"))):
-        rows[row["owner_id"]].quotes = row["n"]
-
-    # 6. deals won: §7's won of the weighted pipeline (closed_on in the period), by owner.
-    opportunities = Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids)
-    for owner_id, sums in weighted_pipeline_by(opportunities=opportunities, group="owner_id", date_from=period.start, date_to=period.end).items():
-        rows[owner_id].won_count, rows[owner_id].won_amount = sums.won_count, sums.won
+    # 6. deals won: §7's won of the weighted pipeline (`weighted_pipeline_by(...).won` and
+    # `.won_count`: won deals with closed_on in the period, Σ integer cents), by owner — only the
+    # won deals closed in the period read (the closed_on index), not the open pipeline's sums.
+    cents = ExpressionWrapper(F("amount"), output_field=BigIntegerField())
+    for row in (Opportunity.objects.filter(_source(flt, "customer__lead_source"), owner_id__in=ids, stage__is_won=True, closed_on__isnull=False,
+                                           closed_on__gte=period.start, closed_on__lte=period.end)
+                .order_by().values("owner_id").annotate(won=Sum(cents), n=Count("*"))):
+        rows[row["owner_id"]].won_count = row["n"]
+        rows[row["owner_id"]].won_amount = (Decimal(int(row["won"] or 0)) / 100).quantize(Decimal("0.01"))
 
     # 7. revenue: Σ line revenue of the orders the rep owns dated in the period (the anomaly
     # report's rep_month_revenue rule: customers in the recycle bin or merged away left out).
@@ -252,12 +269,13 @@ def rep_activity(flt) -> dict:
         rows[rep_id].target_amount = amount
 
     ordered = [rows[r.pk] for r in reps]
-    return {"rows": ordered, "totals": _totals(ordered)}
+    return {"rows": ordered, "totals": _totals(ordered), "visible_reps": visible}
 
 
-# the reader's teams, reps, customers, logged (2: the summary's whole months, the rows at the
-# edges; 1 with a lead source), missed, stage changes, quotes, won, revenue, collections, targets
-ACTIVITY_QUERIES = 12
+# the reader's teams, reps, new customers + missed + quotes (one UNION ALL), logged (2: the
+# summary's whole months, the rows at the edges; 1 with a lead source), stage changes, won,
+# revenue, collections, targets
+ACTIVITY_QUERIES = 10
 
 
 def _totals(rows: list[RepRow]) -> RepRow:
@@ -299,14 +317,16 @@ def leaderboard(rows: list[RepRow], measure: str) -> list[RepRow]:
 
 def missed_list(flt, rep) -> dict:
     """One rep's missed planned follow-ups in the period (the rule of `missed_q`), the ones the
-    reader may open, oldest due first: {"rows" (at most MISSED_LIMIT), "count"}. Two queries."""
+    reader may open, oldest due first: {"rows" (at most MISSED_LIMIT), "count"}. One query (two
+    when there are more than MISSED_LIMIT)."""
     from kehu.activities.models import Activity
 
     today = flt.today or timezone.localdate()
     qs = (Activity.objects.visible_to(flt.reader).filter(missed_q(flt.period, today), _not_gone("customer"), _source(flt, "customer__lead_source"),
                                                          owner_id=rep.pk))
-    count = qs.count()
-    rows = list(qs.select_related("customer", "contact").order_by("due_on", "id")[:MISSED_LIMIT])
+    rows = list(qs.select_related("customer", "contact").order_by("due_on", "id")[:MISSED_LIMIT + 1])
+    count = len(rows) if len(rows) <= MISSED_LIMIT else qs.count()  # counted only past the list
+    rows = rows[:MISSED_LIMIT]
     for row in rows:
         row.closed_on = timezone.localdate(row.closed_at) if row.closed_at else None
     return {"rows": rows, "count": count, "capped": count > len(rows)}

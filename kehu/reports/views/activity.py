@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -63,10 +64,18 @@ def _links(request, flt, rows):
         }
 
 
+def _escape(value) -> str:
+    """`conditional_escape` without its lazy-string wrapper (~4,000 calls a page): a safe string
+    as it is, anything else through the same `html.escape` Django's `escape` uses."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
 def _row_html(row, left: str) -> str:
     """One rep's row of the table, as the template wrote it (escaped the same way): ~120 rows of
     ~30 cells rendered by the template engine cost ~40 ms at 100 reps; joined here, ~2 ms."""
-    e = conditional_escape
+    e = _escape
     links, text = row.links, row.text
 
     def cells(pairs, prefix):
@@ -97,6 +106,25 @@ def _row_html(row, left: str) -> str:
     )
 
 
+def _ranked_html(ranked, measure: str) -> str:
+    """The leaderboard's rows, as the template wrote them (escaped the same way)."""
+    e = _escape
+
+    def value(r):
+        if measure == "won":
+            return e(money(r.won_amount))
+        if measure == "revenue":
+            return e(money(r.revenue))
+        if measure == "collections":
+            return e(money(r.collected))
+        if measure == "followups":
+            return e(r.followups)
+        return e(percent(r.attained, "ratio") or "—")
+
+    return "".join(f'<tr data-testid="rank-row-{e(r.rank)}"><td>{e(r.rank)}</td><td>{e(r.rep)}</td><td class="text-end">\n'
+                   f'        {value(r)}\n      </td></tr>' for r in ranked)
+
+
 @login_required
 @require_GET
 def activity_view(request):
@@ -125,11 +153,12 @@ def activity_view(request):
         row.html = mark_safe(_row_html(row, left))  # noqa: S308 — every value escaped in _row_html
     return render(request, "reports/activity.html", {
         "nav": "report-activity",
-        **filter_context(flt),
+        **filter_context(flt, picker_reps=report["visible_reps"]),
         "export_url": reverse("reports:activity-export"),
         "rows": rows,
         "totals": report["totals"],
         "ranked": ranked,
+        "ranked_html": mark_safe(_ranked_html(ranked, measure)),  # noqa: S308 — every value escaped in _ranked_html
         "rank_measure": measure,
         "rank_label": measure_label,
         "rank_measures": RANK_MEASURES,
