@@ -1,5 +1,7 @@
 """Reads on customers: every one starts from the visibility scope."""
 
+import json
+
 from django.db import connection
 from django.db.models import ExpressionWrapper, F, IntegerField, Prefetch, Q
 from django.db.models.lookups import In
@@ -135,12 +137,43 @@ def customer_list(*, user, params=None, pool: bool = False):
 
 
 def customer_detail(*, user, pk):
-    """A customer with what its page shows: tags, live contacts, profile (history: customer_history_rows)."""
-    customer = customer_get_visible_or_404(user=user, pk=pk)
-    customer.tag_list = list(customer.tags.all())
+    """A customer with what its page shows: tags, live contacts, profile (history:
+    customer_history_rows). The profile comes with the customer (one query)."""
+    customer = get_visible_or_404(
+        Customer.objects.visible_to(user).select_related(
+            "owner", "referrer_customer", "referrer_contact", "previous_owner", "merged_into", "company_profile", "person_profile",
+        ).annotate(tags_json=_tags_json()),
+        pk=pk,
+    )
+    customer.tag_list = [Tag(id=tag_id, name=name) for tag_id, name in json.loads(customer.tags_json or "[]")]
     customer.contact_list = list(customer.contacts.filter(is_deleted=False).order_by("name", "id"))
-    customer.profile = customer_profile(customer=customer)
+    customer.profile = _joined_profile(customer)
     return customer
+
+
+def _tags_json():
+    """The customer's tags as JSON text `[[id, name], …]` in the tags' order (name), read with the
+    customer (one query fewer than `customer.tags.all()`)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    tag, link = Tag._meta.db_table, Customer.tags.through._meta.db_table
+    rows = (f'SELECT t.id, t.name FROM "{tag}" t INNER JOIN "{link}" ct ON ct.tag_id = t.id '
+            f'WHERE ct.customer_id = "{Customer._meta.db_table}".id')
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array(r.id, r.name) ORDER BY r.name, r.id), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array(r.id, r.name)) FROM ({rows} ORDER BY t.name, t.id) r)"
+    return RawSQL(sql, [], output_field=TextField())
+
+
+def _joined_profile(customer):
+    """customer_profile from the profile select_related fetched with the customer."""
+    model, name = (CompanyProfile, "company_profile") if customer.kind == Customer.Kind.COMPANY else (PersonProfile, "person_profile")
+    try:
+        return getattr(customer, name)
+    except model.DoesNotExist:
+        return model(customer=customer)
 
 
 def customer_profile(*, customer):
@@ -159,8 +192,27 @@ def page_memo(customer) -> dict | None:
     return memo if isinstance(memo, dict) else None
 
 
-def page_memo_start(customer) -> None:
-    customer._page_memo = {}
+def page_memo_start(customer, user=None) -> None:
+    customer._page_memo = {"user": user}
+
+
+def page_memo_rows(customer, key: str, *, user, queryset, limit: int, read: int) -> list:
+    """The first `limit` rows of `queryset()` (a function building the ordered queryset, called
+    only when it is read). On the customer page (its
+    `page_memo`) the panels that show the same rows share one read of `max(limit, read)` of
+    them under `key`: the first asks, the others take their first rows from it. Elsewhere a
+    plain read of `limit` rows. `queryset` must be the same for every panel that shares `key`
+    (the union of what they select), and `user` the reader it was scoped to."""
+    memo = page_memo(customer)
+    if memo is None:
+        return list(queryset()[:limit])
+    cached = memo.get(key)
+    if cached is not None and cached[0] == user.pk and (cached[1] >= limit or len(cached[2]) < cached[1]):
+        return cached[2][:limit]
+    size = max(limit, read)
+    rows = list(queryset()[:size])
+    memo[key] = (user.pk, size, rows)
+    return rows[:limit]
 
 
 def customer_recent_events(*, customer, limit: int = HISTORY_LIMIT) -> tuple[list, bool]:

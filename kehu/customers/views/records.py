@@ -74,7 +74,7 @@ def customer_detail_view(request, pk):
     """The summary card, then the panels each app registers (kehu.customers.hooks.CUSTOMER_PANELS),
     section by section (templates/customers/customer_detail.html)."""
     customer = selectors.customer_detail(user=request.user, pk=pk)
-    selectors.page_memo_start(customer)  # the panels share what more than one of them reads
+    selectors.page_memo_start(customer, request.user)  # the panels share what more than one of them reads
     return render(request, "customers/customer_detail.html", {
         "customer": customer,
         "can": _rights(request.user, customer),
