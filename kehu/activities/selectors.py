@@ -248,7 +248,13 @@ POOL_LABELS = {
 
 
 def _pool_entries(*, customer, limit) -> list[TimelineEntry]:
-    rows = PoolEvent.objects.filter(customer_id=customer.pk, kind__in=POOL_KINDS).select_related("user").order_by("-at", "-id")[:limit]
+    from kehu.customers.selectors import POOL_EVENTS_READ, page_memo
+
+    rows = getattr(customer, "recent_pool_events", None)  # on the customer page: read with the customer
+    if rows is None or page_memo(customer) is None or limit > POOL_EVENTS_READ:
+        rows = PoolEvent.objects.filter(customer_id=customer.pk, kind__in=POOL_KINDS).select_related("user").order_by("-at", "-id")[:limit]
+    else:
+        rows = rows[:limit]
     entries = []
     for p in rows:
         label, icon = POOL_LABELS[p.kind]

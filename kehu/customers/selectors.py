@@ -3,12 +3,12 @@
 import json
 
 from django.db import connection
-from django.db.models import ExpressionWrapper, F, IntegerField, Prefetch, Q
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Prefetch, Q
 from django.db.models.lookups import In
 
 from kehu.accounts import permissions as account_permissions
 from kehu.core.views import get_visible_or_404
-from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
+from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, PoolEvent, Tag
 from kehu.customers.normalize import normalize_phone
 from kehu.customers import permissions
 
@@ -142,10 +142,16 @@ def customer_detail(*, user, pk):
     customer = get_visible_or_404(
         Customer.objects.visible_to(user).select_related(
             "owner", "referrer_customer", "referrer_contact", "previous_owner", "merged_into", "company_profile", "person_profile",
-        ).annotate(tags_json=_tags_json()),
+        ).annotate(
+            tags_json=_tags_json(),
+            pool_json=_pool_events_json(),
+            # whether `user` may open the referrer (the page links it only then)
+            referrer_visible=Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("referrer_customer_id"))),
+        ),
         pk=pk,
     )
     customer.tag_list = [Tag(id=tag_id, name=name) for tag_id, name in json.loads(customer.tags_json or "[]")]
+    customer.recent_pool_events = _pool_events(customer)
     customer.contact_list = list(customer.contacts.filter(is_deleted=False).order_by("name", "id"))
     customer.profile = _joined_profile(customer)
     return customer
@@ -165,6 +171,49 @@ def _tags_json():
     else:
         sql = f"(SELECT json_group_array(json_array(r.id, r.name)) FROM ({rows} ORDER BY t.name, t.id) r)"
     return RawSQL(sql, [], output_field=TextField())
+
+
+POOL_EVENTS_READ = 30  # the customer page's timeline shows 30 entries (kehu.activities.views.records.PANEL_LIMIT)
+
+
+def _pool_events_json():
+    """The customer's latest POOL_EVENTS_READ claims, releases and returns with their user, as
+    JSON text `[[id, kind, at, reason, user id, user name, username], …]`, read with the
+    customer for the page's timeline (kehu.activities.selectors._pool_entries)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    from kehu.accounts.models import User
+
+    kinds = [PoolEvent.Kind.CLAIM, PoolEvent.Kind.RELEASE, PoolEvent.Kind.RETURN]
+    rows = (f'SELECT p.id, p.kind, p.at, p.reason, p.user_id, u.name, u.username FROM "{PoolEvent._meta.db_table}" p '
+            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = p.user_id '
+            f'WHERE p.customer_id = "{Customer._meta.db_table}".id AND p.kind IN (%s, %s, %s) ORDER BY p.at DESC, p.id DESC LIMIT %s')
+    cells = "r.id, r.kind, r.at, r.reason, r.user_id, r.name, r.username"
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.at DESC, r.id DESC), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows}) r)"
+    return RawSQL(sql, [*kinds, POOL_EVENTS_READ], output_field=TextField())
+
+
+def _pool_events(customer) -> list:
+    """PoolEvent rows (with `user`) from `_pool_events_json`, newest first."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from kehu.accounts.models import User
+
+    events = []
+    for pk, kind, at, reason, user_id, name, username in json.loads(customer.pool_json or "[]"):
+        moment = parse_datetime(at)
+        if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
+            moment = timezone.make_aware(moment, timezone.utc)
+        event = PoolEvent(id=pk, customer_id=customer.pk, kind=kind, at=moment, reason=reason, user_id=user_id)
+        event.user = User(id=user_id, name=name or "", username=username or "") if user_id is not None else None
+        events.append(event)
+    events.sort(key=lambda e: (e.at, e.pk), reverse=True)
+    return events
 
 
 def _joined_profile(customer):

@@ -12,4 +12,4 @@ def ranking_panel(context, customer) -> str:
 
 
 def register() -> None:
-    customer_panel_register(CustomerPanel(key="ranking", section="deals", order=50, width="side", render=ranking_panel))
+    customer_panel_register(CustomerPanel(key="ranking", section="deals", order=50, width="side", render=ranking_panel, lazy=True))
