@@ -199,6 +199,8 @@ def _pool_events_json():
 
 def _pool_events(customer) -> list:
     """PoolEvent rows (with `user`) from `_pool_events_json`, newest first."""
+    from datetime import timezone as tz
+
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
 
@@ -208,7 +210,7 @@ def _pool_events(customer) -> list:
     for pk, kind, at, reason, user_id, name, username in json.loads(customer.pool_json or "[]"):
         moment = parse_datetime(at)
         if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
-            moment = timezone.make_aware(moment, timezone.utc)
+            moment = timezone.make_aware(moment, tz.utc)
         event = PoolEvent(id=pk, customer_id=customer.pk, kind=kind, at=moment, reason=reason, user_id=user_id)
         event.user = User(id=user_id, name=name or "", username=username or "") if user_id is not None else None
         events.append(event)

@@ -94,6 +94,18 @@ def customer_deals_opportunities(*, user, customer, limit: int = DEALS_READ) -> 
     )
 
 
+def page_opportunities_by_id(customer) -> dict[int, Opportunity] | None:
+    """On the customer page: {id: opportunity} of the read shared by the deals panel and the
+    follow-up forms (every open one and the panel's first rows); None elsewhere."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    user = memo.get("user") if memo is not None else None
+    if user is None:
+        return None
+    return {o.pk: o for o in _page_opportunities(customer, user)}
+
+
 def _open_from_page(customer) -> list[Opportunity] | None:
     """On the customer page: the open opportunities from the read shared with the deals panel, in
     `open_opportunities_of`'s order (expected close as the database sorts it, then id); else None."""
