@@ -142,7 +142,14 @@ def qualification_items_save(*, actor, rows: list[dict]) -> list[QualificationIt
 # --- reads of the panel ------------------------------------------------------------------------
 
 def checklist_rows(*, customer) -> list[dict]:
-    """The active items in order, each with its tick (who, when, note) for `customer`: two queries."""
+    """The active items in order, each with its tick (who, when, note) for `customer`: one query,
+    none on the customer page (read with the customer: kehu.customers.selectors.customer_detail)."""
+    from kehu.customers.selectors import page_memo, qualification_rows_from_json
+
+    if page_memo(customer) is not None:
+        rows = qualification_rows_from_json(customer)
+        if rows is not None:
+            return rows
     # One query: each active item with this customer's check (at most one per item) and its author.
     from django.db.models import F, FilteredRelation, Q
 

@@ -145,6 +145,7 @@ def customer_detail(*, user, pk):
         ).annotate(
             tags_json=_tags_json(),
             pool_json=_pool_events_json(),
+            qualification_json=_qualification_json(),
             # whether `user` may open the referrer (the page links it only then)
             referrer_visible=Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("referrer_customer_id"))),
         ),
@@ -197,21 +198,70 @@ def _pool_events_json():
     return RawSQL(sql, [*kinds, POOL_EVENTS_READ], output_field=TextField())
 
 
-def _pool_events(customer) -> list:
-    """PoolEvent rows (with `user`) from `_pool_events_json`, newest first."""
+def _qualification_json():
+    """The active checklist items in order, each with this customer's check and its author, as
+    JSON text `[[item id, name, name_en, help_text, position, check id, note, checked_at, checked_by
+    id, name, username], …]`, read with the customer for the qualification panel
+    (kehu.customers.qualification.checklist_rows)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    from kehu.accounts.models import User
+    from kehu.customers.models import QualificationCheck, QualificationItem
+
+    rows = (f'SELECT i.id, i.name, i.name_en, i.help_text, i.position, c.id AS check_id, c.note, c.checked_at, c.checked_by_id, '
+            f'u.name AS user_name, u.username FROM "{QualificationItem._meta.db_table}" i '
+            f'LEFT JOIN "{QualificationCheck._meta.db_table}" c ON c.item_id = i.id AND c.customer_id = "{Customer._meta.db_table}".id '
+            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = c.checked_by_id WHERE i.is_active')
+    cells = "r.id, r.name, r.name_en, r.help_text, r.position, r.check_id, r.note, r.checked_at, r.checked_by_id, r.user_name, r.username"
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.position, r.id), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows} ORDER BY i.position, i.id) r)"
+    return RawSQL(sql, [], output_field=TextField())
+
+
+def qualification_rows_from_json(customer) -> list[dict] | None:
+    """checklist_rows from `_qualification_json` (None when the customer was not read with it)."""
+    from kehu.accounts.models import User
+    from kehu.customers.models import QualificationCheck, QualificationItem
+
+    text = getattr(customer, "qualification_json", None)
+    if text is None:
+        return None
+    rows = []
+    for item_id, name, name_en, help_text, position, check_id, note, at, user_id, user_name, username in json.loads(text):
+        item = QualificationItem(id=item_id, name=name, name_en=name_en, help_text=help_text, position=position, is_active=True)
+        check = None
+        if check_id is not None:
+            check = QualificationCheck(id=check_id, customer_id=customer.pk, item_id=item_id, note=note, checked_at=_moment(at),
+                                       checked_by_id=user_id)
+            check.checked_by = User(id=user_id, name=user_name or "", username=username or "") if user_id is not None else None
+        rows.append({"item": item, "check": check})
+    rows.sort(key=lambda r: (r["item"].position, r["item"].pk))
+    return rows
+
+
+def _moment(text):
+    """A stored moment from JSON: PostgreSQL writes its offset, SQLite keeps UTC without one."""
     from datetime import timezone as tz
 
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
 
+    if text is None:
+        return None
+    moment = parse_datetime(text)
+    return timezone.make_aware(moment, tz.utc) if timezone.is_naive(moment) else moment
+
+
+def _pool_events(customer) -> list:
+    """PoolEvent rows (with `user`) from `_pool_events_json`, newest first."""
     from kehu.accounts.models import User
 
     events = []
     for pk, kind, at, reason, user_id, name, username in json.loads(customer.pool_json or "[]"):
-        moment = parse_datetime(at)
-        if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
-            moment = timezone.make_aware(moment, tz.utc)
-        event = PoolEvent(id=pk, customer_id=customer.pk, kind=kind, at=moment, reason=reason, user_id=user_id)
+        event = PoolEvent(id=pk, customer_id=customer.pk, kind=kind, at=_moment(at), reason=reason, user_id=user_id)
         event.user = User(id=user_id, name=name or "", username=username or "") if user_id is not None else None
         events.append(event)
     events.sort(key=lambda e: (e.at, e.pk), reverse=True)
