@@ -455,7 +455,9 @@ def history_rows(events, *, user, customer, mask) -> list[dict]:
     events = list(events)
     names = Names()
     # What the customer page has loaded with the customer names itself (no query for them).
-    cache = getattr(customer, "_state", None) and customer._state.fields_cache
+    from kehu.customers.selectors import page_memo
+
+    cache = page_memo(customer) is not None and customer._state.fields_cache
     for related in ("referrer_customer", "owner", "previous_owner", "merged_into"):
         if cache and related in cache:
             names.know(cache[related])
