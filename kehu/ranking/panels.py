@@ -1,6 +1,7 @@
 """The ranking app's panel of the customer page (kehu.customers.hooks.CUSTOMER_PANELS),
 registered from RankingConfig.ready(): the current tier, value class and key-account flag
-with the terms they give. Beside the opportunities and quotes, where the terms matter."""
+with the terms they give. Beside the opportunities and quotes, where the terms matter. Drawn
+after the page (`lazy`: its reads — runs, results, tier policies, settings — are its own)."""
 
 from kehu.customers.hooks import CustomerPanel, customer_panel_register
 

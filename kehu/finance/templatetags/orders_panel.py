@@ -1,7 +1,8 @@
 """`{% orders_panel customer %}`: the customer's contracts (code, signed, amount, received so far,
 next due instalment) and sales orders (code, date, total, status), with "New contract" / "New
 order" for those who may. `customer` comes from the page's visibility-scoped selector; the
-panel's reads start from `visible_to(user)` as well, in three queries whatever the rows."""
+panel's reads start from `visible_to(user)` as well, in two queries whatever the rows (none on the
+customer page, where the timeline has read them: kehu.finance.selectors.customer_contracts)."""
 
 from django import template
 from django.template.loader import render_to_string
