@@ -45,11 +45,44 @@ def activity_for_customer_or_404(*, user, customer: Customer, pk) -> Activity:
     return activity
 
 
+PAGE_READ = 30  # the customer page's timeline shows 30 entries (kehu.activities.views.records.PANEL_LIMIT)
+DONE_OR_CANCELLED = Q(status=Activity.Status.DONE, at__isnull=False) | Q(status=Activity.Status.CANCELLED)
+
+
+def _page_activities(*, customer: Customer, user, limit: int) -> tuple[list[Activity], list[Activity]] | None:
+    """On the customer page (its `page_memo`): (the open planned follow-ups, soonest due first;
+    the latest `limit` logged activities and cancelled plans, newest first) in ONE query, shared
+    by the planned list and the timeline; None elsewhere or when `limit` exceeds what was read."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    if memo is None:
+        return None
+    cached = memo.get("activities.page")
+    if cached is None or cached[0] != user.pk:
+        read = max(limit, PAGE_READ)
+        scoped = Activity.objects.visible_to(user).filter(customer_id=customer.pk)
+        latest = (scoped.filter(DONE_OR_CANCELLED).annotate(moment=Coalesce("at", "closed_at", "updated_at"))
+                  .order_by("-moment", "-id").values("pk")[:read])
+        rows = list(
+            scoped.filter(Q(status=Activity.Status.PLANNED) | Q(pk__in=latest))
+            .select_related("contact", "owner", "fulfils").annotate(moment=Coalesce("at", "closed_at", "updated_at"))
+        )
+        planned = sorted((a for a in rows if a.status == Activity.Status.PLANNED), key=lambda a: (a.due_on, a.pk))
+        done = sorted((a for a in rows if a.status != Activity.Status.PLANNED), key=lambda a: (a.moment, a.pk), reverse=True)
+        cached = memo["activities.page"] = (user.pk, read, planned, done)
+    _user, read, planned, done = cached
+    if limit > read:
+        return None
+    return planned, done[:limit]
+
+
 def planned_open(*, customer: Customer, user) -> list[Activity]:
     """The customer's open planned follow-ups, soonest due first, each with `state`
     (overdue / today / upcoming) and `can_change`."""
     today = timezone.localdate()
-    rows = list(
+    shared = _page_activities(customer=customer, user=user, limit=PAGE_READ)
+    rows = list(shared[0]) if shared is not None else list(
         Activity.objects.visible_to(user).filter(customer_id=customer.pk, status=Activity.Status.PLANNED)
         .select_related("contact", "owner").order_by("due_on", "id")
     )
@@ -122,9 +155,10 @@ def _planned_entries(planned: list[Activity]) -> list[TimelineEntry]:
 
 def _activity_entries(*, customer, user, limit) -> list[TimelineEntry]:
     """Logged activities and cancelled plans (fulfilled plans show on the log that fulfilled them)."""
-    rows = (
+    shared = _page_activities(customer=customer, user=user, limit=limit)  # on the customer page: with the planned ones
+    rows = shared[1] if shared is not None else (
         Activity.objects.visible_to(user).filter(customer_id=customer.pk)
-        .filter(Q(status=Activity.Status.DONE, at__isnull=False) | Q(status=Activity.Status.CANCELLED))
+        .filter(DONE_OR_CANCELLED)
         .select_related("contact", "owner", "fulfils")
         .annotate(moment=Coalesce("at", "closed_at", "updated_at"))
         .order_by("-moment", "-id")[:limit]
@@ -214,7 +248,13 @@ POOL_LABELS = {
 
 
 def _pool_entries(*, customer, limit) -> list[TimelineEntry]:
-    rows = PoolEvent.objects.filter(customer_id=customer.pk, kind__in=POOL_KINDS).select_related("user").order_by("-at", "-id")[:limit]
+    from kehu.customers.selectors import POOL_EVENTS_READ, page_memo
+
+    rows = getattr(customer, "recent_pool_events", None)  # on the customer page: read with the customer
+    if rows is None or page_memo(customer) is None or limit > POOL_EVENTS_READ:
+        rows = PoolEvent.objects.filter(customer_id=customer.pk, kind__in=POOL_KINDS).select_related("user").order_by("-at", "-id")[:limit]
+    else:
+        rows = rows[:limit]
     entries = []
     for p in rows:
         label, icon = POOL_LABELS[p.kind]

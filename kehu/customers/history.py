@@ -154,17 +154,28 @@ class Names:
         if isinstance(value, int) or (isinstance(value, str) and _natural_key(model)):
             self.wanted[model].add(value)
 
+    def know(self, obj) -> None:
+        """A record the caller has loaded already (the customer page's customer, its referrer, owner
+        ...): named from it, not fetched again."""
+        if obj is None or obj.pk is None:
+            return
+        key = _natural_key(type(obj))
+        found = self.found.setdefault(type(obj), {})
+        found[obj.pk] = found[getattr(obj, key) if key else obj.pk] = _display_name(obj)
+
     def fetch(self) -> None:
         for model, values in self.wanted.items():
-            ids = {v for v in values if isinstance(v, int)}
-            keys = {v for v in values if isinstance(v, str)}
+            known = self.found.get(model, {})
+            ids = {v for v in values if isinstance(v, int) and v not in known}
+            keys = {v for v in values if isinstance(v, str) and v not in known}
             key = _natural_key(model)
-            query = Q(pk__in=ids)
-            if keys and key:
-                query |= Q(**{f"{key}__in": keys})
-            found = {}
-            for obj in model._base_manager.filter(query):
-                found[obj.pk] = found[getattr(obj, key) if key else obj.pk] = _display_name(obj)
+            found = dict(known)
+            if ids or (keys and key):
+                query = Q(pk__in=ids)
+                if keys and key:
+                    query |= Q(**{f"{key}__in": keys})
+                for obj in model._base_manager.filter(query):
+                    found[obj.pk] = found[getattr(obj, key) if key else obj.pk] = _display_name(obj)
             self.found[model] = found
 
     def get(self, model, value) -> str:
@@ -443,6 +454,13 @@ def history_rows(events, *, user, customer, mask) -> list[dict]:
     "old", "new"}]}, in the active language."""
     events = list(events)
     names = Names()
+    # What the customer page has loaded with the customer names itself (no query for them).
+    from kehu.customers.selectors import page_memo
+
+    cache = page_memo(customer) is not None and customer._state.fields_cache
+    for related in ("referrer_customer", "owner", "previous_owner", "merged_into"):
+        if cache and related in cache:
+            names.know(cache[related])
     reader = ValueReader(user=user, customer=customer, names=names, mask=mask)
     for event in events:
         for key, values in (event.changes or {}).items():

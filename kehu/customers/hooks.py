@@ -57,6 +57,11 @@ class CustomerPanel:
     template gets the page's own context, as `{% include %}` would). `context` is the page's
     template context: `context["request"]` is the request. `customer` was fetched through the
     visibility scope by the page's view; a panel's own reads start from `visible_to(user)`.
+
+    `lazy`: a secondary panel whose reads are its own (nothing the rest of the page shares) is
+    drawn after the page: the page holds a placeholder that htmx replaces on load with the panel
+    from `customers:panels` (`?key=`; the same customer, context and visibility: 404 for a
+    customer the reader may not open); without JavaScript the placeholder is a link to it.
     """
 
     key: str
@@ -66,6 +71,7 @@ class CustomerPanel:
     render: Callable | None = None
     template: str = ""
     context: Callable | None = None
+    lazy: bool = False
 
     def html(self, context, customer) -> str:
         if self.render is not None:

@@ -26,7 +26,7 @@ def register() -> None:
         CustomerPanel(key="contacts", section="records", order=20, template="customers/partials/contacts_panel.html"),
         CustomerPanel(key="profile", section="records", order=30, template="customers/partials/profile_panel.html"),
         CustomerPanel(key="data-card", section="records", order=10, width="side", template="customers/partials/data_card_panel.html"),
-        CustomerPanel(key="archive", section="records", order=20, width="side", template="customers/partials/archive_panel.html"),
+        CustomerPanel(key="archive", section="records", order=20, width="side", template="customers/partials/archive_panel.html", lazy=True),
         CustomerPanel(key="history", section="history", order=10, width="full",
                       template="customers/partials/history_panel.html", context=history_context),
     ):

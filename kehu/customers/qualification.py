@@ -142,10 +142,36 @@ def qualification_items_save(*, actor, rows: list[dict]) -> list[QualificationIt
 # --- reads of the panel ------------------------------------------------------------------------
 
 def checklist_rows(*, customer) -> list[dict]:
-    """The active items in order, each with its tick (who, when, note) for `customer`: two queries."""
-    items = list(QualificationItem.objects.filter(is_active=True).order_by("position", "id"))
-    checks = {
-        c.item_id: c
-        for c in QualificationCheck.objects.filter(customer=customer, item__is_active=True).select_related("checked_by")
-    }
-    return [{"item": item, "check": checks.get(item.pk)} for item in items]
+    """The active items in order, each with its tick (who, when, note) for `customer`: one query,
+    none on the customer page (read with the customer: kehu.customers.selectors.customer_detail)."""
+    from kehu.customers.selectors import page_memo, qualification_rows_from_json
+
+    if page_memo(customer) is not None:
+        rows = qualification_rows_from_json(customer)
+        if rows is not None:
+            return rows
+    # One query: each active item with this customer's check (at most one per item) and its author.
+    from django.db.models import F, FilteredRelation, Q
+
+    from kehu.accounts.models import User
+
+    user_fields = [f.attname for f in User._meta.concrete_fields]
+    check_fields = [f.attname for f in QualificationCheck._meta.concrete_fields]
+    rows = (
+        QualificationItem.objects.filter(is_active=True)
+        .annotate(mine=FilteredRelation("checks", condition=Q(checks__customer_id=customer.pk)))
+        .annotate(**{f"c_{name}": F(f"mine__{name}") for name in check_fields})
+        .annotate(**{f"u_{name}": F(f"mine__checked_by__{name}") for name in user_fields})
+        .order_by("position", "id")
+    )
+    result = []
+    for item in rows:
+        check = None
+        if getattr(item, "c_id") is not None:
+            check = QualificationCheck(**{name: getattr(item, f"c_{name}") for name in check_fields})
+            if getattr(item, "u_id") is not None:
+                check.checked_by = User(**{name: getattr(item, f"u_{name}") for name in user_fields})
+            elif check.checked_by_id is None:
+                check.checked_by = None
+        result.append({"item": item, "check": check})
+    return result

@@ -1,12 +1,14 @@
 """Reads on customers: every one starts from the visibility scope."""
 
+import json
+
 from django.db import connection
-from django.db.models import ExpressionWrapper, F, IntegerField, Prefetch, Q
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Prefetch, Q
 from django.db.models.lookups import In
 
 from kehu.accounts import permissions as account_permissions
 from kehu.core.views import get_visible_or_404
-from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, Tag
+from kehu.customers.models import CompanyProfile, Contact, Customer, PersonProfile, PoolEvent, Tag
 from kehu.customers.normalize import normalize_phone
 from kehu.customers import permissions
 
@@ -156,12 +158,144 @@ def attach_tag_names(rows) -> None:
 
 
 def customer_detail(*, user, pk):
-    """A customer with what its page shows: tags, live contacts, profile (history: customer_history_rows)."""
-    customer = customer_get_visible_or_404(user=user, pk=pk)
-    customer.tag_list = list(customer.tags.all())
+    """A customer with what its page shows: tags, live contacts, profile (history:
+    customer_history_rows). The profile comes with the customer (one query)."""
+    customer = get_visible_or_404(
+        Customer.objects.visible_to(user).select_related(
+            "owner", "referrer_customer", "referrer_contact", "previous_owner", "merged_into", "company_profile", "person_profile",
+        ).annotate(
+            tags_json=_tags_json(),
+            pool_json=_pool_events_json(),
+            qualification_json=_qualification_json(),
+            # whether `user` may open the referrer (the page links it only then)
+            referrer_visible=Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("referrer_customer_id"))),
+        ),
+        pk=pk,
+    )
+    customer.tag_list = [Tag(id=tag_id, name=name) for tag_id, name in json.loads(customer.tags_json or "[]")]
+    customer.recent_pool_events = _pool_events(customer)
     customer.contact_list = list(customer.contacts.filter(is_deleted=False).order_by("name", "id"))
-    customer.profile = customer_profile(customer=customer)
+    customer.profile = _joined_profile(customer)
     return customer
+
+
+def _tags_json():
+    """The customer's tags as JSON text `[[id, name], …]` in the tags' order (name), read with the
+    customer (one query fewer than `customer.tags.all()`)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    tag, link = Tag._meta.db_table, Customer.tags.through._meta.db_table
+    rows = (f'SELECT t.id, t.name FROM "{tag}" t INNER JOIN "{link}" ct ON ct.tag_id = t.id '
+            f'WHERE ct.customer_id = "{Customer._meta.db_table}".id')
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array(r.id, r.name) ORDER BY r.name, r.id), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array(r.id, r.name)) FROM ({rows} ORDER BY t.name, t.id) r)"
+    return RawSQL(sql, [], output_field=TextField())
+
+
+POOL_EVENTS_READ = 30  # the customer page's timeline shows 30 entries (kehu.activities.views.records.PANEL_LIMIT)
+
+
+def _pool_events_json():
+    """The customer's latest POOL_EVENTS_READ claims, releases and returns with their user, as
+    JSON text `[[id, kind, at, reason, user id, user name, username], …]`, read with the
+    customer for the page's timeline (kehu.activities.selectors._pool_entries)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    from kehu.accounts.models import User
+
+    kinds = [PoolEvent.Kind.CLAIM, PoolEvent.Kind.RELEASE, PoolEvent.Kind.RETURN]
+    rows = (f'SELECT p.id, p.kind, p.at, p.reason, p.user_id, u.name, u.username FROM "{PoolEvent._meta.db_table}" p '
+            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = p.user_id '
+            f'WHERE p.customer_id = "{Customer._meta.db_table}".id AND p.kind IN (%s, %s, %s) ORDER BY p.at DESC, p.id DESC LIMIT %s')
+    cells = "r.id, r.kind, r.at, r.reason, r.user_id, r.name, r.username"
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.at DESC, r.id DESC), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows}) r)"
+    return RawSQL(sql, [*kinds, POOL_EVENTS_READ], output_field=TextField())
+
+
+def _qualification_json():
+    """The active checklist items in order, each with this customer's check and its author, as
+    JSON text `[[item id, name, name_en, help_text, position, check id, note, checked_at, checked_by
+    id, name, username], …]`, read with the customer for the qualification panel
+    (kehu.customers.qualification.checklist_rows)."""
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+
+    from kehu.accounts.models import User
+    from kehu.customers.models import QualificationCheck, QualificationItem
+
+    rows = (f'SELECT i.id, i.name, i.name_en, i.help_text, i.position, c.id AS check_id, c.note, c.checked_at, c.checked_by_id, '
+            f'u.name AS user_name, u.username FROM "{QualificationItem._meta.db_table}" i '
+            f'LEFT JOIN "{QualificationCheck._meta.db_table}" c ON c.item_id = i.id AND c.customer_id = "{Customer._meta.db_table}".id '
+            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = c.checked_by_id WHERE i.is_active')
+    cells = "r.id, r.name, r.name_en, r.help_text, r.position, r.check_id, r.note, r.checked_at, r.checked_by_id, r.user_name, r.username"
+    if connection.vendor == "postgresql":
+        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.position, r.id), '[]')::text FROM ({rows}) r)"
+    else:
+        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows} ORDER BY i.position, i.id) r)"
+    return RawSQL(sql, [], output_field=TextField())
+
+
+def qualification_rows_from_json(customer) -> list[dict] | None:
+    """checklist_rows from `_qualification_json` (None when the customer was not read with it)."""
+    from kehu.accounts.models import User
+    from kehu.customers.models import QualificationCheck, QualificationItem
+
+    text = getattr(customer, "qualification_json", None)
+    if text is None:
+        return None
+    rows = []
+    for item_id, name, name_en, help_text, position, check_id, note, at, user_id, user_name, username in json.loads(text):
+        item = QualificationItem(id=item_id, name=name, name_en=name_en, help_text=help_text, position=position, is_active=True)
+        check = None
+        if check_id is not None:
+            check = QualificationCheck(id=check_id, customer_id=customer.pk, item_id=item_id, note=note, checked_at=_moment(at),
+                                       checked_by_id=user_id)
+            check.checked_by = User(id=user_id, name=user_name or "", username=username or "") if user_id is not None else None
+        rows.append({"item": item, "check": check})
+    rows.sort(key=lambda r: (r["item"].position, r["item"].pk))
+    return rows
+
+
+def _moment(text):
+    """A stored moment from JSON: PostgreSQL writes its offset, SQLite keeps UTC without one."""
+    from datetime import timezone as tz
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    if text is None:
+        return None
+    moment = parse_datetime(text)
+    return timezone.make_aware(moment, tz.utc) if timezone.is_naive(moment) else moment
+
+
+def _pool_events(customer) -> list:
+    """PoolEvent rows (with `user`) from `_pool_events_json`, newest first."""
+    from kehu.accounts.models import User
+
+    events = []
+    for pk, kind, at, reason, user_id, name, username in json.loads(customer.pool_json or "[]"):
+        event = PoolEvent(id=pk, customer_id=customer.pk, kind=kind, at=_moment(at), reason=reason, user_id=user_id)
+        event.user = User(id=user_id, name=name or "", username=username or "") if user_id is not None else None
+        events.append(event)
+    events.sort(key=lambda e: (e.at, e.pk), reverse=True)
+    return events
+
+
+def _joined_profile(customer):
+    """customer_profile from the profile select_related fetched with the customer."""
+    model, name = (CompanyProfile, "company_profile") if customer.kind == Customer.Kind.COMPANY else (PersonProfile, "person_profile")
+    try:
+        return getattr(customer, name)
+    except model.DoesNotExist:
+        return model(customer=customer)
 
 
 def customer_profile(*, customer):
@@ -180,8 +314,27 @@ def page_memo(customer) -> dict | None:
     return memo if isinstance(memo, dict) else None
 
 
-def page_memo_start(customer) -> None:
-    customer._page_memo = {}
+def page_memo_start(customer, user=None) -> None:
+    customer._page_memo = {"user": user}
+
+
+def page_memo_rows(customer, key: str, *, user, queryset, limit: int, read: int) -> list:
+    """The first `limit` rows of `queryset()` (a function building the ordered queryset, called
+    only when it is read). On the customer page (its
+    `page_memo`) the panels that show the same rows share one read of `max(limit, read)` of
+    them under `key`: the first asks, the others take their first rows from it. Elsewhere a
+    plain read of `limit` rows. `queryset` must be the same for every panel that shares `key`
+    (the union of what they select), and `user` the reader it was scoped to."""
+    memo = page_memo(customer)
+    if memo is None:
+        return list(queryset()[:limit])
+    cached = memo.get(key)
+    if cached is not None and cached[0] == user.pk and (cached[1] >= limit or len(cached[2]) < cached[1]):
+        return cached[2][:limit]
+    size = max(limit, read)
+    rows = list(queryset()[:size])
+    memo[key] = (user.pk, size, rows)
+    return rows[:limit]
 
 
 def customer_recent_events(*, customer, limit: int = HISTORY_LIMIT) -> tuple[list, bool]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("duplicates/", records.duplicate_check_view, name="duplicate-check"),
     path("recycle-bin/", records.recycle_bin_view, name="recycle-bin"),
     path("<int:pk>/", records.customer_detail_view, name="detail"),
+    path("<int:pk>/panels/", records.customer_panels_view, name="panels"),
     path("<int:pk>/edit/", records.customer_edit_view, name="edit"),
     path("<int:pk>/delete/", records.customer_delete_view, name="delete"),
     path("<int:pk>/restore/", records.customer_restore_view, name="restore"),

@@ -13,11 +13,31 @@ from kehu.customers.hooks import CustomerPanel, customer_panel_register
 ZERO = Decimal("0.00")
 
 
+def page_facts_once(customer):
+    """On the customer page (its `page_memo`): the aging, credit use and signed status of
+    `customer` from one query (kehu.finance.customer_page), read once for the summary card and
+    the receivables panel; None elsewhere."""
+    from django.utils import timezone
+
+    from kehu.customers.selectors import page_memo
+    from kehu.finance.customer_page import page_facts
+
+    memo = page_memo(customer)
+    if memo is None:
+        return None
+    if "finance.facts" not in memo:
+        memo["finance.facts"] = page_facts(customer, today=timezone.localdate())
+    return memo["finance.facts"]
+
+
 def customer_aging_once(context, customer):
     """customer_aging of `customer` for the request's user, computed once per rendering of the
     customer page (kept in the page's render context; computed anew outside a template)."""
     from kehu.finance.aging import customer_aging
 
+    facts = page_facts_once(customer)
+    if facts is not None:
+        return facts.aging
     request = context["request"]
     cache = getattr(context, "render_context", None)
     if cache is None:
@@ -35,6 +55,9 @@ def credit_use_once(context, customer):
 
     from kehu.finance.services.credit import credit_use
 
+    facts = page_facts_once(customer)
+    if facts is not None:
+        return facts.use
     cache = getattr(context, "render_context", None)
     if cache is None:
         return credit_use(customer, today=timezone.localdate())

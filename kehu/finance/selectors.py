@@ -67,8 +67,55 @@ def payment_totals(payments: QuerySet) -> list[dict]:
     return list(payments.not_reversed().order_by().values("currency").annotate(total=Sum("amount"), on_account=Sum("on_account")).order_by("currency"))
 
 
+# The customer page's timeline shows 30 rows of each source; the orders panel the first 10 contracts
+# and orders, the finance panel the first 3 payments of the same reads (kehu.customers.selectors.page_memo_rows).
+CUSTOMER_PAGE_READ = 30
+
+
+def customer_payments(*, user, customer, limit: int) -> list[Payment]:
+    """The customer's latest payments, newest first, with their contract and recorder; one read
+    on the customer page for the timeline and the finance panel."""
+    from kehu.customers.selectors import page_memo_rows
+
+    def qs():
+        return (Payment.objects.visible_to(user).filter(customer_id=customer.pk)
+                .select_related("contract", "recorded_by").order_by("-paid_on", "-pk"))
+
+    return page_memo_rows(customer, "finance.payments", user=user, queryset=qs, limit=limit, read=CUSTOMER_PAGE_READ)
+
+
+def customer_contracts(*, user, customer, limit: int) -> list:
+    """The customer's latest contracts (signed last first) with their owner, amount received and
+    next open instalment; one read on the customer page for the timeline and the orders panel."""
+    from django.db.models import OuterRef, Subquery
+
+    from kehu.customers.selectors import page_memo_rows
+
+    def qs():
+        next_due = Instalment.objects.filter(contract_id=OuterRef("pk"), paid_in_full_on__isnull=True).order_by("due_on", "seq")
+        return (Contract.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
+                .annotate(received=Sum("instalments__applied"), next_due_on=Subquery(next_due.values("due_on")[:1]),
+                          next_due_amount=Subquery(next_due.values("amount")[:1]),
+                          next_due_applied=Subquery(next_due.values("applied")[:1]))
+                .order_by("-signed_on", "-id"))
+
+    return page_memo_rows(customer, "finance.contracts", user=user, queryset=qs, limit=limit, read=CUSTOMER_PAGE_READ)
+
+
+def customer_orders(*, user, customer, limit: int) -> list:
+    """The customer's latest sales orders with their owner and total; one read on the customer
+    page for the timeline and the orders panel."""
+    from kehu.customers.selectors import page_memo_rows
+
+    def qs():
+        return (SalesOrder.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
+                .annotate(total=Sum("lines__revenue")).order_by("-order_date", "-id"))
+
+    return page_memo_rows(customer, "finance.orders", user=user, queryset=qs, limit=limit, read=CUSTOMER_PAGE_READ)
+
+
 def customer_last_payments(*, user, customer, limit: int = 3) -> list[Payment]:
-    return list(Payment.objects.visible_to(user).filter(customer_id=customer.pk).order_by("-paid_on", "-pk")[:limit])
+    return customer_payments(user=user, customer=customer, limit=limit)
 
 
 # --- receivables --------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ def payment_entries(*, customer, user, limit):
 
     from kehu.activities.hooks import TimelineEntry
     from kehu.core.money import format_money as money
-    from kehu.finance.models import Payment
+    from kehu.finance.selectors import customer_payments
 
     entries = []
-    for p in Payment.objects.visible_to(user).filter(customer_id=customer.pk).select_related("contract", "recorded_by").order_by("-paid_on", "-pk")[:limit]:
+    for p in customer_payments(user=user, customer=customer, limit=limit):  # shared with the finance panel
         text = money(p.amount, p.currency)
         if p.contract_id:
             text += " · " + p.contract.code

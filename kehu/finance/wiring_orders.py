@@ -36,9 +36,9 @@ def _noon(day):
 def contract_entries(*, customer, user, limit) -> list[TimelineEntry]:
     """The customer's contracts (one query)."""
     from kehu.core.money import format_money
-    from kehu.sales.models import Contract
+    from kehu.finance.selectors import customer_contracts
 
-    rows = Contract.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner").order_by("-signed_on", "-id")[:limit]
+    rows = customer_contracts(user=user, customer=customer, limit=limit)  # shared with the orders panel
     return [
         TimelineEntry(at=_noon(c.signed_on), kind="contract", icon="✍", label=_("Contract %(code)s signed") % {"code": c.code},
                       text=format_money(c.amount, c.currency), url=reverse("finance:contract-detail", args=[c.pk]),
@@ -49,13 +49,10 @@ def contract_entries(*, customer, user, limit) -> list[TimelineEntry]:
 
 def order_entries(*, customer, user, limit) -> list[TimelineEntry]:
     """The customer's sales orders (one query, totals summed in it)."""
-    from django.db.models import Sum
-
     from kehu.core.money import format_money
-    from kehu.sales.models import SalesOrder
+    from kehu.finance.selectors import customer_orders
 
-    rows = (SalesOrder.objects.visible_to(user).filter(customer_id=customer.pk).select_related("owner")
-            .annotate(total=Sum("lines__revenue")).order_by("-order_date", "-id")[:limit])
+    rows = customer_orders(user=user, customer=customer, limit=limit)  # shared with the orders panel
     return [
         TimelineEntry(at=_noon(o.order_date), kind="order", icon="📦", label=_("Order %(code)s") % {"code": o.code},
                       text=format_money(o.total, o.currency), url=reverse("finance:order-detail", args=[o.pk]),

@@ -1,6 +1,7 @@
 """The ranking app's panel of the customer page (kehu.customers.hooks.CUSTOMER_PANELS),
 registered from RankingConfig.ready(): the current tier, value class and key-account flag
-with the terms they give. Beside the opportunities and quotes, where the terms matter."""
+with the terms they give. Beside the opportunities and quotes, where the terms matter. Drawn
+after the page (`lazy`: its reads — runs, results, tier policies, settings — are its own)."""
 
 from kehu.customers.hooks import CustomerPanel, customer_panel_register
 
@@ -12,4 +13,4 @@ def ranking_panel(context, customer) -> str:
 
 
 def register() -> None:
-    customer_panel_register(CustomerPanel(key="ranking", section="deals", order=50, width="side", render=ranking_panel))
+    customer_panel_register(CustomerPanel(key="ranking", section="deals", order=50, width="side", render=ranking_panel, lazy=True))

@@ -111,12 +111,16 @@ def latest_run(model: str) -> EvaluationRun | None:
     return EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").first()
 
 
-def latest_runs() -> dict[str, EvaluationRun | None]:
-    """{model: latest_run(model)} for every model, in one query."""
+def latest_runs(*, annotate: dict | None = None) -> dict[str, EvaluationRun | None]:
+    """{model: latest_run(model)} for every model, in one query; `annotate`: {name: expression}
+    added to each run as `result_<name>` (the customer page: the customer's result in the run)."""
     wanted = Q()
     for model in DEFAULTS:
         wanted |= Q(pk=Subquery(EvaluationRun.objects.filter(model=model).order_by("-as_of", "-id").values("pk")[:1]))
-    found = {run.model: run for run in EvaluationRun.objects.filter(wanted)}
+    runs = EvaluationRun.objects.filter(wanted)
+    if annotate:
+        runs = runs.annotate(**{f"result_{name}": expression for name, expression in annotate.items()})
+    found = {run.model: run for run in runs}
     return {model: found.get(model) for model in DEFAULTS}
 
 

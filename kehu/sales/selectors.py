@@ -45,10 +45,87 @@ def opportunity_get_visible_or_404(*, user, pk) -> Opportunity:
     return get_visible_or_404(opportunity_list(user=user), pk=pk)
 
 
+DEALS_READ = 11  # the customer page's deals panel shows 10 and "more" when there is an 11th
+
+
+def _null_key(day, *, nulls_last: bool) -> tuple:
+    """A sort key for a nullable date as the database orders it ascending: NULL first on SQLite, last on PostgreSQL."""
+    from datetime import date
+
+    return ((day is None) == nulls_last, day or date.min)
+
+
+def _page_opportunities(customer, user) -> list[Opportunity]:
+    """On the customer page: every open opportunity of the customer plus the first DEALS_READ of
+    the deals panel's order, in ONE query, with their stage and `closed` (0/1); shared by the deals
+    panel and the follow-up forms (kehu.customers.selectors.page_memo)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    cached = memo.get("sales.opportunities")
+    if cached is None or cached[0] != user.pk:
+        scoped = Opportunity.objects.visible_to(user).filter(customer_id=customer.pk)
+        closed = Case(When(stage__is_closed=True, then=Value(1)), default=Value(0), output_field=IntegerField())
+        first = scoped.annotate(closed=closed).order_by("closed", "expected_close_on", "-id").values("pk")[:DEALS_READ]
+        rows = list(scoped.filter(Q(stage__is_closed=False) | Q(pk__in=first)).select_related("stage").annotate(closed=closed))
+        cached = memo["sales.opportunities"] = (user.pk, rows)
+    return cached[1]
+
+
+def customer_deals_opportunities(*, user, customer, limit: int = DEALS_READ) -> list[Opportunity]:
+    """The customer's opportunities as its page's deals panel lists them: open ones first (by
+    expected close), then the closed; with their stage and `closed` (0/1). On the customer page
+    from the read it shares with the follow-up forms."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from kehu.customers.selectors import page_memo
+
+    if page_memo(customer) is not None and limit <= DEALS_READ:
+        nulls_last = connection.vendor == "postgresql"
+        rows = sorted(_page_opportunities(customer, user),
+                      key=lambda o: (o.closed, _null_key(o.expected_close_on, nulls_last=nulls_last), -o.pk))
+        return rows[:limit]
+    return list(
+        Opportunity.objects.visible_to(user).filter(customer_id=customer.pk).select_related("stage")
+        .annotate(closed=Case(When(stage__is_closed=True, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .order_by("closed", "expected_close_on", "-id")[:limit]
+    )
+
+
+def page_opportunities_by_id(customer) -> dict[int, Opportunity] | None:
+    """On the customer page: {id: opportunity} of the read shared by the deals panel and the
+    follow-up forms (every open one and the panel's first rows); None elsewhere."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    user = memo.get("user") if memo is not None else None
+    if user is None:
+        return None
+    return {o.pk: o for o in _page_opportunities(customer, user)}
+
+
+def _open_from_page(customer) -> list[Opportunity] | None:
+    """On the customer page: the open opportunities from the read shared with the deals panel, in
+    `open_opportunities_of`'s order (expected close as the database sorts it, then id); else None."""
+    from kehu.customers.selectors import page_memo
+
+    memo = page_memo(customer)
+    user = memo.get("user") if memo is not None else None
+    if user is None:
+        return None
+    nulls_last = connection.vendor == "postgresql"
+    return sorted((o for o in _page_opportunities(customer, user) if not o.closed),
+                  key=lambda o: (_null_key(o.expected_close_on, nulls_last=nulls_last), o.pk))
+
+
 def open_opportunities_of(customer) -> list[Opportunity]:
     """The customer's open opportunities (one query, remembered on the customer object so the
-    customer page's panels share it)."""
+    customer page's panels share it; on the page taken from the deals panel's read when it holds them all)."""
     cached = getattr(customer, "_open_opportunities", None)
+    if cached is None:
+        cached = _open_from_page(customer)
     if cached is None:
         cached = list(Opportunity.objects.filter(customer_id=customer.pk, stage__is_closed=False)
                       .select_related("stage").order_by("expected_close_on", "pk"))

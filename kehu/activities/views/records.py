@@ -62,20 +62,25 @@ def panel_context(request, customer, *, log_form=None, plan_form=None, open_form
         "open_form": open_form,
         "message": message,
         "planned": planned,
-        "timeline": name_opportunities(selectors.customer_timeline(customer=customer, user=user, limit=PANEL_LIMIT, planned=planned)),
+        "timeline": name_opportunities(selectors.customer_timeline(customer=customer, user=user, limit=PANEL_LIMIT, planned=planned),
+                                       customer=customer),
         "timeline_limit": PANEL_LIMIT,
     }
 
 
-def name_opportunities(entries) -> list:
+def name_opportunities(entries, customer=None) -> list:
     """Attach their opportunity (title, code) to the activities of timeline `entries` that
-    name one: one query for all of them, none when no entry names one."""
+    name one: one query for all of them, none when no entry names one or (on the customer page)
+    when the opportunities its deals panel reads hold them all."""
     activities = [e.obj for e in entries if e.kind == "activity" and getattr(e.obj, "opportunity_id", None)]
     ids = {a.opportunity_id for a in activities}
     if ids:
         from kehu.sales.models import Opportunity
+        from kehu.sales.selectors import page_opportunities_by_id
 
-        found = {o.pk: o for o in Opportunity.objects.filter(pk__in=ids).only("pk", "code", "title", "customer_id")}
+        found = page_opportunities_by_id(customer) if customer is not None else None
+        if found is None or not ids <= found.keys():
+            found = {o.pk: o for o in Opportunity.objects.filter(pk__in=ids).only("pk", "code", "title", "customer_id")}
         for a in activities:
             if a.opportunity_id in found:
                 a.opportunity = found[a.opportunity_id]

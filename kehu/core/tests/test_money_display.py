@@ -271,5 +271,9 @@ def test_the_class_table_reads_shares_as_percentages(client, director, value_run
 @pytest.mark.django_db
 def test_the_customer_ranking_panel_reads_the_score_with_one_decimal(client, rep_a, value_run, customer_a):
     client.force_login(rep_a)
-    body = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
+    # the ranking panel is drawn after the customer page (issue 13), from customers:panels
+    page = client.get(reverse("customers:detail", args=[customer_a.pk])).content.decode()
+    panel_url = reverse("customers:panels", args=[customer_a.pk]) + "?key=ranking"
+    assert f'hx-get="{panel_url}"' in page
+    body = client.get(panel_url, HTTP_HX_REQUEST="true").content.decode()
     assert "73.5" in body and "73.4512" not in body

@@ -170,8 +170,11 @@ def customer_page(context, customer):
     `page.sections`, one per section with a panel to show: key, label, full, main, side."""
     from kehu.customers import hooks
 
+    def html(panel):
+        return lazy_placeholder(panel, customer) if panel.lazy else panel.html(context, customer)
+
     def render(panels):
-        return [mark_safe(html) for html in (p.html(context, customer) for p in panels) if html and html.strip()]
+        return [mark_safe(text) for text in (html(p) for p in panels) if text and text.strip()]
 
     sections = []
     for key, label in hooks.SECTIONS:
@@ -180,6 +183,29 @@ def customer_page(context, customer):
         if any(parts.values()):
             sections.append({"key": key, "label": label, **parts})
     return {"summary": render(hooks.customer_panels(hooks.SUMMARY)), "sections": sections}
+
+
+def lazy_placeholder(panel, customer) -> str:
+    """Where a lazy panel goes (kehu.customers.hooks.CustomerPanel.lazy): htmx replaces it with the
+    panel once the page has loaded; without JavaScript it is a link to the panel."""
+    from django.urls import reverse
+
+    url = f"{reverse('customers:panels', args=[customer.pk])}?key={panel.key}"
+    return format_html(
+        '<div class="kehu-card small kehu-muted" id="lazy-{key}" data-testid="lazy-{key}" hx-get="{url}" hx-trigger="load" '
+        'hx-swap="outerHTML"><a href="{url}">{label}</a></div>', key=panel.key, url=url, label=_("Loading…"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def customer_lazy_panels(context, customer, keys):
+    """{% customer_lazy_panels customer keys as panels %}: the HTML of the lazy panels named in
+    `keys` (all of them when empty), in the page's order, for `customers:panels`."""
+    from kehu.customers import hooks
+
+    panels = [p for key, _label in ((hooks.SUMMARY, ""), *hooks.SECTIONS) for p in hooks.customer_panels(key)
+              if p.lazy and (not keys or p.key in keys)]
+    return [mark_safe(text) for text in (p.html(context, customer) for p in panels) if text and text.strip()]
 
 
 @register.filter

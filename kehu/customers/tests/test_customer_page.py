@@ -66,7 +66,8 @@ def test_the_sections_come_in_the_order_of_the_tabs_and_history_is_folded(cast, 
     assert keys == ["followup", "deals", "orders", "records", "history"]
     assert [m for m in re.findall(r'href="#tab-(\w+)"', body)] == keys  # the tab bar: anchors that work without JavaScript
     assert 'data-testid="activity-panel"' in _section(body, "followup")
-    assert 'data-testid="deals-panel"' in _section(body, "deals") and 'data-testid="ranking-panel"' in _section(body, "deals")
+    # the ranking panel is drawn after the page (issue 13: lazy, customers:panels)
+    assert 'data-testid="deals-panel"' in _section(body, "deals") and 'data-testid="lazy-ranking"' in _section(body, "deals")
     assert 'data-testid="orders-panel"' in _section(body, "orders") and 'data-testid="finance-panel"' in _section(body, "orders")
     records = _section(body, "records")
     assert 'id="contacts"' in records and 'data-testid="data-card"' in records and 'data-testid="profile-empty"' in records

@@ -81,14 +81,32 @@ def customer_detail_view(request, pk):
     """The summary card, then the panels each app registers (kehu.customers.hooks.CUSTOMER_PANELS),
     section by section (templates/customers/customer_detail.html)."""
     customer = selectors.customer_detail(user=request.user, pk=pk)
-    selectors.page_memo_start(customer)  # the panels share what more than one of them reads
-    return render(request, "customers/customer_detail.html", {
+    selectors.page_memo_start(customer, request.user)  # the panels share what more than one of them reads
+    return render(request, "customers/customer_detail.html", _detail_context(request, customer))
+
+
+def _detail_context(request, customer) -> dict:
+    return {
         "customer": customer,
         "can": _rights(request.user, customer),
-        "referrer_visible": customer.referrer_customer_id is not None
-        and Customer.objects.visible_to(request.user).filter(pk=customer.referrer_customer_id).exists(),
+        "referrer_visible": customer.referrer_customer_id is not None and customer.referrer_visible,  # read with the customer
         "nav": "customers",
-    })
+    }
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def customer_panels_view(request, pk):
+    """The customer page's lazy panels (kehu.customers.hooks.CustomerPanel.lazy), `?key=` naming
+    them (all without): what the page's placeholders load after it (htmx), or a page of its own
+    without JavaScript. Same customer, context and visibility as the page (404 otherwise)."""
+    customer = selectors.customer_detail(user=request.user, pk=pk)
+    selectors.page_memo_start(customer, request.user)
+    context = {**_detail_context(request, customer), "keys": request.GET.getlist("key")}
+    if is_partial(request):
+        return render(request, "customers/detail_panels.html#panels", context)
+    return render(request, "customers/detail_panels.html", context)
 
 
 @login_required

@@ -12,7 +12,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def finance_panel(context, customer):
     from kehu.finance.lifecycle import customer_signed_status
-    from kehu.finance.panels import credit_use_once, customer_aging_once
+    from kehu.finance.panels import credit_use_once, customer_aging_once, page_facts_once
     from kehu.finance.permissions import can_record_payment
     from kehu.finance.selectors import customer_last_payments
 
@@ -26,7 +26,8 @@ def finance_panel(context, customer):
             "summary": customer_aging_once(context, customer),  # shared with the page's summary card
             "payments": payments,
             "can_record": can_record_payment(user, customer),
-            "signed": customer_signed_status(customer_ids=[customer.pk])[customer.pk],
+            "signed": (facts.signed if (facts := page_facts_once(customer)) is not None
+                       else customer_signed_status(customer_ids=[customer.pk])[customer.pk]),
             "use": credit_use_once(context, customer),
         },
         request=request,

@@ -42,16 +42,15 @@ def _label(model: str, klass: str) -> str:
 
 def ranking_rows(customer) -> list[dict]:
     """One row per model: the latest run (None: never run) and the customer's result in it."""
-    runs = latest_runs()
-    run_ids = [r.pk for r in runs.values() if r is not None]
-    results = {}
-    if run_ids:
-        results = {
-            r.run_id: r
-            for r in EvaluationResult.objects.filter(customer_id=customer.pk, run_id__in=run_ids).only(
-                "run_id", "rank", "score", "klass"
-            )
-        }
+    from django.db.models import OuterRef, Subquery
+
+    # The latest runs with the customer's result in each, in one query.
+    mine = EvaluationResult.objects.filter(run_id=OuterRef("pk"), customer_id=customer.pk)
+    runs = latest_runs(annotate={name: Subquery(mine.values(name)[:1]) for name in ("id", "rank", "score", "klass")})
+    results = {
+        run.pk: EvaluationResult(pk=run.result_id, run_id=run.pk, customer_id=customer.pk, rank=run.result_rank, score=run.result_score, klass=run.result_klass)
+        for run in runs.values() if run is not None and run.result_id is not None
+    }
     current = {
         "pyramid": customer.pyramid_tier,
         "value": customer.value_class,

@@ -137,10 +137,14 @@ def test_customer_page_shows_the_panel(login, rep_a, customer_a, customer_b, ran
     client = login(rep_a)
     response = client.get(reverse("customers:detail", args=[customer_a.pk]))
     assert response.status_code == 200
-    html = response.content.decode()
+    # drawn after the page (issue 13): a placeholder that loads customers:panels?key=ranking
+    panel_url = reverse("customers:panels", args=[customer_a.pk]) + "?key=ranking"
+    assert f'hx-get="{panel_url}"' in response.content.decode()
+    html = client.get(panel_url, HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="ranking-panel"' in html and "Diamond" in html
     # the panel is on the customer's page only: another team's customer stays a 404
     assert client.get(reverse("customers:detail", args=[customer_b.pk])).status_code == 404
+    assert client.get(reverse("customers:panels", args=[customer_b.pk]) + "?key=ranking").status_code == 404
 
 
 def test_stand_in_routes_only_fill_gaps():

@@ -3,12 +3,10 @@
 number of rows. `customer` comes from the page's visibility-scoped selector."""
 
 from django import template
-from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 
 from kehu.customers.permissions import can_edit_customer
-from kehu.sales.models import Opportunity
-from kehu.sales.selectors import customer_recent_quotes
+from kehu.sales.selectors import customer_deals_opportunities, customer_recent_quotes
 
 register = template.Library()
 
@@ -19,11 +17,7 @@ LIMIT = 10
 def deals_panel(context, customer):
     request = context.get("request")
     user = request.user if request is not None else context.get("user")
-    opportunities = list(
-        Opportunity.objects.visible_to(user).filter(customer_id=customer.pk).select_related("stage")
-        .annotate(closed=Case(When(stage__is_closed=True, then=Value(1)), default=Value(0), output_field=IntegerField()))
-        .order_by("closed", "expected_close_on", "-id")[: LIMIT + 1]
-    )
+    opportunities = customer_deals_opportunities(user=user, customer=customer, limit=LIMIT + 1)  # shared with the follow-up forms
     quotes = customer_recent_quotes(customer=customer, user=user, limit=LIMIT + 1)  # shared with the timeline
     return render_to_string("sales/partials/deals_panel.html", {
         "customer": customer,
