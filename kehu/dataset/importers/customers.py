@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
-from kehu.customers import industries, regions
+from kehu.customers import industries, regions, search_bulk
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
 from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
@@ -154,6 +154,7 @@ class CustomerImporter(PreparedImporter):
         self._regions: dict[tuple, tuple] = {}
         self._owner_problems: dict[str, str | None] = {}
         self._parse_plan: list | None = None
+        self._search_index = None  # search_bulk's writer during the write pass
 
     # --- pass 0 --------------------------------------------------------------------
     def scan(self, row: Row) -> None:
@@ -395,6 +396,16 @@ class CustomerImporter(PreparedImporter):
                     changed = True
 
     # --- pass 2 --------------------------------------------------------------------
+    def run_write(self) -> None:
+        """The write pass with the search index of the new customers written per batch, set-based
+        (kehu.customers.search_bulk), instead of by the per-row trigger."""
+        with search_bulk.deferred("customer") as index:
+            self._search_index = index
+            try:
+                super().run_write()
+            finally:
+                self._search_index = None
+
     def _resolve_codes(self, codes) -> dict[str, int]:
         ids = {}
         for batch in chunked(set(codes)):
@@ -447,6 +458,8 @@ class CustomerImporter(PreparedImporter):
         ids = self._resolve_codes(c["code"] for c in created)
         for c in created:
             c["id"] = ids[c["code"]]
+        if self._search_index is not None:
+            self._search_index.add(ids.values())
         # Referrers to rows of this batch, now that they exist.
         update_rows(Customer, [Customer(pk=c["id"], referrer_customer_id=ids[referrer]) for c, referrer in later], ["referrer_customer"])
         ref_ids.update(ids)
