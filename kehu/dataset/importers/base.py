@@ -433,8 +433,8 @@ def chunked(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:
 
 def among(model, column: str, values: Iterable) -> "RawSQL":
     """A condition for `model.objects.filter(…)`: `column` is one of `values`, given as ONE
-    parameter however many they are (a JSON array read by json_each on SQLite, an array on
-    PostgreSQL), so that a lookup of a check chunk is one short statement — `column__in=[…]`
+    parameter however many they are (a JSON array read by json_each on SQLite, an array unnested
+    on PostgreSQL), so that a lookup of a check chunk is one short statement — `column__in=[…]`
     compiles a parameter per value, 900 at most on SQLite. The column keeps its index."""
     from django.db import connections, router
     from django.db.models import BooleanField
@@ -448,7 +448,9 @@ def among(model, column: str, values: Iterable) -> "RawSQL":
     if connection.vendor == "postgresql":
         kind = field.target_field.get_internal_type() if field.is_relation else field.get_internal_type()
         array = "bigint[]" if kind in _INTEGER_TYPES else "text[]"
-        return RawSQL(f"{ref} = ANY(%s::{array})", [values], output_field=BooleanField())
+        # IN (SELECT unnest(…)): a nested loop over the column's B-tree. `= ANY(array)` of
+        # thousands of values is planned as a bitmap scan of the trigram index (20 s, not 30 ms).
+        return RawSQL(f"{ref} IN (SELECT unnest(%s::{array}))", [values], output_field=BooleanField())
     return RawSQL(f"{ref} IN (SELECT value FROM json_each(%s))", [json.dumps(values)], output_field=BooleanField())
 
 
