@@ -510,20 +510,23 @@ _INTEGER_TYPES = {
 }
 
 
-def _as_is_types(field, text: bool) -> frozenset:
+def _as_is_types(field, text: bool, connection) -> frozenset:
     """The types whose values get_db_prep_save returns unchanged for `field`: None always, str on a
-    text field, int on an integer field or a foreign key to one (int(value) and the backends'
-    adapt_integerfield_value give it back), bool on a boolean field."""
+    text field (as from_dict assumes), int on an integer field or a foreign key to one and bool on
+    a boolean field when the backend gives such a value back as it is (SQLite; PostgreSQL wraps
+    integers in typed ones: Int8 …, so they go through the field there)."""
     kinds = {type(None)}
     if text:
         kinds.add(str)
     internal = field.get_internal_type()
     if internal == "ForeignKey":
         internal = field.target_field.get_internal_type()
-    if internal in _INTEGER_TYPES:
-        kinds.add(int)
-    elif internal == "BooleanField":
-        kinds.add(bool)
+    for kind, probe in ((int, 12345), (bool, True)):
+        if kind is int and internal not in _INTEGER_TYPES or kind is bool and internal != "BooleanField":
+            continue
+        prepared = field.get_db_prep_save(probe, connection)
+        if type(prepared) is kind and prepared == probe:
+            kinds.add(kind)
     return frozenset(kinds)
 
 
@@ -621,7 +624,7 @@ class _RowWriter:
             i, f, text, auto, auto_add = self.index[attname]
             if auto and not auto_add:
                 continue  # auto_now: always the time now
-            steps.append((i, attname, _as_is_types(f, text), f, text, auto_add))
+            steps.append((i, attname, _as_is_types(f, text, self.connection), f, text, auto_add))
             given.add(i)
         per_row = [(i, self.fields[i]) for i in self.per_row_defaults if i not in given]
         return template, steps, per_row

@@ -265,9 +265,12 @@ def test_rows_become_the_tuples_from_dict_makes():
         ],
         CustomerStageMonth: [{"customer_id": 1, "owner_id": None, "stage": "target", "month": now.date(), "previous": None}],
     }
+    def plain(rows):  # psycopg's Jsonb wrapper compares by identity: compare what it wraps
+        return [tuple((type(v).__name__, v.obj) if type(v).__name__ == "Jsonb" else (type(v).__name__, v) for v in row) for row in rows]
+
     for model, rows in cases.items():
         writer = base._RowWriter(model)
-        assert writer.from_dicts(rows) == [writer.from_dict(r) for r in rows], model
+        assert plain(writer.from_dicts(rows)) == plain([writer.from_dict(r) for r in rows]), model
 
 
 @pytest.mark.django_db
