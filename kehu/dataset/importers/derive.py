@@ -5,8 +5,9 @@ with pypinyin's full machinery each time: about 0.2 ms a name, the biggest cost 
 import. `NameDeriver` gives exactly the same values — the same segmentation, the same
 converter, the same post-processing as `pinyin_initials` and `pinyin_full` — but converts
 each segment (a phrase of pypinyin's dictionary, a character, a run of Latin text) once per
-import and both styles in one pass, and keeps the pure normalisations (names, phones) of
-values it has already seen. The test test_importer_speed pins that the results are those of
+import and both styles in one pass, cuts each run of Chinese characters into phrases once per
+import (导入 and 号测试有限公司 of 导入123号测试有限公司 recur; a run of ASCII is its own pinyin), and
+keeps the pure normalisations (names, phones) of values it has already seen. The test test_importer_speed pins that the results are those of
 `customer_derive_fields` for every character pypinyin knows and for mixed names.
 """
 
