@@ -9,12 +9,13 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from kehu.core.models import AuditEvent
+from kehu.customers import search_bulk
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
 
 from kehu.dataset.importers.base import (
-    CREATE, UNCHANGED, UPDATE, PreparedImporter, Row, chunked, insert_rows, plain, update_rows,
+    CREATE, LOOKUP, UNCHANGED, UPDATE, PreparedImporter, Row, among, chunked, insert_rows, plain, update_rows,
 )
 from kehu.dataset.values import CellError, parse_date, parse_text
 
@@ -39,6 +40,7 @@ class ContactImporter(PreparedImporter):
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
         self.first_key: dict[tuple[str, str], int] = {}
+        self._search_index = None  # search_bulk's writer during the write pass
         # self.prepared (PreparedImporter): {line: values} of each row to write.
 
     def scan(self, row: Row) -> None:
@@ -65,13 +67,13 @@ class ContactImporter(PreparedImporter):
 
     def _existing(self, codes) -> dict[tuple[str, str], list[dict]]:
         found: dict[tuple[str, str], list[dict]] = {}
-        for batch in chunked(set(codes)):
-            qs = Contact.objects.filter(customer__code__in=batch, is_deleted=False).values(
-                "id", "customer_id", "customer__code", "name", "title", "department", "decision_role",
-                "phone", "email", "wechat", "birth_date",
+        for batch in chunked(set(codes), LOOKUP):
+            code_of = dict(Customer.objects.filter(among(Customer, "code", batch)).values_list("id", "code"))
+            qs = Contact.objects.filter(among(Contact, "customer", list(code_of)), is_deleted=False).values(
+                "id", "customer_id", "name", "title", "department", "decision_role", "phone", "email", "wechat", "birth_date",
             )
             for c in qs:
-                found.setdefault((c["customer__code"], c["name"]), []).append(c)
+                found.setdefault((code_of[c["customer_id"]], c["name"]), []).append(c)
         return found
 
     @staticmethod
@@ -89,8 +91,8 @@ class ContactImporter(PreparedImporter):
         parsed = [(row, self.parse(row)) for row in rows]
         codes = {v["customer"] for _r, v in parsed if v["customer"]}
         customers = {}
-        for batch in chunked(codes):
-            for code, owner_id in Customer.objects.alive().filter(code__in=batch).values_list("code", "owner_id"):
+        for batch in chunked(codes, LOOKUP):
+            for code, owner_id in Customer.objects.alive().filter(among(Customer, "code", batch)).values_list("code", "owner_id"):
                 customers[code] = owner_id
         planned = self.ctx.planned.get("customers.csv", set())
         existing = self._existing(codes)
@@ -114,6 +116,16 @@ class ContactImporter(PreparedImporter):
             if row.action != UNCHANGED and not self.ctx.report.dry_run:
                 self.prepared[row.line] = v
 
+    def run_write(self) -> None:
+        """The write pass with the search index of the new contacts written per batch, set-based
+        (kehu.customers.search_bulk), instead of by the per-row trigger."""
+        with search_bulk.deferred("contact") as index:
+            self._search_index = index
+            try:
+                super().run_write()
+            finally:
+                self._search_index = None
+
     def write(self, rows: list[Row]) -> None:
         """Write rows read again from the file (the check pass must have judged them good)."""
         self.write_values([self.parse(row) for row in rows])
@@ -123,8 +135,8 @@ class ContactImporter(PreparedImporter):
         actor_id = self.ctx.actor.pk if self.ctx.actor is not None else None
         codes = {v["customer"] for v in parsed}
         customer_ids = {}
-        for batch in chunked(codes):
-            customer_ids.update(Customer.objects.filter(code__in=batch).values_list("code", "id"))
+        for batch in chunked(codes, LOOKUP):
+            customer_ids.update(Customer.objects.filter(among(Customer, "code", batch)).values_list("code", "id"))
         existing = self._existing(codes)
         created, updates, events = [], [], []
         update_fields: set[str] = set()
@@ -157,9 +169,12 @@ class ContactImporter(PreparedImporter):
         ids = {}
         if created:
             new_ids = {c.customer_id for c, _v in created}
-            for batch in chunked(new_ids):
-                for pk, customer_id, name in Contact.objects.filter(customer_id__in=batch, is_deleted=False).values_list("id", "customer_id", "name"):
+            for batch in chunked(new_ids, LOOKUP):
+                for pk, customer_id, name in (Contact.objects.filter(among(Contact, "customer", batch), is_deleted=False)
+                                              .values_list("id", "customer_id", "name")):
                     ids[(customer_id, name)] = max(pk, ids.get((customer_id, name), 0))
+        if self._search_index is not None:
+            self._search_index.add(ids[(contact.customer_id, contact.name)] for contact, _v in created)
         for contact, v in created:
             pk = ids[(contact.customer_id, contact.name)]
             events.append(AuditEvent(

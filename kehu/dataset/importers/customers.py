@@ -17,14 +17,14 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
-from kehu.customers import industries, regions
+from kehu.customers import industries, regions, search_bulk
 from kehu.customers.errors import CustomerError
-from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, PersonProfile
-from kehu.customers.summaries import stage_months_add_new, stage_months_refresh
+from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, CustomerStageMonth, PersonProfile
+from kehu.customers.summaries import month_of, stage_months_refresh
 from kehu.customers.services.records import clean_uscc, customer_derive_fields, different_legal_entities
 from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUDE, STAGE
 from kehu.dataset.importers.base import (
-    CREATE, UNCHANGED, UPDATE, PreparedImporter, Row, chunked, insert_values, plain, update_rows,
+    CREATE, LOOKUP, UNCHANGED, UPDATE, PreparedImporter, Row, among, chunked, insert_values, plain, update_rows,
 )
 from kehu.dataset.importers.derive import NameDeriver
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
@@ -154,6 +154,7 @@ class CustomerImporter(PreparedImporter):
         self._regions: dict[tuple, tuple] = {}
         self._owner_problems: dict[str, str | None] = {}
         self._parse_plan: list | None = None
+        self._search_index = None  # search_bulk's writer during the write pass
 
     # --- pass 0 --------------------------------------------------------------------
     def scan(self, row: Row) -> None:
@@ -242,8 +243,8 @@ class CustomerImporter(PreparedImporter):
 
     def _existing(self, codes: list[str]) -> dict[str, dict]:
         found = {}
-        for batch in chunked(codes):
-            qs = Customer.objects.filter(code__in=batch).values(
+        for batch in chunked(codes, LOOKUP):
+            qs = Customer.objects.filter(among(Customer, "code", batch)).values(
                 *EXISTING, owner_username=F("owner__username"), referrer_code=F("referrer_customer__code"),
             )
             for c in qs:
@@ -294,24 +295,25 @@ class CustomerImporter(PreparedImporter):
 
         usccs = {v["uscc"] for _r, v in parsed if v.get("uscc")}
         uscc_owners: dict[str, set[str]] = {}
-        for batch in chunked(usccs):
-            for uscc, code in Customer.objects.alive().filter(uscc__in=batch).values_list("uscc", "code"):
+        for batch in chunked(usccs, LOOKUP):
+            for uscc, code in Customer.objects.alive().filter(among(Customer, "uscc", batch)).values_list("uscc", "code"):
                 uscc_owners.setdefault(uscc, set()).add(code)
         new_names = {self.derive.normalized_name(v["name"]) for _r, v in parsed if v["name"] and v["code"] not in existing}
         name_owners: dict[str, dict[str, str]] = {}
-        for batch in chunked(n for n in new_names if n):
-            for name, code, uscc in Customer.objects.alive().filter(name_normalized__in=batch).values_list("name_normalized", "code", "uscc"):
+        for batch in chunked((n for n in new_names if n), LOOKUP):
+            for name, code, uscc in (Customer.objects.alive().filter(among(Customer, "name_normalized", batch))
+                                     .values_list("name_normalized", "code", "uscc")):
                 name_owners.setdefault(name, {})[code] = uscc
         phones = {self.derive.normalized_phone(v.get("phone", "")) for _r, v in parsed}
         phone_owners: dict[str, set[str]] = {}
-        for batch in chunked(p for p in phones if len(p) >= 7):
-            for phone, code in Customer.objects.alive().filter(phone_normalized__in=batch).values_list("phone_normalized", "code"):
+        for batch in chunked((p for p in phones if len(p) >= 7), LOOKUP):
+            for phone, code in Customer.objects.alive().filter(among(Customer, "phone_normalized", batch)).values_list("phone_normalized", "code"):
                 phone_owners.setdefault(phone, set()).add(code)
         referrers = {v["referrer"] for _r, v in parsed if v.get("referrer")}
         known_referrers: set[str] = set()
         visible = Customer.objects.visible_to(self.ctx.actor) if self.ctx.actor is not None else Customer.objects.alive()
-        for batch in chunked(referrers):
-            known_referrers.update(visible.filter(code__in=batch).values_list("code", flat=True))
+        for batch in chunked(referrers, LOOKUP):
+            known_referrers.update(visible.filter(among(Customer, "code", batch)).values_list("code", flat=True))
 
         for row, v in parsed:
             code = v["code"]
@@ -395,10 +397,20 @@ class CustomerImporter(PreparedImporter):
                     changed = True
 
     # --- pass 2 --------------------------------------------------------------------
+    def run_write(self) -> None:
+        """The write pass with the search index of the new customers written per batch, set-based
+        (kehu.customers.search_bulk), instead of by the per-row trigger."""
+        with search_bulk.deferred("customer") as index:
+            self._search_index = index
+            try:
+                super().run_write()
+            finally:
+                self._search_index = None
+
     def _resolve_codes(self, codes) -> dict[str, int]:
         ids = {}
-        for batch in chunked(set(codes)):
-            ids.update(Customer.objects.filter(code__in=batch).values_list("code", "id"))
+        for batch in chunked(set(codes), LOOKUP):
+            ids.update(Customer.objects.filter(among(Customer, "code", batch)).values_list("code", "id"))
         return ids
 
     def write(self, rows: list[Row]) -> None:
@@ -447,6 +459,8 @@ class CustomerImporter(PreparedImporter):
         ids = self._resolve_codes(c["code"] for c in created)
         for c in created:
             c["id"] = ids[c["code"]]
+        if self._search_index is not None:
+            self._search_index.add(ids.values())
         # Referrers to rows of this batch, now that they exist.
         update_rows(Customer, [Customer(pk=c["id"], referrer_customer_id=ids[referrer]) for c, referrer in later], ["referrer_customer"])
         ref_ids.update(ids)
@@ -467,8 +481,8 @@ class CustomerImporter(PreparedImporter):
         # Changed customers.
         changed = {v["code"]: (v, changes) for v, changes in items if changes}
         instances = {}
-        for batch in chunked(list(changed)):
-            for c in Customer.objects.filter(code__in=batch).only(*LOADED):
+        for batch in chunked(list(changed), LOOKUP):
+            for c in Customer.objects.filter(among(Customer, "code", batch)).only(*LOADED):
                 instances[c.code] = c
         fields: set[str] = set()
         kind_changed = []
@@ -515,8 +529,8 @@ class CustomerImporter(PreparedImporter):
             update_rows(Customer, [instances[code] for code in changed], sorted(fields | {"updated_at"}))
         if kind_changed:
             ids = [c.pk for c in kind_changed]
-            has_company = set(CompanyProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
-            has_person = set(PersonProfile.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+            has_company = set(CompanyProfile.objects.filter(among(CompanyProfile, "customer", ids)).values_list("customer_id", flat=True))
+            has_person = set(PersonProfile.objects.filter(among(PersonProfile, "customer", ids)).values_list("customer_id", flat=True))
             new_profiles_company += [{"customer_id": c.pk} for c in kind_changed
                                      if c.kind == Customer.Kind.COMPANY and c.pk not in has_company]
             new_profiles_person += [{"customer_id": c.pk} for c in kind_changed
@@ -527,7 +541,14 @@ class CustomerImporter(PreparedImporter):
         insert_values(CustomerStageChange, stage_changes)
         # The stage-entry summary (kehu.customers.summaries): the new customers' one row each, and
         # the changed ones whose owner or stage this import wrote recomputed.
-        stage_months_add_new((c["id"], c["owner_id"], c["stage"], now) for c in created)
+        # What summaries.stage_months_add_new writes for them (every one's change is at `now`: its
+        # month is worked out once), as values rather than model instances.
+        month = month_of(now)
+        if month is not None:
+            insert_values(CustomerStageMonth, [
+                {"customer_id": c["id"], "owner_id": c["owner_id"], "stage": c["stage"], "month": month, "previous": None}
+                for c in created
+            ])
         moved = [instances[code].pk for code, (_v, changes) in changed.items() if "owner" in changes or "stage" in changes]
         if moved:
             stage_months_refresh(customer_ids=moved)
