@@ -15,7 +15,7 @@ from kehu.core.dates import DATE_MIN
 from kehu.customers.models import Customer
 from kehu.finance.models import Instalment, Payment, QualityLoss, WriteOff
 from kehu.finance.services import apply_in_memory
-from kehu.ranking.scoring.inputs import ZERO, CustomerFacts, Facts
+from kehu.ranking.scoring.inputs import CustomerFacts, Facts
 from kehu.ranking.scoring.windows import previous_window, window
 from kehu.sales.models import Contract, Opportunity, OrderLine, RevenueMonth, SalesOrder
 from kehu.sales.summaries import whole_months

@@ -233,6 +233,30 @@ def whole_months(first: date, last: date) -> tuple[date, date] | None:
     return (start, end) if start <= end else None
 
 
+def revenue_sources(first: date, last: date) -> list[tuple[object, str]]:
+    """Where the revenue of the orders dated first..last (both inclusive) is read: (queryset,
+    prefix) pairs — the whole months from RevenueMonth (prefix "", customer_id/owner_id/… on the
+    row), the partial months at the edges from the order lines (prefix "order__"). The orders of
+    the edge days are found first (the order_date index), then their lines."""
+    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
+
+    def lines(dates: Q):
+        return OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(dates).order_by().values("pk"))
+
+    whole = whole_months(first, last)
+    if whole is None:
+        return [(lines(Q(order_date__gte=first, order_date__lte=last)), "order__")] if first <= last else []
+    sources = [(RevenueMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]), "")]
+    edges = Q()
+    if first < whole[0]:
+        edges |= Q(order_date__gte=first, order_date__lt=whole[0])
+    if last > whole[1]:
+        edges |= Q(order_date__gt=whole[1], order_date__lte=last)
+    if edges:
+        sources.append((lines(edges), "order__"))
+    return sources
+
+
 def _line_path(name: str) -> str:
     return "order__" + name
 
@@ -255,9 +279,7 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
     most two queries, and the sums equal the line-level sums exactly. `live` (the default)
     leaves out customers in the recycle bin or merged away."""
     from kehu.customers.models import Customer
-    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
 
-    whole = whole_months(first, last)
     totals: dict[tuple, dict] = {}
     names = list(group) + list((keys("") if keys else {}).keys())
     joins_customer = keys is not None or any(name.startswith("customer__") for name in group)
@@ -291,19 +313,8 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
             row["cost"] += Decimal(r["cost"] or 0)
             row["lines"] += r["n"] or 0
 
-    if whole is not None:
-        add(RevenueMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]), "")
-        edges = Q()
-        if first < whole[0]:
-            edges |= Q(order_date__gte=first, order_date__lt=whole[0])
-        if last > whole[1]:
-            edges |= Q(order_date__gt=whole[1], order_date__lte=last)
-        if edges:
-            # The orders of the edge days first (the order_date index), then their lines.
-            add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(edges).order_by().values("pk")), "order__")
-    elif first <= last:
-        add(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(order_date__gte=first, order_date__lte=last)
-                                     .order_by().values("pk")), "order__")
+    for qs, prefix in revenue_sources(first, last):
+        add(qs, prefix)
     return [{**dict(zip(names, key)), **row} for key, row in totals.items()]
 
 
@@ -322,7 +333,7 @@ def customer_revenue(*, first: date, last: date, columns: tuple[str, ...],
     from django.db import connections
 
     from kehu.customers.models import Customer
-    from kehu.sales.models import OrderLine, RevenueMonth, SalesOrder
+    from kehu.sales.models import RevenueMonth
 
     def per_customer(qs, prefix: str):
         if narrow:
@@ -330,20 +341,7 @@ def customer_revenue(*, first: date, last: date, columns: tuple[str, ...],
         qs = qs.order_by().annotate(cid=F(f"{prefix}customer_id")).values("cid").annotate(cents=Sum("revenue"))
         return qs.query.sql_with_params()
 
-    whole = whole_months(first, last)
-    parts = []
-    if whole is not None:
-        parts.append(per_customer(RevenueMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]), ""))
-        edges = Q()
-        if first < whole[0]:
-            edges |= Q(order_date__gte=first, order_date__lt=whole[0])
-        if last > whole[1]:
-            edges |= Q(order_date__gt=whole[1], order_date__lte=last)
-        if edges:
-            parts.append(per_customer(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(edges).order_by().values("pk")), "order__"))
-    elif first <= last:
-        parts.append(per_customer(OrderLine.objects.filter(order_id__in=SalesOrder.objects.filter(order_date__gte=first, order_date__lte=last)
-                                                           .order_by().values("pk")), "order__"))
+    parts = [per_customer(qs, prefix) for qs, prefix in revenue_sources(first, last)]
     if not parts:
         return []
     db = RevenueMonth.objects.db

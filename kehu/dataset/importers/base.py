@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.text import TextError, visible_text
 from kehu.core.text import clean_text as clean_chars
+from kehu.customers import search_bulk
 from kehu.dataset.files import Table, TableError
 from kehu.dataset.values import CellError, clean_text
 
@@ -679,10 +680,14 @@ class PreparedImporter(Importer):
     parses the file again (customers.csv, contacts.csv: the largest files)."""
 
     write_chunk = CHUNK
+    # "customer" / "contact": the search index of the new rows is written per batch, set-based
+    # (kehu.customers.search_bulk: `self._search_index.add(ids)`), instead of by the per-row trigger
+    search_kind: str | None = None
 
     def __init__(self, ctx: ImportContext, table: Table):
         super().__init__(ctx, table)
         self.prepared: dict[int, object] = {}
+        self._search_index = None  # search_bulk's writer during the write pass
 
     def write_values(self, items: list) -> None:
         raise NotImplementedError
@@ -691,6 +696,17 @@ class PreparedImporter(Importer):
         """Write the rows the check pass kept, in file order and in batches."""
         if not self.readable:
             return
+        if self.search_kind is None:
+            self._write_prepared()
+            return
+        with search_bulk.deferred(self.search_kind) as index:
+            self._search_index = index
+            try:
+                self._write_prepared()
+            finally:
+                self._search_index = None
+
+    def _write_prepared(self) -> None:
         self.writing = True
         bad = self.ctx.bad_lines.get(self.file, set())
         lines = [line for line in self.prepared if line not in bad]

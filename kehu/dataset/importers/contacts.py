@@ -9,7 +9,6 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from kehu.core.models import AuditEvent
-from kehu.customers import search_bulk
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalize import normalize_phone
 from kehu.dataset.choices import DECISION_ROLE
@@ -34,13 +33,13 @@ def parse_email(value: str) -> str:
 
 class ContactImporter(PreparedImporter):
     file = "contacts.csv"
+    search_kind = "contact"
     columns = ["customer", "name", "title", "department", "decision_role", "phone", "email", "wechat", "birthday"]
     required = ["customer", "name"]
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
         self.first_key: dict[tuple[str, str], int] = {}
-        self._search_index = None  # search_bulk's writer during the write pass
         # self.prepared (PreparedImporter): {line: values} of each row to write.
 
     def scan(self, row: Row) -> None:
@@ -115,16 +114,6 @@ class ContactImporter(PreparedImporter):
             row.action = CREATE if not olds else (UPDATE if self._changes(olds[0], v) else UNCHANGED)
             if row.action != UNCHANGED and not self.ctx.report.dry_run:
                 self.prepared[row.line] = v
-
-    def run_write(self) -> None:
-        """The write pass with the search index of the new contacts written per batch, set-based
-        (kehu.customers.search_bulk), instead of by the per-row trigger."""
-        with search_bulk.deferred("contact") as index:
-            self._search_index = index
-            try:
-                super().run_write()
-            finally:
-                self._search_index = None
 
     def write(self, rows: list[Row]) -> None:
         """Write rows read again from the file (the check pass must have judged them good)."""

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.models import AuditEvent
-from kehu.customers import industries, regions, search_bulk
+from kehu.customers import industries, regions
 from kehu.customers.errors import CustomerError
 from kehu.customers.models import CompanyProfile, Customer, CustomerStageChange, CustomerStageMonth, PersonProfile
 from kehu.customers.summaries import month_of, stage_months_refresh
@@ -132,6 +132,7 @@ def _region_warnings(v: dict) -> list[tuple[str, str]]:
 
 class CustomerImporter(PreparedImporter):
     file = "customers.csv"
+    search_kind = "customer"
     columns = [
         "code", "name", "kind", "owner", "stage", "lead_source", "referrer", "province", "city", "industry",
         "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude", "created_at",
@@ -154,7 +155,6 @@ class CustomerImporter(PreparedImporter):
         self._regions: dict[tuple, tuple] = {}
         self._owner_problems: dict[str, str | None] = {}
         self._parse_plan: list | None = None
-        self._search_index = None  # search_bulk's writer during the write pass
 
     # --- pass 0 --------------------------------------------------------------------
     def scan(self, row: Row) -> None:
@@ -397,16 +397,6 @@ class CustomerImporter(PreparedImporter):
                     changed = True
 
     # --- pass 2 --------------------------------------------------------------------
-    def run_write(self) -> None:
-        """The write pass with the search index of the new customers written per batch, set-based
-        (kehu.customers.search_bulk), instead of by the per-row trigger."""
-        with search_bulk.deferred("customer") as index:
-            self._search_index = index
-            try:
-                super().run_write()
-            finally:
-                self._search_index = None
-
     def _resolve_codes(self, codes) -> dict[str, int]:
         ids = {}
         for batch in chunked(set(codes), LOOKUP):
