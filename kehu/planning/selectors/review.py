@@ -172,14 +172,18 @@ def resolve_team(*, user, team_id):
     return get_visible_or_404(visible_teams(user), pk=team_id)
 
 
-def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True) -> Rollup:
+def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True, sums=None, targets=None,
+           week: bool = True) -> Rollup:
     """Each rep `user` sees (of `team` when given: a team from `resolve_team`), with their
     latest commit and best case for `period`, the effective adjustment beside it, won in the
     period, target and weighted pipeline; team subtotals and the total. Six queries.
     `reps`: the list `planning_users(user)` (of `team`) already read, for a caller rolling up
     several periods (one query fewer each). `pipeline=False`: without each rep's won and
     weighted pipeline (left at zero; one query fewer) — for a caller that shows only the
-    commits and targets and reads won and pipeline for its whole scope itself (the workbench)."""
+    commits and targets and reads won and pipeline for its whole scope itself (the workbench).
+    `sums` ({owner id: PipelineSums}) and `targets` ({user id: target}): already read by the
+    caller (the Friday review reads them with its scope's, one query each for both);
+    `week=False`: no "submitted this week" (a query fewer; the review does not show it)."""
     from kehu.planning.permissions import can_adjust_forecast
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
@@ -195,10 +199,12 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
     # A rep's numbers are the deals they own (a handover moves only open deals: the won ones stay
     # the rep's even when the customer now belongs to somebody the reader does not see), the
     # basis of accuracy and `kehu pipeline` too. Only sums are shown, of reps the reader sees.
-    sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
-                                date_from=period.start, date_to=period.end) if ids and pipeline else {}
-    targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
-    week_start, week_end = this_week(today=today)
+    if sums is None:
+        sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
+                                    date_from=period.start, date_to=period.end) if ids and pipeline else {}
+    if targets is None:
+        targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
+    week_start, week_end = this_week(today=today) if week else (None, None)
 
     rows, by_team = [], {}
     total = Totals()
@@ -209,7 +215,7 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
             user=rep, team=rep.team, submission=submission, adjustment=adjustments.get(rep.pk),
             won=pipeline.won if pipeline else ZERO, open_weighted=pipeline.open_weighted if pipeline else ZERO,
             open_amount=pipeline.open_amount if pipeline else ZERO, target=targets.get(rep.pk),
-            is_this_week=bool(submission and week_start <= submission.submitted_on <= week_end),
+            is_this_week=bool(week and submission and week_start <= submission.submitted_on <= week_end),
             can_adjust=submission is not None and can_adjust_forecast(user, rep),
         )
         rows.append(row)
@@ -278,7 +284,31 @@ def _moment(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
+def _changed_since(moment: datetime):
+    """The audited page changes of deals (stage, amount, expected close, creation) since `moment`.
+    An import writes the deals as the file says (its events date from the import, not from the
+    deals' history): it is taken as the state at since, not as a change. All the changes since
+    (not only the scope's: joining the scope costs more than reading the others' events, which
+    are skipped)."""
+    from kehu.core.models import AuditEvent
+
+    return (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
+            .exclude(verb=AuditEvent.Verb.IMPORT)
+            .filter(Q(verb=AuditEvent.Verb.CREATE) | Q(changes__has_key="stage") | Q(changes__has_key="amount")
+                    | Q(changes__has_key="expected_close_on")))
+
+
+def _in_period_now(period: Period) -> Q:
+    return Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+
+
+def _steady_q(period: Period, moment: datetime) -> Q:
+    """The deals in P now that did not change since and existed before it: in P at both ends
+    with the same amount."""
+    return _in_period_now(period) & ~(Q(pk__in=_changed_since(moment).values("object_id")) | Q(created_at__gte=moment))
+
+
+def waterfall(*, opportunities, period: Period, since: date, steady: tuple | None = None) -> Waterfall:
     """What happened to the open amount expected to close in `period` from the start of `since`
     to now, for `opportunities` (a scoped queryset; a deal counts for its current owner).
 
@@ -290,32 +320,29 @@ def waterfall(*, opportunities, period: Period, since: date) -> Waterfall:
     - in P at both ends: AMOUNT UP / AMOUNT DOWN by the difference;
     - in P at since, not now: its amount change first (up / down), then WON, LOST (closed) or
       PUSHED OUT (still open, moved out of P) at its amount now.
-    So start + Σ bars = end exactly. Three queries."""
+    So start + Σ bars = end exactly. Four queries; three with `steady` (the count and the
+    amount, in cents, of the `_steady_q` deals of `opportunities`, read by the caller)."""
     from kehu.core.models import AuditEvent
     from kehu.sales.models import OpportunityStage
 
     moment = _moment(since)
     stages = {pk: (closed, won) for pk, closed, won in OpportunityStage.objects.values_list("pk", "is_closed", "is_won")}
     scoped = opportunities.order_by()
-    # An import writes the deals as the file says (its events date from the import, not from the
-    # deals' history): it is taken as the state at since, not as a change.
-    # All the changes since (not only the scope's: joining the scope costs more than reading the
-    # others' events, which are skipped below).
-    changed = (AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
-               .exclude(verb=AuditEvent.Verb.IMPORT)
-               .filter(Q(verb=AuditEvent.Verb.CREATE) | Q(changes__has_key="stage") | Q(changes__has_key="amount")
-                       | Q(changes__has_key="expected_close_on")))
+    changed = _changed_since(moment)
     # Reverting reads the imports too: a field an import set since is the state at since
     # (older page changes to it are not undone past the import).
     events = list(AuditEvent.objects.filter(object_type="opportunity", at__gte=moment)
                   .filter(Q(verb__in=(AuditEvent.Verb.CREATE, AuditEvent.Verb.IMPORT)) | Q(changes__has_key="stage")
                           | Q(changes__has_key="amount") | Q(changes__has_key="expected_close_on"))
                   .order_by("-at", "-id").values_list("object_id", "verb", "changes"))
-    in_period_now = Q(stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end)
+    in_period_now = _in_period_now(period)
     # The deals in P now that did not change since and existed before it are in P at both ends
     # with the same amount: summed in SQL. Only the others are read one by one.
     touched = Q(pk__in=changed.values("object_id"))
-    steady = scoped.filter(in_period_now).exclude(touched | Q(created_at__gte=moment)).aggregate(n=Count("pk"), total=Sum("amount"))
+    if steady is None:
+        steady = scoped.filter(in_period_now).exclude(touched | Q(created_at__gte=moment)).aggregate(n=Count("pk"), total=Sum("amount"))
+    else:
+        steady = {"n": steady[0], "total": Decimal(steady[1]) / 100}
     rows = scoped.filter(touched | (in_period_now & Q(created_at__gte=moment)))
     current = {pk: {"stage": stage_id, "amount": amount, "close": close, "created_at": created_at}
                for pk, stage_id, amount, close, created_at
@@ -418,48 +445,98 @@ class Review:
         return (self.open_weighted / (self.goal - self.won)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def _scope_target(*, scope: str, teams: list, period: Period) -> Decimal | None:
-    """The scope's own target for `period` (ONE query): the company's, the team's, or the sum
-    of the manager's teams' own targets; None when there is none."""
+def _targets(*, scope: str, teams: list, user_ids: list, period: Period) -> tuple[Decimal | None, dict[int, Decimal]]:
+    """(the scope's own target for `period`: the company's, the team's, or the sum of the
+    manager's teams' own targets, None when there is none; {user id: target} of `user_ids` as
+    `user_target_amounts` reads them) — ONE query for both."""
     years = list(range(period.start.year, period.end.year + 1))
-    qs = Target.objects.filter(year__in=years, measure=Measure.WON)
-    qs = qs.filter(scope=Target.Scope.COMPANY) if scope == "company" else qs.filter(scope=Target.Scope.TEAM, team__in=[t.pk for t in teams])
-    amount, found = ZERO, False
+    own = Q(scope=Target.Scope.COMPANY) if scope == "company" else Q(scope=Target.Scope.TEAM, team__in=[t.pk for t in teams])
+    qs = Target.objects.filter(year__in=years, measure=Measure.WON).filter(own | Q(scope=Target.Scope.USER, user_id__in=user_ids))
+    amount, found, users = ZERO, False, {}
     for target in qs:
-        found = True
-        amount += target_period_amount(target, period)
-    return amount if found else None
+        if target.scope == Target.Scope.USER:
+            users[target.user_id] = users.get(target.user_id, ZERO) + target_period_amount(target, period)
+        else:
+            found = True
+            amount += target_period_amount(target, period)
+    return (amount if found else None), users
 
 
-def friday_review(*, user, period: Period, team=None, since: date, today: date) -> Review:
+def _scope_pipeline(*, opportunities, period: Period, since: date):
+    """ONE grouped query over `opportunities` (the scope's deals): ({owner id: PipelineSums}, the
+    scope's PipelineSums, (count, cents) of the waterfall's steady deals). The scope's sums are
+    taken from the owners' integer sums, so they equal `weighted_pipeline` over the scope."""
+    from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Value, When
+    from django.db.models.functions import Coalesce
+
+    from kehu.sales.selectors import _in_period, _pipeline_aggregates, _sums
+
+    steady = _steady_q(period, _moment(since))
+    zero = Value(0, output_field=BigIntegerField())
+    cents = ExpressionWrapper(F("amount"), output_field=BigIntegerField())
+    aggregates = {**_pipeline_aggregates(period.start, period.end), "sn": Count("pk", filter=steady),
+                  "sc": Coalesce(Sum(Case(When(steady, then=cents), default=zero, output_field=BigIntegerField())), zero)}
+    rows = list(_in_period(opportunities, period.start, period.end).order_by().values("owner_id").annotate(**aggregates))
+    keys = ("w", "oa", "won", "on", "wn", "sn", "sc")
+    total = {k: sum(int(r[k]) for r in rows) for k in keys}
+    return {r["owner_id"]: _sums(r) for r in rows}, _sums(total), (total["sn"], total["sc"])
+
+
+def _reps_and_owners(*, user, scope: str, teams: list, managed_teams: list | None):
+    """(the reps listed: `planning_users(user)` of the scope, by username; the ids of the users
+    whose deals count for the scope, None for the company). A team scope: ONE query for both
+    (the teams' members; the reps are its active members with the rep role, which is what
+    `planning_users` gives of teams the user sees). `managed_teams`: all the teams a manager
+    manages (`visible_teams`), already read: their members are read (and the scope's kept), and
+    are the manager's `managed_user_ids` too — remembered for the request as
+    `kehu.accounts.visibility` does, so the slipping deals' visibility needs no query of its own."""
+    from kehu.accounts.models import User
+
+    if scope == "company":
+        return list(planning_users(user)), None
+    read = managed_teams if managed_teams is not None else teams
+    members = list(User.objects.filter(team__in=[t.pk for t in read]).select_related("team").order_by("username"))
+    if managed_teams is not None and getattr(user, "_kehu_managed_ids", None) is None:
+        user._kehu_managed_ids = sorted({m.pk for m in members} | {user.id})
+    wanted = {t.pk for t in teams}
+    members = [m for m in members if m.team_id in wanted]
+    return [m for m in members if m.role == User.Role.REP and m.is_active], [m.pk for m in members]
+
+
+def friday_review(*, user, period: Period, team=None, since: date, today: date, teams=None) -> Review:
     """The Friday review of `period` for `user`'s scope: the company (director, finance), the
     teams a manager manages, or one `team` (from `resolve_team`). A user who may not read the
-    review: PermissionDenied. A fixed number of queries (about a dozen)."""
+    review: PermissionDenied. `teams`: `visible_teams(user)` by name, already read by the caller
+    (one query fewer). A fixed number of queries: eleven, the visibility of the slipping deals
+    included."""
     from kehu.sales.models import Opportunity
-    from kehu.sales.selectors import weighted_pipeline
 
     if not can_view_review(user):
         raise PermissionDenied
+    company = sees_company(user)
+    visible = list(teams) if teams is not None else None
     if team is not None:
         scope, teams = "team", [team]
-    elif sees_company(user):
+    elif company:
         scope, teams = "company", []
     else:
-        teams = list(visible_teams(user).order_by("name"))
+        if visible is None:
+            visible = list(visible_teams(user).order_by("name"))
+        teams = visible
         scope = "team" if len(teams) == 1 else "teams"
         team = teams[0] if len(teams) == 1 else None
+    managed_teams = visible if (visible is not None and user.is_manager and not company) else None
     since = min(max(since, today - timedelta(days=MAX_SINCE_DAYS)), today)
-    summary = rollup(user=user, period=period, team=team, today=today)  # a manager's reps are their teams' members
-    total = summary.total
+    # A manager's reps are their teams' members.
+    reps, owner_ids = _reps_and_owners(user=user, scope=scope, teams=teams, managed_teams=managed_teams)
     # The scope's won, pipeline and waterfall are every deal its people own — reps who left, a
     # manager's own deals — not only the active reps listed (the attainment page counts the same).
-    owners = Q()
-    if scope != "company":
-        from kehu.accounts.models import User
-
-        owners = Q(owner_id__in=User.objects.filter(team__in=[t.pk for t in teams]).values("pk"))
+    owners = Q() if owner_ids is None else Q(owner_id__in=owner_ids)
     owned = Opportunity.objects.filter(owners)
-    scope_sums = weighted_pipeline(opportunities=owned, date_from=period.start, date_to=period.end)
+    by_owner, scope_sums, steady = _scope_pipeline(opportunities=owned, period=period, since=since)
+    target, rep_targets = _targets(scope=scope, teams=teams, user_ids=[r.pk for r in reps], period=period)
+    summary = rollup(user=user, period=period, team=team, today=today, reps=reps, sums=by_owner, targets=rep_targets, week=False)
+    total = summary.total
     # The slipping deals are listed one by one (with links): only those the reader may open.
     slipping_qs = Opportunity.objects.visible_to(user).filter(owners).filter(
         stage__is_closed=False, expected_close_on__gte=period.start, expected_close_on__lte=period.end, push_count__gte=2)
@@ -468,9 +545,10 @@ def friday_review(*, user, period: Period, team=None, since: date, today: date) 
     slipping = slipping[:SLIPPING_SHOWN]
     return Review(
         period=period, since=since, scope=scope, team=team, teams=teams,
-        target=_scope_target(scope=scope, teams=teams, period=period), members_target=total.target,
+        target=target, members_target=total.target,
         won=scope_sums.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
         adjusted_best_case=total.adjusted_best_case, open_weighted=scope_sums.open_weighted, weighted=scope_sums.total,
-        rows=summary.rows, rollup=summary, waterfall=waterfall(opportunities=owned, period=period, since=since),
+        rows=summary.rows, rollup=summary,
+        waterfall=waterfall(opportunities=owned, period=period, since=since, steady=steady),
         slipping=slipping, slipping_count=slipping_count,
     )

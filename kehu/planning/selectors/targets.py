@@ -287,27 +287,35 @@ def _actuals(*, user, period: Period, measure: str, rep_ids=None, group: bool) -
     return weighted_pipeline(opportunities=opportunities, date_from=period.start, date_to=period.end).won
 
 
-def _scope_checked(*, user, scope: str, team=None, rep=None):
-    """404 unless `user` sees the scope (kehu.planning.querysets)."""
+def _scope_checked(*, user, scope: str, team=None, rep=None, teams=None, reps=None):
+    """404 unless `user` sees the scope (kehu.planning.querysets). `teams` / `reps`: the lists
+    `visible_teams(user)` / `planning_users(user)` already read (checked in them, no query)."""
     from django.http import Http404
 
     if scope == Target.Scope.COMPANY:
         if not sees_company(user):
             raise Http404
     elif scope == Target.Scope.TEAM:
-        if team is None or (user.is_rep and not user.is_manager) or not visible_teams(user).filter(pk=team.pk).exists():
+        if team is None or (user.is_rep and not user.is_manager):
+            raise Http404
+        if not (team.pk in {t.pk for t in teams} if teams is not None else visible_teams(user).filter(pk=team.pk).exists()):
             raise Http404
     elif scope == Target.Scope.USER:
-        if rep is None or not planning_users(user).filter(pk=rep.pk).exists():
+        if rep is None:
+            raise Http404
+        if not (rep.pk in {r.pk for r in reps} if reps is not None else planning_users(user).filter(pk=rep.pk).exists()):
             raise Http404
     else:
         raise Http404
 
 
-def attainment(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date) -> Attainment:
+def attainment(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date,
+               checked: bool = False) -> Attainment:
     """Target, actual, % attained, days gone vs % gone and the run-rate projection of the
-    company, a team or a rep for `period` (404 unless `user` sees that scope)."""
-    _scope_checked(user=user, scope=scope, team=team, rep=rep)
+    company, a team or a rep for `period` (404 unless `user` sees that scope; `checked`: the
+    caller has just checked it)."""
+    if not checked:
+        _scope_checked(user=user, scope=scope, team=team, rep=rep)
     if scope == Target.Scope.COMPANY:
         rep_ids, label = None, str(_company_label())
     elif scope == Target.Scope.TEAM:
@@ -323,18 +331,25 @@ def _company_label():
     return pgettext("targets", "Company")
 
 
-def attainment_table(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date) -> dict:
+def attainment_table(*, user, scope: str, period: Period, measure: str = Measure.WON, team=None, rep=None, today: date,
+                     teams=None, reps=None) -> dict:
     """The attainment page: {"total": Attainment of the scope (its own target; Σ of its reps'
     targets as `members_target`), "reps": [Attainment per rep], "members_actual"} for the
     company, a team or one rep (404 unless `user` sees the scope). A fixed number of queries
-    whatever the number of reps."""
-    _scope_checked(user=user, scope=scope, team=team, rep=rep)
-    reps = planning_users(user)
-    if scope == Target.Scope.TEAM:
-        reps = reps.filter(team=team)
+    whatever the number of reps. `teams` / `reps`: the lists `visible_teams(user)` and
+    `planning_users(user)` (by username) already read by the caller (three queries fewer)."""
+    _scope_checked(user=user, scope=scope, team=team, rep=rep, teams=teams, reps=reps)
+    if reps is None:
+        reps = planning_users(user)
+        if scope == Target.Scope.TEAM:
+            reps = reps.filter(team=team)
+        elif scope == Target.Scope.USER:
+            reps = reps.filter(pk=rep.pk)
+        reps = list(reps)
+    elif scope == Target.Scope.TEAM:
+        reps = [r for r in reps if r.team_id == team.pk]
     elif scope == Target.Scope.USER:
-        reps = reps.filter(pk=rep.pk)
-    reps = list(reps)
+        reps = [r for r in reps if r.pk == rep.pk]
     rep_ids = [r.pk for r in reps]
     targets = user_target_amounts(user_ids=rep_ids, period=period, measure=measure)
     actuals = _actuals(user=user, period=period, measure=measure, rep_ids=rep_ids, group=True)
@@ -342,8 +357,8 @@ def attainment_table(*, user, scope: str, period: Period, measure: str = Measure
     rows = [Attainment(label=str(r), target=targets.get(r.pk), actual=actuals.get(r.pk, Decimal("0.00")), days=days, days_gone=gone, user=r)
             for r in reps]
     if scope == Target.Scope.USER:
-        total = rows[0] if rows else attainment(user=user, scope=scope, period=period, measure=measure, rep=rep, today=today)
+        total = rows[0] if rows else attainment(user=user, scope=scope, period=period, measure=measure, rep=rep, today=today, checked=True)
     else:
-        total = attainment(user=user, scope=scope, period=period, measure=measure, team=team, today=today)
+        total = attainment(user=user, scope=scope, period=period, measure=measure, team=team, today=today, checked=True)
         total.members_target = sum(targets.values(), Decimal("0.00")) if targets else None
     return {"total": total, "reps": rows, "members_actual": sum((r.actual for r in rows), Decimal("0.00"))}

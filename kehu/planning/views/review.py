@@ -133,6 +133,21 @@ def bar_names() -> dict:
     }
 
 
+def _team_of(teams: list, team_id):
+    """`resolve_team` over the teams already read: the team asked for if among them, else 404
+    (a malformed id too); None for no team."""
+    if team_id in (None, ""):
+        return None
+    try:
+        pk = int(team_id)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Http404 from exc
+    for team in teams:
+        if team.pk == pk:
+            return team
+    raise Http404
+
+
 @login_required
 @require_GET
 def review_view(request):
@@ -146,15 +161,17 @@ def review_view(request):
         raise PermissionDenied
     today = timezone.localdate()
     period, error = _period(request, today)
-    team = resolve_team(user=user, team_id=team_id)
+    # The teams the user sees, read once: the choice of team, the one asked for, a manager's scope.
+    teams = list(visible_teams(user).order_by("name"))
+    team = _team_of(teams, team_id)
     since = parse_date_param(request.GET.get("since"), today - timedelta(days=7))
     if since > today:
         since = today
-    review = friday_review(user=user, period=period, team=team, since=since, today=today)
+    review = friday_review(user=user, period=period, team=team, since=since, today=today, teams=teams)
     names = bar_names()
     return render(request, "planning/review_page.html", {
         "nav": "review", "review": review, "period": period, "team": team, "since": review.since, "period_error": error,
-        "periods": _period_choices(period, today), "teams": list(visible_teams(user).order_by("name")),
+        "periods": _period_choices(period, today), "teams": teams,
         "bars": [(b, names[b.key]) for b in review.waterfall.bars], "chart": _waterfall_chart(review),
         "currency": CompanySettings.load().default_currency, "company": sees_company(user),
     })

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.errors import DomainError
 from kehu.core.templatetags.kehu_core import money
-from kehu.core.views import get_visible_or_404, refuse
+from kehu.core.views import refuse
 from kehu.planning.errors import PlanningError
 from kehu.planning.models import Measure, Target
 from kehu.planning.periods import parse_period, period_of
@@ -179,20 +179,32 @@ def _warn_thin_history(request, target) -> None:
                                     "a fair shape, spread evenly or type the weights.") % {"months": ", ".join(empty)})
 
 
-def _attainment_scope(request):
+def _pick(rows: list, pk):
+    """The row of `rows` (already scoped to the user) with id `pk`, else 404 (a malformed id too),
+    as `get_visible_or_404` does over the query."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Http404 from exc
+    for row in rows:
+        if row.pk == pk:
+            return row
+    raise Http404
+
+
+def _attainment_scope(request, *, teams: list, reps: list):
     """(scope, team, rep) asked for, defaulting to what the user sees first; 404 for a team or
-    rep they don't see."""
+    rep they don't see. `teams`: the teams the user may choose (none for a rep), by name;
+    `reps`: `planning_users(user)` — both read once by the view."""
     user, params = request.user, request.GET
     scope = params.get("scope")
     if scope not in ("company", "team", "user"):
-        scope = "company" if sees_company(user) else ("team" if user.is_manager and visible_teams(user).exists() else "user")
+        scope = "company" if sees_company(user) else ("team" if user.is_manager and teams else "user")
     team = rep = None
     if scope == "team":
-        teams = visible_teams(user) if not user.is_rep else visible_teams(user).none()
-        team = get_visible_or_404(teams, pk=params["team"]) if params.get("team") else teams.order_by("name").first()
+        team = _pick(teams, params["team"]) if params.get("team") else (teams[0] if teams else None)
     elif scope == "user":
-        rep = get_visible_or_404(planning_users(user), pk=params["rep"]) if params.get("rep") else (
-            user if user.is_rep else planning_users(user).first())
+        rep = _pick(reps, params["rep"]) if params.get("rep") else (user if user.is_rep else (reps[0] if reps else None))
     return scope, team, rep
 
 
@@ -208,15 +220,19 @@ def attainment_view(request):
     except PlanningError as exc:
         period, problem = period_of("quarter", today), exc.message
     _year, measure = _year_and_measure(request.GET)
-    scope, team, rep = _attainment_scope(request)
+    # The teams and reps the user sees, read once: the choices, the scope asked for (so already
+    # checked) and the scope's reps.
+    teams = list(visible_teams(request.user).order_by("name")) if not request.user.is_rep else []
+    reps = list(planning_users(request.user))
+    scope, team, rep = _attainment_scope(request, teams=teams, reps=reps)
     # Nothing to show (a manager without a team, asked for no team or rep): the page says so.
     nothing = (scope == "team" and team is None) or (scope == "user" and rep is None)
     table = None if nothing else attainment_table(user=request.user, scope=scope, period=period, measure=measure, team=team,
-                                                  rep=rep, today=today)
+                                                  rep=rep, today=today, teams=teams, reps=reps)
     context = {
         "nav": "attainment", "period": period, "measure": measure, "measures": Measure.choices, "scope": scope, "team": team, "rep": rep,
-        "table": table, "nothing": nothing, "problem": problem, "teams": visible_teams(request.user).order_by("name") if not request.user.is_rep else [],
-        "reps": planning_users(request.user), "sees_company": sees_company(request.user), "today": today,
+        "table": table, "nothing": nothing, "problem": problem, "teams": teams,
+        "reps": reps, "sees_company": sees_company(request.user), "today": today,
         "quick": [period_of(kind, today) for kind in ("week", "month", "quarter", "half", "year")],
     }
     return render(request, "planning/target_attainment.html", context)
