@@ -25,9 +25,16 @@ def managed_user_ids(user) -> list[int]:
         return cached
     ids = set(User.objects.filter(team__managers=user).values_list("id", flat=True))
     ids.add(user.id)
-    result = sorted(ids)
+    return remember_managed_ids(user, ids)
+
+
+def remember_managed_ids(user, ids) -> list[int]:
+    """Memoise `managed_user_ids` on the user object, which lives for one request (or one command
+    run): for a caller that has just read the members of every team the user manages (the
+    Friday review) and so knows them without the query. `ids` must be exactly those members'
+    ids; the user's own id is added."""
+    result = sorted(set(ids) | {user.id})
     try:
-        # Memoised on the user object, which lives for one request (or one command run).
         user._kehu_managed_ids = result
     except AttributeError:
         pass

@@ -491,13 +491,14 @@ def _reps_and_owners(*, user, scope: str, teams: list, managed_teams: list | Non
     are the manager's `managed_user_ids` too — remembered for the request as
     `kehu.accounts.visibility` does, so the slipping deals' visibility needs no query of its own."""
     from kehu.accounts.models import User
+    from kehu.accounts.visibility import remember_managed_ids
 
     if scope == "company":
         return list(planning_users(user)), None
     read = managed_teams if managed_teams is not None else teams
     members = list(User.objects.filter(team__in=[t.pk for t in read]).select_related("team").order_by("username"))
-    if managed_teams is not None and getattr(user, "_kehu_managed_ids", None) is None:
-        user._kehu_managed_ids = sorted({m.pk for m in members} | {user.id})
+    if managed_teams is not None:
+        remember_managed_ids(user, [m.pk for m in members])
     wanted = {t.pk for t in teams}
     members = [m for m in members if m.team_id in wanted]
     return [m for m in members if m.role == User.Role.REP and m.is_active], [m.pk for m in members]
