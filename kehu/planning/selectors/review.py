@@ -172,14 +172,18 @@ def resolve_team(*, user, team_id):
     return get_visible_or_404(visible_teams(user), pk=team_id)
 
 
-def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True) -> Rollup:
+def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True,
+           latest=None, adjustments=None, targets=None, week=None) -> Rollup:
     """Each rep `user` sees (of `team` when given: a team from `resolve_team`), with their
     latest commit and best case for `period`, the effective adjustment beside it, won in the
     period, target and weighted pipeline; team subtotals and the total. Six queries.
     `reps`: the list `planning_users(user)` (of `team`) already read, for a caller rolling up
     several periods (one query fewer each). `pipeline=False`: without each rep's won and
     weighted pipeline (left at zero; one query fewer) — for a caller that shows only the
-    commits and targets and reads won and pipeline for its whole scope itself (the workbench)."""
+    commits and targets and reads won and pipeline for its whole scope itself (the workbench).
+    `latest`, `adjustments`, `targets` ({user id: …} as read below) and `week` ((first day,
+    cut-off) of this_week): already read by a caller rolling up several periods at once (the
+    workbench reads them for its two periods in one query each)."""
     from kehu.planning.permissions import can_adjust_forecast
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
@@ -190,15 +194,18 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
             reps = reps.filter(team=team)
         reps = list(reps)
     ids = [r.pk for r in reps]
-    latest = latest_submissions(user_ids=ids, period=period) if ids else {}
-    adjustments = _effective_adjustments(latest)
+    if latest is None:
+        latest = latest_submissions(user_ids=ids, period=period) if ids else {}
+    if adjustments is None:
+        adjustments = _effective_adjustments(latest)
     # A rep's numbers are the deals they own (a handover moves only open deals: the won ones stay
     # the rep's even when the customer now belongs to somebody the reader does not see), the
     # basis of accuracy and `kehu pipeline` too. Only sums are shown, of reps the reader sees.
     sums = weighted_pipeline_by(opportunities=Opportunity.objects.filter(owner_id__in=ids), group="owner_id",
                                 date_from=period.start, date_to=period.end) if ids and pipeline else {}
-    targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
-    week_start, week_end = this_week(today=today)
+    if targets is None:
+        targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
+    week_start, week_end = week or this_week(today=today)
 
     rows, by_team = [], {}
     total = Totals()
