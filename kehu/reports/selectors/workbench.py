@@ -56,17 +56,19 @@ def planning_reps(user):
     return every, [r for r in every if r.is_active], (cutoff if cutoff is not None else PlanningSettings.load())
 
 
-def _targets_for(targets, period, scope, user_id=None):
-    """Σ target_period_amount over the years `period` touches of the `targets` (read once) of
-    `scope` (and `user_id`): target_amount's sum, None when none (not quantized here)."""
+def _target_sums(targets, period) -> dict:
+    """{(scope, user id or None): Σ target_period_amount over the years `period` touches} of the
+    `targets` (user and company ones, read once): target_amount's and user_target_amounts' sums
+    (not quantized here); absent when the scope has none."""
+    from kehu.planning.models import Target
     from kehu.planning.selectors.targets import target_period_amount
 
-    total, found = ZERO, False
+    sums: dict = {}
     for t in targets:
-        if t.scope == scope and (user_id is None or t.user_id == user_id) and period.start.year <= t.year <= period.end.year:
-            total += target_period_amount(t, period)
-            found = True
-    return total if found else None
+        if period.start.year <= t.year <= period.end.year:
+            key = (t.scope, t.user_id if t.scope == Target.Scope.USER else None)
+            sums[key] = sums.get(key, ZERO) + target_period_amount(t, period)
+    return sums
 
 def _stages():
     from kehu.sales.selectors import stage_list
@@ -212,7 +214,7 @@ def rep_own_attainments(*, rep, periods, today: date) -> list:
                               periods=[(p.start, p.end) for p in periods])
     rows = []
     for period, sum_ in zip(periods, sums):
-        target = _targets_for(targets, period, Target.Scope.USER, rep.pk)
+        target = _target_sums(targets, period).get((Target.Scope.USER, rep.pk))
         rows.append(Attainment(label=str(rep), target=None if target is None else target.quantize(CENT), actual=sum_.won,
                                days=period.days, days_gone=period.days_gone(today), user=rep, team=None))
     return rows
@@ -364,15 +366,12 @@ def company_reviews(*, user, periods, today: date, reps, week) -> list:
     sums = weighted_pipelines(opportunities=Opportunity.objects.all(), periods=[(p.start, p.end) for p in periods])
     reviews = []
     for period, sum_ in zip(periods, sums):
-        user_targets = {}
-        for uid in {t.user_id for t in targets if t.scope == Target.Scope.USER}:
-            amount = _targets_for(targets, period, Target.Scope.USER, uid)
-            if amount is not None:
-                user_targets[uid] = amount
+        by_scope = _target_sums(targets, period)
+        user_targets = {uid: amount for (scope, uid), amount in by_scope.items() if scope == Target.Scope.USER}
         summary = rollup(user=user, period=period, today=today, reps=reps, pipeline=False, latest=latest[period.label],
                          adjustments={uid: a for (label, uid), a in adjustments.items() if label == period.label},
                          targets=user_targets, week=week)
-        company = _targets_for(targets, period, Target.Scope.COMPANY)
+        company = by_scope.get((Target.Scope.COMPANY, None))
         total = summary.total
         reviews.append(Review(
             period=period, since=today, scope="company", team=None, teams=[],
