@@ -3,7 +3,7 @@ its `select_related` / `annotate`: the opportunity list and board, the opportuni
 quotes and the approval queue, what a quote form offers."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -339,6 +339,30 @@ def weighted_pipeline(*, opportunities, date_from: date | None = None, date_to: 
     close in it, plus the amount of the won ones closed in it. One query."""
     aggregates = _pipeline_aggregates(date_from, date_to)
     return _sums(_in_period(opportunities, date_from, date_to).order_by().aggregate(**aggregates))
+
+
+def weighted_pipelines(*, opportunities, periods) -> list[PipelineSums]:
+    """`weighted_pipeline` of `opportunities` for each (date_from, date_to) of `periods` (bounded),
+    in ONE query: the same sums, one set of conditional aggregates per period (the workbench's
+    month and quarter)."""
+    aggregates = {}
+    for i, (date_from, date_to) in enumerate(periods):
+        aggregates.update({f"p{i}_{k}": v for k, v in _pipeline_aggregates(date_from, date_to).items()})
+    if not aggregates:
+        return []
+    # the rows that can count, as _in_period, over the periods' spans merged (a month inside its
+    # quarter reads the quarter's rows: one range per index)
+    spans: list[list[date]] = []
+    for date_from, date_to in sorted(periods):
+        if spans and date_from <= spans[-1][1] + timedelta(days=1):
+            spans[-1][1] = max(spans[-1][1], date_to)
+        else:
+            spans.append([date_from, date_to])
+    where = Q()
+    for date_from, date_to in spans:
+        where |= Q(expected_close_on__range=(date_from, date_to)) | Q(closed_on__range=(date_from, date_to))
+    row = opportunities.filter(where).order_by().aggregate(**aggregates)
+    return [_sums({k: row[f"p{i}_{k}"] for k in ("w", "oa", "won", "on", "wn")}) for i in range(len(periods))]
 
 
 def weighted_pipeline_by(*, opportunities, group: str, date_from: date | None = None, date_to: date | None = None) -> dict:

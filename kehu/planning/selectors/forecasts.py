@@ -239,6 +239,28 @@ def latest_submissions(*, user_ids, period) -> dict[int, ForecastSubmission]:
     return {s.user_id: s for s in ForecastSubmission.objects.filter(pk__in=latest_ids).select_related("carried_from")}
 
 
+def latest_submissions_by_period(*, user_ids, periods) -> dict[str, dict[int, ForecastSubmission]]:
+    """{period label: latest_submissions(user_ids=…, period=it)} for several `periods`, in ONE
+    query (a subquery per user and period, as latest_submissions)."""
+    from kehu.accounts.models import User
+
+    labels = [_label(p) for p in periods]
+    result: dict[str, dict[int, ForecastSubmission]] = {label: {} for label in labels}
+    ids = list(user_ids)
+    if not ids or not labels:
+        return result
+    latest = User.objects.filter(pk__in=ids).annotate(**{
+        f"latest{i}": Subquery(ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=label)
+                               .order_by(*LATEST_ORDER).values("pk")[:1])
+        for i, label in enumerate(labels)})
+    where = Q()
+    for i in range(len(labels)):
+        where |= Q(pk__in=latest.values(f"latest{i}"))
+    for s in ForecastSubmission.objects.filter(where).select_related("carried_from"):
+        result[s.period][s.user_id] = s
+    return result
+
+
 def latest_submission(*, rep, period) -> ForecastSubmission | None:
     """The latest submission of `rep` for `period`, or None."""
     return (ForecastSubmission.objects.filter(user_id=rep.pk, period=_label(period))

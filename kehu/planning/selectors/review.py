@@ -172,8 +172,8 @@ def resolve_team(*, user, team_id):
     return get_visible_or_404(visible_teams(user), pk=team_id)
 
 
-def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True, sums=None, targets=None,
-           week: bool = True) -> Rollup:
+def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline: bool = True, sums=None,
+           latest=None, adjustments=None, targets=None, week=True) -> Rollup:
     """Each rep `user` sees (of `team` when given: a team from `resolve_team`), with their
     latest commit and best case for `period`, the effective adjustment beside it, won in the
     period, target and weighted pipeline; team subtotals and the total. Six queries.
@@ -181,9 +181,11 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
     several periods (one query fewer each). `pipeline=False`: without each rep's won and
     weighted pipeline (left at zero; one query fewer) — for a caller that shows only the
     commits and targets and reads won and pipeline for its whole scope itself (the workbench).
-    `sums` ({owner id: PipelineSums}) and `targets` ({user id: target}): already read by the
-    caller (the Friday review reads them with its scope's, one query each for both);
-    `week=False`: no "submitted this week" (a query fewer; the review does not show it)."""
+    `sums` ({owner id: PipelineSums}), `latest`, `adjustments` and `targets` ({user id: …} as read
+    below): already read by the caller (the Friday review reads sums and targets with its scope's;
+    the workbench reads latest, adjustments and targets for its two periods in one query each).
+    `week`: True reads this week's (first day, cut-off); a (first day, cut-off) already read is
+    used as given; False: no "submitted this week" (a query fewer; the review does not show it)."""
     from kehu.planning.permissions import can_adjust_forecast
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import weighted_pipeline_by
@@ -194,8 +196,10 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
             reps = reps.filter(team=team)
         reps = list(reps)
     ids = [r.pk for r in reps]
-    latest = latest_submissions(user_ids=ids, period=period) if ids else {}
-    adjustments = _effective_adjustments(latest)
+    if latest is None:
+        latest = latest_submissions(user_ids=ids, period=period) if ids else {}
+    if adjustments is None:
+        adjustments = _effective_adjustments(latest)
     # A rep's numbers are the deals they own (a handover moves only open deals: the won ones stay
     # the rep's even when the customer now belongs to somebody the reader does not see), the
     # basis of accuracy and `kehu pipeline` too. Only sums are shown, of reps the reader sees.
@@ -204,7 +208,12 @@ def rollup(*, user, period: Period, team=None, today: date, reps=None, pipeline:
                                     date_from=period.start, date_to=period.end) if ids and pipeline else {}
     if targets is None:
         targets = user_target_amounts(user_ids=ids, period=period, measure=Measure.WON) if ids else {}
-    week_start, week_end = this_week(today=today) if week else (None, None)
+    if week is True:
+        week_start, week_end = this_week(today=today)
+    elif week:
+        week_start, week_end = week
+    else:
+        week_start, week_end = None, None
 
     rows, by_team = [], {}
     total = Totals()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Subquery, Sum, Value, Window
 from django.utils import timezone
 
 from kehu.core.dates import add_months
@@ -22,6 +22,7 @@ from kehu.core.fields import MoneyField
 LIST_LIMIT = 5
 CHANGES_DAYS = 7
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def _day_start(day: date) -> datetime:
@@ -40,6 +41,34 @@ def _periods(today: date):
 
 
 # --- shared pieces --------------------------------------------------------------------------
+
+def planning_reps(user):
+    """(every rep `user` sees with the inactive ones — the anomalies' reps, kehu.reports.selectors.
+    anomalies._reps —, the active ones — planning_users(user) —, the forecast cut-off weekday) in
+    ONE query: the planning settings' weekday read beside the reps (a subquery); the settings row
+    itself (PlanningSettings.load) only when there is no rep or no row yet."""
+    from kehu.planning.models import PlanningSettings
+    from kehu.planning.querysets import planning_users
+
+    every = list(planning_users(user, include_inactive=True).annotate(
+        wb_cutoff=Subquery(PlanningSettings.objects.filter(pk=1).values("cutoff_weekday")[:1])))
+    cutoff = every[0].wb_cutoff if every else None
+    return every, [r for r in every if r.is_active], (cutoff if cutoff is not None else PlanningSettings.load())
+
+
+def _target_sums(targets, period) -> dict:
+    """{(scope, user id or None): Σ target_period_amount over the years `period` touches} of the
+    `targets` (user and company ones, read once): target_amount's and user_target_amounts' sums
+    (not quantized here); absent when the scope has none."""
+    from kehu.planning.models import Target
+    from kehu.planning.selectors.targets import target_period_amount
+
+    sums: dict = {}
+    for t in targets:
+        if period.start.year <= t.year <= period.end.year:
+            key = (t.scope, t.user_id if t.scope == Target.Scope.USER else None)
+            sums[key] = sums.get(key, ZERO) + target_period_amount(t, period)
+    return sums
 
 def _stages():
     from kehu.sales.selectors import stage_list
@@ -90,26 +119,30 @@ def aging_summary(*, user, as_of: date) -> AgingSummary:
 
 def credit_holds(*, user) -> dict:
     """Orders `user` sees that credit control blocked (status blocked): count and the oldest
-    LIST_LIMIT with their total. Two queries."""
+    LIST_LIMIT with their total. One query: the count beside the rows (a window count over the
+    orders, one row per order)."""
     from kehu.finance.selectors import order_list
     from kehu.sales.models import SalesOrder
 
     qs = order_list(user=user, status=SalesOrder.Status.BLOCKED)
-    rows = list(qs.order_by("order_date", "id")[:LIST_LIMIT])
-    count = len(rows) if len(rows) < LIST_LIMIT else qs.order_by().values("pk").count()
+    rows = list(qs.annotate(wb_total=Window(Count("pk"))).order_by("order_date", "id")[:LIST_LIMIT])
+    count = rows[0].wb_total if rows else 0
     return {"count": count, "rows": rows}
 
 
-def anomaly_alerts(*, user, today: date, notifications: bool = True) -> dict:
+def anomaly_alerts(*, user, today: date, notifications: bool = True, reps=None) -> dict:
     """DOMAIN.md §7's revenue anomalies of last month for the reps `user` sees, and (`notifications`)
     `user`'s unread anomaly notifications (those `kehu daily` sends to the reps' team managers).
-    Three queries."""
+    Three queries; two when `reps` (planning_reps' first list: the same reps) is given."""
     from kehu.activities.models import Notification
     from kehu.activities.notifications import notifications_decorate
-    from kehu.reports.selectors.anomalies import revenue_anomalies
+    from kehu.reports.selectors.anomalies import revenue_alerts, revenue_anomalies
 
     month = add_months(today.replace(day=1), -1)
-    alerts = [{"rep": rep, "anomaly": found} for rep, found in revenue_anomalies(month=month, user=user)]
+    if reps is None:
+        alerts = [{"rep": rep, "anomaly": found} for rep, found in revenue_anomalies(month=month, user=user)]
+    else:
+        alerts = [{"rep": a.rep, "anomaly": a.anomaly} for a in revenue_alerts(month=month, reps=reps)]
     unread = list(Notification.objects.for_user(user).unread().filter(kind=Notification.Kind.ANOMALY)
                   .select_related("customer").order_by("-created_at", "-id")[:LIST_LIMIT]) if notifications else []
     notifications_decorate(unread)
@@ -122,9 +155,7 @@ def rep_part(*, user, today: date, now, stages) -> dict:
     from kehu.activities.models import Activity
     from kehu.customers.services.pool import pool_returning_soon
     from kehu.finance.models import CreditEvent
-    from kehu.planning.models import Measure, Target
     from kehu.planning.selectors.forecasts import submission_status, this_week
-    from kehu.planning.selectors.targets import attainment
     from kehu.sales.models import Quote
 
     # today's and overdue planned follow-ups (the agenda's first two sections)
@@ -137,8 +168,7 @@ def rep_part(*, user, today: date, now, stages) -> dict:
     returning = pool_returning_soon(user=user, now=now, limit=LIST_LIMIT + 1)
 
     month, quarter = _periods(today)
-    targets = [attainment(user=user, scope=Target.Scope.USER, period=p, measure=Measure.WON, rep=user, today=today)
-               for p in (month, quarter)]
+    targets = rep_own_attainments(rep=user, periods=(month, quarter), today=today)
 
     from kehu.planning.models import PlanningSettings
 
@@ -167,6 +197,27 @@ def rep_part(*, user, today: date, now, stages) -> dict:
         "pipeline": pipeline_by_stage(user=user, owner_ids=[user.pk], stages=stages),
         "changes": changes[:LIST_LIMIT * 2],
     }
+
+
+def rep_own_attainments(*, rep, periods, today: date) -> list:
+    """kehu.planning.selectors.targets.attainment of `rep` (scope user, measure won) for each of
+    `periods`, as the rep reads their own (they see themselves): the target (target_amount) and
+    won (weighted_pipeline of the deals they own) of every period in one query each."""
+    from kehu.planning.models import Measure, Target
+    from kehu.planning.selectors.targets import Attainment
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipelines
+
+    years = sorted({y for p in periods for y in range(p.start.year, p.end.year + 1)})
+    targets = list(Target.objects.filter(scope=Target.Scope.USER, user_id=rep.pk, year__in=years, measure=Measure.WON))
+    sums = weighted_pipelines(opportunities=Opportunity.objects.filter(owner_id__in=[rep.pk]),
+                              periods=[(p.start, p.end) for p in periods])
+    rows = []
+    for period, sum_ in zip(periods, sums):
+        target = _target_sums(targets, period).get((Target.Scope.USER, rep.pk))
+        rows.append(Attainment(label=str(rep), target=None if target is None else target.quantize(CENT), actual=sum_.won,
+                               days=period.days, days_gone=period.days_gone(today), user=rep, team=None))
+    return rows
 
 
 def _visible_orders(user):
@@ -203,22 +254,21 @@ def manager_part(*, user, today: date, stages) -> dict:
     from kehu.accounts.visibility import managed_user_ids
     from kehu.activities.models import Activity
     from kehu.customers.models import Customer
-    from kehu.planning.querysets import planning_users
     from kehu.planning.selectors.forecasts import submission_status
     from kehu.sales.models import Opportunity
     from kehu.sales.selectors import quote_approval_queue
 
-    queue = quote_approval_queue(user=user)
-    approvals = list(queue[:LIST_LIMIT])
-    approvals_count = len(approvals) if len(approvals) < LIST_LIMIT else queue.order_by().values("pk").count()
+    # the first rows and the count of the whole queue in one query (a window count)
+    approvals = list(quote_approval_queue(user=user).annotate(wb_total=Window(Count("pk")))[:LIST_LIMIT])
+    approvals_count = approvals[0].wb_total if approvals else 0
 
-    reps = list(planning_users(user))
+    every, reps, cutoff = planning_reps(user)
     month, _quarter = _periods(today)
     attainments = rep_attainments(reps=reps, period=month, today=today)
     # ties by username, as the rep activity report ranks them
     leaderboard = sorted(attainments, key=lambda a: (-a.actual, a.user.username if a.user is not None else ""))
 
-    status = submission_status(reps=reps, today=today)
+    status = submission_status(reps=reps, today=today, settings=cutoff)
     missing = [r for r in reps if status[r.pk].is_missing]
 
     team_ids = managed_user_ids(user) if not user.is_admin_role else None
@@ -237,17 +287,21 @@ def manager_part(*, user, today: date, stages) -> dict:
     lifecycle = [{"stage": value, "label": label, "count": by_stage.get(value, 0)} for value, label in Customer.Stage.choices]
     # the open stages shown, by id (no join to the stages); grouped by (owner, stage) so that the
     # (owner, stage) index drives for a team (not a scan of every opportunity by stage)
+    # with the missed follow-ups per rep in ONE query (UNION ALL of the two small GROUP BYs,
+    # tagged 0 and 1)
     opp_counts: dict[int, int] = {}
+    missed_counts: dict[int, int] = {}
     open_ids = [s.pk for s in stages if not s.is_closed]
-    for stage_id, n in (opps.filter(stage_id__in=open_ids).order_by().values("owner_id", "stage_id").annotate(n=Count("pk"))
-                        .values_list("stage_id", "n")):
-        opp_counts[stage_id] = opp_counts.get(stage_id, 0) + n
+    opp_rows = (opps.filter(stage_id__in=open_ids).order_by().values("owner_id", "stage_id").annotate(n=Count("pk"))
+                .annotate(wb_part=Value(0)).values_list("wb_part", "stage_id", "n"))
+    missed_rows = (Activity.objects.visible_to(user).planned().filter(owner_id__in=[r.pk for r in reps], due_on__lt=today)
+                   .order_by().values("owner_id").annotate(n=Count("pk")).annotate(wb_part=Value(1))
+                   .values_list("wb_part", "owner_id", "n"))
+    for part, key, n in opp_rows.union(missed_rows, all=True):
+        counts = opp_counts if part == 0 else missed_counts
+        counts[key] = counts.get(key, 0) + n
     opp_stages = [{"stage": s, "count": opp_counts.get(s.pk, 0)} for s in stages if not s.is_closed]
 
-    missed_counts = dict(
-        Activity.objects.visible_to(user).planned().filter(owner_id__in=[r.pk for r in reps], due_on__lt=today)
-        .order_by().values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
-    )
     missed = [{"rep": r, "count": missed_counts[r.pk]} for r in reps if missed_counts.get(r.pk)]
     missed.sort(key=lambda m: (-m["count"], m["rep"].username))
 
@@ -259,7 +313,7 @@ def manager_part(*, user, today: date, stages) -> dict:
         "reps_count": len(reps),
         "funnel": {"lifecycle": lifecycle, "opportunities": opp_stages},
         "missed": missed,
-        "anomalies": anomaly_alerts(user=user, today=today),
+        "anomalies": anomaly_alerts(user=user, today=today, reps=every),
         "leaderboard": leaderboard[:10],
     }
 
@@ -291,6 +345,44 @@ def company_review(*, user, period, today: date, reps=None):
     )
 
 
+def company_reviews(*, user, periods, today: date, reps, week) -> list:
+    """company_review of each of `periods` (same numbers) with the reads shared: the reps'
+    latest submissions and the effective adjustments of every period in one query each, the
+    reps' and the company's targets of every year in one, the company's won and weighted
+    pipeline of every period in one; `reps` (active) and `week` (this_week) read by the caller.
+    Five queries for the month and the quarter (company_review: six each)."""
+    from kehu.planning.models import Measure, Target
+    from kehu.planning.selectors.forecasts import latest_submissions_by_period
+    from kehu.planning.selectors.review import Review, _effective_adjustments, rollup
+    from kehu.sales.models import Opportunity
+    from kehu.sales.selectors import weighted_pipelines
+
+    ids = [r.pk for r in reps]
+    latest = latest_submissions_by_period(user_ids=ids, periods=periods)
+    adjustments = _effective_adjustments({(label, uid): s for label, rows in latest.items() for uid, s in rows.items()})
+    years = sorted({y for p in periods for y in range(p.start.year, p.end.year + 1)})
+    targets = list(Target.objects.filter(year__in=years, measure=Measure.WON)
+                   .filter(Q(scope=Target.Scope.USER, user_id__in=ids) | Q(scope=Target.Scope.COMPANY)))
+    sums = weighted_pipelines(opportunities=Opportunity.objects.all(), periods=[(p.start, p.end) for p in periods])
+    reviews = []
+    for period, sum_ in zip(periods, sums):
+        by_scope = _target_sums(targets, period)
+        user_targets = {uid: amount for (scope, uid), amount in by_scope.items() if scope == Target.Scope.USER}
+        summary = rollup(user=user, period=period, today=today, reps=reps, pipeline=False, latest=latest[period.label],
+                         adjustments={uid: a for (label, uid), a in adjustments.items() if label == period.label},
+                         targets=user_targets, week=week)
+        company = by_scope.get((Target.Scope.COMPANY, None))
+        total = summary.total
+        reviews.append(Review(
+            period=period, since=today, scope="company", team=None, teams=[],
+            target=None if company is None else company.quantize(CENT), members_target=total.target,
+            won=sum_.won, commit=total.commit, adjusted_commit=total.adjusted_commit, best_case=total.best_case,
+            adjusted_best_case=total.adjusted_best_case, open_weighted=sum_.open_weighted, weighted=sum_.total,
+            rows=[], rollup=summary, waterfall=None, slipping=[],
+        ))
+    return reviews
+
+
 def pyramid_summary(*, user) -> dict | None:
     from kehu.ranking.models import EvaluationRun
     from kehu.ranking.selectors import class_table, latest_run
@@ -302,18 +394,19 @@ def pyramid_summary(*, user) -> dict | None:
 
 
 def director_part(*, user, today: date) -> dict:
-    from kehu.planning.querysets import planning_users
+    from kehu.planning.selectors.forecasts import this_week
 
     month, quarter = _periods(today)
     aging = aging_summary(user=user, as_of=today)
-    reps = list(planning_users(user))  # once for both periods
+    every, reps, cutoff = planning_reps(user)  # once for both periods and the anomalies
     return {
-        "reviews": [company_review(user=user, period=p, today=today, reps=reps) for p in (month, quarter)],
+        "reviews": company_reviews(user=user, periods=(month, quarter), today=today, reps=reps,
+                                   week=this_week(today=today, settings=cutoff)),
         "pyramid": pyramid_summary(user=user),
         "aging": aging,
         "holds": credit_holds(user=user),
         # `kehu daily` tells team managers; a director who manages no team gets the manager's part instead
-        "anomalies": anomaly_alerts(user=user, today=today, notifications=False),
+        "anomalies": anomaly_alerts(user=user, today=today, notifications=False, reps=every),
     }
 
 
