@@ -18,6 +18,19 @@ def get_visible_or_404(queryset, **lookup):
         raise Http404 from exc
 
 
+def pick_visible_or_404(rows: list, pk):
+    """`get_visible_or_404` over rows already read (and scoped to the user): the row with id
+    `pk`, else 404 — a malformed or out-of-range id alike."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Http404 from exc
+    for row in rows:
+        if row.pk == pk:
+            return row
+    raise Http404
+
+
 def is_partial(request) -> bool:
     """An htmx request for a fragment (not a history restore, which needs the whole page)."""
     htmx = getattr(request, "htmx", None)

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from kehu.core.dates import parse_date_param
 from kehu.core.models import CompanySettings
-from kehu.core.views import get_visible_or_404, is_partial
+from kehu.core.views import get_visible_or_404, is_partial, pick_visible_or_404
 from kehu.planning.errors import PlanningError
 from kehu.planning.forms_review import AdjustForm
 from kehu.planning.periods import forecast_periods, parse_period, period_of
@@ -133,21 +133,6 @@ def bar_names() -> dict:
     }
 
 
-def _team_of(teams: list, team_id):
-    """`resolve_team` over the teams already read: the team asked for if among them, else 404
-    (a malformed id too); None for no team."""
-    if team_id in (None, ""):
-        return None
-    try:
-        pk = int(team_id)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise Http404 from exc
-    for team in teams:
-        if team.pk == pk:
-            return team
-    raise Http404
-
-
 @login_required
 @require_GET
 def review_view(request):
@@ -163,7 +148,7 @@ def review_view(request):
     period, error = _period(request, today)
     # The teams the user sees, read once: the choice of team, the one asked for, a manager's scope.
     teams = list(visible_teams(user).order_by("name"))
-    team = _team_of(teams, team_id)
+    team = pick_visible_or_404(teams, team_id) if team_id not in (None, "") else None  # resolve_team over the teams read
     since = parse_date_param(request.GET.get("since"), today - timedelta(days=7))
     if since > today:
         since = today

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.errors import DomainError
 from kehu.core.templatetags.kehu_core import money
-from kehu.core.views import refuse
+from kehu.core.views import pick_visible_or_404, refuse
 from kehu.planning.errors import PlanningError
 from kehu.planning.models import Measure, Target
 from kehu.planning.periods import parse_period, period_of
@@ -179,19 +179,6 @@ def _warn_thin_history(request, target) -> None:
                                     "a fair shape, spread evenly or type the weights.") % {"months": ", ".join(empty)})
 
 
-def _pick(rows: list, pk):
-    """The row of `rows` (already scoped to the user) with id `pk`, else 404 (a malformed id too),
-    as `get_visible_or_404` does over the query."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise Http404 from exc
-    for row in rows:
-        if row.pk == pk:
-            return row
-    raise Http404
-
-
 def _attainment_scope(request, *, teams: list, reps: list):
     """(scope, team, rep) asked for, defaulting to what the user sees first; 404 for a team or
     rep they don't see. `teams`: the teams the user may choose (none for a rep), by name;
@@ -202,9 +189,9 @@ def _attainment_scope(request, *, teams: list, reps: list):
         scope = "company" if sees_company(user) else ("team" if user.is_manager and teams else "user")
     team = rep = None
     if scope == "team":
-        team = _pick(teams, params["team"]) if params.get("team") else (teams[0] if teams else None)
+        team = pick_visible_or_404(teams, params["team"]) if params.get("team") else (teams[0] if teams else None)
     elif scope == "user":
-        rep = _pick(reps, params["rep"]) if params.get("rep") else (user if user.is_rep else (reps[0] if reps else None))
+        rep = pick_visible_or_404(reps, params["rep"]) if params.get("rep") else (user if user.is_rep else (reps[0] if reps else None))
     return scope, team, rep
 
 
