@@ -198,6 +198,15 @@ def _tags_json():
 POOL_EVENTS_READ = 30  # the customer page's timeline shows 30 entries (kehu.activities.views.records.PANEL_LIMIT)
 
 
+def _json_rows(rows: str, cells: str, order: str) -> str:
+    """A correlated subquery giving the rows of `rows` (a SELECT, ordered as wanted) as JSON text
+    `[[cells…], …]` in `order` (over `r`): json_agg on PostgreSQL, json_group_array on SQLite
+    (which keeps the subquery's order)."""
+    if connection.vendor == "postgresql":
+        return f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY {order}), '[]')::text FROM ({rows}) r)"
+    return f"(SELECT json_group_array(json_array({cells})) FROM ({rows}) r)"
+
+
 def _pool_events_json():
     """The customer's latest POOL_EVENTS_READ claims, releases and returns with their user, as
     JSON text `[[id, kind, at, reason, user id, user name, username], …]`, read with the
@@ -211,11 +220,7 @@ def _pool_events_json():
     rows = (f'SELECT p.id, p.kind, p.at, p.reason, p.user_id, u.name, u.username FROM "{PoolEvent._meta.db_table}" p '
             f'LEFT JOIN "{User._meta.db_table}" u ON u.id = p.user_id '
             f'WHERE p.customer_id = "{Customer._meta.db_table}".id AND p.kind IN (%s, %s, %s) ORDER BY p.at DESC, p.id DESC LIMIT %s')
-    cells = "r.id, r.kind, r.at, r.reason, r.user_id, r.name, r.username"
-    if connection.vendor == "postgresql":
-        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.at DESC, r.id DESC), '[]')::text FROM ({rows}) r)"
-    else:
-        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows}) r)"
+    sql = _json_rows(rows, "r.id, r.kind, r.at, r.reason, r.user_id, r.name, r.username", "r.at DESC, r.id DESC")
     return RawSQL(sql, [*kinds, POOL_EVENTS_READ], output_field=TextField())
 
 
@@ -233,13 +238,9 @@ def _qualification_json():
     rows = (f'SELECT i.id, i.name, i.name_en, i.help_text, i.position, c.id AS check_id, c.note, c.checked_at, c.checked_by_id, '
             f'u.name AS user_name, u.username FROM "{QualificationItem._meta.db_table}" i '
             f'LEFT JOIN "{QualificationCheck._meta.db_table}" c ON c.item_id = i.id AND c.customer_id = "{Customer._meta.db_table}".id '
-            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = c.checked_by_id WHERE i.is_active')
+            f'LEFT JOIN "{User._meta.db_table}" u ON u.id = c.checked_by_id WHERE i.is_active ORDER BY i.position, i.id')
     cells = "r.id, r.name, r.name_en, r.help_text, r.position, r.check_id, r.note, r.checked_at, r.checked_by_id, r.user_name, r.username"
-    if connection.vendor == "postgresql":
-        sql = f"(SELECT COALESCE(json_agg(json_build_array({cells}) ORDER BY r.position, r.id), '[]')::text FROM ({rows}) r)"
-    else:
-        sql = f"(SELECT json_group_array(json_array({cells})) FROM ({rows} ORDER BY i.position, i.id) r)"
-    return RawSQL(sql, [], output_field=TextField())
+    return RawSQL(_json_rows(rows, cells, "r.position, r.id"), [], output_field=TextField())
 
 
 def qualification_rows_from_json(customer) -> list[dict] | None:

@@ -1,6 +1,5 @@
-"""Ranking tests (read in English: ENGLISH_FOLDERS in the root conftest.py). `example_loaded`
-loads the shipped example dataset (as the `example` fixtures of test_runs.py and
-test_engine_example.py do)."""
+"""Ranking tests (read in English: ENGLISH_FOLDERS in the root conftest.py). `example` (also
+named `example_loaded`) loads the shipped example dataset."""
 
 import json
 from decimal import Decimal
@@ -12,9 +11,14 @@ from kehu.dataset.tests.conftest import EXAMPLE
 
 
 @pytest.fixture
-def example_loaded(db):
+def example(db):
     report = dataset_import(actor=None, path=EXAMPLE)
     assert report.errors == []
+
+
+@pytest.fixture
+def example_loaded(example):
+    """The example dataset loaded (the name some modules use)."""
 
 
 @pytest.fixture

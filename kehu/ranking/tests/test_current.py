@@ -16,8 +16,6 @@ from kehu.core.audit import audit_note_text
 from kehu.core.hooks import daily_steps
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, CustomerStageChange
-from kehu.dataset.services import dataset_import
-from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.finance.services import contract_plan_set, payment_record
 from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
 from kehu.ranking.selectors import latest_run
@@ -35,12 +33,6 @@ MODELS = ("pyramid", "value", "key_account")
 def _english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def example(db):
-    report = dataset_import(actor=None, path=EXAMPLE)
-    assert report.errors == []
 
 
 def _by_code():

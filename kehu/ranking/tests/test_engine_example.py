@@ -5,11 +5,9 @@ import json
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.ranking import scoring
 from kehu.ranking.facts import QUERIES, load_facts
@@ -17,12 +15,6 @@ from kehu.ranking.facts import QUERIES, load_facts
 
 def _expected(model):
     return json.loads((EXAMPLE / "expected" / f"{model}.json").read_text(), parse_float=Decimal)
-
-
-@pytest.fixture
-def example(db):
-    report = dataset_import(actor=None, path=EXAMPLE)
-    assert report.errors == []
 
 
 def _facts(model):

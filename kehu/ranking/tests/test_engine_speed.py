@@ -11,8 +11,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kehu.dataset.services import dataset_import
-from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.ranking import scoring
 from kehu.ranking.facts import load_facts
 from kehu.ranking.scoring import numbers
@@ -22,12 +20,6 @@ from kehu.ranking.models import EvaluationResult, EvaluationRun
 from kehu.ranking.services import evaluation_run
 
 AS_OF = date(2026, 6, 30)
-
-
-@pytest.fixture
-def example(db):
-    report = dataset_import(actor=None, path=EXAMPLE)
-    assert report.errors == []
 
 
 # ---------------------------------------------------------------------------- integer arithmetic

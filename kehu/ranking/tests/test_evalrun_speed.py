@@ -12,8 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kehu.customers.models import Customer
-from kehu.dataset.services import dataset_import
-from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.ranking.facts import load_facts
 from kehu.ranking.models import EvaluationResult, EvaluationRun
 from kehu.ranking.services import current_ranking_apply, evaluation_run
@@ -23,12 +21,6 @@ D = Decimal
 NOW = date(2026, 6, 30)
 EARLIER = date(2025, 12, 31)
 MODELS = ("pyramid", "value", "key_account")
-
-
-@pytest.fixture
-def example(db):
-    report = dataset_import(actor=None, path=EXAMPLE)
-    assert report.errors == []
 
 
 def _current():

@@ -13,8 +13,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from kehu.dataset.services import dataset_import
-from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.ranking import exports
 from kehu.ranking.models import EvaluationRun
 from kehu.ranking.selectors import run_payload
@@ -24,11 +22,6 @@ from kehu.ranking.selectors import run_payload
 def _english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def example(db):
-    assert dataset_import(actor=None, path=EXAMPLE).errors == []
 
 
 def test_workbook_write_streams_generators_with_progress(tmp_path, monkeypatch):

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from kehu.dataset.services import dataset_import
 from kehu.dataset.tests.conftest import EXAMPLE
 from kehu.ranking import scoring
 from kehu.ranking.facts import load_facts
@@ -31,12 +30,6 @@ def _expected(model):
 def _english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def example(db):
-    report = dataset_import(actor=None, path=EXAMPLE)
-    assert report.errors == []
 
 
 def _evaluate(*args):
