@@ -34,6 +34,10 @@ class TokenForm(StyledFormMixin, forms.Form):
     scope = forms.ChoiceField(label=gettext_lazy("Access"), choices=AccessToken.Scope.choices, initial=AccessToken.Scope.READ, widget=forms.RadioSelect)
     expires_on = DateField(label=gettext_lazy("Expires after"), required=False, help_text=gettext_lazy("The last day it works. Empty: until revoked."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].widget.attrs.update({"class": "btn-check", "autocomplete": "off"})
+
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
