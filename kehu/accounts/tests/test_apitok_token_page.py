@@ -138,3 +138,20 @@ def test_page_in_both_languages(login, rep_a, language, words):
     body = login(rep_a).get(ME).content.decode()
     for word in words:
         assert word in body
+
+
+def test_page_runs_a_fixed_number_of_queries(login, rep_a, django_assert_max_num_queries):
+    client = login(rep_a)
+    assert client.post(RESET).status_code == 302
+    access_token_create(actor=rep_a, name="one", scope="read")
+    with django_assert_max_num_queries(15) as one:
+        assert client.get(ME).status_code == 200
+    for i in range(20):
+        access_token_create(actor=rep_a, name=f"t{i}", scope="write")
+    with django_assert_max_num_queries(15) as many:
+        assert client.get(ME).status_code == 200
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_the_agenda_links_to_the_calendar_subscription(login, rep_a):
+    assert f'{ME}#calendar' in login(rep_a).get(reverse("activities:agenda")).content.decode()
