@@ -44,6 +44,9 @@ def feed_calendar(*, user, rows, base_url: str) -> icalendar.Calendar:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", _("Kehu follow-ups of %(user)s") % {"user": user})
     cal.add("x-wr-timezone", settings.TIME_ZONE)
+    # Calendar apps poll a subscription; these ask for once an hour (each app decides in the end).
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
     stamp = timezone.now()
     for row in rows:
         event = icalendar.Event()

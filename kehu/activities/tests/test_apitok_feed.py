@@ -62,6 +62,9 @@ def test_rep_a_feed_has_own_open_follow_ups_from_30_days_ago_on(world, client):
     assert str(soon.get("summary")) == "华为技术有限公司 · 拜访"  # rep_a reads Chinese (the default)
     assert "Send the quote" in str(soon.get("description"))
     assert str(soon.get("url")) == f"https://crm.example.com/customers/{world['customer_a'].pk}/"
+    calendar = icalendar.Calendar.from_ical(client.get(feed_url(world["rep_a"])).content)
+    assert str(calendar.get("x-wr-calname")) == "rep_a 的客户跟进计划"
+    assert calendar.decoded("refresh-interval") == timedelta(hours=1)
 
 
 def test_feed_speaks_the_users_language(world, client):
