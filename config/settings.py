@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served by us (no CDN)
     "axes",
     "kehu.core",
     "kehu.accounts",
@@ -193,7 +194,12 @@ EMAIL_BACKEND = env("KEHU_EMAIL_BACKEND", "django.core.mail.backends.console.Ema
 DEFAULT_FROM_EMAIL = env("KEHU_FROM_EMAIL", "kehu@localhost")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Personal access tokens first: DRF asks the first class for WWW-Authenticate, so a request
+    # without credentials gets 401 (kehu/api/authentication.py); the session stays for the pages.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kehu.api.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's own renderers, the browsable one without its inline <style> (CSP, kehu/core/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "kehu.core.renderers.BrowsableAPIRenderer"],

@@ -77,3 +77,7 @@ class UserSession(models.Model):
     class Meta:
         verbose_name = _("user session")
         verbose_name_plural = _("user sessions")
+
+
+# API tokens and the calendar feed's key (issue 14) live in their own module.
+from kehu.accounts.tokens import AccessToken, CalendarFeed  # noqa: E402,F401

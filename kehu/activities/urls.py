@@ -7,6 +7,7 @@ customer travels as `?activity=` or a form field and is looked up among the cust
 
 from django.urls import path
 
+from kehu.activities import feed
 from kehu.activities.views import agenda, records
 
 app_name = "activities"
@@ -25,4 +26,6 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", agenda.notification_read_view, name="notification-read"),
     path("notifications/read-all/", agenda.notification_read_all_view, name="notifications-read-all"),
     path("team/", agenda.team_view, name="team"),
+    # issue 14 (apitok): the calendar feed of planned follow-ups, at a secret address (feed.py)
+    path("feed/<str:key>.ics", feed.calendar_feed_view, name="calendar-feed"),
 ]

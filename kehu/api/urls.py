@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
+from kehu.api.docs import api_docs_view
 from kehu.api.selling import (
     ContractViewSet,
     OpportunityViewSet,
@@ -44,4 +45,6 @@ urlpatterns = [
     path("payments/<int:pk>/reverse/", PaymentViewSet.as_view({"post": "reverse"}), name="payment-reverse"),
     # The schema, like everything under /api/, is for signed-in users.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
+    # issue 14 (apitok): the browsable documentation of the schema (Swagger UI, no CDN)
+    path("docs/", api_docs_view, name="docs"),
 ]

@@ -43,8 +43,8 @@ def test_manager_a_director_finance_admin_read_contact(api, cast, contact_a):
         assert api(cast[who]).get(contact_url(contact_a)).status_code == 200, who
 
 
-def test_anonymous_gets_403(api, contact_a):
-    assert api(None).get(contact_url(contact_a)).status_code == 403
+def test_anonymous_gets_401(api, contact_a):  # issue 14: 401, not 403
+    assert api(None).get(contact_url(contact_a)).status_code == 401
 
 
 def test_rep_a_gets_404_for_contact_of_customer_in_recycle_bin(api, cast, contact_a):

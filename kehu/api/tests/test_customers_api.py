@@ -64,11 +64,11 @@ def test_rep_a_gets_404_for_missing_id(api, rep_a):
     assert api(rep_a).get("/api/customers/999999/").status_code == 404
 
 
-def test_anonymous_gets_403(api, customer_a):
+def test_anonymous_gets_401(api, customer_a):  # issue 14: 401, not 403
     client = api(None)
-    assert client.get(LIST).status_code == 403
-    assert client.get(detail(customer_a)).status_code == 403
-    assert client.post(LIST, {"name": "X"}, format="json").status_code == 403
+    assert client.get(LIST).status_code == 401
+    assert client.get(detail(customer_a)).status_code == 401
+    assert client.post(LIST, {"name": "X"}, format="json").status_code == 401
 
 
 def test_rep_a_gets_404_for_customer_in_recycle_bin(api, cast):

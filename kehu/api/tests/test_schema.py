@@ -23,5 +23,5 @@ def test_rep_a_gets_the_openapi_schema_with_customer_paths(api, rep_a):
     assert {"q", "owner", "stage", "tag", "limit", "offset"} <= list_params
 
 
-def test_anonymous_gets_403_for_the_schema(api, db):
-    assert api(None).get("/api/schema/").status_code == 403
+def test_anonymous_gets_401_for_the_schema(api, db):  # issue 14: 401, not 403
+    assert api(None).get("/api/schema/").status_code == 401

@@ -14,7 +14,7 @@ The walker reads the URL resolver, so a route added tomorrow is tested tomorrow:
   teach the walker (OBJECT_KINDS, a fixture object owned by rep_a) when you add a new kind
   of record, so that nobody adds a page and forgets its scope;
 - every route but the few PUBLIC ones sends an anonymous visitor to the login page (the
-  API answers 403).
+  API answers 401, issue 14; API_PAGES under /api/ are pages for people and send to the login).
 """
 
 import re
@@ -44,6 +44,8 @@ PUBLIC = {
     "home": {302},  # redirects to the customer list, which asks for a login
     "favicon": {301},  # the icon, for browsers and the admin that ask for /favicon.ico
 }
+# Pages for people under /api/ (issue 14): they send an anonymous visitor to the login page, not 401.
+API_PAGES = {"api:docs"}
 # Keywords that only select a rendering (DRF format suffixes): such a route duplicates another.
 IGNORED_KWARGS = {"format"}
 # The segment before <pk> -> the kind of record the pk names.
@@ -64,6 +66,9 @@ COMPANY_WIDE_KINDS = {"run"}
 PERSON_SCOPED_KINDS = {"submission"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
+# The calendar feed's secret key (activities:calendar-feed, issue 14) names no record: the route
+# is the key owner's alone, and a wrong key is 404 for everyone (kehu/activities/tests/test_apitok_feed.py).
+KWARG_VALUES["key"] = "not-a-key"
 # GET routes on which the owner of a live record may still get 404, and why.
 OWNER_MAY_GET_404 = {
     "customers:restore": "restores records in the recycle bin only",
@@ -456,9 +461,9 @@ def test_anonymous_is_sent_to_login(route, world, client):
         return
     before = state()
     answers = {m: request(client, m, url, route, {"name": "anonymous"}) for m in methods(route)}
-    if route.is_api:
-        assert {r.status_code for r in answers.values()} <= {403, 405}, {m: r.status_code for m, r in answers.items()}
-        assert any(r.status_code == 403 for r in answers.values())
+    if route.is_api and route.name not in API_PAGES:
+        assert {r.status_code for r in answers.values()} <= {401, 405}, {m: r.status_code for m, r in answers.items()}
+        assert any(r.status_code == 401 for r in answers.values())
     else:
         assert all(_is_login_redirect(r) or r.status_code == 405 for r in answers.values()), {
             m: (r.status_code, r.get("Location")) for m, r in answers.items()
@@ -474,7 +479,7 @@ def test_disabled_rep_is_signed_out_everywhere(world, client):
     rep_a.save()
     customer = world["records"]["customer_a"]["customer"]
     assert _is_login_redirect(client.get(reverse("customers:detail", kwargs={"pk": customer.pk})))
-    assert client.get(reverse("api:customer-detail", kwargs={"pk": customer.pk})).status_code == 403
+    assert client.get(reverse("api:customer-detail", kwargs={"pk": customer.pk})).status_code == 401
 
 
 def test_non_staff_is_sent_to_the_admin_login(world, client):
