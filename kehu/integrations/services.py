@@ -48,8 +48,8 @@ TASK_BATCH = 50
 STRANDED_AFTER = timedelta(minutes=15)
 
 
-def _timeout() -> float:
-    return float(getattr(settings, "KEHU_WEBHOOK_TIMEOUT", 10))
+def _timeout():
+    return getattr(settings, "KEHU_WEBHOOK_TIMEOUT", 10)
 
 
 # --- subscriptions (the admin's page) --------------------------------------------------------------
@@ -275,7 +275,9 @@ def delivery_attempt(*, delivery_id: int, now=None, send=http_post) -> WebhookDe
     else:
         result = SendResult(None, "", _("The subscription is paused."), 0)
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery = WebhookDelivery.objects.select_for_update().select_related("subscription").filter(pk=delivery.pk).first()
+        if delivery is None:  # its subscription was deleted while it was being sent
+            return None
         WebhookAttempt.objects.create(delivery=delivery, number=number, started_at=now, duration_ms=result.duration_ms,
                                       response_code=result.status, succeeded=result.ok, response_body=result.body,
                                       error=result.error)
