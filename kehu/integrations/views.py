@@ -2,6 +2,8 @@
 subscriptions — list, new, edit (with the secret and its rotation), delete — and deliveries —
 list (paginated), one delivery with its attempts, replay."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -113,7 +115,7 @@ def delivery_detail_view(request, pk):
     delivery = get_visible_or_404(WebhookDelivery.objects.select_related("event", "subscription", "replay_of"), pk=pk)
     delivery.event_label = event_label(delivery.event.event_type)
     attempts = list(WebhookAttempt.objects.filter(delivery=delivery).order_by("number"))
-    body = services.delivery_body(delivery).decode("utf-8")
+    body = json.dumps(json.loads(services.delivery_body(delivery)), ensure_ascii=False, indent=2, sort_keys=True)  # as sent, laid out
     return render(request, "integrations/delivery_detail.html",
                   {"delivery": delivery, "attempts": attempts, "body": body, "nav": "webhooks"})
 

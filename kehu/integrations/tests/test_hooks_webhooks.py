@@ -437,3 +437,23 @@ def test_the_deliveries_page_in_english_with_a_fixed_number_of_queries(admin, re
         assert client.get(reverse("integrations:subscription-list")).status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get(reverse("integrations:delivery-detail", args=[ids[0]])).status_code == 200
+
+
+# --- the immediate backend (KEHU_TASKS_BACKEND=immediate) -----------------------------------------
+
+def test_the_immediate_backend_sends_on_commit_and_leaves_the_retry_to_the_sweep(admin, rep_a, receiver_factory, settings,
+                                                                                  django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    receiver = receiver_factory((503, 200))
+    subscribe(admin, receiver.url, ["customer.created"])
+    with django_capture_on_commit_callbacks(execute=True):
+        new_customer(rep_a)
+    delivery = WebhookDelivery.objects.get()
+    assert len(receiver.requests) == 1 and delivery.status == Status.RETRYING and delivery.last_response_code == 503
+    # the immediate backend cannot wait: no retry is run now; the sweep enqueues it once it is overdue
+    assert svc.deliveries_requeue_stranded(now=delivery.next_attempt_at) == 0
+    overdue = timezone.now() - svc.STRANDED_AFTER - timedelta(seconds=1)  # as if its time had come long ago
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=overdue)
+    assert svc.deliveries_requeue_stranded() == 1
+    delivery.refresh_from_db()
+    assert len(receiver.requests) == 2 and delivery.status == Status.SUCCEEDED
