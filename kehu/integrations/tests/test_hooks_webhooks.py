@@ -285,6 +285,21 @@ def test_customer_events(hooked, admin, rep_a, rep_a2, manager_a, pool_customer)
     assert WebhookDelivery.objects.count() == 5
 
 
+def test_the_automatic_return_to_the_pool_changes_the_owner(hooked, rep_a, customer_a):
+    from kehu.core.models import CompanySettings
+    from kehu.customers.services.pool import pool_run_returns
+
+    conf = CompanySettings.load()
+    conf.pool_return_days = 90
+    conf.save()
+    Customer.objects.filter(pk=customer_a.pk).update(pool_clock_at=timezone.now() - timedelta(days=91))
+    assert pool_run_returns() == 1
+    assert events() == [("customer.owner_changed", "customer", customer_a.pk)]
+    event = WebhookEvent.objects.get()
+    assert event.actor is None and event.data["owner"] is None
+    assert event.data["changes"] == {"owner": [rep_a.pk, None], "reason": "return"}
+
+
 def test_opportunity_stage_changed(hooked, rep_a, customer_a):
     from kehu.sales.services import opportunity_create, opportunity_move
 
