@@ -40,8 +40,12 @@ migrate: messages
 demo: migrate
 	$(KEHU) demo --url http://$(HOST):$(PORT)/
 
+# The background worker (`kehu worker`: webhook deliveries, …) runs beside the server; Ctrl+C
+# reaches both (one process group), and the trap stops the worker whenever the server ends.
 run: demo
-	@echo "Kehu is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo "Kehu is at http://$(HOST):$(PORT)/  (Ctrl+C stops it and its background worker)"
+	@KEHU_DEBUG=$(KEHU_DEBUG) $(KEHU) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	KEHU_DEBUG=$(KEHU_DEBUG) $(KEHU) runserver $(HOST):$(PORT)
 
 # Starts again from scratch: deletes the SQLite demo database (stop `make run` first) and

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "kehu.reports",
     "kehu.dataset",
     "kehu.api",
+    # Background tasks (issue 15) and webhooks (issue 14): task `hooks`.
+    "django_tasks",
+    "django_tasks_db",
+    "kehu.integrations",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +216,18 @@ SPECTACULAR_SETTINGS = {
     # one choice set, first and second buying factor of customers and opportunities
     "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor"},
 }
+
+# Background tasks (Django's Tasks API through the django-tasks backport): the database backend
+# keeps the queue in Kehu's own database (no broker), and `kehu worker` runs it (`make run` starts
+# one beside the server). KEHU_TASKS_BACKEND=immediate runs each task at once in the process that
+# enqueues it (no worker; a task's later retry is then left to `kehu daily`).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[env("KEHU_TASKS_BACKEND", "database")], "QUEUES": ["default"]}}
+# Webhooks: how long one delivery waits for the receiver's answer, in seconds.
+KEHU_WEBHOOK_TIMEOUT = env_int("KEHU_WEBHOOK_TIMEOUT", 10)
 
 # The address users open Kehu at, for links in e-mails (e.g. https://crm.example.com).
 KEHU_SITE_URL = env("KEHU_SITE_URL", "").rstrip("/")

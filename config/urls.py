@@ -14,6 +14,8 @@ urlpatterns = [
     path("ranking/", include("kehu.ranking.urls")),
     path("planning/", include("kehu.planning.urls")),
     path("api/", include("kehu.api.urls")),
+    # Webhooks (issue 14, task `hooks`): admin-only pages.
+    path("integrations/", include("kehu.integrations.urls")),
     path("", include("kehu.reports.urls")),
     path("admin/", admin.site.urls),
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.visibility import managed_user_ids
+from kehu.core import events
 from kehu.core.models import AuditEvent
 from kehu.customers import hooks
 from kehu.customers.errors import CustomerError
@@ -67,6 +68,8 @@ def customer_handover(*, actor, from_user, to_user, customer_ids=None, note: str
                        object_label=f"{name} ({code})"[:255], changes={"owner": [from_user.pk, to_user.pk]}, note=note[:500])
             for pk, name, code in rows
         ])
+        events.event_record(events.CUSTOMER_OWNER_CHANGED, object_type="customer", object_ids=ids, actor=actor,
+                            changes={"owner": [from_user.pk, to_user.pk], "reason": "handover"})
     return handover
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from kehu.accounts.models import User
+from kehu.core import events
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.customers import hooks
@@ -125,6 +126,8 @@ def customer_claim(*, actor, customer: Customer, now=None) -> Customer:
         stage_months_refresh(customer_ids=[customer.pk])
         PoolEvent.objects.create(customer=customer, kind=PoolEvent.Kind.CLAIM, user=actor, on_date=today)
         audit_record(actor=actor, verb=AuditEvent.Verb.CLAIM, obj=customer, customer=customer, changes={"owner": [None, actor.pk]})
+        events.event_record(events.CUSTOMER_OWNER_CHANGED, object_type="customer", object_ids=customer.pk, actor=actor,
+                            changes={"owner": [None, actor.pk], "reason": "claim"})
     return customer
 
 
@@ -146,6 +149,8 @@ def customer_release(*, actor, customer: Customer, reason: str = "", now=None) -
             customer=customer, kind=PoolEvent.Kind.RELEASE, user_id=old, on_date=timezone.localdate(now), reason=reason[:255],
         )
         audit_record(actor=actor, verb=AuditEvent.Verb.RELEASE, obj=customer, customer=customer, changes={"owner": [old, None]}, note=reason)
+        events.event_record(events.CUSTOMER_OWNER_CHANGED, object_type="customer", object_ids=customer.pk, actor=actor,
+                            changes={"owner": [old, None], "reason": "release"})
     return customer
 
 
@@ -184,6 +189,8 @@ def pool_run_returns(*, now=None) -> int:
                 reason = audit_note(gettext_noop("No follow-up for %(days)d days"), days=idle_days)
                 PoolEvent.objects.create(customer=customer, kind=PoolEvent.Kind.RETURN, user_id=old, on_date=today, reason=reason)
                 audit_record(actor=None, verb=AuditEvent.Verb.RETURN, obj=customer, customer=customer, changes={"owner": [old, None]}, note=reason)
+                events.event_record(events.CUSTOMER_OWNER_CHANGED, object_type="customer", object_ids=customer.pk,
+                                    changes={"owner": [old, None], "reason": "return"})
                 returned += 1
         except IntegrityError:
             continue  # already returned once today (a concurrent run): leave it as it is

@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from stdnum.cn import uscc as uscc_std
 
 from kehu.accounts import permissions as account_permissions
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.errors import StaleEdit
 from kehu.core.forms import check_not_stale, etag_for, seen_values
@@ -254,6 +255,7 @@ def customer_create(
         if tags:
             changes["tags"] = [None, sorted(t.name for t in tags)]
         audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, obj=customer, customer=customer, changes=changes)
+        events.event_record(events.CUSTOMER_CREATED, object_type="customer", object_ids=customer.pk, actor=actor)
     return customer
 
 
@@ -316,6 +318,8 @@ def customer_update(*, actor, customer: Customer, data: dict, tags=None, credit:
         _ensure_profile(customer)
         if changes:
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes=changes)
+            events.event_record(events.CUSTOMER_UPDATED, object_type="customer", object_ids=customer.pk, actor=actor,
+                                changes={"fields": sorted(changes)})
     return customer
 
 
@@ -371,6 +375,8 @@ def customer_set_stage(*, actor, customer: Customer, stage: str, by_hand: bool =
             customer.save(update_fields=["stage", "stage_changed_at", "updated_at"])
             _stage_changed(customer, old, actor)
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=customer, customer=customer, changes={"stage": [old, stage]})
+            events.event_record(events.CUSTOMER_UPDATED, object_type="customer", object_ids=customer.pk, actor=actor,
+                                changes={"fields": ["stage"], "stage": [old, stage]})
     return customer
 
 
@@ -407,6 +413,8 @@ def customers_set_derived_stage(*, actor, customer_ids, from_stage: str, stage: 
                     for pk, name in chunk
                 ]
             )
+            events.event_record(events.CUSTOMER_UPDATED, object_type="customer", object_ids=[pk for pk, _n in chunk], actor=actor,
+                                changes={"fields": ["stage"], "stage": [from_stage, stage]})
             moved += len(chunk)
     return moved
 

@@ -55,6 +55,7 @@ OBJECT_KINDS = {
     "payments": "payment", "runs": "run",
     "lines": "opportunity",  # planning/forecast/lines/<pk>/: a line of the forecast grid is an opportunity
     "submissions": "submission", "adjust": "submission",  # a rep's forecast: scoped by the rep, not a customer
+    "subscriptions": "webhook", "deliveries": "webhook-delivery",  # integrations/webhooks/…: admin only
 }
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
@@ -64,6 +65,9 @@ COMPANY_WIDE_KINDS = {"run"}
 # submission is seen by the rep, the managers of their team, the director and finance. Tested apart
 # below (test_users_who_may_not_see_a_reps_forecast_get_404).
 PERSON_SCOPED_KINDS = {"submission"}
+# Kinds of company-wide settings only the admin opens (kehu.integrations: webhooks and their
+# deliveries); everyone else gets 403 as on the other settings pages. Tested apart below.
+ADMIN_ONLY_KINDS = {"webhook", "webhook-delivery"}
 # URL keywords besides <pk> that name no record (the record is still the pk's): a valid value.
 KWARG_VALUES = {"section": ArchiveSection.Section.PRODUCTION_SCALE}
 # The calendar feed's secret key (activities:calendar-feed, issue 14) names no record: the route
@@ -128,7 +132,8 @@ def walk(patterns, prefix="", namespace="", kwargs=frozenset()):
 
 ROUTES = list(walk(get_resolver().url_patterns))
 PK_ROUTES = [r for r in ROUTES if "pk" in r.kwargs]
-SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS | PERSON_SCOPED_KINDS]
+SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS | PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS]
+ADMIN_ONLY_ROUTES = [r for r in PK_ROUTES if r.kind in ADMIN_ONLY_KINDS]
 PERSON_SCOPED_ROUTES = [r for r in PK_ROUTES if r.kind in PERSON_SCOPED_KINDS]
 COMPANY_WIDE_ROUTES = [r for r in PK_ROUTES if r.kind in COMPANY_WIDE_KINDS]
 PLAIN_ROUTES = [r for r in ROUTES if not r.kwargs and r.name]
@@ -452,7 +457,7 @@ def _is_login_redirect(response) -> bool:
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name and (r.kind or not r.kwargs)], ids=str)
 def test_anonymous_is_sent_to_login(route, world, client):
-    if route.kind in PERSON_SCOPED_KINDS:
+    if route.kind in PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS:
         url = reverse(route.name, kwargs={"pk": 1})  # the login comes before any lookup
     else:
         url = url_for(route, world, "customer_a") if route.kind else reverse(route.name)
@@ -528,3 +533,41 @@ def test_users_who_may_not_see_a_reps_forecast_get_404(route, world, client):
         assert after[0] == before[0], "a request created or removed a submission"
         assert after[1] == 0, "someone who may not adjust adjusted"
     assert not failures, "a user who may not see a rep's forecast must get 404:\n" + "\n".join(failures)
+
+
+# --- admin-only settings with ids (webhooks) -------------------------------------------------------
+
+def test_walker_finds_the_webhook_routes():
+    assert {r.name for r in ADMIN_ONLY_ROUTES} >= {"integrations:subscription-edit", "integrations:delivery-detail",
+                                                    "integrations:delivery-replay"}
+
+
+@pytest.mark.parametrize("route", ADMIN_ONLY_ROUTES, ids=str)
+def test_only_the_admin_opens_a_webhook_or_a_delivery(route, world, client):
+    from kehu.core.events import DomainEvent
+    from kehu.integrations import services as hooks_services
+    from kehu.integrations.models import WebhookDelivery, WebhookSubscription
+
+    users = world["users"]
+    sub = hooks_services.subscription_create(actor=users["admin"], url="http://127.0.0.1:9/walker", event_types=["customer.created"])
+    hooks_services.events_write(DomainEvent(type="customer.created", object_type="customer",
+                                            object_ids=(world["records"]["customer_a"]["customer"].pk,)))
+    delivery = WebhookDelivery.objects.get()
+    url = reverse(route.name, kwargs={"pk": sub.pk if route.kind == "webhook" else delivery.pk})
+    snapshot = lambda: (list(WebhookSubscription.objects.values_list("pk", "url", "secret", "event_types", "is_active")),  # noqa: E731
+                        WebhookDelivery.objects.count(), state())
+    before = snapshot()
+    failures = []
+    for who, user in users.items():
+        if who == "admin":
+            continue
+        client.force_login(user)
+        for method in methods(route):
+            response = request(client, method, url, route, crafted_payload(world, who))
+            if response.status_code not in {403, 404, 405}:
+                failures.append(f"{who} {method.upper()} {url} -> {response.status_code}")
+    assert not failures, "only the admin may open the webhook settings:\n" + "\n".join(failures)
+    assert snapshot() == before
+    if route.ends_at_pk:
+        client.force_login(users["admin"])
+        assert client.get(url).status_code == 200

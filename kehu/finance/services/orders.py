@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kehu.accounts.models import User
+from kehu.core import events
 from kehu.core.audit import audit_note, audit_record
 from kehu.core.models import AuditEvent
 from kehu.core.money import CURRENCIES, MONEY_MAX, format_money, within_money_bound
@@ -167,6 +168,8 @@ def order_confirm(*, actor, order, today: date | None = None) -> SalesOrder:
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=order, customer=order.customer,
                      changes={"status": [SalesOrder.Status.DRAFT, SalesOrder.Status.BLOCKED], "credit": [None, details]},
                      note=audit_note(gettext_noop("Blocked by credit control.")))
+        events.event_record(events.ORDER_HELD, object_type="order", object_ids=order.pk, actor=actor,
+                            changes={"total": str(total), "reasons": [r.code for r in reasons]})
         params = {"code": order.code, "owner": str(order.owner) if order.owner_id else "", "total": str(total), "currency": order.currency,
                   "reasons": [r.code for r in reasons]}
         notify_bulk([
@@ -196,6 +199,8 @@ def order_release(*, actor, order, reason: str) -> SalesOrder:
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=order, customer=order.customer,
                      changes={"status": [SalesOrder.Status.BLOCKED, SalesOrder.Status.CONFIRMED], "release_reason": [None, reason]},
                      note=reason)
+        events.event_record(events.ORDER_RELEASED, object_type="order", object_ids=order.pk, actor=actor,
+                            changes={"reason": reason})
         if order.owner_id and order.owner.is_active and order.owner_id != actor.pk:
             notify(user=order.owner, kind=KIND_RELEASED, fact_key=f"order:{order.pk}:release:{event.pk}", customer=order.customer,
                    url=order_url(order), params={"code": order.code, "by": str(actor), "reason": reason[:300]})

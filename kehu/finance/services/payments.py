@@ -32,6 +32,7 @@ from django.db.models.expressions import ExpressionWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import events
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent, CompanySettings
 from kehu.core.money import format_money, to_minor
@@ -183,6 +184,7 @@ def payment_record(
         from kehu.finance.lifecycle import customer_lifecycle_refresh
 
         customer_lifecycle_refresh(customer_ids=[customer.pk])
+        events.event_record(events.PAYMENT_RECORDED, object_type="payment", object_ids=payment.pk, actor=actor)
     return payment
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.errors import StaleEdit
@@ -142,6 +143,8 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: OpportunityStage
         opp.save()
         if old_stage.pk != stage.pk:
             OpportunityStageChange.objects.create(opportunity=opp, from_stage=old_stage, to_stage=stage, at=now, user=actor)
+            events.event_record(events.OPPORTUNITY_STAGE_CHANGED, object_type="opportunity", object_ids=opp.pk, actor=actor,
+                                changes={"stage": [old_stage.code, stage.code]})
         changes = diff(before, snapshot(opp, AUDITED))
         if changes:
             audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=opp, customer=opp.customer, changes=changes)

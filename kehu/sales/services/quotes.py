@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.dates import DATE_MAX, DATE_MIN, in_range
 from kehu.core.forms import check_not_stale
@@ -300,6 +301,9 @@ def quote_submit(*, actor, quote: Quote, now=None) -> Quote:
         quote.save()
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer,
                      changes=diff(before, _snap(quote)), note=note)
+        if quote.status == Quote.Status.APPROVED:  # within the policy: approved on submission
+            events.event_record(events.QUOTE_APPROVED, object_type="quote", object_ids=quote.pk, actor=actor,
+                                changes={"by": "policy"})
         if quote.status == Quote.Status.PENDING:
             stamp = now.strftime("%Y%m%d%H%M%S%f")
             params = {"code": quote.code, "owner": str(quote.owner), "total": str(quote.total), "currency": quote.currency,
@@ -339,6 +343,9 @@ def quote_decide(*, actor, quote: Quote, approve: bool, comment: str = "", now=N
         if comment:
             changes["approval_comment"] = [None, comment]
         audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, obj=quote, customer=quote.customer, changes=changes, note=comment)
+        if approve:
+            events.event_record(events.QUOTE_APPROVED, object_type="quote", object_ids=quote.pk, actor=actor,
+                                changes={"by": "approver"})
         if quote.owner.is_active:
             notify(user=quote.owner, kind=KIND_DECIDED, fact_key=f"quote:{quote.pk}:decided:{now.strftime('%Y%m%d%H%M%S%f')}",
                    customer=quote.customer, url=quote_url(quote),
