@@ -82,6 +82,77 @@ STATEMENTS = {
 }
 
 
+# --- the pieces without their second B-tree (issue 13, second pass) ------------------------------
+# The pieces' table had an index on (ref_id, kind) for one purpose: the DELETE and UPDATE triggers
+# removing a row's pieces. It doubled the B-tree work of every piece written (540,000 for an
+# import of 20,000 customers: ~0.22 of 3.6 CPU s). A row's pieces are exactly the pieces of its
+# stored value (every write of the value goes through a trigger, `add` or `rebuild`, each with the
+# same expressions), so the old value's pieces name them: deleted through the primary key
+# (gram, kind, ref_id). Migration customers 0020_imp_search_pieces_by_value.
+
+def _row_gram_delete(kind: int, value: str, ref: str) -> str:
+    """The trigger's DELETE of the pieces of `value` (OLD.…) of the row `ref`, by primary key."""
+    return (
+        f"DELETE FROM customers_search_gram WHERE kind = {kind} AND ref_id = {ref} AND gram IN "
+        f"(SELECT lower(substr({value}, n, 2)) FROM customers_search_number WHERE n <= length({value}));"
+    )
+
+
+def _new_triggers() -> list[str]:
+    from kehu.customers import search
+
+    customer_delete = ("DELETE FROM customers_search_fts WHERE rowid = OLD.id; "
+                       + _row_gram_delete(KIND_NAME, "OLD.name", "OLD.id") + " "
+                       + _row_gram_delete(KIND_INITIALS, "OLD.name_initials", "OLD.id"))
+    contact_delete = ("DELETE FROM customers_contact_search_fts WHERE rowid = OLD.id; "
+                      + _row_gram_delete(KIND_CONTACT, "OLD.name", "OLD.id"))
+    return [
+        f"CREATE TRIGGER customers_search_ad AFTER DELETE ON customers_customer BEGIN {customer_delete} END",
+        "CREATE TRIGGER customers_search_au AFTER UPDATE OF id, name, code, name_initials, name_pinyin, phone_normalized"
+        f" ON customers_customer BEGIN {customer_delete} {search.CUSTOMER_NEW} END",
+        f"CREATE TRIGGER customers_contact_search_ad AFTER DELETE ON customers_contact BEGIN {contact_delete} END",
+        "CREATE TRIGGER customers_contact_search_au AFTER UPDATE OF id, name, phone_normalized"
+        f" ON customers_contact BEGIN {contact_delete} {search.CONTACT_NEW} END",
+    ]
+
+
+def _old_triggers() -> list[str]:
+    from kehu.customers import search
+
+    return [sql for sql in search.SQLITE_CREATE
+            if sql.startswith(("CREATE TRIGGER customers_search_ad", "CREATE TRIGGER customers_search_au",
+                               "CREATE TRIGGER customers_contact_search_ad", "CREATE TRIGGER customers_contact_search_au"))]
+
+
+_DROP_CHANGED_TRIGGERS = [
+    "DROP TRIGGER IF EXISTS customers_search_ad", "DROP TRIGGER IF EXISTS customers_search_au",
+    "DROP TRIGGER IF EXISTS customers_contact_search_ad", "DROP TRIGGER IF EXISTS customers_contact_search_au",
+]
+REF_INDEX = "CREATE INDEX customers_search_gram_ref ON customers_search_gram (ref_id, kind)"
+
+
+def pieces_by_value(schema_editor, *, reverse: bool = False) -> None:
+    """SQLite: drop the pieces' (ref_id, kind) index and delete a row's pieces by their values
+    (or, reversed, the index and the triggers of migration 0016 back). PostgreSQL: nothing."""
+    owner = schema_editor.connection
+    if owner.vendor != "sqlite":
+        return
+    with owner.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customers_search_gram'")
+        if cursor.fetchone() is None:
+            return
+        for sql in _DROP_CHANGED_TRIGGERS:
+            cursor.execute(sql)
+        if reverse:
+            cursor.execute(REF_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+            statements = _old_triggers()
+        else:
+            cursor.execute("DROP INDEX IF EXISTS customers_search_gram_ref")
+            statements = _new_triggers()
+        for sql in statements:
+            cursor.execute(sql)
+
+
 class _Writer:
     def __init__(self, kind: str, active: bool):
         self.kind = kind

@@ -189,6 +189,10 @@ class Importer:
     file: str = ""
     columns: list[str] = []
     required: list[str] = []
+    # Keep the rows the scan pass read for the check pass instead of reading the file again (the
+    # largest files: customers, contacts; at most KEHU_IMPORT_MAX_ROWS rows, held anyway as
+    # `prepared` values).
+    keep_rows: bool = False
 
     def __init__(self, ctx: ImportContext, table: Table):
         self.ctx = ctx
@@ -318,9 +322,10 @@ class Importer:
         self.header_set = {n for n in names if n in self.columns}
         return not missing
 
-    def _rows_checked(self) -> Iterator[Row]:
-        """Rows with the generic checks done: no cells past the header, required values present."""
-        for row in self._rows():
+    def _rows_checked(self, rows: list[Row] | None = None) -> Iterator[Row]:
+        """Rows with the generic checks done: no cells past the header, required values present.
+        `rows`: the rows the scan already read (`keep_rows`), else the file is read again."""
+        for row in (self._rows() if rows is None else rows):
             for column, reason in row.cell_problems:
                 row.error(column, reason)
             extra = [k for k in row.values if k.startswith("#")]
@@ -358,12 +363,15 @@ class Importer:
             return
         try:
             total = 0
+            kept: list[Row] | None = [] if self.keep_rows else None
             for row in self._rows():
                 self.scan(row)
                 total += 1
+                if kept is not None:
+                    kept.append(row)
             done = 0
             self.ctx.progress(self.file, "check", 0, total)
-            for chunk in self._chunks(self._rows_checked()):
+            for chunk in self._chunks(self._rows_checked(kept)):
                 self.check(chunk)
                 reset_queries()
                 done += len(chunk)
@@ -680,6 +688,7 @@ class PreparedImporter(Importer):
     parses the file again (customers.csv, contacts.csv: the largest files)."""
 
     write_chunk = CHUNK
+    keep_rows = True
     # "customer" / "contact": the search index of the new rows is written per batch, set-based
     # (kehu.customers.search_bulk: `self._search_index.add(ids)`), instead of by the per-row trigger
     search_kind: str | None = None
