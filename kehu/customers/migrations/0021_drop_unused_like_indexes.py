@@ -35,7 +35,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0020_imp_search_pieces_by_value"),
+        ("customers", "0020_search_pieces_by_value"),
     ]
 
     operations = [
