@@ -88,7 +88,7 @@ STATEMENTS = {
 # import of 20,000 customers: ~0.22 of 3.6 CPU s). A row's pieces are exactly the pieces of its
 # stored value (every write of the value goes through a trigger, `add` or `rebuild`, each with the
 # same expressions), so the old value's pieces name them: deleted through the primary key
-# (gram, kind, ref_id). Migration customers 0020_imp_search_pieces_by_value.
+# (gram, kind, ref_id). Migration customers 0020_search_pieces_by_value.
 
 def _row_gram_delete(kind: int, value: str, ref: str) -> str:
     """The trigger's DELETE of the pieces of `value` (OLD.…) of the row `ref`, by primary key."""

@@ -1,4 +1,4 @@
-"""The search pieces without their (ref_id, kind) index (migration 0020_imp_search_pieces_by_value):
+"""The search pieces without their (ref_id, kind) index (migration 0020_search_pieces_by_value):
 the DELETE and UPDATE triggers remove a row's pieces by the pieces of its old value. After every
 kind of write the pieces table is exactly what a rebuild from the tables gives, and the search
 still finds exactly what the LIKE rule finds. SQLite only (PostgreSQL has expression indexes)."""
