@@ -8,7 +8,7 @@ template's loop wrote (kehu/customers/tests/test_search_speed_list.py compares t
 
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -88,7 +88,25 @@ def customer_rows(rows):
 def owner_options(owners, user, selected):
     """{% owner_options choices.owners request.user params.owner %}: an <option> per owner the
     reader may filter by (not themselves: "Mine" is that), the chosen one selected."""
+    e = conditional_escape
     return mark_safe("".join(
-        format_html('<option value="{}"{}>{}</option>', u.pk, mark_safe(" selected") if selected == str(u.pk) else "", str(u))
+        f'<option value="{e(u.pk)}"{" selected" if selected == str(u.pk) else ""}>{e(str(u))}</option>'
         for u in owners if u.pk != user.pk
     ))
+
+
+@register.simple_tag
+def select_options(choices, params, name, labels=""):
+    """{% select_options stages params "stage" %}: the <option> of each choice — (value, label)
+    pairs, or plain values shown as they are (`labels="industry"`: as the `industry` filter shows
+    them) — the one `params[name]` names selected: the markup the template's loop wrote."""
+    e = conditional_escape
+    selected = params.get(name, "") if params is not None else ""
+    out = []
+    for choice in choices:
+        if isinstance(choice, (tuple, list)):
+            value, label = choice
+        else:
+            value, label = choice, (industry_label(choice or "") if labels == "industry" else choice)
+        out.append(f'<option value="{e(value)}"{" selected" if selected == value else ""}>{e(label)}</option>')
+    return mark_safe("".join(out))
