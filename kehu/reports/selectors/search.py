@@ -18,6 +18,7 @@ MIN_LENGTH = 2
 MAX_LENGTH = 100
 PAGE_LIMIT = 10
 DROPDOWN_LIMIT = 3
+SENTINEL_PK = 987654321  # reversed once per URL name; each row's pk takes its place
 
 
 @dataclass
@@ -136,6 +137,14 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT, badges=None) -> l
         badges.provide(found)
 
     groups = []
+    urls = {}
+
+    def url(name, pk) -> str:
+        """reverse(name, args=[pk]), reversed once per name (the pk takes a sentinel's place)."""
+        if name not in urls:
+            urls[name] = reverse(name, args=[SENTINEL_PK]).split(str(SENTINEL_PK))
+        head, tail = urls[name]
+        return f"{head}{int(pk)}{tail}"
 
     def add(key, title, row, more_url):
         rows = found.get(key)
@@ -143,18 +152,18 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT, badges=None) -> l
             groups.append(Group(key=key, title=title, rows=[row(*r[3:]) for r in rows[:limit]], more=len(rows) > limit, more_url=more_url))
 
     detail = "customers:detail"
-    add("customers", _("Customers"), lambda pk, name, code, _c: {"label": name, "detail": code, "url": reverse(detail, args=[pk])},
+    add("customers", _("Customers"), lambda pk, name, code, _c: {"label": name, "detail": code, "url": url(detail, pk)},
         _more("customers:list", text))
     add("contacts", _("Contacts"), lambda customer_id, name, customer_name, _c: {
-        "label": name, "detail": customer_name, "url": reverse(detail, args=[customer_id])}, _more("customers:list", text))
+        "label": name, "detail": customer_name, "url": url(detail, customer_id)}, _more("customers:list", text))
     add("opportunities", _("Opportunities"), lambda pk, title, code, customer_name: {
-        "label": title, "detail": f"{code} · {customer_name}", "url": reverse("sales:opportunity-detail", args=[pk])},
+        "label": title, "detail": f"{code} · {customer_name}", "url": url("sales:opportunity-detail", pk)},
         _more("sales:opportunity-list", text))
     for key, title, name, more_url in (
         ("quotes", _("Quotes"), "sales:quote-detail", _more("sales:quote-list", None)),
         ("contracts", _("Contracts"), "finance:contract-detail", ""),
         ("orders", _("Orders"), "finance:order-detail", _more("finance:order-list", None)),
     ):
-        add(key, title, lambda pk, code, customer_name, _c, name=name: {"label": code, "detail": customer_name, "url": reverse(name, args=[pk])},
+        add(key, title, lambda pk, code, customer_name, _c, name=name: {"label": code, "detail": customer_name, "url": url(name, pk)},
             more_url)
     return groups
