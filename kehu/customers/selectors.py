@@ -472,8 +472,9 @@ def list_page_extras(*, user, rows, badges=None) -> dict:
     from kehu.core.union import queryset_part, read_union
 
     def columns(qs, o3, pk, a, b="pad"):
-        return (qs.annotate(o1=Value(0, output_field=IntegerField()), o2=Value(0, output_field=IntegerField()), o3=F(o3),
-                            pad=Value(None, output_field=CharField()), pad2=Value(None, output_field=CharField()))
+        integer, text = IntegerField(), CharField()
+        return (qs.annotate(o1=Value(0, output_field=integer), o2=Value(0, output_field=integer), o3=F(o3),
+                            pad=Value(None, output_field=text), pad2=Value(None, output_field=text))
                 .values_list("o1", "o2", "o3", pk, a, b, "pad2"))
 
     rows = list(rows)

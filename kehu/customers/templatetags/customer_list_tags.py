@@ -107,9 +107,10 @@ def owner_options(owners, user, selected):
     """{% owner_options choices.owners request.user params.owner %}: an <option> per owner the
     reader may filter by (not themselves: "Mine" is that), the chosen one selected."""
     e = _escape
+    me = user.pk  # (request.user is a lazy object: read through it once)
     return mark_safe("".join(
         f'<option value="{e(u.pk)}"{" selected" if selected == str(u.pk) else ""}>{e(str(u))}</option>'
-        for u in owners if u.pk != user.pk
+        for u in owners if u.pk != me
     ))
 
 

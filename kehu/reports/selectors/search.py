@@ -19,6 +19,8 @@ MAX_LENGTH = 100
 PAGE_LIMIT = 10
 DROPDOWN_LIMIT = 3
 SENTINEL_PK = 987654321  # reversed once per URL name; each row's pk takes its place
+# The parts' column types, made once (a Field instance per expression cost as much as its SQL).
+INT, TEXT = IntegerField(), CharField()
 
 
 @dataclass
@@ -75,8 +77,8 @@ def _code_parts(*, user, text: str, limit: int) -> list:
     for number, (key, name) in enumerate(CODE_KINDS, start=3):
         model = getattr(sales_models, name)
         parts.append(queryset_part(key, number, model.objects.visible_to(user).filter(_by_code(model, text)).order_by("code")
-                                   .annotate(o1=Value(0, output_field=IntegerField()), o2=Value(0, output_field=IntegerField()),
-                                             o3=F("code"), pad=Value(None, output_field=CharField()))
+                                   .annotate(o1=Value(0, output_field=INT), o2=Value(0, output_field=INT),
+                                             o3=F("code"), pad=Value(None, output_field=TEXT))
                                    .values_list("o1", "o2", "o3", "pk", "code", "customer__name", "pad")[: limit + 1]))
     return parts
 
@@ -105,11 +107,11 @@ def global_search(*, user, text: str, limit: int = PAGE_LIMIT, badges=None) -> l
 
     def starts(field: str):
         """A name that begins with what was typed first (精科科技 before 科精科技), then the newest."""
-        return Case(When(**{f"{field}__istartswith": text}, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return Case(When(**{f"{field}__istartswith": text}, then=Value(0)), default=Value(1), output_field=INT)
 
     def ordered(qs, field, *columns):
-        return (qs.annotate(o1=starts(field), o2=F("pk") * -1, o3=Value(None, output_field=CharField()),
-                            pad=Value(None, output_field=CharField()))
+        return (qs.annotate(o1=starts(field), o2=F("pk") * -1, o3=Value(None, output_field=TEXT),
+                            pad=Value(None, output_field=TEXT))
                 .order_by("o1", "o2").values_list("o1", "o2", "o3", *columns)[: limit + 1])
 
     digits = normalize_phone(text)
