@@ -296,16 +296,32 @@ def notification_get_for_user_or_404(*, user, pk) -> Notification:
 UNREAD_CAP = 99
 
 
+def header_count_unread(user):
+    """The rows the bell counts (kehu.core.context_processors.HEADER_COUNTS)."""
+    return Notification.objects.for_user(user).unread().order_by()[: UNREAD_CAP + 1]
+
+
+def header_count_approvals(user):
+    """The quotes the Sales menu's badge counts (as sales' pending_approvals_count)."""
+    from kehu.sales.selectors import quote_approval_queue
+    from kehu.sales.templatetags.deals_panel import APPROVALS_CAP
+
+    return quote_approval_queue(user=user).order_by()[:APPROVALS_CAP]
+
+
 class UnreadBadge:
     """The header's unread count, counted (one query, at most UNREAD_CAP + 1 rows) only when a
     template shows it."""
 
-    def __init__(self, user):
+    def __init__(self, user, badges=None):
         self.user = user
+        self.badges = badges  # the request's header counts (activities.context_processors.HeaderBadges)
         self._count = None
 
     @property
     def count(self) -> int:
+        if self._count is None and self.badges is not None:
+            self._count = self.badges.count("unread")
         if self._count is None:
             self._count = Notification.objects.for_user(self.user).unread().order_by()[: UNREAD_CAP + 1].count()
         return self._count

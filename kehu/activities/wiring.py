@@ -39,7 +39,19 @@ def register_audit_notes() -> None:
     AUDIT_NOTES.register(services.note_logged_text, key=services.NOTE_LOGGED)
 
 
+def register_header_counts() -> None:
+    """The header's unread notifications and (managers, admins) quotes awaiting their approval,
+    read together (kehu.core.context_processors.HeaderBadges)."""
+    from kehu.activities.notifications import header_count_approvals, header_count_unread
+    from kehu.core.context_processors import HEADER_COUNTS, HeaderCount
+
+    HEADER_COUNTS.register(HeaderCount("unread", lambda user: True, header_count_unread), key="unread")
+    HEADER_COUNTS.register(HeaderCount("approvals", lambda user: user.is_manager or user.is_admin_role, header_count_approvals),
+                           key="approvals")
+
+
 def register() -> None:
+    register_header_counts()
     register_handover_and_merge()
     register_daily_steps()
     register_audit_notes()

@@ -50,10 +50,13 @@ class Page:
 MAX_PAGE = 100_000  # past it an OFFSET overflows the database's integer; nobody pages that far
 
 
-def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = False, total: int | None = None) -> Page:
+def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = False, total: int | None = None,
+             total_attr: str | None = None) -> Page:
     """`count_last_page`: a page that holds the last rows (no next page) counts them instead of
     asking the database (exact: the total is the rows before it plus its own).
-    `total`: the number of rows when the caller already knows it (no count query)."""
+    `total`: the number of rows when the caller already knows it (no count query).
+    `total_attr`: the rows may carry the total (a window count) in this attribute; a page with
+    rows then needs no count query."""
     try:
         number = min(max(1, int(params.get("page", 1))), MAX_PAGE)
     except (TypeError, ValueError):
@@ -62,6 +65,8 @@ def paginate(queryset, *, params, page_size: int = 50, count_last_page: bool = F
     rows = list(queryset[start : start + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
+    if total is None and total_attr and rows and hasattr(rows[0], total_attr):
+        total = getattr(rows[0], total_attr)
     if total is None and count_last_page and not has_next and (rows or start == 0):
         total = start + len(rows)
     elif total is None:

@@ -3,7 +3,7 @@
 import json
 
 from django.db import connection
-from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Prefetch, Q, Window
 from django.db.models.lookups import In
 
 from kehu.accounts import permissions as account_permissions
@@ -79,34 +79,45 @@ def customer_search_q(text: str, *, paged: bool = False) -> Q:
     matching thousands of customers (the one query reading the ids finds BROAD) walks that order — on SQLite
     checking the indexed ids, on PostgreSQL with the LIKE rule — instead of going through the
     index and sorting every match."""
+    return _customer_search(text, paged=paged)[0]
+
+
+def _customer_search(text: str, *, paged: bool = False) -> tuple[Q, bool]:
+    """(customer_search_q, whether it is a list of fewer than search.BROAD literal ids)."""
     from kehu.customers import search
 
     text = (text or "").strip()
     if not text:
-        return Q()
+        return Q(), False
     q, contacts, lowered, digits = customer_search_parts(text)
     if paged:
         # One query reads the matching ids when they are fewer than search.BROAD: the page and
         # its count then filter on them (the index is not read again by each).
         found = search.matching_id_list(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
         if found is not None:
-            return Q(pk__in=found)
+            return Q(pk__in=found), True
         if connection.vendor == "postgresql":
             # The LIKE rule itself: the page walks created_at and meets matches often.
-            return customer_search_like_q(text)
+            return customer_search_like_q(text), False
         ids = search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)
         # pk + 0: the same ids, but SQLite no longer drives the query from them.
-        return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids))
-    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts))
+        return Q(In(ExpressionWrapper(F("pk") + 0, output_field=IntegerField()), ids)), False
+    return Q(pk__in=search.matching_ids(text=text, lowered=lowered, digits=digits, customer_q=q, contact_q=contacts)), False
 
 
-def customer_list(*, user, params=None, pool: bool = False):
-    """The customers `user` sees, searched, filtered and sorted from request-like `params`."""
+LIST_TOTAL = "list_total"  # customer_list(count_few=True): the rows' total, on each row
+
+
+def customer_list(*, user, params=None, pool: bool = False, count_few: bool = False):
+    """The customers `user` sees, searched, filtered and sorted from request-like `params`.
+    `count_few`: when a search matched fewer than search.BROAD customers, each row also carries
+    their total (LIST_TOTAL, a window count: the page needs no count query)."""
     params = params or {}
     qs = Customer.objects.visible_to(user)
     if pool:
         qs = qs.filter(owner__isnull=True)
-    qs = qs.filter(customer_search_q(params.get("q", ""), paged=True))
+    search_q, few = _customer_search(params.get("q", ""), paged=True)
+    qs = qs.filter(search_q)
     owner = params.get("owner")
     if owner == "pool":
         qs = qs.filter(owner__isnull=True)
@@ -134,6 +145,8 @@ def customer_list(*, user, params=None, pool: bool = False):
         elif value in values:
             qs = qs.filter(**{field: value})
     order = SORTS.get(params.get("sort", ""), "-created_at")
+    if count_few and few:
+        qs = qs.annotate(**{LIST_TOTAL: Window(Count("*"))})
     return (
         qs.select_related("owner")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
@@ -436,22 +449,84 @@ def filter_choices(*, user):
     }
 
 
+class OwnerChoice:
+    """An owner in the list's owner drop-down (what `owner_options` shows of a User)."""
+
+    __slots__ = ("pk", "username", "name")
+
+    def __init__(self, pk, username, name):
+        self.pk, self.username, self.name = pk, username, name
+
+    def __str__(self) -> str:
+        return self.name or self.username  # as User.__str__
+
+
+def list_page_extras(*, user, rows, badges=None) -> dict:
+    """Everything the customer list's full page reads besides its rows, in ONE query
+    (kehu.core.union; issue 13): `filter_choices` (the same values, in the same
+    order), each row's `tag_names` (as `attach_tag_names`) and, with `badges`, the header's
+    counts (activities.context_processors.HeaderBadges)."""
+    from django.db.models import CharField, Value
+
+    from kehu.accounts.visibility import visible_users
+    from kehu.core.union import queryset_part, read_union
+
+    def columns(qs, o3, pk, a, b="pad"):
+        integer, text = IntegerField(), CharField()
+        return (qs.annotate(o1=Value(0, output_field=integer), o2=Value(0, output_field=integer), o3=F(o3),
+                            pad=Value(None, output_field=text), pad2=Value(None, output_field=text))
+                .values_list("o1", "o2", "o3", pk, a, b, "pad2"))
+
+    rows = list(rows)
+    tag, link = connection.ops.quote_name(Tag._meta.db_table), connection.ops.quote_name(Customer.tags.through._meta.db_table)
+    parts = [
+        queryset_part("owners", 0, columns(visible_users(user).filter(role__in=["rep", "manager"]).order_by("username"),
+                                           "username", "pk", "username", "name")),
+        # (plain SQL: building these in the ORM cost more than running them)
+        ("tags", 3, f"SELECT 0 AS o1, 0 AS o2, name AS o3, id AS pk, name AS a, NULL AS b, NULL AS c FROM {tag} "
+                    f"ORDER BY name LIMIT {DISTINCT_LIMIT}", []),
+    ]
+    for number, key, field in ((1, "provinces", "province"), (2, "industries", "industry")):
+        sql, params, column = distinct_values_sql(field)
+        parts.append((key, number, f'SELECT 0 AS o1, 0 AS o2, v."{column}" AS o3, 0 AS pk, v."{column}" AS a, NULL AS b, '
+                                   f'NULL AS c FROM ({sql}) v', params))
+    if rows:
+        ids = [int(c.pk) for c in rows]
+        parts.append(("row_tags", 4, f"SELECT 0 AS o1, 0 AS o2, t.name AS o3, ct.customer_id AS pk, t.name AS a, NULL AS b, NULL AS c "
+                                     f"FROM {link} ct INNER JOIN {tag} t ON ct.tag_id = t.id "
+                                     f"WHERE ct.customer_id IN ({', '.join(['%s'] * len(ids))})", ids))
+    if badges is not None:
+        parts += badges.union_parts(start=10)
+    found = read_union(parts)
+    if badges is not None:
+        badges.provide(found)
+    by_pk = {}
+    for c in rows:
+        c.tag_names = []
+        by_pk[c.pk] = c
+    for _o1, _o2, _o3, customer_id, name, _b, _c in found.get("row_tags", ()):
+        by_pk[customer_id].tag_names.append(name)
+    return {
+        "owners": [OwnerChoice(pk, a, b) for _o1, _o2, _o3, pk, a, b, _c in found.get("owners", ())],
+        "provinces": [a for _o1, _o2, _o3, _pk, a, _b, _c in found.get("provinces", ())],
+        "industries": [a for _o1, _o2, _o3, _pk, a, _b, _c in found.get("industries", ())],
+        "tags": [a for _o1, _o2, _o3, _pk, a, _b, _c in found.get("tags", ())],
+    }
+
+
 DISTINCT_LIMIT = 200
 
 
-def distinct_values(field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
-    """The distinct non-empty values of an indexed customer column (`province`, `industry`)
-    among live customers, in order, at most `limit`. SQLite reads them from the column's index
-    with DISTINCT; PostgreSQL has no skip scan and would read all 100,000 rows, so there a
-    recursive "loose index scan" asks the index for the next value after each one (a few dozen
-    index probes). The same values either way (tests/test_list_choices.py)."""
+def distinct_values_sql(field: str, limit: int = DISTINCT_LIMIT) -> tuple[str, list, str]:
+    """(SQL, params, its column) of `distinct_values`."""
     if field not in ("province", "industry"):
         raise ValueError(field)
-    alive = Customer.objects.filter(is_deleted=False)
-    if connection.vendor != "postgresql":
-        return list(alive.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()[:limit])
     table = connection.ops.quote_name(Customer._meta.db_table)
     column = connection.ops.quote_name(field)
+    if connection.vendor != "postgresql":
+        # what the ORM wrote for alive.exclude(field="").order_by(field).values_list(field).distinct()
+        return (f"SELECT DISTINCT {table}.{column} AS {column} FROM {table} WHERE (NOT {table}.\"is_deleted\" "
+                f"AND NOT ({table}.{column} = %s)) ORDER BY 1 ASC LIMIT {int(limit)}", [""], field)
     # value > '' is value <> '' for a NOT NULL text column; each step is one probe of the index.
     sql = (
         f"WITH RECURSIVE v(value) AS ("
@@ -461,6 +536,16 @@ def distinct_values(field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
         f" FROM v WHERE v.value IS NOT NULL"
         f") SELECT value FROM v WHERE value IS NOT NULL LIMIT %s"
     )
+    return sql, [limit], "value"
+
+
+def distinct_values(field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+    """The distinct non-empty values of an indexed customer column (`province`, `industry`)
+    among live customers, in order, at most `limit`. SQLite reads them from the column's index
+    with DISTINCT; PostgreSQL has no skip scan and would read all 100,000 rows, so there a
+    recursive "loose index scan" asks the index for the next value after each one (a few dozen
+    index probes). The same values either way (tests/test_list_choices.py)."""
+    sql, params, _column = distinct_values_sql(field, limit)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

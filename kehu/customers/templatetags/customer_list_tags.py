@@ -6,10 +6,12 @@ translated once per page and each value escaped as the template did. The markup 
 template's loop wrote (kehu/customers/tests/test_search_speed_list.py compares them).
 """
 
+from html import escape as html_escape
+
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kehu.customers.industries import industry_label
@@ -24,10 +26,26 @@ SENTINEL_PK = 987654321  # reversed once; each row's pk takes its place
 MUTED_DASH = '<span class="kehu-muted">—</span>'
 
 
+_LABELS = {}  # {language: _labels()}: the catalogues do not change while the process runs
+
+
 def _labels() -> dict[str, dict]:
-    """{field: {stored value: label in the reader's language}}, as get_FOO_display gives them."""
-    return {name: {value: str(label) for value, label in Customer._meta.get_field(name).flatchoices}
-            for name in CHOICE_FIELDS}
+    """{field: {stored value: label in the reader's language}}, as get_FOO_display gives them
+    (translated once per language and process)."""
+    language = get_language()
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = _LABELS[language] = {name: {value: str(label) for value, label in Customer._meta.get_field(name).flatchoices}
+                                      for name in CHOICE_FIELDS}
+    return labels
+
+
+def _escape(value) -> str:
+    """conditional_escape's text without its lazy-argument wrapper (a thousand calls a page):
+    what is safe as it is, else html.escape of its text — the same characters."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
 
 
 def _display(labels: dict, name: str, value) -> str:
@@ -38,7 +56,7 @@ def _display(labels: dict, name: str, value) -> str:
 def customer_rows(rows):
     """{% customer_rows page.rows %}: the <tr> of each customer of the page (their tags from
     `tag_names` when the view set them: selectors.attach_tag_names)."""
-    e = conditional_escape
+    e = _escape
     labels = _labels()
     key_badge = f' <span class="badge text-bg-warning text-nowrap">{e(_("Key account"))}</span>'
     pool_badge = f'<span class="badge text-bg-secondary text-nowrap">{e(_("Public pool"))}</span>'
@@ -88,7 +106,26 @@ def customer_rows(rows):
 def owner_options(owners, user, selected):
     """{% owner_options choices.owners request.user params.owner %}: an <option> per owner the
     reader may filter by (not themselves: "Mine" is that), the chosen one selected."""
+    e = _escape
+    me = user.pk  # (request.user is a lazy object: read through it once)
     return mark_safe("".join(
-        format_html('<option value="{}"{}>{}</option>', u.pk, mark_safe(" selected") if selected == str(u.pk) else "", str(u))
-        for u in owners if u.pk != user.pk
+        f'<option value="{e(u.pk)}"{" selected" if selected == str(u.pk) else ""}>{e(str(u))}</option>'
+        for u in owners if u.pk != me
     ))
+
+
+@register.simple_tag
+def select_options(choices, params, name, labels=""):
+    """{% select_options stages params "stage" %}: the <option> of each choice — (value, label)
+    pairs, or plain values shown as they are (`labels="industry"`: as the `industry` filter shows
+    them) — the one `params[name]` names selected: the markup the template's loop wrote."""
+    e = _escape
+    selected = params.get(name, "") if params is not None else ""
+    out = []
+    for choice in choices:
+        if isinstance(choice, (tuple, list)):
+            value, label = choice
+        else:
+            value, label = choice, (industry_label(choice or "") if labels == "industry" else choice)
+        out.append(f'<option value="{e(value)}"{" selected" if selected == value else ""}>{e(label)}</option>')
+    return mark_safe("".join(out))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from kehu.accounts import permissions as account_permissions
+from kehu.core.context_processors import HeaderBadges
 from kehu.core.errors import StaleEdit
 from kehu.core.pagination import paginate
 from kehu.core.views import is_partial, refuse
@@ -56,14 +57,18 @@ def _refuse(request, customer, message=None):
 def customer_list_view(request):
     # Only the columns the rows show (customer_list_tags.customer_rows): fewer dates to convert;
     # their tags by one plain query (selectors.attach_tag_names) instead of the prefetch.
-    rows = selectors.customer_list(user=request.user, params=request.GET).prefetch_related(None).only(*LIST_COLUMNS)
+    # A search matching few customers: each row carries their total (no count query).
+    rows = (selectors.customer_list(user=request.user, params=request.GET, count_few=True)
+            .prefetch_related(None).only(*LIST_COLUMNS))
     # With a search the page often holds every match: its rows are then the count.
-    page = paginate(rows, params=request.GET, count_last_page=bool(request.GET.get("q", "").strip()))
-    selectors.attach_tag_names(page.rows)
+    page = paginate(rows, params=request.GET, count_last_page=bool(request.GET.get("q", "").strip()),
+                    total_attr=selectors.LIST_TOTAL)
     context = {"page": page, "params": request.GET, "nav": "customers"}
     if is_partial(request):
+        selectors.attach_tag_names(page.rows)
         return render(request, "customers/customer_list.html#table", context)
-    context["choices"] = selectors.filter_choices(user=request.user)
+    # The drop-downs' values, the rows' tags and the header's counts: one query.
+    context["choices"] = selectors.list_page_extras(user=request.user, rows=page.rows, badges=HeaderBadges.for_request(request))
     context["stages"] = Customer.Stage.choices
     context["lead_sources"] = Customer.LeadSource.choices
     context["kinds"] = Customer.Kind.choices

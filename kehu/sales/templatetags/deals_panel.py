@@ -11,6 +11,7 @@ from kehu.sales.selectors import customer_deals_opportunities, customer_recent_q
 register = template.Library()
 
 LIMIT = 10
+APPROVALS_CAP = 100  # the navigation badge counts at most this many
 
 
 @register.simple_tag(takes_context=True)
@@ -37,4 +38,9 @@ def pending_approvals_count(context) -> int:
     user = request.user if request is not None else context.get("user")
     if not (user and user.is_authenticated and (user.is_manager or user.is_admin_role)):
         return 0
-    return quote_approval_queue(user=user).order_by()[:100].count()
+    if request is not None:
+        # with the header's other counts, in one query (activities.context_processors.HeaderBadges)
+        from kehu.core.context_processors import HeaderBadges
+
+        return HeaderBadges.for_request(request).count("approvals")
+    return quote_approval_queue(user=user).order_by()[:APPROVALS_CAP].count()
