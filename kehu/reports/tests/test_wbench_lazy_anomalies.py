@@ -123,3 +123,28 @@ def test_latest_submissions_of_one_or_several_periods_equal_each_alone(big):
     assert sorted(latest_submissions_by_period(user_ids=ids, periods=periods[:1])[periods[0].label]) == \
         sorted(big[u].pk for u in ("rep_a", "rep_a2", "rep_b"))
     assert latest_submissions_by_period(user_ids=[], periods=periods) == {p.label: {} for p in periods}
+
+
+def test_the_managers_counts_read_covering_indexes(world, login):
+    """The customers per stage and the missed follow-ups count rows (COUNT(*), not COUNT(id)): no
+    table row needed, so PostgreSQL reads the covering indexes alone (customer_sources_owner_idx,
+    activity_owner_due_cust); SQLite's plan names them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(world["manager_a"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(WORKBENCH).status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries if 'COUNT(*) AS "n"' in q["sql"]]
+    stages = [sql for sql in counts if sql.startswith('SELECT "customers_customer"."stage"')]
+    union = [sql for sql in counts if '"activities_activity"' in sql and "UNION ALL" in sql]
+    assert len(stages) == 1 and len(union) == 1
+    assert not any('COUNT("customers_customer"."id")' in sql or 'COUNT("activities_activity"."id")' in sql for sql in counts)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            plans = {}
+            for name, sql in (("stages", stages[0]), ("union", union[0])):
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plans[name] = " | ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "COVERING INDEX customer_sources_owner_idx" in plans["stages"], plans["stages"]
+        assert "COVERING INDEX activity_owner_due_cust" in plans["union"], plans["union"]
