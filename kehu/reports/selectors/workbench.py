@@ -468,7 +468,6 @@ def workbench(*, user, today: date | None = None, now=None) -> dict:
     return parts
 
 
-
 # --- loaded after the page ------------------------------------------------------------------
 
 def workbench_anomalies(*, user, today: date | None = None) -> dict | None:
@@ -477,8 +476,8 @@ def workbench_anomalies(*, user, today: date | None = None) -> dict | None:
     the director's page). {"part": "manager", "anomalies": …} — a manager's card: their reps'
     anomalies and their unread anomaly notifications — or {"part": "director", …} — an admin who
     manages no team: every rep's, no notifications —, the same anomaly_alerts the page read
-    itself; None for a user whose 工作台 has neither (the view answers 404). Three queries
-    beside the session's."""
+    itself; None for a user whose 工作台 has neither (the view answers 404). Two queries (the
+    reps, their revenue) and, for a manager, their team's ids and unread notifications."""
     today = today or timezone.localdate()
     if not (user.is_authenticated and user.is_active):
         return None
