@@ -253,10 +253,11 @@ def latest_submissions_by_period(*, user_ids, periods) -> dict[str, dict[int, Fo
         f"latest{i}": Subquery(ForecastSubmission.objects.filter(user_id=OuterRef("pk"), period=label)
                                .order_by(*LATEST_ORDER).values("pk")[:1])
         for i, label in enumerate(labels)})
-    where = Q()
-    for i in range(len(labels)):
-        where |= Q(pk__in=latest.values(f"latest{i}"))
-    for s in ForecastSubmission.objects.filter(where).select_related("carried_from"):
+    # one IN over a UNION ALL of the per-period ids (not an OR of INs: PostgreSQL then scans
+    # every submission), so each id is a primary-key look-up
+    ids_of = [latest.values(f"latest{i}") for i in range(len(labels))]
+    wanted = ids_of[0].union(*ids_of[1:], all=True) if len(ids_of) > 1 else ids_of[0]
+    for s in ForecastSubmission.objects.filter(pk__in=wanted).select_related("carried_from"):
         result[s.period][s.user_id] = s
     return result
 

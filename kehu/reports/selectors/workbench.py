@@ -130,6 +130,11 @@ def credit_holds(*, user) -> dict:
     return {"count": count, "rows": rows}
 
 
+def anomaly_month(today: date) -> date:
+    """The month the 工作台's anomalies are of: last month (its first day)."""
+    return add_months(today.replace(day=1), -1)
+
+
 def anomaly_alerts(*, user, today: date, notifications: bool = True, reps=None) -> dict:
     """DOMAIN.md §7's revenue anomalies of last month for the reps `user` sees, and (`notifications`)
     `user`'s unread anomaly notifications (those `kehu daily` sends to the reps' team managers).
@@ -138,7 +143,7 @@ def anomaly_alerts(*, user, today: date, notifications: bool = True, reps=None) 
     from kehu.activities.notifications import notifications_decorate
     from kehu.reports.selectors.anomalies import revenue_alerts, revenue_anomalies
 
-    month = add_months(today.replace(day=1), -1)
+    month = anomaly_month(today)
     if reps is None:
         alerts = [{"rep": rep, "anomaly": found} for rep, found in revenue_anomalies(month=month, user=user)]
     else:
@@ -262,7 +267,7 @@ def manager_part(*, user, today: date, stages) -> dict:
     approvals = list(quote_approval_queue(user=user).annotate(wb_total=Window(Count("pk")))[:LIST_LIMIT])
     approvals_count = approvals[0].wb_total if approvals else 0
 
-    every, reps, cutoff = planning_reps(user)
+    _every, reps, cutoff = planning_reps(user)
     month, _quarter = _periods(today)
     attainments = rep_attainments(reps=reps, period=month, today=today)
     # ties by username, as the rep activity report ranks them
@@ -281,7 +286,7 @@ def manager_part(*, user, today: date, stages) -> dict:
     # stage, …, is_deleted): the count reads that index alone, no table row, no sort; added up per
     # stage here (as the funnel does)
     by_stage: dict[str, int] = {}
-    for stage, n in (customers.order_by().values("owner_id", "lead_source", "stage").annotate(n=Count("pk"))
+    for stage, n in (customers.order_by().values("owner_id", "lead_source", "stage").annotate(n=Count("*"))
                      .order_by("owner_id", "lead_source", "stage").values_list("stage", "n")):
         by_stage[stage] = by_stage.get(stage, 0) + n
     lifecycle = [{"stage": value, "label": label, "count": by_stage.get(value, 0)} for value, label in Customer.Stage.choices]
@@ -292,10 +297,10 @@ def manager_part(*, user, today: date, stages) -> dict:
     opp_counts: dict[int, int] = {}
     missed_counts: dict[int, int] = {}
     open_ids = [s.pk for s in stages if not s.is_closed]
-    opp_rows = (opps.filter(stage_id__in=open_ids).order_by().values("owner_id", "stage_id").annotate(n=Count("pk"))
+    opp_rows = (opps.filter(stage_id__in=open_ids).order_by().values("owner_id", "stage_id").annotate(n=Count("*"))
                 .annotate(wb_part=Value(0)).values_list("wb_part", "stage_id", "n"))
     missed_rows = (Activity.objects.visible_to(user).planned().filter(owner_id__in=[r.pk for r in reps], due_on__lt=today)
-                   .order_by().values("owner_id").annotate(n=Count("pk")).annotate(wb_part=Value(1))
+                   .order_by().values("owner_id").annotate(n=Count("*")).annotate(wb_part=Value(1))
                    .values_list("wb_part", "owner_id", "n"))
     for part, key, n in opp_rows.union(missed_rows, all=True):
         counts = opp_counts if part == 0 else missed_counts
@@ -313,7 +318,8 @@ def manager_part(*, user, today: date, stages) -> dict:
         "reps_count": len(reps),
         "funnel": {"lifecycle": lifecycle, "opportunities": opp_stages},
         "missed": missed,
-        "anomalies": anomaly_alerts(user=user, today=today, reps=every),
+        # the card's header; its rows load after the page (workbench_anomalies)
+        "anomalies": {"month": anomaly_month(today), "lazy": True},
         "leaderboard": leaderboard[:10],
     }
 
@@ -398,15 +404,16 @@ def director_part(*, user, today: date) -> dict:
 
     month, quarter = _periods(today)
     aging = aging_summary(user=user, as_of=today)
-    every, reps, cutoff = planning_reps(user)  # once for both periods and the anomalies
+    _every, reps, cutoff = planning_reps(user)  # once for both periods
     return {
         "reviews": company_reviews(user=user, periods=(month, quarter), today=today, reps=reps,
                                    week=this_week(today=today, settings=cutoff)),
         "pyramid": pyramid_summary(user=user),
         "aging": aging,
         "holds": credit_holds(user=user),
-        # `kehu daily` tells team managers; a director who manages no team gets the manager's part instead
-        "anomalies": anomaly_alerts(user=user, today=today, notifications=False, reps=every),
+        # `kehu daily` tells team managers; a director who manages no team gets the manager's part
+        # instead. Loaded after the page (workbench_anomalies): the alert's place only.
+        "anomalies": {"month": anomaly_month(today), "lazy": True},
     }
 
 
@@ -460,3 +467,25 @@ def workbench(*, user, today: date | None = None, now=None) -> dict:
         parts["finance"] = finance_part(user=user, today=today)
     return parts
 
+
+# --- loaded after the page ------------------------------------------------------------------
+
+def workbench_anomalies(*, user, today: date | None = None) -> dict | None:
+    """The anomalies the 工作台 loads after the page (htmx; a page of its own without JavaScript):
+    the revenue anomalies of last month read ~55,000 RevenueMonth cells for 100 reps (a third of
+    the director's page). {"part": "manager", "anomalies": …} — a manager's card: their reps'
+    anomalies and their unread anomaly notifications — or {"part": "director", …} — an admin who
+    manages no team: every rep's, no notifications —, the same anomaly_alerts the page read
+    itself; None for a user whose 工作台 has neither (the view answers 404). Two queries (the
+    reps, their revenue) and, for a manager, their team's ids and unread notifications."""
+    today = today or timezone.localdate()
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_manager:
+        part, notifications = "manager", True
+    elif user.is_admin_role:
+        part, notifications = "director", False
+    else:
+        return None
+    every, _reps, _cutoff = planning_reps(user)
+    return {"part": part, "anomalies": anomaly_alerts(user=user, today=today, notifications=notifications, reps=every)}
