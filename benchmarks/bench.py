@@ -70,6 +70,8 @@ PAGES = [
     ("agenda", "activities:agenda", None, "", ALL, PAGE_GOAL_MS),
     ("notifications", "activities:notifications", None, "", ("rep",), PAGE_GOAL_MS),
     ("工作台 (workbench)", "reports:workbench", None, "", ALL + ("finance",), PAGE_GOAL_MS),
+    # the 工作台's anomaly card, which htmx fills in after the page (director's alerts, manager's card)
+    ("工作台 anomalies (htmx)", "reports:workbench-anomalies", None, "", ("director", "manager"), PAGE_GOAL_MS, HTMX),
     ("funnel", "reports:funnel", None, "", ALL, PAGE_GOAL_MS),
     ("lead sources", "reports:sources", None, "", ALL, PAGE_GOAL_MS),
     ("rep activity", "reports:activity", None, "", ALL, PAGE_GOAL_MS),
