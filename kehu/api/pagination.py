@@ -11,6 +11,9 @@ negative offset is 0 and a malformed limit the default, as in Django REST framew
 above `max_limit` is `max_limit` (docs/rules.md, "API pages").
 """
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination as CursorPaginationBase
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -80,3 +83,92 @@ class CappedLimitOffsetPagination(LimitOffsetPagination):
         }
         result["required"] = ["count", "count_capped", "results"]
         return result
+
+
+def _cursor_safe(field: str, model) -> bool:
+    """May `field` (of an ordering) be a cursor's position: a plain, non-null column."""
+    name = field.lstrip("-")
+    if "__" in name:
+        return False
+    try:
+        column = model._meta.get_field(name)
+    except Exception:  # an annotation
+        return False
+    return not getattr(column, "null", True)
+
+
+class CursorPagination(CursorPaginationBase):
+    """Cursor pages for the large lists (customers, opportunities, orders, receivables, payments).
+
+    A page's `next` and `previous` links carry an opaque `cursor`: a client follows them as they
+    are, and a row added or changed meanwhile neither repeats nor hides another one (an offset
+    does both). The order is the list's (its `ordering`, or the default) with the id breaking
+    ties. Same answer as the offset pages: `count` up to COUNT_CAP, `count_capped`, `next`,
+    `previous`, `results`.
+
+    Compatibility: `?offset=` (with `limit`) still answers the offset page it always did on these
+    lists, and so does an ordering a cursor cannot hold (the customers' legacy `sort` by follow-up,
+    owner or region: a column that may be empty or lies in another table); their links then carry
+    `offset`. Follow `next` either way. `cursor` and `offset` together are a 400.
+    """
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+    count_cap = COUNT_CAP
+
+    def get_ordering(self, request, queryset, view):
+        return tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering) or self.ordering
+
+    def paginate_queryset(self, queryset, request, view=None):
+        params = request.query_params
+        has_offset = params.get("offset", "") != ""
+        if has_offset and params.get("cursor", "") != "":
+            raise ValidationError({"offset": [_("Send either cursor or offset, not both: follow the next link as it is.")]})
+        ordering = self.get_ordering(request, queryset, view)
+        self.offset_pages = None
+        if has_offset or not _cursor_safe(ordering[0], queryset.model):
+            self.offset_pages = CappedLimitOffsetPagination()
+            self.offset_pages.default_limit = self.page_size
+            return self.offset_pages.paginate_queryset(queryset, request, view)
+        rows = super().paginate_queryset(queryset, request, view)
+        total = queryset.order_by()[: self.count_cap + 1].count()
+        self.count_capped = total > self.count_cap
+        self.count = min(total, self.count_cap)
+        return rows
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": [_("This cursor is not valid: follow the next and previous links as they are.")]}) from None
+
+    def get_paginated_response(self, data):
+        if self.offset_pages is not None:
+            return self.offset_pages.get_paginated_response(data)
+        return Response({
+            "count": self.count,
+            "count_capped": self.count_capped,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        return CappedLimitOffsetPagination().get_paginated_response_schema(schema)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"},
+             "description": "The position of a page: take it from the next and previous links, never make one up."},
+            {"name": "limit", "required": False, "in": "query", "schema": {"type": "integer"},
+             "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size})."},
+            {"name": "offset", "required": False, "in": "query", "schema": {"type": "integer"},
+             "description": "Compatibility: the offset pages of before (not with cursor)."},
+        ]
+
+    def get_html_context(self):
+        if self.offset_pages is not None:
+            return self.offset_pages.get_html_context()
+        return super().get_html_context()

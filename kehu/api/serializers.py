@@ -190,19 +190,3 @@ class ContactSerializer(SensitiveValuesMixin, serializers.ModelSerializer):
 
 def contact_write_data(validated_data: dict) -> dict:
     return {k: v for k, v in validated_data.items() if k in CONTACT_EDITABLE}
-
-
-class DuplicateMatchSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=["uscc", "name", "phone"])
-    code = serializers.CharField()
-    name = serializers.CharField()
-    owner = serializers.CharField(allow_null=True)
-    id = serializers.IntegerField(allow_null=True, help_text=_("Only when you may open that customer."))
-
-
-class ServiceErrorSerializer(serializers.Serializer):
-    """What a broken rule answers (400): a translated message, and the matches of a duplicate."""
-
-    detail = serializers.CharField()
-    blocking = serializers.BooleanField(required=False)
-    matches = DuplicateMatchSerializer(many=True, required=False)
