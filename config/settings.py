@@ -211,6 +211,7 @@ SPECTACULAR_SETTINGS = {
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": int},  # kehu.api.urls.RecordIdConverter
 }
 
 # The address users open Kehu at, for links in e-mails (e.g. https://crm.example.com).

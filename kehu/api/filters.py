@@ -21,6 +21,16 @@ from kehu.sales.models import OpportunityStage, Quote, SalesOrder
 MAX_ID = 2**63 - 1
 
 
+def record_id(value) -> int:
+    """`value` as a record id; not a whole number, or out of 1..2**63−1, gives -1, an id that
+    matches nothing (never an overflow in the database)."""
+    try:
+        number = int(value)
+    except (ValueError, TypeError):
+        return -1
+    return number if 1 <= number <= MAX_ID else -1
+
+
 def id_field(help_text: str) -> serializers.IntegerField:
     return serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text=help_text)
 

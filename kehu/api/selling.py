@@ -58,19 +58,6 @@ def selling_errors():
         raise ServiceError(exc.message) from exc
 
 
-MAX_ID = 2**63 - 1  # the largest id the database holds
-
-
-def _as_id(value) -> int:
-    """`value` as a record id; not a whole number, or out of 1..2**63−1, gives -1, an id that
-    matches nothing (never an overflow in the database)."""
-    try:
-        number = int(value)
-    except (ValueError, TypeError):
-        return -1
-    return number if 1 <= number <= MAX_ID else -1
-
-
 TIMES = {"created_at": ["created_at"], "updated_at": ["updated_at"]}
 
 
@@ -100,7 +87,7 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
     def get_object(self):
         qs = self.get_queryset()
         try:
-            return qs.get(pk=_as_id(self.kwargs["pk"]))
+            return qs.get(pk=filters.record_id(self.kwargs["pk"]))
         except qs.model.DoesNotExist:
             raise Http404 from None
 

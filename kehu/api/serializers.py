@@ -83,10 +83,23 @@ class SensitiveValuesMixin:
         return attrs
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as "" when unset (the ranking's pyramid tier and value class
+    before any run): null in the answer, so the value is always one of the enum or null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class CustomerListSerializer(SensitiveValuesMixin, serializers.ModelSerializer):
     """One row of the customer list: only what `selectors.customer_list` fetches (owner, tags)."""
 
-    owner = OwnerSerializer(read_only=True)
+    owner = OwnerSerializer(read_only=True, allow_null=True, help_text=_("Null while the customer is in the public pool."))
+    pyramid_tier = BlankAsNullChoiceField(choices=Customer.PyramidTier.choices, help_text=_("Null until a ranking run ranks it."))
+    value_class = BlankAsNullChoiceField(choices=Customer.ValueClass.choices, help_text=_("Null until a ranking run ranks it."))
     tags = serializers.SlugRelatedField(
         many=True, slug_field="name", queryset=Tag.objects.all(), required=False,
         help_text=_("Names of existing tags."),

@@ -101,7 +101,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return Customer.objects.visible_to(self.request.user)
 
     def get_object(self):
-        return selectors.customer_get_visible_or_404(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.customer_get_visible_or_404(user=self.request.user, pk=filters.record_id(self.kwargs["pk"]))
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -181,13 +181,14 @@ class CustomerViewSet(viewsets.GenericViewSet):
     destroy=extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}),
 )
 class ContactViewSet(viewsets.GenericViewSet):
+    filter_backends = []
     serializer_class = s.ContactSerializer
 
     def get_queryset(self):
         return Contact.objects.visible_to(self.request.user).select_related("customer")
 
     def get_object(self):
-        return selectors.contact_get_visible_or_404(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.contact_get_visible_or_404(user=self.request.user, pk=filters.record_id(self.kwargs["pk"]))
 
     def _respond(self, contact):
         response = Response(self.get_serializer(contact).data)
