@@ -16,7 +16,8 @@ postprocessing hook of drf-spectacular that declares the shape (components `Erro
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -110,6 +111,15 @@ def exception_handler(exc, context):
         headers["Retry-After"] = "%d" % exc.wait
     set_rollback()
     return Response({"error": error_body(exc)}, status=exc.status_code, headers=headers)
+
+
+def page_not_found(request, exception):
+    """config.urls.handler404: under /api/ the Error shape (a client gets JSON for any URL it
+    builds wrong, e.g. /api/customers/abc/), elsewhere Django's page (templates/404.html)."""
+    if request.path_info.startswith("/api/"):
+        body = {"error": {"code": "not_found", "message": str(exceptions.NotFound.default_detail)}}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
 
 
 # --- the schema ----------------------------------------------------------------------------------

@@ -85,7 +85,12 @@ class ValidatedFilterBackend(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", None) != "list":
             return queryset
-        serializer = self._serializer(view, data={k: v for k, v in request.query_params.items() if v != ""})
+        params = request.query_params
+        fields = self._serializer(view).fields
+        twice = {name: [_("Send this parameter once.")] for name in fields if len(params.getlist(name)) > 1}
+        if twice:
+            raise serializers.ValidationError(twice)
+        serializer = self._serializer(view, data={k: v for k, v in params.items() if k in fields})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         apply = getattr(view, "apply_filters", None)
@@ -116,7 +121,7 @@ class CustomerFilter(ListFilter):
     """The customer list's parameters: those of the page (kehu.customers.selectors.customer_list)."""
 
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text=_("Name, code, phone, contact name or pinyin initials."))
-    owner = serializers.RegexField(r"^(me|pool|[1-9][0-9]{0,17})$", required=False,
+    owner = serializers.RegexField(r"^(me|pool|[1-9][0-9]{0,17})$", required=False, allow_blank=True,
                                    help_text=_('A user id, "me" or "pool".'))
     stage = _choice(Customer.Stage.values)
     lead_source = _choice(Customer.LeadSource.values)
@@ -140,11 +145,11 @@ class CustomerRecordFilter(ListFilter):
 
 
 class OpportunityFilter(CustomerRecordFilter):
-    stage = serializers.CharField(required=False, max_length=32, help_text=_("A stage code."))
+    stage = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text=_("A stage code."))
     open = _choice(["1", "0"], help_text=_("1: open ones only; 0: closed ones only."))
 
     def validate_stage(self, value):
-        if not OpportunityStage.objects.filter(code=value).exists():
+        if value and not OpportunityStage.objects.filter(code=value).exists():
             raise serializers.ValidationError(_("There is no stage of this code."), code="invalid_choice")
         return value
 

@@ -22,8 +22,14 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from kehu.customers.models import Contact, Customer
 from kehu.finance.models import Instalment, Payment, Receivable
@@ -87,17 +93,19 @@ def served_schema(headers, cookies) -> dict:
     return response.json()
 
 
-def _strategy(operation, known_ids):
+def _strategy(operation, known_ids, mode):
     """The operation's cases; for a record's operations, also cases on a record of the world."""
-    strategy = operation.as_strategy()
+    strategy = operation.as_strategy(generation_mode=mode)
     kind = operation.path.strip("/").split("/")[1]
     if "{id}" in operation.path and kind in known_ids:
-        strategy = st.one_of(operation.as_strategy(path_parameters={"id": known_ids[kind]}), strategy)
+        strategy = st.one_of(operation.as_strategy(generation_mode=mode, path_parameters={"id": known_ids[kind]}), strategy)
     return strategy
 
 
-def run_schemathesis(schema: dict, headers: dict, cookies: dict, known_ids: dict, deadline: float) -> tuple[list[str], list[str]]:
-    """Every operation of `schema`, MAX_EXAMPLES cases each; (failures, operations not run in time)."""
+def run_schemathesis(schema: dict, headers: dict, cookies: dict, known_ids: dict, deadline: float, *,
+                     mode=GenerationMode.POSITIVE, checks=CHECKS, only=None) -> tuple[list[str], list[str]]:
+    """Every operation of `schema` (or those whose label is in `only`), MAX_EXAMPLES cases each;
+    (failures, operations not run in time)."""
     loaded = schemathesis.openapi.from_dict(schema)
     app = get_wsgi_application()
     signed_in = loaded["/api/customers/"]["GET"].Case().call(app=app, headers=headers, cookies=cookies)
@@ -105,16 +113,18 @@ def run_schemathesis(schema: dict, headers: dict, cookies: dict, known_ids: dict
     failures, skipped = [], []
     for result in loaded.get_all_operations():
         operation = result.ok()
+        if only is not None and operation.label not in only:
+            continue
         if time.monotonic() > deadline:
             skipped.append(operation.label)
             continue
 
         @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=_strategy(operation, known_ids))
+        @given(case=_strategy(operation, known_ids, mode))
         def check(case):
             response = case.call(app=app, headers=headers, cookies=cookies)
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
 
         try:
             check()
@@ -130,5 +140,22 @@ def test_role_gets_only_documented_answers_inside_the_schema(cast, world, role):
     headers, cookies = credentials(cast[role])
     schema = served_schema(headers, cookies)
     failures, skipped = run_schemathesis(schema, headers, cookies, world, started + BUDGET_SECONDS / len(ROLES))
+    assert not skipped, f"out of time before: {skipped}"
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_admin_invalid_requests_are_refused(cast, world):
+    """Negative cases (values the schema forbids): refused with a documented 4xx, never accepted, never a 5xx."""
+    started = time.monotonic()
+    headers, cookies = credentials(cast["admin"])
+    schema = served_schema(headers, cookies)
+    for operations in schema["paths"].values():  # the credentials are sent anyway: no case without them
+        for operation in operations.values():
+            operation.pop("security", None)
+    failures, skipped = run_schemathesis(
+        schema, headers, cookies, world, started + BUDGET_SECONDS / len(ROLES), mode=GenerationMode.NEGATIVE,
+        checks=[not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance],
+    )
     assert not skipped, f"out of time before: {skipped}"
     assert not failures, "\n\n".join(failures)
