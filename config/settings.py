@@ -209,7 +209,8 @@ SPECTACULAR_SETTINGS = {
     # one choice set, first and second buying factor of customers and opportunities
     "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor"},
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses",
+                             "kehu.api.errors.json_request_bodies"],
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {"id": int},  # kehu.api.urls.RecordIdConverter
 }
