@@ -66,6 +66,28 @@ def _customer_aggregates(flt) -> dict:
     return {"n": Count("*"), "acquired": Count("created_at", filter=Q(created_at__gte=start, created_at__lt=end))}
 
 
+def _customer_cells(flt, customers, aggs):
+    """The customers in scope per (lead source, stage, tier, class): dicts with "n" and
+    "acquired" (created in the period). A period of whole months (month, quarter, half, year) is
+    read from the lead-source cells (`kehu.reports.source_cells`: a few hundred rows, the same
+    customer scope applied to them); a week from the customers — a reader whose scope is some
+    owners (a manager, a rep, a team or rep chosen) grouped by owner first, so their customers are
+    sought in `customer_sources_owner_idx`; the whole company scanned in `customer_sources_idx`."""
+    from kehu.reports.models import CustomerSourceCell
+    from kehu.reports.selectors.funnel import customer_q
+    from kehu.sales.summaries import whole_months
+
+    first, last = flt.period.start, flt.period.end
+    if whole_months(first, last) == (first, last):
+        acquired = Q(created_month__gte=first, created_month__lte=last)
+        return [{"lead_source": source, "stage": stage, "pyramid_tier": tier, "value_class": cls, "n": int(n), "acquired": int(new or 0)}
+                for source, stage, tier, cls, n, new in _fetch(
+                    CustomerSourceCell.objects.filter(customer_q(flt), n__gt=0).order_by()
+                    .values_list("lead_source", *CELL).annotate(total=Sum("n"), new=Sum("n", filter=acquired)))]
+    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    return customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL)
+
+
 def _codes():
     from kehu.customers.models import Customer
 
@@ -192,11 +214,7 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
         return rows[code]
 
     codes = _codes()
-    # A reader whose scope is some owners (a manager, a rep, a team or rep chosen): grouped by
-    # owner first, so their customers are sought in `customer_sources_owner_idx`; the whole
-    # company: scanned in `customer_sources_idx`, in its order.
-    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
-    for r in customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL):
+    for r in _customer_cells(flt, customers, aggs):
         _fill(source_row(r["lead_source"]), r, codes)
     # won deals by source and referrer in one grouping (the referrers' rows are those with a kind)
     # (grouped by the raw referrer columns, mapped to the referrer in Python: no CASE per row)

@@ -1,0 +1,167 @@
+"""The lead-source cells (`CustomerSourceCell`, docs/rules.md "### The lead-source cells").
+
+The lead-sources report counts the customers in scope per lead source, stage, pyramid tier and
+value class, and those created in the period: at 100,000 customers a scan of every customer's
+index entry (~25–30 ms). The cells hold those counts per (owner, lead source, stage, tier, class,
+recycle-bin state, local month of creation) — a few hundred to a few thousand rows — so the report
+reads them instead when its period is whole months (a month, quarter, half or year; a week is
+counted from the customers).
+
+Kept exactly equal to the customers table by database triggers (`install`): after every insert,
+delete, and update of one of those columns of `customers_customer`, the old row's cell loses one
+and the new row's cell gains one, in the writer's statement and so in its transaction — every
+write path at once (services, importers, merges, handovers, the evaluation run's queryset updates,
+the admin, raw SQL). The month of creation is computed in the company's time zone
+(settings.TIME_ZONE: PostgreSQL `AT TIME ZONE` with the zone's name written into the trigger
+function; SQLite the `localtime` modifier, which uses the process's zone — Django sets it to
+TIME_ZONE): after changing KEHU_TIME_ZONE run `kehu summaries rebuild`, which reinstalls the
+triggers. `rebuild()` compares the cells with the customers and rewrites them when they differ
+(`kehu summaries rebuild`, the `kehu daily` check)."""
+
+from __future__ import annotations
+
+from django.db import connection as default_connection
+from django.db import transaction
+
+TABLE = "reports_customersourcecell"
+KEY = ("owner_key", "lead_source", "stage", "pyramid_tier", "value_class", "is_deleted", "created_month")
+WATCHED = ("owner_id", "lead_source", "stage", "pyramid_tier", "value_class", "is_deleted", "created_at")
+CHECKED = "source_cells_checked"
+
+
+def _tz_name() -> str:
+    from django.conf import settings
+
+    name = str(settings.TIME_ZONE or "UTC")
+    if "'" in name:  # a zone name never holds a quote; refuse rather than write it into SQL
+        raise ValueError(name)
+    return name
+
+
+def _month(connection, row: str) -> str:
+    """SQL of the local month (first day) of `row`.created_at (row: NEW or OLD)."""
+    if connection.vendor == "postgresql":
+        return f"(date_trunc('month', {row}.created_at AT TIME ZONE '{_tz_name()}'))::date"
+    return f"date({row}.created_at, 'localtime', 'start of month')"
+
+
+def _values(connection, row: str) -> str:
+    return (f"{row}.owner_id, COALESCE({row}.owner_id, 0), {row}.lead_source, {row}.stage, {row}.pyramid_tier, "
+            f"{row}.value_class, {row}.is_deleted, {_month(connection, row)}")
+
+
+def _add(connection, row: str) -> str:
+    return (f"INSERT INTO {TABLE} (owner_id, owner_key, lead_source, stage, pyramid_tier, value_class, is_deleted, created_month, n) "
+            f"VALUES ({_values(connection, row)}, 1) ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET n = {TABLE}.n + 1;")
+
+
+def _remove(connection, row: str) -> str:
+    return (f"UPDATE {TABLE} SET n = n - 1 WHERE owner_key = COALESCE({row}.owner_id, 0) AND lead_source = {row}.lead_source "
+            f"AND stage = {row}.stage AND pyramid_tier = {row}.pyramid_tier AND value_class = {row}.value_class "
+            f"AND is_deleted = {row}.is_deleted AND created_month = {_month(connection, row)};")
+
+
+def _changed(connection) -> str:
+    op = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in WATCHED)
+
+
+SQLITE_TRIGGERS = ("reports_sourcecell_ai", "reports_sourcecell_ad", "reports_sourcecell_au")
+
+
+def install(connection=None) -> None:
+    """Create (or replace) the triggers that keep the cells on every write of a customer."""
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"""
+CREATE OR REPLACE FUNCTION reports_sourcecell_keep() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    {_add(connection, 'NEW')}
+  ELSIF TG_OP = 'DELETE' THEN
+    {_remove(connection, 'OLD')}
+  ELSIF {_changed(connection)} THEN
+    {_remove(connection, 'OLD')}
+    {_add(connection, 'NEW')}
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql""")
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
+            cursor.execute("CREATE TRIGGER reports_sourcecell_keep AFTER INSERT OR DELETE OR UPDATE OF "
+                           f"{', '.join(WATCHED)} ON customers_customer FOR EACH ROW EXECUTE FUNCTION reports_sourcecell_keep()")
+            return
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        cursor.execute(f"CREATE TRIGGER reports_sourcecell_ai AFTER INSERT ON customers_customer BEGIN {_add(connection, 'NEW')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcecell_ad AFTER DELETE ON customers_customer BEGIN {_remove(connection, 'OLD')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcecell_au AFTER UPDATE OF {', '.join(WATCHED)} ON customers_customer "
+                       f"WHEN {_changed(connection)} BEGIN {_remove(connection, 'OLD')} {_add(connection, 'NEW')} END")
+
+
+def uninstall(connection=None) -> None:
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
+            cursor.execute("DROP FUNCTION IF EXISTS reports_sourcecell_keep()")
+            return
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _live_sql(connection) -> str:
+    """The cells as the customers table gives them now (key…, n)."""
+    return (f"SELECT COALESCE(c.owner_id, 0) AS o, c.lead_source AS s, c.stage AS st, c.pyramid_tier AS t, c.value_class AS v, "
+            f"c.is_deleted AS d, {_month(connection, 'c')} AS m, COUNT(*) AS n FROM customers_customer c GROUP BY 1, 2, 3, 4, 5, 6, 7")
+
+
+def _norm(row) -> tuple:
+    *key, n = row
+    key[5] = bool(key[5])
+    key[6] = str(key[6])
+    return (*key, int(n))
+
+
+def differences(connection=None) -> int:
+    """How many cells differ from the customers table (missing, extra or wrong; cells of 0 ignored)."""
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        cursor.execute(_live_sql(connection))
+        live = {_norm(r)[:-1]: _norm(r)[-1] for r in cursor.fetchall()}
+        cursor.execute(f"SELECT {', '.join(KEY)}, n FROM {TABLE} WHERE n <> 0")
+        stored = {_norm(r)[:-1]: _norm(r)[-1] for r in cursor.fetchall()}
+    return sum(1 for key in live.keys() | stored.keys() if live.get(key) != stored.get(key))
+
+
+def fill(connection=None) -> int:
+    """Rewrite every cell from the customers table (in one transaction, the customers' table
+    locked for writes on PostgreSQL meanwhile). Returns the cells written."""
+    connection = connection or default_connection
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE customers_customer IN SHARE MODE")
+        cursor.execute(f"DELETE FROM {TABLE}")
+        cursor.execute(f"INSERT INTO {TABLE} (owner_id, {', '.join(KEY)}, n) "
+                       f"SELECT NULLIF(k.o, 0), k.o, k.s, k.st, k.t, k.v, k.d, k.m, k.n FROM ({_live_sql(connection)}) k")
+        return cursor.rowcount
+
+
+def rebuild(*, now=None, reinstall: bool = True) -> int:
+    """The triggers reinstalled (the time zone as configured now) and the cells compared with the
+    customers; rewritten when any differs. Returns the number of cells that differed (0 when the
+    cells were right, as they should be)."""
+    if reinstall:
+        install()
+    wrong = differences()
+    if wrong:
+        fill()
+    return wrong
+
+
+def daily_source_cells(*, now) -> int:
+    """The `kehu daily` step: once a day, the cells checked against the customers."""
+    from kehu.core.sequences import once_a_day
+
+    return once_a_day(CHECKED, now=now, work=lambda: rebuild(now=now, reinstall=False))
