@@ -66,7 +66,48 @@ def _changed(connection) -> str:
     return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in WATCHED)
 
 
-SQLITE_TRIGGERS = ("reports_sourcecell_ai", "reports_sourcecell_ad", "reports_sourcecell_au")
+REVENUE_TABLE = "reports_sourcerevenuemonth"
+REVENUE_KEY = ("month", "owner_key", "lead_source", "live")
+REVENUE_UPSERT = (f"ON CONFLICT ({', '.join(REVENUE_KEY)}) DO UPDATE SET cents = {REVENUE_TABLE}.cents + excluded.cents, "
+                  f"rows = {REVENUE_TABLE}.rows + excluded.rows;")
+
+
+def _live(connection, row: str) -> str:
+    """SQL: whether the customer `row` is live (not in the recycle bin nor merged away)."""
+    if connection.vendor == "postgresql":
+        return f"(NOT {row}.is_deleted AND {row}.merged_into_id IS NULL)"
+    return f"({row}.is_deleted = 0 AND {row}.merged_into_id IS NULL)"
+
+
+def _revenue_row(connection, row: str, sign: str) -> str:
+    """One RevenueMonth row (NEW or OLD) added to (sign "") or taken from (sign "-") its cell,
+    under its customer's lead source and state now."""
+    return (f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
+            f"SELECT {row}.month, {row}.owner_id, COALESCE({row}.owner_id, 0), c.lead_source, {_live(connection, 'c')}, "
+            f"{sign}{row}.revenue, {sign}1 FROM customers_customer c WHERE c.id = {row}.customer_id {REVENUE_UPSERT}")
+
+
+def _revenue_customer(connection, row: str, sign: str) -> str:
+    """Every RevenueMonth row of the customer `row` (NEW or OLD) added to or taken from its cell
+    under that customer's lead source and state."""
+    return (f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
+            f"SELECT r.month, r.owner_id, COALESCE(r.owner_id, 0), {row}.lead_source, {_live(connection, row)}, "
+            f"{sign}SUM(r.revenue), {sign}COUNT(*) FROM sales_revenuemonth r WHERE r.customer_id = {row}.id "
+            f"GROUP BY r.month, r.owner_id {REVENUE_UPSERT}")
+
+
+def _customer_moved(connection) -> str:
+    op = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    return f"OLD.lead_source {op} NEW.lead_source OR {_live(connection, 'OLD')} {op} {_live(connection, 'NEW')}"
+
+
+REVENUE_WATCHED = ("customer_id", "owner_id", "month", "revenue")
+CUSTOMER_WATCHED = ("lead_source", "is_deleted", "merged_into_id")
+
+
+SQLITE_TRIGGERS = ("reports_sourcecell_ai", "reports_sourcecell_ad", "reports_sourcecell_au",
+                   "reports_sourcerevenue_ai", "reports_sourcerevenue_ad", "reports_sourcerevenue_au",
+                   "reports_sourcerevenue_cu", "reports_sourcerevenue_cd")
 
 
 def install(connection=None) -> None:
@@ -91,6 +132,36 @@ $$ LANGUAGE plpgsql""")
             cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
             cursor.execute("CREATE TRIGGER reports_sourcecell_keep AFTER INSERT OR DELETE OR UPDATE OF "
                            f"{', '.join(WATCHED)} ON customers_customer FOR EACH ROW EXECUTE FUNCTION reports_sourcecell_keep()")
+            cursor.execute(f"""
+CREATE OR REPLACE FUNCTION reports_sourcerevenue_keep() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    {_revenue_row(connection, 'OLD', '-')}
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    {_revenue_row(connection, 'NEW', '')}
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql""")
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_keep ON sales_revenuemonth")
+            cursor.execute("CREATE TRIGGER reports_sourcerevenue_keep AFTER INSERT OR DELETE OR UPDATE OF "
+                           f"{', '.join(REVENUE_WATCHED)} ON sales_revenuemonth FOR EACH ROW EXECUTE FUNCTION reports_sourcerevenue_keep()")
+            cursor.execute(f"""
+CREATE OR REPLACE FUNCTION reports_sourcerevenue_customer() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    {_revenue_customer(connection, 'OLD', '-')}
+  ELSIF {_customer_moved(connection)} THEN
+    {_revenue_customer(connection, 'OLD', '-')}
+    {_revenue_customer(connection, 'NEW', '')}
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql""")
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_customer ON customers_customer")
+            cursor.execute("CREATE TRIGGER reports_sourcerevenue_customer AFTER DELETE OR UPDATE OF "
+                           f"{', '.join(CUSTOMER_WATCHED)} ON customers_customer FOR EACH ROW EXECUTE FUNCTION reports_sourcerevenue_customer()")
             return
         for name in SQLITE_TRIGGERS:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -98,6 +169,15 @@ $$ LANGUAGE plpgsql""")
         cursor.execute(f"CREATE TRIGGER reports_sourcecell_ad AFTER DELETE ON customers_customer BEGIN {_remove(connection, 'OLD')} END")
         cursor.execute(f"CREATE TRIGGER reports_sourcecell_au AFTER UPDATE OF {', '.join(WATCHED)} ON customers_customer "
                        f"WHEN {_changed(connection)} BEGIN {_remove(connection, 'OLD')} {_add(connection, 'NEW')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcerevenue_ai AFTER INSERT ON sales_revenuemonth BEGIN {_revenue_row(connection, 'NEW', '')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcerevenue_ad AFTER DELETE ON sales_revenuemonth BEGIN {_revenue_row(connection, 'OLD', '-')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcerevenue_au AFTER UPDATE OF {', '.join(REVENUE_WATCHED)} ON sales_revenuemonth "
+                       f"BEGIN {_revenue_row(connection, 'OLD', '-')} {_revenue_row(connection, 'NEW', '')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcerevenue_cu AFTER UPDATE OF {', '.join(CUSTOMER_WATCHED)} ON customers_customer "
+                       f"WHEN {_customer_moved(connection)} BEGIN {_revenue_customer(connection, 'OLD', '-')} "
+                       f"{_revenue_customer(connection, 'NEW', '')} END")
+        cursor.execute(f"CREATE TRIGGER reports_sourcerevenue_cd AFTER DELETE ON customers_customer "
+                       f"BEGIN {_revenue_customer(connection, 'OLD', '-')} END")
 
 
 def uninstall(connection=None) -> None:
@@ -106,6 +186,10 @@ def uninstall(connection=None) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
             cursor.execute("DROP FUNCTION IF EXISTS reports_sourcecell_keep()")
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_keep ON sales_revenuemonth")
+            cursor.execute("DROP FUNCTION IF EXISTS reports_sourcerevenue_keep()")
+            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_customer ON customers_customer")
+            cursor.execute("DROP FUNCTION IF EXISTS reports_sourcerevenue_customer()")
             return
         for name in SQLITE_TRIGGERS:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -132,7 +216,24 @@ def differences(connection=None) -> int:
         live = {_norm(r)[:-1]: _norm(r)[-1] for r in cursor.fetchall()}
         cursor.execute(f"SELECT {', '.join(KEY)}, n FROM {TABLE} WHERE n <> 0")
         stored = {_norm(r)[:-1]: _norm(r)[-1] for r in cursor.fetchall()}
-    return sum(1 for key in live.keys() | stored.keys() if live.get(key) != stored.get(key))
+        cursor.execute(_revenue_live_sql(connection))
+        live_revenue = {tuple(_rnorm(r)[:4]): _rnorm(r)[4:] for r in cursor.fetchall()}
+        cursor.execute(f"SELECT {', '.join(REVENUE_KEY)}, cents, rows FROM {REVENUE_TABLE} WHERE rows <> 0 OR cents <> 0")
+        stored_revenue = {tuple(_rnorm(r)[:4]): _rnorm(r)[4:] for r in cursor.fetchall()}
+    wrong = sum(1 for key in live.keys() | stored.keys() if live.get(key) != stored.get(key))
+    return wrong + sum(1 for key in live_revenue.keys() | stored_revenue.keys() if live_revenue.get(key) != stored_revenue.get(key))
+
+
+def _revenue_live_sql(connection) -> str:
+    """The revenue cells as RevenueMonth joined to its customers gives them now (key…, cents, rows)."""
+    return (f"SELECT r.month AS m, COALESCE(r.owner_id, 0) AS o, c.lead_source AS s, {_live(connection, 'c')} AS l, "
+            "SUM(r.revenue) AS cents, COUNT(*) AS n FROM sales_revenuemonth r INNER JOIN customers_customer c ON c.id = r.customer_id "
+            "GROUP BY 1, 2, 3, 4")
+
+
+def _rnorm(row) -> tuple:
+    month, owner, source, live, cents, n = row
+    return (str(month), int(owner), source, bool(live), int(cents), int(n))
 
 
 def fill(connection=None) -> int:
@@ -145,7 +246,13 @@ def fill(connection=None) -> int:
         cursor.execute(f"DELETE FROM {TABLE}")
         cursor.execute(f"INSERT INTO {TABLE} (owner_id, {', '.join(KEY)}, n) "
                        f"SELECT NULLIF(k.o, 0), k.o, k.s, k.st, k.t, k.v, k.d, k.m, k.n FROM ({_live_sql(connection)}) k")
-        return cursor.rowcount
+        written = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE sales_revenuemonth IN SHARE MODE")
+        cursor.execute(f"DELETE FROM {REVENUE_TABLE}")
+        cursor.execute(f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
+                       f"SELECT k.m, NULLIF(k.o, 0), k.o, k.s, k.l, k.cents, k.n FROM ({_revenue_live_sql(connection)}) k")
+        return written + cursor.rowcount
 
 
 def rebuild(*, now=None, reinstall: bool = True) -> int:
