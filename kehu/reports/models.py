@@ -38,9 +38,9 @@ class CustomerSourceCell(models.Model):
 
 class SourceRevenueMonth(models.Model):
     """Σ revenue (integer cents) and the number of monthly revenue rows (`sales.RevenueMonth`)
-    per (month, the order's owner, the customer's lead source, whether the customer is live — not
-    in the recycle bin nor merged away): the lead-sources report's revenue by source for whole
-    months (docs/rules.md "### The lead-source cells"). Kept exactly equal to RevenueMonth joined to
+    per (month, the order's owner, the customer's lead source and three referrer columns, whether
+    the customer is live — not in the recycle bin nor merged away): the lead-sources report's
+    revenue by source and by referrer for whole months (docs/rules.md "### The lead-source cells"). Kept exactly equal to RevenueMonth joined to
     its customer by database triggers on every write of either table (`kehu.reports.source_cells`).
     Rows may hold rows = 0 (read rows > 0)."""
 
@@ -49,13 +49,20 @@ class SourceRevenueMonth(models.Model):
                               related_name="+")
     owner_key = models.BigIntegerField(default=0)  # the owner's id, 0 for none: the unique key (NULLs are distinct)
     lead_source = models.CharField(max_length=32, blank=True)
+    # the customer's referrer columns (0 for none: the unique key; NULLs are distinct)
+    referrer_customer_key = models.BigIntegerField(default=0)
+    referrer_contact_key = models.BigIntegerField(default=0)
+    referrer_agent = models.CharField(max_length=100, blank=True)
     live = models.BooleanField(default=True)
     cents = models.BigIntegerField(default=0)
     rows = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "owner_key", "lead_source", "live"], name="sourcerevenue_key")]
-        indexes = [models.Index(fields=["live", "month", "owner", "lead_source", "cents", "rows"], name="sourcerevenue_read")]
+        constraints = [models.UniqueConstraint(
+            fields=["month", "owner_key", "lead_source", "referrer_customer_key", "referrer_contact_key", "referrer_agent", "live"],
+            name="sourcerevenue_key")]
+        indexes = [models.Index(fields=["live", "month", "owner", "lead_source", "referrer_customer_key", "referrer_contact_key",
+                                        "referrer_agent", "cents", "rows"], name="sourcerevenue_read")]
 
     def __str__(self) -> str:
         return f"{self.month}/{self.owner_key}/{self.lead_source}: {self.cents}"

@@ -67,7 +67,8 @@ def _changed(connection) -> str:
 
 
 REVENUE_TABLE = "reports_sourcerevenuemonth"
-REVENUE_KEY = ("month", "owner_key", "lead_source", "live")
+REVENUE_KEY = ("month", "owner_key", "lead_source", "referrer_customer_key", "referrer_contact_key", "referrer_agent", "live")
+REVENUE_COLUMNS = "month, owner_id, owner_key, lead_source, referrer_customer_key, referrer_contact_key, referrer_agent, live, cents, rows"
 REVENUE_UPSERT = (f"ON CONFLICT ({', '.join(REVENUE_KEY)}) DO UPDATE SET cents = {REVENUE_TABLE}.cents + excluded.cents, "
                   f"rows = {REVENUE_TABLE}.rows + excluded.rows;")
 
@@ -82,27 +83,34 @@ def _live(connection, row: str) -> str:
 def _revenue_row(connection, row: str, sign: str) -> str:
     """One RevenueMonth row (NEW or OLD) added to (sign "") or taken from (sign "-") its cell,
     under its customer's lead source and state now."""
-    return (f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
-            f"SELECT {row}.month, {row}.owner_id, COALESCE({row}.owner_id, 0), c.lead_source, {_live(connection, 'c')}, "
+    return (f"INSERT INTO {REVENUE_TABLE} ({REVENUE_COLUMNS}) "
+            f"SELECT {row}.month, {row}.owner_id, COALESCE({row}.owner_id, 0), {_referrer('c')}, {_live(connection, 'c')}, "
             f"{sign}{row}.revenue, {sign}1 FROM customers_customer c WHERE c.id = {row}.customer_id {REVENUE_UPSERT}")
+
+
+def _referrer(row: str) -> str:
+    """SQL: the customer `row`'s lead source and referrer keys."""
+    return (f"{row}.lead_source, COALESCE({row}.referrer_customer_id, 0), COALESCE({row}.referrer_contact_id, 0), "
+            f"{row}.referrer_agent")
 
 
 def _revenue_customer(connection, row: str, sign: str) -> str:
     """Every RevenueMonth row of the customer `row` (NEW or OLD) added to or taken from its cell
     under that customer's lead source and state."""
-    return (f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
-            f"SELECT r.month, r.owner_id, COALESCE(r.owner_id, 0), {row}.lead_source, {_live(connection, row)}, "
+    return (f"INSERT INTO {REVENUE_TABLE} ({REVENUE_COLUMNS}) "
+            f"SELECT r.month, r.owner_id, COALESCE(r.owner_id, 0), {_referrer(row)}, {_live(connection, row)}, "
             f"{sign}SUM(r.revenue), {sign}COUNT(*) FROM sales_revenuemonth r WHERE r.customer_id = {row}.id "
             f"GROUP BY r.month, r.owner_id {REVENUE_UPSERT}")
 
 
 def _customer_moved(connection) -> str:
     op = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    return f"OLD.lead_source {op} NEW.lead_source OR {_live(connection, 'OLD')} {op} {_live(connection, 'NEW')}"
+    moved = " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in ("lead_source", "referrer_customer_id", "referrer_contact_id", "referrer_agent"))
+    return f"{moved} OR {_live(connection, 'OLD')} {op} {_live(connection, 'NEW')}"
 
 
 REVENUE_WATCHED = ("customer_id", "owner_id", "month", "revenue")
-CUSTOMER_WATCHED = ("lead_source", "is_deleted", "merged_into_id")
+CUSTOMER_WATCHED = ("lead_source", "referrer_customer_id", "referrer_contact_id", "referrer_agent", "is_deleted", "merged_into_id")
 
 
 SQLITE_TRIGGERS = ("reports_sourcecell_ai", "reports_sourcecell_ad", "reports_sourcecell_au",
@@ -217,23 +225,24 @@ def differences(connection=None) -> int:
         cursor.execute(f"SELECT {', '.join(KEY)}, n FROM {TABLE} WHERE n <> 0")
         stored = {_norm(r)[:-1]: _norm(r)[-1] for r in cursor.fetchall()}
         cursor.execute(_revenue_live_sql(connection))
-        live_revenue = {tuple(_rnorm(r)[:4]): _rnorm(r)[4:] for r in cursor.fetchall()}
+        live_revenue = {tuple(_rnorm(r)[:7]): _rnorm(r)[7:] for r in cursor.fetchall()}
         cursor.execute(f"SELECT {', '.join(REVENUE_KEY)}, cents, rows FROM {REVENUE_TABLE} WHERE rows <> 0 OR cents <> 0")
-        stored_revenue = {tuple(_rnorm(r)[:4]): _rnorm(r)[4:] for r in cursor.fetchall()}
+        stored_revenue = {tuple(_rnorm(r)[:7]): _rnorm(r)[7:] for r in cursor.fetchall()}
     wrong = sum(1 for key in live.keys() | stored.keys() if live.get(key) != stored.get(key))
     return wrong + sum(1 for key in live_revenue.keys() | stored_revenue.keys() if live_revenue.get(key) != stored_revenue.get(key))
 
 
 def _revenue_live_sql(connection) -> str:
     """The revenue cells as RevenueMonth joined to its customers gives them now (key…, cents, rows)."""
-    return (f"SELECT r.month AS m, COALESCE(r.owner_id, 0) AS o, c.lead_source AS s, {_live(connection, 'c')} AS l, "
+    return (f"SELECT r.month AS m, COALESCE(r.owner_id, 0) AS o, c.lead_source AS s, COALESCE(c.referrer_customer_id, 0) AS rc, "
+            f"COALESCE(c.referrer_contact_id, 0) AS rcon, c.referrer_agent AS a, {_live(connection, 'c')} AS l, "
             "SUM(r.revenue) AS cents, COUNT(*) AS n FROM sales_revenuemonth r INNER JOIN customers_customer c ON c.id = r.customer_id "
-            "GROUP BY 1, 2, 3, 4")
+            "GROUP BY 1, 2, 3, 4, 5, 6, 7")
 
 
 def _rnorm(row) -> tuple:
-    month, owner, source, live, cents, n = row
-    return (str(month), int(owner), source, bool(live), int(cents), int(n))
+    month, owner, source, rc, rcon, agent, live, cents, n = row
+    return (str(month), int(owner), source, int(rc), int(rcon), agent, bool(live), int(cents), int(n))
 
 
 def fill(connection=None) -> int:
@@ -250,8 +259,8 @@ def fill(connection=None) -> int:
         if connection.vendor == "postgresql":
             cursor.execute("LOCK TABLE sales_revenuemonth IN SHARE MODE")
         cursor.execute(f"DELETE FROM {REVENUE_TABLE}")
-        cursor.execute(f"INSERT INTO {REVENUE_TABLE} (month, owner_id, owner_key, lead_source, live, cents, rows) "
-                       f"SELECT k.m, NULLIF(k.o, 0), k.o, k.s, k.l, k.cents, k.n FROM ({_revenue_live_sql(connection)}) k")
+        cursor.execute(f"INSERT INTO {REVENUE_TABLE} ({REVENUE_COLUMNS}) "
+                       f"SELECT k.m, NULLIF(k.o, 0), k.o, k.s, k.rc, k.rcon, k.a, k.l, k.cents, k.n FROM ({_revenue_live_sql(connection)}) k")
         return written + cursor.rowcount
 
 

@@ -173,31 +173,31 @@ def _cents(value) -> Decimal:
     return Decimal(int(value or 0)).scaleb(-2)
 
 
-def _revenue(flt) -> tuple[dict, list[tuple]]:
+def _revenue(flt) -> list[tuple]:
     """Σ line revenue (integer cents) of the orders dated in the period owned by someone in scope
-    (customers not in the recycle bin nor merged away): ({lead source: cents} — a source present
-    when at least one of its customers has a revenue row —, [(referrer customer, referrer
-    contact, agent, cents)] of the referred customers). Whole months from the lead-source revenue
-    summary (`kehu.reports.source_cells`: a few hundred rows a quarter) for the sources, and from
-    the referred customers' monthly revenue rows for the referrers; the partial months at the
-    edges from the lines (`kehu.sales.summaries.customer_revenue`, as before): the sums equal the
-    line-level sums exactly."""
+    (customers not in the recycle bin nor merged away), by the customer's source and three
+    referrer columns: tuples (lead source, referrer customer, referrer contact, agent, cents), one
+    per group with at least one revenue row. Whole months from the lead-source revenue summary
+    (`kehu.reports.source_cells`: ~1,500 rows a quarter at 100,000 customers, the same owner
+    scope applied to them), the partial months at the edges from the lines, summed per customer
+    before the one join to the customers (`kehu.sales.summaries.customer_revenue`): the sums equal
+    the line-level sums exactly. The dead customers are left out by two NOT IN lists of their few
+    ids rather than by conditions on the joined customer, so the lines of the edges drive."""
     from kehu.customers.models import Customer
+    from kehu.reports.models import SourceRevenueMonth
     from kehu.sales.summaries import customer_revenue, whole_months
 
     first, last = flt.period.start, flt.period.end
-    by_source: dict[str, list[int]] = {}  # source -> [cents, revenue rows]
-    referred: list[tuple] = []
     whole = whole_months(first, last)
+    groups: dict[tuple, list[int]] = {}  # (source, referrer customer, contact, agent) -> [cents, rows]
     if whole is not None:
-        from kehu.reports.models import SourceRevenueMonth
-
         cells = flt.owned(SourceRevenueMonth.objects.filter(live=True, month__gte=whole[0], month__lte=whole[1]), "owner",
                           lead_source_path="lead_source")
-        for source, cents, n in _fetch(cells.order_by().values_list("lead_source").annotate(c=Sum("cents"), n=Sum("rows"))):
+        for source, rc, rcon, agent, cents, n in _fetch(
+                cells.order_by().values_list("lead_source", "referrer_customer_key", "referrer_contact_key", "referrer_agent")
+                .annotate(c=Sum("cents"), n=Sum("rows"))):
             if n:
-                by_source[source] = [int(cents or 0), int(n)]
-        referred = _referred_revenue(flt, whole)
+                groups[(source, rc or None, rcon or None, agent)] = [int(cents or 0), int(n)]
     if first <= last and whole != (first, last):
         dead_deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")
         dead_merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
@@ -207,46 +207,11 @@ def _revenue(flt) -> tuple[dict, list[tuple]]:
             return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
 
         for source, rc, rcon, agent, cents in customer_revenue(first=first, last=last, columns=("lead_source", *REFERRER_COLUMNS),
-                                                               narrow=narrow, whole=False):
-            row = by_source.setdefault(source, [0, 0])
+                                                               narrow=narrow, whole=whole is None):
+            row = groups.setdefault((source, rc, rcon, agent), [0, 0])
             row[0] += cents
             row[1] += 1
-            if referrer_of(rc, rcon, agent) is not None:
-                referred.append((rc, rcon, agent, cents))
-    return {source: cents for source, (cents, _n) in by_source.items()}, referred
-
-
-def _referred_revenue(flt, whole) -> list[tuple]:
-    """Σ revenue (integer cents) of the whole months `whole` by the referrer columns of the
-    referred customers (live, of the lead source chosen), the orders' owner in scope: one query
-    from the few referred customers (their partial index) to their monthly revenue rows."""
-    from django.db import connections
-
-    from kehu.accounts.models import User
-    from kehu.customers.models import Customer
-    from kehu.sales.models import RevenueMonth
-
-    customers = _referred(Customer.objects.filter(is_deleted=False, merged_into__isnull=True))
-    if flt.lead_source:
-        customers = customers.filter(lead_source=flt.lead_source)
-    sql, params = (customers.order_by().annotate(c0=F("pk"), **{f"c{i + 1}": F(name) for i, name in enumerate(REFERRER_COLUMNS)})
-                   .values_list("c0", "c1", "c2", "c3").query.sql_with_params())
-    db = RevenueMonth.objects.db
-    qn = connections[db].ops.quote_name
-    where, more = "", []
-    owners = flt.user_q()
-    if owners:
-        owner_sql, more = User.objects.filter(owners).order_by().values("pk").query.sql_with_params()
-        where = f" AND r.{qn('owner_id')} IN ({owner_sql})"
-    table = qn(RevenueMonth._meta.db_table)
-    # CROSS JOIN: SQLite keeps the referred customers outside, each seeking its months in
-    # (customer, month); PostgreSQL plans the join freely
-    k = [f"k.{qn(f'c{i}')}" for i in range(4)]
-    rows = (f"SELECT {k[1]}, {k[2]}, {k[3]}, SUM(r.{qn('revenue')}) FROM ({sql}) k CROSS JOIN {table} r "
-            f"WHERE r.{qn('customer_id')} = {k[0]} AND r.{qn('month')} >= %s AND r.{qn('month')} <= %s{where} GROUP BY 1, 2, 3")
-    with connections[db].cursor() as cursor:
-        cursor.execute(rows, [*params, whole[0], whole[1], *more])
-        return [(rc, rcon, agent, int(cents or 0)) for rc, rcon, agent, cents in cursor.fetchall()]
+    return [(*key, cents) for key, (cents, _n) in groups.items()]
 
 
 def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
@@ -278,7 +243,10 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
         row = source_row(source)
         row.won += n
         row.won_amount += _cents(amount)
-    cents, revenue = _revenue(flt)
+    revenue = _revenue(flt)
+    cents: dict[str, int] = {}
+    for source, *_ref, value in revenue:
+        cents[source] = cents.get(source, 0) + value
     for source, value in cents.items():
         source_row(source).revenue += _cents(value)
 
@@ -342,7 +310,7 @@ def _referrers(flt, customers, aggs, top, won, revenue):
             row = row_for(key)
             row[1] += n
             row[2] += int(amount or 0)
-    for rc, rcon, agent, value in revenue:
+    for _source, rc, rcon, agent, value in revenue:
         key = referrer_of(rc, rcon, agent)
         if key is not None:
             row_for(key)[3] += value
