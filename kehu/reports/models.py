@@ -7,7 +7,7 @@ from django.db import models
 class CustomerSourceCell(models.Model):
     """How many customers there are per (owner, lead source, stage, pyramid tier, value class,
     recycle-bin state, local month of creation): the lead-sources report's customer counts
-    (docs/rules.md "### The lead-source cells"). Kept exactly equal to the customers table by
+    (docs/rules.md "### Lead sources", "The lead-source cells"). Kept exactly equal to the customers table by
     database triggers on every insert, update and delete of a customer (every write path: services,
     importers, queryset updates, the admin, raw SQL), in the writer's transaction;
     `kehu summaries rebuild` checks it and rewrites it when it differs. The fields carry the
@@ -40,7 +40,7 @@ class SourceRevenueMonth(models.Model):
     """Σ revenue (integer cents) and the number of monthly revenue rows (`sales.RevenueMonth`)
     per (month, the order's owner, the customer's lead source and three referrer columns, whether
     the customer is live — not in the recycle bin nor merged away): the lead-sources report's
-    revenue by source and by referrer for whole months (docs/rules.md "### The lead-source cells"). Kept exactly equal to RevenueMonth joined to
+    revenue by source and by referrer for whole months (docs/rules.md "### Lead sources", "The lead-source cells"). Kept exactly equal to RevenueMonth joined to
     its customer by database triggers on every write of either table (`kehu.reports.source_cells`).
     Rows may hold rows = 0 (read rows > 0)."""
 
