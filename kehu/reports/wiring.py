@@ -109,5 +109,5 @@ def register() -> None:
     from kehu.reports.source_cells import daily_source_cells
 
     # a safety net only — the triggers keep the lead-source summaries exact on every write
-    daily_step_register(DailyStep(SOURCE_CELLS_KEY, gettext_lazy("Lead-source summaries checked: cells that differed"), daily_source_cells, order=61))
+    daily_step_register(DailyStep(SOURCE_CELLS_KEY, gettext_lazy("Lead-source summaries checked: cells that differed"), daily_source_cells, order=57))
     NOTIFICATION_RENDERERS.register(render_anomaly, key="anomaly")

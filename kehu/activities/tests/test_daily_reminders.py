@@ -73,7 +73,7 @@ def test_daily_json_keys_and_their_order_are_pinned(db):
     assert list(run_json()) == [
         "ranking_runs", "pool_warnings", "pool_returns", "activity_months",
         "followups_due", "followups_overdue", "visits_overdue", "pool_notices",
-        "forecast_carry_forward", "forecast_reminders", "stage_months", "revenue_months", "anomaly_alerts", "source_cells", "digests",
+        "forecast_carry_forward", "forecast_reminders", "source_cells", "stage_months", "revenue_months", "anomaly_alerts", "digests",
     ]
 
 
