@@ -131,6 +131,8 @@ def test_leadsrc_order_writes_import_and_contact_referrers_keep_the_revenue_exac
     call_command("import", str(EXAMPLE), stdout=io.StringIO())
     assert SourceRevenueMonth.objects.count() > 1
     assert_exact()
+    call_command("import", str(EXAMPLE), stdout=io.StringIO())  # again: every row updated in place
+    assert_exact()
     contact.delete()  # the referring contact deleted: the customer's referrer_contact set to NULL
     assert_exact()
 
