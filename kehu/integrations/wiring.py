@@ -18,4 +18,4 @@ def register() -> None:
 
     EVENT_SINKS.register(events_write, key="integrations.webhooks")
     WORKER_START.register(_requeue, key="webhooks")
-    daily_step_register(DailyStep(key="webhooks", label=_("Webhook deliveries enqueued again"), run=_requeue, order=57))
+    daily_step_register(DailyStep(key="webhooks", label=_("Webhook deliveries enqueued again"), run=_requeue, order=54))

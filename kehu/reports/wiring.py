@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 ANOMALY_KEY = "anomaly_alerts"
+SOURCE_CELLS_KEY = "source_cells"
 
 
 def notify_anomalies(*, now) -> int:
@@ -105,4 +106,8 @@ def register() -> None:
     from kehu.core.hooks import DailyStep, daily_step_register
 
     daily_step_register(DailyStep(ANOMALY_KEY, gettext_lazy("Anomalies (revenue, follow-ups): managers told"), notify_anomalies, order=60))
+    from kehu.reports.source_cells import daily_source_cells
+
+    # a safety net only — the triggers keep the lead-source summaries exact on every write
+    daily_step_register(DailyStep(SOURCE_CELLS_KEY, gettext_lazy("Lead-source summaries checked: cells that differed"), daily_source_cells, order=57))
     NOTIFICATION_RENDERERS.register(render_anomaly, key="anomaly")

@@ -319,7 +319,7 @@ def revenue_by(*, first: date, last: date, group: tuple[str, ...] = (),
 
 
 def customer_revenue(*, first: date, last: date, columns: tuple[str, ...],
-                     narrow: Callable[[object, str], object] | None = None) -> list[tuple]:
+                     narrow: Callable[[object, str], object] | None = None, whole: bool = True) -> list[tuple]:
     """Σ line revenue in integer cents of the orders dated first..last (both inclusive), grouped
     by `columns` of the order's customer (Customer field names, e.g. "lead_source",
     "referrer_customer_id"): tuples (*columns' values, cents), in no particular order.
@@ -329,7 +329,8 @@ def customer_revenue(*, first: date, last: date, columns: tuple[str, ...],
     then joined to the customer — one look-up per customer with revenue rather than per summary
     row — and the rows are read as the database gives them (integers and texts, no converters):
     one query, and the sums equal the line-level sums exactly. Customers are taken as they are
-    (no recycle-bin or merge filter: `narrow` decides)."""
+    (no recycle-bin or merge filter: `narrow` decides). `whole=False`: the partial months at the
+    edges only (the caller reads the whole months elsewhere)."""
     from django.db import connections
 
     from kehu.customers.models import Customer
@@ -341,7 +342,7 @@ def customer_revenue(*, first: date, last: date, columns: tuple[str, ...],
         qs = qs.order_by().annotate(cid=F(f"{prefix}customer_id")).values("cid").annotate(cents=Sum("revenue"))
         return qs.query.sql_with_params()
 
-    parts = [per_customer(qs, prefix) for qs, prefix in revenue_sources(first, last)]
+    parts = [per_customer(qs, prefix) for qs, prefix in revenue_sources(first, last) if whole or prefix]
     if not parts:
         return []
     db = RevenueMonth.objects.db

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from kehu.core.money import quantize_cents
 from kehu.reports.selectors.funnel import customer_scope, narrowed_by_owner, period_bounds, ratio
@@ -64,6 +64,28 @@ def _customer_aggregates(flt) -> dict:
     # COUNT(*) and COUNT(created_at) (never null), not COUNT(id): PostgreSQL's covering indexes
     # hold no id, and only then are they read alone (an index-only scan, not the table)
     return {"n": Count("*"), "acquired": Count("created_at", filter=Q(created_at__gte=start, created_at__lt=end))}
+
+
+def _customer_cells(flt, customers, aggs):
+    """The customers in scope per (lead source, stage, tier, class): dicts with "n" and
+    "acquired" (created in the period). A period of whole months (month, quarter, half, year) is
+    read from the lead-source cells (`kehu.reports.source_cells`: a few hundred rows, the same
+    customer scope applied to them); a week from the customers — a reader whose scope is some
+    owners (a manager, a rep, a team or rep chosen) grouped by owner first, so their customers are
+    sought in `customer_sources_owner_idx`; the whole company scanned in `customer_sources_idx`."""
+    from kehu.reports.models import CustomerSourceCell
+    from kehu.reports.selectors.funnel import customer_q
+    from kehu.sales.summaries import whole_months
+
+    first, last = flt.period.start, flt.period.end
+    if whole_months(first, last) == (first, last):
+        acquired = Q(created_month__gte=first, created_month__lte=last)
+        return [{"lead_source": source, "stage": stage, "pyramid_tier": tier, "value_class": cls, "n": int(n), "acquired": int(new or 0)}
+                for source, stage, tier, cls, n, new in _fetch(
+                    CustomerSourceCell.objects.filter(customer_q(flt), n__gt=0).order_by()
+                    .values_list("lead_source", *CELL).annotate(total=Sum("n"), new=Sum("n", filter=acquired)))]
+    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    return customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL)
 
 
 def _codes():
@@ -154,23 +176,42 @@ def _cents(value) -> Decimal:
 def _revenue(flt) -> list[tuple]:
     """Σ line revenue (integer cents) of the orders dated in the period owned by someone in scope
     (customers not in the recycle bin nor merged away), by the customer's source and three
-    referrer columns in one pass: whole months from the monthly revenue summary, the partial edges
-    from the lines, each summed per customer before the one join to the customers
-    (`kehu.sales.summaries.customer_revenue`, exact): tuples (lead source, referrer customer,
-    referrer contact, agent, cents). The dead customers are left out by two NOT IN lists of their
-    few ids rather than by conditions on the joined customer, so the summary rows of the period
-    (its (month, owner) index) drive."""
+    referrer columns: tuples (lead source, referrer customer, referrer contact, agent, cents), one
+    per group with at least one revenue row. Whole months from the lead-source revenue summary
+    (`kehu.reports.source_cells`: ~1,500 rows a quarter at 100,000 customers, the same owner
+    scope applied to them), the partial months at the edges from the lines, summed per customer
+    before the one join to the customers (`kehu.sales.summaries.customer_revenue`): the sums equal
+    the line-level sums exactly. The dead customers are left out by two NOT IN lists of their few
+    ids rather than by conditions on the joined customer, so the lines of the edges drive."""
     from kehu.customers.models import Customer
-    from kehu.sales.summaries import customer_revenue
+    from kehu.reports.models import SourceRevenueMonth
+    from kehu.sales.summaries import customer_revenue, whole_months
 
-    dead_deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")
-    dead_merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
+    first, last = flt.period.start, flt.period.end
+    whole = whole_months(first, last)
+    groups: dict[tuple, list[int]] = {}  # (source, referrer customer, contact, agent) -> [cents, rows]
+    if whole is not None:
+        cells = flt.owned(SourceRevenueMonth.objects.filter(live=True, month__gte=whole[0], month__lte=whole[1]), "owner",
+                          lead_source_path="lead_source")
+        for source, rc, rcon, agent, cents, n in _fetch(
+                cells.order_by().values_list("lead_source", "referrer_customer_key", "referrer_contact_key", "referrer_agent")
+                .annotate(c=Sum("cents"), n=Sum("rows"))):
+            if n:
+                groups[(source, rc or None, rcon or None, agent)] = [int(cents or 0), int(n)]
+    if first <= last and whole != (first, last):
+        dead_deleted = Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk")
+        dead_merged = Customer.objects.filter(merged_into__isnull=False).order_by().values("pk")
 
-    def narrow(qs, prefix):
-        qs = qs.exclude(**{f"{prefix}customer_id__in": dead_deleted}).exclude(**{f"{prefix}customer_id__in": dead_merged})
-        return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
+        def narrow(qs, prefix):
+            qs = qs.exclude(**{f"{prefix}customer_id__in": dead_deleted}).exclude(**{f"{prefix}customer_id__in": dead_merged})
+            return flt.owned(qs, f"{prefix}owner", lead_source_path=f"{prefix}customer__lead_source")
 
-    return customer_revenue(first=flt.period.start, last=flt.period.end, columns=("lead_source", *REFERRER_COLUMNS), narrow=narrow)
+        for source, rc, rcon, agent, cents in customer_revenue(first=first, last=last, columns=("lead_source", *REFERRER_COLUMNS),
+                                                               narrow=narrow, whole=whole is None):
+            row = groups.setdefault((source, rc, rcon, agent), [0, 0])
+            row[0] += cents
+            row[1] += 1
+    return [(*key, cents) for key, (cents, _n) in groups.items()]
 
 
 def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
@@ -192,11 +233,7 @@ def sources_report(flt, *, top: int = TOP_REFERRERS) -> SourcesReport:
         return rows[code]
 
     codes = _codes()
-    # A reader whose scope is some owners (a manager, a rep, a team or rep chosen): grouped by
-    # owner first, so their customers are sought in `customer_sources_owner_idx`; the whole
-    # company: scanned in `customer_sources_idx`, in its order.
-    by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
-    for r in customers.values(*by_owner, "lead_source", *CELL).annotate(**aggs).order_by(*by_owner, "lead_source", *CELL):
+    for r in _customer_cells(flt, customers, aggs):
         _fill(source_row(r["lead_source"]), r, codes)
     # won deals by source and referrer in one grouping (the referrers' rows are those with a kind)
     # (grouped by the raw referrer columns, mapped to the referrer in Python: no CASE per row)
