@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from kehu.core.migration_ops import AlterFieldIndex
+
 
 class Migration(migrations.Migration):
 
@@ -10,7 +12,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='activity',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),

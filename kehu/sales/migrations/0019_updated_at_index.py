@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from kehu.core.migration_ops import AlterFieldIndex
+
 
 class Migration(migrations.Migration):
 
@@ -10,27 +12,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='contract',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),
         ),
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='opportunity',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),
         ),
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='product',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),
         ),
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='quote',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),
         ),
-        migrations.AlterField(
+        AlterFieldIndex(
             model_name='salesorder',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at'),
