@@ -23,6 +23,7 @@ from kehu.core.audit import audit_note
 from kehu.core.dates import DATE_MIN, add_months
 from kehu.customers.models import Customer
 from kehu.customers.services import customers_set_derived_stage
+from kehu.ranking import sqlrun
 from kehu.ranking.errors import RankingError
 from kehu.ranking.facts import load_facts
 from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
@@ -34,6 +35,7 @@ from kehu.ranking.selectors import latest_run
 EARLIEST_AS_OF = DATE_MIN
 RESULTS_BATCH = 2000
 APPLY_BATCH = 900  # customer ids per UPDATE of the current ranking (SQLite's variable limit)
+SQL_VALUE = True  # the value model computed by PostgreSQL itself (`kehu.ranking.sqlrun`); tests switch it off to compare
 
 
 def evaluation_run(
@@ -67,6 +69,8 @@ def evaluation_run(
 
 
 def _run_store(actor, model: str, as_of: date, window_months: int, full: dict) -> EvaluationRun:
+    if model == "value" and SQL_VALUE and sqlrun.supported():
+        return _run_store_sql(actor, model, as_of, window_months, full)
     facts = load_facts(as_of, window_months, list_value=model == "key_account")  # only its price level reads it
     results = MODELS[model](facts, full)
     with transaction.atomic():
@@ -78,6 +82,22 @@ def _run_store(actor, model: str, as_of: date, window_months: int, full: dict) -
             result_count=len(results),
         )
         classes = _results_insert(run, facts, results)
+        if latest_run(model) == run:
+            current_ranking_apply(run, actor=actor, classes=classes)
+    return run
+
+
+def _run_store_sql(actor, model: str, as_of: date, window_months: int, full: dict) -> EvaluationRun:
+    """The value run on PostgreSQL: computed and inserted by one statement (`kehu.ranking.sqlrun`,
+    the same results as the Python model), in the same transaction and under the same lock."""
+    with transaction.atomic():
+        RankingSettings.objects.select_for_update().filter(model=model).first()
+        run = EvaluationRun.objects.create(
+            model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor,
+        )
+        classes = sqlrun.value_results_insert(run, full)
+        run.result_count = len(classes)
+        EvaluationRun.objects.filter(pk=run.pk).update(result_count=run.result_count)
         if latest_run(model) == run:
             current_ranking_apply(run, actor=actor, classes=classes)
     return run
