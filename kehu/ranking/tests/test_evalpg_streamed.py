@@ -73,3 +73,106 @@ def test_a_run_that_fails_while_its_results_stream_leaves_nothing(example, monke
     monkeypatch.undo()
     run = evaluation_run(actor=None, model="value", as_of=NOW)
     assert EvaluationResult.objects.filter(run=run).count() == run.result_count > 0
+
+
+# --- kill -9 while the results stream ---------------------------------------------------
+_CHILD = """
+import sys, time
+from datetime import date
+import django
+django.setup()
+from kehu.ranking.scoring import evaluations
+from kehu.ranking.services import evaluation_run
+from kehu.ranking.services import runs
+
+def stalled(facts, params=None):
+    print("SCORING", flush=True)  # PostgreSQL: the prospects' rows are in the open COPY by now
+    time.sleep(120)
+
+runs.value_ranked = evaluations.value_ranked = stalled
+evaluation_run(actor=None, model="value", as_of=date(2026, 6, 30))
+"""
+
+
+def _child_env(tmp_path):
+    """The environment of a subprocess on this test's database (SQLite: a copy of it as a file),
+    and a function that opens a DB-API cursor on it from this process."""
+    import os
+    import sqlite3
+
+    from django.conf import settings
+
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
+    if connection.vendor == "sqlite":
+        path = tmp_path / "killed.sqlite3"
+        target = sqlite3.connect(path)
+        connection.ensure_connection()
+        connection.connection.backup(target)
+        target.close()
+        env.pop("DATABASE_URL", None)
+        env["KEHU_SQLITE_PATH"] = str(path)
+        return env, lambda: sqlite3.connect(path).cursor()
+    db = settings.DATABASES["default"]
+    env["DATABASE_URL"] = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return env, connection.cursor
+
+
+def _state(cursor):
+    out = {}
+    for table in (EvaluationRun._meta.db_table, EvaluationResult._meta.db_table):
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        out[table] = cursor.fetchone()[0]
+    cursor.execute(f"SELECT id, value_class FROM {Customer._meta.db_table} ORDER BY id")
+    out["classes"] = cursor.fetchall()
+    return out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_while_the_results_stream_leaves_the_database_as_it_was(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from kehu.dataset.services import dataset_import
+    from kehu.dataset.tests.conftest import EXAMPLE
+
+    assert dataset_import(actor=None, path=EXAMPLE).errors == []
+    evaluation_run(actor=None, model="value", as_of=date(2025, 12, 31))  # classes to keep
+    env, cursor = _child_env(tmp_path)
+    before = _state(cursor())
+    root = Path(__file__).resolve().parents[3]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD], env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == "SCORING", line + child.stderr.read()
+        time.sleep(1)  # the writer thread has sent the prospects' rows
+        if connection.vendor == "postgresql":  # the child is inside its COPY
+            check = cursor()
+            check.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE %s",
+                [f"COPY %{EvaluationResult._meta.db_table}%"],
+            )
+            assert check.fetchone()[0] == 1
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while _state(cursor()) != before and time.monotonic() < deadline:  # the server notices the dead client
+        time.sleep(0.2)
+    assert _state(cursor()) == before
+    # nothing is left locked: a run goes through afterwards
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD.replace("runs.value_ranked = evaluations.value_ranked = stalled", "")],
+        env=env, cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    after = _state(cursor())
+    assert after[EvaluationRun._meta.db_table] == before[EvaluationRun._meta.db_table] + 1
+    assert after[EvaluationResult._meta.db_table] > before[EvaluationResult._meta.db_table]
