@@ -120,7 +120,7 @@ def _copy_available() -> bool:
     if connection.vendor != "postgresql":
         return False
     connection.ensure_connection()
-    return hasattr(connection.connection.cursor(), "copy")
+    return hasattr(getattr(connection.connection, "cursor_factory", None), "copy")  # psycopg 3's cursors
 
 
 def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: dict, facts) -> EvaluationRun:
