@@ -82,86 +82,6 @@ def _raw_rows(queryset):
         return cursor.fetchall()
 
 
-def sums_querysets(as_of: date, months: int = 12) -> list:
-    """The querysets of (customer id, sales W, cost W, lines W, sales W′, lines to date) — sums
-    of integer cents and counts, None for none — whose rows, added up per customer, are the line
-    sums: the monthly summary for the whole months, the lines for the partial months at the
-    edges (none when the dates fall on months' ends). `load_facts` adds them in Python, the
-    value run on PostgreSQL (`kehu.ranking.sqlrun`) in SQL."""
-    start, end = window(as_of, months)
-    prev_start, _ = previous_window(as_of, months)
-    day = timedelta(days=1)
-    w_whole, w_edges = _ranges(start + day, end)  # W = (start, end]
-    p_whole, p_edges = _ranges(prev_start + day, start)  # W′ = (prev_start, start]
-    t_whole, t_edges = _ranges(DATE_MIN, end)  # to date
-    cents = BigIntegerField()  # sums of money as the stored integer cents: no per-value converter
-    out = []
-    if t_whole is not None:
-        in_w, in_p = _months(w_whole, "month"), _months(p_whole, "month")
-        out.append(
-            RevenueMonth.objects.filter(month__lte=t_whole[1])
-            .values("customer_id")
-            .annotate(
-                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
-                n=Sum("lines", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Sum("lines"),
-            )
-            .order_by()
-            .values_list("customer_id", "s", "c", "n", "sp", "t")
-        )  # the summary's whole months, one row per customer with lines to date (dead customers: dropped by the caller)
-    edges = w_edges + p_edges + t_edges
-    if edges:
-        in_w, in_p, in_t = _days(w_edges, "order__order_date"), _days(p_edges, "order__order_date"), _days(t_edges, "order__order_date")
-        orders = SalesOrder.objects.filter(_days(edges, "order_date")).order_by().values("pk")
-        out.append(
-            OrderLine.objects.filter(order_id__in=orders)
-            .values("order__customer_id")
-            .annotate(
-                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
-                n=Count("pk", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Count("pk", filter=in_t),
-            )
-            .order_by()
-            .values_list("order__customer_id", "s", "c", "n", "sp", "t")
-        )  # the lines of the partial months at the edges (the orders' date index first)
-    return out
-
-
-def live_customers():
-    """The customers a run ranks: not deleted, not merged into another."""
-    return Customer.objects.filter(is_deleted=False, merged_into__isnull=True).order_by()
-
-
-def collection_due(start: date, end: date) -> dict[int, list]:
-    """{customer id: [(amount, collected, on_time, days_late)]} of the instalments due in
-    (start, end], every instalment of their contracts and the payments up to `end` applied in
-    memory (two queries)."""
-    contracts_due = Instalment.objects.filter(due_on__gt=start, due_on__lte=end).values("contract_id")
-    instalments = defaultdict(list)
-    owner = {}
-    for row in Instalment.objects.filter(contract_id__in=contracts_due).values(
-        "id", "seq", "due_on", "amount", "contract_id", "contract__customer_id"
-    ):
-        instalments[row["contract_id"]].append(row)
-        owner[row["contract_id"]] = row["contract__customer_id"]
-    payments = defaultdict(list)
-    for row in Payment.objects.not_reversed().filter(contract_id__in=contracts_due, paid_on__lte=end).values(
-        "id", "seq", "paid_on", "amount", "code", "contract_id"
-    ):
-        payments[row["contract_id"]].append(row)
-    due: dict[int, list] = defaultdict(list)
-    for contract_id, rows in instalments.items():
-        state, _, _ = apply_in_memory(rows, payments.get(contract_id, []))
-        items = due[owner[contract_id]]
-        for i in rows:
-            if not (start < i["due_on"] <= end):
-                continue
-            applied, full_on = state[i["id"]]
-            collected = min(applied, i["amount"])
-            on_time = full_on is not None and full_on <= i["due_on"]
-            days = max(((full_on or end) - i["due_on"]).days, 0)
-            items.append((i["amount"], collected, on_time, days))
-    return due
-
-
 def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Facts:
     """Everything §5.1–§5.3 need, in a fixed number of queries (QUERIES), whatever the number of customers.
 
@@ -171,20 +91,53 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
     sums. `list_value` (Σ quantity × list price in W, only the key-account model's price
     level reads it) is summed from the lines of W; False leaves it 0 and saves that query."""
     start, end = window(as_of, months)
+    prev_start, _ = previous_window(as_of, months)
+    day = timedelta(days=1)
+    w_whole, w_edges = _ranges(start + day, end)  # W = (start, end]
+    p_whole, p_edges = _ranges(prev_start + day, start)  # W′ = (prev_start, start]
+    t_whole, t_edges = _ranges(DATE_MIN, end)  # to date
 
     queries = 1
     customers = {
         cid: CustomerFacts(cid, code, influence, reputation)
         for cid, code, influence, reputation in _raw_rows(
-            live_customers().values_list("id", "code", "influence", "reputation")
+            Customer.objects.filter(is_deleted=False, merged_into__isnull=True).order_by().values_list("id", "code", "influence", "reputation")
         )
     }  # 1 (plain columns: no converter to skip)
 
+    cents = BigIntegerField()  # sums of money as the stored integer cents: no per-value converter
     # totals[customer] = [sales W, cost W, lines W, sales W′, lines to date] (cents, counts)
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for queryset in sums_querysets(as_of, months):
+    if t_whole is not None:
+        in_w, in_p = _months(w_whole, "month"), _months(p_whole, "month")
+        cells = (
+            RevenueMonth.objects.filter(month__lte=t_whole[1])
+            .values("customer_id")
+            .annotate(
+                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
+                n=Sum("lines", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Sum("lines"),
+            )
+            .order_by()
+            .values_list("customer_id", "s", "c", "n", "sp", "t")
+        )  # the summary's whole months, one row per customer with lines to date (dead customers: dropped below)
         queries += 1
-        _add_sums(totals, _raw_rows(queryset))
+        _add_sums(totals, _raw_rows(cells))
+    edges = w_edges + p_edges + t_edges
+    if edges:
+        in_w, in_p, in_t = _days(w_edges, "order__order_date"), _days(p_edges, "order__order_date"), _days(t_edges, "order__order_date")
+        orders = SalesOrder.objects.filter(_days(edges, "order_date")).order_by().values("pk")
+        lines = (
+            OrderLine.objects.filter(order_id__in=orders)
+            .values("order__customer_id")
+            .annotate(
+                s=Sum("revenue", filter=in_w, output_field=cents), c=Sum("cost", filter=in_w, output_field=cents),
+                n=Count("pk", filter=in_w), sp=Sum("revenue", filter=in_p, output_field=cents), t=Count("pk", filter=in_t),
+            )
+            .order_by()
+            .values_list("order__customer_id", "s", "c", "n", "sp", "t")
+        )  # the lines of the partial months at the edges (the orders' date index first)
+        queries += 1
+        _add_sums(totals, _raw_rows(lines))
     for cid, (s, c, n, sp, t) in totals.items():
         cf = customers.get(cid)
         if cf is None:
@@ -229,9 +182,31 @@ def load_facts(as_of: date, months: int = 12, *, list_value: bool = True) -> Fac
             customers[row["customer_id"]].open_pipeline = row["total"]
 
     # Collection: every instalment of the contracts with an instalment due in W, and their payments ≤ D.
-    for cid, items in collection_due(start, end).items():  # +5, +6
-        c = customers.get(cid)
-        if c is not None:
-            c.due.extend(items)
+    contracts_due = Instalment.objects.filter(due_on__gt=start, due_on__lte=end).values("contract_id")
+    instalments = defaultdict(list)
+    owner = {}
+    for row in Instalment.objects.filter(contract_id__in=contracts_due).values(
+        "id", "seq", "due_on", "amount", "contract_id", "contract__customer_id"
+    ):  # +5
+        instalments[row["contract_id"]].append(row)
+        owner[row["contract_id"]] = row["contract__customer_id"]
+    payments = defaultdict(list)
+    for row in Payment.objects.not_reversed().filter(contract_id__in=contracts_due, paid_on__lte=end).values(
+        "id", "seq", "paid_on", "amount", "code", "contract_id"
+    ):  # +6
+        payments[row["contract_id"]].append(row)
+    for contract_id, rows in instalments.items():
+        c = customers.get(owner[contract_id])
+        if c is None:
+            continue
+        state, _, _ = apply_in_memory(rows, payments.get(contract_id, []))
+        for i in rows:
+            if not (start < i["due_on"] <= end):
+                continue
+            applied, full_on = state[i["id"]]
+            collected = min(applied, i["amount"])
+            on_time = full_on is not None and full_on <= i["due_on"]
+            days = max(((full_on or end) - i["due_on"]).days, 0)
+            c.due.append((i["amount"], collected, on_time, days))
 
     return Facts(as_of=as_of, months=months, start=start, customers=customers, queries=queries + 6)
