@@ -135,9 +135,11 @@ def test_kill_9_while_the_results_stream_leaves_the_database_as_it_was(tmp_path)
     import time
     from pathlib import Path
 
+    from conftest import seed_flushed_defaults
     from kehu.dataset.services import dataset_import
     from kehu.dataset.tests.conftest import EXAMPLE
 
+    seed_flushed_defaults()  # an earlier transactional test may have flushed the opportunity stages
     assert dataset_import(actor=None, path=EXAMPLE).errors == []
     evaluation_run(actor=None, model="value", as_of=date(2025, 12, 31))  # classes to keep
     env, cursor = _child_env(tmp_path)
