@@ -156,6 +156,11 @@ def pyramid_summary(facts: Facts, results: list[dict]) -> list[dict]:
 
 def value(facts: Facts, params: dict | None = None) -> list[dict]:
     """§5.2: weighted percentile score, classes problem/diamond/strategic/potential/general; prospects."""
+    return value_ranked(facts, params) + value_prospects(facts, params)
+
+
+def value_ranked(facts: Facts, params: dict | None = None) -> list[dict]:
+    """The ranked part of `value`: the population in rank order."""
     p = {**VALUE_DEFAULTS, **(params or {})}
     rows = {c.id: Row(c) for c in facts.population}
     growth_keys = ratio_keys({k: r.growth for k, r in rows.items()})
@@ -205,6 +210,14 @@ def value(facts: Facts, params: dict | None = None) -> list[dict]:
                 },
             }
         )
+    return results
+
+
+def value_prospects(facts: Facts, params: dict | None = None) -> list[dict]:
+    """The unranked part of `value`: the prospects (no lines to date) by code. It depends on no
+    ranked customer, so a run can store it while the ranked part is computed."""
+    p = {**VALUE_DEFAULTS, **(params or {})}
+    results = []
     min_influence, min_pipeline = p["opportunity_influence"], p["opportunity_pipeline"]
     for c in sorted(facts.prospects, key=lambda c: c.code):
         influence = c.influence_value

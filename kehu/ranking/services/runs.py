@@ -29,6 +29,7 @@ from kehu.ranking.models import EvaluationResult, EvaluationRun, RankingSettings
 from kehu.ranking.params import MAX_WINDOW_MONTHS, params_json, resolve_params
 from kehu.ranking.permissions import can_start_run
 from kehu.ranking.scoring import DEFAULTS, MODELS, cents
+from kehu.ranking.scoring.evaluations import value_prospects, value_ranked
 from kehu.ranking.selectors import latest_run
 
 EARLIEST_AS_OF = DATE_MIN
@@ -68,6 +69,8 @@ def evaluation_run(
 
 def _run_store(actor, model: str, as_of: date, window_months: int, full: dict) -> EvaluationRun:
     facts = load_facts(as_of, window_months, list_value=model == "key_account")  # only its price level reads it
+    if _copy_available():
+        return _run_store_copy(actor, model, as_of, window_months, full, facts)
     results = MODELS[model](facts, full)
     with transaction.atomic():
         # One run of a model stored at a time: the "is it the latest?" check below must see a
@@ -110,33 +113,86 @@ def _check_as_of(as_of: date, today: date | None = None) -> None:
         raise RankingError(_("The evaluation date must be in %(year)d or later.") % {"year": EARLIEST_AS_OF.year})
 
 
-def _results_insert(run: EvaluationRun, facts, results: list[dict]) -> dict:
-    """Store a run's results in bulk (SQLite: one executemany; PostgreSQL: COPY; otherwise
-    multi-row INSERTs of RESULTS_BATCH rows). The values are exactly what
-    `EvaluationResult.objects.bulk_create` would write (indicators encoded by the field's
-    exact encoder, money as the stored integer cents; tests compare the two) without
-    building 100,000 model instances. Returns {customer id: class} of the results."""
+def _copy_available() -> bool:
+    """PostgreSQL through psycopg 3: results go to the server with COPY, streamed."""
     from django.db import connection
 
-    by_code = {c.code: c for c in facts.customers.values()}
-    meta = EvaluationResult._meta
+    if connection.vendor != "postgresql":
+        return False
+    connection.ensure_connection()
+    return hasattr(getattr(connection.connection, "cursor_factory", None), "copy")  # psycopg 3's cursors
+
+
+def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: dict, facts) -> EvaluationRun:
+    """`_run_store` on PostgreSQL, with the client's and the server's work overlapped (issue 13):
+    the results are written into one COPY as they are made, through a writer that sends them from
+    a second thread (`QueuedLibpqWriter`), so the server inserts and indexes rows while Python
+    makes the next ones. For the value model the prospects' results — they depend on no ranked
+    customer — go first, so the server stores 70,000 prospects while the client computes the
+    percentile scores of the ranked. The same rows, positions and transaction as
+    `_results_insert` (tests compare them with `bulk_create`); the run stays all-or-nothing: an
+    error anywhere aborts the COPY and the transaction."""
+    from django.db import connection
+    from psycopg.copy import QueuedLibpqWriter
+
+    ranked = prospects = None
+    if model == "value":
+        prospects = value_prospects(facts, full)
+        count = len(facts.population) + len(prospects)
+    else:
+        ranked = MODELS[model](facts, full)
+        count = len(ranked)
+    with transaction.atomic():
+        RankingSettings.objects.select_for_update().filter(model=model).first()  # as in _run_store
+        run = EvaluationRun.objects.create(
+            model=model, as_of=as_of, window_months=window_months, params=params_json(full), started_by=actor,
+            result_count=count,
+        )
+        rows = _ResultRows(run, facts)
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            statement = f"COPY {qn(EvaluationResult._meta.db_table)} ({', '.join(qn(c) for c in rows.columns)}) FROM STDIN"
+            with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
+                write = copy.write_row
+                if prospects is not None:
+                    offset = count - len(prospects)
+                    for row in rows.rows(prospects, offset):
+                        write(row)
+                    ranked = value_ranked(facts, full)
+                    if len(ranked) != offset:
+                        raise RuntimeError("value model: the ranked results are not the population")
+                for row in rows.rows(ranked, 0):
+                    write(row)
+        if latest_run(model) == run:
+            current_ranking_apply(run, actor=actor, classes=rows.classes)
+    return run
+
+
+class _ResultRows:
+    """A run's result rows as `EvaluationResult.objects.bulk_create` would write them (indicators
+    encoded by the field's exact encoder, money as the stored integer cents) without building
+    model instances; `classes` collects {customer id: class} as they go."""
+
     names = ["run", "customer", "position", "rank", "score", "klass", "sales", "profit", "indicators"]
-    fields = [meta.get_field(n) for n in names]
-    encode = _indicators_encoder(meta.get_field("indicators").encoder().encode)
-    qn = connection.ops.quote_name
-    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    row_sql = "(" + ", ".join(["%s"] * (len(fields) - 1) + [json_placeholder]) + ")"
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
-    rows = []
-    classes = {}
-    pk = run.pk
-    for i, r in enumerate(results):
-        c = by_code[r["customer"]]
-        klass = r["class"]
-        classes[c.id] = klass
-        if r["rank"] is not None:
-            rows.append(
-                (
+
+    def __init__(self, run: EvaluationRun, facts):
+        meta = EvaluationResult._meta
+        self.columns = [meta.get_field(n).column for n in self.names]
+        self.encode = _indicators_encoder(meta.get_field("indicators").encoder().encode)
+        self.by_code = {c.code: c for c in facts.customers.values()}
+        self.pk = run.pk
+        self.classes: dict = {}
+
+    def rows(self, results: list[dict], start: int):
+        """The rows of `results`, the first at position `start`."""
+        by_code, encode, classes, pk = self.by_code, self.encode, self.classes, self.pk
+        for i, r in enumerate(results, start=start):
+            c = by_code[r["customer"]]
+            klass = r["class"]
+            classes[c.id] = klass
+            if r["rank"] is not None:
+                yield (
                     pk, c.id, i, r["rank"],
                     r["score"],  # a Decimal of 4 places already: what the DecimalField would pass on
                     klass,
@@ -144,24 +200,30 @@ def _results_insert(run: EvaluationRun, facts, results: list[dict]) -> dict:
                     cents(c.profit),
                     encode(r["indicators"]),
                 )
-            )
-        else:
-            rows.append((pk, c.id, i, None, r["score"], klass, None, None, encode(r["indicators"])))
+            else:
+                yield (pk, c.id, i, None, r["score"], klass, None, None, encode(r["indicators"]))
+
+
+def _results_insert(run: EvaluationRun, facts, results: list[dict]) -> dict:
+    """Store a run's results in bulk (SQLite: one executemany; otherwise multi-row INSERTs of
+    RESULTS_BATCH rows; PostgreSQL with psycopg 3 streams them, `_run_store_copy`). Returns
+    {customer id: class} of the results."""
+    from django.db import connection
+
+    made = _ResultRows(run, facts)
+    qn = connection.ops.quote_name
+    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    row_sql = "(" + ", ".join(["%s"] * (len(made.columns) - 1) + [json_placeholder]) + ")"
+    head = f"INSERT INTO {qn(EvaluationResult._meta.db_table)} ({', '.join(qn(c) for c in made.columns)}) VALUES "
+    rows = list(made.rows(results, 0))
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # one prepared statement, stepped in C
             cursor.executemany(head + row_sql, rows)
-            return classes
-        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3 COPY: no SQL to parse
-            columns = ", ".join(qn(f.column) for f in fields)
-            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-            return classes
+            return made.classes
         for k in range(0, len(rows), RESULTS_BATCH):
             chunk = rows[k : k + RESULTS_BATCH]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)), [v for row in chunk for v in row])
-    return classes
+    return made.classes
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.+-]*")  # text that JSON writes as is between quotes
