@@ -2,8 +2,8 @@
 as a whole and works: it lists a rep's customers from a live server on loopback and reads an
 error in the documented shape. About half a minute (the generator, then a live server).
 
-Signed in by the session cookie for now; with personal access tokens (engineer apitok) use
-`AuthenticatedClient(base_url=..., token=...)` in `api_client` instead.
+Signed in as an integration would be: a personal access token of the rep, through the generated
+`AuthenticatedClient`.
 """
 
 import importlib
@@ -21,10 +21,10 @@ PACKAGE = "kehu_api_client"
 CONFIG = f"package_name_override: {PACKAGE}\nproject_name_override: kehu-api-client\npost_hooks: []\n"
 
 
-def signed_in_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
+def read_token(user) -> str:
+    from kehu.accounts.tokens import AccessToken, access_token_create
+
+    return access_token_create(actor=user, name="generated client", scope=AccessToken.Scope.READ)[1]
 
 
 @pytest.fixture
@@ -59,12 +59,12 @@ def test_generated_client_imports_every_module_and_lists_customers(generated, li
         importlib.import_module(name)  # none fails to import
     assert len(modules) > 60
 
-    from kehu_api_client import Client as ApiClient
+    from kehu_api_client import AuthenticatedClient
     from kehu_api_client.api.customers import customers_list, customers_retrieve
     from kehu_api_client.models import CustomersListOrdering, Error
 
-    api_client = ApiClient(base_url=live_server.url, cookies={"sessionid": signed_in_cookie(cast["rep_a"])},
-                           raise_on_unexpected_status=True)
+    api_client = AuthenticatedClient(base_url=live_server.url, token=read_token(cast["rep_a"]),
+                                     raise_on_unexpected_status=True)
     page = customers_list.sync(client=api_client, ordering=CustomersListOrdering.CODE)
     assert [c.code for c in page.results] == ["C00001", "C00004"]  # customer_a and the pool customer
     pool = page.results[1]

@@ -6,10 +6,10 @@ Bounded and deterministic: MAX_EXAMPLES examples per operation and role, hypothe
 (the same cases on every run), no example database, and a time budget for the whole test
 (BUDGET_SECONDS; past it the remaining operations are skipped and the test fails, so a slow run is
 seen, not silently shortened). Requests go through Django's WSGI handler in this thread and
-transaction, signed in by a session cookie (with its CSRF token).
-
-Tokens (engineer apitok): `credentials(user)` is the one place that signs a role in; return an
-`Authorization` header from there instead of the cookies and the test runs with tokens.
+transaction. `credentials(user)` is the one place that signs a role in: the rep, the manager and
+finance with a read-write personal access token (as an integration would), the admin with a
+session cookie and its CSRF token (as the browsable API and /api/docs/ do), so both ways in are
+fuzzed.
 """
 
 import time
@@ -54,8 +54,13 @@ CONFIG = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {"
 
 
 def credentials(user) -> tuple[dict, dict]:
-    """(headers, cookies) that sign `user` in: a session cookie, and the CSRF token in its cookie
-    and header. The hook for tokens: return ({"Authorization": "Token ..."}, {}) here."""
+    """(headers, cookies) that sign `user` in: a read-write token for everyone but the admin; for
+    the admin a session cookie, and the CSRF token in its cookie and header."""
+    if not user.is_admin_role:
+        from kehu.accounts.tokens import AccessToken, access_token_create
+
+        raw = access_token_create(actor=user, name="schemathesis", scope=AccessToken.Scope.WRITE)[1]
+        return {"Authorization": f"Bearer {raw}"}, {}
     client = Client()
     client.force_login(user)
     csrf = _get_new_csrf_string()
