@@ -64,3 +64,11 @@ urlpatterns = [
     # issue 14 (apitok): the browsable documentation of the schema (Swagger UI, no CDN)
     path("docs/", api_docs_view, name="docs"),
 ]
+
+# issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
+from kehu.api import finance as _apifin_finance  # noqa: E402
+
+urlpatterns += [
+    path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
+    path("commission/", _apifin_finance.CommissionView.as_view(), name="commission"),
+]
