@@ -67,8 +67,12 @@ urlpatterns = [
 
 # issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
 from kehu.api import finance as _apifin_finance  # noqa: E402
+from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
 
 urlpatterns += [
     path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
     path("commission/", _apifin_finance.CommissionView.as_view(), name="commission"),
+    path("ranking-runs/", _RunViewSet.as_view({"get": "list", "post": "create"}), name="ranking-run-list"),
+    path("ranking-runs/<id:pk>/", _RunViewSet.as_view({"get": "retrieve"}), name="ranking-run-detail"),
+    path("ranking-runs/<id:pk>/results/", _RunViewSet.as_view({"get": "results"}), name="ranking-run-results"),
 ]
