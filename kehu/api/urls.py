@@ -67,6 +67,8 @@ urlpatterns = [
 
 # issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
 from kehu.api import finance as _apifin_finance  # noqa: E402
+from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
+from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
 from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
 
 urlpatterns += [
@@ -75,4 +77,10 @@ urlpatterns += [
     path("ranking-runs/", _RunViewSet.as_view({"get": "list", "post": "create"}), name="ranking-run-list"),
     path("ranking-runs/<id:pk>/", _RunViewSet.as_view({"get": "retrieve"}), name="ranking-run-detail"),
     path("ranking-runs/<id:pk>/results/", _RunViewSet.as_view({"get": "results"}), name="ranking-run-results"),
+    path("targets/", _TargetViewSet.as_view({"get": "list", "post": "create"}), name="target-list"),
+    path("targets/<id:pk>/", _TargetViewSet.as_view({"get": "retrieve"}), name="target-detail"),
+    path("forecasts/", _ForecastViewSet.as_view({"get": "list"}), name="forecast-list"),
+    path("forecasts/open-periods/", _ForecastViewSet.as_view({"get": "open_periods"}), name="forecast-open-periods"),
+    path("forecasts/submit/", _ForecastViewSet.as_view({"post": "submit"}), name="forecast-submit"),
+    path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
 ]
