@@ -70,6 +70,7 @@ from kehu.api import finance as _apifin_finance  # noqa: E402
 from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
 from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
 from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
+from kehu.api.reports import LeadSourcesView as _LeadSourcesView  # noqa: E402
 
 urlpatterns += [
     path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
@@ -83,4 +84,5 @@ urlpatterns += [
     path("forecasts/open-periods/", _ForecastViewSet.as_view({"get": "open_periods"}), name="forecast-open-periods"),
     path("forecasts/submit/", _ForecastViewSet.as_view({"post": "submit"}), name="forecast-submit"),
     path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
+    path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
 ]

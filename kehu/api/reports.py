@@ -1,0 +1,70 @@
+"""The report figures API (issue 14, engineer apifin): what the report pages show, as JSON, from
+the reports' selectors with the pages' filter bar (kehu.reports.filters.report_filter) — the
+same scope (a rep their own numbers, a manager their teams', the director and finance
+everyone's). A filter value the page would drop with a warning (a team or rep not among yours,
+an unknown lead source, a malformed period) is a 400 here. Read-only; every user with a role."""
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kehu.api import reports_serializers as s
+from kehu.api.finance import query
+from kehu.core.money import DEFAULT_CURRENCY
+from kehu.reports.filters import report_filter
+from kehu.reports.permissions import can_view_reports
+from kehu.reports.selectors.sources import sources_report
+
+
+class _Params:
+    """A stand-in request for report_filter: the reader and some of the query parameters."""
+
+    def __init__(self, user, params):
+        self.user, self.GET = user, params
+
+
+def report_filter_or_400(request, *, default: str, **kwargs):
+    """report_filter of the request; its problems as a 400 naming each parameter that caused one."""
+    if not can_view_reports(request.user):
+        raise Http404
+    query(request, s.ReportQuerySerializer)  # types and choices first
+    names = [n for n in ("period", "team", "rep", "source") if request.query_params.get(n)]
+    flt = report_filter(_Params(request.user, {n: request.query_params[n] for n in names}), default=default, **kwargs)
+    if flt.problems:
+        fields = {}
+        for name in names:
+            alone = report_filter(_Params(request.user, {name: request.query_params[name]}), default=default, **kwargs)
+            if alone.problems:
+                fields[name] = alone.problems
+        raise ValidationError(fields or {"non_field_errors": flt.problems})
+    return flt
+
+
+def _row(r, tiers, classes) -> dict:
+    return {"label": str(r.label), "customers": r.customers, "acquired": r.acquired, "signed": r.signed, "conversion": r.conversion,
+            "won": r.won, "won_amount": r.won_amount, "revenue": r.revenue,
+            "tier_counts": list(r.tier_counts), "class_counts": list(r.class_counts)}
+
+
+class LeadSourcesView(APIView):
+    @extend_schema(parameters=[s.ReportQuerySerializer], responses={200: s.SourcesReportSerializer},
+                   summary=_("The lead-sources report's figures"),
+                   description=_("What the lead-sources page shows for the same filter: per source and for the top referrers."))
+    def get(self, request):
+        flt = report_filter_or_400(request, default="quarter")
+        report = sources_report(flt)
+        tiers, classes = report.tiers, report.classes
+        data = {
+            "period": flt.period.label, "period_start": flt.period.start, "period_end": flt.period.end, "currency": DEFAULT_CURRENCY,
+            "tiers": [{"code": c, "label": str(label)} for c, label in tiers],
+            "classes": [{"code": c, "label": str(label)} for c, label in classes],
+            "sources": [{**_row(r, tiers, classes), "source": r.key or None} for r in report.sources],
+            "total": _row(report.total, tiers, classes),
+            "referrers": [{**_row(r, tiers, classes), "kind": (r.key[0] if isinstance(r.key, tuple) else "") or "",
+                           "hidden": r.hidden} for r in report.referrers],
+            "referrer_count": report.referrer_count,
+        }
+        return Response(s.SourcesReportSerializer(data).data)

@@ -1,0 +1,58 @@
+"""Serializers of the report figures API (kehu/api/reports.py)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from kehu.api.serializers import money_field
+from kehu.customers.models import Customer
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    """The filter bar every report shares (kehu.reports.filters.report_filter)."""
+
+    period = serializers.CharField(required=False, max_length=10,
+                                   help_text=_("A week, month, quarter, half or year (2026-W23, 2026-06, 2026-Q2, 2026-H1, 2026); default this quarter."))
+    team = serializers.IntegerField(required=False, min_value=1, help_text=_("One of your teams (its id)."))
+    rep = serializers.IntegerField(required=False, min_value=1, help_text=_("One of your reps (their id)."))
+    source = serializers.ChoiceField(choices=Customer.LeadSource.values, required=False, help_text=_("A lead source."))
+
+
+class CodeLabelSerializer(serializers.Serializer):
+    code = serializers.CharField(allow_blank=True, help_text=_("Empty: not ranked."))
+    label = serializers.CharField()
+
+
+class SourceRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    customers = serializers.IntegerField(help_text=_("The source's customers in scope, today."))
+    acquired = serializers.IntegerField(help_text=_("Of them, created in the period."))
+    signed = serializers.IntegerField(help_text=_("Of them, signed or VIP today."))
+    conversion = serializers.DecimalField(max_digits=7, decimal_places=4, coerce_to_string=True, allow_null=True,
+                                          help_text=_("signed ÷ customers, a fraction; null without customers."))
+    won = serializers.IntegerField(help_text=_("Deals won in the period."))
+    won_amount = money_field()
+    revenue = money_field()
+    tier_counts = serializers.ListField(child=serializers.IntegerField(), help_text=_("Customers per pyramid tier, in the order of tiers."))
+    class_counts = serializers.ListField(child=serializers.IntegerField(), help_text=_("Customers per value class, in the order of classes."))
+
+
+class LeadSourceRowSerializer(SourceRowSerializer):
+    source = serializers.ChoiceField(choices=Customer.LeadSource.values, allow_null=True, help_text=_("Null: no source."))
+
+
+class ReferrerRowSerializer(SourceRowSerializer):
+    kind = serializers.ChoiceField(choices=["customer", "contact", "agent", ""], help_text=_("Who referred: a customer, a contact or an agent."))
+    hidden = serializers.BooleanField(help_text=_("A customer or contact you may not open (no name)."))
+
+
+class SourcesReportSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    tiers = CodeLabelSerializer(many=True)
+    classes = CodeLabelSerializer(many=True)
+    sources = LeadSourceRowSerializer(many=True)
+    total = SourceRowSerializer()
+    referrers = ReferrerRowSerializer(many=True, help_text=_("The top referrers, as on the page."))
+    referrer_count = serializers.IntegerField()

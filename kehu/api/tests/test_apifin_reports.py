@@ -1,0 +1,51 @@
+"""Report figures API (kehu/api/reports.py): the lead-sources page's figures, filter and scope."""
+
+import pytest
+from django.utils import timezone
+
+from kehu.customers.models import Customer
+
+
+@pytest.fixture
+def sourced(cast, customer_a, customer_a2, customer_b, pool_customer):
+    Customer.objects.filter(pk__in=[customer_a.pk, customer_b.pk]).update(lead_source="conference", stage="signed")
+    Customer.objects.filter(pk=customer_a2.pk).update(lead_source="internet")
+    return str(timezone.localdate().year)
+
+
+def rows(body):
+    return {r["source"]: (r["customers"], r["acquired"], r["signed"], r["conversion"]) for r in body["sources"] if r["customers"]}
+
+
+def test_finance_sees_every_source(api, finance, sourced):
+    body = api(finance).get("/api/reports/lead-sources/", {"period": sourced}).json()
+    assert body["period"] == sourced and body["currency"] == "CNY"
+    assert rows(body) == {"conference": (2, 2, 2, "1.0000"), "internet": (1, 1, 0, "0.0000"), None: (1, 1, 0, "0.0000")}
+    assert body["total"]["customers"] == 4 and body["total"]["won_amount"] == "0.00"
+    assert len(body["sources"][0]["tier_counts"]) == len(body["tiers"])
+
+
+def test_rep_sees_their_own_customers_only(api, rep_a, sourced):
+    body = api(rep_a).get("/api/reports/lead-sources/", {"period": sourced}).json()
+    assert rows(body) == {"conference": (1, 1, 1, "1.0000")}  # as the page: their numbers, not the pool's
+
+
+def test_manager_filters_by_rep_and_source(api, manager_a, rep_a2, sourced):
+    client = api(manager_a)
+    body = client.get("/api/reports/lead-sources/", {"period": sourced, "rep": rep_a2.pk}).json()
+    assert rows(body) == {"internet": (1, 1, 0, "0.0000")}
+    body = client.get("/api/reports/lead-sources/", {"period": sourced, "source": "conference"}).json()
+    assert body["total"]["customers"] == 1
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"period": "2026-13"}, "period"), ({"source": "telepathy"}, "source"), ({"team": "abc"}, "team"),
+])
+def test_manager_bad_filter_is_400(api, manager_a, sourced, params, field):
+    response = api(manager_a).get("/api/reports/lead-sources/", params)
+    assert response.status_code == 400 and field in response.json()["error"]["fields"]
+
+
+def test_manager_another_teams_rep_is_400_not_their_numbers(api, manager_a, rep_b, sourced):
+    response = api(manager_a).get("/api/reports/lead-sources/", {"rep": rep_b.pk})
+    assert response.status_code == 400 and "rep" in response.json()["error"]["fields"]
