@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from kehu.api import filters
 from kehu.api import planning_serializers as s
@@ -127,11 +127,15 @@ class ForecastViewSet(ScopedViewSet):
             qs = qs.filter(period=data["period"])
         return qs
 
+
+class ForecastOpenPeriodsView(APIView):
     @extend_schema(parameters=[OpenApiParameter("user", int, description=_("A rep you may see (default: you, for a rep)."))],
-                   responses={200: s.OpenPeriodSerializer(many=True)},
+                   responses={200: s.OpenPeriodSerializer(many=True),
+                              404: OpenApiResponse(description=_("The rep is not one whose forecast you may see."))},
                    summary=_("The periods open for a forecast today, pre-filled as on the forecast page"))
-    @action(detail=False, methods=["get"], url_path="open-periods", filter_backends=[], pagination_class=None)
-    def open_periods(self, request):
+    def get(self, request):
+        if not can_view_planning(request.user):
+            raise Http404
         wanted = request.query_params.get("user")
         if wanted:
             rep = planning_users(request.user).filter(pk=filters.record_id(wanted)).first()
@@ -148,10 +152,11 @@ class ForecastViewSet(ScopedViewSet):
                  "best_case": prefilled[p.label][1], "currency": DEFAULT_CURRENCY, "latest": latest.get(p.label)} for p in periods]
         return Response(s.OpenPeriodSerializer(rows, many=True).data)
 
+
+class ForecastSubmitView(APIView):
     @extend_schema(request=s.ForecastSubmitSerializer, responses={201: s.SubmissionSerializer(many=True)},
                    summary=_("Submit your forecast (reps): commit and best case per open period, all or none"))
-    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
-    def submit(self, request):
+    def post(self, request):
         if not can_submit_forecast(request.user):
             raise ApiPermissionDenied
         serializer = s.ForecastSubmitSerializer(data=request.data)

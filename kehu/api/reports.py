@@ -63,7 +63,7 @@ class LeadSourcesView(APIView):
             "classes": [{"code": c, "label": str(label)} for c, label in classes],
             "sources": [{**_row(r, tiers, classes), "source": r.key or None} for r in report.sources],
             "total": _row(report.total, tiers, classes),
-            "referrers": [{**_row(r, tiers, classes), "kind": (r.key[0] if isinstance(r.key, tuple) else "") or "",
+            "referrers": [{**_row(r, tiers, classes), "referrer_kind": (r.key[0] if isinstance(r.key, tuple) else "") or "",
                            "hidden": r.hidden} for r in report.referrers],
             "referrer_count": report.referrer_count,
         }

@@ -41,7 +41,7 @@ class LeadSourceRowSerializer(SourceRowSerializer):
 
 
 class ReferrerRowSerializer(SourceRowSerializer):
-    kind = serializers.ChoiceField(choices=["customer", "contact", "agent", ""], help_text=_("Who referred: a customer, a contact or an agent."))
+    referrer_kind = serializers.ChoiceField(choices=["customer", "contact", "agent", ""], help_text=_("Who referred: a customer, a contact or an agent."))
     hidden = serializers.BooleanField(help_text=_("A customer or contact you may not open (no name)."))
 
 

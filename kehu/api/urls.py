@@ -67,6 +67,8 @@ urlpatterns = [
 
 # issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
 from kehu.api import finance as _apifin_finance  # noqa: E402
+from kehu.api.planning import ForecastOpenPeriodsView as _ForecastOpenPeriodsView  # noqa: E402
+from kehu.api.planning import ForecastSubmitView as _ForecastSubmitView  # noqa: E402
 from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
 from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
 from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
@@ -81,8 +83,8 @@ urlpatterns += [
     path("targets/", _TargetViewSet.as_view({"get": "list", "post": "create"}), name="target-list"),
     path("targets/<id:pk>/", _TargetViewSet.as_view({"get": "retrieve"}), name="target-detail"),
     path("forecasts/", _ForecastViewSet.as_view({"get": "list"}), name="forecast-list"),
-    path("forecasts/open-periods/", _ForecastViewSet.as_view({"get": "open_periods"}), name="forecast-open-periods"),
-    path("forecasts/submit/", _ForecastViewSet.as_view({"post": "submit"}), name="forecast-submit"),
+    path("forecasts/open-periods/", _ForecastOpenPeriodsView.as_view(), name="forecast-open-periods"),
+    path("forecasts/submit/", _ForecastSubmitView.as_view(), name="forecast-submit"),
     path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
     path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
 ]
