@@ -16,6 +16,7 @@ from kehu.api.finance import query
 from kehu.core.money import DEFAULT_CURRENCY
 from kehu.reports.filters import report_filter
 from kehu.reports.permissions import can_view_reports
+from kehu.reports.selectors.funnel import funnel_report
 from kehu.reports.selectors.sources import sources_report
 
 
@@ -68,3 +69,31 @@ class LeadSourcesView(APIView):
             "referrer_count": report.referrer_count,
         }
         return Response(s.SourcesReportSerializer(data).data)
+
+
+def _group(g) -> dict:
+    return {"key": None if g.key in (None, "") else str(g.key), "label": str(g.label), "prospects": g.prospects, "signed": g.signed,
+            "conversion": g.conversion, "won": g.won, "lost": g.lost, "win_rate": g.win_rate, "won_amount": g.won_amount,
+            "deal_size": g.deal_size, "cycle_median": g.cycle_median}
+
+
+class FunnelView(APIView):
+    @extend_schema(parameters=[s.ReportQuerySerializer], responses={200: s.FunnelReportSerializer},
+                   summary=_("The funnel report's figures"),
+                   description=_("What the funnel page shows for the same filter: lifecycle, opportunity stages, "
+                                 "the summary and the rows by rep, team and lead source."))
+    def get(self, request):
+        flt = report_filter_or_400(request, default="quarter")
+        report = funnel_report(flt)
+        data = {
+            "period": flt.period.label, "period_start": flt.period.start, "period_end": flt.period.end, "currency": DEFAULT_CURRENCY,
+            "lifecycle": [{"stage": r.key, "label": str(r.label), "now": r.now or 0, "reached": r.reached, "conversion": r.conversion}
+                          for r in report.lifecycle],
+            "stages": [{"stage": r.key, "label": str(r.label), "reached": r.reached, "conversion": r.conversion, "stays": r.stays,
+                        "median_days": r.median_days, "p75_days": r.p75_days} for r in report.stages],
+            "won": report.won, "lost": report.closed_lost, "win_rate": report.win_rate, "won_amount": report.won_amount,
+            "deal_size": report.deal_size, "cycle_median": report.cycle_median, "cycle_count": report.cycle_count,
+            "by_rep": [_group(g) for g in report.by_rep], "by_team": [_group(g) for g in report.by_team],
+            "by_source": [_group(g) for g in report.by_source],
+        }
+        return Response(s.FunnelReportSerializer(data).data)

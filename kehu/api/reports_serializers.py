@@ -56,3 +56,62 @@ class SourcesReportSerializer(serializers.Serializer):
     total = SourceRowSerializer()
     referrers = ReferrerRowSerializer(many=True, help_text=_("The top referrers, as on the page."))
     referrer_count = serializers.IntegerField()
+
+
+def _ratio(help_text=None):
+    return serializers.DecimalField(max_digits=9, decimal_places=4, coerce_to_string=True, allow_null=True, help_text=help_text)
+
+
+def _days(help_text=None):
+    return serializers.DecimalField(max_digits=9, decimal_places=1, coerce_to_string=True, allow_null=True, help_text=help_text)
+
+
+class LifecycleRowSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Customer.Stage.values)
+    label = serializers.CharField()
+    now = serializers.IntegerField(help_text=_("Customers in the stage today."))
+    reached = serializers.IntegerField(help_text=_("Customers who reached it in the period."))
+    conversion = _ratio(_("Reached the next stage ÷ reached this one; null when none reached it."))
+
+
+class OpportunityStageRowSerializer(serializers.Serializer):
+    stage = serializers.IntegerField(help_text=_("The opportunity stage (its id)."))
+    label = serializers.CharField()
+    reached = serializers.IntegerField()
+    conversion = _ratio()
+    stays = serializers.IntegerField(help_text=_("Stays in the stage that ended in the period."))
+    median_days = _days()
+    p75_days = _days()
+
+
+class FunnelGroupSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text=_("The rep's or team's id, or the lead source's code; null: none."))
+    label = serializers.CharField()
+    prospects = serializers.IntegerField()
+    signed = serializers.IntegerField()
+    conversion = _ratio()
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    win_rate = _ratio()
+    won_amount = money_field()
+    deal_size = money_field(allow_null=True)
+    cycle_median = _days()
+
+
+class FunnelReportSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    lifecycle = LifecycleRowSerializer(many=True)
+    stages = OpportunityStageRowSerializer(many=True)
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    win_rate = _ratio()
+    won_amount = money_field()
+    deal_size = money_field(allow_null=True)
+    cycle_median = _days()
+    cycle_count = serializers.IntegerField()
+    by_rep = FunnelGroupSerializer(many=True)
+    by_team = FunnelGroupSerializer(many=True)
+    by_source = FunnelGroupSerializer(many=True)

@@ -72,6 +72,7 @@ from kehu.api.planning import ForecastSubmitView as _ForecastSubmitView  # noqa:
 from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
 from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
 from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
+from kehu.api.reports import FunnelView as _FunnelView  # noqa: E402
 from kehu.api.reports import LeadSourcesView as _LeadSourcesView  # noqa: E402
 
 urlpatterns += [
@@ -87,4 +88,5 @@ urlpatterns += [
     path("forecasts/submit/", _ForecastSubmitView.as_view(), name="forecast-submit"),
     path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
     path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
+    path("reports/funnel/", _FunnelView.as_view(), name="report-funnel"),
 ]

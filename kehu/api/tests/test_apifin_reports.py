@@ -49,3 +49,39 @@ def test_manager_bad_filter_is_400(api, manager_a, sourced, params, field):
 def test_manager_another_teams_rep_is_400_not_their_numbers(api, manager_a, rep_b, sourced):
     response = api(manager_a).get("/api/reports/lead-sources/", {"rep": rep_b.pk})
     assert response.status_code == 400 and "rep" in response.json()["error"]["fields"]
+
+
+# --- funnel -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def deals(cast, customer_a, customer_a2, customer_b):
+    from decimal import Decimal
+
+    from kehu.sales.models import Opportunity, OpportunityStage
+
+    won = OpportunityStage.objects.filter(is_closed=True, is_won=True).first()
+    lost = OpportunityStage.objects.filter(is_closed=True, is_won=False).first()
+    today = timezone.localdate()
+    for code, customer, stage, amount in [("O1", customer_a, won, "100.00"), ("O2", customer_a, won, "300.00"),
+                                          ("O3", customer_a2, lost, "50.00"), ("O4", customer_b, won, "1000.00")]:
+        Opportunity.objects.create(code=code, customer=customer, owner=customer.owner, title=code, stage=stage,
+                                   amount=Decimal(amount), closed_on=today)
+    return str(today.year)
+
+
+def test_finance_reads_the_funnel_summary(api, finance, deals, rep_a):
+    body = api(finance).get("/api/reports/funnel/", {"period": deals}).json()
+    assert (body["won"], body["lost"], body["win_rate"], body["won_amount"], body["deal_size"]) == (3, 1, "0.7500", "1400.00", "466.67")
+    by_rep = {g["key"]: (g["won"], g["lost"], g["won_amount"]) for g in body["by_rep"]}
+    assert by_rep[str(rep_a.pk)] == (2, 0, "400.00")
+    assert [r["stage"] for r in body["lifecycle"]][:1] and body["currency"] == "CNY"
+
+
+def test_rep_reads_their_own_funnel(api, rep_a, deals):
+    body = api(rep_a).get("/api/reports/funnel/", {"period": deals}).json()
+    assert (body["won"], body["lost"], body["won_amount"], body["win_rate"]) == (2, 0, "400.00", "1.0000")
+
+
+def test_manager_funnel_bad_period_is_400(api, manager_a, deals):
+    response = api(manager_a).get("/api/reports/funnel/", {"period": "soon"})
+    assert response.status_code == 400 and "period" in response.json()["error"]["fields"]
