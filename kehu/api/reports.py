@@ -16,6 +16,7 @@ from kehu.api.finance import query
 from kehu.core.money import DEFAULT_CURRENCY
 from kehu.reports.filters import report_filter
 from kehu.reports.permissions import can_view_reports
+from kehu.reports.selectors.activity import RANK_DEFAULT, leaderboard, rep_activity
 from kehu.reports.selectors.funnel import funnel_report
 from kehu.reports.selectors.sources import sources_report
 
@@ -31,7 +32,7 @@ def report_filter_or_400(request, *, default: str, **kwargs):
     """report_filter of the request; its problems as a 400 naming each parameter that caused one."""
     if not can_view_reports(request.user):
         raise Http404
-    query(request, s.ReportQuerySerializer)  # types and choices first
+    query(request, s.ActivityQuerySerializer if "rank" in request.query_params else s.ReportQuerySerializer)  # types first
     names = [n for n in ("period", "team", "rep", "source") if request.query_params.get(n)]
     flt = report_filter(_Params(request.user, {n: request.query_params[n] for n in names}), default=default, **kwargs)
     if flt.problems:
@@ -97,3 +98,33 @@ class FunnelView(APIView):
             "by_source": [_group(g) for g in report.by_source],
         }
         return Response(s.FunnelReportSerializer(data).data)
+
+
+def _name(user) -> str | None:
+    return None if user is None else (user.get_full_name() or user.username)
+
+
+def _activity_row(r) -> dict:
+    return {"rep": r.rep.pk if r.rep else None, "rep_name": _name(r.rep), "new_customers": r.new_customers,
+            "kinds": dict(r.kinds), "followups": r.followups, "levels": dict(r.levels), "visits_unlevelled": r.visits_unlevelled,
+            "prospects": r.prospects, "qualified": r.qualified, "quotes": r.quotes, "won_count": r.won_count,
+            "won_amount": r.won_amount, "revenue": r.revenue, "collected": r.collected, "missed": r.missed,
+            "target_amount": r.target_amount, "attained": r.attained}
+
+
+class RepActivityView(APIView):
+    @extend_schema(parameters=[s.ActivityQuerySerializer], responses={200: s.ActivityReportSerializer},
+                   summary=_("The rep activity report's figures and leaderboard"),
+                   description=_("What the rep activity page shows for the same filter: per rep and in total, and the leaderboard."))
+    def get(self, request):
+        params = query(request, s.ActivityQuerySerializer)
+        flt = report_filter_or_400(request, default="month")
+        measure = params.get("rank") or RANK_DEFAULT
+        report = rep_activity(flt)
+        ranked = leaderboard(list(report["rows"]), measure)
+        data = {
+            "period": flt.period.label, "period_start": flt.period.start, "period_end": flt.period.end, "currency": DEFAULT_CURRENCY,
+            "rows": [_activity_row(r) for r in report["rows"]], "totals": _activity_row(report["totals"]),
+            "rank": measure, "leaderboard": [{"rank": r.rank, "rep": r.rep.pk, "rep_name": _name(r.rep)} for r in ranked],
+        }
+        return Response(s.ActivityReportSerializer(data).data)

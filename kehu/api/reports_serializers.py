@@ -115,3 +115,45 @@ class FunnelReportSerializer(serializers.Serializer):
     by_rep = FunnelGroupSerializer(many=True)
     by_team = FunnelGroupSerializer(many=True)
     by_source = FunnelGroupSerializer(many=True)
+
+
+class ActivityQuerySerializer(ReportQuerySerializer):
+    rank = serializers.ChoiceField(choices=["won", "revenue", "collections", "followups", "attainment"], required=False,
+                                   help_text=_("The leaderboard's measure (default won)."))
+
+
+class ActivityRowSerializer(serializers.Serializer):
+    rep = serializers.IntegerField(allow_null=True, help_text=_("Null in the totals."))
+    rep_name = serializers.CharField(allow_null=True)
+    new_customers = serializers.IntegerField()
+    kinds = serializers.DictField(child=serializers.IntegerField(), help_text=_("Follow-ups per kind."))
+    followups = serializers.IntegerField()
+    levels = serializers.DictField(child=serializers.IntegerField(), help_text=_("Visits per visit level."))
+    visits_unlevelled = serializers.IntegerField()
+    prospects = serializers.IntegerField()
+    qualified = serializers.IntegerField()
+    quotes = serializers.IntegerField()
+    won_count = serializers.IntegerField()
+    won_amount = money_field()
+    revenue = money_field()
+    collected = money_field()
+    missed = serializers.IntegerField(help_text=_("Planned follow-ups missed."))
+    target_amount = money_field(allow_null=True, help_text=_("The won target of the period; null without one."))
+    attained = _ratio(_("won ÷ target, a fraction; null without a positive target."))
+
+
+class RankRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    rep = serializers.IntegerField()
+    rep_name = serializers.CharField()
+
+
+class ActivityReportSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    rows = ActivityRowSerializer(many=True)
+    totals = ActivityRowSerializer()
+    rank = serializers.CharField()
+    leaderboard = RankRowSerializer(many=True)

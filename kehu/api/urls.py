@@ -74,6 +74,7 @@ from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
 from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
 from kehu.api.reports import FunnelView as _FunnelView  # noqa: E402
 from kehu.api.reports import LeadSourcesView as _LeadSourcesView  # noqa: E402
+from kehu.api.reports import RepActivityView as _RepActivityView  # noqa: E402
 
 urlpatterns += [
     path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
@@ -89,4 +90,5 @@ urlpatterns += [
     path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
     path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
     path("reports/funnel/", _FunnelView.as_view(), name="report-funnel"),
+    path("reports/rep-activity/", _RepActivityView.as_view(), name="report-rep-activity"),
 ]

@@ -85,3 +85,23 @@ def test_rep_reads_their_own_funnel(api, rep_a, deals):
 def test_manager_funnel_bad_period_is_400(api, manager_a, deals):
     response = api(manager_a).get("/api/reports/funnel/", {"period": "soon"})
     assert response.status_code == 400 and "period" in response.json()["error"]["fields"]
+
+
+# --- rep activity -----------------------------------------------------------------------------
+
+def test_finance_reads_rep_activity_and_the_leaderboard(api, finance, deals, rep_a, rep_b):
+    body = api(finance).get("/api/reports/rep-activity/", {"period": deals, "rank": "won"}).json()
+    rows = {r["rep"]: (r["won_count"], r["won_amount"]) for r in body["rows"]}
+    assert rows[rep_a.pk] == (2, "400.00") and rows[rep_b.pk] == (1, "1000.00")
+    assert body["totals"]["won_amount"] == "1400.00" and body["totals"]["rep"] is None
+    assert [r["rep"] for r in body["leaderboard"]][:2] == [rep_b.pk, rep_a.pk] and body["leaderboard"][0]["rank"] == 1
+
+
+def test_rep_reads_their_own_activity(api, rep_a, deals):
+    body = api(rep_a).get("/api/reports/rep-activity/", {"period": deals}).json()
+    assert [r["rep"] for r in body["rows"]] == [rep_a.pk] and body["totals"]["won_amount"] == "400.00"
+
+
+def test_manager_unknown_rank_is_400(api, manager_a, deals):
+    response = api(manager_a).get("/api/reports/rep-activity/", {"rank": "charm"})
+    assert response.status_code == 400 and "rank" in response.json()["error"]["fields"]
