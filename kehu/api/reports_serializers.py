@@ -67,7 +67,7 @@ def _days(help_text=None):
 
 
 class LifecycleRowSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=Customer.Stage.values)
+    stage = serializers.ChoiceField(choices=Customer.Stage.choices)
     label = serializers.CharField()
     now = serializers.IntegerField(help_text=_("Customers in the stage today."))
     reached = serializers.IntegerField(help_text=_("Customers who reached it in the period."))
