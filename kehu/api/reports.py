@@ -4,6 +4,8 @@ same scope (a rep their own numbers, a manager their teams', the director and fi
 everyone's). A filter value the page would drop with a warning (a team or rep not among yours,
 an unknown lead source, a malformed period) is a 400 here. Read-only; every user with a role."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -12,13 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehu.api import reports_serializers as s
-from kehu.api.finance import query
+from kehu.api.finance import page_links, query
 from kehu.core.money import DEFAULT_CURRENCY
 from kehu.reports.filters import report_filter
 from kehu.reports.permissions import can_view_reports
 from kehu.reports.selectors.activity import RANK_DEFAULT, leaderboard, rep_activity
 from kehu.reports.selectors.funnel import funnel_report
 from kehu.reports.selectors.sources import sources_report
+from kehu.reports.selectors.wallet import DEFAULT_THRESHOLD, wallet_rows
 
 
 class _Params:
@@ -32,7 +35,9 @@ def report_filter_or_400(request, *, default: str, **kwargs):
     """report_filter of the request; its problems as a 400 naming each parameter that caused one."""
     if not can_view_reports(request.user):
         raise Http404
-    query(request, s.ActivityQuerySerializer if "rank" in request.query_params else s.ReportQuerySerializer)  # types first
+    extra = {"rank": s.ActivityQuerySerializer, "threshold": s.WalletQuerySerializer, "limit": s.WalletQuerySerializer,
+             "offset": s.WalletQuerySerializer}
+    query(request, next((c for name, c in extra.items() if name in request.query_params), s.ReportQuerySerializer))  # types first
     names = [n for n in ("period", "team", "rep", "source") if request.query_params.get(n)]
     flt = report_filter(_Params(request.user, {n: request.query_params[n] for n in names}), default=default, **kwargs)
     if flt.problems:
@@ -128,3 +133,35 @@ class RepActivityView(APIView):
             "rank": measure, "leaderboard": [{"rank": r.rank, "rep": r.rep.pk, "rep_name": _name(r.rep)} for r in ranked],
         }
         return Response(s.ActivityReportSerializer(data).data)
+
+
+def _fraction(value):
+    return None if value is None else value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+class ShareOfWalletView(APIView):
+    @extend_schema(parameters=[s.WalletQuerySerializer], responses={200: s.WalletReportSerializer},
+                   summary=_("The share-of-wallet report's figures"),
+                   description=_("What the share-of-wallet page shows for the same filter (a year) and threshold: totals and "
+                                 "one page of customer × category rows, the opportunities first."))
+    def get(self, request):
+        params = query(request, s.WalletQuerySerializer)
+        flt = report_filter_or_400(request, default="year", period_kinds=("year",))
+        threshold = params.get("threshold", DEFAULT_THRESHOLD)
+        threshold = threshold.normalize() if threshold == threshold.to_integral_value() else threshold
+        wallet = wallet_rows(flt=flt, threshold=threshold)
+        offset, limit = params["offset"], params["limit"]
+        rows = list(wallet.rows[offset:offset + limit + 1])
+        following, before = page_links(request, offset=offset, limit=limit, has_next=len(rows) > limit)
+        data = {
+            "year": wallet.year, "threshold": threshold, "customers": wallet.customers, "opportunities": wallet.opportunity_count,
+            "totals": [{"currency": t.currency, "ours": t.ours, "spend": t.spend, "share": _fraction(t.share)} for t in wallet.totals],
+            "count": len(wallet.rows), "next": following, "previous": before,
+            "results": [{
+                "customer": r.customer_id, "customer_code": r.code, "customer_name": r.name, "value_class": r.value_class or None,
+                "category": r.category, "currency": r.currency, "ours": r.ours, "ours_previous": r.ours_previous, "spend": r.spend,
+                "share": _fraction(r.share), "our_growth": _fraction(r.our_growth), "their_growth_pct": r.their_growth,
+                "their_growth_source": r.their_growth_source, "room": r.room, "is_opportunity": r.is_opportunity,
+            } for r in rows[:limit]],
+        }
+        return Response(s.WalletReportSerializer(data).data)

@@ -157,3 +157,54 @@ class ActivityReportSerializer(serializers.Serializer):
     totals = ActivityRowSerializer()
     rank = serializers.CharField()
     leaderboard = RankRowSerializer(many=True)
+
+
+class WalletQuerySerializer(ReportQuerySerializer):
+    threshold = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False,
+                                         help_text=_("The share (in percent) below which a growing account is an opportunity (default 20)."))
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=2**62, default=0)
+
+    def validate_threshold(self, value):
+        if value <= 0:
+            raise serializers.ValidationError(_("The share threshold must be a number above 0 and at most 100 (two decimals at most)."),
+                                              code="min_value")
+        return value
+
+
+class WalletRowSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    customer_code = serializers.CharField()
+    customer_name = serializers.CharField()
+    value_class = serializers.ChoiceField(choices=Customer.ValueClass.choices, allow_null=True, help_text=_("Null: not ranked."))
+    category = serializers.CharField()
+    currency = serializers.CharField()
+    ours = money_field(help_text=_("Our revenue in the category in the year."))
+    ours_previous = money_field()
+    spend = money_field(allow_null=True, help_text=_("Their spend in the category (the archive); null without one."))
+    share = _ratio(_("ours ÷ spend, a fraction; null without a spend above 0."))
+    our_growth = _ratio(_("A fraction; null when last year's revenue is 0."))
+    their_growth_pct = serializers.DecimalField(max_digits=9, decimal_places=1, coerce_to_string=True, allow_null=True,
+                                                help_text=_("Their growth in percent, computed from last year's row or as stated."))
+    their_growth_source = serializers.ChoiceField(choices=["computed", "stated", ""])
+    room = money_field(allow_null=True, help_text=_("spend − ours, at least 0."))
+    is_opportunity = serializers.BooleanField()
+
+
+class WalletTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    ours = money_field()
+    spend = money_field()
+    share = _ratio()
+
+
+class WalletReportSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    threshold = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=True)
+    customers = serializers.IntegerField()
+    opportunities = serializers.IntegerField()
+    totals = WalletTotalSerializer(many=True)
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WalletRowSerializer(many=True, help_text=_("One page of rows in the page's order (the opportunities first)."))

@@ -75,6 +75,7 @@ from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
 from kehu.api.reports import FunnelView as _FunnelView  # noqa: E402
 from kehu.api.reports import LeadSourcesView as _LeadSourcesView  # noqa: E402
 from kehu.api.reports import RepActivityView as _RepActivityView  # noqa: E402
+from kehu.api.reports import ShareOfWalletView as _ShareOfWalletView  # noqa: E402
 
 urlpatterns += [
     path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
@@ -91,4 +92,5 @@ urlpatterns += [
     path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
     path("reports/funnel/", _FunnelView.as_view(), name="report-funnel"),
     path("reports/rep-activity/", _RepActivityView.as_view(), name="report-rep-activity"),
+    path("reports/share-of-wallet/", _ShareOfWalletView.as_view(), name="report-share-of-wallet"),
 ]
