@@ -169,3 +169,50 @@ class ForecastSubmitView(APIView):
         except PermissionDenied as exc:
             raise ApiPermissionDenied from exc
         return Response(s.SubmissionSerializer(submissions, many=True).data, status=status.HTTP_201_CREATED)
+
+
+def _figures(x) -> dict:
+    return {"commit": x.commit, "adjusted_commit": x.adjusted_commit, "best_case": x.best_case,
+            "adjusted_best_case": x.adjusted_best_case, "won": x.won, "open_weighted": x.open_weighted,
+            "open_amount": x.open_amount, "weighted": x.weighted, "target": x.target}
+
+
+def _totals(t) -> dict:
+    return {**_figures(t), "team": t.team.pk if t.team else None, "label": t.label, "reps": t.reps, "missing": t.missing,
+            "adjusted": t.adjusted}
+
+
+class ForecastRollupView(APIView):
+    @extend_schema(parameters=[s.RollupQuerySerializer],
+                   responses={200: s.RollupSerializer, 404: OpenApiResponse(description=_("The team is not one of yours."))},
+                   summary=_("The forecast roll-up: each rep's latest commit and best case, adjustments, won, pipeline and target"),
+                   description=_("The roll-up page's figures: a manager their teams' reps, the director and finance everyone "
+                                 "(a rep their own row); a team not among yours is 404."))
+    def get(self, request):
+        from kehu.core.models import CompanySettings
+        from kehu.planning.periods import parse_period, period_of
+        from kehu.planning.selectors.review import resolve_team, rollup
+
+        if not can_view_planning(request.user):
+            raise ApiPermissionDenied
+        fields = s.RollupQuerySerializer().fields
+        query = s.RollupQuerySerializer(data={k: v for k, v in request.query_params.items() if k in fields})
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        text = query.validated_data.get("period")
+        try:
+            period = parse_period(text, kinds=("month", "quarter")) if text else period_of("quarter", today)
+        except PlanningError as exc:
+            raise ValidationError({"period": [str(exc.message)]}) from exc
+        team = resolve_team(user=request.user, team_id=query.validated_data.get("team"))
+        data = rollup(user=request.user, period=period, team=team, today=today)
+        body = {
+            "period": period.label, "period_start": period.start, "period_end": period.end,
+            "currency": CompanySettings.load().default_currency, "team": team.pk if team else None,
+            "rows": [{**_figures(r), "user": r.user.pk, "user_name": r.user.get_full_name() or r.user.username,
+                      "team": r.user.team_id, "submission": r.submission.pk if r.submission else None,
+                      "adjusted": r.adjustment is not None, "is_this_week": r.is_this_week} for r in data.rows],
+            "teams": [_totals(t) for t in data.teams],
+            "total": _totals(data.total),
+        }
+        return Response(s.RollupSerializer(body).data)

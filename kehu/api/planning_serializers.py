@@ -100,3 +100,49 @@ class ForecastSubmitSerializer(serializers.Serializer):
         if len(set(labels)) != len(labels):
             raise serializers.ValidationError(_("Send each period once."), code="invalid")
         return value
+
+
+class RollupQuerySerializer(serializers.Serializer):
+    period = serializers.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$", required=False,
+                                    help_text=_("A month (2026-06) or a quarter (2026-Q2); default this quarter."))
+    team = filters.id_field(_("One of your teams (its id)."))
+
+
+class RollupFiguresSerializer(serializers.Serializer):
+    commit = money_field()
+    adjusted_commit = money_field()
+    best_case = money_field()
+    adjusted_best_case = money_field()
+    won = money_field(help_text=_("Won in the period."))
+    open_weighted = money_field()
+    open_amount = money_field()
+    weighted = money_field(help_text=_("Open weighted plus won."))
+    target = money_field(allow_null=True, help_text=_("The won target of the period; null without one."))
+
+
+class RollupRepSerializer(RollupFiguresSerializer):
+    user = serializers.IntegerField()
+    user_name = serializers.CharField()
+    team = serializers.IntegerField(allow_null=True)
+    submission = serializers.IntegerField(allow_null=True, help_text=_("The latest submission for the period; null: missing."))
+    adjusted = serializers.BooleanField(help_text=_("A manager adjusted the number."))
+    is_this_week = serializers.BooleanField(help_text=_("Submitted this forecast week."))
+
+
+class RollupTotalSerializer(RollupFiguresSerializer):
+    team = serializers.IntegerField(allow_null=True, help_text=_("Null: reps without a team, or the grand total."))
+    label = serializers.CharField(allow_blank=True)
+    reps = serializers.IntegerField()
+    missing = serializers.IntegerField()
+    adjusted = serializers.IntegerField()
+
+
+class RollupSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    team = serializers.IntegerField(allow_null=True)
+    rows = RollupRepSerializer(many=True)
+    teams = RollupTotalSerializer(many=True)
+    total = RollupTotalSerializer()

@@ -68,6 +68,7 @@ urlpatterns = [
 # issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
 from kehu.api import finance as _apifin_finance  # noqa: E402
 from kehu.api.planning import ForecastOpenPeriodsView as _ForecastOpenPeriodsView  # noqa: E402
+from kehu.api.planning import ForecastRollupView as _ForecastRollupView  # noqa: E402
 from kehu.api.planning import ForecastSubmitView as _ForecastSubmitView  # noqa: E402
 from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
 from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
@@ -88,6 +89,7 @@ urlpatterns += [
     path("forecasts/", _ForecastViewSet.as_view({"get": "list"}), name="forecast-list"),
     path("forecasts/open-periods/", _ForecastOpenPeriodsView.as_view(), name="forecast-open-periods"),
     path("forecasts/submit/", _ForecastSubmitView.as_view(), name="forecast-submit"),
+    path("forecasts/rollup/", _ForecastRollupView.as_view(), name="forecast-rollup"),
     path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
     path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
     path("reports/funnel/", _FunnelView.as_view(), name="report-funnel"),

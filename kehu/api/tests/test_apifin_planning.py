@@ -161,3 +161,26 @@ def test_manager_reads_the_teams_and_a_reps_open_periods(api, manager_a, rep_a, 
 
 def test_director_sees_every_submission(api, director, submissions):
     assert ids(api(director).get("/api/forecasts/").json()) == {s.pk for s in submissions.values()}
+
+
+# --- the roll-up ----------------------------------------------------------------------------------
+
+def test_manager_reads_the_rollup_of_the_team(api, manager_a, rep_a, rep_a2, submissions):
+    body = api(manager_a).get("/api/forecasts/rollup/", {"period": "2026-06"}).json()
+    rows = {r["user"]: (r["commit"], r["best_case"], r["submission"]) for r in body["rows"]}
+    assert rows == {rep_a.pk: ("10.00", "20.00", submissions["rep_a"].pk), rep_a2.pk: ("0.00", "0.00", None)}
+    assert (body["total"]["reps"], body["total"]["missing"], body["total"]["commit"]) == (2, 1, "10.00")
+    assert body["period_start"] == "2026-06-01" and body["currency"] == "CNY"
+
+
+def test_director_reads_every_rep_and_a_team(api, director, team_b, rep_b, submissions):
+    client = api(director)
+    assert client.get("/api/forecasts/rollup/", {"period": "2026-06"}).json()["total"]["commit"] == "30.00"
+    body = client.get("/api/forecasts/rollup/", {"period": "2026-06", "team": team_b.pk}).json()
+    assert [r["user"] for r in body["rows"]] == [rep_b.pk] and body["team"] == team_b.pk
+
+
+def test_manager_another_team_is_404_and_a_bad_period_400(api, manager_a, team_b, submissions):
+    client = api(manager_a)
+    assert client.get("/api/forecasts/rollup/", {"team": team_b.pk}).status_code == 404
+    assert client.get("/api/forecasts/rollup/", {"period": "2026"}).status_code == 400
