@@ -64,3 +64,35 @@ urlpatterns = [
     # issue 14 (apitok): the browsable documentation of the schema (Swagger UI, no CDN)
     path("docs/", api_docs_view, name="docs"),
 ]
+
+# issue 14 (apifin): receivables aging, commission, ranking runs, targets, forecasts, report figures
+from kehu.api import finance as _apifin_finance  # noqa: E402
+from kehu.api.planning import ForecastOpenPeriodsView as _ForecastOpenPeriodsView  # noqa: E402
+from kehu.api.planning import ForecastRollupView as _ForecastRollupView  # noqa: E402
+from kehu.api.planning import ForecastSubmitView as _ForecastSubmitView  # noqa: E402
+from kehu.api.planning import ForecastViewSet as _ForecastViewSet  # noqa: E402
+from kehu.api.planning import TargetViewSet as _TargetViewSet  # noqa: E402
+from kehu.api.ranking import RunViewSet as _RunViewSet  # noqa: E402
+from kehu.api.reports import FunnelView as _FunnelView  # noqa: E402
+from kehu.api.reports import LeadSourcesView as _LeadSourcesView  # noqa: E402
+from kehu.api.reports import RepActivityView as _RepActivityView  # noqa: E402
+from kehu.api.reports import ShareOfWalletView as _ShareOfWalletView  # noqa: E402
+
+urlpatterns += [
+    path("aging/", _apifin_finance.AgingView.as_view(), name="aging"),
+    path("commission/", _apifin_finance.CommissionView.as_view(), name="commission"),
+    path("ranking-runs/", _RunViewSet.as_view({"get": "list", "post": "create"}), name="ranking-run-list"),
+    path("ranking-runs/<id:pk>/", _RunViewSet.as_view({"get": "retrieve"}), name="ranking-run-detail"),
+    path("ranking-runs/<id:pk>/results/", _RunViewSet.as_view({"get": "results"}), name="ranking-run-results"),
+    path("targets/", _TargetViewSet.as_view({"get": "list", "post": "create"}), name="target-list"),
+    path("targets/<id:pk>/", _TargetViewSet.as_view({"get": "retrieve"}), name="target-detail"),
+    path("forecasts/", _ForecastViewSet.as_view({"get": "list"}), name="forecast-list"),
+    path("forecasts/open-periods/", _ForecastOpenPeriodsView.as_view(), name="forecast-open-periods"),
+    path("forecasts/submit/", _ForecastSubmitView.as_view(), name="forecast-submit"),
+    path("forecasts/rollup/", _ForecastRollupView.as_view(), name="forecast-rollup"),
+    path("forecasts/<id:pk>/", _ForecastViewSet.as_view({"get": "retrieve"}), name="forecast-detail"),
+    path("reports/lead-sources/", _LeadSourcesView.as_view(), name="report-lead-sources"),
+    path("reports/funnel/", _FunnelView.as_view(), name="report-funnel"),
+    path("reports/rep-activity/", _RepActivityView.as_view(), name="report-rep-activity"),
+    path("reports/share-of-wallet/", _ShareOfWalletView.as_view(), name="report-share-of-wallet"),
+]

@@ -18,6 +18,7 @@ The walker reads the URL resolver, so a route added tomorrow is tested tomorrow:
 """
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 import pytest
@@ -56,6 +57,8 @@ OBJECT_KINDS = {
     "lines": "opportunity",  # planning/forecast/lines/<pk>/: a line of the forecast grid is an opportunity
     "submissions": "submission", "adjust": "submission",  # a rep's forecast: scoped by the rep, not a customer
     "subscriptions": "webhook", "deliveries": "webhook-delivery",  # integrations/webhooks/…: admin only
+    # issue 14 (apifin): api/ranking-runs/<pk>/, api/forecasts/<pk>/, api/targets/<pk>/
+    "ranking-runs": "run", "forecasts": "submission", "targets": "target",
 }
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
@@ -64,7 +67,7 @@ COMPANY_WIDE_KINDS = {"run"}
 # Kinds of records scoped by the person they belong to (kehu.planning.querysets): a rep's forecast
 # submission is seen by the rep, the managers of their team, the director and finance. Tested apart
 # below (test_users_who_may_not_see_a_reps_forecast_get_404).
-PERSON_SCOPED_KINDS = {"submission"}
+PERSON_SCOPED_KINDS = {"submission", "target"}
 # Kinds of company-wide settings only the admin opens (kehu.integrations: webhooks and their
 # deliveries); everyone else gets 403 as on the other settings pages. Tested apart below.
 ADMIN_ONLY_KINDS = {"webhook", "webhook-delivery"}
@@ -446,6 +449,8 @@ def test_company_wide_records_show_the_users_own_customers(route, world, client)
     response = client.get(url_for(route, world, "customer_a"))
     assert response.status_code in {200, 302}, response.status_code
     if route.ends_at_pk:
+        if route.is_api:  # the API's run carries its class table; its rows are under results/
+            response = client.get(url_for(route, world, "customer_a") + "results/")
         assert world["records"]["customer_a"]["customer"].code in page_text(response)
 
 
@@ -501,7 +506,7 @@ def test_walker_finds_the_forecast_routes():
     assert {r.name: r.kind for r in SCOPED_PK_ROUTES}["planning:forecast-line"] == "opportunity"
 
 
-@pytest.mark.parametrize("route", PERSON_SCOPED_ROUTES, ids=str)
+@pytest.mark.parametrize("route", [r for r in PERSON_SCOPED_ROUTES if r.kind == "submission"], ids=str)
 def test_users_who_may_not_see_a_reps_forecast_get_404(route, world, client):
     from datetime import date
 
@@ -533,6 +538,31 @@ def test_users_who_may_not_see_a_reps_forecast_get_404(route, world, client):
         assert after[0] == before[0], "a request created or removed a submission"
         assert after[1] == 0, "someone who may not adjust adjusted"
     assert not failures, "a user who may not see a rep's forecast must get 404:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("route", [r for r in PERSON_SCOPED_ROUTES if r.kind == "target"], ids=str)
+def test_users_who_may_not_see_a_reps_target_get_404(route, world, client):
+    """issue 14 (apifin): a rep's target is seen by the rep, their managers, the director and finance."""
+    from kehu.planning.models import Target
+
+    users = world["users"]
+    sees = {"rep_a": {"admin", "finance", "director", "manager_a", "rep_a"},
+            "rep_b": {"admin", "finance", "director", "manager_b", "rep_b"}}
+    failures = []
+    for rep, seen_by in sees.items():
+        target = Target.objects.create(scope="user", user=users[rep], year=2026, amount="100.00")
+        url = reverse(route.name, kwargs={"pk": target.pk})
+        for who, user in users.items():
+            client.force_login(user)
+            for method in methods(route):
+                response = request(client, method, url, route, {"amount": "1.00"})
+                if who not in seen_by and response.status_code not in NOT_VISIBLE:
+                    failures.append(f"{who} {method.upper()} {url} -> {response.status_code}")
+                if who in seen_by and method == "get" and response.status_code == 404:
+                    failures.append(f"{who} may see {rep}'s target but GET {url} -> 404")
+        target.refresh_from_db()
+        assert target.amount == Decimal("100.00"), "a request changed a target"
+    assert not failures, "a user who may not see a rep's target must get 404:\n" + "\n".join(failures)
 
 
 # --- admin-only settings with ids (webhooks) -------------------------------------------------------
