@@ -203,14 +203,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's own renderers, the browsable one without its inline <style> (CSP, kehu/core/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "kehu.core.renderers.BrowsableAPIRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # apischema (issue 14): one error shape, validated filters, capped pages (docs/api.md).
+    "DEFAULT_PAGINATION_CLASS": "kehu.api.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "kehu.api.errors.exception_handler",
+    "DEFAULT_FILTER_BACKENDS": ["kehu.api.filters.ValidatedFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False,
     # one choice set, first and second buying factor of customers and opportunities
     "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor"},
+    # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses",
+                             "kehu.api.errors.json_request_bodies"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": int},  # kehu.api.urls.RecordIdConverter
 }
 
 # The address users open Kehu at, for links in e-mails (e.g. https://crm.example.com).

@@ -19,3 +19,7 @@ urlpatterns = [
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.
     path("favicon.ico", lambda request: redirect(static("kehu/favicon.svg"), permanent=True), name="favicon"),
 ]
+
+# apischema (issue 14): a missing URL under /api/ answers the API's JSON error (kehu.api.errors),
+# anywhere else Kehu's page.
+handler404 = "kehu.api.errors.page_not_found"

@@ -141,7 +141,7 @@ def _clock_forward(customer: Customer, at: datetime) -> None:
         fields["pool_clock_at"] = customer.pool_clock_at = at
         fields["return_warned_at"] = customer.return_warned_at = None
     if fields:
-        Customer.objects.filter(pk=customer.pk).update(**fields)
+        Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
 
 
 def _clock_refresh(customer: Customer) -> None:
@@ -159,7 +159,7 @@ def _clock_refresh(customer: Customer) -> None:
                 fields["return_warned_at"] = customer.return_warned_at = None
             fields["pool_clock_at"] = customer.pool_clock_at = clock
     if fields:
-        Customer.objects.filter(pk=customer.pk).update(**fields)
+        Customer.objects.filter(pk=customer.pk).update(**fields, updated_at=timezone.now())
 
 
 def _plain(activity: Activity, names) -> dict:

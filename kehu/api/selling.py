@@ -12,34 +12,25 @@ from contextlib import contextmanager
 
 from django.db.models import Prefetch
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from kehu.accounts import permissions
 from kehu.api import selling_serializers as s
-from kehu.api.pagination import CappedLimitOffsetPagination
-from kehu.api.serializers import ServiceErrorSerializer
-from kehu.api.views import ERRORS, ServiceError
+from kehu.api import filters
+from kehu.api.pagination import CappedLimitOffsetPagination, CursorPagination
+from kehu.api.errors import PreconditionFailed, ServiceError
+from kehu.api.views import ERRORS
 from kehu.core.errors import StaleEdit
 from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
 from kehu.finance.errors import FinanceError, OverpaymentError
 from kehu.finance.permissions import can_record_any_payment, can_reverse_payment
 from kehu.sales import services as sales_services
-from kehu.sales.models import Opportunity, Quote, QuoteLine, SalesOrder
-
-
-class PreconditionFailed(APIException):
-    """412: the record changed since the client read it (its If-Match is not the current ETag)."""
-
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("This record changed after you read it; read it again, then send your change.")
-    default_code = "precondition_failed"
+from kehu.sales.models import Opportunity, Quote, QuoteLine
 
 
 def if_match(request) -> list[str] | None:
@@ -60,54 +51,35 @@ def selling_errors():
     except StaleEdit as exc:
         raise PreconditionFailed(str(exc.message)) from exc
     except sales_services.SalesError as exc:
-        raise ServiceError({"detail": str(exc.message)}) from exc
+        raise ServiceError(exc.message) from exc
     except OverpaymentError as exc:
-        raise ServiceError({"detail": str(exc.message), "code": "overpayment", "open_amount": str(exc.details["open"])}) from exc
+        raise ServiceError(exc.message, code="overpayment", open_amount=str(exc.details["open"])) from exc
     except FinanceError as exc:
-        raise ServiceError({"detail": str(exc.message)}) from exc
+        raise ServiceError(exc.message) from exc
 
 
-MAX_ID = 2**63 - 1  # the largest id the database holds
-
-
-def _as_id(value) -> int:
-    """`value` as a record id; not a whole number, or out of 1..2**63−1, gives -1, an id that
-    matches nothing (never an overflow in the database)."""
-    try:
-        number = int(value)
-    except (ValueError, TypeError):
-        return -1
-    return number if 1 <= number <= MAX_ID else -1
-
-
-def _int_param(request, name):
-    """The id in query parameter `name`; None when absent or empty (see _as_id)."""
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    return _as_id(value)
-
-
-CUSTOMER_FILTER = OpenApiParameter("customer", int, description="Only the records of this customer (its id).")
+TIMES = {"created_at": ["created_at"], "updated_at": ["updated_at"]}
 
 
 class ScopedReadViewSet(viewsets.GenericViewSet):
-    """list + retrieve over `scoped(user)`: the visibility scope with its joins."""
+    """list + retrieve over `scoped(user)`: the visibility scope with its joins. The list's query
+    parameters are `filter_class` (validated by kehu.api.filters.ValidatedFilterBackend), its
+    order one of `orderings`."""
 
     pagination_class = CappedLimitOffsetPagination
+    filter_class = filters.CustomerRecordFilter
+    orderings = TIMES
     list_serializer = None
     detail_serializer = None
 
     def scoped(self):
         raise NotImplementedError
 
-    def filtered(self, qs):
-        customer = _int_param(self.request, "customer")
-        return qs.filter(customer_id=customer) if customer is not None else qs
+    def apply_filters(self, qs, data):
+        return qs.filter(customer_id=data["customer"]) if data.get("customer") is not None else qs
 
     def get_queryset(self):
-        qs = self.scoped()
-        return self.filtered(qs) if self.action == "list" else qs
+        return self.scoped()
 
     def get_serializer_class(self):
         return self.list_serializer if self.action == "list" else self.detail_serializer
@@ -115,12 +87,12 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
     def get_object(self):
         qs = self.get_queryset()
         try:
-            return qs.get(pk=_as_id(self.kwargs["pk"]))
+            return qs.get(pk=filters.record_id(self.kwargs["pk"]))
         except qs.model.DoesNotExist:
             raise Http404 from None
 
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
@@ -130,11 +102,7 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
 # --- opportunities ----------------------------------------------------------------------------
 
 @extend_schema_view(
-    list=extend_schema(summary="Opportunities you may see", parameters=[
-        CUSTOMER_FILTER,
-        OpenApiParameter("stage", str, description="A stage code."),
-        OpenApiParameter("open", str, enum=["1", "0"], description="1: open ones only; 0: closed ones only."),
-    ]),
+    list=extend_schema(summary="Opportunities you may see"),
     retrieve=extend_schema(responses={200: s.OpportunitySerializer, 404: ERRORS[404]},
                            summary="An opportunity; its ETag header is the If-Match of a later PATCH"),
     create=extend_schema(request=s.OpportunityCreateSerializer, responses={201: s.OpportunitySerializer, **ERRORS},
@@ -143,23 +111,24 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
         request=s.OpportunitySerializer,
         parameters=[OpenApiParameter("If-Match", str, location=OpenApiParameter.HEADER, required=False,
                                      description="The ETag of the GET; when the opportunity changed since, 412 and nothing is saved.")],
-        responses={200: s.OpportunitySerializer, **ERRORS,
-                   412: OpenApiResponse(ServiceErrorSerializer, description="Changed since it was read (If-Match).")},
+        responses={200: s.OpportunitySerializer, **ERRORS},
         summary="Change an opportunity (the stage moves through /move/)"),
 )
 class OpportunityViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.OpportunitySerializer
+    pagination_class = CursorPagination
+    filter_class = filters.OpportunityFilter
+    orderings = {**TIMES, "code": ["code"]}
 
     def scoped(self):
         return Opportunity.objects.visible_to(self.request.user).select_related("customer", "owner", "stage")
 
-    def filtered(self, qs):
-        qs = super().filtered(qs)
-        params = self.request.query_params
-        if params.get("stage"):
-            qs = qs.filter(stage__code=params["stage"])
-        if params.get("open") in ("0", "1"):
-            qs = qs.filter(stage__is_closed=params["open"] == "0")
+    def apply_filters(self, qs, data):
+        qs = super().apply_filters(qs, data)
+        if data.get("stage"):
+            qs = qs.filter(stage__code=data["stage"])
+        if data.get("open") in ("0", "1"):
+            qs = qs.filter(stage__is_closed=data["open"] == "0")
         return qs
 
     def get_serializer_class(self):
@@ -226,25 +195,20 @@ class OpportunityViewSet(ScopedReadViewSet):
 
 # --- quotes, contracts, orders, receivables (read) ----------------------------------------------
 
-STATUS_FILTER = {
-    "quote": OpenApiParameter("status", str, enum=Quote.Status.values),
-    "order": OpenApiParameter("status", str, enum=SalesOrder.Status.values),
-}
-
-
 class StatusFilterMixin:
-    def filtered(self, qs):
-        qs = super().filtered(qs)
-        value = self.request.query_params.get("status")
-        return qs.filter(status=value) if value else qs
+    def apply_filters(self, qs, data):
+        qs = super().apply_filters(qs, data)
+        return qs.filter(status=data["status"]) if data.get("status") else qs
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Quotes you may see", parameters=[CUSTOMER_FILTER, STATUS_FILTER["quote"]]),
+    list=extend_schema(summary="Quotes you may see"),
     retrieve=extend_schema(responses={200: s.QuoteSerializer, 404: ERRORS[404]}, summary="A quote with its lines"),
 )
 class QuoteViewSet(StatusFilterMixin, ScopedReadViewSet):
     list_serializer = detail_serializer = s.QuoteSerializer
+    filter_class = filters.QuoteFilter
+    orderings = {**TIMES, "code": ["code"]}
 
     def scoped(self):
         lines = Prefetch("lines", queryset=QuoteLine.objects.select_related("product").order_by("id"))
@@ -252,65 +216,70 @@ class QuoteViewSet(StatusFilterMixin, ScopedReadViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Contracts you may see, with their payment plans", parameters=[CUSTOMER_FILTER]),
+    list=extend_schema(summary="Contracts you may see, with their payment plans"),
     retrieve=extend_schema(responses={200: s.ContractSerializer, 404: ERRORS[404]},
                            summary="A contract with its payment plan (instalments)"),
 )
 class ContractViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ContractSerializer
+    orderings = {**TIMES, "signed_on": ["signed_on"], "code": ["code"]}
 
     def scoped(self):
         return finance_selectors.contract_list(user=self.request.user, with_plan=True).order_by("-signed_on", "-id")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Sales orders you may see", parameters=[CUSTOMER_FILTER, STATUS_FILTER["order"]]),
+    list=extend_schema(summary="Sales orders you may see"),
     retrieve=extend_schema(responses={200: s.OrderSerializer, 404: ERRORS[404]}, summary="A sales order with its lines"),
 )
 class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
     list_serializer = detail_serializer = s.OrderSerializer
+    pagination_class = CursorPagination
+    filter_class = filters.OrderFilter
+    orderings = {**TIMES, "order_date": ["order_date"], "code": ["code"]}
 
     def scoped(self):
         return finance_selectors.order_list(user=self.request.user, with_lines=True)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Receivables you may see", parameters=[
-        CUSTOMER_FILTER, OpenApiParameter("open", str, enum=["1"], description="1: only those with an open amount."),
-    ]),
+    list=extend_schema(summary="Receivables you may see"),
     retrieve=extend_schema(responses={200: s.ReceivableSerializer, 404: ERRORS[404]}),
 )
 class ReceivableViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.ReceivableSerializer
+    pagination_class = CursorPagination
+    filter_class = filters.ReceivableFilter
+    orderings = {**TIMES, "due_on": ["due_on"], "issued_on": ["issued_on"]}
 
     def scoped(self):
         return finance_selectors.receivable_list(user=self.request.user).order_by("due_on", "id")
 
-    def filtered(self, qs):
-        qs = super().filtered(qs)
-        return qs.filter(open_amount__gt=0) if self.request.query_params.get("open") == "1" else qs
+    def apply_filters(self, qs, data):
+        qs = super().apply_filters(qs, data)
+        return qs.filter(open_amount__gt=0) if data.get("open") == "1" else qs
 
 
 # --- payments ------------------------------------------------------------------------------------
 
 @extend_schema_view(
-    list=extend_schema(summary="Payments you may see", parameters=[
-        CUSTOMER_FILTER, OpenApiParameter("contract", int, description="Only the payments of this contract (its id)."),
-    ]),
+    list=extend_schema(summary="Payments you may see"),
     retrieve=extend_schema(responses={200: s.PaymentSerializer, 404: ERRORS[404]}, summary="A payment and how it was applied"),
     create=extend_schema(request=s.PaymentCreateSerializer, responses={201: s.PaymentSerializer, **ERRORS},
                          summary="Record a payment and apply it (finance, managers, admins)"),
 )
 class PaymentViewSet(ScopedReadViewSet):
     list_serializer = detail_serializer = s.PaymentSerializer
+    pagination_class = CursorPagination
+    filter_class = filters.PaymentFilter
+    orderings = {**TIMES, "paid_on": ["paid_on"]}
 
     def scoped(self):
         return finance_selectors.payment_list(user=self.request.user, with_allocations=True)
 
-    def filtered(self, qs):
-        qs = super().filtered(qs)
-        contract = _int_param(self.request, "contract")
-        return qs.filter(contract_id=contract) if contract is not None else qs
+    def apply_filters(self, qs, data):
+        qs = super().apply_filters(qs, data)
+        return qs.filter(contract_id=data["contract"]) if data.get("contract") is not None else qs
 
     def get_serializer_class(self):
         if self.action == "create":

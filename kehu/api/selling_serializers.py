@@ -135,7 +135,7 @@ class QuoteSerializer(CustomerRefMixin, serializers.ModelSerializer):
 
     owner = OwnerSerializer(read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
-    decided_by = OwnerSerializer(read_only=True)
+    decided_by = OwnerSerializer(read_only=True, allow_null=True)
     total = money_field()
     max_discount_pct = decimal_field(2)
     allowed_discount_pct = decimal_field(2)
@@ -167,7 +167,7 @@ class InstalmentSerializer(serializers.ModelSerializer):
 class ContractSerializer(CustomerRefMixin, serializers.ModelSerializer):
     """A contract with its payment plan (list and detail alike)."""
 
-    owner = OwnerSerializer(read_only=True)
+    owner = OwnerSerializer(read_only=True, allow_null=True)
     amount = money_field()
     instalments = InstalmentSerializer(many=True, read_only=True)
 
@@ -198,8 +198,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
 class OrderSerializer(CustomerRefMixin, serializers.ModelSerializer):
     """A sales order with its lines and their sums (one serializer for list and detail)."""
 
-    owner = OwnerSerializer(read_only=True)
-    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None)
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
     revenue = serializers.SerializerMethodField(help_text=_("The sum of the lines' revenue (a decimal string)."))
     cost = serializers.SerializerMethodField(help_text=_("The sum of the lines' cost (a decimal string)."))
@@ -223,7 +223,7 @@ class ReceivableSerializer(CustomerRefMixin, serializers.ModelSerializer):
     amount = money_field()
     open_amount = money_field()
     written_off = money_field()
-    order_code = serializers.CharField(source="order.code", read_only=True, default=None)
+    order_code = serializers.CharField(source="order.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Receivable
@@ -233,9 +233,9 @@ class ReceivableSerializer(CustomerRefMixin, serializers.ModelSerializer):
 
 
 class AllocationSerializer(serializers.ModelSerializer):
-    contract = serializers.IntegerField(source="instalment.contract_id", read_only=True, default=None)
-    contract_code = serializers.CharField(source="instalment.contract.code", read_only=True, default=None)
-    seq = serializers.IntegerField(source="instalment.seq", read_only=True, default=None)
+    contract = serializers.IntegerField(source="instalment.contract_id", read_only=True, default=None, allow_null=True)
+    contract_code = serializers.CharField(source="instalment.contract.code", read_only=True, default=None, allow_null=True)
+    seq = serializers.IntegerField(source="instalment.seq", read_only=True, default=None, allow_null=True)
     amount = money_field()
 
     class Meta:
@@ -247,11 +247,11 @@ class AllocationSerializer(serializers.ModelSerializer):
 class PaymentSerializer(CustomerRefMixin, serializers.ModelSerializer):
     amount = money_field()
     on_account = money_field(help_text=_("The part not applied to any instalment or receivable."))
-    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None)
-    recorded_by = OwnerSerializer(read_only=True)
+    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None, allow_null=True)
+    recorded_by = OwnerSerializer(read_only=True, allow_null=True)
     allocations = AllocationSerializer(many=True, read_only=True)
     is_reversed = serializers.BooleanField(read_only=True, help_text=_("Reversed (红冲): on record, but applied to nothing and counted in no sum."))
-    reversed_by = OwnerSerializer(read_only=True)
+    reversed_by = OwnerSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Payment

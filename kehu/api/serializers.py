@@ -83,10 +83,23 @@ class SensitiveValuesMixin:
         return attrs
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as "" when unset (the ranking's pyramid tier and value class
+    before any run): null in the answer, so the value is always one of the enum or null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class CustomerListSerializer(SensitiveValuesMixin, serializers.ModelSerializer):
     """One row of the customer list: only what `selectors.customer_list` fetches (owner, tags)."""
 
-    owner = OwnerSerializer(read_only=True)
+    owner = OwnerSerializer(read_only=True, allow_null=True, help_text=_("Null while the customer is in the public pool."))
+    pyramid_tier = BlankAsNullChoiceField(choices=Customer.PyramidTier.choices, help_text=_("Null until a ranking run ranks it."))
+    value_class = BlankAsNullChoiceField(choices=Customer.ValueClass.choices, help_text=_("Null until a ranking run ranks it."))
     tags = serializers.SlugRelatedField(
         many=True, slug_field="name", queryset=Tag.objects.all(), required=False,
         help_text=_("Names of existing tags."),
@@ -190,19 +203,3 @@ class ContactSerializer(SensitiveValuesMixin, serializers.ModelSerializer):
 
 def contact_write_data(validated_data: dict) -> dict:
     return {k: v for k, v in validated_data.items() if k in CONTACT_EDITABLE}
-
-
-class DuplicateMatchSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=["uscc", "name", "phone"])
-    code = serializers.CharField()
-    name = serializers.CharField()
-    owner = serializers.CharField(allow_null=True)
-    id = serializers.IntegerField(allow_null=True, help_text=_("Only when you may open that customer."))
-
-
-class ServiceErrorSerializer(serializers.Serializer):
-    """What a broken rule answers (400): a translated message, and the matches of a duplicate."""
-
-    detail = serializers.CharField()
-    blocking = serializers.BooleanField(required=False)
-    matches = DuplicateMatchSerializer(many=True, required=False)

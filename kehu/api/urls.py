@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
@@ -15,6 +15,22 @@ from kehu.api.views import ContactViewSet, CustomerViewSet
 
 app_name = "api"
 
+
+class RecordIdConverter:
+    """A record's id in a URL (`<id:pk>`): any whole number, so that a negative or huge one answers
+    the API's JSON 404 like a missing record (kehu.api.filters.record_id), not Django's HTML page."""
+
+    regex = "-?[0-9]+"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(RecordIdConverter, "id")
+
 customer_list = CustomerViewSet.as_view({"get": "list", "post": "create"})
 customer_detail = CustomerViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 customer_claim = CustomerViewSet.as_view({"post": "claim"})
@@ -24,25 +40,25 @@ READ = ({"get": "list"}, {"get": "retrieve"})
 
 urlpatterns = [
     path("customers/", customer_list, name="customer-list"),
-    path("customers/<int:pk>/", customer_detail, name="customer-detail"),
-    path("customers/<int:pk>/claim/", customer_claim, name="customer-claim"),
-    path("customers/<int:pk>/contacts/", customer_contacts, name="customer-contacts"),
-    path("contacts/<int:pk>/", contact_detail, name="contact-detail"),
+    path("customers/<id:pk>/", customer_detail, name="customer-detail"),
+    path("customers/<id:pk>/claim/", customer_claim, name="customer-claim"),
+    path("customers/<id:pk>/contacts/", customer_contacts, name="customer-contacts"),
+    path("contacts/<id:pk>/", contact_detail, name="contact-detail"),
     # Selling: the segment before <pk> names the kind of record (the visibility walker reads it).
     path("opportunities/", OpportunityViewSet.as_view({"get": "list", "post": "create"}), name="opportunity-list"),
-    path("opportunities/<int:pk>/", OpportunityViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="opportunity-detail"),
-    path("opportunities/<int:pk>/move/", OpportunityViewSet.as_view({"post": "move"}), name="opportunity-move"),
+    path("opportunities/<id:pk>/", OpportunityViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="opportunity-detail"),
+    path("opportunities/<id:pk>/move/", OpportunityViewSet.as_view({"post": "move"}), name="opportunity-move"),
     path("quotes/", QuoteViewSet.as_view(READ[0]), name="quote-list"),
-    path("quotes/<int:pk>/", QuoteViewSet.as_view(READ[1]), name="quote-detail"),
+    path("quotes/<id:pk>/", QuoteViewSet.as_view(READ[1]), name="quote-detail"),
     path("contracts/", ContractViewSet.as_view(READ[0]), name="contract-list"),
-    path("contracts/<int:pk>/", ContractViewSet.as_view(READ[1]), name="contract-detail"),
+    path("contracts/<id:pk>/", ContractViewSet.as_view(READ[1]), name="contract-detail"),
     path("orders/", OrderViewSet.as_view(READ[0]), name="order-list"),
-    path("orders/<int:pk>/", OrderViewSet.as_view(READ[1]), name="order-detail"),
+    path("orders/<id:pk>/", OrderViewSet.as_view(READ[1]), name="order-detail"),
     path("receivables/", ReceivableViewSet.as_view(READ[0]), name="receivable-list"),
-    path("receivables/<int:pk>/", ReceivableViewSet.as_view(READ[1]), name="receivable-detail"),
+    path("receivables/<id:pk>/", ReceivableViewSet.as_view(READ[1]), name="receivable-detail"),
     path("payments/", PaymentViewSet.as_view({"get": "list", "post": "create"}), name="payment-list"),
-    path("payments/<int:pk>/", PaymentViewSet.as_view(READ[1]), name="payment-detail"),
-    path("payments/<int:pk>/reverse/", PaymentViewSet.as_view({"post": "reverse"}), name="payment-reverse"),
+    path("payments/<id:pk>/", PaymentViewSet.as_view(READ[1]), name="payment-detail"),
+    path("payments/<id:pk>/reverse/", PaymentViewSet.as_view({"post": "reverse"}), name="payment-reverse"),
     # The schema, like everything under /api/, is for signed-in users.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
     # issue 14 (apitok): the browsable documentation of the schema (Swagger UI, no CDN)

@@ -3,7 +3,7 @@
 Every object is fetched through the visibility scope (selectors), so what a user may not
 see answers 404, exactly like the pages; there is no class-level `queryset`. A service
 refusing an action on a record the user does see (finance editing sales data, a rep
-deleting) answers 403; a broken rule answers 400 with a translated `detail`.
+deleting) answers 403; a broken rule answers 400. Every error has one shape (kehu.api.errors).
 """
 
 from contextlib import contextmanager
@@ -11,23 +11,17 @@ from contextlib import contextmanager
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from kehu.api import serializers as s
-from kehu.api.pagination import CappedLimitOffsetPagination
+from kehu.api.errors import PreconditionFailed, ServiceError
+from kehu.api import filters
+from kehu.api.pagination import CappedLimitOffsetPagination, CursorPagination
 from kehu.customers import selectors, services
 from kehu.core.errors import StaleEdit
 from kehu.customers.errors import CustomerError, DuplicateCustomer
 from kehu.customers.services.records import contact_etag, customer_etag
 from kehu.customers.models import Contact, Customer
-
-
-class PreconditionFailed(APIException):
-    """The record changed since the client read it (its If-Match no longer holds): 412."""
-
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
 
 
 def if_match(request) -> list[str] | None:
@@ -39,21 +33,10 @@ def if_match(request) -> list[str] | None:
     return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
-class ServiceError(APIException):
-    """A rule of the customer record was broken: 400 with the service's translated message."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-
-    def __init__(self, payload: dict):
-        self.detail = payload
-
-
 def _duplicate_payload(exc: DuplicateCustomer, user) -> dict:
     ids = [m.customer.pk for m in exc.matches]
     visible = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     return {
-        "detail": str(exc.message),
         "blocking": exc.blocking,
         "matches": [
             {
@@ -74,46 +57,43 @@ def service_errors(user):
     try:
         yield
     except StaleEdit as exc:
-        raise PreconditionFailed({"detail": str(exc.message)}) from exc
+        raise PreconditionFailed(str(exc.message)) from exc
     except DuplicateCustomer as exc:
-        raise ServiceError(_duplicate_payload(exc, user)) from exc
+        raise ServiceError(exc.message, code="duplicate_customer", **_duplicate_payload(exc, user)) from exc
     except CustomerError as exc:
-        raise ServiceError({"detail": str(exc.message)}) from exc
+        raise ServiceError(exc.message) from exc
 
 
+# The error answers' descriptions; their body, {"error": {...}}, is declared for every operation
+# by kehu.api.errors.add_error_responses.
 ERRORS = {
-    400: OpenApiResponse(s.ServiceErrorSerializer, description="A rule was broken (translated detail)."),
+    400: OpenApiResponse(description="Not valid (validation_error, with fields) or a rule was broken (rule_violated, duplicate_customer)."),
     403: OpenApiResponse(description="You see the record but may not do this."),
     404: OpenApiResponse(description="No such record, or you may not see it."),
-    412: OpenApiResponse(s.ServiceErrorSerializer, description="If-Match no longer holds: the record changed since you read it."),
+    412: OpenApiResponse(description="If-Match no longer holds: the record changed since you read it."),
 }
 IF_MATCH = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False,
     description="The ETag of the record as you read it (GET); a record changed since answers 412 and is not saved.",
 )
-LIST_FILTERS = [
-    OpenApiParameter("q", str, description="Name, code, phone, contact name or pinyin initials."),
-    OpenApiParameter("owner", str, description='A user id, "me" or "pool".'),
-    OpenApiParameter("stage", str, enum=Customer.Stage.values),
-    OpenApiParameter("lead_source", str, enum=Customer.LeadSource.values),
-    OpenApiParameter("kind", str, enum=Customer.Kind.values),
-    OpenApiParameter("province", str),
-    OpenApiParameter("industry", str),
-    OpenApiParameter("tag", str, description="A tag name."),
-    OpenApiParameter("key", str, enum=["1"], description="Key accounts only."),
-    OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
-]
-
-
 @extend_schema_view(
-    list=extend_schema(parameters=LIST_FILTERS, summary="Customers you may see"),
+    list=extend_schema(summary="Customers you may see"),
     create=extend_schema(request=s.CustomerCreateSerializer, responses={201: s.CustomerSerializer, **ERRORS}),
     retrieve=extend_schema(responses={200: s.CustomerSerializer, 404: ERRORS[404]}),
     partial_update=extend_schema(request=s.CustomerSerializer, responses={200: s.CustomerSerializer, **ERRORS}, parameters=[IF_MATCH]),
     destroy=extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}, summary="Move to the recycle bin"),
 )
 class CustomerViewSet(viewsets.GenericViewSet):
-    pagination_class = CappedLimitOffsetPagination
+    pagination_class = CursorPagination
+    filter_class = filters.CustomerFilter
+    orderings = {"created_at": ["created_at"], "updated_at": ["updated_at"], "name": ["name_pinyin"], "code": ["code"]}
+
+    @property
+    def paginator(self):
+        """Cursor pages for the customer list; a customer's contacts keep their offset pages."""
+        if not hasattr(self, "_paginator"):
+            self._paginator = CursorPagination() if self.action == "list" else CappedLimitOffsetPagination()
+        return self._paginator
 
     def get_queryset(self):
         if self.action == "list":
@@ -121,7 +101,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return Customer.objects.visible_to(self.request.user)
 
     def get_object(self):
-        return selectors.customer_get_visible_or_404(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.customer_get_visible_or_404(user=self.request.user, pk=filters.record_id(self.kwargs["pk"]))
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -140,7 +120,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return response
 
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request):
@@ -201,13 +181,14 @@ class CustomerViewSet(viewsets.GenericViewSet):
     destroy=extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}),
 )
 class ContactViewSet(viewsets.GenericViewSet):
+    filter_backends = []
     serializer_class = s.ContactSerializer
 
     def get_queryset(self):
         return Contact.objects.visible_to(self.request.user).select_related("customer")
 
     def get_object(self):
-        return selectors.contact_get_visible_or_404(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.contact_get_visible_or_404(user=self.request.user, pk=filters.record_id(self.kwargs["pk"]))
 
     def _respond(self, contact):
         response = Response(self.get_serializer(contact).data)

@@ -11,7 +11,7 @@ from kehu.core.fields import PercentField
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)  # incremental sync (API updated_since)
 
     class Meta:
         abstract = True

@@ -85,7 +85,7 @@ def test_rep_a_creates_contact_without_name_gets_400(api, cast):
 def test_rep_a_bad_decision_role_gets_400(api, cast):
     response = api(cast["rep_a"]).post(contacts_url(cast["customer_a"]), {"name": "X", "decision_role": "boss"}, format="json")
     assert response.status_code == 400
-    assert "decision_role" in response.json()
+    assert "decision_role" in response.json()["error"]["fields"]
 
 
 def test_rep_a_adds_contact_to_pool_customer_gets_403(api, cast):

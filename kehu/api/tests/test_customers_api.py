@@ -138,7 +138,7 @@ def test_rep_a_pages_with_limit_offset_and_capped_count(api, rep_a, monkeypatch)
     for i in range(5):
         make_customer(rep_a, f"客户{i}", f"Q{i:05d}")
     client = api(rep_a)
-    page = client.get(LIST, {"limit": 2}).json()
+    page = client.get(LIST, {"limit": 2, "offset": 0}).json()  # offset pages, kept for compatibility
     assert (page["count"], page["count_capped"], len(page["results"])) == (5, False, 2)
     assert "offset=2" in page["next"]
     last = client.get(LIST, {"limit": 2, "offset": 4}).json()
@@ -222,7 +222,7 @@ def test_rep_a_create_with_tags_and_ignored_credit(api, cast):
 def test_rep_a_create_with_unknown_tag_gets_400(api, rep_a):
     response = api(rep_a).post(LIST, {"name": "标签客户", "tags": ["nope"]}, format="json")
     assert response.status_code == 400
-    assert "tags" in response.json()
+    assert "tags" in response.json()["error"]["fields"]
     assert not Customer.objects.filter(name="标签客户").exists()
 
 
@@ -230,12 +230,13 @@ def test_rep_a_creating_duplicate_gets_400_with_matches_and_ids_only_when_visibl
     client = api(cast["rep_a"])
     response = client.post(LIST, {"name": "信疗医疗器械有限公司"}, format="json")
     assert response.status_code == 400
-    body = response.json()
-    assert body["detail"] == translated("This customer may already exist.", cast["rep_a"])
+    body = response.json()["error"]
+    assert body["code"] == "duplicate_customer"
+    assert body["message"] == translated("This customer may already exist.", cast["rep_a"])
     assert body["blocking"] is False
     assert body["matches"] == [{"reason": "name", "code": "C00003", "name": "信疗医疗器械有限公司", "owner": "rep_b", "id": None}]
 
-    pool = client.post(LIST, {"name": "另一个", "phone": "136-2405-9081"}, format="json").json()
+    pool = client.post(LIST, {"name": "另一个", "phone": "136-2405-9081"}, format="json").json()["error"]
     assert pool["matches"] == [{"reason": "phone", "code": "C00004", "name": "精电科技有限公司", "owner": None, "id": cast["pool_customer"].pk}]
     assert Customer.objects.count() == 4
 
@@ -250,8 +251,8 @@ def test_rep_a_same_uscc_blocks_even_when_confirmed(api, cast):
     Customer.objects.filter(pk=cast["customer_b"].pk).update(uscc=VALID_USCC)
     response = api(cast["rep_a"]).post(LIST, {"name": "别名公司", "uscc": VALID_USCC, "allow_possible_duplicate": True}, format="json")
     assert response.status_code == 400
-    assert response.json()["blocking"] is True
-    assert response.json()["matches"][0]["reason"] == "uscc"
+    assert response.json()["error"]["blocking"] is True
+    assert response.json()["error"]["matches"][0]["reason"] == "uscc"
 
 
 def test_rep_a_invalid_uscc_gets_translated_detail(api, rep_a):
@@ -259,16 +260,17 @@ def test_rep_a_invalid_uscc_gets_translated_detail(api, rep_a):
     rep_a.save()
     response = api(rep_a).post(LIST, {"name": "坏代码公司", "uscc": "91350100M000100Y44"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "91350100M000100Y44 is not a valid unified social credit code (18 characters with a correct check character)."
-    }
+    assert response.json() == {"error": {
+        "code": "rule_violated",
+        "message": "91350100M000100Y44 is not a valid unified social credit code (18 characters with a correct check character).",
+    }}
     assert not Customer.objects.filter(name="坏代码公司").exists()
 
 
 def test_rep_a_cannot_name_invisible_referrer(api, cast):
     response = api(cast["rep_a"]).post(LIST, {"name": "介绍客户", "referrer_customer": cast["customer_b"].pk}, format="json")
     assert response.status_code == 400
-    assert "referrer_customer" in response.json()
+    assert "referrer_customer" in response.json()["error"]["fields"]
     ok = api(cast["rep_a"]).post(LIST, {"name": "介绍客户", "referrer_customer": cast["pool_customer"].pk}, format="json")
     assert ok.status_code == 201
     assert ok.json()["referrer_customer"] == cast["pool_customer"].pk
@@ -321,7 +323,7 @@ def test_rep_a_masked_bank_account_sent_back_keeps_the_real_one(api, cast):
 def test_rep_a_bad_influence_gets_400_and_nothing_changes(api, cast):
     response = api(cast["rep_a"]).patch(detail(cast["customer_a"]), {"influence": 9, "city": "珠海"}, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == translated("Influence and reputation are numbers from 1 to 5.", cast["rep_a"])
+    assert response.json()["error"]["message"] == translated("Influence and reputation are numbers from 1 to 5.", cast["rep_a"])
     assert Customer.objects.get(pk=cast["customer_a"].pk).city == "深圳"
 
 
@@ -342,7 +344,7 @@ def test_finance_sets_credit_limit_as_decimal(api, cast):
 def test_finance_credit_limit_with_three_decimals_gets_400(api, cast):
     response = api(cast["finance"]).patch(detail(cast["customer_a"]), {"credit_limit": "1.234"}, format="json")
     assert response.status_code == 400
-    assert "credit_limit" in response.json()
+    assert "credit_limit" in response.json()["error"]["fields"]
 
 
 def test_rep_a_gets_403_setting_credit_limit(api, cast):
@@ -387,7 +389,7 @@ def test_rep_b_claims_pool_customer(api, cast):
 def test_manager_a_claiming_owned_customer_gets_400(api, cast):
     response = api(cast["manager_a"]).post(detail(cast["customer_a"]) + "claim/")
     assert response.status_code == 400
-    assert response.json() == {"detail": translated("This customer is no longer in the pool.", cast["manager_a"])}
+    assert response.json() == {"error": {"code": "rule_violated", "message": translated("This customer is no longer in the pool.", cast["manager_a"])}}
     assert Customer.objects.get(pk=cast["customer_a"].pk).owner == cast["rep_a"]
 
 
@@ -404,7 +406,7 @@ def test_rep_b_claim_over_the_cap_gets_400_with_the_limit(api, cast):
     cast["rep_b"].save()
     response = api(cast["rep_b"]).post(detail(cast["pool_customer"]) + "claim/")
     assert response.status_code == 400
-    assert "the most a rep may hold is 1" in response.json()["detail"]
+    assert "the most a rep may hold is 1" in response.json()["error"]["message"]
     assert Customer.objects.get(pk=cast["pool_customer"].pk).owner is None
 
 

@@ -21,7 +21,7 @@ def test_api_customer_get_gives_an_etag_and_a_stale_if_match_gets_412(cast, api)
     assert etag.startswith('"') and client.get(url)["ETag"] == etag  # stable while nothing changes
     customer_update(actor=cast["manager_a"], customer=customer, data={"phone": "0755-11111111"})
     refused = client.patch(url, {"notes": "old view"}, format="json", HTTP_IF_MATCH=etag)
-    assert refused.status_code == 412 and refused.json()["detail"]
+    assert refused.status_code == 412 and refused.json()["error"]["message"]
     assert _fresh(customer).notes == ""
     current = client.get(url)["ETag"]
     assert current != etag

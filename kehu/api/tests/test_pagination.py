@@ -26,11 +26,14 @@ def test_rep_asking_for_a_huge_offset_gets_an_empty_page(api, cast, opp, path, o
     assert body["previous"].endswith(f"{path}?limit=50")  # back to the last page, here the first
 
 
-@pytest.mark.parametrize("path", ["/api/opportunities/", "/api/customers/"])
-def test_rep_gets_the_first_page_for_a_bad_offset_and_at_most_200_rows(api, cast, opp, path):
+@pytest.mark.parametrize("path", ["/api/opportunities/", "/api/customers/", "/api/quotes/"])
+def test_rep_gets_400_naming_a_bad_offset_or_limit_and_at_most_200_rows(api, cast, opp, path):
+    """Issue 14: a malformed offset or limit is refused (it used to be read as 0 / the default)."""
     client = api(cast["rep_a"])
     first = client.get(path).json()["results"]
-    for params in ({"offset": "-5"}, {"offset": "abc"}, {"offset": "1e99"}, {"limit": str(2**70)}, {"limit": "-1"}):
+    for params in ({"offset": "-5"}, {"offset": "abc"}, {"offset": "1e99"}, {"limit": "-1"}, {"limit": "0"}, {"limit": "2.5"}):
         response = client.get(path, params)
-        assert response.status_code == 200, (params, response.content[:300])
-        assert response.json()["results"] == first
+        assert response.status_code == 400, (params, response.content[:300])
+        assert list(response.json()["error"]["fields"]) == list(params)
+    response = client.get(path, {"limit": str(2**70)})
+    assert response.status_code == 200 and response.json()["results"] == first

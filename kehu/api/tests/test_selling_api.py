@@ -107,7 +107,13 @@ def test_filters_by_customer_stage_and_status(api, cast, deals):
     assert ids(client.get("/api/opportunities/", {"stage": "won"})) == set()
     assert len(ids(client.get("/api/opportunities/", {"open": "1"}))) == 2
     assert ids(client.get("/api/quotes/", {"status": "approved"})) == set()
-    assert ids(client.get("/api/orders/", {"customer": "abc"})) == set()
+    # issue 14: a value the list does not know is a 400 naming the parameter, never ignored
+    for url, params in (("/api/orders/", {"customer": "abc"}), ("/api/opportunities/", {"stage": "bogus"}),
+                        ("/api/quotes/", {"status": "bogus"}), ("/api/receivables/", {"open": "2"})):
+        response = client.get(url, params)
+        assert response.status_code == 400, (url, params)
+        assert response.json()["error"]["code"] == "validation_error"
+        assert list(response.json()["error"]["fields"]) == list(params)
 
 
 # --- money as strings -------------------------------------------------------------------------------
@@ -147,7 +153,7 @@ def test_rep_a_creates_an_opportunity_through_the_service(api, cast):
 def test_rep_a_cannot_create_for_rep_b_customer(api, cast):
     response = api(cast["rep_a"]).post("/api/opportunities/", {"customer": cast["customer_b"].pk, "title": "x", "amount": "1"}, format="json")
     assert response.status_code == 400
-    assert "customer" in response.json()
+    assert "customer" in response.json()["error"]["fields"]
     assert not Opportunity.objects.exists()
 
 
@@ -157,13 +163,13 @@ def test_lost_opportunity_without_reason_gets_translated_400(api, cast):
     rep_a.save()
     response = api(rep_a).post("/api/opportunities/", {"customer": cast["customer_a"].pk, "title": "x", "amount": "1", "stage": "lost"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "A lost opportunity needs a lost reason."}
+    assert response.json() == {"error": {"code": "rule_violated", "message": "A lost opportunity needs a lost reason."}}
     assert not Opportunity.objects.exists()
 
 
 def test_amount_with_three_decimals_gets_400(api, cast):
     response = api(cast["rep_a"]).post("/api/opportunities/", {"customer": cast["customer_a"].pk, "title": "x", "amount": "1.234"}, format="json")
-    assert response.status_code == 400 and "amount" in response.json()
+    assert response.status_code == 400 and "amount" in response.json()["error"]["fields"]
 
 
 def test_rep_a_updates_own_opportunity_and_stage_is_ignored(api, cast, deals):
@@ -263,15 +269,15 @@ def test_payment_with_bad_amount_or_foreign_contract_gets_400_and_nothing_change
     finance.save()
     client = api(finance)
     bad = client.post("/api/payments/", {"customer": cast["customer_a"].pk, "amount": "1.001", "paid_on": "2026-02-01"}, format="json")
-    assert bad.status_code == 400 and "amount" in bad.json()
+    assert bad.status_code == 400 and "amount" in bad.json()["error"]["fields"]
     zero = client.post("/api/payments/", {"customer": cast["customer_a"].pk, "amount": "0", "paid_on": "2026-02-01"}, format="json")
     assert zero.status_code == 400
-    assert zero.json() == {"detail": "The amount must be a positive number of at most 2 decimals."}
+    assert zero.json() == {"error": {"code": "rule_violated", "message": "The amount must be a positive number of at most 2 decimals."}}
     foreign = client.post("/api/payments/", {
         "customer": cast["customer_a"].pk, "contract": deals["customer_b"]["contract"].pk, "amount": "1.00", "paid_on": "2026-02-01",
     }, format="json")
     assert foreign.status_code == 400
-    assert foreign.json()["detail"] == translated("Contract %(code)s is not a contract of this customer.", finance) % {"code": "K-customer_b"}
+    assert foreign.json()["error"]["message"] == translated("Contract %(code)s is not a contract of this customer.", finance) % {"code": "K-customer_b"}
     assert not Payment.objects.exists()
     assert Instalment.objects.filter(applied__gt=0).count() == 0
 
@@ -287,18 +293,19 @@ def test_payments_are_scoped(api, cast, deals):
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999999", str(2**63), "-99999999999999999999999", "0", "-5"])
-def test_ids_out_of_range_match_nothing(api, cast, deals, value):
-    """An id the database cannot hold is an id that matches nothing: an empty list or a 404, never a 500."""
+def test_ids_out_of_range_are_400_filters_and_404_records(api, cast, deals, value):
+    """An id the database cannot hold: as a filter a 400 naming it (issue 14: a filter value is
+    validated, never ignored), as a record a 404; never a 500."""
     from kehu.finance.services import payment_record
 
     payment_record(actor=cast["finance"], customer=cast["customer_a"], amount="5.00", paid_on=date(2026, 2, 1))
     client = api(cast["finance"])
     for url in list(KINDS.values()) + ["/api/payments/"]:
         response = client.get(url, {"customer": value})
-        assert response.status_code == 200 and ids(response) == set(), url
+        assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["customer"], url
         assert client.get(f"{url}{value}/").status_code == 404, url
     response = client.get("/api/payments/", {"contract": value})
-    assert response.status_code == 200 and ids(response) == set()
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["contract"]
     assert len(ids(client.get("/api/payments/", {"customer": str(2**63 - 1)}))) == 0
     assert len(ids(client.get("/api/payments/", {"customer": cast["customer_a"].pk}))) == 1
 
@@ -308,9 +315,15 @@ def test_ids_out_of_range_match_nothing(api, cast, deals, value):
 def test_lists_paginate(api, cast, deals):
     for n in range(3):
         Opportunity.objects.create(code=f"OX{n}", customer=cast["customer_a"], owner=cast["rep_a"], title="x", stage=stage("proposal"), amount="1")
-    body = api(cast["rep_a"]).get("/api/opportunities/", {"limit": 2}).json()
+    client = api(cast["rep_a"])
+    body = client.get("/api/opportunities/", {"limit": 2}).json()
     assert (body["count"], len(body["results"]), body["count_capped"]) == (4, 2, False)
-    assert "offset=2" in body["next"]
+    assert "cursor=" in body["next"] and body["previous"] is None  # cursor pages (issue 14)
+    second = client.get(body["next"]).json()
+    assert len(second["results"]) == 2 and second["next"] is None
+    assert not {r["id"] for r in body["results"]} & {r["id"] for r in second["results"]}
+    legacy = client.get("/api/opportunities/", {"limit": 2, "offset": 0}).json()  # offset still answers (compatibility)
+    assert "offset=2" in legacy["next"]
 
 
 @pytest.mark.parametrize("kind", list(KINDS) + ["payment"])

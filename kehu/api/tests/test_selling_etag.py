@@ -30,7 +30,8 @@ def test_rep_patching_with_an_outdated_etag_gets_412(api, cast, opp):
     assert changed.status_code == 200 and changed["ETag"] != etag
     refused = rep.patch(url(opp), {"title": "ERP phase 2"}, format="json", HTTP_IF_MATCH=etag)
     assert refused.status_code == 412
-    assert refused.json() == {"detail": "This opportunity changed after you read it; read it again, then send your change."}
+    assert refused.json() == {"error": {"code": "precondition_failed",
+                                        "message": "This opportunity changed after you read it; read it again, then send your change."}}
     opp.refresh_from_db()
     assert (opp.title, opp.amount) == ("ERP", Decimal("250.00"))
 

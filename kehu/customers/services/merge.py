@@ -47,7 +47,7 @@ def customer_merge(*, actor, kept: Customer, merged: Customer) -> CustomerMerge:
         if merged.uscc and kept.uscc == merged.uscc:
             merged.uscc = ""
         counts = {
-            "contacts": Contact.objects.filter(customer=merged).update(customer=kept),
+            "contacts": Contact.objects.filter(customer=merged).update(customer=kept, updated_at=timezone.now()),
             "history": AuditEvent.objects.filter(customer=merged).update(customer=kept),
         }
         PoolEvent.objects.filter(customer=merged).update(customer=kept)

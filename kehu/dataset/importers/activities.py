@@ -346,6 +346,7 @@ class ActivityImporter(Importer):
                 c.return_warned_at = None
                 moved = True
             if moved:
+                c.updated_at = timezone.now()
                 changed.append(c)
-        update_rows(Customer, changed, ["last_followup_at", "pool_clock_at", "return_warned_at"])
+        update_rows(Customer, changed, ["last_followup_at", "pool_clock_at", "return_warned_at", "updated_at"])
 

@@ -1,5 +1,6 @@
 """What finance does when two customers are merged (customers.hooks.MERGE_MOVERS)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.finance.models import Payment, QualityLoss, Receivable, WriteOff
@@ -11,7 +12,8 @@ def finance_merge(*, actor, kept, merged) -> dict:
     customer is refreshed by the next payment or import."""
     moved = {}
     for label, model in ((_("payments"), Payment), (_("receivables"), Receivable), (_("write-offs"), WriteOff), (_("quality losses"), QualityLoss)):
-        count = model.objects.filter(customer=merged).update(customer=kept)
+        stamp = {"updated_at": timezone.now()} if model in (Payment, Receivable) else {}
+        count = model.objects.filter(customer=merged).update(customer=kept, **stamp)
         if count:
             moved[label] = count
     return moved

@@ -88,7 +88,14 @@ def _fill_instalments(targets: list[Instalment], amount: Decimal, paid_on: date)
             instalment.paid_in_full_on = paid_on
         taken.append((instalment, take))
         remaining -= take
+    _contracts_touched({i.contract_id for i, _take in taken})
     return taken, remaining
+
+
+def _contracts_touched(contract_ids) -> None:
+    """Their instalments changed: the contracts (which show them) are changed for `updated_since`."""
+    if contract_ids:
+        Contract.objects.filter(pk__in=sorted(contract_ids)).update(updated_at=timezone.now())
 
 
 def _refuse_overpayment(*, amount: Decimal, open_amount: Decimal, currency: str, target: str) -> None:
@@ -240,6 +247,7 @@ def payment_reverse(*, actor, payment, reason: str) -> Payment:
                 locked_receivable.open_amount += a.amount
                 taken_off[_target_label(locked_receivable)] = str(a.amount)
         PaymentAllocation.objects.filter(payment_id=locked.pk).delete()
+        _contracts_touched({by_id[a.instalment_id].contract_id for a in allocations if a.instalment_id})
         before_on_account = locked.on_account
         locked.reversed_at, locked.reversed_by, locked.reversal_reason, locked.on_account = timezone.now(), actor, reason, ZERO
         locked.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "on_account", "updated_at"])
@@ -297,7 +305,7 @@ def _move_from_account(payment, remaining: Decimal, allocations: list[PaymentAll
                 amount=ExpressionWrapper(F("amount") + Value(to_minor(new.amount)), output_field=models.BigIntegerField()))
         else:
             new.save()
-    Payment.objects.filter(pk=payment.pk).update(on_account=remaining)
+    Payment.objects.filter(pk=payment.pk).update(on_account=remaining, updated_at=timezone.now())
     payment.on_account = remaining
 
 
@@ -371,3 +379,7 @@ def contracts_reapply(*, contract_ids) -> None:
         if changed_pay:
             Payment.objects.bulk_update(changed_pay, ["on_account"], batch_size=500)
         PaymentAllocation.objects.bulk_create(new_allocations, batch_size=500)
+        # Their plans and allocations were made again: changed for `updated_since` (one UPDATE each).
+        now = timezone.now()
+        Payment.objects.filter(contract_id__in=contract_ids).update(updated_at=now)
+        Contract.objects.filter(pk__in=contract_ids).update(updated_at=now)

@@ -234,7 +234,7 @@ def current_ranking_apply(run: EvaluationRun, *, actor=None, classes: dict | Non
             ids = sorted(moves[value])
             for k in range(0, len(ids), APPLY_BATCH):
                 changed += (
-                    Customer.objects.filter(pk__in=ids[k : k + APPLY_BATCH]).exclude(**{field: value}).update(**{field: value})
+                    Customer.objects.filter(pk__in=ids[k : k + APPLY_BATCH]).exclude(**{field: value}).update(**{field: value}, updated_at=timezone.now())
                 )
         vip = unvip = 0
         if run.model == "key_account":
