@@ -64,3 +64,34 @@ urlpatterns = [
     # issue 14 (apitok): the browsable documentation of the schema (Swagger UI, no CDN)
     path("docs/", api_docs_view, name="docs"),
 ]
+
+# --- issue 14 (apiact): follow-ups, notifications, customer operations, products, users, teams ----
+from kehu.api.activities import ActivityViewSet, FollowUpViewSet, NotificationViewSet  # noqa: E402
+from kehu.api.catalogue import ProductViewSet, TeamViewSet, UserViewSet  # noqa: E402
+from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet  # noqa: E402
+
+customer_op = CustomerOperationsViewSet.as_view
+urlpatterns += [
+    path("activities/", ActivityViewSet.as_view({"get": "list", "post": "create"}), name="activity-list"),
+    path("activities/<id:pk>/", ActivityViewSet.as_view({"get": "retrieve"}), name="activity-detail"),
+    path("followups/", FollowUpViewSet.as_view({"get": "list", "post": "create"}), name="followup-list"),
+    path("followups/<id:pk>/", FollowUpViewSet.as_view({"get": "retrieve"}), name="followup-detail"),
+    path("followups/<id:pk>/complete/", FollowUpViewSet.as_view({"post": "complete"}), name="followup-complete"),
+    path("followups/<id:pk>/cancel/", FollowUpViewSet.as_view({"post": "cancel"}), name="followup-cancel"),
+    path("notifications/", NotificationViewSet.as_view({"get": "list"}), name="notification-list"),
+    path("notifications/read-all/", NotificationViewSet.as_view({"post": "read_all"}), name="notification-read-all"),
+    path("notifications/<id:pk>/", NotificationViewSet.as_view({"get": "retrieve"}), name="notification-detail"),
+    path("notifications/<id:pk>/read/", NotificationViewSet.as_view({"post": "read"}), name="notification-read"),
+    path("customers/<id:pk>/release/", customer_op({"post": "release"}), name="customer-release"),
+    path("customers/<id:pk>/merge/", customer_op({"post": "merge"}), name="customer-merge"),
+    path("customers/<id:pk>/qualification/", customer_op({"get": "qualification", "post": "qualification"}), name="customer-qualification"),
+    path("customers/<id:pk>/archive/", customer_op({"get": "archive"}), name="customer-archive"),
+    path("customers/<id:pk>/archive/<str:section>/", customer_op({"put": "archive_section"}), name="customer-archive-section"),
+    path("handovers/", HandoverViewSet.as_view({"post": "create"}), name="handover-create"),
+    path("products/", ProductViewSet.as_view({"get": "list"}), name="product-list"),
+    path("products/<id:pk>/", ProductViewSet.as_view({"get": "retrieve"}), name="product-detail"),
+    path("users/", UserViewSet.as_view({"get": "list"}), name="user-list"),
+    path("users/<id:pk>/", UserViewSet.as_view({"get": "retrieve"}), name="user-detail"),
+    path("teams/", TeamViewSet.as_view({"get": "list"}), name="team-list"),
+    path("teams/<id:pk>/", TeamViewSet.as_view({"get": "retrieve"}), name="team-detail"),
+]
