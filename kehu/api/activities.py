@@ -225,7 +225,6 @@ class FollowUpViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Your notifications, newest first", responses={200: s.NotificationSerializer(many=True)}),
-    retrieve=extend_schema(summary="One of your notifications", responses={200: s.NotificationSerializer, 404: ERRORS[404]}),
 )
 class NotificationViewSet(viewsets.GenericViewSet):
     serializer_class = s.NotificationSerializer
@@ -259,9 +258,6 @@ class NotificationViewSet(viewsets.GenericViewSet):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self._data(page, many=True))
-
-    def retrieve(self, request, pk=None):
-        return Response(self._data(self.get_object()))
 
     @extend_schema(request=None, responses={200: s.NotificationSerializer, 404: ERRORS[404]}, summary="Mark one of your notifications read")
     @action(detail=True, methods=["post"])

@@ -80,7 +80,6 @@ urlpatterns += [
     path("followups/<id:pk>/cancel/", FollowUpViewSet.as_view({"post": "cancel"}), name="followup-cancel"),
     path("notifications/", NotificationViewSet.as_view({"get": "list"}), name="notification-list"),
     path("notifications/read-all/", NotificationViewSet.as_view({"post": "read_all"}), name="notification-read-all"),
-    path("notifications/<id:pk>/", NotificationViewSet.as_view({"get": "retrieve"}), name="notification-detail"),
     path("notifications/<id:pk>/read/", NotificationViewSet.as_view({"post": "read"}), name="notification-read"),
     path("customers/<id:pk>/release/", customer_op({"post": "release"}), name="customer-release"),
     path("customers/<id:pk>/merge/", customer_op({"post": "merge"}), name="customer-merge"),

@@ -203,9 +203,9 @@ def test_notifications_are_the_users_own(api, cast, notes):
     assert (first["kind"], first["message"], first["read_at"], first["customer"]) == (
         "followup_due", "与 华为技术有限公司 的跟进今日到期：回访", None, cast["customer_a"].pk)
     assert ids(rep_a.get("/api/notifications/", {"unread": "1"})) == [notes["a_due"].pk]
-    assert rep_a.get(f"/api/notifications/{notes['b_due'].pk}/").status_code == 404
     assert rep_a.post(f"/api/notifications/{notes['b_due'].pk}/read/").status_code == 404
-    assert api(cast["admin"]).get(f"/api/notifications/{notes['a_due'].pk}/").status_code == 404  # personal, even for the admin
+    assert api(cast["admin"]).post(f"/api/notifications/{notes['a_due'].pk}/read/").status_code == 404  # personal, even for the admin
+    assert Notification.objects.get(pk=notes["a_due"].pk).read_at is None
 
 
 def test_mark_read_and_read_all(api, cast, notes):
