@@ -24,9 +24,20 @@ from kehu.api.views import ERRORS, service_errors
 from kehu.customers import permissions, selectors, services
 from kehu.customers import qualification as q
 from kehu.customers.archive import selectors as archive_selectors
-from kehu.customers.models import ArchiveSection, Customer
+from kehu.customers.models import ArchiveSection, CategorySpend, Customer
 from kehu.customers.services import archive as archive_services
 from kehu.customers.views.pool import _handover_people
+
+
+def archive_data(view, customer) -> dict:
+    """The archive of `customer` as the archive page shows it to the view's user."""
+    user = view.request.user
+    archive = archive_selectors.customer_archive(user=user, pk=customer.pk)
+    return s.ArchiveSerializer({
+        "customer": archive.customer, "can_edit": permissions.can_edit_customer(user, archive.customer),
+        "sections": archive.sections, "decision_makers": archive.decision_makers,
+        "spend": [row for year in archive.years for row in year.rows],
+    }, context=view.get_serializer_context()).data
 
 
 class CustomerOperationsViewSet(viewsets.GenericViewSet):
@@ -116,12 +127,7 @@ class CustomerOperationsViewSet(viewsets.GenericViewSet):
     # --- key-account archive -------------------------------------------------------------------------
 
     def _archive(self, customer):
-        archive = archive_selectors.customer_archive(user=self.request.user, pk=customer.pk)
-        return s.ArchiveSerializer({
-            "customer": archive.customer, "can_edit": permissions.can_edit_customer(self.request.user, archive.customer),
-            "sections": archive.sections, "decision_makers": archive.decision_makers,
-            "spend": [row for year in archive.years for row in year.rows],
-        }, context=self.get_serializer_context()).data
+        return archive_data(self, customer)
 
     @extend_schema(responses={200: s.ArchiveSerializer, 404: ERRORS[404]}, summary="The customer's key-account archive")
     @action(detail=True, methods=["get"])
@@ -145,6 +151,58 @@ class CustomerOperationsViewSet(viewsets.GenericViewSet):
             archive_services.archive_section_update(actor=request.user, customer=customer, section=section,
                                                     text=data["text"], share_pct=data["share_pct"])
         return Response(self._archive(customer))
+
+
+    @extend_schema(request=s.SpendWriteSerializer, responses={201: s.ArchiveSerializer, **ERRORS},
+                   summary="Record the customer's spend on a product category in a year (whoever may edit the customer)")
+    @action(detail=True, methods=["post"], url_path="archive/spend")
+    def spend_create(self, request, pk=None):
+        customer = self.get_object()
+        serializer = s.SpendWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors(request.user):
+            archive_services.category_spend_set(actor=request.user, customer=customer, **serializer.validated_data)
+        return Response(self._archive(customer), status=status.HTTP_201_CREATED)
+
+
+class SpendViewSet(viewsets.GenericViewSet):
+    """/api/archive/spend/<id>/: change or remove one spend row of a customer's archive (its
+    customer in scope, else 404; whoever may edit the customer, else 403)."""
+
+    filter_backends = []
+    pagination_class = None
+    serializer_class = s.SpendWriteSerializer
+
+    def get_queryset(self):
+        return CategorySpend.objects.visible_to(self.request.user)
+
+    def get_object(self):
+        return archive_selectors.category_spend_get_visible_or_404(user=self.request.user, pk=filters.record_id(self.kwargs["pk"]))
+
+    def _archive(self, customer):
+        return archive_data(self, customer)
+
+    @extend_schema(responses={200: s.SpendRowSerializer, 404: ERRORS[404]}, summary="A spend row, with the growth the archive shows")
+    def retrieve(self, request, pk=None):
+        spend = self.get_object()
+        rows = [r for year in archive_selectors.customer_spend_years(customer=spend.customer) for r in year.rows]
+        return Response(s.SpendRowSerializer(next(r for r in rows if r.spend.pk == spend.pk), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=s.SpendWriteSerializer, responses={200: s.ArchiveSerializer, **ERRORS}, summary="Change a spend row")
+    def update(self, request, pk=None):
+        spend = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors(request.user):
+            archive_services.category_spend_set(actor=request.user, customer=spend.customer, spend=spend, **serializer.validated_data)
+        return Response(self._archive(spend.customer))
+
+    @extend_schema(responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}, summary="Remove a spend row")
+    def destroy(self, request, pk=None):
+        spend = self.get_object()
+        with service_errors(request.user):
+            archive_services.category_spend_delete(actor=request.user, spend=spend)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HandoverViewSet(viewsets.GenericViewSet):

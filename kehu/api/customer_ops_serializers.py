@@ -160,6 +160,18 @@ class SpendRowSerializer(serializers.ModelSerializer):
         return data
 
 
+class SpendWriteSerializer(serializers.Serializer):
+    """A spend row as the archive's spend form takes it (the service cleans and checks it)."""
+
+    category = serializers.CharField(max_length=100)
+    year = serializers.IntegerField(min_value=1, max_value=9999, help_text=_("From 1990 to next year."))
+    annual_spend = money_field(min_value=0)
+    currency = serializers.ChoiceField(choices=CURRENCIES, default="CNY")
+    growth_pct = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True, default=None,
+                                          coerce_to_string=True, help_text=_("The growth the customer states, in percent."))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class ArchiveSerializer(serializers.Serializer):
     customer = serializers.IntegerField(source="customer.pk")
     can_edit = serializers.BooleanField(help_text=_("Whether you may change the archive."))

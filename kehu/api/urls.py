@@ -68,7 +68,7 @@ urlpatterns = [
 # --- issue 14 (apiact): follow-ups, notifications, customer operations, products, users, teams ----
 from kehu.api.activities import ActivityViewSet, FollowUpViewSet, NotificationViewSet  # noqa: E402
 from kehu.api.catalogue import ProductViewSet, TeamViewSet, UserViewSet  # noqa: E402
-from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet  # noqa: E402
+from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet, SpendViewSet  # noqa: E402
 
 customer_op = CustomerOperationsViewSet.as_view
 urlpatterns += [
@@ -85,6 +85,8 @@ urlpatterns += [
     path("customers/<id:pk>/merge/", customer_op({"post": "merge"}), name="customer-merge"),
     path("customers/<id:pk>/qualification/", customer_op({"get": "qualification", "post": "qualification"}), name="customer-qualification"),
     path("customers/<id:pk>/archive/", customer_op({"get": "archive"}), name="customer-archive"),
+    path("customers/<id:pk>/archive/spend/", customer_op({"post": "spend_create"}), name="customer-archive-spend"),
+    path("archive/spend/<id:pk>/", SpendViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}), name="archive-spend-detail"),
     path("customers/<id:pk>/archive/<str:section>/", customer_op({"put": "archive_section"}), name="customer-archive-section"),
     path("handovers/", HandoverViewSet.as_view({"post": "create"}), name="handover-create"),
     path("products/", ProductViewSet.as_view({"get": "list"}), name="product-list"),

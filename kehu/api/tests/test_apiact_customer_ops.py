@@ -185,3 +185,28 @@ def test_users_and_teams_as_the_pages_show_them(api, cast):
     teams = api(cast["director"]).get("/api/teams/").json()["results"]
     assert [(t["name"], [m["username"] for m in t["managers"]]) for t in teams] == [("Team A", ["director", "manager_a"]), ("Team B", ["director"])]
     assert api(cast["finance"]).get("/api/teams/").json()["count"] == 2
+
+
+def test_spend_rows_as_the_archive_page(api, cast):
+    customer = cast["customer_a"]
+    url = f"/api/customers/{customer.pk}/archive/spend/"
+    body = {"category": "服务器", "year": 2025, "annual_spend": "1000000.00"}
+    assert api(cast["rep_b"]).post(url, body, format="json").status_code == 404
+    assert api(cast["finance"]).post(url, body, format="json").status_code == 403
+    rep_a = api(cast["rep_a"])
+    created = rep_a.post(url, body, format="json")
+    assert created.status_code == 201, created.content
+    assert [(r["category"], r["annual_spend"], r["currency"]) for r in created.json()["spend"]] == [("服务器", "1000000.00", "CNY")]
+    twice = rep_a.post(url, {**body, "category": " 服务器 "}, format="json")
+    assert (twice.status_code, error(twice)["code"]) == (400, "rule_violated")
+    spend = CategorySpend.objects.get(customer=customer)
+    row_url = f"/api/archive/spend/{spend.pk}/"
+    assert api(cast["rep_b"]).get(row_url).status_code == 404
+    assert api(cast["finance"]).get(row_url).json()["annual_spend"] == "1000000.00"
+    changed = rep_a.put(row_url, {**body, "annual_spend": "1200000.00", "growth_pct": "20.0"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert rep_a.get(row_url).json()["growth"] == "20.0"  # stated (no previous year's row)
+    assert api(cast["finance"]).delete(row_url).status_code == 403
+    assert api(cast["rep_b"]).delete(row_url).status_code == 404
+    assert rep_a.delete(row_url).status_code == 204
+    assert not CategorySpend.objects.filter(customer=customer).exists()
