@@ -10,7 +10,7 @@
   a rep their own team.
 """
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -165,7 +165,7 @@ class TeamViewSet(ReadViewSet):
 
     def scoped(self):
         user = self.request.user
-        qs = Team.objects.prefetch_related("managers").order_by("name", "id")
+        qs = Team.objects.prefetch_related(Prefetch("managers", queryset=User.objects.order_by("username", "id"))).order_by("name", "id")
         if not user.is_active:
             return qs.none()
         if sees_all(user):
