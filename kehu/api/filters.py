@@ -7,7 +7,8 @@ know (`?stage=bogus`, `?owner=abc`, a bad date) answers 400 `validation_error` n
 parameter, never a list that silently ignored it. Then it keeps what changed since
 `updated_since` and orders by `ordering`; the view's `apply_filters(qs, data)` applies the
 list's own filters (for customers: the selector the page uses, given the same parameters).
-The schema's parameters come from the same declarations.
+The schema's parameters come from the same declarations. A list whose records have no
+`updated_at` sets `sync = False` (no `updated_since`); one without `orderings` has no `ordering`.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -80,7 +81,12 @@ class ValidatedFilterBackend(BaseFilterBackend):
 
     def _serializer(self, view, data=None):
         filter_class = getattr(view, "filter_class", None) or ListFilter
-        return filter_class(data=data, orderings=getattr(view, "orderings", {}), context={"view": view})
+        serializer = filter_class(data=data, orderings=getattr(view, "orderings", {}), context={"view": view})
+        if not getattr(view, "orderings", None):
+            del serializer.fields["ordering"]
+        if not getattr(view, "sync", True):  # a list of records without updated_at
+            del serializer.fields["updated_since"]
+        return serializer
 
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", None) != "list":

@@ -77,5 +77,5 @@ def test_api_payment_date_out_of_range_is_refused(client, finance, customer_a):
     client.force_login(finance)
     response = client.post(reverse("api:payment-list"), {"customer": customer_a.pk, "amount": "1.00", "paid_on": "9999-12-31"},
                            content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400 and "paid_on" in response.json()
+    assert response.status_code == 400 and "paid_on" in response.json()["error"]["fields"]  # issue 14: one error shape
     assert not Payment.objects.exists()

@@ -53,7 +53,7 @@ def test_api_and_importer_refuse_an_amount_above_the_largest(client, finance, cu
     client.force_login(finance)
     response = client.post(reverse("api:payment-list"), {"customer": customer_a.pk, "amount": "10000000000.00", "paid_on": "2026-05-02"},
                            content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400 and "amount" in response.json()
+    assert response.status_code == 400 and "amount" in response.json()["error"]["fields"]  # issue 14: one error shape
     assert not Payment.objects.exists()
 
 

@@ -78,7 +78,8 @@ def test_api_asks_for_allow_overpayment(client, finance, customer_a, contract):
     client.force_login(finance)
     data = {"customer": customer_a.pk, "contract": contract.pk, "seq": 1, "amount": "999999.00", "paid_on": "2026-02-01"}
     response = client.post(reverse("api:payment-list"), data, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400 and "56,833.33" in response.json()["detail"]
+    assert response.status_code == 400 and "56,833.33" in response.json()["error"]["message"]  # issue 14: one error shape
+    assert (response.json()["error"]["code"], response.json()["error"]["open_amount"]) == ("overpayment", "56833.33")
     assert not Payment.objects.exists()
     response = client.post(reverse("api:payment-list"), {**data, "allow_overpayment": True}, content_type="application/json")
     assert response.status_code == 201 and response.json()["on_account"] == "943165.67"
