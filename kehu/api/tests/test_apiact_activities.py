@@ -228,3 +228,18 @@ def test_customer_no_longer_visible_hides_its_activities_and_notifications(api, 
     assert ids(rep_a.get("/api/activities/")) == []
     assert rep_a.get(f"/api/activities/{logged['a_call'].pk}/").status_code == 404
     assert ids(rep_a.get("/api/notifications/")) == []
+
+
+def test_lists_run_a_fixed_number_of_queries(api, cast, django_assert_max_num_queries):
+    for n in range(6):
+        for customer, owner in ((cast["customer_a"], cast["rep_a"]), (cast["customer_b"], cast["rep_b"])):
+            Activity.objects.create(customer=customer, owner=owner, kind="phone", status="done", at=at(n + 1), summary=str(n))
+            Activity.objects.create(customer=customer, owner=owner, kind="phone", status="planned",
+                                    due_on=timezone.localdate() + timedelta(days=n))
+            Notification.objects.create(user=cast["admin"], kind="followup_due", fact_key=f"{customer.pk}-{n}", customer=customer)
+    admin = api(cast["admin"])
+    for url, params, rows in (("/api/activities/", {}, 12), ("/api/followups/", {"who": "all"}, 12), ("/api/notifications/", {}, 12),
+                              ("/api/users/", {}, 7), ("/api/teams/", {}, 2), ("/api/products/", {}, 0)):
+        with django_assert_max_num_queries(8):
+            response = admin.get(url, params)
+        assert response.json()["count"] == rows, url
