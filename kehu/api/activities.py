@@ -77,6 +77,16 @@ class ActivityScopeMixin:
         fresh = ActivityScopeMixin.scoped(self).get(pk=activity.pk)  # a logged one too (complete answers it)
         return Response(s.ActivitySerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
+    def partial_update(self, request, pk=None):
+        """Edit a logged follow-up (its author for 7 days, the customer's managers and admins at
+        any time) or reschedule an open planned one: activities.services.activity_update."""
+        activity = self.get_object()
+        serializer = s.ActivityUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with activity_errors():
+            activity = services.activity_update(actor=request.user, activity=activity, data=dict(serializer.validated_data))
+        return self._respond(activity)
+
 
 # --- logged activities --------------------------------------------------------------------------
 
@@ -87,6 +97,11 @@ class ActivityScopeMixin:
     create=extend_schema(
         summary="Log a follow-up (as the customer page): optionally fulfilling a planned one and planning the next",
         request=s.ActivityCreateSerializer, responses={201: s.ActivitySerializer, **ERRORS}),
+    partial_update=extend_schema(
+        summary="Edit a logged follow-up (its author for 7 days, managers and admins any time) or reschedule a planned one",
+        request=s.ActivityUpdateSerializer, responses={200: s.ActivitySerializer, **ERRORS}),
+    destroy=extend_schema(summary="Delete a logged follow-up (planned ones are cancelled, not deleted)",
+                          responses={204: None, **ERRORS}),
 )
 class ActivityViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
     pagination_class = CursorPagination
@@ -133,6 +148,11 @@ class ActivityViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
             activity = services.activity_log(actor=request.user, customer=customer, fulfils=fulfils, **_log_arguments(data))
         return self._respond(activity, status.HTTP_201_CREATED)
 
+    def destroy(self, request, pk=None):
+        with activity_errors():
+            services.activity_delete(actor=request.user, activity=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 # --- planned follow-ups -------------------------------------------------------------------------
 
@@ -142,6 +162,8 @@ class ActivityViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
     retrieve=extend_schema(summary="A planned follow-up of a customer you may see", responses={200: s.ActivitySerializer, 404: ERRORS[404]}),
     create=extend_schema(summary="Plan a follow-up (the customer's owner is to do it)",
                          request=s.FollowUpCreateSerializer, responses={201: s.ActivitySerializer, **ERRORS}),
+    partial_update=extend_schema(summary="Reschedule an open planned follow-up (due date, kind, contact, summary)",
+                                 request=s.ActivityUpdateSerializer, responses={200: s.ActivitySerializer, **ERRORS}),
 )
 class FollowUpViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
     pagination_class = CappedLimitOffsetPagination

@@ -112,6 +112,23 @@ class FollowUpCreateSerializer(serializers.Serializer):
     opportunity = VisibleOpportunityField(required=False, allow_null=True, default=None)
 
 
+class ActivityUpdateSerializer(serializers.Serializer):
+    """A change of a logged follow-up (kind, visit level, contact, opportunity, time, summary,
+    outcome) or a reschedule of an open planned one (kind, visit level, contact, opportunity,
+    due date, summary), as the page's edit form; only the fields sent change, the others the
+    shape does not have are ignored (kehu.activities.services.activity_update)."""
+
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices, required=False)
+    visit_level = serializers.ChoiceField(choices=Activity.VisitLevel.choices, required=False, allow_blank=True)
+    contact = VisibleContactRefField(required=False, allow_null=True)
+    opportunity = VisibleOpportunityField(required=False, allow_null=True)
+    at = serializers.DateTimeField(required=False, help_text=_("A logged follow-up: when it happened."))
+    due_on = serializers.DateField(required=False, validators=[validate_date_in_range],
+                                   help_text=_("An open planned follow-up: the new due date (today or later)."))
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
 class FollowUpCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, help_text=_("Why the follow-up is cancelled."))
 

@@ -73,9 +73,9 @@ from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet, Sp
 customer_op = CustomerOperationsViewSet.as_view
 urlpatterns += [
     path("activities/", ActivityViewSet.as_view({"get": "list", "post": "create"}), name="activity-list"),
-    path("activities/<id:pk>/", ActivityViewSet.as_view({"get": "retrieve"}), name="activity-detail"),
+    path("activities/<id:pk>/", ActivityViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}), name="activity-detail"),
     path("followups/", FollowUpViewSet.as_view({"get": "list", "post": "create"}), name="followup-list"),
-    path("followups/<id:pk>/", FollowUpViewSet.as_view({"get": "retrieve"}), name="followup-detail"),
+    path("followups/<id:pk>/", FollowUpViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="followup-detail"),
     path("followups/<id:pk>/complete/", FollowUpViewSet.as_view({"post": "complete"}), name="followup-complete"),
     path("followups/<id:pk>/cancel/", FollowUpViewSet.as_view({"post": "cancel"}), name="followup-cancel"),
     path("notifications/", NotificationViewSet.as_view({"get": "list"}), name="notification-list"),

@@ -243,3 +243,24 @@ def test_lists_run_a_fixed_number_of_queries(api, cast, django_assert_max_num_qu
         with django_assert_max_num_queries(8):
             response = admin.get(url, params)
         assert response.json()["count"] == rows, url
+
+
+def test_edit_delete_and_reschedule_as_the_page(api, cast, logged, plans):
+    url = f"/api/activities/{logged['a_call'].pk}/"
+    assert api(cast["rep_b"]).patch(url, {"summary": "x"}, format="json").status_code == 404
+    assert api(cast["finance"]).patch(url, {"summary": "x"}, format="json").status_code == 403
+    rep_a = api(cast["rep_a"])
+    edited = rep_a.patch(url, {"summary": "改过的纪要"}, format="json")
+    assert (edited.status_code, edited.json()["summary"]) == (200, "改过的纪要")
+    # the author's 7 days are over: a manager still may, the author no longer
+    Activity.objects.filter(pk=logged["a_call"].pk).update(created_at=timezone.now() - timedelta(days=8))
+    late = rep_a.patch(url, {"summary": "再改"}, format="json")
+    assert error(late) == {"code": "rule_violated", "message": "已记录的跟进只能由记录人（7 天内）或经理修改。"}
+    assert api(cast["manager_a"]).patch(url, {"summary": "经理改"}, format="json").status_code == 200
+    assert rep_a.delete(f"/api/activities/{plans['a_later'].pk}/").json()["error"]["message"] == "计划跟进只能取消，不能删除。"
+    assert rep_a.delete(f"/api/activities/{logged['a_visit'].pk}/").status_code == 204
+    assert not Activity.objects.filter(pk=logged["a_visit"].pk).exists()
+    new_due = timezone.localdate() + timedelta(days=9)
+    moved = rep_a.patch(f"/api/followups/{plans['a_later'].pk}/", {"due_on": new_due.isoformat()}, format="json")
+    assert (moved.status_code, moved.json()["due_on"]) == (200, new_due.isoformat())
+    assert rep_a.patch(f"/api/followups/{plans['b_today'].pk}/", {"due_on": new_due.isoformat()}, format="json").status_code == 404
