@@ -217,7 +217,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kehu API", "VERSION": "0.1.0", "SERVE_INCLUDE_SCHEMA": False,
     # one choice set, first and second buying factor of customers and opportunities
-    "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor"},
+    "ENUM_NAME_OVERRIDES": {"BuyingFactorEnum": "kehu.customers.models.BuyingFactor",
+                            # apiact (issue 14): the follow-up and notification kinds
+                            "KindEnum": "kehu.customers.models.Customer.Kind",  # the name it had before
+                            "ActivityKindEnum": "kehu.activities.models.Activity.Kind",
+                            "NotificationKindEnum": "kehu.activities.models.Notification.Kind"},
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses",
                              "kehu.api.errors.json_request_bodies"],

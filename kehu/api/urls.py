@@ -96,3 +96,35 @@ urlpatterns += [
     path("reports/rep-activity/", _RepActivityView.as_view(), name="report-rep-activity"),
     path("reports/share-of-wallet/", _ShareOfWalletView.as_view(), name="report-share-of-wallet"),
 ]
+
+# --- issue 14 (apiact): follow-ups, notifications, customer operations, products, users, teams ----
+from kehu.api.activities import ActivityViewSet, FollowUpViewSet, NotificationViewSet  # noqa: E402
+from kehu.api.catalogue import ProductViewSet, TeamViewSet, UserViewSet  # noqa: E402
+from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet, SpendViewSet  # noqa: E402
+
+customer_op = CustomerOperationsViewSet.as_view
+urlpatterns += [
+    path("activities/", ActivityViewSet.as_view({"get": "list", "post": "create"}), name="activity-list"),
+    path("activities/<id:pk>/", ActivityViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}), name="activity-detail"),
+    path("followups/", FollowUpViewSet.as_view({"get": "list", "post": "create"}), name="followup-list"),
+    path("followups/<id:pk>/", FollowUpViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="followup-detail"),
+    path("followups/<id:pk>/complete/", FollowUpViewSet.as_view({"post": "complete"}), name="followup-complete"),
+    path("followups/<id:pk>/cancel/", FollowUpViewSet.as_view({"post": "cancel"}), name="followup-cancel"),
+    path("notifications/", NotificationViewSet.as_view({"get": "list"}), name="notification-list"),
+    path("notifications/read-all/", NotificationViewSet.as_view({"post": "read_all"}), name="notification-read-all"),
+    path("notifications/<id:pk>/read/", NotificationViewSet.as_view({"post": "read"}), name="notification-read"),
+    path("customers/<id:pk>/release/", customer_op({"post": "release"}), name="customer-release"),
+    path("customers/<id:pk>/merge/", customer_op({"post": "merge"}), name="customer-merge"),
+    path("customers/<id:pk>/qualification/", customer_op({"get": "qualification", "post": "qualification"}), name="customer-qualification"),
+    path("customers/<id:pk>/archive/", customer_op({"get": "archive"}), name="customer-archive"),
+    path("customers/<id:pk>/archive/spend/", customer_op({"post": "spend_create"}), name="customer-archive-spend"),
+    path("archive/spend/<id:pk>/", SpendViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}), name="archive-spend-detail"),
+    path("customers/<id:pk>/archive/<str:section>/", customer_op({"put": "archive_section"}), name="customer-archive-section"),
+    path("handovers/", HandoverViewSet.as_view({"post": "create"}), name="handover-create"),
+    path("products/", ProductViewSet.as_view({"get": "list"}), name="product-list"),
+    path("products/<id:pk>/", ProductViewSet.as_view({"get": "retrieve"}), name="product-detail"),
+    path("users/", UserViewSet.as_view({"get": "list"}), name="user-list"),
+    path("users/<id:pk>/", UserViewSet.as_view({"get": "retrieve"}), name="user-detail"),
+    path("teams/", TeamViewSet.as_view({"get": "list"}), name="team-list"),
+    path("teams/<id:pk>/", TeamViewSet.as_view({"get": "retrieve"}), name="team-detail"),
+]

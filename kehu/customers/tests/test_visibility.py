@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from kehu.activities.models import Notification
+from kehu.activities.models import Activity, Notification
 from kehu.core.models import AuditEvent
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Customer, PoolEvent
 from kehu.customers.models import QualificationCheck
@@ -59,7 +59,13 @@ OBJECT_KINDS = {
     "subscriptions": "webhook", "deliveries": "webhook-delivery",  # integrations/webhooks/…: admin only
     # issue 14 (apifin): api/ranking-runs/<pk>/, api/forecasts/<pk>/, api/targets/<pk>/
     "ranking-runs": "run", "forecasts": "submission", "targets": "target",
+    "activities": "activity", "followups": "activity",  # issue 14 (apiact): a follow-up, scoped by its customer
+    "products": "product", "users": "user", "teams": "team",  # issue 14 (apiact): not reached through a customer
 }
+# Kinds of records not reached through a customer (issue 14, apiact): the product catalogue (every
+# signed-in user), users and teams (visible_users and the teams of them). Their scope is pinned in
+# kehu/api/tests/test_apiact_customer_ops.py; here only the login comes first.
+UNSCOPED_KINDS = {"product", "user", "team"}
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
 # ranks every customer; a rep's view of it lists their own). Tested apart below.
@@ -135,7 +141,7 @@ def walk(patterns, prefix="", namespace="", kwargs=frozenset()):
 
 ROUTES = list(walk(get_resolver().url_patterns))
 PK_ROUTES = [r for r in ROUTES if "pk" in r.kwargs]
-SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS | PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS]
+SCOPED_PK_ROUTES = [r for r in PK_ROUTES if r.kind and r.kind not in COMPANY_WIDE_KINDS | PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS | UNSCOPED_KINDS]
 ADMIN_ONLY_ROUTES = [r for r in PK_ROUTES if r.kind in ADMIN_ONLY_KINDS]
 PERSON_SCOPED_ROUTES = [r for r in PK_ROUTES if r.kind in PERSON_SCOPED_KINDS]
 COMPANY_WIDE_ROUTES = [r for r in PK_ROUTES if r.kind in COMPANY_WIDE_KINDS]
@@ -168,6 +174,8 @@ def world(cast, team_b):
             customer=customer, category="走查品类", year=2024, annual_spend="1000.00", updated_at=customer.created_at)
         records[key]["notification"] = Notification.objects.create(
             user=cast["rep_b"] if key == "customer_b" else cast["rep_a"], kind="followup_due", fact_key=f"walker:{key}", customer=customer)
+        records[key]["activity"] = Activity.objects.create(  # a planned follow-up: /api/activities/ and /api/followups/
+            customer=customer, owner=customer.owner or cast["manager_a"], kind="phone", status="planned", due_on="2099-01-01")
         records[key]["opportunity"] = Opportunity.objects.create(
             code=f"OWALK{key}", customer=customer, owner=customer.owner or cast["manager_a"], title="走查商机",
             stage=OpportunityStage.objects.get(code="proposal"), amount="1000.00")
@@ -247,6 +255,7 @@ def state():
         list(ArchiveSection.objects.order_by("pk").values_list("pk", "customer_id", "text", "updated_at")),
         list(CategorySpend.objects.order_by("pk").values_list("pk", "customer_id", "category", "year", "annual_spend", "updated_at")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        list(Activity.objects.order_by("pk").values_list("pk", "status", "updated_at")),
         list(Opportunity.objects.order_by("pk").values_list("pk", "title", "owner_id", "stage_id", "probability", "lost_reason", "updated_at")),
         list(Quote.objects.order_by("pk").values_list("pk", "status", "total", "updated_at")),
         list(Contract.objects.order_by("pk").values_list("pk", "amount", "updated_at")),
@@ -384,7 +393,11 @@ FINANCE_WRITES = {
 }
 
 
-@pytest.mark.parametrize("route", [r for r in SCOPED_PK_ROUTES if r.name not in FINANCE_WRITES], ids=str)
+# Routes of a user's own records (issue 14, apiact): another user's notification is 404, for finance too.
+PERSONAL_ROUTES = {"api:notification-read": "marks the user's own notification read"}
+
+
+@pytest.mark.parametrize("route", [r for r in SCOPED_PK_ROUTES if r.name not in FINANCE_WRITES | PERSONAL_ROUTES.keys()], ids=str)
 def test_finance_sees_but_changes_no_sales_data(route, world, client):
     finance = world["users"]["finance"]
     client.force_login(finance)
@@ -462,7 +475,7 @@ def _is_login_redirect(response) -> bool:
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name and (r.kind or not r.kwargs)], ids=str)
 def test_anonymous_is_sent_to_login(route, world, client):
-    if route.kind in PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS:
+    if route.kind in PERSON_SCOPED_KINDS | ADMIN_ONLY_KINDS | UNSCOPED_KINDS:
         url = reverse(route.name, kwargs={"pk": 1})  # the login comes before any lookup
     else:
         url = url_for(route, world, "customer_a") if route.kind else reverse(route.name)
