@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "kehu.api",
     # Background tasks (issue 15) and webhooks (issue 14): task `hooks`.
     "django_tasks",
-    "django_tasks_db",
+    "kehu.integrations.tasks_app.TasksDatabaseConfig",  # django_tasks_db under a translated name
     "kehu.integrations",
 ]
 
@@ -221,7 +221,9 @@ SPECTACULAR_SETTINGS = {
                             # apiact (issue 14): the follow-up and notification kinds
                             "KindEnum": "kehu.customers.models.Customer.Kind",  # the name it had before
                             "ActivityKindEnum": "kehu.activities.models.Activity.Kind",
-                            "NotificationKindEnum": "kehu.activities.models.Notification.Kind"},
+                            "NotificationKindEnum": "kehu.activities.models.Notification.Kind",
+                            # a spend's growth figure, computed from two years or stated (archive, share of wallet)
+                            "GrowthSourceEnum": ["computed", "stated"]},
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses",
                              "kehu.api.errors.json_request_bodies"],

@@ -12,6 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.activities.models import Activity, Notification
 from kehu.api import filters
 from kehu.api.serializers import OwnerSerializer, VisibleCustomerField
@@ -55,7 +57,7 @@ class ActivitySerializer(serializers.ModelSerializer):
     set) or a planned one (`due_on` set; open, done with `completed_by`, or cancelled)."""
 
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_name = StrictCharField(source="customer.name", read_only=True)
     contact = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     opportunity = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     owner = OwnerSerializer(read_only=True)
@@ -81,15 +83,15 @@ class _LogFields(serializers.Serializer):
     visit_level = serializers.ChoiceField(choices=Activity.VisitLevel.choices, required=False,
                                           help_text=_("Required for a visit; leave it out for other types."))
     at = serializers.DateTimeField(help_text=_("When it happened (not in the future)."))
-    summary = serializers.CharField(max_length=10000, help_text=_("What was discussed."))
-    outcome = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    summary = StrictCharField(max_length=10000, help_text=_("What was discussed."))
+    outcome = StrictCharField(required=False, allow_blank=True, max_length=10000, default="")
     contact = VisibleContactRefField(required=False, allow_null=True, default=None)
     opportunity = VisibleOpportunityField(required=False, allow_null=True, default=None)
     next_due_on = serializers.DateField(required=False, allow_null=True, default=None, validators=[validate_date_in_range],
                                         help_text=_("Plan the next follow-up for this day (optional)."))
     next_kind = serializers.ChoiceField(choices=Activity.Kind.choices, required=False, allow_null=True, default=None,
                                         help_text=_("The type of the next follow-up; empty: the same as this one."))
-    next_summary = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    next_summary = StrictCharField(required=False, allow_blank=True, max_length=10000, default="")
 
 
 class ActivityCreateSerializer(_LogFields):
@@ -107,7 +109,7 @@ class FollowUpCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     visit_level = serializers.ChoiceField(choices=Activity.VisitLevel.choices, required=False)
     due_on = serializers.DateField(validators=[validate_date_in_range], help_text=_("Today or later."))
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    summary = StrictCharField(required=False, allow_blank=True, max_length=10000, default="")
     contact = VisibleContactRefField(required=False, allow_null=True, default=None)
     opportunity = VisibleOpportunityField(required=False, allow_null=True, default=None)
 
@@ -125,12 +127,12 @@ class ActivityUpdateSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, help_text=_("A logged follow-up: when it happened."))
     due_on = serializers.DateField(required=False, validators=[validate_date_in_range],
                                    help_text=_("An open planned follow-up: the new due date (today or later)."))
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    outcome = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    summary = StrictCharField(required=False, allow_blank=True, max_length=10000)
+    outcome = StrictCharField(required=False, allow_blank=True, max_length=10000)
 
 
 class FollowUpCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, help_text=_("Why the follow-up is cancelled."))
+    reason = StrictCharField(max_length=255, help_text=_("Why the follow-up is cancelled."))
 
 
 # --- the lists' query parameters ----------------------------------------------------------------
@@ -163,10 +165,10 @@ class FollowUpFilter(filters.CustomerRecordFilter):
 class NotificationSerializer(serializers.ModelSerializer):
     """One line of the user's notification centre, in the user's language."""
 
-    message = serializers.CharField(read_only=True, help_text=_("The notification as a sentence, translated."))
-    detail = serializers.CharField(read_only=True, help_text=_("A second line, when the fact has one (may be empty)."))
+    message = StrictCharField(read_only=True, help_text=_("The notification as a sentence, translated."))
+    detail = StrictCharField(read_only=True, help_text=_("A second line, when the fact has one (may be empty)."))
     customer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    url = serializers.CharField(read_only=True, help_text=_("The page it links to (may be empty)."))
+    url = StrictCharField(read_only=True, help_text=_("The page it links to (may be empty)."))
     read_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=_("Null while unread."))
     updated_at = serializers.DateTimeField(read_only=True, help_text=_("When it was created or read."))
 

@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "kehu.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        from kehu.api.strings import use_strict_strings
+
+        use_strict_strings()

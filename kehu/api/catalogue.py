@@ -21,6 +21,7 @@ from kehu.accounts.models import Team, User
 from kehu.accounts.visibility import sees_all, visible_users
 from kehu.api import filters
 from kehu.api.pagination import CappedLimitOffsetPagination
+from kehu.api.strings import StrictCharField
 from kehu.api.selling_serializers import decimal_field
 from kehu.api.serializers import OwnerSerializer
 from kehu.api.views import ERRORS
@@ -62,8 +63,8 @@ class TeamSerializer(serializers.ModelSerializer):
 class ProductFilter(filters.ListFilter):
     """The product list's parameters, besides updated_since and ordering."""
 
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text=_("Code or name."))
-    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    q = StrictCharField(required=False, allow_blank=True, max_length=100, help_text=_("Code or name."))
+    category = StrictCharField(required=False, allow_blank=True, max_length=100)
     active = serializers.ChoiceField(choices=["1", "0"], required=False, help_text=_("1: products on sale; 0: retired ones."))
 
 

@@ -9,13 +9,15 @@ scope (a hidden one is "does not exist", like a missing one).
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api.serializers import BlankAsNullChoiceField, OwnerSerializer, VisibleCustomerField, money_field
 from kehu.core.money import CURRENCIES
 from kehu.customers.models import ArchiveSection, CategorySpend, Contact, Handover, QualificationItem
 
 
 class ReleaseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, help_text=_("Why the customer goes back to the pool (the next owner and your manager read it)."))
+    reason = StrictCharField(max_length=255, help_text=_("Why the customer goes back to the pool (the next owner and your manager read it)."))
 
 
 def confirm_field(help_text) -> serializers.BooleanField:
@@ -38,7 +40,7 @@ class HandoverCreateSerializer(ConfirmMixin, serializers.Serializer):
         child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None, max_length=10000,
         help_text=_("The customers to hand over; left out or null: all of from_user's customers."),
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    note = StrictCharField(required=False, allow_blank=True, max_length=500, default="")
     confirm = confirm_field(_("Must be true: the handover is written at once."))
 
 
@@ -76,17 +78,17 @@ class MergeResultSerializer(serializers.Serializer):
 
 class QualificationRowSerializer(serializers.Serializer):
     item = serializers.IntegerField(source="item.pk")
-    name = serializers.CharField(source="item.__str__", help_text=_("In your language."))
-    help_text = serializers.CharField(source="item.help_text")
+    name = StrictCharField(source="item.__str__", help_text=_("In your language."))
+    help_text = StrictCharField(source="item.help_text")
     checked = serializers.BooleanField()
-    note = serializers.CharField(allow_blank=True)
+    note = StrictCharField(allow_blank=True)
     checked_by = OwnerSerializer(allow_null=True)
     checked_at = serializers.DateTimeField(allow_null=True)
 
 
 class QualificationSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
-    stage = serializers.CharField(help_text=_("The customer's stage."))
+    stage = StrictCharField(help_text=_("The customer's stage."))
     shown = serializers.BooleanField(help_text=_("The checklist is for target, prospect and qualified customers."))
     can_check = serializers.BooleanField(help_text=_("Whether you may tick items."))
     done = serializers.IntegerField()
@@ -99,15 +101,15 @@ class QualificationTickSerializer(serializers.Serializer):
     item = serializers.PrimaryKeyRelatedField(queryset=QualificationItem.objects.filter(is_active=True),
                                               help_text=_("An active checklist item (its id)."))
     checked = serializers.BooleanField(help_text=_("true: tick it (or change its note); false: untick it."))
-    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    note = StrictCharField(required=False, allow_blank=True, max_length=255, default="")
 
 
 # --- the key-account archive --------------------------------------------------------------------
 
 class ArchiveSectionSerializer(serializers.Serializer):
     section = serializers.ChoiceField(choices=ArchiveSection.Section.choices, source="key")
-    label = serializers.CharField(help_text=_("In your language."))
-    text = serializers.CharField(allow_blank=True)
+    label = StrictCharField(help_text=_("In your language."))
+    text = StrictCharField(allow_blank=True)
     share_pct = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True, coerce_to_string=True,
                                          help_text=_("Market share section only: percent, one decimal."))
     updated_by = OwnerSerializer(allow_null=True)
@@ -122,7 +124,7 @@ class ArchiveSectionSerializer(serializers.Serializer):
 
 
 class ArchiveSectionWriteSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, max_length=10000)
+    text = StrictCharField(allow_blank=True, max_length=10000)
     share_pct = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True, default=None,
                                          help_text=_("Market share section only: 0 to 100."))
 
@@ -163,13 +165,13 @@ class SpendRowSerializer(serializers.ModelSerializer):
 class SpendWriteSerializer(serializers.Serializer):
     """A spend row as the archive's spend form takes it (the service cleans and checks it)."""
 
-    category = serializers.CharField(max_length=100)
+    category = StrictCharField(max_length=100)
     year = serializers.IntegerField(min_value=1, max_value=9999, help_text=_("From 1990 to next year."))
     annual_spend = money_field(min_value=0)
     currency = serializers.ChoiceField(choices=CURRENCIES, default="CNY")
     growth_pct = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True, default=None,
                                           coerce_to_string=True, help_text=_("The growth the customer states, in percent."))
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    note = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class ArchiveSerializer(serializers.Serializer):

@@ -13,6 +13,8 @@ The schema's parameters come from the same declarations. A list whose records ha
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from kehu.api.strings import StrictCharField
 from rest_framework.filters import BaseFilterBackend
 
 from kehu.customers.models import Customer, Tag
@@ -126,15 +128,15 @@ def _choice(values, help_text=None) -> serializers.ChoiceField:
 class CustomerFilter(ListFilter):
     """The customer list's parameters: those of the page (kehu.customers.selectors.customer_list)."""
 
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text=_("Name, code, phone, contact name or pinyin initials."))
+    q = StrictCharField(required=False, allow_blank=True, max_length=100, help_text=_("Name, code, phone, contact name or pinyin initials."))
     owner = serializers.RegexField(r"^(me|pool|[1-9][0-9]{0,17})$", required=False, allow_blank=True,
                                    help_text=_('A user id, "me" or "pool".'))
     stage = _choice(Customer.Stage.values)
     lead_source = _choice(Customer.LeadSource.values)
     kind = _choice(Customer.Kind.values)
-    province = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    industry = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    tag = serializers.CharField(required=False, max_length=50, help_text=_("A tag name."))
+    province = StrictCharField(required=False, allow_blank=True, max_length=50)
+    industry = StrictCharField(required=False, allow_blank=True, max_length=50)
+    tag = StrictCharField(required=False, max_length=50, help_text=_("A tag name."))
     key = _choice(["1", "0"], help_text=_("1: key accounts only; 0: the others."))
     pyramid_tier = _choice([*Customer.PyramidTier.values, "none"], help_text=_("none: not ranked."))
     value_class = _choice([*Customer.ValueClass.values, "none"], help_text=_("none: not ranked."))
@@ -151,7 +153,7 @@ class CustomerRecordFilter(ListFilter):
 
 
 class OpportunityFilter(CustomerRecordFilter):
-    stage = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text=_("A stage code."))
+    stage = StrictCharField(required=False, allow_blank=True, max_length=32, help_text=_("A stage code."))
     open = _choice(["1", "0"], help_text=_("1: open ones only; 0: closed ones only."))
 
     def validate_stage(self, value):

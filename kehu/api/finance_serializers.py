@@ -4,6 +4,8 @@ the pages, money as decimal strings beside their currency."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api.serializers import money_field
 from kehu.finance.forms import PeriodForm
 
@@ -17,7 +19,7 @@ class AgingQuerySerializer(serializers.Serializer):
 
 
 class BucketsSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     current = money_field(help_text=_("Not yet due."))
     d0_30 = money_field(help_text=_("0–30 days overdue."))
     d31_60 = money_field(help_text=_("31–60 days overdue."))
@@ -29,17 +31,17 @@ class BucketsSerializer(serializers.Serializer):
 
 class AgingRepSerializer(BucketsSerializer):
     owner = serializers.IntegerField(allow_null=True, help_text=_("The rep (the customers' owner); null: pool customers."))
-    owner_name = serializers.CharField(allow_null=True)
+    owner_name = StrictCharField(allow_null=True)
     customers = serializers.IntegerField()
     at_risk = serializers.IntegerField(help_text=_("Customers at bad-debt risk."))
 
 
 class AgingRowSerializer(BucketsSerializer):
     customer = serializers.IntegerField()
-    customer_code = serializers.CharField(allow_null=True)
-    customer_name = serializers.CharField(allow_null=True)
+    customer_code = StrictCharField(allow_null=True)
+    customer_name = StrictCharField(allow_null=True)
     owner = serializers.IntegerField(allow_null=True)
-    owner_name = serializers.CharField(allow_null=True)
+    owner_name = StrictCharField(allow_null=True)
     is_at_risk = serializers.BooleanField()
 
 
@@ -77,27 +79,27 @@ class CommissionQuerySerializer(serializers.Serializer):
 
 class CommissionRepSerializer(serializers.Serializer):
     rep = serializers.IntegerField(allow_null=True, help_text=_("The credited rep; null: no owner."))
-    rep_name = serializers.CharField(allow_null=True)
-    currency = serializers.CharField()
+    rep_name = StrictCharField(allow_null=True)
+    currency = StrictCharField()
     payments = serializers.IntegerField(help_text=_("Commission lines (payment applications)."))
     collected = money_field()
     commission = money_field()
 
 
 class CommissionTotalSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     collected = money_field()
     commission = money_field()
 
 
 class CommissionLineSerializer(serializers.Serializer):
-    payment_code = serializers.CharField()
+    payment_code = StrictCharField()
     paid_on = serializers.DateField()
     customer = serializers.IntegerField(allow_null=True, help_text=_("Null when you may no longer open the customer."))
-    customer_name = serializers.CharField()
+    customer_name = StrictCharField()
     rep = serializers.IntegerField(allow_null=True)
-    rep_name = serializers.CharField(allow_null=True)
-    currency = serializers.CharField()
+    rep_name = StrictCharField(allow_null=True)
+    currency = StrictCharField()
     collected = money_field()
     rate_pct = serializers.DecimalField(max_digits=7, decimal_places=2, coerce_to_string=True)
     commission = money_field()

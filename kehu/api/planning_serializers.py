@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api import filters
 from kehu.api.serializers import money_field
 from kehu.core.money import from_minor
@@ -19,7 +21,7 @@ class TargetSerializer(serializers.ModelSerializer):
     team = serializers.IntegerField(source="team_id", allow_null=True, help_text=_("The team of a team target; else null."))
     user = serializers.IntegerField(source="user_id", allow_null=True, help_text=_("The rep of a rep target; else null."))
     amount = money_field(help_text=_("The annual target."))
-    weights = serializers.ListField(child=serializers.CharField(allow_blank=True), min_length=12, max_length=12,
+    weights = serializers.ListField(child=StrictCharField(allow_blank=True), min_length=12, max_length=12,
                                     help_text=_("Twelve monthly weights as decimal strings; all empty: an even split."))
     months = serializers.SerializerMethodField(help_text=_("The twelve months' amounts of the breakdown (they sum to the year)."))
     updated_by = serializers.IntegerField(source="updated_by_id", allow_null=True)
@@ -45,7 +47,7 @@ class TargetSetSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
     measure = serializers.ChoiceField(choices=Measure.choices, default=Measure.WON)
     amount = money_field(min_value=0)
-    weights = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=40), required=False, max_length=12,
+    weights = serializers.ListField(child=StrictCharField(allow_blank=True, max_length=40), required=False, max_length=12,
                                     help_text=_("Up to twelve monthly weights; empty or missing: an even split."))
 
 
@@ -77,17 +79,17 @@ class SubmissionFilter(filters.ListFilter):
 
 
 class OpenPeriodSerializer(serializers.Serializer):
-    period = serializers.CharField()
+    period = StrictCharField()
     start = serializers.DateField()
     end = serializers.DateField()
     commit = money_field(help_text=_("Pre-filled from the grid's categories, as on the page."))
     best_case = money_field()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     latest = SubmissionSerializer(allow_null=True, help_text=_("Your latest submission for this period."))
 
 
 class ForecastNumberSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=8, help_text=_("An open period's label (see /api/forecasts/open-periods/)."))
+    period = StrictCharField(max_length=8, help_text=_("An open period's label (see /api/forecasts/open-periods/)."))
     commit = money_field(min_value=0)
     best_case = money_field(min_value=0)
 
@@ -122,7 +124,7 @@ class RollupFiguresSerializer(serializers.Serializer):
 
 class RollupRepSerializer(RollupFiguresSerializer):
     user = serializers.IntegerField()
-    user_name = serializers.CharField()
+    user_name = StrictCharField()
     team = serializers.IntegerField(allow_null=True)
     submission = serializers.IntegerField(allow_null=True, help_text=_("The latest submission for the period; null: missing."))
     adjusted = serializers.BooleanField(help_text=_("A manager adjusted the number."))
@@ -131,17 +133,17 @@ class RollupRepSerializer(RollupFiguresSerializer):
 
 class RollupTotalSerializer(RollupFiguresSerializer):
     team = serializers.IntegerField(allow_null=True, help_text=_("Null: reps without a team, or the grand total."))
-    label = serializers.CharField(allow_blank=True)
+    label = StrictCharField(allow_blank=True)
     reps = serializers.IntegerField()
     missing = serializers.IntegerField()
     adjusted = serializers.IntegerField()
 
 
 class RollupSerializer(serializers.Serializer):
-    period = serializers.CharField()
+    period = StrictCharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     team = serializers.IntegerField(allow_null=True)
     rows = RollupRepSerializer(many=True)
     teams = RollupTotalSerializer(many=True)

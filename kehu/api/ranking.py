@@ -21,7 +21,6 @@ from kehu.api.errors import ServiceError
 from kehu.api.pagination import CappedLimitOffsetPagination
 from kehu.ranking import selectors
 from kehu.ranking.errors import RankingError
-from kehu.ranking.models import EvaluationRun
 from kehu.ranking.permissions import can_start_run
 from kehu.ranking.services import evaluation_run
 

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api import filters
 
 from kehu.api.serializers import money_field
@@ -37,7 +39,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 class ClassRowSerializer(serializers.Serializer):
     klass = serializers.ChoiceField(choices=ALL_CLASSES, help_text=_("The class, tier or key-account flag."))
-    label = serializers.CharField()
+    label = StrictCharField()
     count = serializers.IntegerField()
     count_share = serializers.DecimalField(max_digits=6, decimal_places=4, coerce_to_string=True)
     sales = money_field()
@@ -94,8 +96,8 @@ class RunDetailSerializer(RunSerializer):
 
 class ResultSerializer(serializers.Serializer):
     customer = serializers.IntegerField(source="customer_id")
-    customer_code = serializers.CharField(source="customer.code")
-    customer_name = serializers.CharField(source="customer.name")
+    customer_code = StrictCharField(source="customer.code")
+    customer_name = StrictCharField(source="customer.name")
     position = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True, help_text=_("Null: an unranked prospect."))
     score = serializers.DecimalField(max_digits=9, decimal_places=4, coerce_to_string=True, allow_null=True)
@@ -109,7 +111,7 @@ class ResultSerializer(serializers.Serializer):
     def get_label(self, result) -> str:
         return str(selectors.class_label(self.context["model"], result.klass))
 
-    @extend_schema_field(serializers.DictField(child=serializers.CharField(allow_null=True)))
+    @extend_schema_field(serializers.DictField(child=StrictCharField(allow_null=True)))
     def get_indicators(self, result) -> dict[str, str | None]:
         values = result.indicators or {}
         out = {}

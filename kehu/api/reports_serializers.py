@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api.serializers import money_field
 from kehu.customers.models import Customer
 
@@ -10,7 +12,7 @@ from kehu.customers.models import Customer
 class ReportQuerySerializer(serializers.Serializer):
     """The filter bar every report shares (kehu.reports.filters.report_filter)."""
 
-    period = serializers.CharField(required=False, max_length=10,
+    period = StrictCharField(required=False, max_length=10,
                                    help_text=_("A week, month, quarter, half or year (2026-W23, 2026-06, 2026-Q2, 2026-H1, 2026); default this quarter."))
     team = serializers.IntegerField(required=False, min_value=1, help_text=_("One of your teams (its id)."))
     rep = serializers.IntegerField(required=False, min_value=1, help_text=_("One of your reps (their id)."))
@@ -18,12 +20,12 @@ class ReportQuerySerializer(serializers.Serializer):
 
 
 class CodeLabelSerializer(serializers.Serializer):
-    code = serializers.CharField(allow_blank=True, help_text=_("Empty: not ranked."))
-    label = serializers.CharField()
+    code = StrictCharField(allow_blank=True, help_text=_("Empty: not ranked."))
+    label = StrictCharField()
 
 
 class SourceRowSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = StrictCharField()
     customers = serializers.IntegerField(help_text=_("The source's customers in scope, today."))
     acquired = serializers.IntegerField(help_text=_("Of them, created in the period."))
     signed = serializers.IntegerField(help_text=_("Of them, signed or VIP today."))
@@ -46,10 +48,10 @@ class ReferrerRowSerializer(SourceRowSerializer):
 
 
 class SourcesReportSerializer(serializers.Serializer):
-    period = serializers.CharField()
+    period = StrictCharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     tiers = CodeLabelSerializer(many=True)
     classes = CodeLabelSerializer(many=True)
     sources = LeadSourceRowSerializer(many=True)
@@ -68,7 +70,7 @@ def _days(help_text=None):
 
 class LifecycleRowSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Customer.Stage.choices)
-    label = serializers.CharField()
+    label = StrictCharField()
     now = serializers.IntegerField(help_text=_("Customers in the stage today."))
     reached = serializers.IntegerField(help_text=_("Customers who reached it in the period."))
     conversion = _ratio(_("Reached the next stage ÷ reached this one; null when none reached it."))
@@ -76,7 +78,7 @@ class LifecycleRowSerializer(serializers.Serializer):
 
 class OpportunityStageRowSerializer(serializers.Serializer):
     stage = serializers.IntegerField(help_text=_("The opportunity stage (its id)."))
-    label = serializers.CharField()
+    label = StrictCharField()
     reached = serializers.IntegerField()
     conversion = _ratio()
     stays = serializers.IntegerField(help_text=_("Stays in the stage that ended in the period."))
@@ -85,8 +87,8 @@ class OpportunityStageRowSerializer(serializers.Serializer):
 
 
 class FunnelGroupSerializer(serializers.Serializer):
-    key = serializers.CharField(allow_null=True, help_text=_("The rep's or team's id, or the lead source's code; null: none."))
-    label = serializers.CharField()
+    key = StrictCharField(allow_null=True, help_text=_("The rep's or team's id, or the lead source's code; null: none."))
+    label = StrictCharField()
     prospects = serializers.IntegerField()
     signed = serializers.IntegerField()
     conversion = _ratio()
@@ -99,10 +101,10 @@ class FunnelGroupSerializer(serializers.Serializer):
 
 
 class FunnelReportSerializer(serializers.Serializer):
-    period = serializers.CharField()
+    period = StrictCharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     lifecycle = LifecycleRowSerializer(many=True)
     stages = OpportunityStageRowSerializer(many=True)
     won = serializers.IntegerField()
@@ -124,7 +126,7 @@ class ActivityQuerySerializer(ReportQuerySerializer):
 
 class ActivityRowSerializer(serializers.Serializer):
     rep = serializers.IntegerField(allow_null=True, help_text=_("Null in the totals."))
-    rep_name = serializers.CharField(allow_null=True)
+    rep_name = StrictCharField(allow_null=True)
     new_customers = serializers.IntegerField()
     kinds = serializers.DictField(child=serializers.IntegerField(), help_text=_("Follow-ups per kind."))
     followups = serializers.IntegerField()
@@ -145,17 +147,17 @@ class ActivityRowSerializer(serializers.Serializer):
 class RankRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField(allow_null=True)
     rep = serializers.IntegerField()
-    rep_name = serializers.CharField()
+    rep_name = StrictCharField()
 
 
 class ActivityReportSerializer(serializers.Serializer):
-    period = serializers.CharField()
+    period = StrictCharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     rows = ActivityRowSerializer(many=True)
     totals = ActivityRowSerializer()
-    rank = serializers.CharField()
+    rank = StrictCharField()
     leaderboard = RankRowSerializer(many=True)
 
 
@@ -174,11 +176,11 @@ class WalletQuerySerializer(ReportQuerySerializer):
 
 class WalletRowSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
-    customer_code = serializers.CharField()
-    customer_name = serializers.CharField()
+    customer_code = StrictCharField()
+    customer_name = StrictCharField()
     value_class = serializers.ChoiceField(choices=Customer.ValueClass.choices, allow_null=True, help_text=_("Null: not ranked."))
-    category = serializers.CharField()
-    currency = serializers.CharField()
+    category = StrictCharField()
+    currency = StrictCharField()
     ours = money_field(help_text=_("Our revenue in the category in the year."))
     ours_previous = money_field()
     spend = money_field(allow_null=True, help_text=_("Their spend in the category (the archive); null without one."))
@@ -192,7 +194,7 @@ class WalletRowSerializer(serializers.Serializer):
 
 
 class WalletTotalSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     ours = money_field()
     spend = money_field()
     share = _ratio()

@@ -15,6 +15,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kehu.api.strings import StrictCharField
+
 from kehu.api.serializers import OwnerSerializer, VisibleCustomerField, money_field
 from kehu.core.fields import MAX_DIGITS
 from kehu.core.dates import validate_date_in_range
@@ -56,8 +58,8 @@ class StageField(serializers.SlugRelatedField):
 
 
 class CustomerRefMixin(serializers.Serializer):
-    customer_code = serializers.CharField(source="customer.code", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_code = StrictCharField(source="customer.code", read_only=True)
+    customer_name = StrictCharField(source="customer.name", read_only=True)
 
 
 class ProductRefSerializer(serializers.ModelSerializer):
@@ -73,7 +75,7 @@ class OpportunitySerializer(CustomerRefMixin, serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     owner = OwnerSerializer(read_only=True)
     stage = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    stage_name = serializers.CharField(source="stage.__str__", read_only=True)
+    stage_name = StrictCharField(source="stage.__str__", read_only=True)
     is_closed = serializers.BooleanField(source="stage.is_closed", read_only=True)
     is_won = serializers.BooleanField(source="stage.is_won", read_only=True)
     amount = money_field(required=False, min_value=0)
@@ -95,7 +97,7 @@ class OpportunityCreateSerializer(OpportunitySerializer):
     customer = VisibleCustomerField()
     stage = StageField(required=False, allow_null=True, help_text=_("A stage code; empty: the first open stage."))
     amount = money_field(min_value=0)
-    currency = serializers.CharField(read_only=True)
+    currency = StrictCharField(read_only=True)
 
     class Meta(OpportunitySerializer.Meta):
         read_only_fields = [f for f in OpportunitySerializer.Meta.read_only if f not in ("customer", "stage")]
@@ -111,7 +113,7 @@ def opportunity_create_arguments(validated_data: dict) -> dict:
 
 class OpportunityMoveSerializer(serializers.Serializer):
     stage = StageField(help_text=_("The code of the stage to move to."))
-    lost_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    lost_reason = StrictCharField(required=False, allow_blank=True, default="")
     probability = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100, default=None)
 
 
@@ -199,7 +201,7 @@ class OrderSerializer(CustomerRefMixin, serializers.ModelSerializer):
     """A sales order with its lines and their sums (one serializer for list and detail)."""
 
     owner = OwnerSerializer(read_only=True, allow_null=True)
-    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None, allow_null=True)
+    contract_code = StrictCharField(source="contract.code", read_only=True, default=None, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
     revenue = serializers.SerializerMethodField(help_text=_("The sum of the lines' revenue (a decimal string)."))
     cost = serializers.SerializerMethodField(help_text=_("The sum of the lines' cost (a decimal string)."))
@@ -223,7 +225,7 @@ class ReceivableSerializer(CustomerRefMixin, serializers.ModelSerializer):
     amount = money_field()
     open_amount = money_field()
     written_off = money_field()
-    order_code = serializers.CharField(source="order.code", read_only=True, default=None, allow_null=True)
+    order_code = StrictCharField(source="order.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Receivable
@@ -234,7 +236,7 @@ class ReceivableSerializer(CustomerRefMixin, serializers.ModelSerializer):
 
 class AllocationSerializer(serializers.ModelSerializer):
     contract = serializers.IntegerField(source="instalment.contract_id", read_only=True, default=None, allow_null=True)
-    contract_code = serializers.CharField(source="instalment.contract.code", read_only=True, default=None, allow_null=True)
+    contract_code = StrictCharField(source="instalment.contract.code", read_only=True, default=None, allow_null=True)
     seq = serializers.IntegerField(source="instalment.seq", read_only=True, default=None, allow_null=True)
     amount = money_field()
 
@@ -247,7 +249,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 class PaymentSerializer(CustomerRefMixin, serializers.ModelSerializer):
     amount = money_field()
     on_account = money_field(help_text=_("The part not applied to any instalment or receivable."))
-    contract_code = serializers.CharField(source="contract.code", read_only=True, default=None, allow_null=True)
+    contract_code = StrictCharField(source="contract.code", read_only=True, default=None, allow_null=True)
     recorded_by = OwnerSerializer(read_only=True, allow_null=True)
     allocations = AllocationSerializer(many=True, read_only=True)
     is_reversed = serializers.BooleanField(read_only=True, help_text=_("Reversed (红冲): on record, but applied to nothing and counted in no sum."))
@@ -271,7 +273,7 @@ class PaymentCreateSerializer(serializers.Serializer):
     seq = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None,
                                    help_text=_("The instalment of the contract it pays; empty: the oldest open ones."))
     receivable = VisibleReceivableField(required=False, allow_null=True, default=None)
-    code = serializers.CharField(required=False, allow_blank=True, max_length=32, default="",
+    code = StrictCharField(required=False, allow_blank=True, max_length=32, default="",
                                  help_text=_("The bank's reference; empty: one is made up."))
     allow_overpayment = serializers.BooleanField(
         required=False, default=False,
@@ -280,7 +282,7 @@ class PaymentCreateSerializer(serializers.Serializer):
 
 
 class PaymentReverseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text=_("Why the payment is reversed (红冲)."))
+    reason = StrictCharField(max_length=2000, help_text=_("Why the payment is reversed (红冲)."))
 
 
 def payment_arguments(validated_data: dict) -> dict:

@@ -11,3 +11,4 @@ class IntegrationsConfig(AppConfig):
         from kehu.integrations import wiring
 
         wiring.register()
+

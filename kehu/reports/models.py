@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomerSourceCell(models.Model):
@@ -26,6 +27,8 @@ class CustomerSourceCell(models.Model):
     n = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("lead-source customer cell")
+        verbose_name_plural = _("lead-source customer cells")
         constraints = [models.UniqueConstraint(
             fields=["owner_key", "lead_source", "stage", "pyramid_tier", "value_class", "is_deleted", "created_month"],
             name="sourcecell_key")]
@@ -58,6 +61,8 @@ class SourceRevenueMonth(models.Model):
     rows = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("lead-source revenue month")
+        verbose_name_plural = _("lead-source revenue months")
         constraints = [models.UniqueConstraint(
             fields=["month", "owner_key", "lead_source", "referrer_customer_key", "referrer_contact_key", "referrer_agent", "live"],
             name="sourcerevenue_key")]

@@ -97,7 +97,7 @@ def test_each_table_is_read_once(cast, login):
         client.get(url)
     main = {}
     for q in ctx.captured_queries:
-        if q["sql"].startswith("SELECT COUNT(*)"):  # the header's badges (base.html)
+        if q["sql"].startswith(("SELECT COUNT(*)", "SELECT (SELECT COUNT(*)")):  # the header's badges (base.html), one query
             continue
         table = q["sql"].split(" FROM ", 1)[1].split()[0]
         main[table] = main.get(table, 0) + 1

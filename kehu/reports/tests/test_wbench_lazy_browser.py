@@ -3,14 +3,21 @@ with the card (the manager's) and the alert (the director's)."""
 
 import pytest
 
+from conftest import seed_flushed_defaults
 from kehu.customers.tests.test_browser import SHOTS, _login, browser  # noqa: F401 (the fixture)
 from kehu.reports.tests.test_workbench import world  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def seeded(transactional_db):
+    """The stages and checklist an earlier transactional test flushed, back before the world is made."""
+    seed_flushed_defaults()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_anomalies_load_after_the_page(browser, live_server, world):  # noqa: F811
+def test_the_anomalies_load_after_the_page(browser, live_server, seeded, world):  # noqa: F811
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _login(page, live_server.url, "manager_a")
