@@ -3,7 +3,8 @@
 DRF's CharField (and EmailField, URLField, SlugField, built on it) turns a number into its text
 (`"phone": -1.1` becomes "-1.1"), so a request the schema forbids — it says `string` — is
 accepted. The API's text fields refuse anything but a JSON string with DRF's own "Not a valid
-string." (translated), as the schema promises; schemathesis' negative run checks it
+string." (translated), and longer than its maxLength before any trimming is too long, as the
+schema promises; schemathesis' negative run checks it
 (kehu/api/tests/test_apischema_schemathesis.py). `ApiConfig.ready()` maps the model fields onto
 these for every ModelSerializer; declared fields use them directly."""
 
@@ -15,6 +16,9 @@ class _TextOnly:
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # the schema's maxLength counts the text as sent; DRF counts it after trimming the spaces
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
