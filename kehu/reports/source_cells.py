@@ -29,6 +29,8 @@ rewrites them (the migration, `kehu summaries rebuild --all`)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import connection as default_connection
 from django.db import transaction
 
@@ -127,43 +129,61 @@ SQLITE_TRIGGERS = ("reports_sourcecell_ai", "reports_sourcecell_ad", "reports_so
                    "reports_sourcerevenue_cu", "reports_sourcerevenue_cd")
 
 
+# PostgreSQL: statement-level triggers over the statement's transition tables. A row-level trigger
+# adds to the same few cells once per row, and within one transaction each such UPDATE of a cell
+# row walks the chain of its earlier versions: a 20,000-customer import (one COPY) took 70 s
+# instead of 4. One grouped upsert per statement costs what the statement's rows cost.
+PG_OLD_TRIGGERS = [("reports_sourcecell_keep", "customers_customer"), ("reports_sourcerevenue_keep", "sales_revenuemonth")]
+
+
+def _cells_from(connection, rows: str, sign: str) -> str:
+    return (f"INSERT INTO {TABLE} (owner_id, owner_key, lead_source, stage, pyramid_tier, value_class, is_deleted, created_month, n) "
+            f"SELECT MAX(r.owner_id), COALESCE(r.owner_id, 0), r.lead_source, r.stage, r.pyramid_tier, r.value_class, r.is_deleted, "
+            f"{_month(connection, 'r')}, {sign}COUNT(*) FROM {rows} r WHERE true GROUP BY 2, 3, 4, 5, 6, 7, 8 "
+            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET n = {TABLE}.n + excluded.n;")
+
+
+def _revenue_from(connection, rows: str, sign: str) -> str:
+    return (f"INSERT INTO {REVENUE_TABLE} ({REVENUE_COLUMNS}) "
+            f"SELECT r.month, MAX(r.owner_id), COALESCE(r.owner_id, 0), {_referrer('c')}, {_live(connection, 'c')}, "
+            f"{sign}SUM(r.revenue), {sign}COUNT(*) FROM {rows} r INNER JOIN customers_customer c ON c.id = r.customer_id "
+            f"GROUP BY r.month, COALESCE(r.owner_id, 0), c.lead_source, COALESCE(c.referrer_customer_id, 0), "
+            f"COALESCE(c.referrer_contact_id, 0), c.referrer_agent, {_live(connection, 'c')} {REVENUE_UPSERT}")
+
+
+def _install_statement_triggers(cursor, connection) -> None:
+    for name, table in PG_OLD_TRIGGERS:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in WATCHED)
+    moved_old = f"(SELECT o.* FROM old_rows o INNER JOIN new_rows n ON n.id = o.id WHERE {changed})"
+    moved_new = f"(SELECT n.* FROM old_rows o INNER JOIN new_rows n ON n.id = o.id WHERE {changed})"
+    functions = {
+        "reports_sourcecell_ins": _cells_from(connection, "new_rows", ""),
+        "reports_sourcecell_del": _cells_from(connection, "old_rows", "-"),
+        "reports_sourcecell_upd": _cells_from(connection, moved_old, "-") + "\n    " + _cells_from(connection, moved_new, ""),
+        "reports_sourcerevenue_ins": _revenue_from(connection, "new_rows", ""),
+        "reports_sourcerevenue_del": _revenue_from(connection, "old_rows", "-"),
+        "reports_sourcerevenue_upd": _revenue_from(connection, "old_rows", "-") + "\n    " + _revenue_from(connection, "new_rows", ""),
+    }
+    for name, body in functions.items():
+        cursor.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$\nBEGIN\n    {body}\n  RETURN NULL;\nEND;\n$$ LANGUAGE plpgsql")
+    events = {"ins": ("INSERT", "NEW TABLE AS new_rows"), "del": ("DELETE", "OLD TABLE AS old_rows"),
+              "upd": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")}
+    for prefix, table in (("reports_sourcecell", "customers_customer"), ("reports_sourcerevenue", "sales_revenuemonth")):
+        for suffix, (event, referencing) in events.items():
+            name = f"{prefix}_{suffix}"
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {referencing} "
+                           f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+
+
 def install(connection=None) -> None:
     """Create (or replace) the triggers that keep the cells on every write of a customer."""
     connection = connection or default_connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"""
-CREATE OR REPLACE FUNCTION reports_sourcecell_keep() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    {_add(connection, 'NEW')}
-  ELSIF TG_OP = 'DELETE' THEN
-    {_remove(connection, 'OLD')}
-  ELSIF {_changed(connection)} THEN
-    {_remove(connection, 'OLD')}
-    {_add(connection, 'NEW')}
-  END IF;
-  RETURN NULL;
-END;
-$$ LANGUAGE plpgsql""")
-            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
-            cursor.execute("CREATE TRIGGER reports_sourcecell_keep AFTER INSERT OR DELETE OR UPDATE OF "
-                           f"{', '.join(WATCHED)} ON customers_customer FOR EACH ROW EXECUTE FUNCTION reports_sourcecell_keep()")
-            cursor.execute(f"""
-CREATE OR REPLACE FUNCTION reports_sourcerevenue_keep() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    {_revenue_row(connection, 'OLD', '-')}
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    {_revenue_row(connection, 'NEW', '')}
-  END IF;
-  RETURN NULL;
-END;
-$$ LANGUAGE plpgsql""")
-            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_keep ON sales_revenuemonth")
-            cursor.execute("CREATE TRIGGER reports_sourcerevenue_keep AFTER INSERT OR DELETE OR UPDATE OF "
-                           f"{', '.join(REVENUE_WATCHED)} ON sales_revenuemonth FOR EACH ROW EXECUTE FUNCTION reports_sourcerevenue_keep()")
+            _install_statement_triggers(cursor, connection)
             cursor.execute(f"""
 CREATE OR REPLACE FUNCTION reports_sourcerevenue_customer() RETURNS trigger AS $$
 BEGIN
@@ -182,7 +202,7 @@ $$ LANGUAGE plpgsql""")
             return
         for name in SQLITE_TRIGGERS:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        cursor.execute(f"CREATE TRIGGER reports_sourcecell_ai AFTER INSERT ON customers_customer BEGIN {_add(connection, 'NEW')} END")
+        cursor.execute(_sqlite_insert_trigger(connection))
         cursor.execute(f"CREATE TRIGGER reports_sourcecell_ad AFTER DELETE ON customers_customer BEGIN {_remove(connection, 'OLD')} END")
         cursor.execute(f"CREATE TRIGGER reports_sourcecell_au AFTER UPDATE OF {', '.join(WATCHED)} ON customers_customer "
                        f"WHEN {_changed(connection)} BEGIN {_remove(connection, 'OLD')} {_add(connection, 'NEW')} END")
@@ -197,14 +217,52 @@ $$ LANGUAGE plpgsql""")
                        f"BEGIN {_revenue_customer(connection, 'OLD', '-')} END")
 
 
+def _sqlite_insert_trigger(connection) -> str:
+    return f"CREATE TRIGGER reports_sourcecell_ai AFTER INSERT ON customers_customer BEGIN {_add(connection, 'NEW')} END"
+
+
+@contextmanager
+def deferred_inserts():
+    """For a bulk writer of new customers, inside its transaction (the customer import): on SQLite
+    the per-row INSERT trigger of the cells is dropped (in a savepoint: an error, a rollback or
+    `kill -9` leaves it in place), and on leaving the block the customers inserted meanwhile — the
+    ids above the largest before it; the writer's transaction holds SQLite's write lock, so they
+    are its own — are added to their cells by one grouped statement, and the trigger is created
+    again from the same text. 20,000 customers: ~1.3 s of row triggers become one statement.
+    PostgreSQL (statement-level triggers already), outside a transaction, or with the trigger not
+    in place: nothing."""
+    connection = default_connection
+    if connection.vendor != "sqlite" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'reports_sourcecell_ai'")
+        row = cursor.fetchone()
+    if row is None or row[0] != _sqlite_insert_trigger(connection):
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM customers_customer")
+            before = cursor.fetchone()[0]
+            cursor.execute("DROP TRIGGER reports_sourcecell_ai")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(_cells_from(connection, "(SELECT * FROM customers_customer WHERE id > %s)", ""), [before])
+            cursor.execute(_sqlite_insert_trigger(connection))
+
+
 def uninstall(connection=None) -> None:
     connection = connection or default_connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcecell_keep ON customers_customer")
-            cursor.execute("DROP FUNCTION IF EXISTS reports_sourcecell_keep()")
-            cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_keep ON sales_revenuemonth")
-            cursor.execute("DROP FUNCTION IF EXISTS reports_sourcerevenue_keep()")
+            for name, table in PG_OLD_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+            for prefix, table in (("reports_sourcecell", "customers_customer"), ("reports_sourcerevenue", "sales_revenuemonth")):
+                for suffix in ("ins", "del", "upd"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_{suffix} ON {table}")
+                    cursor.execute(f"DROP FUNCTION IF EXISTS {prefix}_{suffix}()")
             cursor.execute("DROP TRIGGER IF EXISTS reports_sourcerevenue_customer ON customers_customer")
             cursor.execute("DROP FUNCTION IF EXISTS reports_sourcerevenue_customer()")
             return

@@ -26,6 +26,7 @@ issues add a file by writing one `Importer` subclass and registering it (see
 """
 
 import json
+from contextlib import nullcontext
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from kehu.core.text import clean_text as clean_chars
 from kehu.customers import search_bulk
 from kehu.dataset.files import Table, TableError
 from kehu.dataset.values import CellError, clean_text
+from kehu.reports import source_cells
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 CHUNK = 2000
@@ -708,7 +710,8 @@ class PreparedImporter(Importer):
         if self.search_kind is None:
             self._write_prepared()
             return
-        with search_bulk.deferred(self.search_kind) as index:
+        cells = source_cells.deferred_inserts() if self.search_kind == "customer" else nullcontext()
+        with search_bulk.deferred(self.search_kind) as index, cells:
             self._search_index = index
             try:
                 self._write_prepared()
