@@ -11,19 +11,17 @@
 """
 
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
-from rest_framework.response import Response
+from rest_framework import serializers
 
 from kehu.accounts.models import Team, User
 from kehu.accounts.visibility import sees_all, visible_users
 from kehu.api import filters
-from kehu.api.pagination import CappedLimitOffsetPagination
-from kehu.api.strings import StrictCharField
+from kehu.api.scoped import ScopedReads
 from kehu.api.selling_serializers import decimal_field
 from kehu.api.serializers import OwnerSerializer
+from kehu.api.strings import StrictCharField
 from kehu.api.views import ERRORS
 from kehu.core.money import CURRENCIES
 from kehu.sales.models import Product
@@ -87,28 +85,12 @@ class UserFilter(OrderingFilter):
 # --- views ---------------------------------------------------------------------------------------
 
 
-class ReadViewSet(viewsets.GenericViewSet):
-    pagination_class = CappedLimitOffsetPagination
-
+class ReadViewSet(ScopedReads):
     def scoped(self):
         raise NotImplementedError
 
     def get_queryset(self):
         return self.scoped()
-
-    def get_object(self):
-        qs = self.scoped()
-        try:
-            return qs.get(pk=filters.record_id(self.kwargs["pk"]))
-        except qs.model.DoesNotExist:
-            raise Http404 from None
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
 
 
 @extend_schema_view(

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from kehu.api import filters
 from kehu.api import planning_serializers as s
 from kehu.api.errors import ServiceError
-from kehu.api.pagination import CappedLimitOffsetPagination
+from kehu.api.scoped import ScopedReads
 from kehu.core.money import DEFAULT_CURRENCY
 from kehu.planning.errors import PlanningError
 from kehu.planning.models import Target
@@ -34,22 +34,7 @@ from kehu.planning.services.forecasts import forecast_submit
 from kehu.planning.services.targets import target_set
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
-    pagination_class = CappedLimitOffsetPagination
-
-    def get_object(self):
-        qs = self.get_queryset()
-        try:
-            return qs.get(pk=filters.record_id(self.kwargs["pk"]))
-        except qs.model.DoesNotExist:
-            raise Http404 from None
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+ScopedViewSet = ScopedReads
 
 
 @extend_schema_view(

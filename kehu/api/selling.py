@@ -11,9 +11,8 @@ broken rule 400 with the service's translated `detail`.
 from contextlib import contextmanager
 
 from django.db.models import Prefetch
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
@@ -21,8 +20,9 @@ from rest_framework.response import Response
 from kehu.accounts import permissions
 from kehu.api import selling_serializers as s
 from kehu.api import filters
-from kehu.api.pagination import CappedLimitOffsetPagination, CursorPagination
 from kehu.api.errors import PreconditionFailed, ServiceError
+from kehu.api.pagination import CursorPagination
+from kehu.api.scoped import ScopedReads
 from kehu.api.views import ERRORS
 from kehu.core.errors import StaleEdit
 from kehu.finance import selectors as finance_selectors
@@ -61,12 +61,11 @@ def selling_errors():
 TIMES = {"created_at": ["created_at"], "updated_at": ["updated_at"]}
 
 
-class ScopedReadViewSet(viewsets.GenericViewSet):
+class ScopedReadViewSet(ScopedReads):
     """list + retrieve over `scoped(user)`: the visibility scope with its joins. The list's query
     parameters are `filter_class` (validated by kehu.api.filters.ValidatedFilterBackend), its
     order one of `orderings`."""
 
-    pagination_class = CappedLimitOffsetPagination
     filter_class = filters.CustomerRecordFilter
     orderings = TIMES
     list_serializer = None
@@ -83,20 +82,6 @@ class ScopedReadViewSet(viewsets.GenericViewSet):
 
     def get_serializer_class(self):
         return self.list_serializer if self.action == "list" else self.detail_serializer
-
-    def get_object(self):
-        qs = self.get_queryset()
-        try:
-            return qs.get(pk=filters.record_id(self.kwargs["pk"]))
-        except qs.model.DoesNotExist:
-            raise Http404 from None
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
 
 
 # --- opportunities ----------------------------------------------------------------------------
