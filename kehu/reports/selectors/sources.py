@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 
 from kehu.core.money import quantize_cents
 from kehu.reports.selectors.funnel import customer_scope, narrowed_by_owner, period_bounds, ratio
