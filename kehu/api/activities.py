@@ -73,6 +73,13 @@ class ActivityScopeMixin:
     def get_object(self):
         return _get(self.scoped(), self.kwargs["pk"])
 
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.ActivitySerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.ActivitySerializer(self.get_object(), context=self.get_serializer_context()).data)
+
     def _respond(self, activity, code=status.HTTP_200_OK):
         fresh = ActivityScopeMixin.scoped(self).get(pk=activity.pk)  # a logged one too (complete answers it)
         return Response(s.ActivitySerializer(fresh, context=self.get_serializer_context()).data, status=code)
@@ -126,13 +133,6 @@ class ActivityViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
         if data.get("at_to"):
             qs = qs.filter(at__lt=agenda.day_start(data["at_to"] + timedelta(days=1)))
         return qs
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.ActivitySerializer(page, many=True, context=self.get_serializer_context()).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(s.ActivitySerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -200,13 +200,6 @@ class FollowUpViewSet(ActivityScopeMixin, viewsets.GenericViewSet):
         if data.get("due_to"):
             qs = qs.filter(due_on__lte=data["due_to"])
         return qs
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.ActivitySerializer(page, many=True, context=self.get_serializer_context()).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(s.ActivitySerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
