@@ -36,12 +36,13 @@ def parse_args(argv):
     p.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     p.add_argument("--run-time", default="60s", help="how long they work, locust's format: 20s, 3m (default 60s)")
     p.add_argument("--spawn-rate", type=float, help="users started per second (default: all within 10 s)")
-    p.add_argument("--wait", default="1,4", help="think time between a user's tasks, MIN,MAX seconds (default 1,4)")
+    p.add_argument("--wait", default="5,15",
+                   help="think time between a user's tasks, MIN,MAX seconds (default 5,15: a working day ~10× compressed)")
     p.add_argument("--managers", type=int, help="manager users (default: one per manager account)")
     p.add_argument("--finance", type=int, default=1, help="finance users (default 1)")
     p.add_argument("--directors", type=int, default=1, help="director users (default 1)")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    p.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    p.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (default 2)")
     p.add_argument("--password", default="kehu-load-1", help="the bench_ users' password (set on every run)")
     p.add_argument("--skip-migrate", action="store_true", help="the database is migrated already")
     p.add_argument("--out", help="a folder for locust's CSV files, its output and the server's log (default: a temp folder)")
@@ -106,7 +107,11 @@ def prepare(args, env) -> dict:
 def serve(args, env, port, out: Path) -> subprocess.Popen:
     log = open(out / "server.log", "w")
     cmd = [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-           "--threads", str(args.threads), "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning"]
+           "--threads", str(args.threads), "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
+           # Longer than a user's think time: with gunicorn's 2 s a request sent on a kept-alive
+           # connection just as the server closes it is reset (a browser retries it, locust does not;
+           # behind nginx the question does not arise).
+           "--keep-alive", "30"]
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
