@@ -35,7 +35,7 @@ def parse_args(argv):
     db.add_argument("--database-url", metavar="URL", help="a PostgreSQL database (created when missing, migrated, seeded when empty)")
     p.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     p.add_argument("--run-time", default="60s", help="how long they work, locust's format: 20s, 3m (default 60s)")
-    p.add_argument("--spawn-rate", type=float, help="users started per second (default: all within 10 s)")
+    p.add_argument("--spawn-rate", type=float, help="users arriving per second (default 1: each logs in, a second of CPU, then works)")
     p.add_argument("--wait", default="5,15",
                    help="think time between a user's tasks, MIN,MAX seconds (default 5,15: a working day ~10× compressed)")
     p.add_argument("--managers", type=int, help="manager users (default: one per manager account)")
@@ -127,6 +127,26 @@ def serve(args, env, port, out: Path) -> subprocess.Popen:
     raise RuntimeError("the server did not answer within 90 s")
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the server's processes have used so far: gunicorn's master
+    and its workers (Linux /proc; 0 elsewhere). Divided by the requests it is the figure that
+    does not depend on what else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return cpu(server.pid) + sum(cpu(c) for c in children)
+
+
 def stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -161,7 +181,7 @@ def user_counts(args, accounts) -> dict:
 def run_locust(args, accounts, counts, port, out: Path) -> int:
     env = dict(os.environ, KEHU_LOAD_ACCOUNTS=json.dumps(accounts), KEHU_LOAD_PASSWORD=args.password,
                KEHU_LOAD_WAIT=args.wait, KEHU_LOAD_COUNTS=json.dumps(counts))
-    rate = args.spawn_rate or max(1.0, args.users / 10)
+    rate = args.spawn_rate or 1.0
     cmd = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--users", str(args.users), "--spawn-rate", str(rate),
            "--run-time", args.run_time, "--host", f"http://127.0.0.1:{port}", "--csv", str(out / "load"),
            "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", "--exit-code-on-error", "1"]
@@ -236,8 +256,10 @@ def main(argv=None) -> int:
         return 2
     load_before = os.getloadavg()
     started = time.monotonic()
+    cpu_before = server_cpu_seconds(server)
     try:
         code = run_locust(args, accounts, counts, port, out)
+        cpu = server_cpu_seconds(server) - cpu_before
     finally:
         stop(server)
     load_after = os.getloadavg()
@@ -249,6 +271,9 @@ def main(argv=None) -> int:
     say(text)
     say(f"ran {time.monotonic() - started:.0f} s; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
         f"({os.cpu_count()} cores); files in {out}")
+    if total and cpu:
+        say(f"server CPU: {cpu:.1f} s for {total:,} requests = {cpu * 1000 / total:.0f} ms a request on average "
+            f"(log-ins included: each hashes the password, ~1 s)")
     (out / "table.md").write_text(text + "\n")
     errors = server_errors(out)
     if failures or code not in (0, 1):
