@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal, InvalidOperation
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -35,6 +36,8 @@ def parse_args(argv):
     db.add_argument("--database-url", metavar="URL", help="a PostgreSQL database (created when missing, migrated, seeded when empty)")
     p.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     p.add_argument("--run-time", default="60s", help="how long they work, locust's format: 20s, 3m (default 60s)")
+    p.add_argument("--stop-after-tour", action="store_true",
+                   help="end the run as soon as every user has done each of its tasks once (--run-time stays the limit)")
     p.add_argument("--spawn-rate", type=float, help="users arriving per second (default 1: each logs in, a second of CPU, then works)")
     p.add_argument("--wait", default="5,15",
                    help="think time between a user's tasks, MIN,MAX seconds (default 5,15: a working day ~10× compressed)")
@@ -180,7 +183,8 @@ def user_counts(args, accounts) -> dict:
 
 def run_locust(args, accounts, counts, port, out: Path) -> int:
     env = dict(os.environ, KEHU_LOAD_ACCOUNTS=json.dumps(accounts), KEHU_LOAD_PASSWORD=args.password,
-               KEHU_LOAD_WAIT=args.wait, KEHU_LOAD_COUNTS=json.dumps(counts))
+               KEHU_LOAD_WAIT=args.wait, KEHU_LOAD_COUNTS=json.dumps(counts),
+               KEHU_LOAD_STOP_AFTER_TOUR="1" if args.stop_after_tour else "")
     rate = args.spawn_rate or 1.0
     cmd = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--users", str(args.users), "--spawn-rate", str(rate),
            "--run-time", args.run_time, "--host", f"http://127.0.0.1:{port}", "--csv", str(out / "load"),
@@ -198,8 +202,8 @@ def run_locust(args, accounts, counts, port, out: Path) -> int:
 
 def ms(value: str) -> str:
     try:
-        return f"{float(value):,.0f}"
-    except ValueError:
+        return f"{Decimal(value):,.0f}"
+    except InvalidOperation:
         return value
 
 
@@ -213,12 +217,13 @@ def table(out: Path) -> tuple[str, int, int]:
 
     lines = ["| request | requests | failures | p50 ms | p95 ms |", "| --- | ---: | ---: | ---: | ---: |"]
     total = failures = 0
+    rps = Decimal(0)
     for row in sorted(rows, key=key):
         name = "**all**" if row["Name"] == "Aggregated" else f"{row['Name']} ({row['Type']})"
         lines.append(f"| {name} | {int(row['Request Count']):,} | {int(row['Failure Count']):,} | {ms(row['50%'])} | {ms(row['95%'])} |")
         if row["Name"] == "Aggregated":
             total, failures = int(row["Request Count"]), int(row["Failure Count"])
-            rps = float(row["Requests/s"])
+            rps = Decimal(row["Requests/s"])
     lines.append("")
     lines.append(f"{total:,} requests, {failures:,} failures, {rps:.1f} requests/s")
     return "\n".join(lines), total, failures

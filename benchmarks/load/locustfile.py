@@ -23,16 +23,21 @@ import random
 import re
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import quote
 
+import gevent
 import lxml.html
 from locust import HttpUser, between, task
 from locust.exception import StopUser
 
 ACCOUNTS: dict[str, list[str]] = json.loads(os.environ.get("KEHU_LOAD_ACCOUNTS", "{}"))
 PASSWORD = os.environ.get("KEHU_LOAD_PASSWORD", "")
-WAIT = tuple(float(x) for x in os.environ.get("KEHU_LOAD_WAIT", "1,4").split(","))
+WAIT = tuple(int(Decimal(x) * 1000) / 1000 for x in os.environ.get("KEHU_LOAD_WAIT", "5,15").split(","))  # seconds
 COUNTS = json.loads(os.environ.get("KEHU_LOAD_COUNTS", "{}"))  # role -> locust users of that role
+# KEHU_LOAD_STOP_AFTER_TOUR=1: the run ends once every user has done each of its tasks once.
+STOP_AFTER_TOUR = os.environ.get("KEHU_LOAD_STOP_AFTER_TOUR") == "1"
+toured = 0
 _next = {role: itertools.cycle(names) for role, names in ACCOUNTS.items() if names}
 
 CUSTOMER_LINK = re.compile(r'href="/customers/(\d+)/"')
@@ -90,6 +95,11 @@ class KehuUser(HttpUser):
         for work in tasks:
             self.wait()
             work(self)
+        global toured
+        toured += 1
+        if STOP_AFTER_TOUR and toured >= sum(COUNTS.values()):
+            # as --run-time does: the users finish what they are doing (--stop-timeout), then quit
+            gevent.spawn(self.environment.runner.quit)
 
     # requests ---------------------------------------------------------------------------------
     def _check(self, resp, marker: str, *, posted: bool, anonymous: bool = False) -> str:
