@@ -11,16 +11,15 @@ import csv
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal, InvalidOperation
 import urllib.error
 import urllib.request
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +107,7 @@ def prepare(args, env) -> dict:
 
 
 def serve(args, env, port, out: Path) -> subprocess.Popen:
-    log = open(out / "server.log", "w")
+    log = open(out / "server.log", "w")  # noqa: SIM115 - the server writes to it until stop()
     cmd = [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
            "--threads", str(args.threads), "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
            # Longer than a user's think time: with gunicorn's 2 s a request sent on a kept-alive
@@ -208,7 +207,8 @@ def ms(value: str) -> str:
 
 
 def table(out: Path) -> tuple[str, int, int]:
-    rows = list(csv.DictReader(open(out / "load_stats.csv", newline="")))
+    with open(out / "load_stats.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     order = {role: k for k, role in enumerate(ROLES)}
 
     def key(row):
@@ -233,7 +233,8 @@ def failures_text(out: Path) -> str:
     path = out / "load_failures.csv"
     if not path.exists():
         return ""
-    rows = list(csv.DictReader(open(path, newline="")))
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
     return "\n".join(f"  {r['Occurrences']}× {r['Name']} ({r['Method']}): {r['Error']}" for r in rows)
 
 

@@ -74,7 +74,7 @@ def test_ten_users_do_each_task_of_a_day_without_a_failure(load_database, tmp_pa
     # Until every user has done each of its tasks once (~20 s on a quiet machine), 120 s at most.
     cmd = [sys.executable, "-m", "benchmarks.load", *load_database, *SEED, "--users", "10", "--run-time", "120s",
            "--stop-after-tour", "--spawn-rate", "10", "--wait", "0.5,1.5", "--out", str(tmp_path / "out")]
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
+    run = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=400)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report
     assert "| **all** |" in report and ", 0 failures," in report, report
