@@ -381,3 +381,13 @@ def test_the_handover_history_lists_what_the_handover_page_shows(api, cast, poli
     assert [r["to_user"]["id"] for r in api(cast["director"]).get("/api/handovers/").json()["results"]] == [rep_b2.pk, cast["rep_a2"].pk]
     for who in ("rep_a", "rep_a2", "rep_b", "finance"):
         assert api(cast[who]).get("/api/handovers/").json()["results"] == [], who
+
+
+def test_the_visibility_walk_covers_the_selling_writes():
+    """kehu/customers/tests/test_visibility.py requests every one of them for every role."""
+    from kehu.customers.tests.test_visibility import PLAIN_ROUTES, SCOPED_PK_ROUTES
+
+    scoped = {r.name for r in SCOPED_PK_ROUTES}
+    assert {"api:quote-detail", "api:quote-submit", "api:quote-approve", "api:quote-reject", "api:quote-mark-sent",
+            "api:quote-mark-accepted", "api:contract-plan", "api:order-confirm", "api:order-ship", "api:order-release"} <= scoped
+    assert {"api:quote-list", "api:contract-list", "api:order-list", "api:handover-create"} <= {r.name for r in PLAIN_ROUTES}
