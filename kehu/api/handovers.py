@@ -4,8 +4,8 @@ a manager those from or to somebody they manage, anyone else none), newest first
 same path hands customers over (kehu.api.customer_ops.HandoverViewSet, apiact)."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from kehu.api.customer_ops import HandoverViewSet

@@ -1,5 +1,7 @@
-"""The selling API: opportunities (read, create, update, move), quotes, contracts, orders,
-receivables (read) and payments (read, record).
+"""The selling API: opportunities (read, create, update, move), quotes (read, create, edit,
+submit, approve / reject, mark sent / accepted), contracts (read, create, change the plan),
+orders (read, create, confirm under credit control, ship, release a hold), receivables (read)
+and payments (read, record, reverse).
 
 Every queryset starts from `Model.objects.visible_to(request.user)`, so a record the user may
 not see answers 404 like a missing one; there is no class-level `queryset`. Writes call the

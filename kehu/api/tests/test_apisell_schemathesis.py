@@ -13,7 +13,11 @@ from datetime import date
 import pytest
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, negative_data_rejection, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    status_code_conformance,
+)
 
 from kehu.api.tests.test_apischema_schemathesis import (  # the runner and its world (a fixture)
     ROLES,

@@ -20,7 +20,14 @@ from kehu.customers.services.handover import customer_handover
 from kehu.finance.models import Instalment, Receivable
 from kehu.integrations import services as webhooks
 from kehu.integrations.models import WebhookEvent
-from kehu.sales.models import Contract, Opportunity, OpportunityStage, Product, Quote, SalesOrder
+from kehu.sales.models import (
+    Contract,
+    Opportunity,
+    OpportunityStage,
+    Product,
+    Quote,
+    SalesOrder,
+)
 
 pytestmark = pytest.mark.django_db
 
