@@ -222,6 +222,8 @@ SPECTACULAR_SETTINGS = {
                             "KindEnum": "kehu.customers.models.Customer.Kind",  # the name it had before
                             "ActivityKindEnum": "kehu.activities.models.Activity.Kind",
                             "NotificationKindEnum": "kehu.activities.models.Notification.Kind",
+                            # apisell (issue 14): an order's status, also in the answer of its writes (the name it had before)
+                            "OrderStatusEnum": "kehu.sales.models.SalesOrder.Status",
                             # a spend's growth figure, computed from two years or stated (archive, share of wallet)
                             "GrowthSourceEnum": ["computed", "stated"]},
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.

@@ -1,5 +1,7 @@
-"""The selling API: opportunities (read, create, update, move), quotes, contracts, orders,
-receivables (read) and payments (read, record).
+"""The selling API: opportunities (read, create, update, move), quotes (read, create, edit,
+submit, approve / reject, mark sent / accepted), contracts (read, create, change the plan),
+orders (read, create, confirm under credit control, ship, release a hold), receivables (read)
+and payments (read, record, reverse).
 
 Every queryset starts from `Model.objects.visible_to(request.user)`, so a record the user may
 not see answers 404 like a missing one; there is no class-level `queryset`. Writes call the
@@ -28,7 +30,15 @@ from kehu.core.errors import StaleEdit
 from kehu.finance import selectors as finance_selectors
 from kehu.finance import services as finance_services
 from kehu.finance.errors import FinanceError, OverpaymentError
-from kehu.finance.permissions import can_record_any_payment, can_reverse_payment
+from kehu.finance.permissions import (
+    can_create_contract,
+    can_create_order,
+    can_edit_order,
+    can_edit_plan,
+    can_record_any_payment,
+    can_release_order,
+    can_reverse_payment,
+)
 from kehu.sales import services as sales_services
 from kehu.sales.models import Opportunity, Quote, QuoteLine
 
@@ -186,11 +196,22 @@ class StatusFilterMixin:
         return qs.filter(status=data["status"]) if data.get("status") else qs
 
 
+QUOTE_WRITES = {"create": s.QuoteCreateSerializer, "partial_update": s.QuoteUpdateSerializer,
+                "approve": s.QuoteApproveSerializer, "reject": s.QuoteRejectSerializer}
+
+
 @extend_schema_view(
     list=extend_schema(summary="Quotes you may see"),
     retrieve=extend_schema(responses={200: s.QuoteSerializer, 404: ERRORS[404]}, summary="A quote with its lines"),
+    create=extend_schema(request=s.QuoteCreateSerializer, responses={201: s.QuoteSerializer, **ERRORS},
+                         summary="Write a draft quote with its lines for a customer whose sales data you may edit"),
+    partial_update=extend_schema(request=s.QuoteUpdateSerializer, responses={200: s.QuoteSerializer, **ERRORS},
+                                 summary="Change a draft or rejected quote (a rejected one becomes a draft again)"),
 )
 class QuoteViewSet(StatusFilterMixin, ScopedReadViewSet):
+    """Writes (issue 14, apisell): the quote page's — create, edit, submit, approve / reject, mark
+    sent / accepted — each through kehu.sales.services.quotes, which checks who may act (403)."""
+
     list_serializer = detail_serializer = s.QuoteSerializer
     filter_class = filters.QuoteFilter
     orderings = {**TIMES, "code": ["code"]}
@@ -199,25 +220,160 @@ class QuoteViewSet(StatusFilterMixin, ScopedReadViewSet):
         lines = Prefetch("lines", queryset=QuoteLine.objects.select_related("product").order_by("id"))
         return Quote.objects.visible_to(self.request.user).select_related("customer", "owner", "decided_by").prefetch_related(lines)
 
+    def get_serializer_class(self):
+        return QUOTE_WRITES.get(self.action) or super().get_serializer_class()
+
+    def _respond(self, quote, code=status.HTTP_200_OK):
+        fresh = self.scoped().get(pk=quote.pk)
+        return Response(s.QuoteSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def _may_edit(self, quote):
+        if not sales_services.can_edit_quote(self.request.user, quote):
+            raise ApiPermissionDenied
+
+    def _valid(self):
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def create(self, request):
+        if not permissions.is_sales(request.user):
+            raise ApiPermissionDenied  # finance never writes quotes
+        data = self._valid()
+        if not sales_services.can_create_quote(request.user, data["customer"]):
+            raise ApiPermissionDenied
+        with selling_errors():
+            quote = sales_services.quote_create(
+                actor=request.user, customer=data["customer"], lines=s.line_dicts(data["lines"]), currency=data["currency"],
+                opportunity=data["opportunity"], valid_until=data["valid_until"], notes=data["notes"],
+                payment_term_days=data.get("payment_term_days"),
+            )
+        return self._respond(quote, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        quote = self.get_object()
+        self._may_edit(quote)
+        data = self._valid()
+        arguments = {"opportunity": data.get("opportunity", quote.opportunity), "valid_until": data.get("valid_until", quote.valid_until),
+                     "notes": data.get("notes"), "lines": s.line_dicts(data["lines"]) if "lines" in data else None}
+        if "payment_term_days" in data:
+            arguments["payment_term_days"] = data["payment_term_days"]
+        with selling_errors():
+            quote = sales_services.quote_update(actor=request.user, quote=quote, **arguments)
+        return self._respond(quote)
+
+    @extend_schema(request=None, responses={200: s.QuoteSerializer, **ERRORS},
+                   summary="Submit a draft or rejected quote: approved at once within the customer's policy, else pending for a manager")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        quote = self.get_object()
+        self._may_edit(quote)
+        with selling_errors():
+            quote = sales_services.quote_submit(actor=request.user, quote=quote)
+        return self._respond(quote)
+
+    def _decide(self, *, approve: bool):
+        quote = self.get_object()
+        if not sales_services.can_decide_quote(self.request.user, quote):
+            raise ApiPermissionDenied  # a rep, the owner, the one who submitted it, another team's manager
+        data = self._valid()
+        with selling_errors():
+            quote = sales_services.quote_decide(actor=self.request.user, quote=quote, approve=approve, comment=data["comment"])
+        return self._respond(quote)
+
+    @extend_schema(request=s.QuoteApproveSerializer, responses={200: s.QuoteSerializer, **ERRORS},
+                   summary="Approve a pending quote (a manager of the owner's team or an admin; never the owner nor the submitter)")
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(approve=True)
+
+    @extend_schema(request=s.QuoteRejectSerializer, responses={200: s.QuoteSerializer, **ERRORS},
+                   summary="Reject a pending quote, saying why (who may approve it)")
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(approve=False)
+
+    def _move(self, service):
+        quote = self.get_object()
+        self._may_edit(quote)
+        with selling_errors():
+            quote = service(actor=self.request.user, quote=quote)
+        return self._respond(quote)
+
+    @extend_schema(request=None, responses={200: s.QuoteSerializer, **ERRORS}, summary="Mark an approved quote sent to the customer")
+    @action(detail=True, methods=["post"], url_path="mark-sent")
+    def mark_sent(self, request, pk=None):
+        return self._move(sales_services.quote_mark_sent)
+
+    @extend_schema(request=None, responses={200: s.QuoteSerializer, **ERRORS}, summary="Mark a sent quote accepted by the customer")
+    @action(detail=True, methods=["post"], url_path="mark-accepted")
+    def mark_accepted(self, request, pk=None):
+        return self._move(sales_services.quote_mark_accepted)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Contracts you may see, with their payment plans"),
     retrieve=extend_schema(responses={200: s.ContractSerializer, 404: ERRORS[404]},
                            summary="A contract with its payment plan (instalments)"),
+    create=extend_schema(request=s.ContractCreateSerializer, responses={201: s.ContractSerializer, **ERRORS},
+                         summary="Write a contract with its payment plan, from an approved quote or a won opportunity"),
 )
 class ContractViewSet(ScopedReadViewSet):
+    """Writes (issue 14, apisell): create with the plan, change the plan — the contract pages'
+    (kehu.finance.services.contracts)."""
+
     list_serializer = detail_serializer = s.ContractSerializer
     orderings = {**TIMES, "signed_on": ["signed_on"], "code": ["code"]}
 
     def scoped(self):
         return finance_selectors.contract_list(user=self.request.user, with_plan=True).order_by("-signed_on", "-id")
 
+    def get_serializer_class(self):
+        return {"create": s.ContractCreateSerializer, "plan": s.PlanSerializer}.get(self.action) or super().get_serializer_class()
+
+    def _respond(self, contract, code=status.HTTP_200_OK):
+        fresh = self.scoped().get(pk=contract.pk)
+        return Response(s.ContractSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def create(self, request):
+        if not permissions.is_sales(request.user):
+            raise ApiPermissionDenied  # finance never writes contracts
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        arguments = s.contract_create_arguments(serializer.validated_data)
+        if not can_create_contract(request.user, arguments["customer"]):
+            raise ApiPermissionDenied
+        with selling_errors():
+            contract = finance_services.contract_create(actor=request.user, **arguments)
+        return self._respond(contract, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PlanSerializer, responses={200: s.ContractSerializer, **ERRORS},
+                   summary="Replace the payment plan (finance, admins, the managers of the owner's team); payments are applied again")
+    @action(detail=True, methods=["put"])
+    def plan(self, request, pk=None):
+        contract = self.get_object()
+        if not can_edit_plan(request.user, contract):
+            raise ApiPermissionDenied
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with selling_errors():
+            finance_services.contract_plan_set(actor=request.user, contract=contract, instalments=s.plan_rows(serializer.validated_data))
+        return self._respond(contract)
+
+
+ORDER_WRITES = {"create": s.OrderCreateSerializer, "ship": s.OrderShipSerializer, "release": s.OrderReleaseSerializer}
+
 
 @extend_schema_view(
     list=extend_schema(summary="Sales orders you may see"),
     retrieve=extend_schema(responses={200: s.OrderSerializer, 404: ERRORS[404]}, summary="A sales order with its lines"),
+    create=extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderResultSerializer, **ERRORS},
+                         summary="Write a draft sales order with its lines (on a contract of the customer, or without)"),
 )
 class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
+    """Writes (issue 14, apisell): the order pages' — create, confirm (credit control may hold it),
+    ship, release a hold — through kehu.finance.services.orders."""
+
     list_serializer = detail_serializer = s.OrderSerializer
     pagination_class = CursorPagination
     filter_class = filters.OrderFilter
@@ -225,6 +381,67 @@ class OrderViewSet(StatusFilterMixin, ScopedReadViewSet):
 
     def scoped(self):
         return finance_selectors.order_list(user=self.request.user, with_lines=True)
+
+    def get_serializer_class(self):
+        return ORDER_WRITES.get(self.action) or super().get_serializer_class()
+
+    def _respond(self, order, code=status.HTTP_200_OK):
+        fresh = self.scoped().get(pk=order.pk)
+        return Response(s.OrderResultSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def _valid(self):
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _may_edit(self, order):
+        if not can_edit_order(self.request.user, order):
+            raise ApiPermissionDenied
+
+    def create(self, request):
+        if not permissions.is_sales(request.user):
+            raise ApiPermissionDenied  # finance never writes orders
+        data = self._valid()
+        if not can_create_order(request.user, data["customer"]):
+            raise ApiPermissionDenied
+        with selling_errors():
+            order = finance_services.order_create(actor=request.user, customer=data["customer"], contract=data["contract"],
+                                                  order_date=data["order_date"], currency=data["currency"],
+                                                  lines=s.line_dicts(data["lines"]))
+        return self._respond(order, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.OrderResultSerializer, **ERRORS},
+                   summary="Confirm a draft order: credit control confirms it or holds it (status blocked, with credit_reasons)")
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        order = self.get_object()
+        self._may_edit(order)
+        with selling_errors():
+            order = finance_services.order_confirm(actor=request.user, order=order)
+        return self._respond(order)
+
+    @extend_schema(request=s.OrderShipSerializer, responses={200: s.OrderResultSerializer, **ERRORS},
+                   summary="Ship a confirmed order (without a contract its receivable is issued)")
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        order = self.get_object()
+        self._may_edit(order)
+        data = self._valid()
+        with selling_errors():
+            order = finance_services.order_ship(actor=request.user, order=order, shipped_on=data["shipped_on"])
+        return self._respond(order)
+
+    @extend_schema(request=s.OrderReleaseSerializer, responses={200: s.OrderResultSerializer, **ERRORS},
+                   summary="Release an order held by credit control, saying why (finance, admins, the managers of the owner's team)")
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        order = self.get_object()
+        if not can_release_order(request.user, order):
+            raise ApiPermissionDenied
+        data = self._valid()
+        with selling_errors():
+            order = finance_services.order_release(actor=request.user, order=order, reason=data["reason"])
+        return self._respond(order)
 
 
 @extend_schema_view(

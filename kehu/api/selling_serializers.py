@@ -291,3 +291,162 @@ def payment_arguments(validated_data: dict) -> dict:
     if validated_data.get("receivable") is not None:
         args["receivable"] = validated_data["receivable"]
     return args
+
+
+# --- writes of quotes, contracts and orders (issue 14, apisell) ---------------------------------
+# What the quote, contract and order pages take, as JSON. They parse; the services
+# (kehu.sales.services.quotes, kehu.finance.services.contracts / orders) apply every rule.
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleOpportunityField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Opportunity.objects.visible_to(_user(self)).select_related("stage")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleQuoteField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Quote.objects.visible_to(_user(self)).select_related("opportunity__stage")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ProductField(serializers.PrimaryKeyRelatedField):
+    """A product of the catalogue by its id (one no longer sold is refused by the line check)."""
+
+    def get_queryset(self):
+        return Product.objects.all()
+
+
+class QuoteLineWriteSerializer(serializers.Serializer):
+    """A line as the quote page takes it (kehu.sales.lines checks it)."""
+
+    product = ProductField(help_text=_("A product id (GET /api/products/)."))
+    quantity = decimal_field(4, help_text=_("More than 0, at most 4 decimals."))
+    unit_price = decimal_field(4, required=False, allow_null=True, default=None, help_text=_("Empty: the list price."))
+    discount_pct = decimal_field(2, required=False, allow_null=True, default=None, help_text=_("From 0 to 100; empty: 0."))
+
+
+class OrderLineWriteSerializer(QuoteLineWriteSerializer):
+    unit_cost = decimal_field(4, required=False, allow_null=True, default=None, help_text=_("Empty: the product's unit cost."))
+
+
+LINES_MAX = 100  # as the pages' line formsets
+
+
+def payment_term_field(help_text) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650, help_text=help_text)
+
+
+class QuoteCreateSerializer(serializers.Serializer):
+    customer = VisibleCustomerField(help_text=_("The customer (one whose sales data you may edit)."))
+    opportunity = VisibleOpportunityField(required=False, allow_null=True, default=None,
+                                          help_text=_("An open or won opportunity of the customer; empty: none."))
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="CNY")
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None, validators=[validate_date_in_range])
+    payment_term_days = payment_term_field(_("Empty: the customer's policy. A longer term than the policy's needs approval."))
+    notes = StrictCharField(required=False, allow_blank=True, max_length=4000, default="")
+    lines = QuoteLineWriteSerializer(many=True, allow_empty=False, max_length=LINES_MAX)
+
+
+class QuoteUpdateSerializer(serializers.Serializer):
+    """A draft or rejected quote's fields; what is left out stays as it is (lines: all or none)."""
+
+    opportunity = VisibleOpportunityField(required=False, allow_null=True)
+    valid_until = serializers.DateField(required=False, allow_null=True, validators=[validate_date_in_range])
+    payment_term_days = payment_term_field(_("Empty (null): the customer's policy; left out: unchanged."))
+    notes = StrictCharField(required=False, allow_blank=True, max_length=4000)
+    lines = QuoteLineWriteSerializer(many=True, required=False, allow_empty=False, max_length=LINES_MAX,
+                                     help_text=_("The new lines, replacing the old ones; left out: unchanged."))
+
+
+class QuoteApproveSerializer(serializers.Serializer):
+    comment = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class QuoteRejectSerializer(serializers.Serializer):
+    comment = StrictCharField(max_length=2000, help_text=_("Why the quote is rejected."))
+
+
+class InstalmentWriteSerializer(serializers.Serializer):
+    due_on = serializers.DateField(validators=[validate_date_in_range])
+    amount = money_field(min_value=Decimal("0.01"))
+
+
+class PlanSerializer(serializers.Serializer):
+    instalments = InstalmentWriteSerializer(
+        many=True, allow_empty=False, max_length=60,
+        help_text=_("The payment plan, numbered 1, 2, … by due date as the page does; it must add up to the contract amount."))
+
+
+class ContractCreateSerializer(PlanSerializer):
+    customer = VisibleCustomerField(help_text=_("The customer (one whose sales data you may edit)."))
+    quote = VisibleQuoteField(required=False, allow_null=True, default=None,
+                              help_text=_("An approved, sent or accepted quote of the customer."))
+    opportunity = VisibleOpportunityField(required=False, allow_null=True, default=None,
+                                          help_text=_("A won opportunity of the customer (when there is no quote)."))
+    signed_on = serializers.DateField(validators=[validate_date_in_range])
+    amount = money_field(required=False, allow_null=True, default=None, min_value=Decimal("0.01"),
+                         help_text=_("Empty: the quote's total or the opportunity's amount."))
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, allow_null=True, default=None,
+                                       help_text=_("Empty: the quote's or opportunity's."))
+    payment_term_days = payment_term_field(_("Empty: the quote's agreed term, else the customer's policy."))
+
+
+def plan_rows(validated_data: dict) -> list[tuple]:
+    """The instalments as the page's plan form gives them: sorted by due date, numbered 1, 2, …"""
+    rows = sorted(validated_data["instalments"], key=lambda r: r["due_on"])
+    return [(n, r["due_on"], r["amount"]) for n, r in enumerate(rows, start=1)]
+
+
+def contract_create_arguments(validated_data: dict) -> dict:
+    return {"customer": validated_data["customer"], "quote": validated_data["quote"], "opportunity": validated_data["opportunity"],
+            "signed_on": validated_data["signed_on"], "amount": validated_data["amount"], "currency": validated_data["currency"],
+            "payment_term_days": validated_data.get("payment_term_days"), "instalments": plan_rows(validated_data)}
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    customer = VisibleCustomerField(help_text=_("The customer (one whose sales data you may edit)."))
+    contract = VisibleContractField(required=False, allow_null=True, default=None,
+                                    help_text=_("A contract of the customer; empty: an order without contract."))
+    order_date = serializers.DateField(validators=[validate_date_in_range])
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="CNY")
+    lines = OrderLineWriteSerializer(many=True, allow_empty=False, max_length=LINES_MAX)
+
+
+class OrderShipSerializer(serializers.Serializer):
+    shipped_on = serializers.DateField(validators=[validate_date_in_range])
+
+
+class OrderReleaseSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=2000, help_text=_("Why the order is released."))
+
+
+def line_dicts(lines) -> list[dict]:
+    return [dict(line) for line in lines]
+
+
+class CreditReasonSerializer(serializers.Serializer):
+    code = StrictCharField(help_text=_("Machine-readable: credit_limit or overdue."))
+    message = StrictCharField(help_text=_("Translated (zh or en, the user's language)."))
+
+
+class OrderResultSerializer(OrderSerializer):
+    """An order after a write; a held one (status blocked) with the reasons credit control gave."""
+
+    credit_reasons = serializers.SerializerMethodField(
+        help_text=_("Why credit control holds the order (status blocked); empty otherwise."))
+
+    class Meta(OrderSerializer.Meta):
+        fields = OrderSerializer.Meta.fields + ["credit_reasons"]
+        read_only_fields = fields
+
+    @extend_schema_field(CreditReasonSerializer(many=True))
+    def get_credit_reasons(self, order) -> list:
+        from kehu.finance.models import CreditEvent
+        from kehu.finance.services import reason_text
+
+        if order.status != SalesOrder.Status.BLOCKED:
+            return []
+        event = CreditEvent.objects.filter(order_id=order.pk, kind=CreditEvent.Kind.BLOCK).order_by("-at", "-id").first()
+        reasons = (event.details or {}).get("reasons", []) if event else []
+        return [{"code": r.get("code", ""), "message": reason_text(r.get("code", ""), r)} for r in reasons]

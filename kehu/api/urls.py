@@ -48,11 +48,12 @@ urlpatterns = [
     path("opportunities/", OpportunityViewSet.as_view({"get": "list", "post": "create"}), name="opportunity-list"),
     path("opportunities/<id:pk>/", OpportunityViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="opportunity-detail"),
     path("opportunities/<id:pk>/move/", OpportunityViewSet.as_view({"post": "move"}), name="opportunity-move"),
-    path("quotes/", QuoteViewSet.as_view(READ[0]), name="quote-list"),
-    path("quotes/<id:pk>/", QuoteViewSet.as_view(READ[1]), name="quote-detail"),
-    path("contracts/", ContractViewSet.as_view(READ[0]), name="contract-list"),
+    # issue 14 (apisell): quotes, contracts and orders are written too (their actions: the block at the end)
+    path("quotes/", QuoteViewSet.as_view({"get": "list", "post": "create"}), name="quote-list"),
+    path("quotes/<id:pk>/", QuoteViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="quote-detail"),
+    path("contracts/", ContractViewSet.as_view({"get": "list", "post": "create"}), name="contract-list"),
     path("contracts/<id:pk>/", ContractViewSet.as_view(READ[1]), name="contract-detail"),
-    path("orders/", OrderViewSet.as_view(READ[0]), name="order-list"),
+    path("orders/", OrderViewSet.as_view({"get": "list", "post": "create"}), name="order-list"),
     path("orders/<id:pk>/", OrderViewSet.as_view(READ[1]), name="order-detail"),
     path("receivables/", ReceivableViewSet.as_view(READ[0]), name="receivable-list"),
     path("receivables/<id:pk>/", ReceivableViewSet.as_view(READ[1]), name="receivable-detail"),
@@ -100,7 +101,8 @@ urlpatterns += [
 # --- issue 14 (apiact): follow-ups, notifications, customer operations, products, users, teams ----
 from kehu.api.activities import ActivityViewSet, FollowUpViewSet, NotificationViewSet  # noqa: E402
 from kehu.api.catalogue import ProductViewSet, TeamViewSet, UserViewSet  # noqa: E402
-from kehu.api.customer_ops import CustomerOperationsViewSet, HandoverViewSet, SpendViewSet  # noqa: E402
+from kehu.api.customer_ops import CustomerOperationsViewSet, SpendViewSet  # noqa: E402
+from kehu.api.handovers import HandoverHistoryViewSet  # noqa: E402
 
 customer_op = CustomerOperationsViewSet.as_view
 urlpatterns += [
@@ -120,11 +122,25 @@ urlpatterns += [
     path("customers/<id:pk>/archive/spend/", customer_op({"post": "spend_create"}), name="customer-archive-spend"),
     path("archive/spend/<id:pk>/", SpendViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}), name="archive-spend-detail"),
     path("customers/<id:pk>/archive/<str:section>/", customer_op({"put": "archive_section"}), name="customer-archive-section"),
-    path("handovers/", HandoverViewSet.as_view({"post": "create"}), name="handover-create"),
+    # issue 14 (apisell): GET lists the handover history (kehu.api.handovers)
+    path("handovers/", HandoverHistoryViewSet.as_view({"get": "list", "post": "create"}), name="handover-create"),
     path("products/", ProductViewSet.as_view({"get": "list"}), name="product-list"),
     path("products/<id:pk>/", ProductViewSet.as_view({"get": "retrieve"}), name="product-detail"),
     path("users/", UserViewSet.as_view({"get": "list"}), name="user-list"),
     path("users/<id:pk>/", UserViewSet.as_view({"get": "retrieve"}), name="user-detail"),
     path("teams/", TeamViewSet.as_view({"get": "list"}), name="team-list"),
     path("teams/<id:pk>/", TeamViewSet.as_view({"get": "retrieve"}), name="team-detail"),
+]
+
+# --- issue 14 (apisell): the selling writes — quote, contract and order actions -----------------
+urlpatterns += [
+    path("quotes/<id:pk>/submit/", QuoteViewSet.as_view({"post": "submit"}), name="quote-submit"),
+    path("quotes/<id:pk>/approve/", QuoteViewSet.as_view({"post": "approve"}), name="quote-approve"),
+    path("quotes/<id:pk>/reject/", QuoteViewSet.as_view({"post": "reject"}), name="quote-reject"),
+    path("quotes/<id:pk>/mark-sent/", QuoteViewSet.as_view({"post": "mark_sent"}), name="quote-mark-sent"),
+    path("quotes/<id:pk>/mark-accepted/", QuoteViewSet.as_view({"post": "mark_accepted"}), name="quote-mark-accepted"),
+    path("contracts/<id:pk>/plan/", ContractViewSet.as_view({"put": "plan"}), name="contract-plan"),
+    path("orders/<id:pk>/confirm/", OrderViewSet.as_view({"post": "confirm"}), name="order-confirm"),
+    path("orders/<id:pk>/ship/", OrderViewSet.as_view({"post": "ship"}), name="order-ship"),
+    path("orders/<id:pk>/release/", OrderViewSet.as_view({"post": "release"}), name="order-release"),
 ]

@@ -84,12 +84,18 @@ def handover_related_counts(*, from_user, customer_ids) -> dict:
     return counts
 
 
-def handover_history(*, user, limit: int = 50):
-    """Handovers `user` may see: an admin all; a manager those from or to a user they manage."""
+def handover_scope(*, user):
+    """Handovers `user` may see, newest first: an admin all; a manager those from or to a user
+    they manage; anyone else none (the handover page and /api/handovers/ read this)."""
     qs = Handover.objects.select_related("actor", "from_user", "to_user").order_by("-at", "-id")
     if not (user.is_active and user.is_admin_role):
         if not (user.is_active and user.is_manager):
-            return []
+            return qs.none()
         ids = managed_user_ids(user)
         qs = qs.filter(Q(from_user_id__in=ids) | Q(to_user_id__in=ids))
-    return list(qs[:limit])
+    return qs
+
+
+def handover_history(*, user, limit: int = 50):
+    """The `limit` newest handovers `user` may see (`handover_scope`)."""
+    return list(handover_scope(user=user)[:limit])

@@ -390,6 +390,7 @@ FINANCE_WRITES = {
     "finance:order-release": "releases an order held by credit control, with a reason",
     "finance:payment-reverse": "reverses a payment recorded in error (红冲), with a reason",
     "api:payment-reverse": "reverses a payment recorded in error (红冲), with a reason",
+    "api:order-release": "releases an order held by credit control, with a reason",  # issue 14 (apisell)
 }
 
 
