@@ -12,3 +12,30 @@ from collections.abc import Callable
 from kehu.core.hooks import Hook
 
 WORKER_START: Hook[Callable[..., int]] = Hook("core.worker_start")
+
+
+# --- the tasks (bgjobs, issue 15) --------------------------------------------------------
+from django_tasks import task  # noqa: E402
+
+
+@task()
+def run_job(job_id: int) -> str:
+    """Run one background job (kehu.core.jobs.job_run): an import, an evaluation run, an export."""
+    from kehu.core.jobs import job_run
+
+    return job_run(job_id)
+
+
+@task()
+def run_daily_step(key: str, now: str = "") -> int | None:
+    """Run one `kehu daily` step in the worker (`kehu daily --enqueue`). `now`: ISO date-time
+    the step runs as of (the moment it was enqueued); returns how many records it wrote."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from kehu.core.hooks import DAILY_STEPS
+
+    step = DAILY_STEPS.get(key)
+    if step is None:
+        raise LookupError(f"no daily step {key!r}")
+    return step.run(now=parse_datetime(now) if now else timezone.now())
