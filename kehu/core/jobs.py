@@ -278,7 +278,7 @@ class JobProgress:
 
 
 def job_progress(job: Job) -> dict:
-    """{"done", "total", "step", "percent"} of a job as it stands: a running job's progress
+    """{"done", "count" (of the step), "step", "percent"} of a job as it stands: a running job's progress
     file (SQLite, inside the work's transaction) when it is newer than the row."""
     done, total, step = job.done, job.total, job.step
     if job.state == Job.State.RUNNING:
@@ -290,7 +290,7 @@ def job_progress(job: Job) -> dict:
     elif job.state == Job.State.DONE:
         done = total = max(total, 1)
     percent = int(done * 100 / total) if total else 0
-    return {"done": done, "total": total, "step": msg_text(step), "percent": min(percent, 100)}
+    return {"done": done, "count": total, "step": msg_text(step), "percent": min(percent, 100)}
 
 
 # --- the worker's start and `kehu daily` -------------------------------------------------
