@@ -11,6 +11,7 @@
   An export of at most EXPORT_SYNC_MAX_CUSTOMERS visible customers stays a direct download.
 """
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -50,7 +51,8 @@ def import_job_run(job, progress) -> dict:
     counts = {"created": sum(report.created.values()), "updated": sum(report.updated.values()), "bad": report.bad_row_count}
     if report.written:
         return {"message": msg(gettext_noop("Imported: %(created)d records created, %(updated)d updated, %(bad)d bad rows skipped."), **counts),
-                "issues": issues, "issue_count": report.bad_row_count}
+                "issues": issues, "issue_count": report.bad_row_count,
+                "url": reverse("customers:list"), "link": msg(gettext_noop("Open the customer list"))}
     if report.errors:
         raise _BadRows(report.bad_row_count, issues)
     return {"message": msg(gettext_noop("Nothing to change: the data is already in Kehu."))}
