@@ -15,7 +15,7 @@ WORKER_START: Hook[Callable[..., int]] = Hook("core.worker_start")
 
 
 # --- the tasks (bgjobs, issue 15) --------------------------------------------------------
-from django_tasks import task  # noqa: E402
+from django_tasks import task
 
 
 @task()

@@ -9,7 +9,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.core.jobs import JOB_KINDS, job_again, job_file_readable, job_folder, job_progress, jobs_visible, msg_text
+from kehu.core.jobs import (
+    JOB_KINDS,
+    job_again,
+    job_file_readable,
+    job_folder,
+    job_progress,
+    jobs_visible,
+    msg_text,
+)
 from kehu.core.models import Job
 from kehu.core.views import get_visible_or_404, is_partial
 

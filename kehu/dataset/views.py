@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.accounts import permissions
+from kehu.core.jobs import job_start
 from kehu.dataset.export import export_csv_zip, export_xlsx
 from kehu.dataset.files import DatasetError, open_dataset
 from kehu.dataset.forms import ExportForm, ImportUploadForm
-from kehu.dataset.services import dataset_import
 from kehu.dataset.jobs import export_is_large
+from kehu.dataset.services import dataset_import
 from kehu.dataset.uploads import upload_discard, upload_path, upload_save
-from kehu.core.jobs import job_start
 
 SESSION_KEY = "dataset_upload"
 

@@ -18,7 +18,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kehu.core import jobs
-from kehu.core.jobs import JobKind, JobProgress, job_kind_register, job_progress, job_run, job_start, jobs_clean, jobs_stranded_fail, msg
+from kehu.core.jobs import (
+    JobKind,
+    JobProgress,
+    job_kind_register,
+    job_progress,
+    job_run,
+    job_start,
+    jobs_clean,
+    jobs_stranded_fail,
+    msg,
+)
 from kehu.core.models import Job
 from kehu.customers.models import Customer
 

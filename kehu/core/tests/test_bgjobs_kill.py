@@ -22,7 +22,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from kehu.core.jobs import job_start
-from kehu.core.models import Job
 from kehu.dataset.uploads import upload_save
 
 ROWS = 12_000
