@@ -429,3 +429,4 @@ def test_daily_enqueue_hands_the_steps_to_the_worker_in_order(cast, keep_signals
     done = DBTaskResult.objects.order_by("enqueued_at")
     assert done.count() == len(keys) and {t.status for t in done} == {"SUCCESSFUL"}
     assert [list(t.return_value) for t in done] == [[k] for k in keys]  # one task per step, in order
+
