@@ -242,6 +242,11 @@ TASKS_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[env("KEHU_TASKS_BACKEND", "database")], "QUEUES": ["default"]}}
+# Background jobs (kehu.core.jobs): finished jobs and their files are deleted by `kehu daily` after
+# KEHU_JOB_KEEP_DAYS; a running job of another host without progress for KEHU_JOB_STALE_MINUTES is
+# stranded (failed at the next worker's start).
+KEHU_JOB_KEEP_DAYS = env_int("KEHU_JOB_KEEP_DAYS", 7)
+KEHU_JOB_STALE_MINUTES = env_int("KEHU_JOB_STALE_MINUTES", 60)
 # Webhooks: how long one delivery waits for the receiver's answer, in seconds.
 KEHU_WEBHOOK_TIMEOUT = env_int("KEHU_WEBHOOK_TIMEOUT", 10)
 

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/", include("kehu.api.urls")),
     # Webhooks (issue 14, task `hooks`): admin-only pages.
     path("integrations/", include("kehu.integrations.urls")),
+    # Background jobs (issue 15, task `bgjobs`): each user's own jobs.
+    path("jobs/", include("kehu.core.urls_jobs")),
     path("", include("kehu.reports.urls")),
     path("admin/", admin.site.urls),
     # Pages without Kehu's layout (the admin, the browsable API) make browsers ask for this.

@@ -124,3 +124,44 @@ class Sequence(models.Model):
     class Meta:
         verbose_name = _("sequence")
         verbose_name_plural = _("sequences")
+
+
+class Job(models.Model):
+    """A piece of long work run by the background worker (kehu.core.jobs): an import, an
+    evaluation run, a large export. Who started it, how far it got, and what came of it — the
+    result's link or file, or why it failed. A user sees only their own jobs (an admin all)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(_("kind"), max_length=40)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    params = models.JSONField(_("parameters"), default=dict)
+    # What the job is doing now: {"msgid": ..., "params": {...}}, translated when shown.
+    step = models.JSONField(_("step"), default=dict)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    # When done: {"message": {"msgid", "params"}, "url": ..., "file": ..., "filename": ..., "issues": [...]}.
+    result = models.JSONField(_("result"), default=dict)
+    # When failed: {"msgid", "params"} of the reason.
+    error = models.JSONField(_("failure reason"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    host = models.CharField(_("worker host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("worker process"), null=True, blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind}"

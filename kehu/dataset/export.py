@@ -68,11 +68,14 @@ def export_csv_folder(*, user, folder) -> dict[str, int]:
     return counts
 
 
-def export_csv_zip(*, user, target) -> dict[str, int]:
-    """The CSV files in one zip written to `target` (a path or a binary file object)."""
+def export_csv_zip(*, user, target, progress=None) -> dict[str, int]:
+    """The CSV files in one zip written to `target` (a path or a binary file object).
+    `progress(done, name)`, when given, is called before each file (done: files written)."""
     counts = {}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, columns, rows in EXPORTERS:
+        for done, (name, columns, rows) in enumerate(EXPORTERS):
+            if progress:
+                progress(done, name)
             with archive.open(name, "w", force_zip64=True) as raw:
                 handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 counts[name] = _write_csv(handle, columns, rows(user=user))
@@ -81,14 +84,17 @@ def export_csv_zip(*, user, target) -> dict[str, int]:
     return counts
 
 
-def export_xlsx(*, user, target) -> dict[str, int]:
-    """One workbook with a sheet per file (named like the file without .csv), streamed."""
+def export_xlsx(*, user, target, progress=None) -> dict[str, int]:
+    """One workbook with a sheet per file (named like the file without .csv), streamed.
+    `progress(done, name)`, when given, is called before each sheet (done: sheets written)."""
     import openpyxl
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = openpyxl.Workbook(write_only=True)
     counts = {}
-    for name, columns, rows in EXPORTERS:
+    for done, (name, columns, rows) in enumerate(EXPORTERS):
+        if progress:
+            progress(done, name)
         sheet = workbook.create_sheet(name.removesuffix(".csv"))
         sheet.append(columns)
         count = 0

@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.accounts import permissions
+from kehu.core.jobs import job_start
 from kehu.dataset.export import export_csv_zip, export_xlsx
 from kehu.dataset.files import DatasetError, open_dataset
 from kehu.dataset.forms import ExportForm, ImportUploadForm
+from kehu.dataset.jobs import export_is_large
 from kehu.dataset.services import dataset_import
 from kehu.dataset.uploads import upload_discard, upload_path, upload_save
 
@@ -75,28 +77,15 @@ def import_confirm_view(request):
         request.session.pop(SESSION_KEY, None)
         messages.info(request, _("The upload was discarded; nothing was imported."))
         return redirect("dataset:import")
-    dataset = _open_upload(token, upload.get("names", []))
-    if dataset is None:
+    if upload_path(token) is None:
         request.session.pop(SESSION_KEY, None)
         messages.error(request, _("That upload is no longer waiting; upload the files again."))
         return redirect("dataset:import")
-    skip_bad = request.POST.get("skip_bad") == "1"
-    try:
-        report = dataset_import(actor=request.user, dataset=dataset, skip_bad=skip_bad)
-    except DatasetError as exc:
-        messages.error(request, exc.message)
-        return redirect("dataset:import")
-    upload_discard(token)
+    # The import runs in the background (kehu.dataset.jobs): the job's page shows its progress,
+    # then the counts or the bad rows; the job discards the upload when it is done with it.
+    job = job_start(user=request.user, kind="import", params={**upload, "skip_bad": request.POST.get("skip_bad") == "1"})
     request.session.pop(SESSION_KEY, None)
-    if report.written:
-        messages.success(request, _("Imported: %(created)d records created, %(updated)d updated, %(bad)d bad rows skipped.") % {
-            "created": sum(report.created.values()), "updated": sum(report.updated.values()), "bad": report.bad_row_count,
-        })
-    elif report.errors:
-        messages.error(request, _("Nothing was imported: the files have %(count)d bad rows.") % {"count": report.bad_row_count})
-    else:
-        messages.info(request, _("Nothing to change: the data is already in Kehu."))
-    return redirect("dataset:import")
+    return redirect("jobs:detail", pk=job.pk)
 
 
 def _count_rows(report) -> list[dict]:
@@ -112,6 +101,9 @@ def export_view(request):
     form = ExportForm(request.GET if "format" in request.GET else None)
     if form.is_bound and form.is_valid():
         fmt = form.cleaned_data["format"]
+        if export_is_large(request.user):  # a background job; its page offers the file
+            job = job_start(user=request.user, kind="export", params={"format": fmt})
+            return redirect("jobs:detail", pk=job.pk)
         stamp = timezone.localdate().strftime("%Y%m%d")
         target = tempfile.TemporaryFile()
         if fmt == "xlsx":

@@ -14,6 +14,9 @@ def register() -> None:
     # First (order 10): pool returns and key-account visit alerts read the flags a run sets.
     daily_step_register(DailyStep(DAILY_KEY, gettext_lazy("Scheduled evaluation runs"), ranking_run_scheduled, order=10))
     register_policies()
+    from kehu.ranking import jobs
+
+    jobs.register()  # evaluation runs and large XLSX exports in the background (kehu.core.jobs)
 
 
 def register_policies() -> None:

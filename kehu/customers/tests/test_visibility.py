@@ -61,11 +61,15 @@ OBJECT_KINDS = {
     "ranking-runs": "run", "forecasts": "submission", "targets": "target",
     "activities": "activity", "followups": "activity",  # issue 14 (apiact): a follow-up, scoped by its customer
     "products": "product", "users": "user", "teams": "team",  # issue 14 (apiact): not reached through a customer
+    "jobs": "job",  # issue 15 (bgjobs): a background job, its starter's own (an admin sees all)
 }
 # Kinds of records not reached through a customer (issue 14, apiact): the product catalogue (every
 # signed-in user), users and teams (visible_users and the teams of them). Their scope is pinned in
 # kehu/api/tests/test_apiact_customer_ops.py; here only the login comes first.
 UNSCOPED_KINDS = {"product", "user", "team"}
+# A background job (issue 15, bgjobs) is scoped by the user who started it, not a customer: pinned in
+# kehu/core/tests/test_bgjobs_jobs.py (test_a_user_sees_only_their_own_jobs_and_an_admin_every_job).
+UNSCOPED_KINDS |= {"job"}
 # Kinds of company-wide records: not owned through a customer, so everyone signed in may open
 # them, but every customer row they show must be one the user may see (an evaluation run
 # ranks every customer; a rep's view of it lists their own). Tested apart below.

@@ -39,8 +39,8 @@ APPLY_BATCH = 900  # customer ids per UPDATE of the current ranking (SQLite's va
 
 def evaluation_run(
     *, actor, model: str, as_of: date, window_months: int | None = None, params: dict | None = None,
-    today: date | None = None,
-) -> EvaluationRun:
+    today: date | None = None, progress=None, check_only: bool = False,
+) -> EvaluationRun | None:
     """Compute `model` at `as_of` and store the run with its results.
 
     `actor`: the user who starts it (an administrator or a manager, `can_start_run`), or None
@@ -49,7 +49,10 @@ def evaluation_run(
     `window_months` and `params` when given. When the new run is the model's latest (see
     `latest_run`), the customers' current tier, class or key-account flag — and with it vip —
     follow it in the same transaction. `as_of` may not be after `today` (default: the
-    company's today; `kehu daily --now` passes its own)."""
+    company's today; `kehu daily --now` passes its own). `progress(phase, done, total)`, when
+    given, is called as each phase starts: "facts", "score", "store", "apply" (done 0–3 of 4).
+    `check_only`: make the checks (permission, model, window, date) and return None — the page
+    answers them at once before it hands the run to the background worker."""
     if actor is not None and not can_start_run(actor):
         raise PermissionDenied(_("Only an administrator or a manager may start an evaluation run."))
     if model not in DEFAULTS:
@@ -63,15 +66,26 @@ def evaluation_run(
     if not isinstance(window_months, int) or not (1 <= window_months <= MAX_WINDOW_MONTHS):
         raise RankingError(_("The window must be from 1 to %(max)d months.") % {"max": MAX_WINDOW_MONTHS})
     _check_as_of(as_of, today)
+    if check_only:
+        return None
     with _gc_paused():
-        return _run_store(actor, model, as_of, window_months, full)
+        return _run_store(actor, model, as_of, window_months, full, _phases(progress))
 
 
-def _run_store(actor, model: str, as_of: date, window_months: int, full: dict) -> EvaluationRun:
+def _phases(progress):
+    """The run's phases for `progress` (the background job's page), one call per phase."""
+    names = ["facts", "score", "store", "apply"]
+    return (lambda phase: progress(phase, names.index(phase), len(names))) if progress else (lambda phase: None)
+
+
+def _run_store(actor, model: str, as_of: date, window_months: int, full: dict, tick=lambda phase: None) -> EvaluationRun:
+    tick("facts")
     facts = load_facts(as_of, window_months, list_value=model == "key_account")  # only its price level reads it
+    tick("score")
     if _copy_available():
-        return _run_store_copy(actor, model, as_of, window_months, full, facts)
+        return _run_store_copy(actor, model, as_of, window_months, full, facts, tick)
     results = MODELS[model](facts, full)
+    tick("store")
     with transaction.atomic():
         # One run of a model stored at a time: the "is it the latest?" check below must see a
         # run committed by a concurrent call (PostgreSQL's READ COMMITTED would not otherwise).
@@ -82,6 +96,7 @@ def _run_store(actor, model: str, as_of: date, window_months: int, full: dict) -
         )
         classes = _results_insert(run, facts, results)
         if latest_run(model) == run:
+            tick("apply")
             current_ranking_apply(run, actor=actor, classes=classes)
     return run
 
@@ -123,7 +138,7 @@ def _copy_available() -> bool:
     return hasattr(getattr(connection.connection, "cursor_factory", None), "copy")  # psycopg 3's cursors
 
 
-def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: dict, facts) -> EvaluationRun:
+def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: dict, facts, tick=lambda phase: None) -> EvaluationRun:
     """`_run_store` on PostgreSQL, with the client's and the server's work overlapped (issue 13):
     the results are written into one COPY as they are made, through a writer that sends them from
     a second thread (`QueuedLibpqWriter`), so the server inserts and indexes rows while Python
@@ -142,6 +157,7 @@ def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: di
     else:
         ranked = MODELS[model](facts, full)
         count = len(ranked)
+    tick("store")
     with transaction.atomic():
         RankingSettings.objects.select_for_update().filter(model=model).first()  # as in _run_store
         run = EvaluationRun.objects.create(
@@ -165,6 +181,7 @@ def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: di
                 for row in rows.rows(ranked, 0):
                     write(row)
         if latest_run(model) == run:
+            tick("apply")
             current_ranking_apply(run, actor=actor, classes=rows.classes)
     return run
 

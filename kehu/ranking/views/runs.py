@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kehu.accounts.visibility import sees_all
+from kehu.core.jobs import job_start
 from kehu.core.pagination import paginate
 from kehu.core.views import get_visible_or_404
 from kehu.ranking import exports, selectors
 from kehu.ranking.errors import RankingError
 from kehu.ranking.forms import RunCreateForm
+from kehu.ranking.jobs import EXPORT_SYNC_MAX_ROWS
 from kehu.ranking.models import EvaluationRun, RankingSettings
 from kehu.ranking.params import ordered_params
 from kehu.ranking.permissions import can_start_run
@@ -45,19 +47,17 @@ def run_create(request):
     form = RunCreateForm(request.POST or None, model=preselect)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            run = evaluation_run(
-                actor=request.user, model=data["model"], as_of=data["as_of"], window_months=data["window_months"],
+        try:  # the checks answer here; the run itself is a background job (kehu.ranking.jobs)
+            evaluation_run(
+                actor=request.user, model=data["model"], as_of=data["as_of"], window_months=data["window_months"], check_only=True,
             )
         except RankingError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Evaluation run #%(run)s (%(model)s, as of %(as_of)s) is done.")
-                % {"run": run.pk, "model": run.get_model_display(), "as_of": run.as_of.isoformat()},
-            )
-            return redirect("ranking:run-detail", pk=run.pk)
+            job = job_start(user=request.user, kind="evaluation", params={
+                "model": data["model"], "as_of": data["as_of"].isoformat(), "window_months": data["window_months"],
+            })
+            return redirect("jobs:detail", pk=job.pk)
     windows = {m: RankingSettings.load(m).window_months for m in EvaluationRun.Model.values}
     return render(request, "ranking/run_form.html", {"nav": "ranking", "section": "runs", "form": form, "windows": windows})
 
@@ -116,6 +116,9 @@ def run_compare(request, pk):
 def run_export(request, pk):
     run = _run(pk)
     table = selectors.class_table(run, request.user)
+    if table["count"] > EXPORT_SYNC_MAX_ROWS:  # a background job; its page offers the file
+        job = job_start(user=request.user, kind="ranking_export", params={"run": run.pk, "class": klass_param(request, run.model)})
+        return redirect("jobs:detail", pk=job.pk)
     rows = selectors.result_rows(run, request.user, klass=klass_param(request, run.model) or None)
     return exports.workbook_response(
         f"ranking-run-{run.pk}.xlsx",
@@ -129,5 +132,8 @@ def run_compare_export(request, pk):
     if error or before is None:
         messages.error(request, error or _("There is no earlier run of this model to compare with."))
         return redirect(reverse("ranking:run-compare", args=[after.pk]))
+    if max(before.result_count, after.result_count) > EXPORT_SYNC_MAX_ROWS:  # a background job
+        job = job_start(user=request.user, kind="ranking_export", params={"run": after.pk, "with": before.pk})
+        return redirect("jobs:detail", pk=job.pk)
     diff = selectors.compare(before, after, request.user, limit=None)
     return exports.workbook_response(f"ranking-compare-{before.pk}-{after.pk}.xlsx", exports.compare_sheets(before, after, diff))

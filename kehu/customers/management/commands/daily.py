@@ -44,6 +44,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON document of counts and nothing else.")
         parser.add_argument("--now", help="Run as of this ISO date-time or date, for tests and backfills.")
+        parser.add_argument(
+            "--enqueue", action="store_true",
+            help="Hand the steps to the background worker (`kehu worker`), one task each, in order, instead of running them here.",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -51,6 +55,18 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(_("--now must be an ISO date or date-time, for example 2025-03-31T02:00:00+08:00."))
         steps = daily_steps()
+        if options["enqueue"]:  # bgjobs (issue 15): kehu.core.tasks.run_daily_steps
+            from kehu.core.tasks import run_daily_steps
+
+            result = run_daily_steps.enqueue([s.key for s in steps], now.isoformat())
+            user_sessions_prune()
+            refresh_statistics()
+            if options["json"]:
+                self.stdout.write(json.dumps({"enqueued": [s.key for s in steps], "task": str(result.id)}))
+            else:
+                self.stdout.write(_("Kehu daily: %(count)d steps handed to the background worker, as of %(now)s.") % {
+                    "count": len(steps), "now": timezone.localtime(now).isoformat(timespec="minutes")})
+            return
         results, failed = {}, []
         for step in steps:
             try:
