@@ -16,7 +16,8 @@ The rules (docs/rules.md, "Import"):
   other is kept in the notes;
 - a value that matches none of a field's choices lands as the field's default (lead source
   "other", kind "company", stage: the importer's default, owner: the public pool; an industry
-  that names no section is kept as written), with one notice per value and field;
+  that names no section is kept as written), with one notice per value and field; a customer
+  keeps such a stage, lead source or kind word as a line of its notes too;
 - no code column: the code is made from the name (customers, products) or from the customer
   and title (opportunities): "KH-" and ten hex digits of its SHA-1, the same every time;
 - 地区 "广东省/深圳市/南山区", "广东 深圳 南山" or "广东省深圳市南山区" fill province and city by
@@ -94,6 +95,15 @@ LEAD_EXTRA = {
     "老客户转介绍": "referral", "客户推荐": "referral", "推荐": "referral", "合作伙伴": "referral",
     "广告投放": "advertising",
 }
+# 悟空CRM and 芋道 CRM's industry options (GB/T 4754 sections by name).
+INDUSTRY_EXTRA = {
+    "IT": "信息传输、软件和信息技术服务业", "IT/通信/电子/互联网": "信息传输、软件和信息技术服务业",
+    "生产": "制造业", "运输/物流": "交通运输、仓储和邮政业", "物流": "交通运输、仓储和邮政业",
+    "商业服务": "租赁和商务服务业", "房地产": "房地产业", "政府": "公共管理、社会保障和社会组织",
+    "文化传媒": "文化、体育和娱乐业", "贸易": "批发和零售业", "服务业": "居民服务、修理和其他服务业",
+}
+# The words of a yes/no "成交状态" (芋道 CRM exports 是/否) as a stage.
+DEAL_STATUS = {"是": "signed", "否": "prospect", "已成交": "signed", "未成交": "prospect"}
 STAGE_EXTRA = {"已成交": "signed", "成交": "signed", "未成交": "prospect", "vip": "vip", "意向客户": "prospect"}
 KIND_EXTRA = {"企业": "company", "公司": "company", "个人": "person"}
 
@@ -298,7 +308,10 @@ def plan_auto(kind: str, headings: list[str]) -> Plan:
         if "详细地址" in keys and "地址" in keys and "region" not in columns:
             columns[keys.index("地址")] = "region"
             columns[keys.index("详细地址")] = "address"
-    return Plan(kind=kind, headings=list(headings), columns=columns)
+    values = {}
+    if kind == "customers" and "stage" in columns and heading_key(headings[columns.index("stage")]) == "成交状态":
+        values["stage"] = dict(DEAL_STATUS)
+    return Plan(kind=kind, headings=list(headings), columns=columns, values=values)
 
 
 def plan_for(kind: str, headings: list[str]) -> Plan:
@@ -407,6 +420,17 @@ def normalize_money(text: str) -> str:
     return re.sub(r"[¥￥,，元\s]", "", text or "")
 
 
+def _note_text(text: str) -> str:
+    """A cell as a line of the notes: a workbook's time "2026-04-28T15:00:00" as "2026-04-28 15:00"."""
+    text = text.strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}T00:00(:00)?$", text):
+        return text[:10]
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:00)?$", text)
+    if match:
+        return f"{match.group(1)} {match.group(2)}"
+    return text
+
+
 def make_code(prefix: str, *parts: str) -> str:
     key = "\x1f".join(unicodedata.normalize("NFKC", p or "").strip() for p in parts)
     return prefix + hashlib.sha1(key.encode()).hexdigest()[:10].upper()
@@ -452,7 +476,7 @@ class Resolver:
             except CellError:
                 return None
         if f.how == "industry":
-            return industries.normalize_industry(word)
+            return INDUSTRY_EXTRA.get(word.strip()) or industries.normalize_industry(word)
         if f.how == "owner":
             users, names = self.users()
             if word.lower() in users:
@@ -697,7 +721,11 @@ class MappedTable(Table):
                 lines.append(f"{self.plan.headings[self.plan.index(n)]}：{text}")
         for i, column in enumerate(self.plan.columns):
             if column == NOTES and i < len(cells) and (cells[i] or "").strip():
-                lines.append(f"{self.plan.headings[i]}：{cells[i].strip()}")
+                lines.append(f"{self.plan.headings[i]}：{_note_text(cells[i])}")
+            elif column in ("stage", "lead_source", "kind") and i < len(cells) and (cells[i] or "").strip():
+                word = cells[i].strip()
+                if self.resolver.resolve(self.fields[column], word) is None:  # its default: keep the word too
+                    lines.append(f"{self.plan.headings[i]}：{word}")
         out["notes"] = "\n".join(lines)
         return out
 

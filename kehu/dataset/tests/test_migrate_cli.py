@@ -41,23 +41,144 @@ def facts(code: str) -> dict:
     }
 
 
+def K(name):
+    return make_code("KH-", name)
+
+
 GBK_FACTS = {
-    make_code("KH-", "深圳市前海云帆科技有限公司"): {
+    K("深圳市前海云帆科技有限公司"): {
         "name": "深圳市前海云帆科技有限公司", "kind": "company", "owner": "zhangwei", "stage": "signed",
         "lead_source": "conference", "province": "广东省", "city": "深圳市", "industry": "信息传输、软件和信息技术服务业",
         "phone": "0755-26661234", "address": "南山区科技园南区高新南七道12号", "email": "wanglei@yunfan.cn",
-        "notes": "年框客户，每季度回访", "uscc": "91440300MA5F0A1B2" + "X"[:0], "created_at": datetime(2024, 3, 5, 14, 22),
+        "notes": "年框客户，每季度回访\nQQ：12345678", "uscc": "91440300MA5F0A1B2N", "created_at": datetime(2024, 3, 5, 14, 22),
+    },
+    K("广州白云恒达机械制造有限公司"): {
+        "name": "广州白云恒达机械制造有限公司", "kind": "company", "owner": "lina", "stage": "prospect",
+        "lead_source": "other", "province": "广东省", "city": "广州市", "industry": "制造业", "phone": "13922223333",
+        "address": "白云太和镇大源北路88号", "email": "sales@hengda-jx.com", "notes": "微信：hengda_wx\n客户来源：朋友圈",
+        "uscc": "91440111MA9W3C4D5N", "created_at": datetime(2024, 11, 20, 9, 5),
+    },
+    K("杭州西溪茶业有限公司"): {
+        "name": "杭州西溪茶业有限公司", "kind": "company", "owner": "zhangwei", "stage": "vip", "lead_source": "referral",
+        "province": "浙江省", "city": "杭州市", "industry": "批发和零售业", "phone": "0571-88889999",
+        "address": "西湖区文三路90号", "email": "", "notes": "老客户推荐", "uscc": "", "created_at": datetime(2023, 12, 1),
+    },
+    K("成都锦城建设工程有限公司"): {
+        "name": "成都锦城建设工程有限公司", "kind": "company", "owner": None, "stage": "target", "lead_source": "other",
+        "province": "四川省", "city": "成都市", "industry": "建筑业", "phone": "028-85556666", "address": "锦江红星路三段1号",
+        "email": "", "notes": "客户来源：朋友圈", "uscc": "", "created_at": datetime(2025, 1, 8),
+    },
+}
+GBK_CONTACTS = [
+    (K("深圳市前海云帆科技有限公司"), "王磊", "13800138001", "wanglei@yunfan.cn", "wanglei_yf"),
+    (K("杭州西溪茶业有限公司"), "赵敏", "13700001111", "", ""),
+]
+WUKONG_FACTS = {
+    K("北京中关村智联信息技术有限公司"): {
+        "name": "北京中关村智联信息技术有限公司", "kind": "company", "owner": "zhangwei", "stage": "signed",
+        "lead_source": "door_to_door", "province": "北京市", "city": "北京市", "industry": "信息传输、软件和信息技术服务业",
+        "phone": "010-62345678", "address": "海淀区中关村大街27号", "email": "",
+        "notes": "对接人：技术部刘工\n手机：13611112222\n客户级别：A（重点客户）\n网址：www.zhilian-it.cn\n下次联系时间：2026-06-15 10:00",
+        "uscc": "", "created_at": datetime(2024, 5, 6, 9, 30),
+    },
+    K("上海浦江金融信息服务有限公司"): {
+        "name": "上海浦江金融信息服务有限公司", "kind": "company", "owner": "lina", "stage": "prospect", "lead_source": "other",
+        "province": "上海市", "city": "上海市", "industry": "金融业", "phone": "021-50001234", "address": "浦东新区世纪大道100号",
+        "email": "", "notes": "手机：13788889999\n客户级别：B（普通客户）\n客户来源：促销", "uscc": "",
+        "created_at": datetime(2025, 2, 14, 16, 45),
+    },
+    K("苏州工业园区精工模具有限公司"): {
+        "name": "苏州工业园区精工模具有限公司", "kind": "company", "owner": "zhangwei", "stage": "prospect",
+        "lead_source": "referral", "province": "江苏省", "city": "苏州市", "industry": "制造业", "phone": "0512-62220000",
+        "address": "虎丘区星湖街328号", "email": "", "notes": "客户级别：C（非优先客户）", "uscc": "", "created_at": datetime(2023, 8, 1),
+    },
+}
+YUDAO_FACTS = {
+    "1024": {
+        "name": "武汉光谷新材料股份有限公司", "kind": "company", "owner": "zhangwei", "stage": "signed",
+        "lead_source": "conference", "province": "湖北省", "city": "武汉市", "industry": "制造业", "phone": "027-87654321",
+        "address": "洪山区光谷大道77号", "email": "buy@gg-newmat.com",
+        "notes": "手机：13512345678\nwechat：gg_newmat\n最后跟进时间：2026-04-28 15:00\n最后跟进内容：确认二期采购计划\n下次联系时间：2026-05-20 09:00\n客户等级：A (重点客户)",
+        "uscc": "", "created_at": datetime(2024, 9, 9, 9, 9),
+    },
+    "1025": {
+        "name": "长沙麓山教育科技有限公司", "kind": "company", "owner": "lina", "stage": "prospect", "lead_source": "internet",
+        "province": "湖南省", "city": "长沙市", "industry": "信息传输、软件和信息技术服务业", "phone": "13687654321",
+        "address": "岳麓区麓谷大道658号", "email": "", "notes": "需要发票\nQQ：88990011\n客户等级：B (普通客户)", "uscc": "",
+        "created_at": datetime(2025, 7, 1, 10, 30),
     },
 }
 
 
-def test_migrate_gbk_csv_as_customers(reps, settings):
+def contacts() -> list[tuple]:
+    return sorted(Contact.objects.values_list("customer__code", "name", "phone", "email", "wechat"))
+
+
+@pytest.fixture
+def shanghai(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
+
+
+def test_migrate_gbk_csv_as_customers_every_row_and_fact(reps, shanghai):
     code, out = run("import", GBK, "--as", "customers")
+
     assert code == 0, out
-    print(out)
+    assert {c.code: facts(c.code) for c in Customer.objects.all()} == GBK_FACTS
+    assert contacts() == sorted(GBK_CONTACTS)
+    # the mapping, the skipped columns and the unmapped value are printed
+    assert "Mapping (automatic) of 客户资料_gbk.csv, 4 rows:" in out
+    assert "  地区 → region (province/city/district)" in out
+    assert "Skipped columns: 序号、公司规模、开票信息" in out
+    assert "  lead_source: 朋友圈 (2)" in out
+    assert "“朋友圈” (2 rows) matches no lead source; imported as “Other”." in out
+
+    # the same file again: the codes made from the names find the same customers
+    code, out = run("import", GBK, "--as", "customers")
+    assert code == 0
+    assert "customers.csv: 0 to create, 0 to update, 4 unchanged" in out
+    assert "Nothing to change: the data is already in Kehu." in out
     assert Customer.objects.count() == 4
-    for c in Customer.objects.order_by("code"):
-        print(facts(c.code))
-    print(list(Contact.objects.values_list("customer__name", "name", "phone", "email", "wechat")))
-    assert False
+
+
+def test_migrate_wukong_and_yudao_exports_as_customers(reps, shanghai):
+    code, out = run("import", WUKONG, "--as", "customers")
+    assert code == 0, out
+    assert "Mapping (automatic) of 悟空CRM_客户导出.xlsx · 客户, 3 rows:" in out  # the sheet that looks like the list
+    assert "Skipped columns: 创建人、更新时间" in out
+    code, out = run("import", YUDAO, "--as", "customers")
+    assert code == 0, out
+    assert "Skipped columns: 跟进状态、负责人的用户编号、负责人部门、锁定状态、地区编号、更新时间、创建人、创建人名字" in out
+
+    assert {c.code: facts(c.code) for c in Customer.objects.all()} == {**WUKONG_FACTS, **YUDAO_FACTS}
+    assert contacts() == []
+
+
+def test_migrate_cli_uses_the_remembered_mapping(reps, shanghai):
+    from kehu.dataset.mapping import foreign_prepare, plan_remember
+
+    plan = foreign_prepare(GBK, "customers").plan
+    plan.values["lead_source"] = {"朋友圈": "personal_network"}
+    plan.columns[plan.headings.index("公司规模")] = "_notes"
+    plan_remember(plan=plan, actor=None)
+
+    code, out = run("import", GBK, "--as", "customers", "--json")
+    assert code == 0
+    import json
+
+    document = json.loads(out)
+    assert document["mapping"]["remembered"] is True
+    assert document["mapping"]["skipped"] == ["序号", "开票信息"]
+    assert document["mapping"]["unmapped"] == []
+    assert document["created"] == {"customers.csv": 4, "contacts.csv": 2}
+    chengdu = Customer.objects.get(code=K("成都锦城建设工程有限公司"))
+    assert (chengdu.lead_source, chengdu.notes) == ("personal_network", "")
+    assert Customer.objects.get(code=K("杭州西溪茶业有限公司")).notes == "老客户推荐\n公司规模：10-49人"
+
+
+def test_migrate_cli_unknown_kind_file_and_kehu_folder_import_stays(reps, tmp_path):
+    code, _out = run("import", tmp_path / "missing.csv", "--as", "customers")
+    assert code == 2
+    from kehu.dataset.tests.conftest import EXAMPLE
+
+    code, _out = run("import", EXAMPLE, "--dry-run")
+    assert code == 0
