@@ -497,8 +497,11 @@ def prepare(sheet, plan: Plan, *, label: str | None = None) -> "Prepared":
     counts: dict[str, dict[str, int]] = {f.name: {} for _i, f in watched}
     customer_words: set[str] = set()
     rows = 0
+    sample = None
     for _line, cells in sheet.rows():
         rows += 1
+        if sample is None:
+            sample = cells
         for i, f in watched:
             word = cells[i].strip() if i < len(cells) and cells[i] else ""
             if word:
@@ -534,7 +537,7 @@ def prepare(sheet, plan: Plan, *, label: str | None = None) -> "Prepared":
         tables["contacts.csv"] = ContactsFromCustomers(sheet, plan, resolver)
     dataset = Dataset(label or sheet.name, tables, [])
     dataset.notices = notices
-    return Prepared(plan=plan, dataset=dataset, words=shown_words, notices=notices, rows=rows, sheet=sheet)
+    return Prepared(plan=plan, dataset=dataset, words=shown_words, notices=notices, rows=rows, sheet=sheet, sample=sample)
 
 
 def plan_header_line(sheet) -> int:
@@ -591,6 +594,7 @@ class Prepared:
     notices: list[Issue]
     rows: int
     sheet: object
+    sample: list | None = None  # the first data row (the preview shows it beside each heading)
 
 
 # --- the translated tables ----------------------------------------------------------------
