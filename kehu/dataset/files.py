@@ -122,19 +122,31 @@ class CsvTable(Table):
 
 
 def csv_encoding(path: Path) -> str:
-    """The encoding of a CSV file: "utf-8" when every byte of it is UTF-8 (a BOM or none),
-    otherwise "gb18030" — what Excel on a Chinese Windows writes ("CSV (逗号分隔)" is GBK, of
-    which GB18030 is the superset). UTF-8 is tried strictly over the whole file: a GBK file of
-    Chinese text is almost never valid UTF-8, while a UTF-8 file is never mistaken for GBK."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "gb18030"
+    """The encoding of a CSV file: "utf-8" when it starts with a BOM or its first line with
+    non-ASCII bytes is UTF-8, otherwise "gb18030" — what Excel on a Chinese Windows writes
+    ("CSV (逗号分隔)" is GBK, of which GB18030 is the superset). A line of Chinese text in GBK is
+    almost never valid UTF-8, so the first such line decides; a later line in the other encoding
+    stops the file with its line number (`_decoded_lines`)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                return "utf-8"
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return "gb18030"
+            return "utf-8"
     return "utf-8"
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _dialect(path: Path, encoding: str) -> dict:
@@ -152,6 +164,8 @@ def _decoded_lines(handle, encoding: str = "utf-8") -> Iterator[str]:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             raise TableError(number, _("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")) from None
+        if encoding != "utf-8" and not raw.isascii() and _is_utf8(raw):
+            raise TableError(number, _("This line is UTF-8 text while the lines before it are GBK. Save the whole file in one encoding (“CSV UTF-8” is best)."))
         if number == 1 and text.startswith("\ufeff"):
             text = text[1:]
         yield text

@@ -77,7 +77,7 @@ def open_sheet(path, *, recognise: Callable[[str], bool], shown: str | None = No
         head = _head(table.rows)
         found = _find_header(head, recognise)
         if found is None:
-            raise DatasetError(_("%(name)s has no heading row.") % {"name": shown})
+            raise DatasetError(_("%(name)s is not a file of the Kehu format, and Kehu finds no heading row in it (such as 客户名称, 手机, 负责人).") % {"name": shown})
         return Sheet(shown, table.rows, found[0], found[1])
     raise DatasetError(_("%(name)s is neither a CSV file nor an .xlsx workbook.") % {"name": shown})
 
@@ -109,7 +109,7 @@ def _open_workbook(path: Path, shown: str, recognise) -> Sheet:
     finally:
         workbook.close()
     if best is None:
-        raise DatasetError(_("%(name)s has no sheet with a heading row.") % {"name": shown})
+        raise DatasetError(_("%(name)s is not a file of the Kehu format, and Kehu finds no sheet with a heading row in it (such as 客户名称, 手机, 负责人).") % {"name": shown})
     sheet_name, (line, headings, _known) = best
 
     def read() -> Iterator[tuple[int, list[str]]]:

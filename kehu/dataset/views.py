@@ -33,12 +33,12 @@ def _open_upload(token: str, names: list[str]):
     return upload_dataset({"token": token, "names": names})
 
 
-def _as_foreign(token: str) -> bool:
+def _as_foreign(token: str, names: list[str]) -> bool:
     """A single workbook none of whose sheets is a file of the format: read it as a firm's own list."""
     path = upload_path(token)
     if path is None or not path.is_file() or path.name != WORKBOOK:
         return upload_foreign(token) is not None
-    if open_dataset(path).tables:
+    if open_dataset(path, shown=names[0] if len(names) == 1 else None).tables:
         return False
     path.rename(path.parent / FOREIGN_XLSX)
     return True
@@ -89,7 +89,7 @@ def import_view(request):
         names = [getattr(f, "name", n) for n, f in files]
         request.session[SESSION_KEY] = {"token": token, "names": names}
         try:
-            if form.cleaned_data.get("kind") or _as_foreign(token):
+            if form.cleaned_data.get("kind") or _as_foreign(token, names):
                 return _preview_foreign(request, token=token, names=names, kind=form.cleaned_data.get("kind"), plan=None)
             report = dataset_import(actor=request.user, dataset=_open_upload(token, names), dry_run=True)
         except DatasetError as exc:

@@ -137,13 +137,15 @@ class CustomerImporter(PreparedImporter):
     columns = [
         "code", "name", "kind", "owner", "stage", "lead_source", "referrer", "province", "city", "industry",
         "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude", "created_at",
-        "address", "email", "notes",
     ]
     required = ["code", "name", "kind"]
     write_chunk = WRITE_CHUNK
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
+        # migrate: also read address, email and notes (a firm's own list brings them; the export,
+        # which writes the class's columns, does not write them yet)
+        self.columns = CustomerImporter.columns + ["address", "email", "notes"]
         self.first_code: dict[str, int] = {}
         self.first_uscc: dict[str, tuple[int, str]] = {}
         self.first_name: dict[str, tuple[int, str, str]] = {}
