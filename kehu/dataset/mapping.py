@@ -22,7 +22,8 @@ The rules (docs/rules.md, "Import"):
   and title (opportunities): "KH-" and ten hex digits of its SHA-1, the same every time;
 - 地区 "广东省/深圳市/南山区", "广东 深圳 南山" or "广东省深圳市南山区" fill province and city by
   their official names; the district goes in front of the address (详细地址);
-- contacts, activities and opportunities name their customer by code or by its exact name.
+- contacts, activities and opportunities name their customer by code or by its exact name;
+  a follow-up without a type is "other", a visit without a level a business-level visit.
 """
 
 import hashlib
@@ -174,6 +175,16 @@ def _activity_options():
     return [(str(c), str(label)) for c, label in Activity.Kind.choices]
 
 
+def _visit_level():
+    from kehu.dataset.importers.activities import VISIT_LEVEL
+    return VISIT_LEVEL
+
+
+def _visit_level_options():
+    from kehu.activities.models import Activity
+    return [(str(c), str(label)) for c, label in Activity.VisitLevel.choices]
+
+
 class _Lazy:
     """A Choices looked up when first used (the activities importer imports models)."""
 
@@ -190,6 +201,8 @@ ACTIVITY_FIELDS = [
     C("owner", gettext_lazy("owner"), ("跟进人", "负责人", "记录人", "创建人", "创建人名字", "owner"), "owner"),
     C("type", gettext_lazy("type"), ("跟进方式", "跟进类型", "方式", "类型", "type"), "choice", _Lazy(_activity_kind), _activity_options,
       "other", {"上门拜访": "visit", "见面拜访": "visit", "短信": "other", "微信沟通": "wechat", "QQ": "wechat"}),
+    C("visit_level", gettext_lazy("visit level"), ("拜访层级", "拜访级别", "拜访对象层级", "visit_level"), "choice",
+      _Lazy(_visit_level), _visit_level_options, "business"),
     C("at", gettext_lazy("time"), ("跟进时间", "时间", "日期", "创建时间", "at"), "datetime"),
     C("summary", gettext_lazy("summary"), ("跟进内容", "跟进记录", "内容", "记录内容", "摘要", "summary")),
     C("next_due", gettext_lazy("next follow-up"), ("下次联系时间", "下次跟进时间", "next_due"), "date"),
@@ -634,8 +647,8 @@ class MappedTable(Table):
         columns = [f.name for f in FIELDS[kind] if self._has(f.name)]
         if kind in CODE_PREFIX and "code" not in columns:
             columns.insert(0, "code")
-        if kind == "activities" and "type" not in columns:
-            columns.append("type")
+        if kind == "activities":
+            columns += [c for c in ("type", "visit_level") if c not in columns]
         return columns
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -676,8 +689,12 @@ class MappedTable(Table):
         if kind == "customers":
             return self._customer(cells)
         out = {name: self.value(cells, name) for name in self.header if name in self.fields and name in self.plan.columns}
-        if kind == "activities" and "type" not in self.plan.columns:
-            out["type"] = "other"
+        if kind == "activities":
+            out.setdefault("type", "other")
+            if out["type"] == "visit" and not out.get("visit_level"):
+                out["visit_level"] = "business"  # a visit needs a level: an unknown one is a business visit
+            elif out["type"] != "visit":
+                out["visit_level"] = ""
         if kind in CODE_PREFIX and not out.get("code"):
             parts = (out.get("customer", ""), out.get("title", "")) if kind == "opportunities" else (out.get("name", ""),)
             out["code"] = make_code(CODE_PREFIX[kind], *parts) if any(parts) else ""
