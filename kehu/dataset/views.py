@@ -162,10 +162,11 @@ def _count_rows(report) -> list[dict]:
 
 
 @login_required
-def import_template_view(request, kind: str, fmt: str):
-    """A template with Chinese headings for a kind of list: CSV (UTF-8 with a BOM, so Excel
-    opens it) or an Excel workbook."""
+def import_template_view(request):
+    """A template with Chinese headings for a kind of list (?kind=customers …): CSV (?format=csv,
+    UTF-8 with a BOM, so Excel opens it) or an Excel workbook (the default)."""
     _require_import(request)
+    kind, fmt = request.GET.get("kind", "customers"), request.GET.get("format", "xlsx")
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
         raise Http404
     target = tempfile.TemporaryFile()

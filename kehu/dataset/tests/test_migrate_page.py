@@ -125,7 +125,7 @@ def test_templates_with_chinese_headings_read_back_as_their_kind(cast, login_en,
     from kehu.dataset.mapping import foreign_prepare
 
     client = login_en(cast["manager_a"])
-    response = client.get(reverse("dataset:import-template", args=["customers", fmt]))
+    response = client.get(reverse("dataset:import-template"), {"kind": "customers", "format": fmt})
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     if fmt == "csv":
@@ -135,7 +135,7 @@ def test_templates_with_chinese_headings_read_back_as_their_kind(cast, login_en,
     path = tmp_path / f"t.{fmt}"
     path.write_bytes(body)
     for kind in ("customers", "contacts", "products", "activities", "opportunities"):
-        data = b"".join(client.get(reverse("dataset:import-template", args=[kind, fmt])).streaming_content)
+        data = b"".join(client.get(reverse("dataset:import-template"), {"kind": kind, "format": fmt}).streaming_content)
         path.write_bytes(data)
         plan = foreign_prepare(path).plan
         assert plan.kind == kind and plan.skipped == [], kind
@@ -143,4 +143,5 @@ def test_templates_with_chinese_headings_read_back_as_their_kind(cast, login_en,
 
 @pytest.mark.parametrize("who", ["rep_a", "finance"])
 def test_reps_and_finance_get_404_for_the_templates(cast, login_en, who):
-    assert login_en(cast[who]).get(reverse("dataset:import-template", args=["customers", "csv"])).status_code == 404
+    assert login_en(cast["admin"]).get(reverse("dataset:import-template"), {"kind": "nothing"}).status_code == 404
+    assert login_en(cast[who]).get(reverse("dataset:import-template"), {"kind": "customers", "format": "csv"}).status_code == 404
