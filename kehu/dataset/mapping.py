@@ -41,7 +41,7 @@ from kehu.customers.models import Contact, Customer
 from kehu.dataset.choices import DECISION_ROLE, KIND, LEAD_SOURCE, STAGE
 from kehu.dataset.files import Dataset, Table
 from kehu.dataset.importers.base import Issue
-from kehu.dataset.values import CellError, Choices
+from kehu.dataset.values import CellError
 
 # The kinds of list a firm's file can be, and the Kehu file each becomes.
 KINDS = {
@@ -624,10 +624,15 @@ class MappedTable(Table):
         self.plan = plan
         self.resolver = resolver
         self.fields = {f.name: f for f in FIELDS[plan.kind]}
+        self.idx = {}  # field → the index of its column (the first, for NOTES)
+        for i, column in enumerate(plan.columns):
+            self.idx.setdefault(column, i)
+        self.notes_columns = [i for i, c in enumerate(plan.columns) if c == NOTES]
         self.header = self._header()
+        self._regions: dict[str, tuple[str, str, str]] = {}
 
     def _has(self, *names) -> bool:
-        return any(n in self.plan.columns for n in names)
+        return any(n in self.idx for n in names)
 
     def _header(self) -> list[str]:
         kind = self.plan.kind
@@ -658,7 +663,7 @@ class MappedTable(Table):
             yield line, [values.get(c, "") for c in self.header]
 
     def cell(self, cells: list[str], name: str) -> str:
-        i = self.plan.index(name)
+        i = self.idx.get(name)
         if i is None or i >= len(cells):
             return ""
         return (cells[i] or "").strip()
@@ -688,7 +693,7 @@ class MappedTable(Table):
         kind = self.plan.kind
         if kind == "customers":
             return self._customer(cells)
-        out = {name: self.value(cells, name) for name in self.header if name in self.fields and name in self.plan.columns}
+        out = {name: self.value(cells, name) for name in self.header if name in self.fields and name in self.idx}
         if kind == "activities":
             out.setdefault("type", "other")
             if out["type"] == "visit" and not out.get("visit_level"):
@@ -709,14 +714,14 @@ class MappedTable(Table):
             if n in self.header:
                 out[n] = v(cells, n)
         province, city, district = "", "", ""
-        if self._has("region"):
-            province, city, district = split_region(self.cell(cells, "region"))
-        if self._has("province") and self.cell(cells, "province"):
-            province = self.cell(cells, "province")
-        if self._has("city") and self.cell(cells, "city"):
-            city = self.cell(cells, "city")
-        if self._has("district") and self.cell(cells, "district"):
-            district = self.cell(cells, "district")
+        if "region" in self.idx:
+            text = self.cell(cells, "region")
+            if text not in self._regions:
+                self._regions[text] = split_region(text)
+            province, city, district = self._regions[text]
+        province = self.cell(cells, "province") or province
+        city = self.cell(cells, "city") or city
+        district = self.cell(cells, "district") or district
         address = self.cell(cells, "address")
         if address and not province:
             province, city = region_prefix(address)
@@ -739,14 +744,14 @@ class MappedTable(Table):
         for n in extra:
             text = self.cell(cells, n)
             if text:
-                lines.append(f"{self.plan.headings[self.plan.index(n)]}：{text}")
-        for i, column in enumerate(self.plan.columns):
-            if column == NOTES and i < len(cells) and (cells[i] or "").strip():
+                lines.append(f"{self.plan.headings[self.idx[n]]}：{text}")
+        for i in self.notes_columns:
+            if i < len(cells) and (cells[i] or "").strip():
                 lines.append(f"{self.plan.headings[i]}：{_note_text(cells[i])}")
-            elif column in ("stage", "lead_source", "kind") and i < len(cells) and (cells[i] or "").strip():
-                word = cells[i].strip()
-                if self.resolver.resolve(self.fields[column], word) is None:  # its default: keep the word too
-                    lines.append(f"{self.plan.headings[i]}：{word}")
+        for column in ("stage", "lead_source", "kind"):
+            word = self.cell(cells, column)
+            if word and self.resolver.resolve(self.fields[column], word) is None:  # its default: keep the word too
+                lines.append(f"{self.plan.headings[self.idx[column]]}：{word}")
         out["notes"] = "\n".join(lines)
         return out
 
@@ -827,16 +832,17 @@ def plan_update(plan: Plan, data) -> Plan:
             seen.add(c)
     values = {k: dict(v) for k, v in plan.values.items()}
     fields = {f.name: f for f in FIELDS[kind]}
-    for key in data:
-        if not key.startswith("word-"):
-            continue
+    words = [key for key in data if key.startswith("word-")][: MAX_VALUES * len(fields)]  # no more than the preview lists
+    allowed: dict[str, set[str]] = {}
+    for key in words:
         _prefix, name, number = key.split("-", 2) if key.count("-") >= 2 else (None, None, None)
         if name not in fields:
             continue
         word = data.get(key, "")
         code = data.get(f"val-{name}-{number}", "")
-        allowed = {c for c, _l in value_choices(fields[name])}
-        if code in allowed:
+        if name not in allowed:
+            allowed[name] = {c for c, _l in value_choices(fields[name])}
+        if code in allowed[name]:
             if code:
                 values.setdefault(name, {})[word] = code
             else:

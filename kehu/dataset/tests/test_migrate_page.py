@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Customer
 from kehu.dataset.models import ImportMapping
 from kehu.dataset.tests.test_migrate_cli import (  # noqa: F401  (fixtures)
     GBK, GBK_CONTACTS, GBK_FACTS, K, WUKONG, WUKONG_FACTS, contacts, facts, reps, shanghai,
