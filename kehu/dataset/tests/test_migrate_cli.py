@@ -182,3 +182,23 @@ def test_migrate_cli_unknown_kind_file_and_kehu_folder_import_stays(reps, tmp_pa
 
     code, _out = run("import", EXAMPLE, "--dry-run")
     assert code == 0
+
+
+def test_migrate_recognises_the_headings_of_fxiaoke_and_xiaoshouyi_exports():
+    from kehu.dataset.mapping import plan_auto
+
+    fxiaoke = ["客户名称", "客户级别", "负责人", "所属部门", "国家", "省", "市", "区", "详细地址", "电话", "邮件", "网址", "行业",
+               "来源", "成交状态", "统一社会信用代码", "创建时间", "最后修改时间", "备注"]
+    assert dict(zip(fxiaoke, plan_auto("customers", fxiaoke).columns)) == {
+        "客户名称": "name", "客户级别": "_notes", "负责人": "owner", "所属部门": "", "国家": "", "省": "province", "市": "city",
+        "区": "district", "详细地址": "address", "电话": "phone", "邮件": "email", "网址": "_notes", "行业": "industry",
+        "来源": "lead_source", "成交状态": "stage", "统一社会信用代码": "uscc", "创建时间": "created_at", "最后修改时间": "",
+        "备注": "notes",
+    }
+    xiaoshouyi = ["客户名称", "客户所有人", "客户级别", "行业", "客户来源", "电话", "总机", "省份", "城市", "区县", "地址", "邮编",
+                  "网址", "创建日期", "备注*"]
+    assert dict(zip(xiaoshouyi, plan_auto("customers", xiaoshouyi).columns)) == {
+        "客户名称": "name", "客户所有人": "owner", "客户级别": "stage", "行业": "industry", "客户来源": "lead_source",
+        "电话": "phone", "总机": "_notes", "省份": "province", "城市": "city", "区县": "district", "地址": "address",
+        "邮编": "_notes", "网址": "_notes", "创建日期": "created_at", "备注*": "notes",
+    }
