@@ -527,13 +527,20 @@ def prepare(sheet, plan: Plan, *, label: str | None = None) -> "Prepared":
     words = []
     notices = []
     for _i, f in watched:
+        unmapped = []
         for word, count in sorted(counts[f.name].items(), key=lambda kv: (-kv[1], kv[0])):
             code = resolver.resolve(f, word)
             chosen = (plan.values.get(f.name) or {}).get(word, "")
             if code is None or chosen:
                 words.append(Word(field=f, word=word, count=count, code=code or "", chosen=chosen))
             if code is None:
-                notices.append(_unmapped_notice(plan, f, word, count))
+                unmapped.append((word, count))
+        notices += [_unmapped_notice(plan, f, word, count) for word, count in unmapped[:MAX_VALUES]]
+        if len(unmapped) > MAX_VALUES:
+            rest = unmapped[MAX_VALUES:]
+            notices.append(Issue(KINDS[plan.kind], None, plan.headings[plan.columns.index(f.name)],
+                                 _("%(values)d more values (%(count)d rows) match no %(field)s either; they are imported the same way.")
+                                 % {"values": len(rest), "count": sum(c for _w, c in rest), "field": f.label}))
     shown_words = []
     per_field: dict[str, int] = {}
     for w in words:

@@ -202,3 +202,24 @@ def test_migrate_recognises_the_headings_of_fxiaoke_and_xiaoshouyi_exports():
         "电话": "phone", "总机": "_notes", "省份": "province", "城市": "city", "区县": "district", "地址": "address",
         "邮编": "_notes", "网址": "_notes", "创建日期": "created_at", "备注*": "notes",
     }
+
+
+def test_migrate_lists_at_most_max_values_unmapped_words_per_field(reps, tmp_path, settings):
+    from kehu.dataset import mapping
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    mapping_max = mapping.MAX_VALUES
+    mapping.MAX_VALUES = 2
+    try:
+        path = tmp_path / "来源.csv"
+        rows = ["客户名称,客户来源"] + [f"公司{i},渠道{i % 5}" for i in range(10)]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        prepared = mapping.foreign_prepare(path, "customers")
+    finally:
+        mapping.MAX_VALUES = mapping_max
+    assert [str(n.reason) for n in prepared.notices] == [
+        "“渠道0” (2 rows) matches no lead source; imported as “Other”. Map it on the preview to change that.",
+        "“渠道1” (2 rows) matches no lead source; imported as “Other”. Map it on the preview to change that.",
+        "3 more values (6 rows) match no lead source either; they are imported the same way.",
+    ]
+    assert [w.word for w in prepared.words] == ["渠道0", "渠道1"]
