@@ -55,7 +55,7 @@ KIND_LABELS = {
     "customers": gettext_lazy("Customers"),
     "contacts": gettext_lazy("Contacts"),
     "products": gettext_lazy("Products"),
-    "activities": gettext_lazy("Follow-ups"),
+    "activities": gettext_lazy("Follow-up records"),
     "opportunities": gettext_lazy("Opportunities"),
 }
 NOTES = "_notes"  # a column kept as a line of the customer's notes
@@ -433,7 +433,7 @@ def normalize_money(text: str) -> str:
     return re.sub(r"[¥￥,，元\s]", "", text or "")
 
 
-def _note_text(text: str) -> str:
+def note_text(text: str) -> str:
     """A cell as a line of the notes: a workbook's time "2026-04-28T15:00:00" as "2026-04-28 15:00"."""
     text = text.strip()
     if re.match(r"^\d{4}-\d{2}-\d{2}T00:00(:00)?$", text):
@@ -754,7 +754,7 @@ class MappedTable(Table):
                 lines.append(f"{self.plan.headings[self.idx[n]]}：{text}")
         for i in self.notes_columns:
             if i < len(cells) and (cells[i] or "").strip():
-                lines.append(f"{self.plan.headings[i]}：{_note_text(cells[i])}")
+                lines.append(f"{self.plan.headings[i]}：{note_text(cells[i])}")
         for column in ("stage", "lead_source", "kind"):
             word = self.cell(cells, column)
             if word and self.resolver.resolve(self.fields[column], word) is None:  # its default: keep the word too

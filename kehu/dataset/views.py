@@ -16,7 +16,7 @@ from kehu.dataset.files import DatasetError, open_dataset
 from kehu.dataset.forms import ExportForm, ImportUploadForm
 from kehu.dataset.services import dataset_import
 from kehu.dataset.mapping import (
-    KIND_LABELS, KINDS, NOTES, Plan, field_choices, foreign_prepare, plan_remember, plan_update, value_choices,
+    KIND_LABELS, KINDS, NOTES, Plan, note_text, field_choices, foreign_prepare, plan_remember, plan_update, value_choices,
 )
 from kehu.dataset.templates_download import template_csv, template_xlsx
 from kehu.dataset.uploads import FOREIGN_XLSX, WORKBOOK, upload_dataset, upload_discard, upload_foreign, upload_path, upload_save
@@ -62,7 +62,7 @@ def _mapping_context(prepared) -> dict:
     choices = field_choices(plan.kind)
     sample = prepared.sample or []
     columns = [
-        {"index": i, "heading": heading, "sample": sample[i] if i < len(sample) else "", "field": column,
+        {"index": i, "heading": heading, "sample": note_text(sample[i] or "") if i < len(sample) else "", "field": column,
          "choices": choices, "notes": column == NOTES}
         for i, (heading, column) in enumerate(zip(plan.headings, plan.columns)) if heading
     ]
