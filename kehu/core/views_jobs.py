@@ -40,6 +40,7 @@ def _row(job: Job, user) -> dict:
         "filename": result.get("filename", ""),
         "issues": result.get("issues") or (job.error or {}).get("issues") or [],
         "issue_count": result.get("issue_count") or (job.error or {}).get("issue_count", 0),
+        "notices": result.get("notices") or [],
         "again": job.state == Job.State.FAILED and kind is not None and (kind.again is None or kind.again(job)),
     }
 

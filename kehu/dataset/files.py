@@ -1,4 +1,4 @@
-"""Opening a Kehu dataset: a folder of UTF-8 CSV files, one such CSV file, or one `.xlsx`
+"""Opening a Kehu dataset: a folder of CSV files (UTF-8 with or without a BOM, or GBK/GB18030), one such CSV file, or one `.xlsx`
 workbook with a sheet per file (named like the file without `.csv`).
 
 A table yields its rows as `(line, cells)`, the header being line 1 — the row number a
@@ -12,6 +12,7 @@ of each sheet counted from its bytes — and again while rows are read, so a zip
 million-row sheet is refused at once instead of keeping the importer busy for minutes.
 """
 
+import codecs
 import csv
 import posixpath
 import re
@@ -109,9 +110,10 @@ class CsvTable(Table):
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         line = 0
         limit = max_rows() + 1  # and the header
+        encoding = csv_encoding(self.path)
         try:
             with open(self.path, "rb") as handle:
-                for line, cells in enumerate(csv.reader(_decoded_lines(handle)), start=1):
+                for line, cells in enumerate(csv.reader(_decoded_lines(handle, encoding), **_dialect(self.path, encoding)), start=1):
                     if line > limit:
                         raise _too_many_rows(self.name)
                     yield line, cells
@@ -119,13 +121,51 @@ class CsvTable(Table):
             raise TableError(line + 1, _("The file is not valid CSV here: %(error)s") % {"error": str(exc)}) from None
 
 
-def _decoded_lines(handle) -> Iterator[str]:
-    """The lines of a binary file as UTF-8 text (a BOM dropped); a line that is not UTF-8 stops it."""
+def csv_encoding(path: Path) -> str:
+    """The encoding of a CSV file: "utf-8" when it starts with a BOM or its first line with
+    non-ASCII bytes is UTF-8, otherwise "gb18030" — what Excel on a Chinese Windows writes
+    ("CSV (逗号分隔)" is GBK, of which GB18030 is the superset). A line of Chinese text in GBK is
+    almost never valid UTF-8, so the first such line decides; a later line in the other encoding
+    stops the file with its line number (`_decoded_lines`)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                return "utf-8"
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return "gb18030"
+            return "utf-8"
+    return "utf-8"
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _dialect(path: Path, encoding: str) -> dict:
+    """A tab-separated file (Excel's "Unicode text") is read by tabs; everything else by commas."""
+    with open(path, "rb") as handle:
+        first = handle.readline(64 * 1024)
+    text = first.decode(encoding, errors="replace")
+    return {"delimiter": "\t"} if "\t" in text and "," not in text else {}
+
+
+def _decoded_lines(handle, encoding: str = "utf-8") -> Iterator[str]:
+    """The lines of a binary file as text (a BOM dropped); a line that does not decode stops it."""
     for number, raw in enumerate(handle, start=1):
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             raise TableError(number, _("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")) from None
+        if encoding != "utf-8" and not raw.isascii() and _is_utf8(raw):
+            raise TableError(number, _("This line is UTF-8 text while the lines before it are GBK. Save the whole file in one encoding (“CSV UTF-8” is best)."))
         if number == 1 and text.startswith("\ufeff"):
             text = text[1:]
         yield text

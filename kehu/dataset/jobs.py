@@ -25,23 +25,24 @@ ISSUES_SHOWN = 200  # bad rows listed on a failed import's page
 
 
 def import_job_run(job, progress) -> dict:
-    from kehu.dataset.files import DatasetError, open_dataset
+    from kehu.dataset.files import DatasetError
+    from kehu.dataset.mapping import Plan, plan_remember
     from kehu.dataset.services import dataset_import
-    from kehu.dataset.uploads import upload_discard, upload_path
+    from kehu.dataset.uploads import upload_dataset, upload_discard, upload_path
 
     params = job.params
     path = upload_path(params.get("token", ""))
     if path is None:
         raise JobFailed(gettext_noop("The uploaded files are no longer there (uploads are kept for a day); upload them again."))
-    names = params.get("names") or []
     phases = {"check": gettext_noop("Checking %(file)s"), "write": gettext_noop("Writing %(file)s")}
 
     def on_progress(file, phase, done, total):
         progress(done, total, phases.get(phase, phases["check"]), file=file)
 
     try:
-        dataset = open_dataset(path, shown=names[0] if path.is_file() and len(names) == 1 else None)
-        dataset.label = ", ".join(names)[:255]
+        dataset = upload_dataset(params)  # a firm's own list is read through the preview's mapping (its plan)
+        if dataset is None:
+            raise JobFailed(gettext_noop("The uploaded files are no longer there (uploads are kept for a day); upload them again."))
         report = dataset_import(actor=job.user, dataset=dataset, skip_bad=bool(params.get("skip_bad")), progress=on_progress)
     except DatasetError:
         upload_discard(params.get("token", ""))
@@ -50,8 +51,11 @@ def import_job_run(job, progress) -> dict:
     issues = [[i.file, i.line, i.column, str(i.reason)] for i in report.errors[:ISSUES_SHOWN]]
     counts = {"created": sum(report.created.values()), "updated": sum(report.updated.values()), "bad": report.bad_row_count}
     if report.written:
+        if params.get("plan"):  # the mapping that worked is remembered for the next file with these headings
+            plan_remember(plan=Plan.from_json(params["plan"]), actor=job.user)
         return {"message": msg(gettext_noop("Imported: %(created)d records created, %(updated)d updated, %(bad)d bad rows skipped."), **counts),
                 "issues": issues, "issue_count": report.bad_row_count,
+                "notices": [str(n.reason) for n in report.notices[:ISSUES_SHOWN]],
                 "url": reverse("customers:list"), "link": msg(gettext_noop("Open the customer list"))}
     if report.errors:
         raise _BadRows(report.bad_row_count, issues)

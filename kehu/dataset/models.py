@@ -24,3 +24,27 @@ class DatasetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class ImportMapping(models.Model):
+    """A column and value mapping confirmed on the upload page, used again for the next file of
+    the same kind with the same headings (kehu.dataset.mapping). One install is one firm, so the
+    mapping is the firm's."""
+
+    kind = models.CharField(_("kind"), max_length=16)
+    signature = models.CharField(max_length=40, editable=False)
+    headings = models.JSONField(_("headings"), default=list)
+    columns = models.JSONField(_("columns"), default=list)
+    values = models.JSONField(_("values"), default=dict)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"),
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "signature"], name="dataset_mapping_kind_signature")]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {', '.join(self.headings)[:80]}"

@@ -47,6 +47,7 @@ def dataset_import(
     ctx = ImportContext(actor=actor, now=now or timezone.now(), report=report, progress=progress)
     for name in dataset.ignored:
         report.notices.append(Issue(name, None, "", _("Not a file of the Kehu format; ignored.")))
+    report.notices.extend(getattr(dataset, "notices", ()))  # a firm's own file: its mapping's notices (mapping.py)
     for name in DATASET_FILES:
         if name in dataset.tables and name not in REGISTRY:
             report.notices.append(Issue(name, None, "", _("This file is not imported yet by this version of Kehu; it was skipped.")))

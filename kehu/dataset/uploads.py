@@ -18,6 +18,9 @@ from django.conf import settings
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 MAX_AGE_SECONDS = 24 * 3600
 WORKBOOK = "dataset.xlsx"
+# A firm's own list (migrate: read through a mapping, kehu.dataset.mapping).
+FOREIGN_CSV = "list.csv"
+FOREIGN_XLSX = "list.xlsx"
 
 
 def upload_root() -> Path:
@@ -49,6 +52,40 @@ def upload_path(token: str) -> Path | None:
         return None
     workbook = folder / WORKBOOK
     return workbook if workbook.exists() else folder
+
+
+def upload_foreign(token: str) -> Path | None:
+    """The firm's own file of an upload, or None (a Kehu dataset, or gone)."""
+    path = upload_path(token)
+    if path is None or not path.is_dir():
+        return None
+    for name in (FOREIGN_XLSX, FOREIGN_CSV):
+        if (path / name).exists():
+            return path / name
+    return None
+
+
+def upload_dataset(upload: dict):
+    """The Kehu dataset of a waiting upload — the session's {"token", "names", "plan"} — or None
+    when it is gone. A firm's own file is read through its plan (the mapping of the preview).
+    The "Import now" step (in the request or as a background task) starts from here."""
+    from kehu.dataset.files import open_dataset
+    from kehu.dataset.mapping import Plan, foreign_prepare
+
+    token, names = upload.get("token", ""), upload.get("names") or []
+    path = upload_path(token)
+    if path is None:
+        return None
+    shown = names[0] if len(names) == 1 else None
+    if upload.get("plan"):
+        foreign = upload_foreign(token)
+        if foreign is None:
+            return None
+        dataset = foreign_prepare(foreign, shown=shown, plan=Plan.from_json(upload["plan"])).dataset
+    else:
+        dataset = open_dataset(path, shown=shown if path.is_file() else None)
+    dataset.label = ", ".join(names)[:255]
+    return dataset
 
 
 def upload_discard(token: str) -> None:

@@ -17,7 +17,11 @@ from kehu.dataset.files import DatasetError, open_dataset
 from kehu.dataset.forms import ExportForm, ImportUploadForm
 from kehu.dataset.jobs import export_is_large
 from kehu.dataset.services import dataset_import
-from kehu.dataset.uploads import upload_discard, upload_path, upload_save
+from kehu.dataset.mapping import (
+    KIND_LABELS, KINDS, NOTES, Plan, note_text, field_choices, foreign_prepare, plan_update, value_choices,
+)
+from kehu.dataset.templates_download import template_csv, template_xlsx
+from kehu.dataset.uploads import FOREIGN_XLSX, WORKBOOK, upload_dataset, upload_discard, upload_foreign, upload_path, upload_save
 
 SESSION_KEY = "dataset_upload"
 
@@ -28,12 +32,49 @@ def _require_import(request) -> None:
 
 
 def _open_upload(token: str, names: list[str]):
+    return upload_dataset({"token": token, "names": names})
+
+
+def _as_foreign(token: str, names: list[str]) -> bool:
+    """A single workbook none of whose sheets is a file of the format: read it as a firm's own list."""
     path = upload_path(token)
-    if path is None:
-        return None
-    dataset = open_dataset(path, shown=names[0] if path.is_file() and len(names) == 1 else None)
-    dataset.label = ", ".join(names)[:255]
-    return dataset
+    if path is None or not path.is_file() or path.name != WORKBOOK:
+        return upload_foreign(token) is not None
+    if open_dataset(path, shown=names[0] if len(names) == 1 else None).tables:
+        return False
+    path.rename(path.parent / FOREIGN_XLSX)
+    return True
+
+
+def _preview_foreign(request, *, token: str, names: list[str], kind: str, plan: Plan | None, message: str = ""):
+    """Read the firm's file through the plan (the remembered or automatic one when None), check
+    it (a dry run) and show the preview with its column and value mapping. Raises DatasetError."""
+    prepared = foreign_prepare(upload_foreign(token), kind or None, shown=names[0] if names else None, plan=plan)
+    prepared.dataset.label = ", ".join(names)[:255]
+    request.session[SESSION_KEY] = {"token": token, "names": names, "plan": prepared.plan.as_json()}
+    report = dataset_import(actor=request.user, dataset=prepared.dataset, dry_run=True)
+    return render(request, "dataset/import_preview.html", {
+        "nav": "import", "report": report, "token": token, "names": names, "rows": _count_rows(report),
+        "mapping": _mapping_context(prepared), "message": message,
+    })
+
+
+def _mapping_context(prepared) -> dict:
+    plan = prepared.plan
+    choices = field_choices(plan.kind)
+    sample = prepared.sample or []
+    columns = [
+        {"index": i, "heading": heading, "sample": note_text(sample[i] or "") if i < len(sample) else "", "field": column,
+         "choices": choices, "notes": column == NOTES}
+        for i, (heading, column) in enumerate(zip(plan.headings, plan.columns)) if heading
+    ]
+    words = [
+        {"number": n, "field": w.field.name, "label": w.field.label, "word": w.word, "count": w.count,
+         "chosen": w.chosen, "choices": value_choices(w.field)}
+        for n, w in enumerate(prepared.words)
+    ]
+    return {"kind": plan.kind, "kind_label": KIND_LABELS[plan.kind],
+            "remembered": plan.remembered, "columns": columns, "words": words, "skipped": plan.skipped}
 
 
 @login_required
@@ -50,6 +91,8 @@ def import_view(request):
         names = [getattr(f, "name", n) for n, f in files]
         request.session[SESSION_KEY] = {"token": token, "names": names}
         try:
+            if form.cleaned_data.get("kind") or _as_foreign(token, names):
+                return _preview_foreign(request, token=token, names=names, kind=form.cleaned_data.get("kind"), plan=None)
             report = dataset_import(actor=request.user, dataset=_open_upload(token, names), dry_run=True)
         except DatasetError as exc:
             upload_discard(token)
@@ -59,7 +102,7 @@ def import_view(request):
             return render(request, "dataset/import_preview.html", {
                 "nav": "import", "report": report, "token": token, "names": names, "rows": _count_rows(report),
             })
-    return render(request, "dataset/import_upload.html", {"nav": "import", "form": form})
+    return render(request, "dataset/import_upload.html", {"nav": "import", "form": form, "template_kinds": list(KIND_LABELS.items())})
 
 
 @login_required
@@ -77,6 +120,16 @@ def import_confirm_view(request):
         request.session.pop(SESSION_KEY, None)
         messages.info(request, _("The upload was discarded; nothing was imported."))
         return redirect("dataset:import")
+    if upload.get("plan"):  # a firm's own list: a changed mapping is checked again before anything is written
+        plan = Plan.from_json(upload["plan"])
+        posted = plan_update(plan, request.POST)
+        if request.POST.get("action") == "remap" or posted.as_json() != plan.as_json():
+            try:
+                return _preview_foreign(request, token=token, names=upload.get("names", []), kind=plan.kind, plan=posted,
+                                        message=_("The mapping changed: here is the check with the new mapping. Nothing has been written yet."))
+            except DatasetError as exc:
+                messages.error(request, exc.message)
+                return redirect("dataset:import")
     if upload_path(token) is None:
         request.session.pop(SESSION_KEY, None)
         messages.error(request, _("That upload is no longer waiting; upload the files again."))
@@ -93,6 +146,20 @@ def _count_rows(report) -> list[dict]:
         {"file": name, "create": report.created[name], "update": report.updated[name], "unchanged": report.unchanged.get(name, 0)}
         for name in report.created
     ]
+
+
+@login_required
+def import_template_view(request):
+    """A template with Chinese headings for a kind of list (?kind=customers …): CSV (?format=csv,
+    UTF-8 with a BOM, so Excel opens it) or an Excel workbook (the default)."""
+    _require_import(request)
+    kind, fmt = request.GET.get("kind", "customers"), request.GET.get("format", "xlsx")
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    target = tempfile.TemporaryFile()
+    (template_xlsx if fmt == "xlsx" else template_csv)(kind, target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=f"kehu-{kind}-template.{fmt}")
 
 
 @login_required

@@ -1,6 +1,6 @@
 """customers.csv: ★code, ★name, ★kind, owner, stage, lead_source, referrer, province, city,
 industry, phone, uscc, influence, reputation, credit_limit, fund_status, payment_attitude,
-created_at.
+created_at, address, email, notes.
 
 Rows are matched by code: a new code creates a customer, a known one updates the columns
 the file has (a column left out of the header is left alone; an empty cell empties the
@@ -26,24 +26,25 @@ from kehu.dataset.choices import FUND_STATUS, KIND, LEAD_SOURCE, PAYMENT_ATTITUD
 from kehu.dataset.importers.base import (
     CREATE, LOOKUP, UNCHANGED, UPDATE, PreparedImporter, Row, among, chunked, insert_values, plain, update_rows,
 )
+from kehu.dataset.importers.contacts import parse_email  # migrate: customers.csv takes email too
 from kehu.dataset.importers.derive import NameDeriver
 from kehu.dataset.values import CellError, parse_datetime, parse_int, parse_money, parse_text
 
-TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50}
+TEXT = {"province": 50, "city": 50, "industry": 50, "phone": 50, "address": 255, "notes": 10_000}
 # Columns whose empty cell means "keep what is there" rather than "empty the field".
 KEEP_WHEN_EMPTY = {"stage", "created_at"}
 # What the check and write passes read of an existing customer.
 EXISTING = [
     "id", "code", "name", "kind", "owner_id", "stage", "lead_source", "province", "city", "industry",
     "phone", "uscc", "influence", "reputation", "credit_limit", "fund_status", "payment_attitude",
-    "created_at", "is_deleted",
+    "created_at", "is_deleted", "address", "email", "notes",
 ]
 LOADED = [
     "code", "name", "kind", "owner", "stage", "stage_changed_at", "lead_source", "referrer_customer",
     "province", "city", "industry", "phone", "uscc", "influence", "reputation", "credit_limit",
     "fund_status", "payment_attitude", "created_at", "updated_at", "name_normalized", "name_initials",
     "name_pinyin", "phone_normalized", "owned_since", "pool_clock_at", "previous_owner",
-    "returned_to_pool_at", "return_warned_at", "last_followup_at",
+    "returned_to_pool_at", "return_warned_at", "last_followup_at", "address", "email", "notes",
 ]
 # Model fields written when a column changes (besides the column's own field).
 ALSO = {
@@ -55,13 +56,13 @@ ALSO = {
 FIELD = {"owner": "owner", "referrer": "referrer_customer"}
 # The columns a new customer takes as they are (besides code, name, kind, stage, owner, referrer).
 NEW_COLUMNS = ("lead_source", "province", "city", "industry", "phone", "uscc", "influence", "reputation",
-               "credit_limit", "fund_status", "payment_attitude")
+               "credit_limit", "fund_status", "payment_attitude", "address", "email", "notes")
 # Customers written per batch of the write pass.
 WRITE_CHUNK = 5000
 _MISSING = object()
 CHOICE = {"stage": STAGE, "lead_source": LEAD_SOURCE, "fund_status": FUND_STATUS, "payment_attitude": PAYMENT_ATTITUDE}
 # Columns whose empty (or bad) cell reads as "" rather than None.
-EMPTY_TEXT = set(TEXT) | {"lead_source", "fund_status", "payment_attitude", "uscc"}
+EMPTY_TEXT = set(TEXT) | {"lead_source", "fund_status", "payment_attitude", "uscc", "email"}
 
 
 def parse_code(value: str) -> str:
@@ -142,6 +143,9 @@ class CustomerImporter(PreparedImporter):
 
     def __init__(self, ctx, table):
         super().__init__(ctx, table)
+        # migrate: also read address, email and notes (a firm's own list brings them; the export,
+        # which writes the class's columns, does not write them yet)
+        self.columns = CustomerImporter.columns + ["address", "email", "notes"]
         self.first_code: dict[str, int] = {}
         self.first_uscc: dict[str, tuple[int, str]] = {}
         self.first_name: dict[str, tuple[int, str, str]] = {}
@@ -210,6 +214,8 @@ class CustomerImporter(PreparedImporter):
                 plan.append((column, 1, parse_money, {}))
             elif column == "created_at":
                 plan.append((column, 0, parse_datetime, {}))
+            elif column == "email":
+                plan.append((column, 0, parse_email, {}))
         return plan
 
     def parse(self, row: Row) -> dict:

@@ -1,4 +1,6 @@
-"""kehu import PATH [--dry-run] [--skip-bad] [--json] [--user USERNAME] (DATASET.md)."""
+"""kehu import PATH [--dry-run] [--skip-bad] [--json] [--user USERNAME] (DATASET.md);
+kehu import FILE --as customers|contacts|products|activities|opportunities: a firm's own
+spreadsheet or another CRM's export, read through the remembered or the automatic mapping."""
 
 import json
 import sys
@@ -9,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from kehu.dataset.files import DatasetError
+from kehu.dataset.mapping import describe, foreign_prepare
 from kehu.dataset.management.commands._common import acting_user
 from kehu.dataset.services import dataset_import, import_exit_code
 
@@ -18,6 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="a folder of CSV files, one CSV file, or an .xlsx workbook")
+        parser.add_argument(
+            "--as", dest="kind", choices=["customers", "contacts", "products", "activities", "opportunities"],
+            help="read FILE (CSV or .xlsx, any headings) as this kind of list, with the remembered or the automatic mapping",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
         parser.add_argument("--skip-bad", action="store_true", help="write the good rows even when some rows are bad")
         parser.add_argument("--json", action="store_true", help="print one JSON document on standard output")
@@ -31,8 +38,15 @@ class Command(BaseCommand):
         actor = acting_user(opts["user"])
         try:
             bar = ProgressBar(sys.stderr, lines=not sys.stderr.isatty()) if opts["progress"] or sys.stderr.isatty() else None
+            dataset, mapped = None, None
+            if opts["kind"]:
+                mapped = foreign_prepare(opts["path"], opts["kind"])
+                if not opts["json"]:
+                    self._print_mapping(mapped)
+                dataset = mapped.dataset
             report = dataset_import(
-                actor=actor, path=opts["path"], dry_run=opts["dry_run"], skip_bad=opts["skip_bad"], progress=bar,
+                actor=actor, path=None if dataset else opts["path"], dataset=dataset, dry_run=opts["dry_run"],
+                skip_bad=opts["skip_bad"], progress=bar,
             )
             if bar is not None:
                 bar.close()
@@ -41,7 +55,10 @@ class Command(BaseCommand):
         except PermissionDenied:
             raise CommandError(_("User %(value)s may not import data.") % {"value": actor.username}, returncode=2) from None
         if opts["json"]:
-            self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+            document = report.as_json()
+            if mapped is not None:
+                document["mapping"] = describe(mapped)
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
         else:
             self._print(report)
         code = import_exit_code(report)
@@ -53,6 +70,21 @@ class Command(BaseCommand):
             else:
                 message = _("%(count)d bad rows; nothing was written. Fix them, or run again with --skip-bad to write the good rows.")
             raise CommandError(message % {"count": report.bad_row_count}, returncode=code)
+
+    def _print_mapping(self, mapped) -> None:
+        """The columns as read, the skipped ones and the words that match no choice."""
+        info = describe(mapped)
+        source = _("remembered") if info["remembered"] else _("automatic")
+        self.stdout.write(_("Mapping (%(source)s) of %(name)s, %(rows)d rows:") % {"source": source, "name": mapped.sheet.name, "rows": mapped.rows})
+        for column in info["columns"]:
+            if column["field"]:
+                self.stdout.write(f"  {column['heading']} → {column['label']}")
+        if info["skipped"]:
+            self.stdout.write(_("Skipped columns: %(columns)s") % {"columns": "、".join(info["skipped"])})
+        if info["unmapped"]:
+            self.stdout.write(_("Values that match no choice (imported as the default):"))
+            for word in info["unmapped"]:
+                self.stdout.write(f"  {word['field']}: {word['value']} ({word['rows']})")
 
     def _print(self, report) -> None:
         planned = report.dry_run or not report.written
