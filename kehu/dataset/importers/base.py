@@ -29,7 +29,7 @@ import functools
 import gc
 import json
 from contextlib import nullcontext
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -677,6 +677,10 @@ class _RowWriter:
     def from_dicts(self, rows: list[dict]) -> list[tuple]:
         """[from_dict(row) for row in rows], with the work that depends on a row's keys only done
         once per set of keys."""
+        if len(rows) > 1:
+            keys = tuple(rows[0])
+            if all(tuple(row) == keys for row in rows):
+                return self._from_uniform(rows, keys)
         plans: dict[tuple, tuple] = {}
         out = []
         value_of, prep = self._value, self._prep
@@ -699,6 +703,33 @@ class _RowWriter:
                 values[i] = prep(f, f.get_default())
             out.append(tuple(values))
         return out
+
+    def _from_uniform(self, rows: list[dict], keys: tuple) -> list[tuple]:
+        """from_dicts for rows that all have these keys, a column at a time: a column whose values
+        are all of types passed as they are is taken as it is, the others value by value as the
+        row loop would; the columns not given are the template's (or their callable default per
+        row); then the columns zipped into rows (issue 13, fourth pass: a third of the time)."""
+        template, steps, per_row = self._dict_plan(keys)
+        count = len(rows)
+        columns: list = [repeat(value, count) for value in template]
+        value_of = self._value
+        for i, attname, as_is, f, text, auto_add in steps:
+            column = list(map(itemgetter(attname), rows))
+            kinds = set(map(type, column))
+            if kinds <= as_is:
+                if auto_add and type(None) in kinds:
+                    now = template[i]
+                    column = [now if value is None else value for value in column]
+            else:
+                now = template[i]
+                column = [
+                    (now if value is None and auto_add else value) if type(value) in as_is else value_of(f, text, value, i)
+                    for value in column
+                ]
+            columns[i] = column
+        for i, f in per_row:
+            columns[i] = [self._prep(f, f.get_default()) for _ in range(count)]
+        return list(zip(*columns))
 
     def write(self, rows: list[tuple]) -> None:
         qn = self.connection.ops.quote_name
