@@ -575,6 +575,18 @@ def _as_is_types(field, text: bool, connection) -> frozenset:
 _SQLITE_PARAMS = 30_000
 
 
+def _sqlite_params(connection) -> int:
+    """Parameters a statement may take: _SQLITE_PARAMS, or this SQLite's own limit if lower (999
+    before SQLite 3.32)."""
+    import sqlite3
+
+    try:
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):  # Python < 3.11
+        limit = 999
+    return min(_SQLITE_PARAMS, limit)
+
+
 class _RowWriter:
     """How each concrete field of a model turns into a database value, worked out once per
     batch: text on a text field is passed as it is (what get_db_prep_save would return), a
@@ -770,7 +782,7 @@ class _RowWriter:
         if len(same) == width:
             same.pop()  # a VALUES list needs one column
         varying = [i for i in range(width) if i not in set(same)]
-        per_statement = max(1, min(count, _SQLITE_PARAMS // len(varying)))
+        per_statement = max(1, min(count, _sqlite_params(self.connection) // len(varying)))
         one = "(" + ", ".join(["%s"] * len(varying)) + ")"
         place = {i: f"column{n + 1}" for n, i in enumerate(varying)}
         picks = ", ".join(place.get(i, "%s") for i in range(width))

@@ -213,3 +213,25 @@ def test_rows_of_the_same_keys_to_tuples_column_by_column():
         writer = base._RowWriter(model)
         uniform = writer.from_dicts(rows)
         assert _plain(uniform) == _plain([writer.from_dict(r) for r in rows]), model
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_sqlite_of_999_parameters(monkeypatch):
+    """An older SQLite (999 parameters a statement) gets statements within its limit."""
+    user = UserFactory()
+    writer = base._RowWriter(AuditEvent)
+    rows = writer.from_dicts(_events(user)) * 50  # 1,150 rows
+    connection.ensure_connection()
+    raw = connection.connection
+    monkeypatch.setattr(base, "_sqlite_params", lambda conn: 999 if conn.connection is raw else 0)
+    seen = []
+
+    def count(execute, sql, params, many, context):
+        seen.append(sum(len(p) for p in params) if many else len(params or ()))
+        return execute(sql, params, many, context)
+
+    before = AuditEvent.objects.count()
+    with connection.execute_wrapper(count):
+        writer.write(rows)
+    assert AuditEvent.objects.count() == before + 1150
+    assert seen and max(seen) <= 999
