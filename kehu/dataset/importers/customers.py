@@ -101,7 +101,9 @@ def _valid_plain_uscc(value: str) -> str:
 
 
 def compact_uscc(value: str) -> str:
-    """uscc_std.compact(value), at once for plain letters and digits."""
+    """uscc_std.compact(value), at once for plain letters and digits (and an empty cell)."""
+    if not value:
+        return ""
     if value.isascii() and value.isalnum():
         return value.upper()
     return uscc_std.compact(value)
