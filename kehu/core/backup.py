@@ -193,13 +193,14 @@ def restore_check(*, path: str | os.PathLike, using: str = "default") -> Restore
     from django.db.migrations.loader import MigrationLoader
 
     connection = connections[using]
-    info = backup_inspect(path=path, settings_dict=connection.settings_dict)
-    if info.vendor != connection.vendor:
+    vendor = file_vendor(path) if Path(path).is_file() else None
+    if vendor and vendor != connection.vendor:
         raise BackupError(
             _("%(path)s is a %(file)s backup, and this Kehu runs on %(database)s: a backup is restored "
               "into the same kind of database (to move between them, see “Moving from SQLite to PostgreSQL” "
               "in docs/operations.md).")
-            % {"path": path, "file": vendor_name(info.vendor), "database": vendor_name(connection.vendor)})
+            % {"path": path, "file": vendor_name(vendor), "database": vendor_name(connection.vendor)})
+    info = backup_inspect(path=path, settings_dict=connection.settings_dict)
     known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     unknown = sorted(info.migrations - known)
     if unknown:
