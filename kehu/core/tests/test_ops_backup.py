@@ -49,16 +49,16 @@ def snapshot(cursor, vendor) -> dict[str, list[tuple]]:
 
 
 def django_snapshot():
-    """The test database's tables; on SQLite through a plain connection (Django's turns dates into
-    `date` objects, the restored file's plain connection would not)."""
+    """The test database's tables, through a plain connection as the restored copy's (Django's
+    turns dates into `date` objects on SQLite, leaves JSON as text on PostgreSQL)."""
     if connection.vendor == "sqlite":
         raw = sqlite3.connect(connection.settings_dict["NAME"], uri=True)
         try:
             return snapshot(raw.cursor(), "sqlite")
         finally:
             raw.close()
-    with connection.cursor() as cursor:
-        return snapshot(cursor, connection.vendor)
+    with _pg_connect(connection.settings_dict) as db:
+        return snapshot(db.cursor(), "postgresql")
 
 
 def without_excluded(snap):
