@@ -10,10 +10,12 @@
   written in the last KEHU_REPLICA_PIN_SECONDS seconds (read-your-writes: the middleware marks
   a session when it sends a POST, PUT, PATCH or DELETE, or when a GET wrote).
 - Even then these stay on the primary: a read inside a transaction on the primary, any read
-  after the request wrote, and the sessions, the login lock, the cache and the task queue
+  after the request wrote (an INSERT, UPDATE, DELETE or DDL seen on the primary's connection), and the sessions, the login lock, the cache and the task queue
   (`PRIMARY_ONLY_APPS`: they are read to be written).
 - The background worker, `kehu daily`, every other command and the API never pass the middleware's
   mark, so they read the primary.
+- Raw SQL of a report reads through `read_connection()` (the same rule); other raw SQL (the
+  header's counts, the search) reads the primary.
 - A replica that cannot be reached: the request reads the primary (logged as a warning).
 
 Which replica: the same one for a user each time (a hash of the user id), so that two pages in a
@@ -23,6 +25,7 @@ row never go back in time between replicas of different lag.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import zlib
 from contextlib import contextmanager
@@ -90,18 +93,51 @@ def replica_usable(alias: str) -> bool:
         return False
 
 
+WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE)\b", re.IGNORECASE)
+CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+class WriteWatcher:
+    """An execute wrapper of the primary's connection: marks the request as having written at its
+    first INSERT, UPDATE, DELETE or DDL (a `get_or_create` that finds its row writes nothing)."""
+
+    def __init__(self, state: ReadState):
+        self.state = state
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.state.wrote and isinstance(sql, str) and (
+                WRITE_STATEMENT.match(sql) or (sql.lstrip()[:4].upper() == "WITH" and CTE_WRITE.search(sql))):
+            self.state.wrote = True
+        return execute(sql, params, many, context)
+
+
 @contextmanager
-def replica_reads(alias: str | None):
-    """Within the block, reads may go to `alias` (None: the primary); restores the previous state."""
-    token = _state.set(ReadState(replica=alias))
+def replica_reads(alias: str | None, *, watch: bool = True):
+    """Within the block, reads may go to `alias` (None: the primary) until the block writes to the
+    primary (`watch`: an execute wrapper spots the write); restores the previous state."""
+    state = ReadState(replica=alias)
+    token = _state.set(state)
     try:
-        yield _state.get()
+        if watch:
+            with connections[DEFAULT_DB_ALIAS].execute_wrapper(WriteWatcher(state)):
+                yield state
+        else:
+            yield state
     finally:
         _state.reset(token)
 
 
 def current_state() -> ReadState | None:
     return _state.get()
+
+
+def read_connection():
+    """The connection for a raw-SQL read (`with read_connection().cursor() as cursor`): the
+    request's replica where the router would send an ORM read there, the primary otherwise."""
+    state = _state.get()
+    if state is None or state.replica is None or state.wrote or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return connections[DEFAULT_DB_ALIAS]
+    return connections[state.replica]
 
 
 class PrimaryReplicaRouter:
@@ -118,9 +154,6 @@ class PrimaryReplicaRouter:
         return state.replica
 
     def db_for_write(self, model, **hints):
-        state = _state.get()
-        if state is not None:
-            state.wrote = True
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):
@@ -135,7 +168,7 @@ class ReplicaMiddleware:
 
     After the session and the user are loaded (from the primary): a GET/HEAD of a replica route,
     from a session that has not written within KEHU_REPLICA_PIN_SECONDS, reads from a replica.
-    A request with another method, or one that wrote through the ORM, stamps the session: its
+    A request with another method, or one that wrote to the primary, stamps the session: its
     pages read the primary for the next KEHU_REPLICA_PIN_SECONDS seconds."""
 
     def __init__(self, get_response):
@@ -145,7 +178,7 @@ class ReplicaMiddleware:
         alias = None
         if replica_aliases() and request.method in {"GET", "HEAD"}:
             alias = self._replica_for(request)
-        with replica_reads(alias) as state:
+        with replica_reads(alias, watch=bool(replica_aliases())) as state:
             response = self.get_response(request)
         if request.method not in SAFE_METHODS or state.wrote:
             self._stamp(request)
