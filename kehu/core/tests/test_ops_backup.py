@@ -69,8 +69,8 @@ def without_excluded(snap):
 
 def fill_world():
     """The demo company (every domain app: customers, activities, sales, finance, ranking,
-    planning, reports' summaries) plus what it leaves empty: a session, a login failure, an access
-    token, a webhook subscription and a queued task."""
+    planning, reports' summaries) plus what it leaves empty: a session, a login record, an access
+    token, a webhook subscription, a queued task and a cached value."""
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -86,6 +86,8 @@ def fill_world():
     subscription_create(actor=admin, url="https://example.com/hook", event_types=["customer.created"])
     deliver_webhooks.enqueue([])
     Group.objects.create(name="备份")
+    from django.core.cache import cache
+    cache.set("ops.backup", "缓存", 3600)  # the shared database cache's table
     from axes.models import AccessLog
     AccessLog.objects.create(username="rep1", ip_address="203.0.113.7", user_agent="pytest", http_accept="*/*", path_info="/")
     session = SessionStore()

@@ -138,6 +138,7 @@ def test_rep_unreachable_replica_falls_back_to_primary(rep_a, monkeypatch):
 
 
 @pytest.mark.django_db
+@override_settings(KEHU_REPLICA_ALIASES=[])
 def test_system_without_replicas_nothing_marked_nor_stamped(rep_a):
     session = SessionStore()
     view = Recorder()
