@@ -90,7 +90,11 @@ def backup_create(*, path: str | os.PathLike, using: str = "default") -> BackupI
         else:
             raise BackupError(_("Backups are made of SQLite and PostgreSQL databases only, not %(vendor)s.")
                               % {"vendor": connection.vendor})
-        info = backup_inspect(path=tmp, settings_dict=connection.settings_dict)
+        try:
+            info = backup_inspect(path=tmp, settings_dict=connection.settings_dict)
+        except BackupError:
+            raise BackupError(_("The database %(name)s holds no Kehu tables (run `kehu migrate` first); "
+                                "nothing was written.") % {"name": connection.settings_dict["NAME"]}) from None
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
