@@ -261,3 +261,39 @@ def test_admin_commands_ask_before_overwriting(tmp_path, monkeypatch):
     assert list(Customer.objects.values_list("name", flat=True)) == ["甲"]
     call_command("backup", str(path), "--noinput", stdout=out)
     assert path.stat().st_mtime_ns != stamp
+
+
+# --- PostgreSQL's tools -----------------------------------------------------------------------
+
+def test_system_missing_pg_tools_say_what_to_install(monkeypatch):
+    from kehu.core import backup
+
+    monkeypatch.setattr(backup.os, "access", lambda path, mode: False)  # no executable anywhere
+    with translation.override("en"), pytest.raises(BackupError, match="pg_dump was not found. Install PostgreSQL's client"):
+        backup.pg_tool("pg_dump", None)
+    with translation.override("zh-hans"), pytest.raises(BackupError, match="找不到 PostgreSQL 的 pg_dump"):
+        backup.pg_tool("pg_dump", None)
+
+
+def test_system_pg_password_travels_in_environment_not_command_line(monkeypatch, tmp_path):
+    import subprocess
+
+    from kehu.core import backup
+
+    seen = {}
+
+    def fake_run(args, **kwargs):
+        seen.update(args=args, env=kwargs["env"])
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(backup.subprocess, "run", fake_run)
+    monkeypatch.setattr(backup, "pg_tool", lambda name, settings_dict: f"/usr/bin/{name}")
+    settings = {"ENGINE": "django.db.backends.postgresql", "NAME": "kehu", "USER": "kehu", "PASSWORD": "s3cret-密码",
+                "HOST": "db.example", "PORT": "5433", "OPTIONS": {"sslmode": "require"}}
+    backup._pg_dump(settings, str(tmp_path / "x.part"))
+    assert not any("s3cret" in arg for arg in seen["args"])
+    assert seen["env"]["PGPASSWORD"] == "s3cret-密码"
+    assert (seen["env"]["PGHOST"], seen["env"]["PGPORT"], seen["env"]["PGUSER"], seen["env"]["PGDATABASE"],
+            seen["env"]["PGSSLMODE"]) == ("db.example", "5433", "kehu", "kehu", "require")
+    assert seen["args"][:2] == ["/usr/bin/pg_dump", "--format=custom"]
+    assert "--exclude-table-data=django_session" in seen["args"]
