@@ -206,5 +206,7 @@ class ReplicaMiddleware:
     @staticmethod
     def _stamp(request) -> None:
         session = getattr(request, "session", None)
-        if session is not None and replica_aliases():
+        user = getattr(request, "user", None)
+        # signed-in sessions only: a log-out's fresh session (or an API token's) gets no stamp
+        if session is not None and user is not None and user.is_authenticated and replica_aliases():
             session[SESSION_KEY] = time.time()

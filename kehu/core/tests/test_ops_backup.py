@@ -80,6 +80,9 @@ def fill_world():
     from kehu.integrations.services import subscription_create
     from kehu.integrations.tasks import deliver_webhooks
 
+    from conftest import seed_flushed_defaults
+
+    seed_flushed_defaults()  # an earlier transactional test may have flushed the migrations' rows
     demo_company_load()
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("ops_admin", password="x")
     access_token_create(actor=admin, name="backup", scope="read")

@@ -153,3 +153,14 @@ def test_system_same_user_same_replica():
         picks = {dbrouter.choose_replica(user_id) for user_id in range(20)}
         assert picks == {"replica1", "replica2"}
         assert all(dbrouter.choose_replica(7) == dbrouter.choose_replica(7) for _ in range(5))
+
+
+@pytest.mark.django_db
+def test_system_logout_gets_no_stamp(usable):
+    from django.contrib.auth.models import AnonymousUser
+
+    session = SessionStore()
+    with ONE_REPLICA:
+        ReplicaMiddleware(Recorder())(_request("POST", "/accounts/logout/", AnonymousUser(), session))
+    assert SESSION_KEY not in session
+
