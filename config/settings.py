@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ops (issue 15): report and export reads to a read replica, a session that wrote to the
+    # primary (kehu/core/dbrouter.py); does nothing without KEHU_REPLICA_URLS.
+    "kehu.core.dbrouter.ReplicaMiddleware",
     "kehu.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -122,7 +125,30 @@ else:
             "TEST": {"NAME": env("KEHU_TEST_SQLITE_PATH", "") or None},
         }
     }
+# ops (issue 15): read replicas. KEHU_REPLICA_URLS (comma-separated PostgreSQL URLs of hot
+# standbys of the primary) adds the aliases replica1, replica2, …; the router sends report and
+# export reads there and everything else to the primary (kehu/core/dbrouter.py, docs/operations.md).
+# In tests a replica alias mirrors the test database (on the standby, which replicates it).
+KEHU_REPLICA_ALIASES = []
+for _number, _url in enumerate((u.strip() for u in env("KEHU_REPLICA_URLS").split(",") if u.strip()), start=1):
+    if "postgresql" not in DATABASES["default"]["ENGINE"]:
+        raise RuntimeError("KEHU_REPLICA_URLS needs a PostgreSQL primary (DATABASE_URL)")
+    DATABASES[f"replica{_number}"] = {
+        **dj_database_url.parse(_url, conn_max_age=env_int("KEHU_DB_CONN_MAX_AGE", 60), conn_health_checks=True),
+        "TEST": {"MIRROR": "default"},
+    }
+    KEHU_REPLICA_ALIASES.append(f"replica{_number}")
+# Read-your-writes: a session that wrote reads every page from the primary for this many seconds.
+KEHU_REPLICA_PIN_SECONDS = env_int("KEHU_REPLICA_PIN_SECONDS", 10)
+DATABASE_ROUTERS = ["kehu.core.dbrouter.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ops (issue 15): shared by every app server. Sessions in the database (Django's default, said
+# out loud); the cache in a table of the same database (`kehu migrate` creates it), so a value one
+# server caches is the one the others read. Kehu's own per-process caches hold immutable data only
+# (the region list, month weights, the model registry).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kehu_cache"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

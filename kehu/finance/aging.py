@@ -33,6 +33,7 @@ from decimal import Decimal
 from django.db.models import Case, F, Sum, Value, When
 from django.utils import timezone
 
+from kehu.core.dbrouter import read_connection
 from kehu.core.fields import MoneyField
 from kehu.customers.models import Customer
 from kehu.finance.models import Instalment, Receivable
@@ -348,7 +349,7 @@ def _customer_from_row(row) -> CustomerAging:
 def _run(sql: str, params: list) -> list[tuple]:
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # ops: a replica for the report (kehu/core/dbrouter.py)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -414,7 +415,7 @@ def aging_rows(*, user, as_of: date, chunk_size: int = 2000):
     head, params = _customer_rows_sql(user=user, as_of=as_of)
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # ops: a replica for the report (kehu/core/dbrouter.py)
         cursor.execute(f"{head}\nSELECT {_CUSTOMER_COLUMNS} FROM rows ORDER BY {_ROW_ORDER}", params)
         while True:
             chunk = cursor.fetchmany(chunk_size)

@@ -32,6 +32,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, When
 from django.db.models.functions import Coalesce
 
 from kehu.accounts.visibility import managed_user_ids, sees_all
+from kehu.core.dbrouter import read_connection
 from kehu.core.money import quantize_cents
 from kehu.customers.models import Customer
 from kehu.finance.models import PaymentAllocation
@@ -237,7 +238,7 @@ SELECT x.rep, x.currency, SUM(x.collected), SUM(x.commission), SUM(x.lines) FROM
   LEFT OUTER JOIN sales_salesorder o ON o.id = r.order_id
 ) x {scope}
 GROUP BY x.rep, x.currency"""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # ops: a replica for the report (kehu/core/dbrouter.py)
         cursor.execute(sql, [*params, *inner_params, *scope_params])
         return cursor.fetchall()
 
