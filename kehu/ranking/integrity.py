@@ -1,25 +1,30 @@
-"""The evaluation results' references to their run and their customer, checked by the database
-in bulk (issue 13, fourth pass).
+"""The evaluation results' references to their run and their customer, checked by PostgreSQL in
+bulk (issue 13, fourth pass).
 
-`EvaluationResult.run` and `.customer` were foreign keys: PostgreSQL checked each of a run's
-~100,000 rows twice at commit (one `SELECT … FOR KEY SHARE` per row and key, ~0.9 CPU s, the
-largest single part of a run on PostgreSQL). They are now `db_constraint=False` and these
-triggers keep the same guarantee — no result points at a run or a customer that does not exist,
-whoever writes — with one check per statement:
+`EvaluationResult.run` and `.customer` are foreign keys. PostgreSQL checked each of a run's
+~100,000 rows twice at commit (one `SELECT … FOR KEY SHARE` per row and key, ~0.75 CPU s, the
+largest single part of a run there). On PostgreSQL the two constraints are replaced (migration
+0008) by triggers that keep the same guarantee — no result points at a run or a customer that
+does not exist, whoever writes — with one check per statement:
 
-- PostgreSQL: a statement-level trigger on INSERT and UPDATE of the results checks the
-  statement's new rows (its transition table) with one anti-join against the customers and one
-  against the runs, and raises `foreign_key_violation` (Django: IntegrityError). A customer or a
-  run deleted while results still point at it raises the same (statement-level on DELETE: NO
-  ACTION, as the foreign key did; Django's cascade deletes the results first, so ORM deletions
-  work as before); so does changing a referenced id. Races: the check on the results takes an
-  exclusive transaction advisory lock, the deletion's check a shared one, and each check reads a
-  fresh snapshot once it holds the lock (READ COMMITTED). A run that inserts its results
-  therefore either sees a customer deleted by a committed transaction (and fails), or holds the
-  lock until its commit, after which the deleting transaction's check sees the run's results
-  (and fails) — what the foreign key's row locks did, without locking 100,000 customer rows.
-  (A customer is never deleted by the application: recycle bin, merges.)
-- SQLite: row-level triggers doing the same checks (one writer at a time: no race).
+- a statement-level trigger on INSERT and UPDATE of the results checks the statement's new rows
+  (its transition table) with one anti-join against the customers and one against the runs, and
+  raises `foreign_key_violation` (Django: IntegrityError);
+- deleting a customer or a run that results still point at raises the same (statement-level on
+  DELETE: NO ACTION, as the foreign key; Django's cascade deletes the results first, so ORM
+  deletions work as before); so does changing a referenced id (row-level, fired only by an
+  UPDATE that sets the id, which Django never does);
+- races: the results' check takes an exclusive transaction advisory lock, the deletions' check a
+  shared one, and each check reads a fresh snapshot once it holds the lock (READ COMMITTED). A
+  run storing its results either sees a customer deleted by a committed transaction (and fails),
+  or holds the lock until it commits, after which the deleting transaction's check sees the run's
+  results (and fails) — what the foreign key's row locks did, without locking 100,000 customers.
+  (The application never deletes a customer: recycle bin, merges.)
+
+The check is immediate (at the end of each statement), where the foreign keys were deferred to
+the commit: a fixture that loads results before their customers must load the customers first.
+SQLite keeps its native foreign keys (checked per row in C: the same triggers there cost twice
+the insert).
 """
 
 LOCK_KEY = 0x6B6568750D  # pg_advisory_xact_lock key of "results reference their run and customer"
@@ -89,46 +94,38 @@ PG_DROP = [
     "DROP FUNCTION IF EXISTS kehu_ranking_result_parent_id()",
 ]
 
-_MISSING = (
-    f"NOT EXISTS (SELECT 1 FROM {CUSTOMER} WHERE id = NEW.customer_id)"
-    f" OR NOT EXISTS (SELECT 1 FROM {RUN} WHERE id = NEW.run_id)"
-)
-SQLITE_CREATE = [
-    f"CREATE TRIGGER ranking_result_keys_insert BEFORE INSERT ON {RESULT} WHEN {_MISSING}"
-    f" BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-    f"CREATE TRIGGER ranking_result_keys_update BEFORE UPDATE OF run_id, customer_id ON {RESULT} WHEN {_MISSING}"
-    f" BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-    f"CREATE TRIGGER ranking_result_customer_deleted BEFORE DELETE ON {CUSTOMER}"
-    f" WHEN EXISTS (SELECT 1 FROM {RESULT} WHERE customer_id = OLD.id)"
-    f" BEGIN SELECT RAISE(ABORT, '{PARENT_MESSAGE % 'customer'}'); END",
-    f"CREATE TRIGGER ranking_result_run_deleted BEFORE DELETE ON {RUN}"
-    f" WHEN EXISTS (SELECT 1 FROM {RESULT} WHERE run_id = OLD.id)"
-    f" BEGIN SELECT RAISE(ABORT, '{PARENT_MESSAGE % 'run'}'); END",
-    f"CREATE TRIGGER ranking_result_customer_id BEFORE UPDATE OF id ON {CUSTOMER}"
-    f" WHEN OLD.id IS NOT NEW.id AND EXISTS (SELECT 1 FROM {RESULT} WHERE customer_id = OLD.id)"
-    f" BEGIN SELECT RAISE(ABORT, '{PARENT_MESSAGE % 'customer'}'); END",
-    f"CREATE TRIGGER ranking_result_run_id BEFORE UPDATE OF id ON {RUN}"
-    f" WHEN OLD.id IS NOT NEW.id AND EXISTS (SELECT 1 FROM {RESULT} WHERE run_id = OLD.id)"
-    f" BEGIN SELECT RAISE(ABORT, '{PARENT_MESSAGE % 'run'}'); END",
-]
-SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {name}"
-    for name in ("ranking_result_keys_insert", "ranking_result_keys_update", "ranking_result_customer_deleted",
-                 "ranking_result_run_deleted", "ranking_result_customer_id", "ranking_result_run_id")
-]
+FOREIGN_KEYS = (("run_id", RUN), ("customer_id", CUSTOMER))
+
+
+def _foreign_key_names(connection, cursor) -> list[str]:
+    constraints = connection.introspection.get_constraints(cursor, RESULT)
+    return sorted(name for name, c in constraints.items()
+                  if c["foreign_key"] and c["columns"] in (["run_id"], ["customer_id"]))
 
 
 def install(apps=None, schema_editor=None) -> None:
+    """PostgreSQL: the two foreign keys replaced by the triggers. SQLite: nothing."""
     connection = schema_editor.connection
-    statements = PG_CREATE if connection.vendor == "postgresql" else SQLITE_CREATE
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
-        for sql in statements:
+        for name in _foreign_key_names(connection, cursor):
+            cursor.execute(f'ALTER TABLE {RESULT} DROP CONSTRAINT "{name}"')
+        for sql in PG_CREATE:
             cursor.execute(sql)
 
 
 def uninstall(apps=None, schema_editor=None) -> None:
+    """PostgreSQL: the triggers taken off and the foreign keys put back (validated). SQLite: nothing."""
     connection = schema_editor.connection
-    statements = PG_DROP if connection.vendor == "postgresql" else SQLITE_DROP
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
-        for sql in statements:
+        for sql in PG_DROP:
             cursor.execute(sql)
+        if not _foreign_key_names(connection, cursor):
+            for column, table in FOREIGN_KEYS:
+                cursor.execute(
+                    f'ALTER TABLE {RESULT} ADD CONSTRAINT "{RESULT}_{column}_kehu_fk" FOREIGN KEY ({column}) '
+                    f"REFERENCES {table} (id) DEFERRABLE INITIALLY DEFERRED"
+                )

@@ -1,11 +1,7 @@
 # One unique (customer, run) index instead of the unique (run, customer) and the plain
 # (customer, run): one index fewer for a run's 100,000 rows to fill (issue 13, fourth pass).
-# SQLite remakes the table for a constraint, which drops its triggers: the reference triggers
-# (migration 0008) are taken off first and put back after.
 
 from django.db import migrations, models
-
-from kehu.ranking import integrity
 
 
 class Migration(migrations.Migration):
@@ -16,7 +12,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(integrity.uninstall, integrity.install),
         migrations.AddConstraint(
             model_name='evaluationresult',
             constraint=models.UniqueConstraint(fields=('customer', 'run'), name='ranking_result_customer_run_unique'),
@@ -29,5 +24,4 @@ class Migration(migrations.Migration):
             model_name='evaluationresult',
             name='ranking_result_customer_run',
         ),
-        migrations.RunPython(integrity.install, integrity.uninstall),
     ]
