@@ -4,7 +4,9 @@ PostgreSQL each query is a round trip of about a millisecond).
 Each part is a select of seven columns `(o1, o2, o3, pk, a, b, c)`: o1..o3 the part's own order
 (what its ORDER BY sorts by, so the outer ORDER BY keeps it), `pk` an integer, a..c texts. The
 parts run as one UNION ALL, `ORDER BY kind, o1, o2, o3`; `read_union` gives back {key: [rows]}
-in each part's order. A part's LIMIT stays inside it.
+in each part's order. A part's LIMIT stays inside it. On PostgreSQL the parts are sent as
+separate statements in the same single round trip (each planned alone, each sorted by kind, o1,
+o2, o3, then pk): the same rows in the same order, cheaper to plan than one UNION ALL.
 
 Used by the top bar's search (every kind found, kehu.reports.selectors.search) and the customer
 list (its filter drop-downs and the page's tags), with the header's counts riding along

@@ -39,7 +39,7 @@ class EvaluationResult(models.Model):
     # No index of its own: the composite indexes below all start with the run.
     # On PostgreSQL the two foreign keys are checked by the database in bulk — one anti-join per
     # statement, by triggers (kehu/ranking/integrity.py, migration 0008) — instead of one check
-    # per row and key at commit (~0.9 s of a 100,000-row run). SQLite keeps its own foreign keys.
+    # per row and key at commit (~0.75–0.9 CPU s of a 100,000-row run). SQLite keeps its own foreign keys.
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run"), db_index=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"), db_index=False
