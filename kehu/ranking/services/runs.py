@@ -166,7 +166,7 @@ def _run_store_copy(actor, model: str, as_of: date, window_months: int, full: di
         )
         rows = _ResultRows(run, facts)
         qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:  # a refused row: IntegrityError
             raw = cursor.cursor
             statement = f"COPY {qn(EvaluationResult._meta.db_table)} ({', '.join(qn(c) for c in rows.columns)}) FROM STDIN"
             with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
