@@ -148,6 +148,7 @@ urlpatterns += [
          name="webhook-detail"),
     path("webhooks/subscriptions/<id:pk>/rotate-secret/", _SubscriptionViewSet.as_view({"post": "rotate_secret"}), name="webhook-rotate-secret"),
     path("webhooks/subscriptions/<id:pk>/deliveries/", _SubscriptionViewSet.as_view({"get": "deliveries"}), name="webhook-deliveries"),
+    path("webhooks/deliveries/", _DeliveryViewSet.as_view({"get": "list"}), name="webhook-delivery-list"),
     path("webhooks/deliveries/<id:pk>/", _DeliveryViewSet.as_view({"get": "retrieve"}), name="webhook-delivery-detail"),
     path("webhooks/deliveries/<id:pk>/replay/", _DeliveryViewSet.as_view({"post": "replay"}), name="webhook-delivery-replay"),
     path("deletions/", _DeletionViewSet.as_view({"get": "list"}), name="deletion-list"),

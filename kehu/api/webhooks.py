@@ -106,6 +106,11 @@ class DeliveryFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.values, required=False)
 
 
+class AllDeliveriesFilter(filters.ListFilter):
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.values, required=False)
+    subscription = filters.id_field(_("Only the deliveries of this subscription (its id)."))
+
+
 class _AdminOnly:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -191,11 +196,17 @@ class SubscriptionViewSet(_AdminOnly, viewsets.GenericViewSet):
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
 
-@extend_schema_view(retrieve=extend_schema(responses={200: DeliveryDetailSerializer}, summary=_("A delivery with its attempts")))
+@extend_schema_view(
+    list=extend_schema(responses={200: DeliverySerializer(many=True)},
+                       summary=_("Every subscription's deliveries, newest first (the deliveries page)")),
+    retrieve=extend_schema(responses={200: DeliveryDetailSerializer}, summary=_("A delivery with its attempts")),
+)
 class DeliveryViewSet(_AdminOnly, viewsets.GenericViewSet):
     serializer_class = DeliveryDetailSerializer
-    filter_backends = []
-    pagination_class = None
+    pagination_class = CappedLimitOffsetPagination
+    filter_class = AllDeliveriesFilter
+    sync = False  # a delivery has no updated_at
+    orderings = {}
 
     def get_queryset(self):
         return WebhookDelivery.objects.select_related("event", "subscription", "replay_of")
@@ -205,6 +216,13 @@ class DeliveryViewSet(_AdminOnly, viewsets.GenericViewSet):
         if delivery is None:
             raise Http404
         return delivery
+
+    def apply_filters(self, qs, data):
+        return selectors.delivery_list(status=data.get("status") or "", subscription_id=data.get("subscription"))
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         return Response(DeliveryDetailSerializer(self.get_object()).data)

@@ -308,3 +308,20 @@ def test_review_permissions_and_parameters(api, cast, team_b):
         assert status == 400 and list(body["error"]["fields"]) == [field], body
     status, body = _get(api, cast["finance"], REVIEW, {"since": "2099-01-01"})  # the future: today, as the page
     assert status == 200 and body["waterfall"]["since"] == timezone.localdate().isoformat()
+
+
+# --- a fixed number of queries (issue 13: at most 15 a page), whatever the number of rows ----------
+
+def test_the_report_endpoints_make_a_bounded_number_of_queries(api, anomalies_world, django_assert_max_num_queries):
+    from kehu.planning.models import Target
+
+    Target.objects.create(scope="company", year=2026, amount=D("120000"), weights=[])
+    for n in range(3):  # several deals and submissions per list, so that an N+1 would show
+        _submit(anomalies_world["rep_a"], date(2026, 6, 1 + n), "100")
+        _submit(anomalies_world["rep_b"], date(2026, 6, 1 + n), "200")
+    client = api(anomalies_world["director"])
+    for url, params in ((ANOMALIES, {"period": "2026-07"}), (FACTORS, {"period": "2026-Q2"}), (WIT, {"period": "2026-06"}),
+                        (REVIEW, {"period": "2026-06", "since": "2026-06-05"})):
+        assert client.get(url, params).status_code == 200, url  # the process's caches (stages, settings) filled once
+        with django_assert_max_num_queries(15):
+            assert client.get(url, params).status_code == 200, url

@@ -215,6 +215,11 @@ def test_deliveries_listed_read_and_replayed(api, admin, customer_a):
     assert (replay["replay_of"], replay["event_id"], replay["status"]) == (delivery.pk, detail["event_id"], "pending")
     assert replay["uid"] != detail["uid"] and WebhookDelivery.objects.count() == 2
     assert client.get(f"{HOOKS}{sub.pk}/").json()["deliveries"] == 2
+    everything = client.get("/api/webhooks/deliveries/").json()  # the deliveries page: every subscription's, newest first
+    assert [d["id"] for d in everything["results"]] == [replay["id"], delivery.pk] and everything["count"] == 2
+    assert [d["id"] for d in client.get("/api/webhooks/deliveries/", {"status": "failed"}).json()["results"]] == [delivery.pk]
+    assert client.get("/api/webhooks/deliveries/", {"subscription": sub.pk + 1}).json()["results"] == []
+    assert client.get("/api/webhooks/deliveries/", {"subscription": "x"}).status_code == 400
     services.subscription_update(actor=admin, subscription=sub, url=sub.url, event_types=sub.event_types, is_active=False)
     response = client.post(f"/api/webhooks/deliveries/{delivery.pk}/replay/")
     assert response.status_code == 400 and response.json()["error"]["code"] == "rule_violated"
@@ -227,7 +232,7 @@ def test_only_the_admin_manages_webhooks(api, cast, who):
 
     sub = services.subscription_create(actor=cast["admin"], url="http://127.0.0.1:9/hook", event_types=["customer.created"])
     client = api(cast[who])
-    assert client.get(HOOKS).status_code == 403
+    assert client.get(HOOKS).status_code == 403 and client.get("/api/webhooks/deliveries/").status_code == 403
     assert client.post(HOOKS, {"url": "https://x.com", "event_types": ["customer.created"]}, format="json").status_code == 403
     assert client.patch(f"{HOOKS}{sub.pk}/", {"is_active": False}, format="json").status_code == 403
     assert client.delete(f"{HOOKS}{sub.pk}/").status_code == 403
