@@ -251,7 +251,13 @@ SPECTACULAR_SETTINGS = {
                             # apisell (issue 14): an order's status, also in the answer of its writes (the name it had before)
                             "OrderStatusEnum": "kehu.sales.models.SalesOrder.Status",
                             # a spend's growth figure, computed from two years or stated (archive, share of wallet)
-                            "GrowthSourceEnum": ["computed", "stated"]},
+                            "GrowthSourceEnum": ["computed", "stated"],
+                            # apirest (issue 14): webhooks, what it takes, the Friday review
+                            "WebhookEventTypeEnum": "kehu.core.events.EVENT_TYPES",
+                            "DeliveryStatusEnum": "kehu.integrations.models.WebhookDelivery.Status",
+                            "RateSourceEnum": "kehu.api.rest_serializers.RATE_SOURCES",
+                            "ReviewScopeEnum": "kehu.api.rest_serializers.REVIEW_SCOPES",
+                            "ScopeEnum": "kehu.planning.models.Target.Scope"},  # the name it had before
     # apischema (issue 14): every error answer in the Error shape; null where a field may be null.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kehu.api.errors.add_error_responses",
                              "kehu.api.errors.json_request_bodies"],

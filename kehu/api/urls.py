@@ -144,3 +144,28 @@ urlpatterns += [
     path("orders/<id:pk>/ship/", OrderViewSet.as_view({"post": "ship"}), name="order-ship"),
     path("orders/<id:pk>/release/", OrderViewSet.as_view({"post": "release"}), name="order-release"),
 ]
+
+# --- issue 14 (apirest): the reports' remaining figures, the Friday review, forecast adjustment,
+# ranking run comparison, webhook management (admin), deletions for incremental sync --------------
+from kehu.api import rest as _apirest  # noqa: E402
+from kehu.api.deletions import DeletionViewSet as _DeletionViewSet  # noqa: E402
+from kehu.api.webhooks import DeliveryViewSet as _DeliveryViewSet  # noqa: E402
+from kehu.api.webhooks import SubscriptionViewSet as _SubscriptionViewSet  # noqa: E402
+
+urlpatterns += [
+    path("reports/anomalies/", _apirest.AnomaliesView.as_view(), name="report-anomalies"),
+    path("reports/factors/", _apirest.FactorsView.as_view(), name="report-factors"),
+    path("reports/what-it-takes/", _apirest.WhatItTakesView.as_view(), name="report-what-it-takes"),
+    path("forecasts/review/", _apirest.ReviewView.as_view(), name="forecast-review"),
+    path("forecasts/<id:pk>/adjust/", _apirest.ForecastAdjustView.as_view(), name="forecast-adjust"),
+    path("ranking-runs/<id:pk>/compare/", _apirest.RunCompareView.as_view(), name="ranking-run-compare"),
+    path("webhooks/subscriptions/", _SubscriptionViewSet.as_view({"get": "list", "post": "create"}), name="webhook-list"),
+    path("webhooks/subscriptions/<id:pk>/", _SubscriptionViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+         name="webhook-detail"),
+    path("webhooks/subscriptions/<id:pk>/rotate-secret/", _SubscriptionViewSet.as_view({"post": "rotate_secret"}), name="webhook-rotate-secret"),
+    path("webhooks/subscriptions/<id:pk>/deliveries/", _SubscriptionViewSet.as_view({"get": "deliveries"}), name="webhook-deliveries"),
+    path("webhooks/deliveries/", _DeliveryViewSet.as_view({"get": "list"}), name="webhook-delivery-list"),
+    path("webhooks/deliveries/<id:pk>/", _DeliveryViewSet.as_view({"get": "retrieve"}), name="webhook-delivery-detail"),
+    path("webhooks/deliveries/<id:pk>/replay/", _DeliveryViewSet.as_view({"post": "replay"}), name="webhook-delivery-replay"),
+    path("deletions/", _DeletionViewSet.as_view({"get": "list"}), name="deletion-list"),
+]

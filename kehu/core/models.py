@@ -55,7 +55,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["customer", "-at"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["customer", "-at"]),
+                   # issue 14 (apirest): the deletions for incremental sync (kehu/api/deletions.py)
+                   models.Index(fields=["verb", "object_type", "at"], name="audit_deletion_idx")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
