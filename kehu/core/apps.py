@@ -15,7 +15,7 @@ class CoreConfig(AppConfig):
         from kehu.core.tasks import WORKER_START
 
         WORKER_START.register(jobs_stranded_fail, key="jobs")
-        daily_step_register(DailyStep(key="jobs", label=_("Old background jobs and their files deleted"), run=jobs_clean, order=95))
+        daily_step_register(DailyStep(key="jobs", label=_("Old background jobs and their files deleted"), run=jobs_clean, order=45))
         # ops (issue 15): the database cache's table, created by `kehu migrate` (settings.CACHES)
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="kehu.core.create_cache_table")
 

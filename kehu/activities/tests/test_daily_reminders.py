@@ -71,7 +71,7 @@ def test_a_later_app_step_runs_before_the_digest():
 
 def test_daily_json_keys_and_their_order_are_pinned(db):
     assert list(run_json()) == [
-        "ranking_runs", "pool_warnings", "pool_returns", "activity_months",
+        "ranking_runs", "pool_warnings", "pool_returns", "activity_months", "jobs",
         "followups_due", "followups_overdue", "visits_overdue",
         "pool_notices", "webhooks",
         "forecast_carry_forward", "forecast_reminders", "source_cells", "stage_months", "revenue_months", "anomaly_alerts", "digests",
