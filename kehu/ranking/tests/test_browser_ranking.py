@@ -137,12 +137,20 @@ def test_director_sees_pyramids_runs_and_compares_key_accounts_and_a_class_polic
     page.select_option("#id_model", value="key_account")
     page.fill("#id_as_of", NEW_AS_OF.isoformat())
     page.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_url("**/ranking/runs/*/")
+    # The run is a background job (kehu.ranking.jobs): its page, the worker's run, then the result.
+    page.wait_for_url("**/jobs/*/")
+    from kehu.core.jobs import job_run
+    from kehu.core.models import Job
+
+    for pk in Job.objects.filter(state=Job.State.QUEUED).values_list("pk", flat=True):
+        job_run(pk)
     new_run = EvaluationRun.objects.filter(model="key_account").exclude(pk=runs["key_account"].pk).get()
     assert new_run.as_of == NEW_AS_OF and new_run.started_by_id == director.pk
+    expect(page.get_by_test_id("job-result")).to_contain_text(f"Evaluation run #{new_run.pk} (Key account, as of 2025-12-31) is done.")
+    page.get_by_test_id("job-result-link").click()
+    page.wait_for_url("**/ranking/runs/*/")
     assert page.url.endswith(reverse("ranking:run-detail", args=[new_run.pk]))
     expect(page.locator("h1")).to_have_text(f"Evaluation run #{new_run.pk} · Key account")
-    expect(page.locator("main")).to_contain_text(f"Evaluation run #{new_run.pk} (Key account, as of 2025-12-31) is done.")
     expect(page.get_by_test_id("run-meta")).to_contain_text("2025-12-31")
     # The key-account run of 2026-06-30 is the latest: the back-dated run does not change current flags.
     assert set(Customer.objects.filter(is_key_account=True).values_list("code", flat=True)) == set(
