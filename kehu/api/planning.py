@@ -31,7 +31,7 @@ from kehu.planning.permissions import can_edit_targets, can_submit_forecast, can
 from kehu.planning.querysets import planning_users, submissions_visible_to, targets_visible_to, visible_teams
 from kehu.planning.selectors.forecasts import LATEST_ORDER, prefill_many, rep_latest_by_period
 from kehu.planning.services.forecasts import forecast_submit
-from kehu.planning.services.targets import target_set
+from kehu.planning.services.targets import target_set, target_spread
 
 
 ScopedViewSet = ScopedReads
@@ -78,8 +78,12 @@ class TargetViewSet(ScopedViewSet):
                 raise ValidationError({"user": [_("Choose a rep whose targets you may see.")]}, code="does_not_exist")
         existed = Target.objects.filter(scope=data["scope"], year=data["year"], measure=data["measure"], team=team, user=user).exists()
         try:
-            target = target_set(actor=request.user, scope=data["scope"], year=data["year"], measure=data["measure"],
-                                amount=data["amount"], weights=data.get("weights"), team=team, user=user)
+            if data.get("spread"):  # the page's spread tool (kehu.planning.services.targets.target_spread)
+                target = target_spread(actor=request.user, scope=data["scope"], year=data["year"], measure=data["measure"],
+                                       amount=data["amount"], how=data["spread"], weights=data.get("weights"), team=team, user=user)
+            else:
+                target = target_set(actor=request.user, scope=data["scope"], year=data["year"], measure=data["measure"],
+                                    amount=data["amount"], weights=data.get("weights"), team=team, user=user)
         except PlanningError as exc:
             raise ServiceError(exc.message) from exc
         except PermissionDenied as exc:

@@ -12,7 +12,7 @@ from kehu.api.serializers import money_field
 from kehu.core.money import from_minor
 from kehu.planning.breakdown import month_cents
 from kehu.planning.models import ForecastSubmission, Measure, Target
-from kehu.planning.services.targets import YEAR_MAX, YEAR_MIN
+from kehu.planning.services.targets import HOWS, YEAR_MAX, YEAR_MIN
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -49,6 +49,10 @@ class TargetSetSerializer(serializers.Serializer):
     amount = money_field(min_value=0)
     weights = serializers.ListField(child=StrictCharField(allow_blank=True, max_length=40), required=False, max_length=12,
                                     help_text=_("Up to twelve monthly weights; empty or missing: an even split."))
+    spread = serializers.ChoiceField(choices=list(HOWS), required=False, help_text=_(
+        "How the annual amount is spread over the months, as on the targets page: even, last_year (by the scope's "
+        "monthly amounts of the year before; none at all: even) or weights (the twelve weights, required). Missing: "
+        "the weights if given, else even."))
 
 
 class TargetFilter(filters.ListFilter):

@@ -184,3 +184,21 @@ def test_manager_another_team_is_404_and_a_bad_period_400(api, manager_a, team_b
     client = api(manager_a)
     assert client.get("/api/forecasts/rollup/", {"team": team_b.pk}).status_code == 404
     assert client.get("/api/forecasts/rollup/", {"period": "2026"}).status_code == 400
+
+
+def test_manager_spreads_a_reps_target_as_the_page_does(api, manager_a, rep_a, targets):
+    client = api(manager_a)
+    url = "/api/targets/"
+    body = {"scope": "user", "user": rep_a.pk, "year": 2026, "amount": "140.00"}
+    response = client.post(url, {**body, "spread": "weights", "weights": ["3"] + ["1"] * 11}, format="json")
+    assert response.status_code == 200 and response.json()["months"] == ["30.00"] + ["10.00"] * 11
+    response = client.post(url, {**body, "spread": "even"}, format="json")  # the page's "evenly": the typed weights go
+    assert response.status_code == 200 and response.json()["weights"] == [""] * 12
+    assert sum(D(m) for m in response.json()["months"]) == D("140.00") and len(set(response.json()["months"])) <= 2
+    response = client.post(url, {**body, "spread": "last_year", "year": 2027}, format="json")  # no amounts in 2026: even
+    assert response.status_code == 201 and response.json()["weights"] == [""] * 12
+    response = client.post(url, {**body, "spread": "weights"}, format="json")  # the weights are required then
+    assert response.status_code == 400 and response.json()["error"]["code"] == "rule_violated"
+    response = client.post(url, {**body, "spread": "by_magic"}, format="json")
+    assert response.status_code == 400 and "spread" in response.json()["error"]["fields"]
+    assert Target.objects.get(pk=targets["rep_a"].pk).weights == [""] * 12
