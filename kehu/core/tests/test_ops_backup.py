@@ -116,8 +116,6 @@ def _assert_world(snap):
 @pytest.fixture
 def fresh_pg():
     """An empty PostgreSQL database beside the test database (dropped afterwards)."""
-    import psycopg
-
     name = connection.settings_dict["NAME"] + "_restore"
     settings = dict(connection.settings_dict, NAME=name)
     with connection.cursor() as cursor:
