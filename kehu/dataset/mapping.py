@@ -812,16 +812,23 @@ def field_choices(kind: str) -> list[tuple[str, str]]:
     return choices
 
 
-def value_choices(f: Field) -> list[tuple[str, str]]:
-    """The choices of an unknown word's select: the default, then the field's codes."""
+def value_choices(f: Field, actor=None) -> list[tuple[str, str]]:
+    """The choices of an unknown word's select: the default, then the field's codes. An owner
+    is one the `actor` may import customers for (a manager: the reps of their teams, as the
+    customer importer allows; an administrator or the command line, None: every active user
+    but finance)."""
     if f.how == "owner":
         users = User.objects.filter(is_active=True).exclude(role=User.Role.FINANCE).order_by("username")
+        if actor is not None and not actor.is_admin_role:
+            from kehu.accounts.visibility import managed_user_ids
+
+            users = users.filter(pk__in=list(managed_user_ids(actor)))
         return [("", str(_("— default —")))] + [(u.username, f"{u.name or u.username} ({u.username})") for u in users]
     options = f.options() if f.options else []
     return [("", str(_("— default —")))] + [(str(c), str(label)) for c, label in options]
 
 
-def plan_update(plan: Plan, data) -> Plan:
+def plan_update(plan: Plan, data, actor=None) -> Plan:
     """The plan with the selects of the preview form applied (`col-N`, `val-FIELD-N` + `word-FIELD-N`)."""
     kind = plan.kind
     valid = {c for c, _l in field_choices(kind)}
@@ -848,7 +855,7 @@ def plan_update(plan: Plan, data) -> Plan:
         word = data.get(key, "")
         code = data.get(f"val-{name}-{number}", "")
         if name not in allowed:
-            allowed[name] = {c for c, _l in value_choices(fields[name])}
+            allowed[name] = {c for c, _l in value_choices(fields[name], actor)}
         if code in allowed[name]:
             if code:
                 values.setdefault(name, {})[word] = code

@@ -55,11 +55,11 @@ def _preview_foreign(request, *, token: str, names: list[str], kind: str, plan: 
     report = dataset_import(actor=request.user, dataset=prepared.dataset, dry_run=True)
     return render(request, "dataset/import_preview.html", {
         "nav": "import", "report": report, "token": token, "names": names, "rows": _count_rows(report),
-        "mapping": _mapping_context(prepared), "message": message,
+        "mapping": _mapping_context(prepared, request.user), "message": message,
     })
 
 
-def _mapping_context(prepared) -> dict:
+def _mapping_context(prepared, actor) -> dict:
     plan = prepared.plan
     choices = field_choices(plan.kind)
     sample = prepared.sample or []
@@ -68,9 +68,13 @@ def _mapping_context(prepared) -> dict:
          "choices": choices, "notes": column == NOTES}
         for i, (heading, column) in enumerate(zip(plan.headings, plan.columns)) if heading
     ]
+    choices_of: dict[str, list] = {}  # one list per field (the owners' is a query), however many words it has
+    for w in prepared.words:
+        if w.field.name not in choices_of:
+            choices_of[w.field.name] = value_choices(w.field, actor)
     words = [
         {"number": n, "field": w.field.name, "label": w.field.label, "word": w.word, "count": w.count,
-         "chosen": w.chosen, "choices": value_choices(w.field)}
+         "chosen": w.chosen, "choices": choices_of[w.field.name]}
         for n, w in enumerate(prepared.words)
     ]
     return {"kind": plan.kind, "kind_label": KIND_LABELS[plan.kind],
@@ -122,7 +126,7 @@ def import_confirm_view(request):
         return redirect("dataset:import")
     if upload.get("plan"):  # a firm's own list: a changed mapping is checked again before anything is written
         plan = Plan.from_json(upload["plan"])
-        posted = plan_update(plan, request.POST)
+        posted = plan_update(plan, request.POST, request.user)
         if request.POST.get("action") == "remap" or posted.as_json() != plan.as_json():
             try:
                 return _preview_foreign(request, token=token, names=upload.get("names", []), kind=plan.kind, plan=posted,

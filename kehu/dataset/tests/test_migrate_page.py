@@ -158,3 +158,24 @@ def test_templates_with_chinese_headings_read_back_as_their_kind(cast, login_en,
 def test_reps_and_finance_get_404_for_the_templates(cast, login_en, who):
     assert login_en(cast["admin"]).get(reverse("dataset:import-template"), {"kind": "nothing"}).status_code == 404
     assert login_en(cast[who]).get(reverse("dataset:import-template"), {"kind": "customers", "format": "csv"}).status_code == 404
+
+
+def test_a_managers_owner_select_lists_only_the_reps_they_may_import_for(cast, login_en, reps, shanghai):
+    from kehu.accounts.models import User
+    from kehu.accounts.visibility import managed_user_ids
+
+    client = login_en(cast["manager_a"])
+    text = "客户名称,负责人\n甲公司,王五\n"  # 王五: nobody's name, so the owner is shown for mapping
+    response = client.post(URL, {"files": [SimpleUploadedFile("名单.csv", text.encode("gb18030"))]})
+    owner_choices = {c for w in response.context["mapping"]["words"] if w["field"] == "owner" for c, _label in w["choices"]}
+    allowed = set(User.objects.filter(pk__in=list(managed_user_ids(cast["manager_a"])), is_active=True)
+                  .exclude(role=User.Role.FINANCE).values_list("username", flat=True))
+    assert owner_choices == {""} | allowed and allowed  # the default, then only the manager's own reps
+    assert "zhangwei" not in owner_choices and cast["rep_b"].username not in owner_choices
+    data = _form(response)
+    number = next(w["number"] for w in response.context["mapping"]["words"] if w["field"] == "owner")
+    data[f"val-owner-{number}"] = cast["rep_b"].username  # another team's rep, posted by hand: not taken
+    response = client.post(CONFIRM, data)  # ignored: the mapping is unchanged, so the import goes ahead
+    assert response.status_code == 302
+    _run_jobs(client, response)
+    assert Customer.objects.get(name="甲公司").owner is None  # the default: the public pool
