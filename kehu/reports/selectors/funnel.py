@@ -141,10 +141,12 @@ def opportunity_scope(flt):
 
 def _gone_customers():
     """The customers in the recycle bin, and those merged away, as two id subqueries: each read from
-    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer."""
+    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer.
+    `is_deleted IN (1)`, not `is_deleted=True`: Django writes the latter as the bare column, which
+    SQLite cannot look up in the index (it scanned a covering index of all 100,000: 7 ms)."""
     from kehu.customers.models import Customer
 
-    return (Customer.objects.filter(is_deleted=True).order_by().values("pk"),
+    return (Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk"),
             Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
 
 
@@ -211,10 +213,14 @@ def funnel_report(flt) -> FunnelReport:
     # (`customer_sources_idx`, or `customer_sources_owner_idx` when the scope is some owners) so
     # the count reads that index alone (COUNT(*), not COUNT(id): PostgreSQL's index holds no id);
     # the groups are added up per stage here
+    # — but the whole company with no source chosen is grouped by stage alone, read in stage order
+    # from `customer_stage_live_idx` (stage, is_deleted): a group aggregate over a narrow index
+    # (PostgreSQL 17 → 7 ms) instead of hashing 100,000 entries of the wide one
     by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    group = (*by_owner, "lead_source", "stage") if by_owner or flt.lead_source else ("stage",)
     now: dict[str, int] = {}
-    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("*"))
-                     .order_by(*by_owner, "lead_source", "stage").values_list("stage", "n")):
+    for stage, n in (customers.order_by().values(*group).annotate(n=Count("*"))
+                     .order_by(*group).values_list("stage", "n")):
         now[stage] = now.get(stage, 0) + n
 
     # 2. customers who reached each stage in the period (a change into it or a later stage)
