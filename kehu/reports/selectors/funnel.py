@@ -283,16 +283,25 @@ def funnel_report(flt) -> FunnelReport:
                                        default=Value(None), output_field=CharField()))
             .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
     position = {s.pk: i for i, s in enumerate(sequence)}
-    reached_by: list[set] = [set() for _s in sequence]
+    # An opportunity reached a stage of the sequence (and every earlier one) when it changed into
+    # that stage or a later one: the furthest position each reached, then how many reached at
+    # least each position (one dict entry per change, not one set entry per stage passed)
+    furthest: dict = {}
     lost_set: set = set()
     lost_id_set = set(lost_ids)
     for opp_id, _from, to_id, _stay in period_changes:
-        if to_id in position:  # reached this stage of the sequence and every earlier one
-            for i in range(position[to_id] + 1):
-                reached_by[i].add(opp_id)
+        at = position.get(to_id)
+        if at is not None:
+            if furthest.get(opp_id, -1) < at:
+                furthest[opp_id] = at
         elif to_id in lost_id_set:
             lost_set.add(opp_id)
-    reached = {f"s{i}": len(ids) for i, ids in enumerate(reached_by)}
+    at_least = [0] * (len(sequence) + 1)
+    for at in furthest.values():
+        at_least[at] += 1
+    for i in range(len(sequence) - 1, -1, -1):
+        at_least[i] += at_least[i + 1]
+    reached = {f"s{i}": at_least[i] for i in range(len(sequence))}
     reached["lost"] = len(lost_set)
     opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
     _chain(opp_rows)
