@@ -30,9 +30,9 @@ category summary (`CategoryRevenueMonth`, kept equal to the lines by kehu.sales.
 calendar years are whole months, so no line is read: `_category_cents`, the same sums as
 `category_revenue`). The last two take the customer ids of the first (one array parameter on
 PostgreSQL, `= ANY(...)`; a list of parameters on SQLite; the scope as a subquery when there are
-too many for a list) and all three are fetched as plain tuples, without Django's per-value converters. The rows are ranked as plain
-cells; a WalletRow is made only for a row that is read (`RankedRows`): a page reads its 50 rows
-and the chart's first 300, the export all of them.
+too many for a list) and all three are fetched as plain tuples, without Django's per-value
+converters. The rows are ranked as plain cells; a WalletRow is made only for a row that is read
+(`RankedRows`): a page reads its 50 rows and the chart's first 300, the export all of them.
 """
 
 from __future__ import annotations
