@@ -19,7 +19,7 @@ from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -261,19 +261,22 @@ def funnel_report(flt) -> FunnelReport:
     # On SQLite the two moments are read as the driver gives them (no per-value converter: SQLite's
     # stored text, parsed once here by `_moment`) and the stay is `at − entered` computed here — the
     # same timedelta the database's subtraction gave, without a Python function called from SQL
-    # for every row. PostgreSQL subtracts natively: the stay is read as one interval per change
-    # (half the values to parse of two moments).
+    # for every row. PostgreSQL subtracts natively. Either way the stay is kept as its whole days
+    # elapsed (rounded down, as timedelta.days): on PostgreSQL `EXTRACT(DAY FROM at − entered)` — a
+    # moment minus a moment is days and a time of day, never months — read as one integer per
+    # change (the driver parsed an interval per change).
     if connection.vendor == "postgresql":
         period_changes = list(
             opp_changes.order_by()
             .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
-                                     then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
-                                                            output_field=DurationField())),
-                                default=Value(None), output_field=DurationField()))
+                                     then=Func(ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
+                                                                 output_field=DurationField()),
+                                               template="EXTRACT(DAY FROM %(expressions)s)::integer", output_field=IntegerField())),
+                                default=Value(None), output_field=IntegerField()))
             .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
     else:
         period_changes = [
-            (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
+            (opp_id, from_id, to_id, (_moment(at) - _moment(since)).days if from_id is not None and since is not None else None)
             for opp_id, from_id, to_id, at, since in
             opp_changes.order_by()
             # `+at` (a no-op on text) so the driver does not convert the column by its declared type
@@ -312,7 +315,7 @@ def funnel_report(flt) -> FunnelReport:
             continue
         if stay is None:  # the stage it left was never entered in the history (an import without it)
             continue
-        days_by_stage.setdefault(stage_id, []).append(stay.days)  # whole days elapsed, rounded down
+        days_by_stage.setdefault(stage_id, []).append(stay)  # whole days elapsed, rounded down
     for row in opp_rows:
         values = days_by_stage.get(row.key, [])
         row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)
