@@ -8,7 +8,9 @@ margin (issue 13, reports13)"): each gives the same figures as the plain reading
 - value ranking: the class table counts with COUNT(*) what COUNT(id) counted, the recycle bin
   left out, for every form of the scope;
 - share of wallet: the customer ids sent to PostgreSQL as one array in its text form select
-  the same rows as a list.
+  the same rows as a list;
+- What it takes' rows and the funnel's group rows, now written in Python, are what the old
+  templates (kept below) render, in English and Chinese.
 """
 
 from datetime import date
