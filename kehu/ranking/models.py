@@ -61,7 +61,10 @@ class EvaluationResult(models.Model):
         indexes = [
             # the report pages: a run's results in order, all or of one class
             models.Index(fields=["run", "position"], name="ranking_result_run_position"),
-            models.Index(fields=["run", "klass", "position"], name="ranking_result_run_class_pos"),
+            # … and the class table (count, sales, profit per class of the visible results) read from
+            # this index alone, joined to the customers by the customer it holds: one index, not
+            # one more to fill per run (docs/performance.md, "Director report pages with margin")
+            models.Index(fields=["run", "klass", "position", "customer", "sales", "profit"], name="ranking_result_class_cover"),
         ]
         # One customer once per run; customer first, so that it is also the index of a customer's
         # results (the ranking panel, comparisons): one index fewer to fill per run (issue 13).

@@ -332,7 +332,11 @@ class CategoryRevenueMonth(models.Model):
     who bought it). Kept exactly equal to the lines by the same calls as `RevenueMonth`, for the
     share-of-wallet report (docs/rules.md "### The revenue summary")."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    # No index of its own: `categoryrevenuemonth_read` and the unique cell both start with the
+    # customer. With one, PostgreSQL read the wallet's customers through it and fetched every
+    # month row from the table (16,000 buffers, 18 ms) instead of the covering index (6,000, 14 ms).
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"),
+                                 db_index=False)
     category = models.CharField(_("category"), max_length=100, blank=True)
     month = models.DateField(_("month (its first day)"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")

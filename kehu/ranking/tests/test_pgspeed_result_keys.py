@@ -140,4 +140,6 @@ def test_a_customer_is_once_in_a_run_through_one_unique_customer_run_index(world
     unique = sorted(tuple(c["columns"]) for c in constraints.values() if c["unique"] and not c["primary_key"])
     assert unique == [("customer_id", "run_id")]
     indexed = sorted(tuple(c["columns"]) for c in constraints.values() if c["index"] and not c["unique"])
-    assert indexed == [("run_id", "class", "position"), ("run_id", "position")]
+    # still two indexes to fill per run: the class one also holds what the class table sums
+    # (reports13: read from the index alone)
+    assert indexed == [("run_id", "class", "position", "customer_id", "sales", "profit"), ("run_id", "position")]

@@ -139,10 +139,12 @@ CUSTOMER_GROUP = ("pyramid_tier", "value_class", "industry", "buying_factor", "b
 def _customer_rows(customers) -> dict[str, dict]:
     """{dimension field: {value: counts row}} for the three customer dimensions, from ONE grouped
     query on (tier, class, industry, first, second) — at most a few thousand groups, answered
-    from the covering index `customer_factors_idx` — added up here."""
+    from the covering index `customer_factors_idx` — added up here. `COUNT(*)`, not `COUNT(id)`:
+    PostgreSQL's index holds no id, and counting the id made it read the 100,000 table rows
+    (a parallel seq scan, 45 ms) instead of the index alone (15 ms)."""
     names = CUSTOMER_GROUP[:3]
     pairs = {name: {} for name in names}  # {dimension: {(value, first, second): customers}}
-    for tier, klass, industry, first, second, n in customers.order_by().values_list(*CUSTOMER_GROUP).annotate(n=Count("pk")):
+    for tier, klass, industry, first, second, n in customers.order_by().values_list(*CUSTOMER_GROUP).annotate(n=Count("*")):
         for name, value in zip(names, (tier, klass, industry)):
             key = (value or "", first or "", second or "")
             counts = pairs[name]

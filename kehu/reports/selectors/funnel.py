@@ -19,7 +19,7 @@ from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Count, DateField, DateTimeField, DurationField, ExpressionWrapper, F, Func, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -141,10 +141,12 @@ def opportunity_scope(flt):
 
 def _gone_customers():
     """The customers in the recycle bin, and those merged away, as two id subqueries: each read from
-    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer."""
+    its own index (`is_deleted`, `merged_into`); one OR of the two made SQLite scan every customer.
+    `is_deleted IN (1)`, not `is_deleted=True`: Django writes the latter as the bare column, which
+    SQLite cannot look up in the index (it scanned a covering index of all 100,000: 7 ms)."""
     from kehu.customers.models import Customer
 
-    return (Customer.objects.filter(is_deleted=True).order_by().values("pk"),
+    return (Customer.objects.filter(is_deleted__in=[True]).order_by().values("pk"),
             Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
 
 
@@ -211,10 +213,14 @@ def funnel_report(flt) -> FunnelReport:
     # (`customer_sources_idx`, or `customer_sources_owner_idx` when the scope is some owners) so
     # the count reads that index alone (COUNT(*), not COUNT(id): PostgreSQL's index holds no id);
     # the groups are added up per stage here
+    # — but the whole company with no source chosen is grouped by stage alone, read in stage order
+    # from `customer_stage_live_idx` (stage, is_deleted): a group aggregate over a narrow index
+    # (PostgreSQL 17 → 7 ms) instead of hashing 100,000 entries of the wide one
     by_owner = ("owner_id",) if narrowed_by_owner(flt) else ()
+    group = (*by_owner, "lead_source", "stage") if by_owner or flt.lead_source else ("stage",)
     now: dict[str, int] = {}
-    for stage, n in (customers.order_by().values(*by_owner, "lead_source", "stage").annotate(n=Count("*"))
-                     .order_by(*by_owner, "lead_source", "stage").values_list("stage", "n")):
+    for stage, n in (customers.order_by().values(*group).annotate(n=Count("*"))
+                     .order_by(*group).values_list("stage", "n")):
         now[stage] = now.get(stage, 0) + n
 
     # 2. customers who reached each stage in the period (a change into it or a later stage)
@@ -255,19 +261,22 @@ def funnel_report(flt) -> FunnelReport:
     # On SQLite the two moments are read as the driver gives them (no per-value converter: SQLite's
     # stored text, parsed once here by `_moment`) and the stay is `at − entered` computed here — the
     # same timedelta the database's subtraction gave, without a Python function called from SQL
-    # for every row. PostgreSQL subtracts natively: the stay is read as one interval per change
-    # (half the values to parse of two moments).
+    # for every row. PostgreSQL subtracts natively. Either way the stay is kept as its whole days
+    # elapsed (rounded down, as timedelta.days): on PostgreSQL `EXTRACT(DAY FROM at − entered)` — a
+    # moment minus a moment is days and a time of day, never months — read as one integer per
+    # change (the driver parsed an interval per change).
     if connection.vendor == "postgresql":
         period_changes = list(
             opp_changes.order_by()
             .annotate(stay=Case(When(from_stage__isnull=False,  # the first change of an opportunity left no stage
-                                     then=ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
-                                                            output_field=DurationField())),
-                                default=Value(None), output_field=DurationField()))
+                                     then=Func(ExpressionWrapper(F("at") - Subquery(entered, output_field=DateTimeField()),
+                                                                 output_field=DurationField()),
+                                               template="EXTRACT(DAY FROM %(expressions)s)::integer", output_field=IntegerField())),
+                                default=Value(None), output_field=IntegerField()))
             .values_list("opportunity_id", "from_stage_id", "to_stage_id", "stay"))
     else:
         period_changes = [
-            (opp_id, from_id, to_id, (_moment(at) - _moment(since)) if from_id is not None and since is not None else None)
+            (opp_id, from_id, to_id, (_moment(at) - _moment(since)).days if from_id is not None and since is not None else None)
             for opp_id, from_id, to_id, at, since in
             opp_changes.order_by()
             # `+at` (a no-op on text) so the driver does not convert the column by its declared type
@@ -277,16 +286,25 @@ def funnel_report(flt) -> FunnelReport:
                                        default=Value(None), output_field=CharField()))
             .values_list("opportunity_id", "from_stage_id", "to_stage_id", "at_raw", "entered_raw")]
     position = {s.pk: i for i, s in enumerate(sequence)}
-    reached_by: list[set] = [set() for _s in sequence]
+    # An opportunity reached a stage of the sequence (and every earlier one) when it changed into
+    # that stage or a later one: the furthest position each reached, then how many reached at
+    # least each position (one dict entry per change, not one set entry per stage passed)
+    furthest: dict = {}
     lost_set: set = set()
     lost_id_set = set(lost_ids)
     for opp_id, _from, to_id, _stay in period_changes:
-        if to_id in position:  # reached this stage of the sequence and every earlier one
-            for i in range(position[to_id] + 1):
-                reached_by[i].add(opp_id)
+        at = position.get(to_id)
+        if at is not None:
+            if furthest.get(opp_id, -1) < at:
+                furthest[opp_id] = at
         elif to_id in lost_id_set:
             lost_set.add(opp_id)
-    reached = {f"s{i}": len(ids) for i, ids in enumerate(reached_by)}
+    at_least = [0] * (len(sequence) + 1)
+    for at in furthest.values():
+        at_least[at] += 1
+    for i in range(len(sequence) - 1, -1, -1):
+        at_least[i] += at_least[i + 1]
+    reached = {f"s{i}": at_least[i] for i in range(len(sequence))}
     reached["lost"] = len(lost_set)
     opp_rows = [StageRow(key=s.pk, label=str(s), reached=reached[f"s{i}"] or 0) for i, s in enumerate(sequence)]
     _chain(opp_rows)
@@ -297,7 +315,7 @@ def funnel_report(flt) -> FunnelReport:
             continue
         if stay is None:  # the stage it left was never entered in the history (an import without it)
             continue
-        days_by_stage.setdefault(stage_id, []).append(stay.days)  # whole days elapsed, rounded down
+        days_by_stage.setdefault(stage_id, []).append(stay)  # whole days elapsed, rounded down
     for row in opp_rows:
         values = days_by_stage.get(row.key, [])
         row.stays, row.median_days, row.p75_days = len(values), median(values), p75(values)

@@ -4,8 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from kehu.core.templatetags.kehu_core import money, percent
 from kehu.reports import charts
 from kehu.reports.exports import report_workbook
 from kehu.reports.filters import filter_context, report_filter
@@ -34,11 +38,42 @@ def funnel_view(request):
         "velocity_chart": charts.bar([r.label for r in report.stages],
                                      [(_("Median days"), [r.median_days for r in report.stages]),
                                       (_("75th percentile days"), [r.p75_days for r in report.stages])]),
-        "groups": [(title, key, rows[:GROUP_ROWS], len(rows) - GROUP_ROWS)
+        "groups": [(title, key, GroupRows(rows[:GROUP_ROWS]), len(rows) - GROUP_ROWS)
                    for title, key, rows in ((_("By rep"), "rep", report.by_rep), (_("By team"), "team", report.by_team),
                                             (_("By lead source"), "source", report.by_source))],
     }
     return render(request, "reports/funnel.html", context)
+
+
+def _v(value) -> str:
+    """A value as the template engine writes `{{ value }}`: localized, escaped."""
+    return conditional_escape(localize(value))
+
+
+class GroupRows(list):
+    """The rows of one group table shown, and `html`: their table rows (`group_rows_html`)."""
+
+    @property
+    def html(self) -> str:
+        return group_rows_html(self)
+
+
+def group_rows_html(rows) -> str:
+    """The rows of one group table (templates/reports/partials/funnel_groups.html) as its loop
+    wrote them, character for character ("" when there are none: the table says so): ~40 rows of
+    ten cells through the template engine were a tenth of the director's page."""
+    dash = "—"
+    out = []
+    for g in rows:
+        out.append(
+            f'<tr><td class="text-nowrap">{_v(g.label)}</td><td class="text-end">{_v(g.prospects)}</td><td class="text-end">{_v(g.signed)}</td>\n'
+            f'    <td class="text-end">{_v(percent(g.conversion, "ratio")) or dash}</td><td class="text-end">{_v(g.won)}</td>'
+            f'<td class="text-end">{_v(g.lost)}</td>\n'
+            f'    <td class="text-end">{_v(percent(g.win_rate, "ratio")) or dash}</td><td class="text-end">{_v(money(g.won_amount))}</td>\n'
+            f'    <td class="text-end">{_v(money(g.deal_size)) or dash}</td>'
+            f'<td class="text-end">{dash if g.cycle_median is None else _v(g.cycle_median)}</td></tr>\n  '
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every value escaped above
 
 
 def _group_rows(rows):
