@@ -382,7 +382,7 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     # ~20,000 rows); the SQL is the ORM's.
     spends = _tuples(
         CategorySpend.objects.filter(customers, year__in=[year, year - 1]).order_by()
-        .values_list("year", "customer_id", "category", "currency", "growth_pct").annotate(**cents)
+        .values_list("year", "customer_id", "category", "currency", "growth_pct", "id").annotate(**cents)
     ) if ids else []
     lines = _category_cents(customers, year) if ids else []
 
@@ -394,23 +394,31 @@ def wallet_rows(*, flt, threshold: Decimal = DEFAULT_THRESHOLD) -> Wallet:
     # One cell per (customer, category key, currency): [customer id, category as stored, currency,
     # spend, spend last year, ours, ours last year, stated growth (raw), opportunity]; WalletRows
     # are made only for the rows read (RankedRows). The year's spend rows first (in the order read).
+    # Two spend rows of one year whose categories match ("耗材" and "耗材 "): the one written last
+    # (the higher id) counts — whatever order the database reads them in.
     cells: dict[tuple, list] = {}
-    for row_year, customer_id, category, currency, growth_pct, spend in spends:
+    held: dict[tuple, int] = {}  # key → id of the spend row of the year the cell holds
+    for row_year, customer_id, category, currency, growth_pct, pk, spend in spends:
         if row_year != year:
             continue
         key = (customer_id, keys[category], currency)
         cell = cells.get(key)
         if cell is None:
             cells[key] = [customer_id, category, currency, int(spend), None, 0, 0, growth_pct, False]
-        else:  # the later spend row of the same key replaces the earlier, as before
+            held[key] = pk
+        elif pk > held[key]:
             cell[1], cell[3], cell[4], cell[5], cell[6], cell[7] = category, int(spend), None, 0, 0, growth_pct
+            held[key] = pk
     get = cells.get
-    for row_year, customer_id, category, currency, _growth, spend in spends:
+    held_previous: dict[tuple, int] = {}  # the same for last year's spend
+    for row_year, customer_id, category, currency, _growth, pk, spend in spends:
         if row_year == year:
             continue
-        cell = get((customer_id, keys[category], currency))
-        if cell is not None:
+        key = (customer_id, keys[category], currency)
+        cell = get(key)
+        if cell is not None and pk > held_previous.get(key, 0):
             cell[4] = int(spend)
+            held_previous[key] = pk
     for customer_id, category, currency, ours, ours_previous in lines:
         if not ours and not ours_previous:
             continue

@@ -125,6 +125,19 @@ def test_system_categories_match_after_trimming_and_currency_apart(world, login)
     assert len(software_cny) == 1 and software_cny[0].ours == D("100.00") and software_cny[0].share is None
 
 
+def test_system_of_two_spend_rows_whose_categories_match_the_one_written_last_counts(world, login):
+    """"设备 " matches "设备" (docs/rules.md, Category match). Written after it, it counts — in the
+    year and in the year before — though a read in category order would give it first."""
+    _spend(world["customer_a"], "设备 ", 2025, "120000.00", "7.0")
+    _spend(world["customer_a"], "设备 ", 2024, "90000.00")
+    rows = login(world["director"]).get(URL, {"period": "2025"}).context["wallet"].rows
+    equipment = [r for r in rows if r.code == "C00001" and r.category.strip() == "设备"]
+    assert len(equipment) == 1
+    row = equipment[0]
+    assert (row.spend_cents, row.spend_previous_cents, row.stated_growth) == (12_000_000, 9_000_000, D("7.0"))
+    assert row.their_growth == D("33.3")  # (120,000 − 90,000) ÷ 90,000, from the rows written last
+
+
 @pytest.mark.parametrize("who, expected", [
     ("rep_a", {("C00001", "设备"), ("C00001", "耗材"), ("C00001", "服务"), ("C00004", "服务")}),
     ("rep_b", {("C00003", "设备"), ("C00004", "服务")}),
